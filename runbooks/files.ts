@@ -1,0 +1,19 @@
+// Reading runbooks from disk (CLI and gateway only; never from a workflow).
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Catalogue } from './catalogue.ts';
+import { validateRunbookText, type ValidationResult } from './validate.ts';
+
+export const RUNBOOK_DIR = dirname(fileURLToPath(import.meta.url));
+
+/** A runbook argument is a path, or the name of a runbook in runbooks/. */
+export function findRunbook(nameOrPath: string, dir: string = RUNBOOK_DIR): string | undefined {
+  const candidates = [nameOrPath, join(dir, `${nameOrPath}.yaml`), join(dir, `${nameOrPath}.yml`)];
+  return candidates.map((c) => resolve(c)).find((c) => existsSync(c) && !c.endsWith('.ts'));
+}
+
+export function loadRunbookFile(path: string, catalogue?: Catalogue): ValidationResult {
+  const text = readFileSync(path, 'utf8');
+  return validateRunbookText(text, catalogue ? { catalogue } : {});
+}

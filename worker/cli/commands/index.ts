@@ -1,0 +1,15 @@
+// Every CLI command, by name. Add a command here and in its own file.
+import type { Command } from '../command.ts';
+import { devCommand } from './dev.ts';
+import { runCommand } from './run.ts';
+import { runbookCommand } from './runbook.ts';
+import { abortCommand, decideCommand, statusCommand } from './status.ts';
+
+export const commands: Record<string, Command> = {
+  dev: devCommand,
+  run: runCommand,
+  status: statusCommand,
+  decide: decideCommand,
+  abort: abortCommand,
+  runbook: runbookCommand,
+};

@@ -1,0 +1,144 @@
+// Configuration is read once at start: an optional YAML/JSON file named by
+// NIGHTSHIFT_CONFIG, overlaid by environment variables, validated as a whole.
+// Every problem is reported in one message, with the variable or file path.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { durationSchema } from '../runbooks/duration.ts';
+import { formatIssues } from '../runbooks/issues.ts';
+
+export const ROLES = ['viewer', 'responder', 'chaos-operator', 'approver'] as const;
+export const roleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof roleSchema>;
+
+const portSchema = z.coerce.number().int().min(1).max(65535);
+
+export const configSchema = z.object({
+  temporal: z
+    .object({
+      address: z.string().min(1).default('127.0.0.1:7233'),
+      namespace: z.string().min(1).default('default'),
+      taskQueue: z.string().min(1).default('nightshift'),
+      /** Dev-server UI port used by `nightshift dev` and `demo`. */
+      uiPort: portSchema.default(8233),
+      tls: z
+        .object({
+          certPath: z.string().optional(),
+          keyPath: z.string().optional(),
+          caPath: z.string().optional(),
+          serverName: z.string().optional(),
+        })
+        .optional(),
+      apiKey: z.string().optional(),
+    })
+    .prefault({}),
+  dataDir: z.string().default('.nightshift'),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  http: z.object({ port: portSchema.default(3000) }).prefault({}),
+  access: z
+    .object({
+      /** Slack user id -> roles. */
+      users: z.record(z.string(), z.array(roleSchema)).default({}),
+      /** Slack user-group id -> roles, for every member. */
+      groups: z.record(z.string(), z.array(roleSchema)).default({}),
+      /** Namespaces where whoever started a run may not approve its remediation. */
+      productionNamespaces: z.array(z.string()).default(['production', 'finance']),
+    })
+    .prefault({}),
+  faults: z
+    .object({
+      maxDuration: durationSchema.default('30m'),
+      allowedNamespaces: z.array(z.string()).default(['production', 'finance', 'default']),
+      maxPods: z.coerce.number().int().positive().default(10),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variables and where they land in the config. */
+const ENV_PATHS: Record<string, string[]> = {
+  TEMPORAL_ADDRESS: ['temporal', 'address'],
+  TEMPORAL_NAMESPACE: ['temporal', 'namespace'],
+  NIGHTSHIFT_TASK_QUEUE: ['temporal', 'taskQueue'],
+  TEMPORAL_UI_PORT: ['temporal', 'uiPort'],
+  TEMPORAL_TLS_CERT: ['temporal', 'tls', 'certPath'],
+  TEMPORAL_TLS_KEY: ['temporal', 'tls', 'keyPath'],
+  TEMPORAL_TLS_CA: ['temporal', 'tls', 'caPath'],
+  TEMPORAL_TLS_SERVER_NAME: ['temporal', 'tls', 'serverName'],
+  TEMPORAL_API_KEY: ['temporal', 'apiKey'],
+  NIGHTSHIFT_DATA_DIR: ['dataDir'],
+  LOG_LEVEL: ['logLevel'],
+  NIGHTSHIFT_HTTP_PORT: ['http', 'port'],
+  NIGHTSHIFT_PRODUCTION_NAMESPACES: ['access', 'productionNamespaces'],
+  NIGHTSHIFT_FAULT_MAX_DURATION: ['faults', 'maxDuration'],
+  NIGHTSHIFT_FAULT_ALLOWED_NAMESPACES: ['faults', 'allowedNamespaces'],
+};
+
+/** Config sections whose values are lists; their env values are comma-separated. */
+const LIST_ENV = new Set(['NIGHTSHIFT_PRODUCTION_NAMESPACES', 'NIGHTSHIFT_FAULT_ALLOWED_NAMESPACES']);
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  let raw: Record<string, unknown> = {};
+  const file = env.NIGHTSHIFT_CONFIG;
+  if (file) {
+    try {
+      const text = readFileSync(resolve(file), 'utf8');
+      const parsed: unknown = parseYaml(text);
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        raw = { ...parsed };
+      } else if (parsed !== null && parsed !== undefined) {
+        problems.push(`NIGHTSHIFT_CONFIG ${file}: expected a mapping at the top level`);
+      }
+    } catch (err) {
+      problems.push(`NIGHTSHIFT_CONFIG ${file}: ${(err as Error).message}`);
+    }
+  }
+  const fromEnv = new Map<string, string>();
+  for (const [name, path] of Object.entries(ENV_PATHS)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    setPath(raw, path, LIST_ENV.has(name) ? splitList(value) : value);
+    fromEnv.set(path.join('.'), name);
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    problems.push(
+      ...formatIssues(result.error.issues).map((line) => {
+        const key = line.slice(0, line.indexOf(':'));
+        const envName = [...fromEnv.entries()].find(([path]) => key.startsWith(path))?.[1];
+        return envName ? `${line} (from ${envName})` : line;
+      }),
+    );
+  }
+  if (problems.length > 0 || !result.success) {
+    throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return result.data;
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}

@@ -1,0 +1,75 @@
+// Starting and following runbook runs from outside Temporal (CLI, gateway,
+// alert handler): validation and parameter problems stop here, so no invalid
+// runbook ever reaches a workflow.
+import { randomBytes } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import {
+  findRunbook,
+  formatProblem,
+  loadRunbookFile,
+  resolveParams,
+  type Catalogue,
+  type CompiledRunbook,
+} from '../runbooks/index.ts';
+import type { runbookWorkflow } from '../workflows/index.ts';
+import type { Actor, RunbookInput } from '../workflows/runbook/index.ts';
+import type { Config } from './config.ts';
+
+export class RunRequestError extends Error {
+  readonly problems: string[];
+  constructor(message: string, problems: string[]) {
+    super(`${message}:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'RunRequestError';
+    this.problems = problems;
+  }
+}
+
+/** Find, validate and compile a runbook by name or path. */
+export function compileRunbook(nameOrPath: string, catalogue: Catalogue): CompiledRunbook {
+  const file = findRunbook(nameOrPath);
+  if (!file) throw new RunRequestError(`runbook "${nameOrPath}" not found`, [`no file ${nameOrPath} and no runbooks/${nameOrPath}.yaml`]);
+  const result = loadRunbookFile(file, catalogue);
+  if (!result.ok) throw new RunRequestError(`runbook ${file} is invalid`, result.problems.map(formatProblem));
+  return result.runbook;
+}
+
+export interface StartRunRequest {
+  runbook: CompiledRunbook;
+  params: Record<string, string | number | boolean>;
+  requestedBy: Actor;
+  workflowId?: string;
+  notify?: { channel: string };
+  trigger?: RunbookInput['trigger'];
+}
+
+export function newRunId(runbook: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${runbook}-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+export function buildRunInput(request: StartRunRequest, config: Config): RunbookInput {
+  const params = resolveParams(request.runbook.parameters, request.params);
+  if (!params.ok) throw new RunRequestError(`parameters for ${request.runbook.name} are invalid`, params.problems);
+  return {
+    runbook: request.runbook,
+    params: params.params,
+    requestedBy: request.requestedBy,
+    productionNamespaces: config.access.productionNamespaces,
+    ...(request.notify ? { notify: request.notify } : {}),
+    ...(request.trigger ? { trigger: request.trigger } : {}),
+  };
+}
+
+export async function startRun(
+  client: Client,
+  config: Config,
+  request: StartRunRequest,
+): Promise<WorkflowHandle<typeof runbookWorkflow>> {
+  const input = buildRunInput(request, config);
+  return client.workflow.start<typeof runbookWorkflow>('runbookWorkflow', {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: request.workflowId ?? newRunId(request.runbook.name),
+    args: [input],
+    memo: { runbook: request.runbook.name, requestedBy: request.requestedBy.id },
+  });
+}

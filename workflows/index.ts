@@ -1,0 +1,2 @@
+// Every workflow the control worker runs. The worker bundles this file.
+export { runbookWorkflow } from './runbook/workflow.ts';

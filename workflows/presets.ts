@@ -1,0 +1,39 @@
+// Activity options, named once. Every preset lists our own input errors as
+// non-retryable so a bad request fails fast instead of retrying forever.
+import type { ActivityOptions } from '@temporalio/workflow';
+import { NON_RETRYABLE } from './errors.ts';
+
+const retry = (maximumAttempts: number): ActivityOptions['retry'] => ({
+  initialInterval: '500ms',
+  backoffCoefficient: 2,
+  maximumInterval: '10s',
+  maximumAttempts,
+  nonRetryableErrorTypes: NON_RETRYABLE,
+});
+
+export const presets = {
+  /** Quick calls to APIs: Slack, Kubernetes reads, reports. */
+  short: { startToCloseTimeout: '30s', retry: retry(5) },
+  /** Kernel changes on a node agent: fast, few retries, idempotent. */
+  kernel: { startToCloseTimeout: '20s', scheduleToStartTimeout: '30s', retry: retry(3) },
+  /** Rollouts and other long Kubernetes operations; they heartbeat. */
+  k8sRollout: { startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry: retry(3) },
+} satisfies Record<string, ActivityOptions>;
+
+/** A collector gets its own deadline covering every attempt. */
+export function collectorOptions(timeoutMs: number): ActivityOptions {
+  return {
+    scheduleToCloseTimeout: timeoutMs,
+    startToCloseTimeout: timeoutMs,
+    retry: { ...retry(3), initialInterval: '200ms', maximumInterval: '1s' },
+  };
+}
+
+/** An interpreter step with a timeout from the runbook; heartbeats after 30 s of silence. */
+export function stepOptions(timeoutMs: number): ActivityOptions {
+  return {
+    startToCloseTimeout: timeoutMs,
+    heartbeatTimeout: Math.min(timeoutMs, 30_000),
+    retry: retry(3),
+  };
+}
