@@ -23,6 +23,8 @@ export type Severity = 'info' | 'warning' | 'critical';
 export interface Finding {
   /** Machine-readable kind, e.g. "flows.dropped", "dns.slow", "collector.failed". */
   kind: string;
+  /** Stable within its collector result; a hypothesis cites it as "<collector key>#<id>". */
+  id?: string;
   severity: Severity;
   summary: string;
   source: string;

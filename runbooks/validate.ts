@@ -42,7 +42,7 @@ export function formatProblem(problem: Problem): string {
 /** Validate YAML (or JSON) text. */
 export function validateRunbookText(text: string, options: ValidateOptions = {}): ValidationResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,

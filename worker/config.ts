@@ -14,6 +14,39 @@ export type Role = z.infer<typeof roleSchema>;
 
 const portSchema = z.coerce.number().int().min(1).max(65535);
 
+/** "true"/"false" from the environment, or a real boolean from the file. */
+const flagSchema = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((value) => value === true || value === 'true' || value === '1' || value === 'yes');
+
+/**
+ * Slack: real Slack when any credential is given (or mode is "slack"), else the
+ * local stand-in. Secrets come from the value or from a file named by *File.
+ */
+export const slackSchema = z.object({
+  mode: z.enum(['auto', 'slack', 'standin']).default('auto'),
+  botToken: z.string().min(1).optional(),
+  botTokenFile: z.string().min(1).optional(),
+  signingSecret: z.string().min(1).optional(),
+  signingSecretFile: z.string().min(1).optional(),
+  appToken: z.string().min(1).optional(),
+  appTokenFile: z.string().min(1).optional(),
+  socketMode: flagSchema.default(false),
+  /** Channel id (C…) where runs started from Slack post their thread. */
+  channel: z.string().min(1).optional(),
+  /** A Slack-compatible Web API base URL (the stand-in); defaults to Slack's. */
+  apiUrl: z.url().optional(),
+  standin: z
+    .object({
+      port: portSchema.default(3001),
+      host: z.string().min(1).default('127.0.0.1'),
+      /** Shared by the stand-in, gateway and worker when they run as separate processes. */
+      token: z.string().min(1).optional(),
+      signingSecret: z.string().min(1).optional(),
+    })
+    .prefault({}),
+});
+
 export const configSchema = z.object({
   temporal: z
     .object({
@@ -53,6 +86,7 @@ export const configSchema = z.object({
       maxPods: z.coerce.number().int().positive().default(10),
     })
     .prefault({}),
+  slack: slackSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -74,6 +108,20 @@ const ENV_PATHS: Record<string, string[]> = {
   NIGHTSHIFT_PRODUCTION_NAMESPACES: ['access', 'productionNamespaces'],
   NIGHTSHIFT_FAULT_MAX_DURATION: ['faults', 'maxDuration'],
   NIGHTSHIFT_FAULT_ALLOWED_NAMESPACES: ['faults', 'allowedNamespaces'],
+  NIGHTSHIFT_SLACK_MODE: ['slack', 'mode'],
+  SLACK_BOT_TOKEN: ['slack', 'botToken'],
+  SLACK_BOT_TOKEN_FILE: ['slack', 'botTokenFile'],
+  SLACK_SIGNING_SECRET: ['slack', 'signingSecret'],
+  SLACK_SIGNING_SECRET_FILE: ['slack', 'signingSecretFile'],
+  SLACK_APP_TOKEN: ['slack', 'appToken'],
+  SLACK_APP_TOKEN_FILE: ['slack', 'appTokenFile'],
+  NIGHTSHIFT_SLACK_SOCKET_MODE: ['slack', 'socketMode'],
+  NIGHTSHIFT_SLACK_CHANNEL: ['slack', 'channel'],
+  SLACK_API_URL: ['slack', 'apiUrl'],
+  NIGHTSHIFT_STANDIN_PORT: ['slack', 'standin', 'port'],
+  NIGHTSHIFT_STANDIN_HOST: ['slack', 'standin', 'host'],
+  NIGHTSHIFT_STANDIN_TOKEN: ['slack', 'standin', 'token'],
+  NIGHTSHIFT_STANDIN_SIGNING_SECRET: ['slack', 'standin', 'signingSecret'],
 };
 
 /** Config sections whose values are lists; their env values are comma-separated. */

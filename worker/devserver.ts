@@ -15,8 +15,10 @@ export interface DevServerOptions {
   /** Disable the web UI (tests). */
   headless?: boolean;
   logFile?: string;
-  /** Seconds to wait for the frontend to accept connections. */
+  /** Milliseconds to wait for the frontend to accept connections. */
   startTimeoutMs?: number;
+  /** Outlive this process (the lab starts it in the background). */
+  detached?: boolean;
 }
 
 export interface DevServer {
@@ -39,7 +41,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--log-level', 'warn',
     ...(options.headless || options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
   ];
-  const child = spawn(temporal, args, { stdio: ['ignore', log, log], detached: false });
+  const child = spawn(temporal, args, { stdio: ['ignore', log, log], detached: options.detached ?? false });
+  if (options.detached) child.unref();
   const address = `127.0.0.1:${options.port}`;
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`temporal dev server exited with ${code}; see ${logFile}`))),

@@ -4,36 +4,27 @@
 import { pino, type Logger as Pino } from 'pino';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 
-/** Paths of values that must never reach a log line. */
-export const REDACT_PATHS = [
+/** Keys whose values must never reach a log line, at any depth up to four levels. */
+const SECRET_KEYS = [
   'token',
   'botToken',
   'appToken',
   'signingSecret',
+  'secret',
   'password',
   'apiKey',
+  'bearerToken',
   'authorization',
-  '*.token',
-  '*.botToken',
-  '*.appToken',
-  '*.signingSecret',
-  '*.password',
-  '*.apiKey',
-  '*.authorization',
-  '*.*.token',
-  '*.*.botToken',
-  '*.*.appToken',
-  '*.*.signingSecret',
-  '*.*.password',
-  '*.*.apiKey',
-  'headers.authorization',
-  'headers.cookie',
-  'req.headers.authorization',
-  'req.headers["x-slack-signature"]',
+  'cookie',
+  '"x-slack-signature"',
   'SLACK_BOT_TOKEN',
   'SLACK_APP_TOKEN',
   'SLACK_SIGNING_SECRET',
 ];
+
+export const REDACT_PATHS = ['', '*.', '*.*.', '*.*.*.'].flatMap((prefix) =>
+  SECRET_KEYS.map((key) => (key.startsWith('"') ? `${prefix.slice(0, -1)}[${key}]` : `${prefix}${key}`)),
+);
 
 export interface LoggerOptions {
   level?: string;

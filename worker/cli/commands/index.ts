@@ -4,6 +4,7 @@ import { devCommand } from './dev.ts';
 import { runCommand } from './run.ts';
 import { runbookCommand } from './runbook.ts';
 import { abortCommand, decideCommand, statusCommand } from './status.ts';
+import { workerCommand } from './worker.ts';
 
 export const commands: Record<string, Command> = {
   dev: devCommand,
@@ -12,4 +13,5 @@ export const commands: Record<string, Command> = {
   decide: decideCommand,
   abort: abortCommand,
   runbook: runbookCommand,
+  worker: workerCommand,
 };

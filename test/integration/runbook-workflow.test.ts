@@ -1,0 +1,197 @@
+// The runbook interpreter on the real Temporal dev server: decisions,
+// timeouts, validators, abort and cancellation with compensation.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.ts';
+import type { runbookWorkflow } from '../../workflows/index.ts';
+import {
+  abortSignal,
+  decideUpdate,
+  statusQuery,
+  type DecideRequest,
+  type RunbookInput,
+  type RunStatus,
+} from '../../workflows/runbook/index.ts';
+import { createTestActivities, readEffects } from '../fixtures/engine/activities.ts';
+import { testRunbook } from '../fixtures/engine/runbooks.ts';
+import { testEnv, uniqueQueue, workflowBundle } from '../helpers/temporal.ts';
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let dir: string;
+const taskQueue = uniqueQueue('runbook');
+
+beforeAll(async () => {
+  env = await testEnv();
+  dir = mkdtempSync(join(tmpdir(), 'nightshift-effects-'));
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: { ...createActivities(), ...createTestActivities(dir) },
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker.shutdown();
+  await running;
+  await env.teardown();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const alice = { id: 'U-alice', name: 'alice', via: 'slack' };
+const bob = { id: 'U-bob', name: 'bob', via: 'slack' };
+
+function start(name: string, input: Partial<RunbookInput> = {}): Promise<WorkflowHandle<typeof runbookWorkflow>> {
+  const runbook = testRunbook(name);
+  const params = Object.fromEntries(
+    Object.entries(runbook.parameters).flatMap(([k, p]) => (p.default === undefined ? [] : [[k, p.default]])),
+  );
+  return env.client.workflow.start<typeof runbookWorkflow>('runbookWorkflow', {
+    taskQueue,
+    workflowId: `${name}-${Math.random().toString(16).slice(2)}`,
+    args: [{ runbook, params, requestedBy: alice, productionNamespaces: ['production'], ...input }],
+  });
+}
+
+async function waitFor(
+  handle: WorkflowHandle,
+  predicate: (s: RunStatus) => boolean,
+  timeoutMs = 30_000,
+): Promise<RunStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await handle.query(statusQuery);
+    if (predicate(status)) return status;
+    if (Date.now() > deadline) throw new Error(`timed out; last status ${JSON.stringify(status.state)} at ${status.currentStep}`);
+    await sleep(100);
+  }
+}
+
+const decide = (handle: WorkflowHandle, request: DecideRequest) => handle.executeUpdate(decideUpdate, { args: [request] });
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    return (err as WorkflowUpdateFailedError).cause?.message ?? '';
+  }
+  throw new Error('the update was accepted');
+}
+
+describe('runbook workflow', () => {
+  test('runs gather → diagnose → decide → act → verify → notify, with the decision taken by an Update', async () => {
+    const handle = await start('guided', { params: { namespace: 'staging' } });
+    const waiting = await waitFor(handle, (s) => s.pendingDecision !== undefined);
+    expect(waiting.state).toBe('waiting');
+    expect(waiting.pendingDecision?.question).toBe('Apply a fix in staging?');
+    expect(waiting.pendingDecision?.options.map((o) => o.id)).toEqual(['mark-it']);
+    // A failing and a slow collector became findings; the run went on.
+    const gathered = waiting.steps.find((s) => s.id === 'gather')?.result as { collectors: Record<string, { ok: boolean }> };
+    expect(gathered.collectors.echo?.ok).toBe(true);
+    expect(gathered.collectors.broken?.ok).toBe(false);
+    expect(gathered.collectors.slow?.ok).toBe(false);
+    expect(waiting.diagnosis?.hypotheses[0]?.id).toBe('pod-to-pod-drop');
+
+    const record = await decide(handle, { option: 'mark-it', by: { ...bob, roles: ['responder'] } });
+    expect(record).toMatchObject({ step: 'choose', option: 'mark-it', auto: false, by: { id: 'U-bob' } });
+
+    const final = await handle.result();
+    expect(final.state).toBe('completed');
+    expect(final.steps.map((s) => [s.id, s.status])).toEqual([
+      ['prepare', 'done'],
+      ['gather', 'done'],
+      ['diagnose', 'done'],
+      ['choose', 'done'],
+      ['fix', 'done'],
+      ['check', 'done'],
+      ['tell', 'done'],
+    ]);
+    expect(final.steps.find((s) => s.id === 'check')?.result).toMatchObject({ ok: true, attempts: 2 });
+    expect(final.steps.find((s) => s.id === 'tell')?.result).toMatchObject({ message: 'run finished; choice was mark-it' });
+    const fixed = readEffects(dir).filter((e) => e.key === `${handle.workflowId}/fix`);
+    expect(fixed).toHaveLength(1);
+  });
+
+  test('a decision nobody answers takes its default when the timeout passes', async () => {
+    const handle = await start('timeout');
+    const final = await handle.result();
+    expect(final.decisions).toEqual([expect.objectContaining({ step: 'choose', option: 'mark-it', auto: true })]);
+    expect(final.steps.find((s) => s.id === 'fix')?.result).toMatchObject({ action: 'mark', changed: true });
+  });
+
+  test('the validator refuses unauthorised deciders, unknown options and a second decision; the run keeps waiting', async () => {
+    const handle = await start('guided', { params: { namespace: 'staging' } });
+    await waitFor(handle, (s) => s.pendingDecision !== undefined);
+
+    expect(await refusal(decide(handle, { option: 'mark-it', by: { ...bob, roles: ['viewer'] } }))).toMatch(
+      /bob is not authorised to decide here \(needs role responder\)/,
+    );
+    expect(await refusal(decide(handle, { option: 'reboot-everything', by: { ...bob, roles: ['responder'] } }))).toMatch(
+      /unknown option "reboot-everything" \(options: mark-it, deny\)/,
+    );
+    expect(await refusal(decide(handle, { step: 'other', option: 'mark-it', by: { ...bob, roles: ['responder'] } }))).toMatch(
+      /no decision is open at step "other"/,
+    );
+    const still = await handle.query(statusQuery);
+    expect(still.state).toBe('waiting');
+    expect(still.decisions).toHaveLength(0);
+
+    await decide(handle, { option: 'deny', by: { ...bob, roles: ['responder'] } });
+    expect(await refusal(decide(handle, { step: 'choose', option: 'mark-it', by: { ...bob, roles: ['responder'] } }))).toMatch(
+      /already decided: "deny" by bob/,
+    );
+    const final = await handle.result();
+    expect(final.decisions).toHaveLength(1);
+    expect(final.steps.find((s) => s.id === 'fix')?.result).toMatchObject({ skipped: 'declined at choose' });
+    expect(final.steps.find((s) => s.id === 'check')?.status).toBe('skipped');
+  });
+
+  test('in a production namespace the requester cannot approve their own remediation', async () => {
+    const handle = await start('guided', { params: { namespace: 'production' } });
+    const waiting = await waitFor(handle, (s) => s.pendingDecision !== undefined);
+    expect(waiting.pendingDecision?.secondPerson).toBe(true);
+    expect(await refusal(decide(handle, { option: 'mark-it', by: { ...alice, roles: ['responder'] } }))).toMatch(
+      /alice started this run and cannot approve its remediation here; a second person must decide/,
+    );
+    await decide(handle, { option: 'mark-it', by: { ...bob, roles: ['responder'] } });
+    expect((await handle.result()).state).toBe('completed');
+  });
+
+  test('abort stops the run cleanly and runs registered compensations', async () => {
+    const handle = await start('guided', { params: { namespace: 'staging' } });
+    await waitFor(handle, (s) => s.pendingDecision !== undefined);
+    await handle.signal(abortSignal, { reason: 'game day over', by: bob });
+    const final = await handle.result();
+    expect(final.state).toBe('aborted');
+    expect(final.abort).toEqual({ reason: 'game day over', by: bob });
+    expect(final.compensations).toEqual([{ step: 'prepare', activity: 'testUnmark', status: 'done' }]);
+    expect(readEffects(dir).filter((e) => e.key === `${handle.workflowId}/prepare`).map((e) => e.kind)).toEqual([
+      'mark',
+      'unmark',
+    ]);
+    // A finished run takes no Updates at all: the server answers that it is gone.
+    await expect(decide(handle, { option: 'mark-it', by: { ...bob, roles: ['responder'] } })).rejects.toThrow(
+      /already completed/,
+    );
+  });
+
+  test('cancelling the workflow also runs compensations, then ends cancelled', async () => {
+    const handle = await start('guided', { params: { namespace: 'staging' } });
+    await waitFor(handle, (s) => s.pendingDecision !== undefined);
+    await handle.cancel();
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    const final = await handle.query(statusQuery);
+    expect(final.state).toBe('cancelled');
+    expect(final.compensations[0]?.status).toBe('done');
+    expect(readEffects(dir).filter((e) => e.key === `${handle.workflowId}/prepare`).map((e) => e.kind)).toContain('unmark');
+  });
+});

@@ -1,0 +1,39 @@
+// Recorded histories of completed runs replay against the current workflow
+// code. A change that breaks a running incident's replay fails here first.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker } from '@temporalio/worker';
+import { quietRuntime, workflowBundle } from '../helpers/temporal.ts';
+
+const dir = fileURLToPath(new URL('./histories/', import.meta.url));
+const fixtures = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+
+function load(file: string): unknown {
+  return JSON.parse(readFileSync(`${dir}${file}`, 'utf8'));
+}
+
+beforeAll(() => quietRuntime());
+
+describe('replay of recorded histories', () => {
+  test('there are fixtures to replay', () => {
+    expect(fixtures).toEqual(['decision-timeout.json', 'guided-aborted.json', 'guided-approved.json', 'three-steps.json']);
+  });
+
+  test.each(fixtures)('%s replays with the current workflow code', async (file) => {
+    const history = historyFromJSON(load(file));
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+  });
+
+  test('a deliberately altered history fails replay', async () => {
+    const json = load('guided-approved.json') as { events: { activityTaskScheduledEventAttributes?: { activityType?: { name: string } } }[] };
+    const scheduled = json.events.find((e) => e.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes;
+    if (!scheduled?.activityType) throw new Error('fixture has no scheduled activity');
+    expect(scheduled.activityType.name).toBe('testMark');
+    scheduled.activityType.name = 'somethingElse';
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, historyFromJSON(json), 'altered'),
+    ).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+});

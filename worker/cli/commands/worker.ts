@@ -1,0 +1,31 @@
+// `nightshift worker`: the control worker alone, against the configured Temporal.
+import { createActivities } from '../../../activities/index.ts';
+import { loadConfig } from '../../config.ts';
+import { createControlWorker } from '../../control-worker.ts';
+import { createLogger } from '../../logger.ts';
+import { installRuntime } from '../../runtime.ts';
+import { connectWorker } from '../../temporal.ts';
+import { parse, type Command } from '../command.ts';
+
+export const workerCommand: Command = {
+  summary: 'run the control worker (task queue `nightshift`) against the configured Temporal',
+  usage: 'usage: nightshift worker',
+  async run(args, io) {
+    parse(args, {}, false);
+    const config = loadConfig();
+    const log = createLogger({ level: config.logLevel, name: 'nightshift-worker' });
+    installRuntime(log);
+    const connection = await connectWorker(config);
+    const worker = await createControlWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      activities: createActivities({}),
+    });
+    io.err(`control worker on ${config.temporal.address}, task queue ${config.temporal.taskQueue}`);
+    // The SDK shuts the worker down on SIGINT/SIGTERM and lets in-flight tasks finish.
+    await worker.run();
+    await connection.close();
+    return 0;
+  },
+};
