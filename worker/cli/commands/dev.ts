@@ -1,25 +1,32 @@
 // `nightshift dev`: the dev server and the control worker, until Ctrl-C.
 import { loadConfig } from '../../config.ts';
+import { resolveSlack, slackActivityDepsFor, startGateway, startLocalStandin } from '../../gateway/index.ts';
 import { createLogger } from '../../logger.ts';
 import { startStack } from '../../stack.ts';
 import { parse, type Command } from '../command.ts';
 
 export const devCommand: Command = {
-  summary: 'run the Temporal dev server (SQLite) and the control worker until interrupted',
+  summary: 'run the Temporal dev server (SQLite), the control worker, the gateway and (without a bot token) the Slack stand-in',
   usage: 'usage: nightshift dev',
   async run(args, io) {
     parse(args, {}, false);
     const config = loadConfig();
     const log = createLogger({ level: config.logLevel });
-    const stack = await startStack(config, log);
+    const slack = resolveSlack(config);
+    const standin = await startLocalStandin(config, slack);
+    const stack = await startStack(config, log, slackActivityDepsFor(slack, log));
+    const gateway = await startGateway({ config, slack, client: stack.client, log });
     io.out(`nightshift dev: Temporal at ${config.temporal.address}, UI http://127.0.0.1:${config.temporal.uiPort}, task queue ${config.temporal.taskQueue}`);
+    io.out(`gateway on http://127.0.0.1:${gateway.port} (Slack: ${slack.mode})${standin ? `; Slack stand-in page ${standin.url}` : ''}`);
     io.out('press Ctrl-C to stop');
     await new Promise<void>((done) => {
       process.once('SIGINT', done);
       process.once('SIGTERM', done);
     });
     io.out('stopping…');
+    await gateway.stop();
     await stack.stop();
+    await standin?.stop();
     return 0;
   },
 };

@@ -1,8 +1,10 @@
 // Every CLI command, by name. Add a command here and in its own file.
 import type { Command } from '../command.ts';
 import { devCommand } from './dev.ts';
+import { gatewayCommand } from './gateway.ts';
 import { runCommand } from './run.ts';
 import { runbookCommand } from './runbook.ts';
+import { slackStandinCommand } from './slack-standin.ts';
 import { abortCommand, decideCommand, statusCommand } from './status.ts';
 import { workerCommand } from './worker.ts';
 
@@ -14,4 +16,6 @@ export const commands: Record<string, Command> = {
   abort: abortCommand,
   runbook: runbookCommand,
   worker: workerCommand,
+  gateway: gatewayCommand,
+  'slack-standin': slackStandinCommand,
 };

@@ -1,0 +1,80 @@
+// The decision reply: the question with one button per option (and deny)
+// while it is open; afterwards who decided what and when, or which default
+// the timeout took. The question is remembered in the message metadata,
+// because the status forgets it once the decision closes.
+import { DENY } from '../../../runbooks/compiled.ts';
+import type { DecisionRecord, PendingDecision, RunStatus, StepRecord } from '../../../workflows/runbook/index.ts';
+import { decideActionId, encodeDecideValue } from '../actions.ts';
+import { actions, context, esc, section, when, type ButtonSpec, type Draft } from './blocks.ts';
+import { readDecide } from './results.ts';
+
+export function decisionKey(key: string, step: string): string {
+  return `${key}#decision:${step}`;
+}
+
+export function renderDecision(key: string, step: StepRecord, status: RunStatus, remembered?: Record<string, string>): Draft | undefined {
+  if (step.kind !== 'decide') return undefined;
+  const pending = status.pendingDecision?.step === step.id ? status.pendingDecision : undefined;
+  if (pending) return open(key, pending);
+  const record = status.decisions.find((d) => d.step === step.id);
+  const question = remembered?.question;
+  if (record) return closed(key, step, record, question);
+  // Opened once (we remember it) but the run ended before anyone decided.
+  if (question && !['running', 'waiting'].includes(status.state)) {
+    return {
+      key: decisionKey(key, step.id),
+      text: `Decision closed: the run ${status.state}`,
+      blocks: [section(`*${esc(question)}*`), section(`⚪ Closed without a decision: the run ${status.state}.`)],
+      memo: { question },
+    };
+  }
+  return undefined;
+}
+
+function open(key: string, pending: PendingDecision): Draft {
+  const value = (option: string) => encodeDecideValue({ r: key, s: pending.step, o: option });
+  const buttons: ButtonSpec[] = [
+    ...pending.options.map((o, i) => ({
+      text: `${o.destructive ? '⚠️ ' : ''}${o.label}`,
+      actionId: decideActionId(o.id),
+      value: value(o.id),
+      ...(i === 0 ? { style: 'primary' as const } : {}),
+    })),
+    { text: 'Deny', actionId: decideActionId(DENY), value: value(DENY), style: 'danger' },
+  ];
+  const who = [
+    pending.deciders.roles.length ? `role ${pending.deciders.roles.join(' or ')}` : '',
+    pending.deciders.users.map((u) => `<@${u}>`).join(', '),
+  ].filter(Boolean).join(' or ');
+  const second = pending.secondPerson ? ' · a second person must approve (production)' : '';
+  return {
+    key: decisionKey(key, pending.step),
+    text: `Decision needed: ${pending.question}`,
+    blocks: [
+      section(`*Decision needed:* ${esc(pending.question)}`),
+      actions(`decide:${pending.step}`, buttons),
+      context(`who may decide: ${who || 'nobody configured'}${second} · default *${esc(pending.default)}* at ${when(pending.deadline)}`),
+    ],
+    memo: { question: pending.question },
+  };
+}
+
+function closed(key: string, step: StepRecord, record: DecisionRecord, question: string | undefined): Draft {
+  const options = readDecide(step.result)?.options ?? [];
+  const label = record.option === DENY ? 'Deny (change nothing)' : (options.find((o) => o.id === record.option)?.label ?? record.option);
+  const outcome = record.auto
+    ? record.by.via === 'timeout'
+      ? `⏱ Nobody decided in time: the default *${esc(label)}* was taken ${when(record.at)}.`
+      : `↷ Nothing to decide (${esc(record.by.name ?? 'automatic')}): nothing will be changed.`
+    : `${record.option === DENY ? '🚫' : '✅'} *${esc(label)}* — decided by ${actor(record)} ${when(record.at)}${record.comment ? `: “${esc(record.comment)}”` : ''}`;
+  return {
+    key: decisionKey(key, step.id),
+    text: `Decided: ${label}`,
+    blocks: [section(`*${esc(question ?? step.title)}*`), section(outcome)],
+    ...(question ? { memo: { question } } : {}),
+  };
+}
+
+function actor(record: DecisionRecord): string {
+  return record.by.via === 'slack' ? `<@${record.by.id}>` : `${esc(record.by.name ?? record.by.id)}${record.by.via ? ` (${esc(record.by.via)})` : ''}`;
+}

@@ -1,0 +1,32 @@
+// The ranked hypotheses, each with its confidence, evidence and fitting fixes.
+import type { Diagnosis } from '../../../activities/types.ts';
+import { bar, context, esc, section, type Draft } from './blocks.ts';
+
+const MAX_HYPOTHESES = 5;
+
+export function renderDiagnosis(key: string, diagnosis: Diagnosis | undefined): Draft | undefined {
+  if (!diagnosis) return undefined;
+  const ranked = [...diagnosis.hypotheses].sort((a, b) => b.confidence - a.confidence).slice(0, MAX_HYPOTHESES);
+  const blocks = ranked.map((h, i) => {
+    const evidence = h.evidence.slice(0, 3).map((e) => `   • ${esc(e)}`);
+    const fixes = h.remediations.map((r) => `${esc(r.title)}${r.destructive ? ' ⚠️' : ''}`).join(', ');
+    return section(
+      [
+        `*${i + 1}. ${esc(h.title)}* \`${esc(h.id)}\`  ${bar(h.confidence)}`,
+        esc(h.explanation),
+        ...evidence,
+        ...(fixes ? [`_fits:_ ${fixes}`] : []),
+      ].join('\n'),
+    );
+  });
+  const top = ranked[0];
+  return {
+    key: `${key}#diagnosis`,
+    text: top ? `Diagnosis: ${top.title} (${Math.round(top.confidence * 100)}%)` : 'Diagnosis: no hypotheses',
+    blocks: [
+      section('*Diagnosis — ranked hypotheses*'),
+      ...(blocks.length ? blocks : [section('No hypothesis fits the evidence.')]),
+      context('⚠️ marks a destructive remediation; it is never offered below 50% confidence'),
+    ],
+  };
+}

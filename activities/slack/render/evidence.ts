@@ -1,0 +1,37 @@
+// One thread reply per gather step: each collector, and its findings worst first.
+import type { StepRecord } from '../../../workflows/runbook/index.ts';
+import { context, esc, section, type Draft } from './blocks.ts';
+import { readGather, type FindingView } from './results.ts';
+
+const SEVERITY: Record<FindingView['severity'], { icon: string; rank: number }> = {
+  critical: { icon: '🔴', rank: 0 },
+  warning: { icon: '🟠', rank: 1 },
+  info: { icon: '🔵', rank: 2 },
+};
+
+const MAX_FINDINGS = 12;
+
+export function renderEvidence(key: string, step: StepRecord): Draft | undefined {
+  if (step.kind !== 'gather' || step.status !== 'done') return undefined;
+  const gather = readGather(step.result);
+  if (!gather) return undefined;
+  const collectors = Object.entries(gather.collectors);
+  const lines = collectors.map(([name, c]) =>
+    c.ok ? `✅ *${esc(name)}* (${c.durationMs} ms)` : `⚠️ *${esc(name)}*: no evidence — ${esc(c.error ?? 'failed')}`,
+  );
+  const findings = collectors
+    .flatMap(([, c]) => c.findings)
+    .filter((f) => f.kind !== 'collector.failed')
+    .sort((a, b) => SEVERITY[a.severity].rank - SEVERITY[b.severity].rank);
+  const shown = findings.slice(0, MAX_FINDINGS).map((f) => `${SEVERITY[f.severity].icon} ${esc(f.summary)} _(${esc(f.source)})_`);
+  const more = findings.length > MAX_FINDINGS ? [`…and ${findings.length - MAX_FINDINGS} more`] : [];
+  return {
+    key: `${key}#evidence:${step.id}`,
+    text: `Evidence from ${step.title}: ${findings.length} findings`,
+    blocks: [
+      section(`*Evidence — ${esc(step.title)}*\n${lines.join('\n')}`),
+      section(shown.length ? [...shown, ...more].join('\n') : 'No findings: every collector saw a healthy system.'),
+      context(`${collectors.length} collectors · ${findings.length} findings`),
+    ],
+  };
+}

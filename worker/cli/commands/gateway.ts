@@ -1,0 +1,30 @@
+// `nightshift gateway`: the HTTP gateway (Slack, health, metrics) against the
+// configured Temporal; in stand-in mode the stand-in runs beside it.
+import { loadConfig } from '../../config.ts';
+import { resolveSlack, startGateway, startLocalStandin } from '../../gateway/index.ts';
+import { createLogger } from '../../logger.ts';
+import { connectClient } from '../../temporal.ts';
+import { parse, type Command } from '../command.ts';
+
+export const gatewayCommand: Command = {
+  summary: 'run the HTTP gateway: Slack commands and buttons, /healthz, /readyz, /metrics',
+  usage: 'usage: nightshift gateway [--no-standin]',
+  async run(args, io) {
+    const { values } = parse(args, { 'no-standin': { type: 'boolean', default: false } }, false);
+    const config = loadConfig();
+    const slack = resolveSlack(config);
+    const log = createLogger({ level: config.logLevel, name: 'nightshift-gateway' });
+    const standin = values['no-standin'] ? undefined : await startLocalStandin(config, slack);
+    const client = await connectClient(config);
+    const gateway = await startGateway({ config, slack, client, log });
+    io.err(`gateway on :${gateway.port} (${slack.mode}${slack.socketMode ? ', socket mode' : ''})${standin ? `; Slack stand-in at ${standin.url}` : ''}`);
+    await new Promise<void>((done) => {
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+    });
+    await gateway.stop();
+    await standin?.stop();
+    await client.connection.close();
+    return 0;
+  },
+};
