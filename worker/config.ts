@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { durationSchema } from '../runbooks/duration.ts';
+import { ALERT_ENV, alertsSchema } from './alerts/config.ts';
 import { formatIssues } from '../runbooks/issues.ts';
 
 export const ROLES = ['viewer', 'responder', 'chaos-operator', 'approver'] as const;
@@ -87,6 +88,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   slack: slackSchema.prefault({}),
+  alerts: alertsSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -122,6 +124,7 @@ const ENV_PATHS: Record<string, string[]> = {
   NIGHTSHIFT_STANDIN_HOST: ['slack', 'standin', 'host'],
   NIGHTSHIFT_STANDIN_TOKEN: ['slack', 'standin', 'token'],
   NIGHTSHIFT_STANDIN_SIGNING_SECRET: ['slack', 'standin', 'signingSecret'],
+  ...ALERT_ENV,
 };
 
 /** Config sections whose values are lists; their env values are comma-separated. */

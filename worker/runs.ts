@@ -38,6 +38,8 @@ export interface StartRunRequest {
   params: Record<string, string | number | boolean>;
   requestedBy: Actor;
   workflowId?: string;
+  /** REJECT_DUPLICATE makes a retried request (Slack retry, alert repeat) never start a second run. */
+  workflowIdReusePolicy?: 'ALLOW_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' | 'REJECT_DUPLICATE';
   notify?: { channel: string };
   trigger?: RunbookInput['trigger'];
 }
@@ -69,6 +71,7 @@ export async function startRun(
   return client.workflow.start<typeof runbookWorkflow>('runbookWorkflow', {
     taskQueue: config.temporal.taskQueue,
     workflowId: request.workflowId ?? newRunId(request.runbook.name),
+    ...(request.workflowIdReusePolicy ? { workflowIdReusePolicy: request.workflowIdReusePolicy } : {}),
     args: [input],
     memo: { runbook: request.runbook.name, requestedBy: request.requestedBy.id },
   });

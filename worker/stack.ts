@@ -55,7 +55,8 @@ export async function startStack(config: Config, log: Pino, deps: ActivityDeps =
       worker,
       ...(devServer ? { devServer } : {}),
       async stop() {
-        worker.shutdown();
+        // The SDK already shuts the worker down on SIGINT/SIGTERM; only ask if it still runs.
+        if (worker.getState() === 'RUNNING') worker.shutdown();
         await running.catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
         await client.connection.close();
         await connection.close();

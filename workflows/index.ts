@@ -1,2 +1,3 @@
 // Every workflow the control worker runs. The worker bundles this file.
 export { runbookWorkflow } from './runbook/workflow.ts';
+export { alertIntakeWorkflow } from './alerts/intake.ts';

@@ -40,7 +40,11 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunStatus> {
     run.requestAbort(request);
     if (run.aborted) steps.cancel();
   });
-  wf.setHandler(alertSignal, (notice) => run.noteAlert(notice, new Date()));
+  wf.setHandler(alertSignal, async (notice) => {
+    run.noteAlert(notice, new Date());
+    // Someone is being asked to act on an alert that has gone away: say so.
+    if (notice.status === 'resolved' && run.status.pendingDecision) await run.published();
+  });
 
   if (input.notify) {
     const channel = input.notify.channel;

@@ -15,7 +15,7 @@ export function decisionKey(key: string, step: string): string {
 export function renderDecision(key: string, step: StepRecord, status: RunStatus, remembered?: Record<string, string>): Draft | undefined {
   if (step.kind !== 'decide') return undefined;
   const pending = status.pendingDecision?.step === step.id ? status.pendingDecision : undefined;
-  if (pending) return open(key, pending);
+  if (pending) return open(key, pending, status);
   const record = status.decisions.find((d) => d.step === step.id);
   const question = remembered?.question;
   if (record) return closed(key, step, record, question);
@@ -31,7 +31,7 @@ export function renderDecision(key: string, step: StepRecord, status: RunStatus,
   return undefined;
 }
 
-function open(key: string, pending: PendingDecision): Draft {
+function open(key: string, pending: PendingDecision, status: RunStatus): Draft {
   const value = (option: string) => encodeDecideValue({ r: key, s: pending.step, o: option });
   const buttons: ButtonSpec[] = [
     ...pending.options.map((o, i) => ({
@@ -47,6 +47,7 @@ function open(key: string, pending: PendingDecision): Draft {
     pending.deciders.users.map((u) => `<@${u}>`).join(', '),
   ].filter(Boolean).join(' or ');
   const second = pending.secondPerson ? ' · a second person must approve (production)' : '';
+  const resolved = status.alerts.find((a) => a.status === 'resolved');
   return {
     key: decisionKey(key, pending.step),
     text: `Decision needed: ${pending.question}`,
@@ -54,6 +55,7 @@ function open(key: string, pending: PendingDecision): Draft {
       section(`*Decision needed:* ${esc(pending.question)}`),
       actions(`decide:${pending.step}`, buttons),
       context(`who may decide: ${who || 'nobody configured'}${second} · default *${esc(pending.default)}* at ${when(pending.deadline)}`),
+      ...(resolved ? [section(`ℹ️ The alert that started this run resolved ${when(resolved.at)}: check whether acting is still needed.`)] : []),
     ],
     memo: { question: pending.question },
   };

@@ -1,0 +1,115 @@
+// POST /webhooks/alertmanager: authenticate, bound the body, validate it with
+// zod, route each alert, and hand everything to the alert intake workflow in
+// one signal. Answers in milliseconds; the intake does the rest durably.
+import { timingSafeEqual } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { Logger as Pino } from 'pino';
+import { parseDuration } from '../../runbooks/duration.ts';
+import { formatIssues } from '../../runbooks/issues.ts';
+import { newIntakeState } from '../../workflows/alerts/state.ts';
+import { alertsSignal, intakeWorkflowId } from '../../workflows/alerts/messages.ts';
+import type { Config } from '../config.ts';
+import { webhookSchema } from './payload.ts';
+import { envelopes, type RunbookSource } from './route.ts';
+
+export interface WebhookRequest {
+  headers: Record<string, string | string[] | undefined>;
+  /** The raw body, already bounded by the caller (see readBody). */
+  body: Buffer;
+}
+
+export interface WebhookResponse {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+export interface AlertWebhookDeps {
+  config: Config;
+  client: Client;
+  runbooks: RunbookSource;
+  log: Pino;
+}
+
+function header(req: WebhookRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function same(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** Undefined when the request may pass, else the 401 to send. */
+export function checkAuth(config: Config['alerts'], req: WebhookRequest): WebhookResponse | undefined {
+  const { bearerToken, username, password } = config;
+  if (!bearerToken && !username) return undefined;
+  const given = header(req, 'authorization') ?? '';
+  if (bearerToken && given.startsWith('Bearer ') && same(given.slice(7), bearerToken)) return undefined;
+  if (username && given.startsWith('Basic ')) {
+    const [user, ...rest] = Buffer.from(given.slice(6), 'base64').toString('utf8').split(':');
+    if (same(user ?? '', username) && same(rest.join(':'), password ?? '')) return undefined;
+  }
+  return {
+    status: 401,
+    body: { error: given ? 'invalid credentials' : 'credentials required' },
+    headers: { 'www-authenticate': bearerToken ? 'Bearer realm="nightshift"' : 'Basic realm="nightshift"' },
+  };
+}
+
+export async function handleAlertWebhook(req: WebhookRequest, deps: AlertWebhookDeps): Promise<WebhookResponse> {
+  const denied = checkAuth(deps.config.alerts, req);
+  if (denied) return denied;
+  let json: unknown;
+  try {
+    json = JSON.parse(req.body.toString('utf8'));
+  } catch (err) {
+    return { status: 400, body: { error: `body is not JSON: ${(err as Error).message}` } };
+  }
+  const parsed = webhookSchema.safeParse(json);
+  if (!parsed.success) {
+    return { status: 400, body: { error: 'not an Alertmanager webhook payload', problems: formatIssues(parsed.error.issues) } };
+  }
+  const routed = envelopes(parsed.data, deps.config, deps.runbooks);
+  const { alerts, slack, temporal } = deps.config;
+  await deps.client.workflow.signalWithStart('alertIntakeWorkflow', {
+    workflowId: intakeWorkflowId(temporal.taskQueue),
+    taskQueue: temporal.taskQueue,
+    args: [newIntakeState()],
+    signal: alertsSignal,
+    signalArgs: [
+      {
+        envelopes: routed,
+        maxNewRunsPerMinute: alerts.maxNewRunsPerMinute,
+        rateWindowMs: parseDuration(alerts.rateWindow) ?? 60_000,
+        ...(slack.channel ? { channel: slack.channel } : {}),
+      },
+    ],
+  });
+  const unrouted = routed.filter((e) => !e.run);
+  for (const e of unrouted) deps.log.info({ alertname: e.alertname, reason: e.unrouted }, 'alert not routed to a runbook');
+  return {
+    status: 200,
+    body: {
+      accepted: routed.length,
+      routed: routed.length - unrouted.length,
+      unrouted: unrouted.map((e) => ({ alertname: e.alertname, fingerprint: e.fingerprint, reason: e.unrouted })),
+      runs: routed.flatMap((e) => (e.run ? [{ alertname: e.alertname, runId: e.run.workflowId, status: e.status }] : [])),
+    },
+  };
+}
+
+/** Read a request body, refusing (413) past `limit` bytes without buffering the rest. */
+export async function readBody(stream: AsyncIterable<Buffer>, limit: number, declared?: number): Promise<Buffer | 'too-large'> {
+  if (declared !== undefined && declared > limit) return 'too-large';
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > limit) return 'too-large';
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
