@@ -6,4 +6,4 @@ export * from './expressions.ts';
 export * from './params.ts';
 export * from './schema.ts';
 export * from './validate.ts';
-export { loadRunbookFile, findRunbook } from './files.ts';
+export { loadRunbookFile, findRunbook, RUNBOOK_DIR } from './files.ts';

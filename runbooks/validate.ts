@@ -39,8 +39,12 @@ export function formatProblem(problem: Problem): string {
   return `${problem.path}: ${problem.message}${where}`;
 }
 
-/** Validate YAML (or JSON) text. */
-export function validateRunbookText(text: string, options: ValidateOptions = {}): ValidationResult {
+/** YAML text parsed, with a way to put line numbers on problems found later. */
+export type ParsedYaml =
+  | { ok: true; value: unknown; locate: (problems: Problem[]) => Problem[] }
+  | { ok: false; problems: Problem[] };
+
+export function parseYamlWithLines(text: string): ParsedYaml {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -53,10 +57,20 @@ export function validateRunbookText(text: string, options: ValidateOptions = {})
       })),
     };
   }
-  const result = validateRunbook(doc.toJS(), options);
-  if (result.ok) return result;
-  const located = result.problems.map((p) => withLine(p, doc, lineCounter));
-  return { ok: false, problems: located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
+  return {
+    ok: true,
+    value: doc.toJS(),
+    locate: (problems) =>
+      problems.map((p) => withLine(p, doc, lineCounter)).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
+  };
+}
+
+/** Validate YAML (or JSON) text. */
+export function validateRunbookText(text: string, options: ValidateOptions = {}): ValidationResult {
+  const parsed = parseYamlWithLines(text);
+  if (!parsed.ok) return parsed;
+  const result = validateRunbook(parsed.value, options);
+  return result.ok ? result : { ok: false, problems: parsed.locate(result.problems) };
 }
 
 /** Validate an already-parsed document. */

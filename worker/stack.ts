@@ -5,11 +5,13 @@ import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Logger as Pino } from 'pino';
-import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { createActivities } from '../activities/index.ts';
 import type { Config } from './config.ts';
 import { createControlWorker } from './control-worker.ts';
 import { isListening, startDevServer, type DevServer } from './devserver.ts';
+import type { SlackSettings } from './gateway/index.ts';
 import { installRuntime } from './runtime.ts';
+import { controlActivityDeps } from './services.ts';
 import { connectClient, connectWorker } from './temporal.ts';
 
 export interface Stack {
@@ -36,19 +38,19 @@ export async function ensureDevServer(config: Config, log: Pino): Promise<DevSer
   return startDevServer({ dbFile, port, uiPort: config.temporal.uiPort });
 }
 
-export async function startStack(config: Config, log: Pino, deps: ActivityDeps = {}): Promise<Stack> {
+export async function startStack(config: Config, log: Pino, slack: SlackSettings): Promise<Stack> {
   installRuntime(log);
   const devServer = await ensureDevServer(config, log);
   try {
     const connection = await connectWorker(config);
+    const client = await connectClient(config);
     const worker = await createControlWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities(deps),
+      activities: createActivities(controlActivityDeps(config, log, client, slack)),
     });
     const running = worker.run();
-    const client = await connectClient(config);
     log.info({ taskQueue: config.temporal.taskQueue }, 'control worker running');
     return {
       client,

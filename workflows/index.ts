@@ -1,3 +1,4 @@
 // Every workflow the control worker runs. The worker bundles this file.
 export { runbookWorkflow } from './runbook/workflow.ts';
 export { alertIntakeWorkflow } from './alerts/intake.ts';
+export { gamedayWorkflow } from './gameday/workflow.ts';

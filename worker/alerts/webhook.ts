@@ -7,9 +7,9 @@ import type { Logger as Pino } from 'pino';
 import { parseDuration } from '../../runbooks/duration.ts';
 import { formatIssues } from '../../runbooks/issues.ts';
 import { newIntakeState } from '../../workflows/alerts/state.ts';
-import { alertsSignal, intakeWorkflowId } from '../../workflows/alerts/messages.ts';
+import { alertsSignal, intakeWorkflowId, type AlertEnvelope } from '../../workflows/alerts/messages.ts';
 import type { Config } from '../config.ts';
-import { webhookSchema } from './payload.ts';
+import { webhookSchema, type WebhookPayload } from './payload.ts';
 import { envelopes, type RunbookSource } from './route.ts';
 
 export interface WebhookRequest {
@@ -72,7 +72,23 @@ export async function handleAlertWebhook(req: WebhookRequest, deps: AlertWebhook
   if (!parsed.success) {
     return { status: 400, body: { error: 'not an Alertmanager webhook payload', problems: formatIssues(parsed.error.issues) } };
   }
-  const routed = envelopes(parsed.data, deps.config, deps.runbooks);
+  const routed = await submitAlerts(parsed.data, deps);
+  const unrouted = routed.filter((e) => !e.run);
+  for (const e of unrouted) deps.log.info({ alertname: e.alertname, reason: e.unrouted }, 'alert not routed to a runbook');
+  return {
+    status: 200,
+    body: {
+      accepted: routed.length,
+      routed: routed.length - unrouted.length,
+      unrouted: unrouted.map((e) => ({ alertname: e.alertname, fingerprint: e.fingerprint, reason: e.unrouted })),
+      runs: routed.flatMap((e) => (e.run ? [{ alertname: e.alertname, runId: e.run.workflowId, status: e.status }] : [])),
+    },
+  };
+}
+
+/** Route a payload's alerts and hand them to the alert intake in one signal. */
+export async function submitAlerts(payload: WebhookPayload, deps: Omit<AlertWebhookDeps, 'log'>): Promise<AlertEnvelope[]> {
+  const routed = envelopes(payload, deps.config, deps.runbooks);
   const { alerts, slack, temporal } = deps.config;
   await deps.client.workflow.signalWithStart('alertIntakeWorkflow', {
     workflowId: intakeWorkflowId(temporal.taskQueue),
@@ -88,17 +104,7 @@ export async function handleAlertWebhook(req: WebhookRequest, deps: AlertWebhook
       },
     ],
   });
-  const unrouted = routed.filter((e) => !e.run);
-  for (const e of unrouted) deps.log.info({ alertname: e.alertname, reason: e.unrouted }, 'alert not routed to a runbook');
-  return {
-    status: 200,
-    body: {
-      accepted: routed.length,
-      routed: routed.length - unrouted.length,
-      unrouted: unrouted.map((e) => ({ alertname: e.alertname, fingerprint: e.fingerprint, reason: e.unrouted })),
-      runs: routed.flatMap((e) => (e.run ? [{ alertname: e.alertname, runId: e.run.workflowId, status: e.status }] : [])),
-    },
-  };
+  return routed;
 }
 
 /** Read a request body, refusing (413) past `limit` bytes without buffering the rest. */

@@ -1,7 +1,8 @@
 // `nightshift dev`: the dev server and the control worker, until Ctrl-C.
 import { loadConfig } from '../../config.ts';
-import { resolveSlack, slackActivityDepsFor, startGateway, startLocalStandin } from '../../gateway/index.ts';
+import { resolveSlack, startGateway, startLocalStandin } from '../../gateway/index.ts';
 import { createLogger } from '../../logger.ts';
+import { gatewayRoutes } from '../../services.ts';
 import { startStack } from '../../stack.ts';
 import { parse, type Command } from '../command.ts';
 
@@ -14,8 +15,8 @@ export const devCommand: Command = {
     const log = createLogger({ level: config.logLevel });
     const slack = resolveSlack(config);
     const standin = await startLocalStandin(config, slack);
-    const stack = await startStack(config, log, slackActivityDepsFor(slack, log));
-    const gateway = await startGateway({ config, slack, client: stack.client, log });
+    const stack = await startStack(config, log, slack);
+    const gateway = await startGateway({ config, slack, client: stack.client, log, routes: gatewayRoutes(config, log, stack.client) });
     io.out(`nightshift dev: Temporal at ${config.temporal.address}, UI http://127.0.0.1:${config.temporal.uiPort}, task queue ${config.temporal.taskQueue}`);
     io.out(`gateway on http://127.0.0.1:${gateway.port} (Slack: ${slack.mode})${standin ? `; Slack stand-in page ${standin.url}` : ''}`);
     io.out('press Ctrl-C to stop');

@@ -1,6 +1,7 @@
 // Every CLI command, by name. Add a command here and in its own file.
 import type { Command } from '../command.ts';
 import { devCommand } from './dev.ts';
+import { gamedayCommand } from './gameday.ts';
 import { gatewayCommand } from './gateway.ts';
 import { runCommand } from './run.ts';
 import { runbookCommand } from './runbook.ts';
@@ -17,5 +18,6 @@ export const commands: Record<string, Command> = {
   runbook: runbookCommand,
   worker: workerCommand,
   gateway: gatewayCommand,
+  gameday: gamedayCommand,
   'slack-standin': slackStandinCommand,
 };

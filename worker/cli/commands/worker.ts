@@ -4,7 +4,9 @@ import { loadConfig } from '../../config.ts';
 import { createControlWorker } from '../../control-worker.ts';
 import { createLogger } from '../../logger.ts';
 import { installRuntime } from '../../runtime.ts';
-import { connectWorker } from '../../temporal.ts';
+import { resolveSlack } from '../../gateway/index.ts';
+import { controlActivityDeps } from '../../services.ts';
+import { connectClient, connectWorker } from '../../temporal.ts';
 import { parse, type Command } from '../command.ts';
 
 export const workerCommand: Command = {
@@ -16,15 +18,17 @@ export const workerCommand: Command = {
     const log = createLogger({ level: config.logLevel, name: 'nightshift-worker' });
     installRuntime(log);
     const connection = await connectWorker(config);
+    const client = await connectClient(config);
     const worker = await createControlWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities({}),
+      activities: createActivities(controlActivityDeps(config, log, client, resolveSlack(config))),
     });
     io.err(`control worker on ${config.temporal.address}, task queue ${config.temporal.taskQueue}`);
     // The SDK shuts the worker down on SIGINT/SIGTERM and lets in-flight tasks finish.
     await worker.run();
+    await client.connection.close();
     await connection.close();
     return 0;
   },
