@@ -68,11 +68,33 @@ describe('usage problems are answered in the ack, naming the problem', () => {
     expect(responses).toEqual([]);
   });
 
-  test('help lists every subcommand; gameday says it is not available yet', async () => {
+  test('help lists every subcommand', async () => {
     const { ctx } = fakeContext();
     expect((await invoke(ctx, 'help')).ack?.text).toMatch(/run <runbook>[\s\S]*status[\s\S]*gameday[\s\S]*stop-all/);
     expect((await invoke(ctx, '')).ack?.text).toMatch(/run <runbook>/);
-    expect((await invoke(ctx, 'gameday run weekly')).ack?.text).toMatch(/Game days are not available yet/);
+  });
+
+  test.each([
+    ['gameday', /what should the game day do\?/],
+    ['gameday dance', /unknown gameday action "dance"/],
+    ['gameday run weekly', /Cannot use \*weekly\*:[\s\S]*no runbooks\/experiments\/weekly.yaml/],
+    ['gameday stop', /which game day\?/],
+    ['gameday schedule create cart-drop hourly', /say `every <duration>` or `cron "<expression>"`/],
+    ['gameday schedule explode x', /unknown schedule action "explode"/],
+  ])('/nightshift %s', async (text, expected) => {
+    const { ctx, start } = fakeContext();
+    const { ack } = await invoke(ctx, text);
+    expect(ack).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(expected) });
+    expect(start).not.toHaveBeenCalled();
+  });
+
+  test('a chaos-operator starts a game day from an experiment: acked in the channel, then started', async () => {
+    const { ctx, start } = fakeContext();
+    const { ack } = await invoke(ctx, 'gameday run cart-drop');
+    expect(ack).toMatchObject({ response_type: 'in_channel', text: expect.stringMatching(/starting game day \*Frontend loses the cart\*/) });
+    expect(start).toHaveBeenCalledWith('gamedayWorkflow', expect.objectContaining({ workflowId: expect.stringMatching(/^gameday-cart-drop-slack-/) }));
+    const { ack: refused } = await invoke(ctx, 'gameday run cart-drop', 'U0BOB');
+    expect(refused?.text).toMatch(/needs the role chaos-operator/);
   });
 });
 

@@ -1,5 +1,4 @@
-// `/nightshift help`, and `gameday`, which answers that game days are not
-// available yet (they come with the game-day work).
+// `/nightshift help`: every subcommand with its usage.
 import { ephemeral, type Plan, type Subcommand } from './types.ts';
 
 export function usageText(subcommands: Record<string, Subcommand>): string {
@@ -14,10 +13,3 @@ export function helpCommand(subcommands: () => Record<string, Subcommand>): Subc
     plan: (): Plan => ({ ack: ephemeral(usageText(subcommands())) }),
   };
 }
-
-export const gameday: Subcommand = {
-  usage: '/nightshift gameday ...',
-  summary: 'game days (not available yet)',
-  permission: 'faults',
-  plan: () => ({ ack: ephemeral('Game days are not available yet: they arrive with the game-day work. Nothing was started.') }),
-};
