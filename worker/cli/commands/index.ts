@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { devCommand } from './dev.ts';
 import { gamedayCommand } from './gameday.ts';
 import { gatewayCommand } from './gateway.ts';
+import { labCommand } from './lab.ts';
 import { runCommand } from './run.ts';
 import { runbookCommand } from './runbook.ts';
 import { slackStandinCommand } from './slack-standin.ts';
@@ -10,6 +11,7 @@ import { abortCommand, decideCommand, statusCommand } from './status.ts';
 import { workerCommand } from './worker.ts';
 
 export const commands: Record<string, Command> = {
+  lab: labCommand,
   dev: devCommand,
   run: runCommand,
   status: statusCommand,

@@ -1,0 +1,98 @@
+// Applying the lab's objects with server-side apply (field manager
+// nightshift-lab): the CRDs (lab/crds/) and the YAML manifests in
+// lab/manifests/ (the shop, its route and its policy).
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ApiException,
+  ApiextensionsV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+import { LAB_CRDS } from './crds/index.ts';
+import { waitFor } from './health.ts';
+import { FIELD_MANAGER, isStatus } from './k8s.ts';
+import { LabError } from './sh.ts';
+
+export const MANIFESTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'manifests');
+
+const objectSchema = z
+  .object({
+    apiVersion: z.string().min(1),
+    kind: z.string().min(1),
+    metadata: z.object({ name: z.string().min(1), namespace: z.string().optional() }).loose(),
+  })
+  .loose();
+
+/** The objects of a multi-document YAML text, validated enough to apply. */
+export function parseManifest(text: string, source: string): KubernetesObject[] {
+  return parseAllDocuments(text).flatMap((doc, index) => {
+    if (doc.errors.length > 0) throw new LabError(`${source} document ${index + 1}: ${doc.errors[0]?.message}`);
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) return [];
+    const parsed = objectSchema.safeParse(value);
+    if (!parsed.success) {
+      throw new LabError(`${source} document ${index + 1}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    return [parsed.data];
+  });
+}
+
+async function applyOne(client: KubernetesObjectApi, object: KubernetesObject): Promise<void> {
+  await client.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+}
+
+/** Retry while the namespace or kind is not there yet (404); any other refusal is final. */
+async function applyWithRetry(client: KubernetesObjectApi, object: KubernetesObject, source: string): Promise<void> {
+  const what = `${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name} (${source})`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await applyOne(client, object);
+      return;
+    } catch (err) {
+      const retry = isStatus(err, 404) || isStatus(err, 429) || isStatus(err, 500) || isStatus(err, 503) || !(err instanceof ApiException);
+      if (!retry || Date.now() > deadline) {
+        const detail = err instanceof ApiException ? `HTTP ${err.code}: ${JSON.stringify(err.body)}` : (err as Error).message;
+        throw new LabError(`cannot apply ${what}: ${detail}`);
+      }
+      await sleep(200);
+    }
+  }
+}
+
+async function waitEstablished(kc: KubeConfig): Promise<void> {
+  const ext = kc.makeApiClient(ApiextensionsV1Api);
+  await Promise.all(
+    LAB_CRDS.map((crd) =>
+      waitFor(`CRD ${crd.metadata.name} to be established`, 30_000, async () => {
+        const found = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
+        return found.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+      }),
+    ),
+  );
+}
+
+/**
+ * Apply the CRDs and every manifest at once. An object whose namespace or
+ * kind does not exist yet (its CRD is not served yet) is retried until it
+ * does, so the order of files does not cost time.
+ */
+export async function applyLab(kc: KubeConfig, dir = MANIFESTS_DIR): Promise<void> {
+  const client = KubernetesObjectApi.makeApiClient(kc);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const objects = files.flatMap((file) =>
+    parseManifest(readFileSync(join(dir, file), 'utf8'), file).map((object) => ({ object, file })),
+  );
+  await Promise.all([
+    ...LAB_CRDS.map((crd) => applyWithRetry(client, crd, 'lab/crds')),
+    ...objects.map(({ object, file }) => applyWithRetry(client, object, file)),
+  ]);
+  await waitEstablished(kc);
+}

@@ -1,0 +1,24 @@
+// Public face of the lab: bring it up and down, read its status, find its
+// kubeconfig, read the probe. Other parts and tests import from here only.
+import { resolve } from 'node:path';
+import { loadConfig } from '../worker/config.ts';
+import { labPaths } from './paths.ts';
+
+export { labUp, type LabUpOptions, type LabUpResult } from './up.ts';
+export { labDown, type DownReport } from './down.ts';
+export { restartLabProcess } from './restart.ts';
+export { labStatus, ENDPOINTS, type LabStatus, type PodStatus, type ProcessStatus } from './status.ts';
+export { probeSeries, probeSummary, probeSummarySchema, probeSeriesSchema } from './probe/index.ts';
+export type { ProbeRow, ProbeSeries, ProbeSummary } from './probe/index.ts';
+export { LabError } from './sh.ts';
+export * from './topology.ts';
+
+/** The lab's kubeconfig for a data dir (default: the configured one). */
+export function kubeconfigPath(dataDir = loadConfig().dataDir): string {
+  return labPaths(resolve(dataDir)).kubeconfig;
+}
+
+/** The lab's directory (state, logs, certificates) for a data dir. */
+export function labDir(dataDir = loadConfig().dataDir): string {
+  return labPaths(resolve(dataDir)).root;
+}

@@ -1,0 +1,64 @@
+// The lab's own Node processes (node simulator, gateway, probe) and the
+// nightshift processes it runs against the lab (control worker, node agents).
+import { join } from 'node:path';
+import { REPO_ROOT } from '../worker/tools.ts';
+import type { Component } from './component.ts';
+import { BPF_PIN_ROOT, type LabPaths } from './paths.ts';
+import { PORTS, type LabNode } from './topology.ts';
+
+const LAB_DIR = join(REPO_ROOT, 'lab');
+const CLI = join(REPO_ROOT, 'worker', 'cli', 'main.ts');
+
+function nodeScript(name: string, args: string[], paths: LabPaths, dataDir: string, health: Component['health'], env: NodeJS.ProcessEnv = {}): Component {
+  return {
+    name,
+    spawn: {
+      command: process.execPath,
+      args,
+      log: join(paths.logs, `${name}.log`),
+      cwd: REPO_ROOT,
+      env: { NIGHTSHIFT_DATA_DIR: dataDir, ...env },
+    },
+    health,
+  };
+}
+
+export function simulatorComponent(paths: LabPaths, dataDir: string): Component {
+  return nodeScript('node-simulator', [join(LAB_DIR, 'simulator', 'main.ts')], paths, dataDir, {
+    kind: 'http',
+    url: `http://127.0.0.1:${PORTS.simulator}/healthz`,
+  });
+}
+
+export function gatewayComponent(paths: LabPaths, dataDir: string): Component {
+  return nodeScript('lab-gateway', [join(LAB_DIR, 'gateway', 'main.ts')], paths, dataDir, {
+    kind: 'http',
+    url: `http://127.0.0.1:${PORTS.gatewayAdmin}/healthz`,
+  });
+}
+
+export function probeComponent(paths: LabPaths, dataDir: string): Component {
+  return nodeScript('probe', [join(LAB_DIR, 'probe', 'main.ts')], paths, dataDir, {
+    kind: 'http',
+    url: `http://127.0.0.1:${PORTS.probe}/healthz`,
+  });
+}
+
+/** Environment that points a nightshift process at the lab cluster and its Temporal. */
+function nightshiftEnv(paths: LabPaths, temporalAddress: string): NodeJS.ProcessEnv {
+  return { KUBECONFIG: paths.kubeconfig, TEMPORAL_ADDRESS: temporalAddress };
+}
+
+export function workerComponent(paths: LabPaths, dataDir: string, temporalAddress: string): Component {
+  return nodeScript('control-worker', [CLI, 'worker'], paths, dataDir, { kind: 'alive' }, nightshiftEnv(paths, temporalAddress));
+}
+
+export function agentComponent(node: LabNode, paths: LabPaths, dataDir: string, temporalAddress: string): Component {
+  return nodeScript(`agent-${node.name}`, [CLI, 'agent'], paths, dataDir, { kind: 'alive' }, {
+    ...nightshiftEnv(paths, temporalAddress),
+    NIGHTSHIFT_NODE_NAME: node.name,
+    NIGHTSHIFT_NODE_NETNS: node.netns,
+    // bpf/paths.ts reads this: each lab agent pins under its own directory.
+    NIGHTSHIFT_PIN_ROOT: join(BPF_PIN_ROOT, node.name),
+  });
+}

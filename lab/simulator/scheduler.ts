@@ -1,0 +1,55 @@
+// The lab has no kube-scheduler: the simulator binds pending pods itself.
+// It honours nodeSelector, cordoned nodes and NoSchedule taints, and spreads
+// a workload's replicas over the nodes (fewest replicas of the same owner,
+// then fewest pods), so some calls between services cross nodes.
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+
+function owner(pod: V1Pod): string {
+  const ref = pod.metadata?.ownerReferences?.[0];
+  return ref ? `${ref.kind}/${ref.uid}` : `${pod.metadata?.namespace}/${pod.metadata?.labels?.app ?? pod.metadata?.name}`;
+}
+
+function tolerates(pod: V1Pod, node: V1Node): boolean {
+  const taints = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+  return taints.every((taint) =>
+    (pod.spec?.tolerations ?? []).some(
+      (tol) =>
+        (tol.key === undefined || tol.key === taint.key) &&
+        (tol.operator === 'Exists' || tol.value === taint.value) &&
+        (tol.effect === undefined || tol.effect === taint.effect),
+    ),
+  );
+}
+
+function selects(pod: V1Pod, node: V1Node): boolean {
+  const labels = node.metadata?.labels ?? {};
+  return Object.entries(pod.spec?.nodeSelector ?? {}).every(([key, value]) => labels[key] === value);
+}
+
+export function feasible(pod: V1Pod, node: V1Node): boolean {
+  return !node.spec?.unschedulable && selects(pod, node) && tolerates(pod, node);
+}
+
+/**
+ * The node for `pod`, or an explanation when none fits. `placed` maps node
+ * name to the pods bound (or being bound) there.
+ */
+export function chooseNode(
+  pod: V1Pod,
+  nodes: readonly V1Node[],
+  placed: ReadonlyMap<string, readonly V1Pod[]>,
+): { node: string } | { reason: string } {
+  const candidates = nodes.filter((node) => feasible(pod, node));
+  if (candidates.length === 0) {
+    return { reason: `0/${nodes.length} nodes are available (cordoned, tainted or not matching nodeSelector)` };
+  }
+  const mine = owner(pod);
+  const score = (node: V1Node) => {
+    const here = placed.get(node.metadata?.name ?? '') ?? [];
+    return [here.filter((p) => owner(p) === mine).length, here.length];
+  };
+  const best = candidates
+    .map((node) => ({ name: node.metadata?.name ?? '', score: score(node) }))
+    .sort((a, b) => (a.score[0] ?? 0) - (b.score[0] ?? 0) || (a.score[1] ?? 0) - (b.score[1] ?? 0) || a.name.localeCompare(b.name))[0];
+  return best ? { node: best.name } : { reason: 'no node' };
+}

@@ -1,0 +1,78 @@
+// A lab workload's HTTP service: routes by "METHOD /path", the misbehave
+// switch in front of every route but /healthz, the admin endpoint beside it,
+// and a graceful stop on SIGTERM (keep serving for DRAIN_MS while endpoints
+// and DNS forget the pod, then close).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { startAdmin, type Switch } from './admin.ts';
+import { sendJson } from './http.ts';
+import { decide, misbehaveFromEnv } from './misbehave.ts';
+
+export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+const baseEnv = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535),
+  ADMIN_PORT: z.coerce.number().int().min(1).max(65535).default(9901),
+  DRAIN_MS: z.coerce.number().int().min(0).default(3000),
+  HOSTNAME: z.string().default('unknown'),
+});
+
+export function logger(service: string): (entry: object) => void {
+  return (entry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service, ...entry })}\n`);
+}
+
+export interface Workload {
+  name: string;
+  port: number;
+  pod: string;
+  sw: Switch;
+  log: (entry: object) => void;
+}
+
+/** Read the common env, start the admin endpoint, and arrange the graceful stop. */
+export function workload(name: string, onStop: () => Promise<void>): Workload {
+  const env = baseEnv.parse(process.env);
+  const fromEnv = misbehaveFromEnv(process.env);
+  const sw: Switch = { current: { ...fromEnv }, fromEnv };
+  const log = logger(name);
+  const admin = startAdmin(env.ADMIN_PORT, sw, log);
+  process.once('SIGTERM', () => {
+    log({ msg: 'SIGTERM: draining', drainMs: env.DRAIN_MS });
+    void sleep(env.DRAIN_MS)
+      .then(onStop)
+      .finally(() => {
+        admin.close();
+        process.exit(0);
+      });
+  });
+  log({ msg: 'started', port: env.PORT, adminPort: env.ADMIN_PORT, misbehave: fromEnv });
+  return { name, port: env.PORT, pod: env.HOSTNAME, sw, log };
+}
+
+export function serveHttp(name: string, routes: Record<string, Handler>): Workload {
+  const server = createServer((req, res) => {
+    void handle(req, res);
+  });
+  const w = workload(name, () => new Promise((done) => server.close(() => done())));
+  server.keepAliveTimeout = 1000;
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') return sendJson(res, 200, { ok: true, pod: w.pod });
+    const route = routes[`${req.method} ${path}`];
+    if (!route) return sendJson(res, 404, { error: `no route ${req.method} ${path}` });
+    const { delayMs, fail } = decide(w.sw.current);
+    if (delayMs > 0) await sleep(delayMs);
+    if (fail) {
+      return sendJson(res, w.sw.current.errorStatus, { error: 'injected failure (misbehave switch)', pod: w.pod });
+    }
+    try {
+      await route(req, res);
+    } catch (err) {
+      w.log({ msg: 'handler failed', path, error: (err as Error).message });
+      if (!res.headersSent) sendJson(res, 500, { error: (err as Error).message, pod: w.pod });
+    }
+  };
+  server.listen(w.port);
+  return w;
+}

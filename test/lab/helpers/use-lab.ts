@@ -1,0 +1,67 @@
+// One lab for a test file: up in beforeAll (under the machine-wide lab lock),
+// down in afterAll, and then nothing of it may be left on the machine.
+import { labDown, labStatus, labUp, type LabStatus } from '../../../lab/index.ts';
+import type { Config } from '../../../worker/config.ts';
+import { labTestConfig, leftovers, markedPids, NOTHING_LEFT, removeDataDirs } from './lab.ts';
+import { lockLab } from './lock.ts';
+
+export type UpStatus = Extract<LabStatus, { processes: unknown }>;
+
+export interface LabContext {
+  config: Config;
+  status(): Promise<UpStatus>;
+  /** Note a pod namespace or pid the final leftover check must find gone. */
+  seen(netns?: string, pid?: number): void;
+}
+
+export function useLab(): LabContext {
+  let config: Config | undefined;
+  let unlock: (() => void) | undefined;
+  let labRoot = '';
+  const netns = new Set<string>();
+  const pids = new Set<number>();
+
+  const status = async (): Promise<UpStatus> => {
+    if (!config) throw new Error('the lab is not configured');
+    const s = await labStatus(config.dataDir);
+    if (!('processes' in s)) throw new Error('the lab is not up');
+    for (const p of s.processes) pids.add(p.pid);
+    for (const p of s.pods) netns.add(p.netns);
+    for (const pid of markedPids(s.labDir)) pids.add(pid);
+    return s;
+  };
+
+  beforeAll(async () => {
+    unlock = await lockLab();
+    config = await labTestConfig();
+    const result = await labUp({ config });
+    if (result.alreadyUp) throw new Error('a lab was already up in a fresh data dir');
+    labRoot = (await status()).labDir;
+  }, 180_000);
+
+  afterAll(async () => {
+    try {
+      if (config) {
+        await status().catch(() => undefined);
+        const report = await labDown(config.dataDir);
+        expect(report.seconds).toBeLessThan(10);
+        expect(await leftovers(labRoot, [...netns], [...pids])).toEqual(NOTHING_LEFT);
+      }
+    } finally {
+      removeDataDirs();
+      unlock?.();
+    }
+  }, 60_000);
+
+  return {
+    get config() {
+      if (!config) throw new Error('the lab is not configured');
+      return config;
+    },
+    status,
+    seen(n, pid) {
+      if (n) netns.add(n);
+      if (pid) pids.add(pid);
+    },
+  };
+}

@@ -1,0 +1,96 @@
+// The shop misbehaves on demand, as the scenarios need: an admin toggle for
+// instant errors, a bad canary deployed with `kubectl set env`, traffic moved
+// off it by shifting the HTTPRoute's weights, and a crashed pod process
+// restarted and counted by the node simulator.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { probeSummary } from '../../lab/index.ts';
+import { kubectl, pods } from './helpers/lab.ts';
+import { run } from '../../lab/sh.ts';
+import { useLab } from './helpers/use-lab.ts';
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(500);
+  }
+}
+
+/** Probe numbers for the seconds after `since` (ms), once a few have passed. */
+async function probeSince(since: number) {
+  await sleep(Math.max(0, since + 1500 - Date.now()));
+  return probeSummary(Math.max(1, Math.floor((Date.now() - since) / 1000) - 1));
+}
+
+describe('the shop misbehaves on demand', () => {
+  const lab = useLab();
+
+  test('the admin endpoint turns errors on and off at once', async () => {
+    const status = await lab.status();
+    const carts = (await pods(status.kubeconfig, ['-n', 'production', '-l', 'app=cart-service-v1'])).map((p) => p.status.podIP);
+    for (const ip of carts) {
+      const res = await fetch(`http://${ip}:9901/admin/misbehave`, { method: 'PUT', body: JSON.stringify({ errorRate: 1 }) });
+      expect(await res.json()).toEqual({ errorRate: 1, errorStatus: 500, delayMs: 0 });
+    }
+    const broken = Date.now();
+    const during = await probeSince(broken + 1000);
+    expect(during.successRate).toBeLessThan(0.3);
+    expect(during.failureKinds['http-502']).toBeGreaterThan(0);
+    for (const ip of carts) await fetch(`http://${ip}:9901/admin/misbehave`, { method: 'DELETE' });
+    const fixed = Date.now();
+    await sleep(4000);
+    expect((await probeSince(fixed + 1000)).failures).toBe(0);
+    const bad = await fetch(`http://${carts[0]}:9901/admin/misbehave`, { method: 'PUT', body: '{"errorRate": 2}' });
+    expect(bad.status).toBe(400);
+  });
+
+  test('a bad canary from `kubectl set env` fails about a tenth of checkouts, and shifting weights to v1 ends it', async () => {
+    const kc = (await lab.status()).kubeconfig;
+    await kubectl(kc, ['-n', 'production', 'set', 'env', 'deployment/cart-service-v2', 'NIGHTSHIFT_ERROR_RATE=1']);
+    await kubectl(kc, ['-n', 'production', 'rollout', 'status', 'deployment/cart-service-v2', '--timeout=90s']);
+    await sleep(3000);
+    const rolled = Date.now();
+    await sleep(12_000);
+    const canary = await probeSince(rolled);
+    expect(canary.successRate).toBeGreaterThan(0.75);
+    expect(canary.successRate).toBeLessThan(0.97);
+
+    await kubectl(kc, ['-n', 'production', 'patch', 'httproute', 'store-traffic-split', '--type=json', '-p',
+      JSON.stringify([
+        { op: 'replace', path: '/spec/rules/0/backendRefs/0/weight', value: 100 },
+        { op: 'replace', path: '/spec/rules/0/backendRefs/1/weight', value: 0 },
+      ])]);
+    const shifted = Date.now();
+    await sleep(6000);
+    expect((await probeSince(shifted + 1000)).failures).toBe(0);
+
+    await kubectl(kc, ['-n', 'production', 'set', 'env', 'deployment/cart-service-v2', 'NIGHTSHIFT_ERROR_RATE-']);
+    await kubectl(kc, ['-n', 'production', 'patch', 'httproute', 'store-traffic-split', '--type=json', '-p',
+      JSON.stringify([
+        { op: 'replace', path: '/spec/rules/0/backendRefs/0/weight', value: 90 },
+        { op: 'replace', path: '/spec/rules/0/backendRefs/1/weight', value: 10 },
+      ])]);
+    await kubectl(kc, ['-n', 'production', 'rollout', 'status', 'deployment/cart-service-v2', '--timeout=90s']);
+    for (const pod of await pods(kc, ['-n', 'production'])) lab.seen(`production.${pod.metadata.name}`);
+  });
+
+  test('a pod whose process dies is restarted in the same namespace and counted', async () => {
+    const kc = (await lab.status()).kubeconfig;
+    const [pod] = await pods(kc, ['-n', 'finance', '-l', 'app=postgres-db']);
+    if (!pod) throw new Error('no postgres-db pod');
+    const netns = pod.metadata.annotations['nightshift.dev/netns'] ?? '';
+    const [pid] = (await run('ip', ['netns', 'pids', netns])).split('\n').map(Number).filter((n) => n > 0);
+    if (!pid) throw new Error(`nothing runs in ${netns}`);
+    process.kill(pid, 'SIGKILL');
+    const jsonpath = '{.status.containerStatuses[0].restartCount} {.status.conditions[?(@.type=="Ready")].status}';
+    await until('the pod to be restarted and ready again', 30_000, async () => {
+      const out = await kubectl(kc, ['-n', 'finance', 'get', 'pod', pod.metadata.name, '-o', `jsonpath=${jsonpath}`]);
+      return out.trim() === '1 True' ? out : undefined;
+    });
+    const pids = (await run('ip', ['netns', 'pids', netns])).split('\n').map(Number).filter((n) => n > 0);
+    expect(pids).toHaveLength(1);
+    expect(pids[0]).not.toBe(pid);
+  });
+});

@@ -1,0 +1,43 @@
+// The lab's scheduler: spreads replicas, respects cordons, taints and nodeSelector.
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { chooseNode } from '../../../lab/simulator/scheduler.ts';
+
+const node = (name: string, extra: Partial<V1Node['spec']> = {}, labels: Record<string, string> = {}): V1Node => ({
+  metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } },
+  spec: extra,
+});
+const pod = (name: string, rs = 'rs-a', spec: Partial<V1Pod['spec']> = {}): V1Pod => ({
+  metadata: { name, namespace: 'production', ownerReferences: [{ kind: 'ReplicaSet', uid: rs, name: rs, apiVersion: 'apps/v1' }] },
+  spec: { containers: [], ...spec },
+});
+const nodes = [node('lab-node-1'), node('lab-node-2'), node('lab-node-3')];
+
+describe('chooseNode', () => {
+  test('puts a second replica on another node than the first', () => {
+    const placed = new Map([['lab-node-1', [pod('a-1')]]]);
+    expect(chooseNode(pod('a-2'), nodes, placed)).toEqual({ node: 'lab-node-2' });
+  });
+
+  test('prefers the node with fewer pods when replicas are even', () => {
+    const placed = new Map([['lab-node-1', [pod('x', 'rs-x')]], ['lab-node-2', [pod('y', 'rs-y'), pod('z', 'rs-z')]]]);
+    expect(chooseNode(pod('a-1'), nodes, placed)).toEqual({ node: 'lab-node-3' });
+  });
+
+  test('never picks a cordoned node or one with an untolerated NoSchedule taint', () => {
+    const fenced = [
+      node('lab-node-1', { unschedulable: true }),
+      node('lab-node-2', { taints: [{ key: 'gpu', value: 'yes', effect: 'NoSchedule' }] }),
+      node('lab-node-3'),
+    ];
+    expect(chooseNode(pod('a-1'), fenced, new Map([['lab-node-3', [pod('a-0'), pod('b', 'rs-b')]]]))).toEqual({ node: 'lab-node-3' });
+    const tolerant = pod('t', 'rs-t', { tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }] });
+    expect(chooseNode(tolerant, fenced, new Map([['lab-node-3', [pod('q', 'rs-q')]]]))).toEqual({ node: 'lab-node-2' });
+  });
+
+  test('honours nodeSelector and explains when nothing fits', () => {
+    const labelled = [node('lab-node-1'), node('lab-node-2', {}, { disk: 'ssd' })];
+    expect(chooseNode(pod('s', 'rs-s', { nodeSelector: { disk: 'ssd' } }), labelled, new Map())).toEqual({ node: 'lab-node-2' });
+    const none = chooseNode(pod('s', 'rs-s', { nodeSelector: { disk: 'nvme' } }), labelled, new Map());
+    expect(none).toEqual({ reason: expect.stringMatching(/^0\/2 nodes are available/) });
+  });
+});
