@@ -1,16 +1,22 @@
 // Which Slack the processes talk to: the stand-in without credentials; with
 // any credential, real Slack, refusing to start while naming what is missing.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../worker/config.ts';
 import { resolveSlack } from '../../worker/gateway/index.ts';
 
-test('without credentials the stand-in is used, with its own token and signing secret', () => {
-  const slack = resolveSlack(loadConfig({}));
+test('without credentials the stand-in is used, with a token and signing secret kept in the data dir for every process', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nightshift-standin-'));
+  const slack = resolveSlack(loadConfig({ NIGHTSHIFT_DATA_DIR: dataDir }));
   expect(slack).toMatchObject({ mode: 'standin', channel: 'C0INCIDENTS', apiUrl: 'http://127.0.0.1:3001/api/', socketMode: false });
   expect(slack.botToken).toMatch(/^xoxb-standin-/);
   expect(slack.signingSecret.length).toBeGreaterThan(20);
+  // A second process (the worker, the gateway) resolves the same secrets.
+  const again = resolveSlack(loadConfig({ NIGHTSHIFT_DATA_DIR: dataDir }));
+  expect(again.botToken).toBe(slack.botToken);
+  expect(again.signingSecret).toBe(slack.signingSecret);
+  expect(statSync(join(dataDir, 'slack-standin.json')).mode & 0o777).toBe(0o600);
 });
 
 test('Slack mode names every missing credential at once', () => {

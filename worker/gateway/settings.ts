@@ -2,7 +2,8 @@
 // (every credential it needs present, or a ConfigError naming each missing
 // one) or the local stand-in (its own token and signing secret).
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError, type Config } from '../config.ts';
 import { DEFAULT_CHANNELS } from '../slack-standin/index.ts';
 
@@ -23,6 +24,31 @@ export interface SlackSettings {
 type Secret = 'botToken' | 'signingSecret' | 'appToken';
 
 const ENV: Record<Secret, string> = { botToken: 'SLACK_BOT_TOKEN', signingSecret: 'SLACK_SIGNING_SECRET', appToken: 'SLACK_APP_TOKEN' };
+
+/**
+ * The stand-in's token and signing secret, made once per data dir and kept
+ * there (mode 0600), so the stand-in, the gateway and a worker in another
+ * process all agree without anyone configuring them.
+ */
+function standinSecrets(dataDir: string): { token: string; signingSecret: string } {
+  const file = join(resolve(dataDir), 'slack-standin.json');
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { token?: unknown; signingSecret?: unknown };
+    if (typeof saved.token === 'string' && typeof saved.signingSecret === 'string') return { token: saved.token, signingSecret: saved.signingSecret };
+  } catch {
+    // not there yet (or unreadable): make new ones below
+  }
+  const fresh = { token: `xoxb-standin-${randomBytes(12).toString('hex')}`, signingSecret: randomBytes(24).toString('hex') };
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(fresh)}\n`, { mode: 0o600, flag: 'wx' });
+    return fresh;
+  } catch {
+    // Another process wrote it first: use theirs.
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { token: string; signingSecret: string };
+    return saved;
+  }
+}
 
 export function resolveSlack(config: Config): SlackSettings {
   const slack = config.slack;
@@ -46,10 +72,11 @@ export function resolveSlack(config: Config): SlackSettings {
   const standin = { host: slack.standin.host, port: slack.standin.port, url: standinUrl };
 
   if (mode === 'standin') {
+    const shared = standinSecrets(config.dataDir);
     return {
       mode,
-      botToken: slack.standin.token ?? `xoxb-standin-${randomBytes(12).toString('hex')}`,
-      signingSecret: slack.standin.signingSecret ?? randomBytes(24).toString('hex'),
+      botToken: slack.standin.token ?? shared.token,
+      signingSecret: slack.standin.signingSecret ?? shared.signingSecret,
       socketMode: false,
       channel: slack.channel ?? DEFAULT_CHANNELS[0]?.id ?? 'C0INCIDENTS',
       apiUrl: slack.apiUrl ?? `${standinUrl}/api/`,
