@@ -1,7 +1,8 @@
 // Applying the lab's objects with server-side apply (field manager
 // nightshift-lab): the CRDs (lab/crds/) and the YAML manifests in
 // lab/manifests/ (the shop, its route and its policy).
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,7 +19,8 @@ import { z } from 'zod';
 import { LAB_CRDS } from './crds/index.ts';
 import { waitFor } from './health.ts';
 import { FIELD_MANAGER, isStatus } from './k8s.ts';
-import { LabError } from './sh.ts';
+import { LabError, run } from './sh.ts';
+import { findTool } from '../worker/tools.ts';
 
 export const MANIFESTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'manifests');
 
@@ -84,15 +86,30 @@ async function waitEstablished(kc: KubeConfig): Promise<void> {
  * kind does not exist yet (its CRD is not served yet) is retried until it
  * does, so the order of files does not cost time.
  */
-export async function applyLab(kc: KubeConfig, dir = MANIFESTS_DIR): Promise<void> {
+export async function applyLab(kc: KubeConfig, kubeconfig: string, dir = MANIFESTS_DIR): Promise<void> {
   const client = KubernetesObjectApi.makeApiClient(kc);
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
   const objects = files.flatMap((file) =>
     parseManifest(readFileSync(join(dir, file), 'utf8'), file).map((object) => ({ object, file })),
   );
-  await Promise.all([
-    ...LAB_CRDS.map((crd) => applyWithRetry(client, crd, 'lab/crds')),
-    ...objects.map(({ object, file }) => applyWithRetry(client, object, file)),
-  ]);
+  await Promise.all([applyCrds(kubeconfig), ...objects.map(({ object, file }) => applyWithRetry(client, object, file))]);
   await waitEstablished(kc);
+}
+
+/**
+ * The CRDs go through kubectl: client-node's typed serializer drops
+ * `x-kubernetes-preserve-unknown-fields`, which would strip every free-form
+ * field (HTTPRoute status among them) from the stored objects.
+ */
+async function applyCrds(kubeconfig: string): Promise<void> {
+  const kubectl = findTool('kubectl');
+  if (!kubectl) throw new LabError('kubectl binary not found (build it with scripts/build-servers.sh)');
+  const dir = mkdtempSync(join(tmpdir(), 'nightshift-crds-'));
+  try {
+    const file = join(dir, 'crds.json');
+    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: LAB_CRDS }));
+    await run(kubectl, ['--kubeconfig', kubeconfig, 'apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', file]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { REPO_ROOT } from '../worker/tools.ts';
 import type { Component } from './component.ts';
+import { HUBBLE_RELAY_ADDRESS, hubbleStandinSpawn, labEvidenceEnv } from './hubble/index.ts';
 import { BPF_PIN_ROOT, type LabPaths } from './paths.ts';
 import { PORTS, type LabNode } from './topology.ts';
 
@@ -50,7 +51,22 @@ function nightshiftEnv(paths: LabPaths, temporalAddress: string): NodeJS.Process
 }
 
 export function workerComponent(paths: LabPaths, dataDir: string, temporalAddress: string): Component {
-  return nodeScript('control-worker', [CLI, 'worker'], paths, dataDir, { kind: 'alive' }, nightshiftEnv(paths, temporalAddress));
+  // The control worker gathers the lab's evidence: Hubble, etcd, DNS, probe.
+  return nodeScript('control-worker', [CLI, 'worker'], paths, dataDir, { kind: 'alive' }, {
+    ...labEvidenceEnv(dataDir),
+    ...nightshiftEnv(paths, temporalAddress),
+  });
+}
+
+/** The Hubble Relay stand-in, fed by flow-tap programs on every pod interface. */
+export function hubbleComponent(paths: LabPaths, dataDir: string): Component {
+  const spawn = hubbleStandinSpawn(dataDir);
+  const [host, port] = HUBBLE_RELAY_ADDRESS.split(':');
+  return {
+    name: 'hubble-relay',
+    spawn: { ...spawn, log: join(paths.logs, 'hubble-relay.log'), cwd: REPO_ROOT, env: { ...spawn.env, KUBECONFIG: paths.kubeconfig } },
+    health: { kind: 'tcp', host: host ?? '127.0.0.1', port: Number(port) },
+  };
 }
 
 export function agentComponent(node: LabNode, paths: LabPaths, dataDir: string, temporalAddress: string): Component {

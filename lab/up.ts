@@ -22,7 +22,7 @@ import { preflight, requireRoot } from './preflight.ts';
 import { probeSummary } from './probe/index.ts';
 import { isAlive } from './procs.ts';
 import { waitDeploymentsAvailable } from './rollout.ts';
-import { agentComponent, gatewayComponent, probeComponent, simulatorComponent, workerComponent } from './services.ts';
+import { agentComponent, gatewayComponent, hubbleComponent, probeComponent, simulatorComponent, workerComponent } from './services.ts';
 import { LabError, run } from './sh.ts';
 import { readState, StateRecorder, type ProcessRecord } from './state.ts';
 import { planTemporal } from './temporal.ts';
@@ -164,10 +164,11 @@ async function bringUp(ctx: UpContext): Promise<void> {
     start(gatewayComponent(paths, dataDir)),
     start(probeComponent(paths, dataDir)),
   ]);
-  await applyLab(kc);
+  await applyLab(kc, paths.kubeconfig);
   step('CRDs, shop, route and policy applied');
   await healthy(controlPlane, 30_000);
   step('controller manager, CoreDNS, node simulator, gateway and probe healthy');
+  const hubble = await start(hubbleComponent(paths, dataDir));
 
   await waitDeploymentsAvailable(kc, 60_000);
   step('shop deployments available');
@@ -177,6 +178,8 @@ async function bringUp(ctx: UpContext): Promise<void> {
     return s.requests > 0 && s.failures === 0 ? true : undefined;
   });
   step('probe sees the shop answering');
+  await healthy([hubble], 30_000);
+  step('Hubble Relay stand-in serving flows');
 
   if (temporalProc) await healthy([temporalProc], 60_000);
   await start(workerComponent(paths, dataDir, ctx.temporal.address));

@@ -19,13 +19,13 @@ export function controlActivityDeps(config: Config, log: Pino, client: Client, s
     gameday: {
       client,
       taskQueue: config.temporal.taskQueue,
-      submitAlerts: (payload: SyntheticPayload) => submitAlerts(webhookSchema.parse(payload), { config, client, runbooks: runbooks.get }),
+      submitAlerts: (payload: SyntheticPayload) => submitAlerts(webhookSchema.parse(payload), { config, client, runbooks: runbooks.get, channel: slack.channel }),
     },
   };
 }
 
 /** Routes the gateway serves beside Slack: the Alertmanager webhook. */
-export function gatewayRoutes(config: Config, log: Pino, client: Client): Route[] {
+export function gatewayRoutes(config: Config, log: Pino, client: Client, slack: SlackSettings): Route[] {
   const runbooks = new RunbookCache(catalogue());
-  return [alertmanagerRoute({ config, client, runbooks: runbooks.get, log })];
+  return [alertmanagerRoute({ config, client, runbooks: runbooks.get, log, channel: slack.channel })];
 }

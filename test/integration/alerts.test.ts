@@ -67,7 +67,7 @@ beforeAll(async () => {
   const runbooks = () => testRunbook('alert-test');
   gateway = await startGateway({
     config, slack, client: env.client, log, port: 0, host: '127.0.0.1', runbooks,
-    routes: [alertmanagerRoute({ config, client: env.client, runbooks, log })],
+    routes: [alertmanagerRoute({ config, client: env.client, runbooks, log, channel: CHANNEL })],
   });
 });
 
@@ -214,7 +214,7 @@ async function countRuns(filter: string): Promise<number> {
   let count = -1;
   for (let i = 0; i < 20; i++) {
     let n = 0;
-    for await (const _ of env.client.workflow.list({ query: `(${filter}) AND WorkflowType="runbookWorkflow"` })) n += 1;
+    for await (const run of env.client.workflow.list({ query: `(${filter}) AND WorkflowType="runbookWorkflow"` })) if (run.workflowId) n += 1;
     if (n === count) return n;
     count = n;
     await sleep(250);

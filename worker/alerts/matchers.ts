@@ -21,7 +21,7 @@ export function parseMatcher(text: string): Matcher {
     try {
       return { name, op, value, regex: new RegExp(`^(?:${value})$`) };
     } catch (err) {
-      throw new Error(`"${text}": bad regular expression: ${(err as Error).message}`);
+      throw new Error(`"${text}": bad regular expression: ${(err as Error).message}`, { cause: err });
     }
   }
   return { name, op, value };

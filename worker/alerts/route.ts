@@ -56,7 +56,8 @@ export class RunbookCache {
   };
 }
 
-export function envelopes(payload: WebhookPayload, config: Config, runbooks: RunbookSource, now = new Date()): AlertEnvelope[] {
+/** `channel`: where alert-started runs publish their thread (none: they run silently). */
+export function envelopes(payload: WebhookPayload, config: Config, runbooks: RunbookSource, channel?: string, now = new Date()): AlertEnvelope[] {
   return payload.alerts.map((alert) => {
     const key = dedupeKey(payload, alert, config.alerts.dedupeBy);
     const base: AlertEnvelope = {
@@ -78,7 +79,7 @@ export function envelopes(payload: WebhookPayload, config: Config, runbooks: Run
           runbook: runbooks(route.runbook),
           params,
           requestedBy: { id: 'alertmanager', name: `alert ${base.alertname}`, via: 'alert' },
-          ...(config.slack.channel ? { notify: { channel: config.slack.channel } } : {}),
+          ...(channel ? { notify: { channel } } : {}),
           trigger: {
             kind: 'alert',
             alertname: base.alertname,

@@ -29,6 +29,8 @@ export interface AlertWebhookDeps {
   client: Client;
   runbooks: RunbookSource;
   log: Pino;
+  /** Where alert-started runs publish (the Slack channel); absent: nowhere. */
+  channel?: string;
 }
 
 function header(req: WebhookRequest, name: string): string | undefined {
@@ -88,8 +90,8 @@ export async function handleAlertWebhook(req: WebhookRequest, deps: AlertWebhook
 
 /** Route a payload's alerts and hand them to the alert intake in one signal. */
 export async function submitAlerts(payload: WebhookPayload, deps: Omit<AlertWebhookDeps, 'log'>): Promise<AlertEnvelope[]> {
-  const routed = envelopes(payload, deps.config, deps.runbooks);
-  const { alerts, slack, temporal } = deps.config;
+  const routed = envelopes(payload, deps.config, deps.runbooks, deps.channel);
+  const { alerts, temporal } = deps.config;
   await deps.client.workflow.signalWithStart('alertIntakeWorkflow', {
     workflowId: intakeWorkflowId(temporal.taskQueue),
     taskQueue: temporal.taskQueue,
@@ -100,7 +102,7 @@ export async function submitAlerts(payload: WebhookPayload, deps: Omit<AlertWebh
         envelopes: routed,
         maxNewRunsPerMinute: alerts.maxNewRunsPerMinute,
         rateWindowMs: parseDuration(alerts.rateWindow) ?? 60_000,
-        ...(slack.channel ? { channel: slack.channel } : {}),
+        ...(deps.channel ? { channel: deps.channel } : {}),
       },
     ],
   });

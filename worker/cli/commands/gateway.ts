@@ -17,7 +17,7 @@ export const gatewayCommand: Command = {
     const log = createLogger({ level: config.logLevel, name: 'nightshift-gateway' });
     const standin = values['no-standin'] ? undefined : await startLocalStandin(config, slack);
     const client = await connectClient(config);
-    const gateway = await startGateway({ config, slack, client, log, routes: gatewayRoutes(config, log, client) });
+    const gateway = await startGateway({ config, slack, client, log, routes: gatewayRoutes(config, log, client, slack) });
     io.err(`gateway on :${gateway.port} (${slack.mode}${slack.socketMode ? ', socket mode' : ''})${standin ? `; Slack stand-in at ${standin.url}` : ''}`);
     await new Promise<void>((done) => {
       process.once('SIGINT', done);

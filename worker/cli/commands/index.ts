@@ -2,8 +2,11 @@
 import type { Command } from '../command.ts';
 import { devCommand } from './dev.ts';
 import { gamedayCommand } from './gameday.ts';
+import { agentCommand, faultCommand } from './fault.ts';
 import { gatewayCommand } from './gateway.ts';
 import { labCommand } from './lab.ts';
+import { policyCommand } from './policy.ts';
+import { reportCommand } from './report.ts';
 import { runCommand } from './run.ts';
 import { runbookCommand } from './runbook.ts';
 import { slackStandinCommand } from './slack-standin.ts';
@@ -21,5 +24,8 @@ export const commands: Record<string, Command> = {
   worker: workerCommand,
   gateway: gatewayCommand,
   gameday: gamedayCommand,
+  report: reportCommand,
   'slack-standin': slackStandinCommand,
+  policy: policyCommand,
+  fault: faultCommand, agent: agentCommand,
 };

@@ -1,0 +1,78 @@
+// Where the evidence clients come from when the worker is not handed them:
+// the environment, read once, validated as a whole, every problem in one
+// message. Clients are made lazily, so a missing or broken one becomes a
+// finding of the collector that needs it, never a worker that cannot start.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { credentials } from '@grpc/grpc-js';
+import { z } from 'zod';
+import { FilePolicyHistory, type PolicyHistory } from '../actions/history.ts';
+import { createHubbleClient, type HubbleClient } from '../hubble/client.ts';
+import { createEtcdClient } from './etcd/client.ts';
+import type { EtcdDeps } from './etcd/collector.ts';
+import { kubeFromConfig, type Kube } from './kubernetes/client.ts';
+import type { KubeSource } from './kubernetes/collector.ts';
+import { ScrapeMemory } from './metrics/memory.ts';
+
+export interface EvidenceDeps {
+  kube?: KubeSource;
+  hubble?: HubbleClient;
+  etcd?: EtcdDeps;
+  dns?: { servers?: string[]; metrics?: string[] };
+  probeUrl?: string;
+  policyHistory?: PolicyHistory;
+}
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined));
+
+export const evidenceEnvSchema = z.object({
+  KUBECONFIG: z.string().optional(),
+  /** host:port of Hubble Relay (4245 by default in Cilium). */
+  NIGHTSHIFT_HUBBLE_RELAY: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').optional(),
+  NIGHTSHIFT_HUBBLE_TLS_CA: z.string().optional(),
+  NIGHTSHIFT_ETCD_ENDPOINTS: list,
+  NIGHTSHIFT_ETCD_CA: z.string().optional(),
+  NIGHTSHIFT_ETCD_CERT: z.string().optional(),
+  NIGHTSHIFT_ETCD_KEY: z.string().optional(),
+  NIGHTSHIFT_CLUSTER_DNS: list,
+  NIGHTSHIFT_COREDNS_METRICS: list,
+  NIGHTSHIFT_PROBE_URL: z.url().optional(),
+  NIGHTSHIFT_DATA_DIR: z.string().default('.nightshift'),
+});
+
+export class EvidenceConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EvidenceConfigError';
+  }
+}
+
+/** Clients for the evidence collectors and actions, from the environment. */
+export function evidenceDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EvidenceDeps {
+  const parsed = evidenceEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new EvidenceConfigError(`invalid evidence configuration:\n  - ${parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('\n  - ')}`);
+  }
+  const e = parsed.data;
+  let kube: Kube | undefined;
+  const etcdTls = e.NIGHTSHIFT_ETCD_CA || e.NIGHTSHIFT_ETCD_CERT
+    ? {
+        ...(e.NIGHTSHIFT_ETCD_CA ? { ca: readFileSync(e.NIGHTSHIFT_ETCD_CA) } : {}),
+        ...(e.NIGHTSHIFT_ETCD_CERT ? { cert: readFileSync(e.NIGHTSHIFT_ETCD_CERT) } : {}),
+        ...(e.NIGHTSHIFT_ETCD_KEY ? { key: readFileSync(e.NIGHTSHIFT_ETCD_KEY) } : {}),
+      }
+    : undefined;
+  const hubbleCreds = e.NIGHTSHIFT_HUBBLE_TLS_CA ? credentials.createSsl(readFileSync(e.NIGHTSHIFT_HUBBLE_TLS_CA)) : undefined;
+  return {
+    // Made on first use: loadFromDefault also finds in-cluster credentials.
+    kube: () => (kube ??= kubeFromConfig(e.KUBECONFIG)),
+    ...(e.NIGHTSHIFT_HUBBLE_RELAY ? { hubble: createHubbleClient(e.NIGHTSHIFT_HUBBLE_RELAY, hubbleCreds) } : {}),
+    ...(e.NIGHTSHIFT_ETCD_ENDPOINTS ? { etcd: { client: createEtcdClient(etcdTls), endpoints: e.NIGHTSHIFT_ETCD_ENDPOINTS, memory: new ScrapeMemory() } } : {}),
+    dns: { ...(e.NIGHTSHIFT_CLUSTER_DNS ? { servers: e.NIGHTSHIFT_CLUSTER_DNS } : {}), ...(e.NIGHTSHIFT_COREDNS_METRICS ? { metrics: e.NIGHTSHIFT_COREDNS_METRICS } : {}) },
+    ...(e.NIGHTSHIFT_PROBE_URL ? { probeUrl: e.NIGHTSHIFT_PROBE_URL } : {}),
+    policyHistory: new FilePolicyHistory(join(resolve(e.NIGHTSHIFT_DATA_DIR), 'policy-history')),
+  };
+}

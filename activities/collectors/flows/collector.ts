@@ -1,0 +1,132 @@
+// The `flows` collector: recent flows from Hubble Relay (or a pasted
+// `hubble observe -o json` capture), summarised into dropped flows by source,
+// destination, port and reason, traffic per pair, and HTTP answers.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { parseDuration } from '../../../runbooks/duration.ts';
+import {
+  namespaceFilters,
+  parseHubbleJson,
+  reasonText,
+  summariseFlows,
+  type FlowAnswer,
+  type FlowFilter,
+  type FlowSummary,
+  type HubbleClient,
+} from '../../hubble/index.ts';
+import type { CollectorResult, StepCall } from '../../types.ts';
+import { optionalText } from '../params.ts';
+import { budget, collect, errorText, round, type Budget, type Findings } from '../result.ts';
+
+export interface FlowsEvidence extends FlowSummary {
+  source: string;
+  since?: string;
+  truncated: boolean;
+}
+
+const paramsSchema = z.object({
+  namespace: optionalText,
+  /** How far back drops and HTTP answers are read. */
+  window: z.string().refine((t) => parseDuration(t) !== undefined, 'expected a duration like "30s"').default('30s'),
+  /** Most flows read per query. */
+  maxFlows: z.number().int().positive().default(10_000),
+  /** How many recent forwarded flows give the traffic picture. */
+  recentFlows: z.number().int().min(0).default(2000),
+  /** A file of `hubble observe -o json` lines to read instead of the relay. */
+  capture: optionalText,
+});
+
+export function createFlowsCollector(hubble: HubbleClient | undefined) {
+  return async function collectFlows(call: StepCall): Promise<CollectorResult<FlowsEvidence>> {
+    const time = budget(8000);
+    return collect<FlowsEvidence>('flows', async (findings) => {
+      const params = paramsSchema.safeParse(call.params);
+      if (!params.success) {
+        findings.add('flows.unavailable', 'warning', `flows collector: bad params: ${z.prettifyError(params.error)}`);
+        return undefined;
+      }
+      const p = params.data;
+      if (p.capture) return fromCapture(p.capture, findings);
+      if (!hubble) {
+        findings.add('flows.unavailable', 'warning', 'flows collector: no Hubble Relay configured (set NIGHTSHIFT_HUBBLE_RELAY to host:port, 4245 by default)');
+        return undefined;
+      }
+      const since = new Date(Date.now() - (parseDuration(p.window) ?? 30_000));
+      const answer = await readRelay(hubble, p, since, time, findings);
+      if (!answer) return undefined;
+      const summary = summariseFlows(answer.records, answer.lost);
+      describe(summary, findings, answer.truncated);
+      return { ...summary, source: `hubble-relay ${hubble.address}`, since: since.toISOString(), truncated: answer.truncated };
+    });
+  };
+}
+
+/**
+ * Three focused questions instead of every flow: the drops and the HTTP
+ * answers of the window, and the latest forwarded flows for the traffic
+ * picture. A relay that answers some of them still gives evidence.
+ */
+async function readRelay(hubble: HubbleClient, p: z.infer<typeof paramsSchema>, since: Date, time: Budget, findings: Findings): Promise<FlowAnswer | undefined> {
+  const filters = (extra: FlowFilter) => (p.namespace ? namespaceFilters(p.namespace, extra) : [extra]);
+  const options = { deadline: time.deadline, maxFlows: p.maxFlows, signal: time.signal };
+  const queries = [
+    hubble.getFlows({ since, whitelist: filters({ verdict: ['DROPPED'] }) }, options),
+    hubble.getFlows({ since, whitelist: filters({ protocol: ['http'] }) }, options),
+    ...(p.recentFlows ? [hubble.getFlows({ number: p.recentFlows, whitelist: filters({ verdict: ['FORWARDED'] }) }, options)] : []),
+  ];
+  const settled = await Promise.allSettled(queries);
+  const answers = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const errors = settled.flatMap((s) => (s.status === 'rejected' ? [errorText(s.reason)] : []));
+  if (answers.length === 0) {
+    findings.add('flows.unavailable', 'warning', `flows collector: Hubble Relay at ${hubble.address} did not answer: ${errors[0] ?? 'no answer'}`);
+    return undefined;
+  }
+  if (errors.length) findings.add('flows.partial', 'info', `${errors.length} of ${settled.length} flow queries failed (${errors[0]}); the summary covers the rest`);
+  const seen = new Set<string>();
+  const records = answers.flatMap((a) => a.records).filter((r) => !r.uuid || (!seen.has(r.uuid) && seen.add(r.uuid)));
+  return { records, lost: Math.max(...answers.map((a) => a.lost)), truncated: answers.some((a) => a.truncated) };
+}
+
+async function fromCapture(path: string, findings: Findings): Promise<FlowsEvidence | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    findings.add('flows.unavailable', 'warning', `flows collector: cannot read capture ${path}: ${errorText(err)}`);
+    return undefined;
+  }
+  const parsed = parseHubbleJson(text);
+  if (parsed.skipped.length) {
+    findings.add('flows.capture-skipped', 'info', `${parsed.skipped.length} line(s) of ${path} were not flows (first: line ${parsed.skipped[0]?.line}, ${parsed.skipped[0]?.reason})`);
+  }
+  const summary = summariseFlows(parsed.records, parsed.lost);
+  describe(summary, findings, false);
+  return { ...summary, source: `capture ${path}`, truncated: false };
+}
+
+/** Findings from a summary: the drops that matter, HTTP errors, and a word when all is quiet. */
+export function describe(summary: FlowSummary, findings: Findings, truncated: boolean): void {
+  const totalDrops = summary.byVerdict.DROPPED ?? 0;
+  for (const g of summary.drops.slice(0, 8)) {
+    const dns = g.port === 53;
+    const share = g.count / Math.max(1, totalDrops);
+    const severity = g.count >= 10 || share >= 0.5 ? 'critical' : 'warning';
+    findings.add(
+      dns ? 'flows.dns-dropped' : 'flows.dropped',
+      severity,
+      `${g.count} dropped flow(s) ${g.source} → ${g.destination} ${g.protocol}/${g.port ?? '?'}: ${reasonText(g.reason)}${g.nodes.length ? ` on ${g.nodes.join(', ')}` : ''}`,
+      { ...g },
+      `dropped:${g.source}>${g.destination}:${g.protocol.toLowerCase()}/${g.port ?? ''}:${g.reason}`,
+    );
+  }
+  for (const h of summary.http) {
+    const ratio = h.errors / Math.max(1, h.responses);
+    if (h.errors > 0 && ratio >= 0.01) {
+      findings.add('flows.http-errors', ratio >= 0.5 ? 'critical' : 'warning', `${h.destination}: ${h.errors} of ${h.responses} HTTP responses were 5xx (${round(ratio * 100, 1)}%)`, { ...h, ratio }, `http-errors:${h.destination}`);
+    }
+  }
+  if (summary.lost > 0) findings.add('flows.lost', 'info', `${summary.lost} flow event(s) were lost before Hubble saw them`);
+  if (truncated) findings.add('flows.truncated', 'info', `stopped after ${summary.flows} flows; the summary covers those`);
+  if (summary.flows === 0) findings.add('flows.none', 'info', 'Hubble returned no flows for this window');
+  else if (totalDrops === 0) findings.add('flows.clean', 'info', `${summary.flows} flows, none dropped`);
+}

@@ -1,0 +1,26 @@
+// Public face of the evidence collectors: one factory that takes the clients
+// (any of which may be missing: that collector then answers with a finding
+// that says what to configure) and returns every collector activity.
+import type { Client } from '@temporalio/client';
+import { createDnsCollector } from './dns/index.ts';
+import type { EvidenceDeps } from './environment.ts';
+import { createEtcdCollector } from './etcd/index.ts';
+import { createFaultsCollector } from './faults/index.ts';
+import { createFlowsCollector } from './flows/index.ts';
+import { createKubernetesCollector } from './kubernetes/index.ts';
+import { ScrapeMemory } from './metrics/memory.ts';
+import { createNodeNetworkCollector } from './nodes/index.ts';
+
+export function createCollectorActivities(deps: EvidenceDeps, temporal?: Client) {
+  return {
+    collectFlows: createFlowsCollector(deps.hubble),
+    collectDns: createDnsCollector({ ...deps.dns, ...(deps.kube ? { kube: deps.kube } : {}), memory: new ScrapeMemory() }),
+    collectEtcd: createEtcdCollector(deps.etcd),
+    collectKubernetes: createKubernetesCollector(deps.kube, deps.policyHistory),
+    collectNodeNetwork: createNodeNetworkCollector(deps.kube),
+    collectFaults: createFaultsCollector(temporal),
+  };
+}
+
+export { EvidenceConfigError, evidenceDepsFromEnv, evidenceEnvSchema, type EvidenceDeps } from './environment.ts';
+export type { CollectorResult, Finding } from '../types.ts';

@@ -1,0 +1,71 @@
+// The Kubernetes API clients a collector or action needs, made once from a
+// kubeconfig. Calls use the object-parameter API; failures are classified by
+// ApiException code so 403/404 can become findings that say what is missing.
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  KubeConfig,
+  NetworkingV1Api,
+} from '@kubernetes/client-node';
+import { errorText } from '../result.ts';
+
+export interface Kube {
+  config: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  discovery: DiscoveryV1Api;
+  networking: NetworkingV1Api;
+  custom: CustomObjectsApi;
+}
+
+/** Clients from a kubeconfig file, or from the default places (KUBECONFIG, ~/.kube/config, in-cluster). */
+export function kubeFromConfig(kubeconfigPath?: string): Kube {
+  const config = new KubeConfig();
+  if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
+  else config.loadFromDefault();
+  return {
+    config,
+    core: config.makeApiClient(CoreV1Api),
+    apps: config.makeApiClient(AppsV1Api),
+    discovery: config.makeApiClient(DiscoveryV1Api),
+    networking: config.makeApiClient(NetworkingV1Api),
+    custom: config.makeApiClient(CustomObjectsApi),
+  };
+}
+
+export type KubeFailure =
+  | { kind: 'forbidden'; message: string }
+  | { kind: 'not-found'; message: string }
+  | { kind: 'transient'; message: string }
+  | { kind: 'other'; message: string };
+
+/** What went wrong with a call, in terms a finding can use. */
+export function classify(err: unknown): KubeFailure {
+  if (err instanceof ApiException) {
+    const body = typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? '');
+    const reason = /"message":"([^"]+)"/.exec(body)?.[1] ?? body.slice(0, 200);
+    if (err.code === 403 || err.code === 401) return { kind: 'forbidden', message: reason };
+    if (err.code === 404) return { kind: 'not-found', message: reason };
+    if (err.code === 429 || err.code >= 500) return { kind: 'transient', message: `HTTP ${err.code}: ${reason}` };
+    return { kind: 'other', message: `HTTP ${err.code}: ${reason}` };
+  }
+  return { kind: 'transient', message: errorText(err) };
+}
+
+/** Retry transient failures a few times while the deadline allows; others fail at once. */
+export async function withRetry<T>(call: () => Promise<T>, deadline: number, attempts = 3): Promise<T> {
+  let delay = 150;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      const failure = classify(err);
+      if (failure.kind !== 'transient' || attempt >= attempts || Date.now() + delay >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+      delay *= 2;
+    }
+  }
+}

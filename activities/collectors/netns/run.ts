@@ -1,0 +1,64 @@
+// Measurements from inside another network namespace: a pod's or a node's.
+// The helper is started under nsenter with this process's own Node; from the
+// current namespace it runs in-process. Output is checked with zod.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { sampleDns, type DnsPlan, type DnsSample } from '../dns/sampler.ts';
+import { sampleTcp, type TcpPlan, type TcpSample } from './tcp.ts';
+
+const HELPER = fileURLToPath(new URL('./helper.ts', import.meta.url));
+export const NETNS_DIR = '/run/netns';
+
+const dnsSamples = z.object({
+  samples: z.array(z.object({ server: z.string(), name: z.string(), ms: z.number(), outcome: z.string(), answers: z.number().optional(), error: z.string().optional() })),
+});
+const tcpSamples = z.object({
+  samples: z.array(
+    z.object({
+      target: z.string(),
+      ms: z.number(),
+      outcome: z.enum(['connected', 'refused', 'timeout', 'unreachable', 'error']),
+      error: z.string().optional(),
+    }),
+  ),
+});
+
+export class NetnsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NetnsError';
+  }
+}
+
+export function netnsExists(netns: string): boolean {
+  return existsSync(`${NETNS_DIR}/${netns}`);
+}
+
+function inNetns(netns: string, task: unknown, timeoutMs: number): Promise<string> {
+  if (!/^[\w.-]+$/.test(netns)) return Promise.reject(new NetnsError(`bad network namespace name "${netns}"`));
+  if (!netnsExists(netns)) return Promise.reject(new NetnsError(`no network namespace ${NETNS_DIR}/${netns}`));
+  return new Promise((resolve, reject) => {
+    execFile(
+      'nsenter',
+      [`--net=${NETNS_DIR}/${netns}`, process.execPath, '--no-warnings', HELPER, JSON.stringify(task)],
+      { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new NetnsError(`measuring from ${netns} failed: ${stderr.trim() || err.message}`));
+        else resolve(stdout);
+      },
+    );
+  });
+}
+
+/** DNS samples from `netns`, or from this process's namespace when netns is undefined. */
+export async function dnsFrom(netns: string | undefined, plan: DnsPlan, timeoutMs: number): Promise<DnsSample[]> {
+  if (netns === undefined) return sampleDns(plan);
+  return dnsSamples.parse(JSON.parse(await inNetns(netns, { kind: 'dns', plan }, timeoutMs))).samples;
+}
+
+export async function tcpFrom(netns: string | undefined, plan: TcpPlan, timeoutMs: number): Promise<TcpSample[]> {
+  if (netns === undefined) return sampleTcp(plan);
+  return tcpSamples.parse(JSON.parse(await inNetns(netns, { kind: 'tcp', plan }, timeoutMs))).samples;
+}

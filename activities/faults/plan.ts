@@ -1,0 +1,147 @@
+// From an inject request to exactly what gets attached where: the interface
+// (by name, or a pod's host-side peer by route lookup), the tc hook, the pin
+// path and the program's match. Nothing is changed here.
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import {
+  attachmentDir,
+  fqOptions,
+  netnsPath,
+  NAME_PATTERN,
+  runJson,
+  type AttachPoint,
+  type ProgramSpec,
+} from '../../bpf/index.ts';
+import { ErrorType, failure } from '../../workflows/errors.ts';
+import type { AttachmentPlan, Direction, InjectRequest } from './types.ts';
+
+export interface AgentContext {
+  node: string;
+  /** The node's own namespace under /run/netns (lab nodes); undefined = the agent's. */
+  nodeNetns?: string;
+  attachMode: 'tcx' | 'tc';
+}
+
+export interface Planned {
+  plan: AttachmentPlan;
+  program: ProgramSpec;
+  point: AttachPoint;
+}
+
+const routeSchema = z.object({ dev: z.string() });
+const addrSchema = z.object({ ifname: z.string(), addr_info: z.array(z.object({ local: z.string() })).default([]) });
+const linkSchema = z.object({ ifname: z.string() });
+
+const opposite = (d: Direction): Direction => (d === 'egress' ? 'ingress' : 'egress');
+
+function requireNetns(netns: string | undefined, what: string): void {
+  if (netns && !existsSync(netnsPath(netns))) {
+    throw failure(ErrorType.NotFound, `${what}: network namespace ${netns} does not exist (no ${netnsPath(netns)})`);
+  }
+}
+
+async function requireInterface(ifname: string, netns: string | undefined): Promise<void> {
+  const links = await runJson(linkSchema, 'ip', ['-j', 'link', 'show', 'dev', ifname], { netns }).catch(() => []);
+  if (links.length === 0) {
+    throw failure(ErrorType.NotFound, `interface ${ifname} not found in ${netns ? `namespace ${netns}` : 'the node namespace'}`);
+  }
+}
+
+/** The host-side interface that routes to a pod IP: a veth peer, Cilium's lxc*. */
+async function hostInterface(podIp: string, nodeNetns: string | undefined): Promise<string> {
+  const routes = await runJson(routeSchema, 'ip', ['-j', 'route', 'get', podIp], { netns: nodeNetns }).catch(() => []);
+  const dev = routes[0]?.dev;
+  if (!dev || dev === 'lo') throw failure(ErrorType.NotFound, `no host-side interface routes to pod IP ${podIp}`);
+  return dev;
+}
+
+/** The interface inside a pod's namespace that holds its IP. */
+async function podInterface(podIp: string, podNetns: string): Promise<string> {
+  const addrs = await runJson(addrSchema, 'ip', ['-j', 'addr', 'show'], { netns: podNetns });
+  const found = addrs.find((a) => a.addr_info.some((info) => info.local === podIp));
+  if (!found) throw failure(ErrorType.NotFound, `no interface holds ${podIp} in namespace ${podNetns}`);
+  return found.ifname;
+}
+
+async function placement(req: InjectRequest, ctx: AgentContext): Promise<{ netns?: string; ifname: string; hook: Direction }> {
+  const { target, match } = req;
+  if (target.interface) {
+    const netns = target.netns ?? ctx.nodeNetns;
+    requireNetns(netns, 'target');
+    await requireInterface(target.interface, netns);
+    return { ...(netns ? { netns } : {}), ifname: target.interface, hook: match.direction };
+  }
+  const pod = target.pod;
+  if (!pod) throw failure(ErrorType.InvalidInput, 'target: needs an interface or a pod');
+  if (req.kind === 'delay' && match.direction === 'egress') {
+    // The host-side peer sees a pod's egress at tc ingress, where a departure time delays nothing.
+    if (!pod.netns) {
+      throw failure(
+        ErrorType.Unsupported,
+        `delaying what pod ${pod.namespace}/${pod.name} sends needs its network namespace (annotation nightshift.dev/netns)`,
+      );
+    }
+    requireNetns(pod.netns, `pod ${pod.namespace}/${pod.name}`);
+    return { netns: pod.netns, ifname: await podInterface(pod.ip, pod.netns), hook: 'egress' };
+  }
+  requireNetns(ctx.nodeNetns, 'node');
+  const ifname = await hostInterface(pod.ip, ctx.nodeNetns);
+  return { ...(ctx.nodeNetns ? { netns: ctx.nodeNetns } : {}), ifname, hook: opposite(match.direction) };
+}
+
+export async function planAttachment(req: InjectRequest, ctx: AgentContext, now = Date.now()): Promise<Planned> {
+  if (!NAME_PATTERN.test(req.faultId)) throw failure(ErrorType.InvalidInput, `faultId: "${req.faultId}" is not a safe name`);
+  if (!NAME_PATTERN.test(req.key)) throw failure(ErrorType.InvalidInput, `key: "${req.key}" is not a safe name`);
+  const ttlMs = Date.parse(req.deadline) - now;
+  if (!(ttlMs > 0)) throw failure(ErrorType.Refused, `deadline ${req.deadline} has already passed; nothing attached`);
+  const where = await placement(req, ctx);
+  if (req.kind === 'delay' && where.hook !== 'egress') {
+    throw failure(
+      ErrorType.InvalidInput,
+      'match.direction: a delay needs an egress hook (a departure time stamped at tc ingress delays nothing)',
+    );
+  }
+  const { magnitude, match } = req;
+  const fq =
+    req.kind === 'delay'
+      ? { delayMs: magnitude.delayMs ?? 0, jitterMs: magnitude.jitterMs ?? 0, ratePps: magnitude.ratePps ?? 1000 }
+      : undefined;
+  const pin = attachmentDir(req.faultId, req.key);
+  const peerIsDst = match.direction === 'egress';
+  const plan: AttachmentPlan = {
+    faultId: req.faultId,
+    key: req.key,
+    node: ctx.node,
+    ...(where.netns ? { netns: where.netns } : {}),
+    interface: where.ifname,
+    hook: where.hook,
+    peerIsDst,
+    pin,
+    mode: ctx.attachMode,
+    deadline: req.deadline,
+    ...(fq ? { qdisc: `fq ${fqOptions(fq).join(' ')}` } : {}),
+    ...(req.target.pod ? { pod: req.target.pod } : {}),
+  };
+  const program: ProgramSpec = {
+    faultId: req.faultId,
+    key: req.key,
+    kind: req.kind,
+    protocol: match.protocol,
+    ...(match.srcPorts ? { srcPorts: match.srcPorts } : {}),
+    ...(match.dstPorts ? { dstPorts: match.dstPorts } : {}),
+    peers: match.peers,
+    peerIsDst,
+    ...(magnitude.dropPpm === undefined ? {} : { dropPpm: magnitude.dropPpm }),
+    ...(magnitude.delayMs === undefined ? {} : { delayMs: magnitude.delayMs }),
+    ...(magnitude.jitterMs === undefined ? {} : { jitterMs: magnitude.jitterMs }),
+    ttlMs,
+  };
+  const point: AttachPoint = {
+    ifname: where.ifname,
+    ...(where.netns ? { netns: where.netns } : {}),
+    hook: where.hook,
+    mode: ctx.attachMode,
+    ...(fq ? { fq } : {}),
+  };
+  return { plan, program, point };
+}

@@ -1,0 +1,184 @@
+// Shapes that cross between the fault workflow and the fault activities
+// (node agent and control side). Types only: workflows import this file with
+// `import type`.
+
+export type Direction = 'ingress' | 'egress';
+export type Protocol = 'tcp' | 'udp' | 'icmp' | 'any';
+export type FaultKind = 'drop' | 'delay';
+
+export interface PortRange {
+  from: number;
+  to: number;
+}
+
+/** Which packets a fault touches, from the target's point of view. */
+export interface FaultMatch {
+  /** egress: what the target sends; ingress: what it receives. */
+  direction: Direction;
+  protocol: Protocol;
+  srcPorts?: PortRange;
+  dstPorts?: PortRange;
+  /** Prefixes of the other side (IPv4 and IPv6 CIDRs); empty = anyone. */
+  peers: string[];
+}
+
+export interface Magnitude {
+  /** drop: parts per million dropped. */
+  dropPpm?: number;
+  /** delay: added departure delay and its +/- spread. */
+  delayMs?: number;
+  jitterMs?: number;
+  /** delay: expected packets per second, to size the fq qdisc. */
+  ratePps?: number;
+}
+
+/** A pod the control plane resolved; the node finds its interface. */
+export interface PodRef {
+  namespace: string;
+  name: string;
+  ip: string;
+  /** The pod's network namespace under /run/netns (annotation nightshift.dev/netns). */
+  netns?: string;
+}
+
+/**
+ * One target on one node. Direct: an interface by name, inside `netns` or
+ * the node's own namespace; the interface's own ingress/egress is the
+ * target's. Pod: the agent finds the host-side interface by route lookup.
+ */
+export interface NodeTarget {
+  node: string;
+  interface?: string;
+  netns?: string;
+  pod?: PodRef;
+}
+
+export interface InjectRequest {
+  faultId: string;
+  /** The attachment within the fault: "t0", "t1", ... */
+  key: string;
+  target: NodeTarget;
+  kind: FaultKind;
+  match: FaultMatch;
+  magnitude: Magnitude;
+  /** Wall-clock end (ISO); the kernel stops enforcing at it on its own. */
+  deadline: string;
+  /** Resolve and plan only; nothing is attached. */
+  dryRun?: boolean;
+}
+
+/** Exactly what is (or would be) attached where: the undo record. */
+export interface AttachmentPlan {
+  faultId: string;
+  key: string;
+  node: string;
+  /** Namespace the interface lives in; absent = the agent's own. */
+  netns?: string;
+  interface: string;
+  /** The tc hook on that interface (a pod's host-side peer sees the pod's egress at ingress). */
+  hook: Direction;
+  peerIsDst: boolean;
+  pin: string;
+  mode: 'tcx' | 'tc';
+  deadline: string;
+  /** Delay faults: the fq root qdisc installed for Earliest Departure Time. */
+  qdisc?: string;
+  pod?: PodRef;
+}
+
+export interface Counters {
+  seen: number;
+  matched: number;
+  dropped: number;
+  delayed: number;
+  expired: number;
+}
+
+export interface AttachmentState extends AttachmentPlan {
+  counters: Counters;
+  expired: boolean;
+  interfaceGone: boolean;
+}
+
+export interface InjectResult {
+  dryRun: boolean;
+  /** The same fault id and key was already attached: nothing changed. */
+  alreadyActive: boolean;
+  plan: AttachmentPlan;
+  state?: AttachmentState;
+}
+
+export interface RevertRequest {
+  faultId: string;
+  /** One attachment only; absent = every attachment of the fault on this node. */
+  key?: string;
+}
+
+export interface RevertedAttachment {
+  key: string;
+  pin: string;
+  interface?: string;
+  netns?: string;
+  /** detached | interface-gone | absent | not-attached | not-ours */
+  state: string;
+  counters?: Counters;
+}
+
+export interface RevertResult {
+  node: string;
+  faultId: string;
+  /** False when nothing of this fault was on the node (revert is still a success). */
+  found: boolean;
+  message: string;
+  attachments: RevertedAttachment[];
+}
+
+export interface CountersResult {
+  node: string;
+  faultId: string;
+  total: Counters;
+  attachments: { key: string; counters: Counters; interfaceGone: boolean; expired: boolean }[];
+}
+
+export interface NodeAttachment {
+  faultId: string;
+  key: string;
+  pin: string;
+  interface: string;
+  netns?: string;
+  hook: Direction;
+  mode: string;
+  kind: FaultKind;
+  deadlineInMs: number;
+  expired: boolean;
+  interfaceGone: boolean;
+  counters: Counters;
+}
+
+export interface NodeCapabilities {
+  node: string;
+  kernel: string;
+  btf: boolean;
+  bpffs: boolean;
+  tcx: boolean;
+  clsact: boolean;
+  fq: boolean;
+  attachMode: 'tcx' | 'tc' | 'none';
+  problems: string[];
+}
+
+export interface StopAllResult {
+  node: string;
+  reverted: RevertResult[];
+}
+
+/** Control side: pods behind a namespace + label selector. */
+export interface ResolveRequest {
+  namespace: string;
+  selector: Record<string, string> | string;
+}
+
+export interface ResolvedPod {
+  node: string;
+  pod: PodRef;
+}

@@ -1,0 +1,144 @@
+// What a pile of flows says: dropped flows grouped by source, destination,
+// port and reason; traffic per workload pair; HTTP answers per destination;
+// drops per node. Replies are folded into their request's direction, so a
+// conversation counts once per pair. Pure and deterministic.
+import type { FlowRecord, Peer } from './records.ts';
+
+export interface DropGroup {
+  source: string;
+  destination: string;
+  protocol: string;
+  port?: number;
+  reason: string;
+  count: number;
+  nodes: string[];
+  sourcePods: string[];
+  destinationPods: string[];
+}
+
+export interface PairTraffic {
+  source: string;
+  destination: string;
+  protocol: string;
+  port?: number;
+  forwarded: number;
+  dropped: number;
+  /** TCP connection attempts (SYN without ACK) seen on this pair. */
+  syns: number;
+}
+
+export interface HttpStats {
+  destination: string;
+  responses: number;
+  errors: number;
+  byCode: Record<string, number>;
+  /** p95 of L7 latency when the flows carry it, ms. */
+  p95Ms?: number;
+}
+
+export interface FlowSummary {
+  flows: number;
+  lost: number;
+  byVerdict: Record<string, number>;
+  byDropReason: Record<string, number>;
+  drops: DropGroup[];
+  pairs: PairTraffic[];
+  dropsByNode: Record<string, number>;
+  http: HttpStats[];
+  window?: { first: string; last: string };
+}
+
+export const peerName = (p: Peer) => (p.namespace ? `${p.namespace}/${p.workload}` : p.workload);
+
+/** The request direction of a flow: replies swap ends and use the source port. */
+function oriented(r: FlowRecord): { from: Peer; to: Peer; port?: number } {
+  if (r.isReply) return { from: r.destination, to: r.source, ...(r.sourcePort ? { port: r.sourcePort } : {}) };
+  return { from: r.source, to: r.destination, ...(r.destinationPort ? { port: r.destinationPort } : {}) };
+}
+
+const inc = (map: Record<string, number>, key: string, by = 1) => {
+  map[key] = (map[key] ?? 0) + by;
+};
+const addUnique = (list: string[], value: string | undefined, max = 10) => {
+  if (value && !list.includes(value) && list.length < max) list.push(value);
+};
+
+export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20): FlowSummary {
+  const byVerdict: Record<string, number> = {};
+  const byDropReason: Record<string, number> = {};
+  const dropsByNode: Record<string, number> = {};
+  const drops = new Map<string, DropGroup>();
+  const pairs = new Map<string, PairTraffic>();
+  const http = new Map<string, HttpStats & { latencies: number[] }>();
+  const times: string[] = [];
+
+  for (const r of records) {
+    if (r.time) times.push(r.time);
+    if (r.http) {
+      countHttp(http, r);
+      continue; // L7 events describe requests, not packets
+    }
+    inc(byVerdict, r.verdict);
+    const { from, to, port } = oriented(r);
+    const pairKey = `${peerName(from)}>${peerName(to)}>${r.protocol}/${port ?? ''}`;
+    const pair = pairs.get(pairKey) ?? { source: peerName(from), destination: peerName(to), protocol: r.protocol, ...(port ? { port } : {}), forwarded: 0, dropped: 0, syns: 0 };
+    if (r.tcpFlags.includes('SYN') && !r.tcpFlags.includes('ACK')) pair.syns++;
+    if (r.verdict === 'DROPPED') {
+      pair.dropped++;
+      const reason = r.dropReason ?? 'unknown';
+      inc(byDropReason, reason);
+      if (r.node) inc(dropsByNode, r.node);
+      const key = `${pairKey}>${reason}`;
+      const group = drops.get(key) ?? { source: pair.source, destination: pair.destination, protocol: r.protocol, ...(port ? { port } : {}), reason, count: 0, nodes: [], sourcePods: [], destinationPods: [] };
+      group.count++;
+      addUnique(group.nodes, r.node);
+      addUnique(group.sourcePods, from.pod);
+      addUnique(group.destinationPods, to.pod);
+      drops.set(key, group);
+    } else if (r.verdict === 'FORWARDED' || r.verdict === 'REDIRECTED' || r.verdict === 'TRACED') {
+      pair.forwarded++;
+    }
+    pairs.set(pairKey, pair);
+  }
+  const byCount = <T extends { count?: number; forwarded?: number; dropped?: number }>(a: T, b: T, ka: string, kb: string) =>
+    (b.count ?? (b.forwarded ?? 0) + (b.dropped ?? 0)) - (a.count ?? (a.forwarded ?? 0) + (a.dropped ?? 0)) || ka.localeCompare(kb);
+  const sortedDrops = [...drops.entries()].sort(([ka, a], [kb, b]) => byCount(a, b, ka, kb)).map(([, g]) => g);
+  const sortedPairs = [...pairs.entries()].sort(([ka, a], [kb, b]) => byCount(a, b, ka, kb)).map(([, p]) => p);
+  times.sort();
+  return {
+    flows: records.length,
+    lost,
+    byVerdict,
+    byDropReason,
+    drops: sortedDrops.slice(0, maxGroups),
+    pairs: sortedPairs.slice(0, maxGroups * 2),
+    dropsByNode,
+    http: [...http.values()].map(({ latencies, ...rest }) => ({ ...rest, ...(latencies.length ? { p95Ms: percentile(latencies, 0.95) } : {}) })).sort((a, b) => a.destination.localeCompare(b.destination)),
+    ...(times.length ? { window: { first: times[0] as string, last: times[times.length - 1] as string } } : {}),
+  };
+}
+
+function countHttp(http: Map<string, HttpStats & { latencies: number[] }>, r: FlowRecord): void {
+  if (!r.http || r.http.code === undefined || r.http.code === 0) return; // requests carry no code
+  // A response travels from the server back: the server is the flow's source unless marked otherwise.
+  const server = r.isReply === false ? r.destination : r.source;
+  const key = peerName(server);
+  const stats = http.get(key) ?? { destination: key, responses: 0, errors: 0, byCode: {}, latencies: [] };
+  stats.responses++;
+  if (r.http.code >= 500) stats.errors++;
+  inc(stats.byCode, String(r.http.code));
+  if (r.http.latencyMs !== undefined) stats.latencies.push(r.http.latencyMs);
+  http.set(key, stats);
+}
+
+function percentile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+}
+
+/** Words for a drop reason; NIGHTSHIFT_CHAOS_FAULT is ours. */
+export function reasonText(reason: string): string {
+  if (reason === 'NIGHTSHIFT_CHAOS_FAULT') return 'chaos fault (a nightshift fault dropped them)';
+  if (reason === 'POLICY_DENIED' || reason === 'POLICY_DENY') return `${reason} (network policy)`;
+  return reason;
+}

@@ -1,0 +1,60 @@
+// What the probe says about the user's experience: failing requests (and of
+// which kind), latency against the same probe's own recent baseline.
+import { round, type Findings } from '../collectors/result.ts';
+import type { ProbeSeries, ProbeSummary } from './schema.ts';
+
+export interface ProbeEvidence {
+  url: string;
+  windowSeconds: number;
+  summary: ProbeSummary;
+  /** The seconds before the window: what normal looked like. */
+  baseline?: { seconds: number; successRate: number; p95Ms: number; requestsPerSecond: number };
+  errorRatio: number;
+}
+
+export interface ProbeThresholds {
+  minSuccessRate: number;
+  /** Slow when p95 is at least this many times the baseline p95 ... */
+  slowFactor: number;
+  /** ... and at least this many ms above it. */
+  slowMarginMs: number;
+}
+
+export const DEFAULT_PROBE_THRESHOLDS: ProbeThresholds = { minSuccessRate: 0.95, slowFactor: 2, slowMarginMs: 50 };
+
+export function baselineOf(series: ProbeSeries | undefined, windowSeconds: number): ProbeEvidence['baseline'] {
+  const rows = (series?.rows ?? []).slice(0, Math.max(0, (series?.rows.length ?? 0) - windowSeconds)).filter((r) => r.requests > 0);
+  if (rows.length < 5) return undefined;
+  const p95s = rows.map((r) => r.p95Ms).sort((a, b) => a - b);
+  const requests = rows.reduce((s, r) => s + r.requests, 0);
+  const failures = rows.reduce((s, r) => s + r.failures, 0);
+  return { seconds: rows.length, successRate: round(1 - failures / requests, 4), p95Ms: p95s[Math.floor(p95s.length / 2)] ?? 0, requestsPerSecond: round(requests / rows.length, 2) };
+}
+
+export function assessProbe(e: ProbeEvidence, t: ProbeThresholds, findings: Findings): void {
+  const s = e.summary;
+  const kinds = Object.entries(s.failureKinds).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n}`).join(', ');
+  if (s.requests === 0) {
+    findings.add('probe.idle', 'warning', `the probe completed no requests in the last ${e.windowSeconds} s`);
+    return;
+  }
+  const rate = `${round(s.successRate * 100, 1)}%`;
+  // Requests that hang never complete, so they never count as failures: a drop in volume is the sign.
+  const rps = s.requests / e.windowSeconds;
+  if (e.baseline && e.baseline.requestsPerSecond > 0 && rps < e.baseline.requestsPerSecond * 0.5) {
+    findings.add('probe.stalled', 'critical', `checkout probe: only ${round(rps, 1)} requests/s completed against ${e.baseline.requestsPerSecond} before: requests are hanging`, { requestsPerSecond: round(rps, 2), baselineRequestsPerSecond: e.baseline.requestsPerSecond });
+  }
+  if (s.successRate < t.minSuccessRate) {
+    findings.add('probe.failing', 'critical', `checkout probe: ${rate} success over ${e.windowSeconds} s (${s.failures} of ${s.requests} failed${kinds ? `: ${kinds}` : ''})`, { ...s, errorRatio: e.errorRatio });
+  } else if (s.failures > 0 && s.successRate < 0.99) {
+    findings.add('probe.errors', 'warning', `checkout probe: ${rate} success (${s.failures} of ${s.requests} failed${kinds ? `: ${kinds}` : ''})`, { ...s, errorRatio: e.errorRatio });
+  }
+  const base = e.baseline;
+  const slow = base ? s.p95Ms >= base.p95Ms * t.slowFactor && s.p95Ms - base.p95Ms >= t.slowMarginMs : s.p95Ms > 500;
+  if (slow) {
+    findings.add('probe.slow', 'warning', `checkout probe: p95 ${s.p95Ms} ms${base ? ` against ${base.p95Ms} ms before` : ''} (p50 ${s.p50Ms} ms)`, { p50Ms: s.p50Ms, p95Ms: s.p95Ms, baselineP95Ms: base?.p95Ms });
+  }
+  if (!findings.list.some((f) => f.kind !== 'probe.healthy' && f.severity !== 'info')) {
+    findings.add('probe.healthy', 'info', `checkout probe healthy: ${rate} success, p95 ${s.p95Ms} ms over ${e.windowSeconds} s`);
+  }
+}

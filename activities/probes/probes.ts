@@ -1,0 +1,98 @@
+// Verify probes (the interpreter's `verify` step) and the `probe` collector.
+// `checkout-probe` reads the traffic probe's summary; `http` makes its own
+// requests to a URL and reports the same shape.
+import { z } from 'zod';
+import { parseDuration } from '../../runbooks/duration.ts';
+import { failure } from '../../workflows/errors.ts';
+import { httpText } from '../collectors/metrics/fetch.ts';
+import { optionalText } from '../collectors/params.ts';
+import { budget, collect, errorText, round } from '../collectors/result.ts';
+import type { CollectorResult, StepCall } from '../types.ts';
+import { assessProbe, baselineOf, DEFAULT_PROBE_THRESHOLDS, type ProbeEvidence } from './assess.ts';
+import { readSeries, readSummary } from './client.ts';
+import type { ProbeSummary } from './schema.ts';
+
+export interface ProbeDeps {
+  /** Base URL of the traffic probe, e.g. http://127.0.0.1:9470. */
+  probeUrl?: string;
+}
+
+const seconds = (text: string) => Math.max(1, Math.round((parseDuration(text) ?? 10_000) / 1000));
+const windowParam = z.string().refine((t) => parseDuration(t) !== undefined, 'expected a duration like "10s"').default('10s');
+
+const checkoutParams = z.object({ url: optionalText, window: windowParam });
+const httpParams = z.object({
+  url: z.url(),
+  method: z.enum(['GET', 'POST', 'HEAD']).default('GET'),
+  body: optionalText,
+  samples: z.number().int().min(1).max(100).default(5),
+  timeout: z.string().refine((t) => parseDuration(t) !== undefined).default('2s'),
+  expectStatus: z.number().int().optional(),
+});
+
+export function createProbeActivities(deps: ProbeDeps) {
+  const urlOf = (given: string | undefined) => {
+    const url = given ?? deps.probeUrl;
+    if (!url) throw failure('InvalidInput', 'no probe URL: give the "url" param or set NIGHTSHIFT_PROBE_URL');
+    return url;
+  };
+
+  return {
+    /** Verify probe: the traffic probe's summary over a recent window. */
+    async checkoutProbe(call: StepCall): Promise<ProbeSummary> {
+      const p = checkoutParams.parse(call.params);
+      return readSummary(urlOf(p.url), seconds(p.window));
+    },
+
+    /** Verify probe: N requests to a URL; success is a 2xx (or the expected status). */
+    async httpProbe(call: StepCall): Promise<{ successRate: number; requests: number; failures: number; p50Ms: number; p95Ms: number; statuses: Record<string, number> }> {
+      const p = httpParams.parse(call.params);
+      const timeoutMs = parseDuration(p.timeout) ?? 2000;
+      const statuses: Record<string, number> = {};
+      const latencies: number[] = [];
+      let failures = 0;
+      for (let i = 0; i < p.samples; i++) {
+        const started = performance.now();
+        try {
+          const answer = await httpText(p.url, { method: p.method, timeoutMs, ...(p.body ? { body: p.body } : {}) });
+          statuses[String(answer.status)] = (statuses[String(answer.status)] ?? 0) + 1;
+          const ok = p.expectStatus ? answer.status === p.expectStatus : answer.status >= 200 && answer.status < 300;
+          if (!ok) failures++;
+        } catch (err) {
+          failures++;
+          const key = (err as { code?: string }).code ?? 'error';
+          statuses[key] = (statuses[key] ?? 0) + 1;
+        }
+        latencies.push(performance.now() - started);
+      }
+      latencies.sort((a, b) => a - b);
+      const at = (q: number) => round(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? 0, 1);
+      return { successRate: round((p.samples - failures) / p.samples, 4), requests: p.samples, failures, p50Ms: at(0.5), p95Ms: at(0.95), statuses };
+    },
+
+    /** Collector: the probe's recent window against its own baseline. */
+    async collectProbe(call: StepCall): Promise<CollectorResult<ProbeEvidence>> {
+      const time = budget(5000);
+      return collect<ProbeEvidence>('probe', async (findings) => {
+        const p = checkoutParams.safeParse(call.params);
+        const url = p.success ? (p.data.url ?? deps.probeUrl) : undefined;
+        if (!p.success || !url) {
+          findings.add('probe.unavailable', 'warning', p.success ? 'probe collector: no probe URL (set NIGHTSHIFT_PROBE_URL or the "url" param)' : `probe collector: bad params: ${z.prettifyError(p.error)}`);
+          return undefined;
+        }
+        const windowSeconds = seconds(p.data.window);
+        try {
+          const timeoutMs = Math.min(3000, time.left(200));
+          const [summary, series] = await Promise.all([readSummary(url, windowSeconds, timeoutMs), readSeries(url, 120, timeoutMs).catch(() => undefined)]);
+          const baseline = baselineOf(series, windowSeconds);
+          const evidence: ProbeEvidence = { url, windowSeconds, summary, ...(baseline ? { baseline } : {}), errorRatio: round(1 - summary.successRate, 4) };
+          assessProbe(evidence, DEFAULT_PROBE_THRESHOLDS, findings);
+          return evidence;
+        } catch (err) {
+          findings.add('probe.unavailable', 'warning', `probe collector: ${url} did not answer: ${errorText(err)}`);
+          return undefined;
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,144 @@
+// From flowtap's per-flow counters to Hubble flow events. Like Hubble's
+// monitor aggregation, forwarded traffic is one event per flow per tick (with
+// the TCP flags seen); every drop is its own event (capped per tick), with
+// the reason translated (a tc drop is a nightshift fault); HTTP requests and
+// answers become L7 events.
+import { randomUUID } from 'node:crypto';
+import type { DropMeaning, TapRecord } from '../../bpf/flowtap.ts';
+import type { EndpointInfo, EndpointSource } from './endpoints.ts';
+import type { FlowView } from './filter.ts';
+
+export interface FlowMessage {
+  flow: FlowView & Record<string, unknown>;
+  node_name: string;
+  time: { seconds: string; nanos: number };
+}
+
+export interface Delta {
+  record: TapRecord;
+  tx: number;
+  rx: number;
+  drops: number;
+  syn: number;
+  fin: number;
+  rst: number;
+  requests: number;
+  status: number[];
+  latencyNs: number;
+  latencyCount: number;
+}
+
+/** Counters since the previous record of the same flow (a new flow counts from zero). */
+export function delta(now: TapRecord, before: TapRecord | undefined): Delta {
+  const d = (k: 'tx' | 'rx' | 'drops' | 'syn' | 'fin' | 'rst' | 'httpRequests' | 'latencyNs' | 'latencyCount') => Math.max(0, now[k] - (before?.[k] ?? 0));
+  return {
+    record: now,
+    tx: d('tx'),
+    rx: d('rx'),
+    drops: d('drops'),
+    syn: d('syn'),
+    fin: d('fin'),
+    rst: d('rst'),
+    requests: d('httpRequests'),
+    status: now.httpStatus.map((n, i) => Math.max(0, n - (before?.httpStatus[i] ?? 0))),
+    latencyNs: d('latencyNs'),
+    latencyCount: d('latencyCount'),
+  };
+}
+
+const MAX_PER_KIND = 50;
+const EPHEMERAL = 32768;
+
+function endpoint(e: EndpointInfo): Record<string, unknown> {
+  return {
+    identity: e.identity,
+    ...(e.namespace ? { namespace: e.namespace } : {}),
+    labels: e.labels,
+    ...(e.pod ? { pod_name: e.pod } : {}),
+    ...(e.workload ? { workloads: [e.workload] } : {}),
+  };
+}
+
+export interface Context {
+  endpoints: EndpointSource;
+  /** Kernel drop reason code -> what it means to Hubble. */
+  meaning: (code: number) => DropMeaning;
+  at: Date;
+}
+
+export function toFlows(d: Delta, ctx: Context): FlowMessage[] {
+  const r = d.record;
+  const src = ctx.endpoints.byIp(r.src, r.sport);
+  const dst = ctx.endpoints.byIp(r.dst, r.dport);
+  const time = { seconds: String(Math.floor(ctx.at.getTime() / 1000)), nanos: (ctx.at.getTime() % 1000) * 1e6 };
+  const tcp = r.proto === 6;
+  const ports = { source_port: r.sport, destination_port: r.dport };
+  const isReply = r.sport < EPHEMERAL && r.dport >= EPHEMERAL;
+  const base = (node: string | undefined, extra: Record<string, unknown>): FlowMessage => {
+    const nodeName = node ?? 'lab-host';
+    return {
+      flow: {
+        time,
+        uuid: randomUUID(),
+        IP: { source: r.src, destination: r.dst, ipVersion: 'IPv4' },
+        source: endpoint(src),
+        destination: endpoint(dst),
+        node_name: nodeName,
+        is_reply: { value: isReply },
+        ...extra,
+      },
+      node_name: nodeName,
+      time,
+    };
+  };
+  const l4 = (flags: Record<string, boolean> = {}) => (tcp ? { TCP: { ...ports, flags } } : { UDP: ports });
+  const out: FlowMessage[] = [];
+
+  for (let i = 0; i < Math.min(d.drops, MAX_PER_KIND); i++) {
+    const meaning = ctx.meaning(r.dropReason);
+    out.push(
+      base(ctx.endpoints.nodeOfNetns(r.dropNetns) ?? src.node, {
+        verdict: 'DROPPED',
+        drop_reason: meaning === 'NIGHTSHIFT_CHAOS_FAULT' ? 250 : meaning === 'POLICY_DENIED' ? 133 : 0,
+        drop_reason_desc: meaning,
+        Type: 'L3_L4',
+        l4: l4(),
+        event_type: { type: 1, sub_type: 0 },
+        ...(meaning === 'NIGHTSHIFT_CHAOS_FAULT' ? { Summary: 'chaos fault: dropped by a nightshift fault' } : {}),
+      }),
+    );
+  }
+  if (d.tx + d.rx > 0) {
+    const flags = { SYN: d.syn > 0, FIN: d.fin > 0, RST: d.rst > 0, ACK: !(d.syn > 0 && !isReply) };
+    const egress = d.tx > 0;
+    out.push(
+      base(egress ? src.node : dst.node, {
+        verdict: 'FORWARDED',
+        Type: 'L3_L4',
+        l4: l4(Object.fromEntries(Object.entries(flags).filter(([, v]) => v))),
+        event_type: { type: 4, sub_type: egress ? 0 : 3 },
+        traffic_direction: egress ? 'EGRESS' : 'INGRESS',
+        trace_observation_point: egress ? 'FROM_ENDPOINT' : 'TO_ENDPOINT',
+      }),
+    );
+  }
+  for (let i = 0; i < Math.min(d.requests, MAX_PER_KIND); i++) {
+    out.push(base(src.node, { verdict: 'FORWARDED', Type: 'L7', l4: l4(), l7: { type: 'REQUEST', http: { method: r.method, url: r.path, protocol: 'HTTP/1.1' } }, event_type: { type: 129, sub_type: 0 }, is_reply: { value: false } }));
+  }
+  const latency = d.latencyCount > 0 ? String(Math.round(d.latencyNs / d.latencyCount)) : undefined;
+  d.status.forEach((count, klass) => {
+    for (let i = 0; i < Math.min(count, MAX_PER_KIND); i++) {
+      out.push(
+        base(src.node, {
+          verdict: 'FORWARDED',
+          Type: 'L7',
+          l4: l4(),
+          l7: { type: 'RESPONSE', ...(latency ? { latency_ns: latency } : {}), http: { code: klass ? klass * 100 : 0, protocol: 'HTTP/1.1' } },
+          event_type: { type: 129, sub_type: 0 },
+          is_reply: { value: true },
+        }),
+      );
+    }
+  });
+  return out;
+}

@@ -1,0 +1,126 @@
+// The traffic-vanish runbook on the real Temporal dev server with the real
+// collectors: a real etcd, a real CoreDNS, the Hubble stand-in's gRPC server
+// (fed with flows), a probe server; no Kubernetes (those collectors answer
+// with findings). The run always completes, even with a hung dependency.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { TapRecord } from '../../bpf/flowtap.ts';
+import { createEtcdClient } from '../../activities/collectors/etcd/index.ts';
+import { createHubbleClient } from '../../activities/hubble/index.ts';
+import { createActivities } from '../../activities/index.ts';
+import { FlowStore, identityOf, startObserverServer, toFlows, delta, type ObserverServer } from '../../lab/hubble/index.ts';
+import { defaultCatalogue, formatProblem, resolveParams, validateRunbookText } from '../../runbooks/index.ts';
+import type { runbookWorkflow } from '../../workflows/index.ts';
+import type { RunStatus } from '../../workflows/runbook/index.ts';
+import { testEnv, uniqueQueue, workflowBundle } from '../helpers/temporal.ts';
+import { corednsAvailable, startCoredns, type TestCoredns } from './helpers/coredns.ts';
+import { etcdAvailable, startEtcdCluster, type EtcdTestCluster } from './helpers/etcd-cluster.ts';
+import { startBlackhole, startProbeServer, type Running } from './helpers/servers.ts';
+
+const runbook = (() => {
+  const result = validateRunbookText(readFileSync(new URL('../../runbooks/traffic-vanish.yaml', import.meta.url), 'utf8'), { catalogue: defaultCatalogue });
+  if (!result.ok) throw new Error(result.problems.map(formatProblem).join('; '));
+  return result.runbook;
+})();
+
+const pod = (app: string) => {
+  const labels = [`k8s:app=${app}`, 'k8s:io.kubernetes.pod.namespace=production'];
+  return { namespace: 'production', pod: `${app}-7d9f8b6c4-x2x7q`, labels, workload: { name: app, kind: 'Deployment' }, node: 'lab-node-1', identity: identityOf(labels) };
+};
+const IPS = new Map([
+  ['10.244.1.10', pod('checkout-frontend')],
+  ['10.244.2.20', pod('cart-service-v1')],
+]);
+const endpoints = { byIp: (ip: string) => IPS.get(ip) ?? { labels: ['reserved:world'], identity: 2 }, podNamespaces: () => [], nodeOfNetns: () => 'lab-node-1', refresh: async () => undefined };
+
+function tapRecord(over: Partial<TapRecord>): TapRecord {
+  return { src: '10.244.1.10', dst: '10.244.2.20', sport: 41000, dport: 80, proto: 6, tx: 0, txBytes: 0, rx: 0, rxBytes: 0, syn: 0, fin: 0, rst: 0, drops: 0, dropReason: 0, dropNetns: 0, httpRequests: 0, httpStatus: [0, 0, 0, 0, 0, 0], latencyNs: 0, latencyCount: 0, ageMs: 0, method: '', path: '', ...over };
+}
+
+const ready = etcdAvailable() && corednsAvailable();
+const run = ready ? describe : describe.skip;
+if (!ready) console.warn('SKIPPED traffic-vanish runbook test: needs .tools/bin/etcd and coredns');
+
+run('traffic-vanish on Temporal with real collectors', () => {
+  let env: TestWorkflowEnvironment;
+  let etcd: EtcdTestCluster;
+  let dns: TestCoredns;
+  let hubble: ObserverServer;
+  let blackhole: Running;
+  const probes: Running[] = [];
+  const store = new FlowStore();
+  const workers: { worker: Worker; running: Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    env = await testEnv();
+    [etcd, dns, hubble, blackhole] = await Promise.all([startEtcdCluster(1), startCoredns(), startObserverServer(store, '127.0.0.1:0'), startBlackhole()]);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const w of workers) {
+      w.worker.shutdown();
+      await w.running;
+    }
+    await Promise.all([etcd?.stop(), dns?.stop(), hubble?.stop(), blackhole?.stop(), ...probes.map((p) => p.stop())]);
+    await env?.teardown();
+  });
+
+  async function runTrafficVanish(probeSuccess: number, relay: string): Promise<RunStatus> {
+    const probe = await startProbeServer(() => probeSuccess);
+    probes.push(probe);
+    const taskQueue = uniqueQueue('traffic-vanish');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: createActivities({
+        evidence: {
+          hubble: createHubbleClient(relay),
+          etcd: { client: createEtcdClient(), endpoints: etcd.endpoints },
+          dns: { servers: [dns.server], metrics: [dns.metricsUrl] },
+          probeUrl: probe.url,
+        },
+      }),
+    });
+    workers.push({ worker, running: worker.run() });
+    const params = resolveParams(runbook.parameters, { namespace: 'production', dnsNames: 'cart.shop.test' });
+    if (!params.ok) throw new Error(params.problems.join('; '));
+    const handle = await env.client.workflow.start<typeof runbookWorkflow>('runbookWorkflow', {
+      taskQueue,
+      workflowId: `traffic-vanish-${Math.random().toString(16).slice(2)}`,
+      args: [{ runbook, params: params.params, requestedBy: { id: 'U-test', name: 'test', via: 'cli' }, productionNamespaces: ['production'] }],
+    });
+    return handle.result();
+  }
+
+  test('healthy evidence and a hung Hubble Relay: no-fault-found, the relay a finding, the run completes', async () => {
+    const started = Date.now();
+    const status = await runTrafficVanish(1, blackhole.url);
+    expect(status.state).toBe('completed');
+    const top = status.diagnosis?.hypotheses[0];
+    expect(top).toEqual(expect.objectContaining({ id: 'no-fault-found', title: expect.any(String), confidence: expect.any(Number), evidence: expect.any(Array), remediations: [] }));
+    const gather = status.steps.find((s) => s.id === 'gather')?.result as { collectors: Record<string, { ok: boolean; durationMs: number; findings: { kind: string; summary: string }[] }> };
+    expect(gather.collectors.flows?.findings[0]?.kind).toBe('flows.unavailable');
+    expect(gather.collectors.flows?.durationMs).toBeLessThan(6500);
+    expect(gather.collectors.etcd?.ok).toBe(true);
+    expect(gather.collectors.dns?.ok).toBe(true);
+    expect(gather.collectors.kubernetes?.findings[0]?.kind).toBe('kubernetes.unavailable');
+    expect(status.decisions[0]).toEqual(expect.objectContaining({ option: 'deny', auto: true }));
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  test('dropped flows and a failing probe: pod-to-pod-drop with its evidence', async () => {
+    const at = new Date();
+    const drops = tapRecord({ tx: 40, syn: 40, drops: 40, dropReason: 62 });
+    store.push(toFlows(delta(drops, undefined), { endpoints, meaning: () => 'NIGHTSHIFT_CHAOS_FAULT', at }), at.getTime());
+    const status = await runTrafficVanish(0.2, hubble.address);
+    expect(status.state).toBe('completed');
+    const top = status.diagnosis?.hypotheses[0];
+    expect(top?.id).toBe('pod-to-pod-drop');
+    expect(top?.confidence).toBeGreaterThanOrEqual(0.7);
+    expect(top?.evidence).toContain('gather.flows#dropped:production/checkout-frontend>production/cart-service-v1:tcp/80:NIGHTSHIFT_CHAOS_FAULT');
+    expect(top?.explanation).toContain('dropped by a nightshift fault');
+  });
+});

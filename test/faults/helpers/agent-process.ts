@@ -1,0 +1,38 @@
+// The real node agent (`nightshift agent`) as a child process, so a test can
+// SIGKILL it. Ready once it prints its task queue.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { temporalAddress } from '../../helpers/temporal.ts';
+
+const cli = fileURLToPath(new URL('../../../worker/cli/main.ts', import.meta.url));
+
+export async function startAgentProcess(node: string, nodeNetns: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [cli, 'agent', '--node', node, '--node-netns', nodeNetns, '--reconcile-every', '10m'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Jest's process.env is a copy: the child gets the address explicitly.
+    env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), LOG_LEVEL: 'warn' },
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => (output += chunk.toString());
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  try {
+    await new Promise<void>((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`agent not ready after 30 s:\n${output}`)), 30_000);
+      child.stdout.on('data', () => {
+        if (output.includes('nightshift agent: node')) {
+          clearTimeout(timer);
+          done();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        fail(new Error(`agent exited with ${code}:\n${output}`));
+      });
+    });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return child;
+}

@@ -1,0 +1,145 @@
+// The collectors' pure parts: the DNS wire format and DNS statistics,
+// CoreDNS metrics (a real capture), HTTPRoute reading, node-pair loss, the
+// probe's baseline, and the environment that configures the clients.
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from '@jest/globals';
+import { evidenceDepsFromEnv, EvidenceConfigError } from '../../activities/collectors/index.ts';
+import { corednsStats, dnsStats, type DnsSample } from '../../activities/collectors/dns/index.ts';
+import { splitServer } from '../../activities/collectors/dns/sampler.ts';
+import { decodeHeader, encodeQuery } from '../../activities/collectors/dns/wire.ts';
+import { readRoute, httpRouteSchema } from '../../activities/collectors/kubernetes/index.ts';
+import { workloadOf } from '../../activities/collectors/kubernetes/inventory.ts';
+import { parsePrometheus } from '../../activities/collectors/metrics/index.ts';
+import { commonNode, pairStats } from '../../activities/collectors/nodes/index.ts';
+import { Findings } from '../../activities/collectors/result.ts';
+import { assessProbe, baselineOf, DEFAULT_PROBE_THRESHOLDS } from '../../activities/probes/index.ts';
+
+describe('DNS', () => {
+  test('a query on the wire: id, RD flag, one question, labels, type A class IN', () => {
+    const q = encodeQuery(0x1234, 'cart.shop.test.');
+    expect(q.subarray(0, 6)).toEqual(Buffer.from([0x12, 0x34, 0x01, 0x00, 0x00, 0x01]));
+    expect(q.subarray(12).toString('latin1')).toBe('\x04cart\x04shop\x04test\x00\x00\x01\x00\x01');
+  });
+
+  test('a response header: rcode and answer count; a query is not a response', () => {
+    const response = Buffer.from([0x12, 0x34, 0x81, 0x83, 0, 1, 0, 0, 0, 0, 0, 0]);
+    expect(decodeHeader(response)).toEqual({ id: 0x1234, rcode: 'NXDOMAIN', truncated: false, answers: 0 });
+    expect(decodeHeader(encodeQuery(1, 'x'))).toBeUndefined();
+  });
+
+  test('servers with and without ports', () => {
+    expect(splitServer('10.96.0.10')).toEqual({ address: '10.96.0.10', port: 53 });
+    expect(splitServer('127.0.0.1:5353')).toEqual({ address: '127.0.0.1', port: 5353 });
+    expect(splitServer('[fd00::10]:53')).toEqual({ address: 'fd00::10', port: 53 });
+    expect(splitServer('fd00::10')).toEqual({ address: 'fd00::10', port: 53 });
+  });
+
+  test('statistics count a lost query at the timeout, and keep answered-only p95 apart', () => {
+    const sample = (ms: number, outcome = 'NOERROR'): DnsSample => ({ server: 's', name: 'n', ms, outcome });
+    const samples = [...Array.from({ length: 16 }, (_, i) => sample(0.5 + i * 0.01)), sample(1200), sample(1000, 'TIMEOUT'), sample(1000, 'TIMEOUT'), sample(0.7, 'SERVFAIL')];
+    const s = dnsStats(samples, 'pod p', 's', 'cluster-dns');
+    expect(s).toMatchObject({ samples: 20, answered: 18, timeouts: 2, stalls: 1, servfail: 1, lossRatio: 0.1, maxMs: 1200 });
+    expect(s.p95Ms).toBe(1000);
+    expect(s.answeredP95Ms).toBe(1200);
+    expect(s.p50Ms).toBeCloseTo(0.59, 2);
+  });
+
+  test('CoreDNS metrics from a real capture: rcodes, and the share over 50 ms interpolated', () => {
+    const scrape = parsePrometheus(readFileSync(new URL('../fixtures/evidence/coredns-metrics.txt', import.meta.url), 'utf8'));
+    const c = corednsStats('http://x/metrics', scrape, 50);
+    expect(c.requests).toBe(270);
+    expect(c.byRcode.NXDOMAIN).toBe(20);
+    // 30 of 270 requests were answered 80 ms late (slow.test): about 11 % over 50 ms.
+    expect(c.slowShare).toBeGreaterThan(0.08);
+    expect(c.slowShare).toBeLessThan(0.13);
+    expect(c.slowNote).toMatch(/interpolated linearly inside the bucket.*50 ms is not a bucket edge/);
+    expect(c.p99Ms).toBeGreaterThan(50);
+  });
+});
+
+describe('HTTPRoutes', () => {
+  const route = (backends: { name: string; weight?: number }[], generation = 2, observed = 2) =>
+    readRoute(
+      httpRouteSchema.parse({
+        metadata: { name: 'r', namespace: 'production', generation },
+        spec: { rules: [{ backendRefs: backends }] },
+        status: { parents: [{ parentRef: { name: 'gw' }, conditions: [{ type: 'Accepted', status: 'True', observedGeneration: observed }] }] },
+      }),
+    );
+
+  test('a missing weight is 1; shares are proportional within the rule', () => {
+    const r = route([{ name: 'a' }, { name: 'b', weight: 3 }]);
+    expect(r.rules[0]?.backends.map((b) => [b.name, b.weight, b.share])).toEqual([['a', 1, 0.25], ['b', 3, 0.75]]);
+    expect(r.rules[0]?.split).toEqual({ stable: 'b', canaries: ['a'] });
+  });
+
+  test('weight 0 carries no traffic and equal weights are no canary split', () => {
+    expect(route([{ name: 'a', weight: 100 }, { name: 'b', weight: 0 }]).rules[0]?.split).toBeUndefined();
+    expect(route([{ name: 'a', weight: 50 }, { name: 'b', weight: 50 }]).rules[0]?.split).toBeUndefined();
+  });
+
+  test('status written for an older generation is not trusted', () => {
+    expect(route([{ name: 'a' }], 3, 2).statusCurrent).toBe(false);
+    expect(route([{ name: 'a' }], 3, 3).statusCurrent).toBe(true);
+  });
+
+  test('a pod belongs to the Deployment named by its ReplicaSet minus the template hash', () => {
+    const pod = { metadata: { name: 'cart-service-v1-6d4f9b7c8-x2x7q', labels: { 'pod-template-hash': '6d4f9b7c8', app: 'cart' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'cart-service-v1-6d4f9b7c8', uid: 'u' }] } };
+    expect(workloadOf(pod, [])).toBe('cart-service-v1');
+  });
+});
+
+describe('node pairs', () => {
+  test('loss and latency per pair; refused connects are answers', () => {
+    const p = pairStats('a', 'b', [
+      { target: 'b', ms: 0.3, outcome: 'refused' },
+      { target: 'b', ms: 0.5, outcome: 'connected' },
+      { target: 'b', ms: 500, outcome: 'timeout' },
+      { target: 'b', ms: 1, outcome: 'unreachable' },
+    ]);
+    expect(p).toEqual({ from: 'a', to: 'b', attempts: 4, lost: 2, lossRatio: 0.5, p50Ms: 0.3, p95Ms: 0.5 });
+  });
+
+  test('the node in every lossy pair is named; two nodes that only lose to each other are not', () => {
+    const lossy = (from: string, to: string) => ({ from, to, attempts: 10, lost: 3, lossRatio: 0.3 });
+    expect(commonNode([lossy('n1', 'n2'), lossy('n2', 'n3'), lossy('n3', 'n2')])).toBe('n2');
+    expect(commonNode([lossy('n1', 'n2'), lossy('n2', 'n1')])).toBeUndefined();
+    expect(commonNode([lossy('n1', 'n2')])).toBeUndefined();
+  });
+});
+
+describe('probe', () => {
+  const row = (t: number, p95Ms: number, failures = 0) => ({ t, requests: 20, failures, successRate: 1 - failures / 20, p95Ms, failureKinds: {} });
+
+  test('the baseline is the seconds before the window; slow is 2× the baseline and 50 ms over it', () => {
+    const rows = [...Array.from({ length: 50 }, (_, i) => row(i, 20)), ...Array.from({ length: 10 }, (_, i) => row(50 + i, 240))];
+    const baseline = baselineOf({ rows }, 10);
+    expect(baseline).toEqual({ seconds: 50, successRate: 1, p95Ms: 20, requestsPerSecond: 20 });
+    const findings = new Findings('probe');
+    assessProbe({ url: 'u', windowSeconds: 10, baseline, errorRatio: 0, summary: { successRate: 1, requests: 200, failures: 0, p50Ms: 200, p95Ms: 240, p99Ms: 250, failureKinds: {} } }, DEFAULT_PROBE_THRESHOLDS, findings);
+    expect(findings.list.map((f) => f.kind)).toEqual(['probe.slow']);
+  });
+
+  test('hanging requests never fail, so a fall in completed requests is a finding', () => {
+    const findings = new Findings('probe');
+    const baseline = { seconds: 50, successRate: 1, p95Ms: 20, requestsPerSecond: 20 };
+    assessProbe({ url: 'u', windowSeconds: 10, baseline, errorRatio: 0, summary: { successRate: 1, requests: 30, failures: 0, p50Ms: 10, p95Ms: 20, p99Ms: 25, failureKinds: {} } }, DEFAULT_PROBE_THRESHOLDS, findings);
+    expect(findings.list.map((f) => f.kind)).toEqual(['probe.stalled']);
+  });
+});
+
+describe('configuration from the environment', () => {
+  test('every bad variable is named in one error', () => {
+    expect(() => evidenceDepsFromEnv({ NIGHTSHIFT_HUBBLE_RELAY: 'relay', NIGHTSHIFT_PROBE_URL: 'not a url' })).toThrow(EvidenceConfigError);
+    expect(() => evidenceDepsFromEnv({ NIGHTSHIFT_HUBBLE_RELAY: 'relay', NIGHTSHIFT_PROBE_URL: 'not a url' })).toThrow(/NIGHTSHIFT_HUBBLE_RELAY: expected host:port[\s\S]*NIGHTSHIFT_PROBE_URL/);
+  });
+
+  test('clients for what is configured, nothing for what is not', () => {
+    const deps = evidenceDepsFromEnv({ NIGHTSHIFT_HUBBLE_RELAY: '127.0.0.1:4245', NIGHTSHIFT_ETCD_ENDPOINTS: 'http://a:2379, http://b:2379', NIGHTSHIFT_CLUSTER_DNS: '10.96.0.10' });
+    expect(deps.hubble?.address).toBe('127.0.0.1:4245');
+    expect(deps.etcd?.endpoints).toEqual(['http://a:2379', 'http://b:2379']);
+    expect(deps.dns).toEqual({ servers: ['10.96.0.10'] });
+    expect(deps.probeUrl).toBeUndefined();
+    deps.hubble?.close();
+  });
+});
