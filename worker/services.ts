@@ -8,7 +8,8 @@ import type { SyntheticPayload } from '../activities/gameday/index.ts';
 import { alertmanagerRoute, RunbookCache, submitAlerts, webhookSchema } from './alerts/index.ts';
 import { catalogue } from './catalogue.ts';
 import type { Config } from './config.ts';
-import { slackActivityDepsFor, type Route, type SlackSettings } from './gateway/index.ts';
+import { stopAllFaults } from './faults.ts';
+import { slackActivityDepsFor, type Route, type SlackSettings, type StopAllFaults } from './gateway/index.ts';
 
 /** Every client the control worker's activities use. */
 export function controlActivityDeps(config: Config, log: Pino, client: Client, slack: SlackSettings): ActivityDeps {
@@ -28,4 +29,13 @@ export function controlActivityDeps(config: Config, log: Pino, client: Client, s
 export function gatewayRoutes(config: Config, log: Pino, client: Client, slack: SlackSettings): Route[] {
   const runbooks = new RunbookCache(catalogue());
   return [alertmanagerRoute({ config, client, runbooks: runbooks.get, log, channel: slack.channel })];
+}
+
+/** The kill switch as the gateway's `/nightshift stop-all` calls it. */
+export function gatewayStopAll(config: Config, client: Client): StopAllFaults {
+  return async (request) => {
+    const outcome = await stopAllFaults(client, config, { by: request.by, reason: request.reason });
+    const nodes = Object.entries(outcome.nodes).map(([node, r]) => (r.ok ? `${node}: cleared` : `${node}: unreachable (${r.error})`));
+    return { stopped: outcome.aborted.length, details: [...outcome.aborted.map((id) => `${id}: aborted, reverting`), ...nodes] };
+  };
 }

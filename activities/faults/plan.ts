@@ -29,7 +29,10 @@ export interface Planned {
 }
 
 const routeSchema = z.object({ dev: z.string() });
-const addrSchema = z.object({ ifname: z.string(), addr_info: z.array(z.object({ local: z.string() })).default([]) });
+const addrSchema = z.object({ ifname: z.string(), address: z.string().optional(), addr_info: z.array(z.object({ local: z.string() })).default([]) });
+const detailSchema = z.object({ linkinfo: z.object({ info_kind: z.string().optional() }).optional() });
+const neighSchema = z.object({ lladdr: z.string().optional() });
+const fdbSchema = z.object({ mac: z.string(), ifname: z.string(), master: z.string().optional() });
 const linkSchema = z.object({ ifname: z.string() });
 
 const opposite = (d: Direction): Direction => (d === 'egress' ? 'ingress' : 'egress');
@@ -47,12 +50,39 @@ async function requireInterface(ifname: string, netns: string | undefined): Prom
   }
 }
 
-/** The host-side interface that routes to a pod IP: a veth peer, Cilium's lxc*. */
-async function hostInterface(podIp: string, nodeNetns: string | undefined): Promise<string> {
-  const routes = await runJson(routeSchema, 'ip', ['-j', 'route', 'get', podIp], { netns: nodeNetns }).catch(() => []);
+/**
+ * The host-side interface of a pod: where its IP routes (a veth peer,
+ * Cilium's lxc*). When that is a bridge (kubenet's cbr0, flannel's cni0, the
+ * lab), the pod's own port on the bridge, found by its MAC in the bridge's
+ * forwarding table: attaching to the bridge itself would hit every pod on it.
+ */
+async function hostInterface(pod: { ip: string; netns?: string }, nodeNetns: string | undefined): Promise<string> {
+  const routes = await runJson(routeSchema, 'ip', ['-j', 'route', 'get', pod.ip], { netns: nodeNetns }).catch(() => []);
   const dev = routes[0]?.dev;
-  if (!dev || dev === 'lo') throw failure(ErrorType.NotFound, `no host-side interface routes to pod IP ${podIp}`);
-  return dev;
+  if (!dev || dev === 'lo') throw failure(ErrorType.NotFound, `no host-side interface routes to pod IP ${pod.ip}`);
+  const link = await runJson(detailSchema, 'ip', ['-j', '-d', 'link', 'show', 'dev', dev], { netns: nodeNetns }).catch(() => []);
+  if (link[0]?.linkinfo?.info_kind !== 'bridge') return dev;
+  const mac = (await neighbourMac(pod.ip, dev, nodeNetns)) ?? (pod.netns ? await podMac(pod.ip, pod.netns) : undefined);
+  const fdb = mac ? await runJson(fdbSchema, 'bridge', ['-j', 'fdb', 'show', 'br', dev], { netns: nodeNetns }).catch(() => []) : [];
+  const port = fdb.find((e) => e.mac === mac && e.master === dev && e.ifname !== dev)?.ifname;
+  if (!port) {
+    throw failure(
+      ErrorType.NotFound,
+      `pod IP ${pod.ip} routes through bridge ${dev} and its port on the bridge could not be found ` +
+        '(no neighbour entry or forwarding entry for its MAC); nothing attached rather than faulting every pod on the bridge',
+    );
+  }
+  return port;
+}
+
+async function neighbourMac(ip: string, dev: string, netns: string | undefined): Promise<string | undefined> {
+  const neigh = await runJson(neighSchema, 'ip', ['-j', 'neigh', 'show', ip, 'dev', dev], { netns }).catch(() => []);
+  return neigh.find((n) => n.lladdr)?.lladdr;
+}
+
+async function podMac(ip: string, podNetns: string): Promise<string | undefined> {
+  const addrs = await runJson(addrSchema, 'ip', ['-j', 'addr', 'show'], { netns: podNetns }).catch(() => []);
+  return addrs.find((a) => a.addr_info.some((info) => info.local === ip))?.address;
 }
 
 /** The interface inside a pod's namespace that holds its IP. */
@@ -85,7 +115,7 @@ async function placement(req: InjectRequest, ctx: AgentContext): Promise<{ netns
     return { netns: pod.netns, ifname: await podInterface(pod.ip, pod.netns), hook: 'egress' };
   }
   requireNetns(ctx.nodeNetns, 'node');
-  const ifname = await hostInterface(pod.ip, ctx.nodeNetns);
+  const ifname = await hostInterface(pod, ctx.nodeNetns);
   return { ...(ctx.nodeNetns ? { netns: ctx.nodeNetns } : {}), ifname, hook: opposite(match.direction) };
 }
 

@@ -92,7 +92,10 @@ async function runSteps(run: Run): Promise<void> {
       const result = await runStep(step, run);
       run.complete(step, result, new Date());
     } catch (err) {
-      if (!wf.isCancellation(err)) run.fail(step, errorMessage(err), new Date());
+      if (wf.isCancellation(err)) throw err;
+      run.fail(step, errorMessage(err), new Date());
+      // Telling people is best effort: a chat outage must not fail a run whose work is done.
+      if (step.kind === 'notify') continue;
       throw err;
     }
   }

@@ -2,7 +2,7 @@
 import { loadConfig } from '../../config.ts';
 import { resolveSlack, startGateway, startLocalStandin } from '../../gateway/index.ts';
 import { createLogger } from '../../logger.ts';
-import { gatewayRoutes } from '../../services.ts';
+import { gatewayRoutes, gatewayStopAll } from '../../services.ts';
 import { startStack } from '../../stack.ts';
 import { parse, type Command } from '../command.ts';
 
@@ -16,7 +16,7 @@ export const devCommand: Command = {
     const slack = resolveSlack(config);
     const standin = await startLocalStandin(config, slack);
     const stack = await startStack(config, log, slack);
-    const gateway = await startGateway({ config, slack, client: stack.client, log, routes: gatewayRoutes(config, log, stack.client, slack) });
+    const gateway = await startGateway({ config, slack, client: stack.client, log, routes: gatewayRoutes(config, log, stack.client, slack), stopAllFaults: gatewayStopAll(config, stack.client) });
     io.out(`nightshift dev: Temporal at ${config.temporal.address}, UI http://127.0.0.1:${config.temporal.uiPort}, task queue ${config.temporal.taskQueue}`);
     io.out(`gateway on http://127.0.0.1:${gateway.port} (Slack: ${slack.mode})${standin ? `; Slack stand-in page ${standin.url}` : ''}`);
     io.out('press Ctrl-C to stop');

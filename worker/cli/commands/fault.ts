@@ -10,15 +10,14 @@ import type { AttachmentPlan } from '../../../activities/faults/types.ts';
 import {
   faultAbortSignal,
   faultLimits,
-  faultStatusQuery,
   validateFault,
   type FaultInput,
-  type FaultNodesRequest,
   type FaultNodesResult,
   type FaultStatus,
 } from '../../../workflows/fault/index.ts';
-import type { faultNodesWorkflow, faultWorkflow } from '../../../workflows/index.ts';
+import type { faultWorkflow } from '../../../workflows/index.ts';
 import { loadConfig, type Config } from '../../config.ts';
+import { onNodes, runningFaults, stopAllFaults } from '../../faults.ts';
 import { connectClient } from '../../temporal.ts';
 import { group, jsonFlag, parse, printJson, UsageError, type Command, type Io } from '../command.ts';
 export { agentCommand } from './agent.ts';
@@ -156,23 +155,6 @@ const inject: Command = {
   },
 };
 
-async function runningFaults(client: Client): Promise<FaultStatus[]> {
-  const statuses: FaultStatus[] = [];
-  for await (const w of client.workflow.list({ query: `WorkflowType = 'faultWorkflow' AND ExecutionStatus = 'Running'` })) {
-    const status = await client.workflow.getHandle(w.workflowId).query(faultStatusQuery).catch(() => undefined);
-    if (status) statuses.push(status);
-  }
-  return statuses;
-}
-
-async function onNodes(client: Client, config: Config, request: FaultNodesRequest): Promise<FaultNodesResult> {
-  return client.workflow.execute<typeof faultNodesWorkflow>('faultNodesWorkflow', {
-    taskQueue: config.temporal.taskQueue,
-    workflowId: `fault-nodes-${request.action}-${randomBytes(4).toString('hex')}`,
-    args: [request],
-  });
-}
-
 function printNodes(io: Io, result: FaultNodesResult): void {
   for (const [node, answer] of Object.entries(result)) {
     io.out(answer.ok ? `${node}: ${JSON.stringify(answer.result)}` : `${node}: unreachable: ${answer.error}`);
@@ -237,24 +219,19 @@ const revert: Command = {
 };
 
 const stopAll: Command = {
-  summary: 'the kill switch: abort every running fault and clear every known node',
+  summary: 'the kill switch: abort every running fault and clear every node with an agent',
   usage: 'usage: nightshift fault stop-all [--node <name> ...] [--json]',
   async run(args, io) {
     const { values } = parse(args, { node: { type: 'string', multiple: true, default: [] }, ...jsonFlag }, false);
     return withClient(async (client, config) => {
-      const faults = await runningFaults(client);
       const by = { id: process.env.USER ?? 'cli', via: 'cli' };
-      await Promise.all(
-        faults.map((f) => client.workflow.getHandle(f.faultId).signal(faultAbortSignal, { reason: 'stop-all', by })),
-      );
-      const nodes = [...new Set([...values.node, ...faults.flatMap((f) => f.undo.map((u) => u.node))])];
-      const result = nodes.length ? await onNodes(client, config, { nodes, action: 'stopAll' }) : {};
-      if (values.json) printJson(io, { aborted: faults.map((f) => f.faultId), nodes: result });
+      const outcome = await stopAllFaults(client, config, { by, reason: 'stop-all', nodes: values.node });
+      if (values.json) printJson(io, outcome);
       else {
-        io.out(`aborted ${faults.length} running fault(s)${faults.length ? `: ${faults.map((f) => f.faultId).join(', ')}` : ''}`);
-        printNodes(io, result);
+        io.out(`aborted ${outcome.aborted.length} running fault(s)${outcome.aborted.length ? `: ${outcome.aborted.join(', ')}` : ''}`);
+        printNodes(io, outcome.nodes);
       }
-      return Object.values(result).every((r) => r.ok) ? 0 : 1;
+      return Object.values(outcome.nodes).every((r) => r.ok) ? 0 : 1;
     });
   },
 };

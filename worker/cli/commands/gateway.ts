@@ -3,7 +3,7 @@
 import { loadConfig } from '../../config.ts';
 import { resolveSlack, startGateway, startLocalStandin } from '../../gateway/index.ts';
 import { createLogger } from '../../logger.ts';
-import { gatewayRoutes } from '../../services.ts';
+import { gatewayRoutes, gatewayStopAll } from '../../services.ts';
 import { connectClient } from '../../temporal.ts';
 import { parse, type Command } from '../command.ts';
 
@@ -17,7 +17,7 @@ export const gatewayCommand: Command = {
     const log = createLogger({ level: config.logLevel, name: 'nightshift-gateway' });
     const standin = values['no-standin'] ? undefined : await startLocalStandin(config, slack);
     const client = await connectClient(config);
-    const gateway = await startGateway({ config, slack, client, log, routes: gatewayRoutes(config, log, client, slack) });
+    const gateway = await startGateway({ config, slack, client, log, routes: gatewayRoutes(config, log, client, slack), stopAllFaults: gatewayStopAll(config, client) });
     io.err(`gateway on :${gateway.port} (${slack.mode}${slack.socketMode ? ', socket mode' : ''})${standin ? `; Slack stand-in at ${standin.url}` : ''}`);
     await new Promise<void>((done) => {
       process.once('SIGINT', done);

@@ -1,5 +1,8 @@
 // `nightshift report <run-id>`: the incident report as Markdown and HTML.
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { labPaths } from '../../../lab/paths.ts';
+import { PROBE_URL } from '../../../lab/topology.ts';
 import { loadConfig } from '../../config.ts';
 import { gatherReport, renderMarkdown, writeReport } from '../../reports/index.ts';
 import { connectClient } from '../../temporal.ts';
@@ -20,7 +23,9 @@ export const reportCommand: Command = {
     const config = loadConfig();
     const client = await connectClient(config);
     try {
-      const probeUrl = values['probe-url'] ?? process.env.NIGHTSHIFT_PROBE_URL;
+      // The lab's probe when the lab runs here and nothing else was named.
+      const labProbe = existsSync(labPaths(resolve(config.dataDir)).state) ? PROBE_URL : undefined;
+      const probeUrl = values['probe-url'] ?? process.env.NIGHTSHIFT_PROBE_URL ?? labProbe;
       const input = await gatherReport(client, runId, probeUrl ? { probeUrl } : {});
       if (values.stdout) {
         io.out(renderMarkdown(input));

@@ -1,7 +1,8 @@
 // `nightshift run <runbook> [--param k=v] [--wait] [--json]`
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { parseKeyValues } from '../../../runbooks/index.ts';
+import type { CollectorResult, Finding } from '../../../activities/types.ts';
 import { statusQuery, type RunStatus } from '../../../workflows/runbook/index.ts';
 import { catalogue } from '../../catalogue.ts';
 import { loadConfig } from '../../config.ts';
@@ -11,15 +12,22 @@ import { parse, printJson, UsageError, type Command, type Io } from '../command.
 import { describeChanges, summarise } from '../progress.ts';
 
 export const runCommand: Command = {
-  summary: 'start a runbook run (and follow it with --wait)',
-  usage: 'usage: nightshift run <runbook> [--param key=value ...] [--id <run-id>] [--wait] [--json]',
+  summary: 'start a runbook run; print its evidence and diagnosis (--wait: follow it to the end)',
+  usage: [
+    'usage: nightshift run <runbook> [--param key=value ...] [--id <run-id>] [--wait | --detach] [--json]',
+    '  default   follow the run until it has a diagnosis and waits for a decision (or ends)',
+    '  --wait    follow it until it ends',
+    '  --detach  print the run id and return at once',
+  ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parse(args, {
       param: { type: 'string', multiple: true, default: [] },
       id: { type: 'string' },
       wait: { type: 'boolean', default: false },
+      detach: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     });
+    if (values.wait && values.detach) throw new UsageError('--wait and --detach do not go together');
     const [name] = positionals;
     if (!name || positionals.length > 1) throw new UsageError('expected exactly one runbook name or file');
     const pairs = parseKeyValues(values.param);
@@ -34,48 +42,60 @@ export const runCommand: Command = {
         requestedBy: { id: process.env.USER ?? 'cli', via: 'cli' },
         ...(values.id ? { workflowId: values.id } : {}),
       });
-      if (!values.wait) {
+      if (values.detach) {
         if (values.json) printJson(io, { runId: handle.workflowId, runbook: runbook.name });
         else io.out(`started ${handle.workflowId} (nightshift status ${handle.workflowId})`);
         return 0;
       }
       if (!values.json) io.out(`started ${handle.workflowId}`);
-      const status = await follow(client, handle.workflowId, values.json ? undefined : io);
-      if (values.json) printJson(io, { runId: handle.workflowId, ...status });
-      else for (const line of summarise(status)) io.out(line);
-      return status.state === 'completed' ? 0 : 1;
+      const until = values.wait ? undefined : (s: RunStatus) => s.pendingDecision !== undefined;
+      const status = await follow(client, handle.workflowId, values.json ? undefined : io, 300, until);
+      if (values.json) printJson(io, { runId: handle.workflowId, ...status, evidence: evidenceSummary(status) });
+      else {
+        for (const line of summarise(status)) io.out(line);
+        if (status.pendingDecision) io.out(`the run waits for a decision: nightshift decide ${handle.workflowId} <option> (or nightshift status ${handle.workflowId})`);
+      }
+      return ['completed', 'waiting'].includes(status.state) ? 0 : 1;
     } finally {
       await client.connection.close();
     }
   },
 };
 
-/** Poll the status query until the run ends, printing changes as they happen. */
-export async function follow(client: Client, runId: string, io?: Io, intervalMs = 300): Promise<RunStatus> {
+/** Every collector's outcome and every finding, worst first: what `--json` prints as `evidence`. */
+export function evidenceSummary(status: RunStatus): { collectors: Record<string, { ok: boolean; durationMs: number; findings: number; error?: string }>; findings: Finding[] } {
+  const collectors: Record<string, { ok: boolean; durationMs: number; findings: number; error?: string }> = {};
+  const findings: Finding[] = [];
+  for (const step of status.steps) {
+    if (step.kind !== 'gather' || step.status !== 'done') continue;
+    const result = step.result as { collectors?: Record<string, CollectorResult> } | undefined;
+    for (const [key, c] of Object.entries(result?.collectors ?? {})) {
+      collectors[key] = { ok: c.ok, durationMs: c.durationMs, findings: c.findings.length, ...(c.error ? { error: c.error } : {}) };
+      findings.push(...c.findings);
+    }
+  }
+  const rank = { critical: 0, warning: 1, info: 2 };
+  return { collectors, findings: findings.sort((a, b) => rank[a.severity] - rank[b.severity]) };
+}
+
+/**
+ * Poll the status query until the run ends (or `until` holds), printing
+ * changes as they happen. Only queries: a pending long poll for the result
+ * would keep the process alive after we are done.
+ */
+export async function follow(client: Client, runId: string, io?: Io, intervalMs = 300, until?: (s: RunStatus) => boolean): Promise<RunStatus> {
   const handle = client.workflow.getHandle(runId);
   let last: RunStatus | undefined;
-  const result = handle.result().then(
-    (status: RunStatus) => ({ status }),
-    (err: unknown) => ({ err }),
-  );
-  let done: { status?: RunStatus; err?: unknown } | undefined;
-  result.then((r) => (done = r)).catch(() => undefined);
   for (;;) {
-    const status = await handle.query(statusQuery).catch(() => undefined);
+    const status = await handle.query(statusQuery).catch(async (err: unknown) => {
+      const { status: execution } = await handle.describe();
+      // Still running (the worker may be restarting): keep polling. Closed without a status: say why.
+      if (execution.name === 'RUNNING') return undefined;
+      throw new Error(`run ${runId} is ${execution.name.toLowerCase()} and answers no status: ${(err as Error).message}`);
+    });
     if (status && io) for (const line of describeChanges(last, status)) io.out(line);
     if (status) last = status;
-    if (done) break;
+    if (status && (!['running', 'waiting'].includes(status.state) || until?.(status))) return status;
     await sleep(intervalMs);
   }
-  if (done.status) {
-    if (io) for (const line of describeChanges(last, done.status)) io.out(line);
-    return done.status;
-  }
-  // A failed run still answers its status query with what happened.
-  const final = await handle.query(statusQuery).catch(() => last);
-  if (final) {
-    if (io) for (const line of describeChanges(last, final)) io.out(line);
-    return final;
-  }
-  throw done.err instanceof WorkflowFailedError ? new Error(done.err.cause?.message ?? done.err.message) : done.err;
 }
