@@ -1,5 +1,6 @@
 // Every CLI command, by name. Add a command here and in its own file.
 import type { Command } from '../command.ts';
+import { demoCommand } from './demo.ts';
 import { devCommand } from './dev.ts';
 import { gamedayCommand } from './gameday.ts';
 import { agentCommand, faultCommand } from './fault.ts';
@@ -14,6 +15,7 @@ import { abortCommand, decideCommand, statusCommand } from './status.ts';
 import { workerCommand } from './worker.ts';
 
 export const commands: Record<string, Command> = {
+  demo: demoCommand,
   lab: labCommand,
   dev: devCommand,
   run: runCommand,

@@ -1,0 +1,196 @@
+// The 3 AM scenario, end to end on the embedded default: the lab comes up
+// (Temporal dev server with SQLite, control worker, node agents), the Slack
+// stand-in and the gateway start, checkout is healthy, then every packet into
+// the cart pods is dropped. The alert fires through the Alertmanager webhook,
+// traffic-vanish gathers evidence and names the cause, the on-call engineer
+// approves the fix in the Slack thread, traffic comes back, and the report is
+// written and attached to the thread.
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import type { Logger as Pino } from 'pino';
+import { createSlackActivities } from '../../activities/slack/index.ts';
+import { decideActionId } from '../../activities/slack/actions.ts';
+import { labUp, probeSummary, PROBE_URL } from '../../lab/index.ts';
+import { faultLimits, type FaultInput } from '../../workflows/fault/index.ts';
+import { statusQuery, type RunStatus } from '../../workflows/runbook/index.ts';
+import type { Config } from '../config.ts';
+import { resolveSlack, slackActivityDepsFor, startGateway, startLocalStandin, type Gateway } from '../gateway/index.ts';
+import { gatherReport, renderMarkdown, writeReport } from '../reports/index.ts';
+import { gatewayRoutes, gatewayStopAll } from '../services.ts';
+import type { Standin } from '../slack-standin/index.ts';
+import { connectClient } from '../temporal.ts';
+import { ALERT, alertPayload, waitForAlert } from './alert-rule.ts';
+
+export interface DemoOptions {
+  config: Config;
+  log: Pino;
+  say: (line: string) => void;
+}
+
+export interface DemoResult {
+  runId: string;
+  faultId: string;
+  topHypothesis?: { id: string; confidence: number };
+  decision?: { option: string; by: string };
+  verified: boolean;
+  state: RunStatus['state'];
+  seconds: { toAlert: number; toDiagnosis: number; toRecovery: number };
+  report: { markdown: string; html: string };
+  slackPage: string;
+  temporalUi: string;
+}
+
+export interface Running {
+  result: DemoResult;
+  stop(): Promise<void>;
+}
+
+const ON_CALL = { id: 'U0BOB', name: 'bob' };
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+const clock = (t0: number) => () => `+${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
+
+export async function runDemo({ config, log, say }: DemoOptions): Promise<Running> {
+  const up = await labUp({ config, progress: (line) => say(`lab: ${line}`) });
+  say(up.alreadyUp ? 'the lab was already up' : `the lab is up in ${up.seconds.toFixed(1)} s`);
+  const slack = resolveSlack(config);
+  const standin = await startLocalStandin(config, slack);
+  const client = await connectClient(config);
+  let gateway: Gateway | undefined;
+  const stop = async () => {
+    await gateway?.stop();
+    await standin?.stop();
+    await client.connection.close();
+  };
+  try {
+    gateway = await startGateway({
+      config, slack, client, log,
+      routes: gatewayRoutes(config, log, client, slack),
+      stopAllFaults: gatewayStopAll(config, client),
+    });
+    const result = await scenario(config, client, gateway, standin, slack.channel, say, log);
+    return { result, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function scenario(
+  config: Config,
+  client: Client,
+  gateway: Gateway,
+  standin: Standin | undefined,
+  channel: string,
+  say: (line: string) => void,
+  log: Pino,
+): Promise<DemoResult> {
+  say(`gateway on ${gateway.url}; Slack stand-in ${standin ? standin.url : '(real Slack)'}; Temporal UI http://127.0.0.1:${config.temporal.uiPort}`);
+  const healthy = await until('checkout to be healthy', 60_000, async () => {
+    const s = await probeSummary(5);
+    return s.requests > 20 && s.successRate >= 0.99 ? s : undefined;
+  });
+  say(`02:59  all is well: checkout ${(healthy.successRate * 100).toFixed(1)}% success, p95 ${healthy.p95Ms} ms`);
+
+  const t0 = Date.now();
+  const at = clock(t0);
+  const faultId = `demo-cart-drop-${new Date(t0).toISOString().replace(/\D/g, '').slice(8, 14)}`;
+  const input: FaultInput = {
+    spec: {
+      target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
+      kind: 'drop',
+      match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 },
+      magnitude: { percent: 100 },
+      duration: '10m',
+    },
+    limits: faultLimits(config.faults),
+    requestedBy: { id: 'gremlin', name: 'the 3 AM gremlin', via: 'demo' },
+  };
+  await client.workflow.start('faultWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: faultId, args: [input] });
+  say(`03:00  ${at()} packets into the cart pods vanish (eBPF drop fault ${faultId} on production/cart-service-v1, TCP 80)`);
+
+  const fired = await waitForAlert();
+  const toAlert = (Date.now() - t0) / 1000;
+  say(`03:00  ${at()} ${ALERT.alertname} fires: checkout ${(fired.successRate * 100).toFixed(0)}% success for ${ALERT.forSeconds} s; Alertmanager posts to the gateway`);
+  const response = await fetch(`${gateway.url}/webhooks/alertmanager`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(config.alerts.bearerToken ? { authorization: `Bearer ${config.alerts.bearerToken}` } : {}) },
+    body: JSON.stringify(alertPayload(fired.firingSince, { namespace: 'production', service: 'checkout-frontend' })),
+  });
+  const answer = (await response.json()) as { runs?: { runId: string }[]; error?: string };
+  const runId = answer.runs?.[0]?.runId;
+  if (!response.ok || !runId) throw new Error(`the alert did not start a run: HTTP ${response.status} ${JSON.stringify(answer)}`);
+  say(`03:00  ${at()} run ${runId} started (runbook traffic-vanish, namespace=production)`);
+
+  const handle = client.workflow.getHandle(runId);
+  const waiting = await until('the diagnosis and a decision', 120_000, async () => {
+    const s = await handle.query(statusQuery);
+    return s.pendingDecision || !['running', 'waiting'].includes(s.state) ? s : undefined;
+  });
+  const toDiagnosis = (Date.now() - t0) / 1000;
+  const gathered = waiting.steps.find((s) => s.kind === 'gather')?.result as { findings?: { severity: string; summary: string }[] } | undefined;
+  for (const f of (gathered?.findings ?? []).filter((x) => x.severity === 'critical').slice(0, 4)) say(`         evidence: ${f.summary}`);
+  const top = waiting.diagnosis?.hypotheses[0];
+  if (top) say(`03:01  ${at()} diagnosis: ${top.id} (${Math.round(top.confidence * 100)}%) — ${top.explanation}`);
+  const pending = waiting.pendingDecision;
+  let decision: DemoResult['decision'];
+  if (pending && standin) {
+    const option = pending.options[0];
+    if (!option) throw new Error('the decision offers no option');
+    say(`03:01  ${at()} Slack asks: ${pending.question}`);
+    for (const o of pending.options) say(`         [${o.label}]`);
+    const message = await until('the decision message in Slack', 30_000, async () =>
+      standin.workspace.messages.find((m) => m.metadata?.event_payload.key === `${runId}#decision:${pending.step}`),
+    );
+    await standin.interactor.click({ user: ON_CALL.id, channel: message.channel, ts: message.ts, actionId: decideActionId(option.id) });
+    decision = { option: option.id, by: ON_CALL.name };
+    say(`03:02  ${at()} ${ON_CALL.name} (on call) clicks “${option.label}” in the thread`);
+  }
+  const final = await until('the run to finish', 180_000, async () => {
+    const s = await handle.query(statusQuery);
+    return ['running', 'waiting'].includes(s.state) ? undefined : s;
+  });
+  const toRecovery = (Date.now() - t0) / 1000;
+  const verify = final.steps.find((s) => s.kind === 'verify');
+  const verified = (verify?.result as { ok?: boolean } | undefined)?.ok === true;
+  const after = await probeSummary(5);
+  say(`03:03  ${at()} run ${final.state}; checkout ${verified ? 'verified back' : 'NOT verified'}: ${(after.successRate * 100).toFixed(1)}% success now`);
+
+  const reportInput = await gatherReport(client, runId, { probeUrl: PROBE_URL });
+  const report = writeReport(reportInput, resolve(config.dataDir, 'reports'));
+  if (standin) {
+    const upload = await createSlackActivities(slackActivityDepsFor(resolveSlack(config), log)).publishReport({
+      channel,
+      key: runId,
+      filename: `${runId}.md`,
+      title: `Incident report ${runId}`,
+      content: renderMarkdown(reportInput),
+      comment: 'The incident report (the HTML version with the timeline chart is on the nightshift host).',
+      startedAt: final.startedAt,
+    });
+    say(`         report attached to the Slack thread: ${upload.uploaded ? 'yes' : upload.reason}`);
+  }
+  say(`         report: ${report.markdown} and ${report.html}`);
+  return {
+    runId,
+    faultId,
+    ...(top ? { topHypothesis: { id: top.id, confidence: top.confidence } } : {}),
+    ...(decision ? { decision } : {}),
+    verified,
+    state: final.state,
+    seconds: { toAlert, toDiagnosis, toRecovery },
+    report,
+    slackPage: standin?.url ?? '(real Slack)',
+    temporalUi: `http://127.0.0.1:${config.temporal.uiPort}`,
+  };
+}
