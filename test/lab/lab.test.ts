@@ -2,7 +2,10 @@
 // kube-controller-manager, CoreDNS, the node simulator, the shop, the gateway,
 // the probe and Temporal. One lab for the file; `lab down` at the end must
 // leave nothing behind.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { labUp, probeSummary, restartLabProcess } from '../../lab/index.ts';
 import { inNetns, kubectl, netnsList, pods, type LabPod } from './helpers/lab.ts';
 import { useLab } from './helpers/use-lab.ts';
@@ -15,6 +18,17 @@ const SHOP: Record<string, number> = {
   'finance/payment-processor': 2,
   'finance/postgres-db': 1,
 };
+
+const execFileP = promisify(execFile);
+const CLI = fileURLToPath(new URL('../../worker/cli/main.ts', import.meta.url));
+
+async function eventually(what: string, probe: () => Promise<true | undefined>, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await probe().catch(() => undefined)) !== true) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(500);
+  }
+}
 
 function app(pod: LabPod): string {
   return `${pod.metadata.namespace}/${pod.metadata.labels.app ?? '?'}`;
@@ -128,10 +142,27 @@ describe('the lab', () => {
     expect(await etcdPeersSeenDown(m1.clientUrl, 10_000, 'up')).toEqual([]);
   });
 
-  // The eBPF drop fault on the cart pods (issue 4, "How it is verified") lands with
-  // the fault work: inject a 100 % drop on the cart pods through `nightshift fault
-  // inject`, expect probeSummary(3).successRate to reach 0, revert, expect 1 again.
-  test.todo('an eBPF drop fault on the cart pods sends the probe to 0 % and back after revert');
+  test('an eBPF drop fault on the cart pods sends the probe to 0 % and back after revert', async () => {
+    // Through the CLI, the lab's control worker and its node agents: the real path.
+    const env = { ...process.env, NIGHTSHIFT_DATA_DIR: lab.config.dataDir, TEMPORAL_ADDRESS: lab.config.temporal.address };
+    const cli = (args: string[]) => execFileP(process.execPath, [CLI, ...args], { env, timeout: 120_000 });
+    const { stdout } = await cli([
+      'fault', 'inject', '--namespace', 'production', '--selector', 'app in (cart-service-v1, cart-service-v2)',
+      '--direction', 'ingress', '--protocol', 'tcp', '--dst-ports', '80', '--percent', '100', '--duration', '2m',
+      '--id', 'lab-cart-drop', '--json',
+    ]);
+    expect(JSON.parse(stdout)).toEqual({ faultId: 'lab-cart-drop', started: true });
+    await eventually('checkout to fail completely', async () => ((await probeSummary(3)).successRate === 0 ? true : undefined));
+    const listed = JSON.parse((await cli(['fault', 'list', '--json'])).stdout) as { faultId: string; verdict?: { outcome: string }; undo: { interface: string }[] }[];
+    const fault = listed.find((f) => f.faultId === 'lab-cart-drop');
+    expect(fault?.verdict?.outcome).toBe('confirmed');
+    // One attachment per cart pod, each on that pod's own port of its node's bridge.
+    expect(fault?.undo.map((u) => u.interface).sort()).toEqual(
+      (await pods((await lab.status()).kubeconfig, ['-n', 'production'])).filter((p) => /^cart-service-v[12]$/.test(p.metadata.labels.app ?? '')).map((p) => p.metadata.annotations['nightshift.dev/host-interface']).sort(),
+    );
+    await cli(['fault', 'revert', 'lab-cart-drop', '--wait']);
+    await eventually('checkout to recover', async () => ((await probeSummary(3)).successRate === 1 ? true : undefined));
+  });
 
   test('lab up again is a no-op that says the lab is up', async () => {
     const before = await lab.status();
