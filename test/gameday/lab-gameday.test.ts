@@ -1,0 +1,75 @@
+// Game days in the lab, end to end, on the lab's own control worker and node
+// agents: the cart-drop experiment passes (steady state, fault confirmed, the
+// alert path starts traffic-vanish, it names pod-to-pod-drop, the fault is
+// reverted, the steady state returns, a score is recorded), and a stop
+// condition that trips mid-fault reverts it within a second and aborts.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { formatProblem } from '../../runbooks/index.ts';
+import { catalogue } from '../../worker/catalogue.ts';
+import { loadExperiment, startGameday } from '../../worker/gamedays.ts';
+import type { GamedayStatus } from '../../workflows/gameday/messages.ts';
+import { useLab } from '../lab/helpers/use-lab.ts';
+
+const experiment = readFileSync(fileURLToPath(new URL('../../runbooks/experiments/cart-drop.yaml', import.meta.url)), 'utf8');
+
+describe('game days in the lab', () => {
+  const lab = useLab();
+  let client: Client;
+
+  beforeAll(async () => {
+    client = new Client({ connection: await Connection.connect({ address: lab.config.temporal.address }) });
+  });
+  afterAll(async () => client?.connection.close());
+
+  function input(edit: (yaml: string) => string) {
+    const loaded = loadExperiment(edit(experiment), lab.config, catalogue());
+    if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
+    return { ...loaded.input, trigger: { via: 'test', by: 'jest' }, ignoreBlackouts: true };
+  }
+
+  test('the cart-drop game day passes: cause named by the alert-started runbook, fault reverted, steady state back, scored', async () => {
+    const gameday = input((y) =>
+      y.replace('duration: 2m', 'duration: 90s').replace('value: 300 }', 'value: 2000 }').replace('autoApprove: false', 'autoApprove: true').replace('settle: 60s', 'settle: 45s'),
+    );
+    const handle = await startGameday(client, lab.config, gameday, `gameday-lab-pass-${Date.now()}`);
+    const status = (await handle.result()) as GamedayStatus;
+    const events = status.timeline.map((e) => e.event);
+    expect(events).toEqual(expect.arrayContaining(['steady state checked', 'fault started', 'alert raised; runbook started', 'runbook diagnosis', 'remediation approved by the game day', 'fault confirmed', 'fault reverted', 'steady state back', 'scored']));
+    expect(status.runId).toMatch(/^alert-/);
+    expect(status.fault?.verdict?.outcome).toBe('confirmed');
+    expect(status.fault?.counters.dropped).toBeGreaterThan(0);
+    expect(status.score).toMatchObject({ outcome: 'passed', expected: 'pod-to-pod-drop', named: 'pod-to-pod-drop', namedCause: true });
+    expect(status.score?.detectMs).toBeLessThan(90_000);
+    expect(status.score?.recoverMs).toBeGreaterThan(status.score?.detectMs ?? 0);
+    expect(status.score?.errorBudget?.failures).toBeGreaterThan(0);
+    // Nothing of the fault is left: the fault workflow reverted every attachment.
+    expect(status.fault?.reverts.length).toBeGreaterThan(0);
+    expect(status.fault?.revertErrors).toEqual([]);
+  });
+
+  test('a stop condition that trips mid-fault reverts within a second and the game day ends aborted with the reason', async () => {
+    const gameday = input((y) =>
+      y
+        .replace('value: 300 }', 'value: 2000 }')
+        .replace("- { path: result.p99Ms, op: gt, value: 10000 }", '- { path: result.successRate, op: lt, value: 0.5 }')
+        .replace('params: { window: 5s }', 'params: { window: 2s }'),
+    );
+    const handle = await startGameday(client, lab.config, gameday, `gameday-lab-stop-${Date.now()}`);
+    const status = (await handle.result()) as GamedayStatus;
+    expect(status.state).toBe('aborted');
+    expect(status.score?.outcome).toBe('aborted');
+    expect(status.score?.reasons[0]).toMatch(/^stop condition tripped: \{"path":"result.successRate","op":"lt","value":0.5\} with successRate=0\.\d+/);
+    const tripped = status.timeline.find((e) => e.event === 'stopping');
+    const ended = status.fault?.end;
+    expect(tripped && ended).toBeTruthy();
+    expect(ended?.reason).toBe('aborted');
+    // endedAt is stamped after the revert activities returned on every node.
+    const revertMs = Date.parse(status.fault?.endedAt ?? '') - Date.parse(tripped?.at ?? '');
+    process.stdout.write(`stop condition: fault reverted ${revertMs} ms after the trip\n`);
+    expect(revertMs).toBeGreaterThanOrEqual(0);
+    expect(revertMs).toBeLessThan(1000);
+    expect(status.fault?.revertErrors).toEqual([]);
+  });
+});
