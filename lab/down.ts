@@ -94,8 +94,21 @@ export async function labDown(dataDir: string): Promise<DownReport> {
   } catch {
     state = undefined; // unreadable: sweep by name
   }
-  const ledger = readLedger(paths.pods);
+  // Services first (the node simulator among them), so nothing starts a new pod
+  // while the pods are swept: every process recorded or carrying the lab marker
+  // gets SIGTERM and a short grace period.
+  const dedupe = <T extends { pid: number; startTime: number }>(list: T[]) => [
+    ...new Map(list.map((p) => [`${p.pid}/${p.startTime}`, p])).values(),
+  ];
+  const marked = markedProcesses();
+  const services = dedupe([...(state?.processes ?? []), ...withStart(marked.map((m) => m.pid))]);
+  const servicePids = new Set(services.map((p) => p.pid));
+  // Nothing the lab runs needs a graceful stop when its data goes too: etcd and the
+  // API server would take seconds to drain, so they get one second.
+  await stopAll(services, 1000);
 
+  // Then pods and whatever else runs inside a lab namespace: SIGKILL.
+  const ledger = readLedger(paths.pods);
   const allNetns = await listNetns();
   const netns = [
     ...new Set([
@@ -105,21 +118,13 @@ export async function labDown(dataDir: string): Promise<DownReport> {
       ...allNetns.filter((name) => name.startsWith(NETNS_PREFIX)),
     ]),
   ].filter((name) => allNetns.includes(name) || existsSync(netnsEtcDir(name)));
-
-  // Processes: recorded ones and any carrying the lab marker get SIGTERM and a
-  // short grace period; pods and whatever else runs inside a lab namespace get SIGKILL.
   const inNetns = (await Promise.all(netns.map(netnsPids))).flat();
-  const dedupe = <T extends { pid: number; startTime: number }>(list: T[]) => [
-    ...new Map(list.map((p) => [`${p.pid}/${p.startTime}`, p])).values(),
-  ];
-  const marked = markedProcesses();
-  const services = dedupe([...(state?.processes ?? []), ...withStart(marked.map((m) => m.pid))]);
-  const servicePids = new Set(services.map((p) => p.pid));
   const pods = dedupe([...ledger.flatMap((pod) => pod.processes), ...withStart(inNetns)]).filter((p) => !servicePids.has(p.pid));
-  // Nothing the lab runs needs a graceful stop when its data goes too: etcd and the
-  // API server would take seconds to drain, so they get one second.
-  await Promise.all([stopAll(services, 1000), stopAll(pods, 0)]);
-  const unique = [...services, ...pods];
+  await stopAll(pods, 0);
+  // Anything the dying simulator started meanwhile still carries the marker: one last sweep.
+  const late = dedupe(withStart(markedProcesses().map((m) => m.pid)));
+  await stopAll(late, 0);
+  const unique = dedupe([...services, ...pods, ...late]);
 
   for (const name of netns) {
     if (allNetns.includes(name)) await run('ip', ['netns', 'del', name]).catch(() => undefined);

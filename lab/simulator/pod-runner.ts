@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { isStatus, mergePatch } from '../k8s.ts';
 import { POD_ANNOTATIONS as ANNOTATIONS, podHostVethName, podNetnsName, type LabNode } from '../topology.ts';
 import { Container } from './container.ts';
+import { LAB_ROOT_ENV } from '../component.ts';
 import { containerEnv } from './env.ts';
 import { resolveImage } from './images.ts';
 import type { Ipam } from './ipam.ts';
@@ -114,6 +115,8 @@ export class PodRunner {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         HOSTNAME: this.name,
         IMAGE_TAG: image.tag,
+        // The lab marker: `lab down` finds this process even if its namespace is gone.
+        ...(process.env[LAB_ROOT_ENV] ? { [LAB_ROOT_ENV]: process.env[LAB_ROOT_ENV] } : {}),
         ...containerEnv(this.pod, slot.spec, ip, this.node.ip),
       };
     } catch (err) {

@@ -104,9 +104,12 @@ suite('SCENARIO.md failures → the expected top hypothesis', () => {
     try {
       for (const f of faults) ids.push(await inject(f));
       await new Promise((r) => setTimeout(r, settleMs));
-      const status = await runner.run();
+      // The evidence window stays inside this scenario: an earlier one's drops are not evidence here.
+      const status = await runner.run({ window: `${Math.floor(settleMs / 1000) - 2}s` });
       const top = status.diagnosis?.hypotheses[0];
-      expect({ top: top?.id, all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}`), seen: seen(status) }).toEqual(expect.objectContaining({ top: expected }));
+      // The faults' own counters say whether they were hitting traffic, should the diagnosis be off.
+      const counters = await Promise.all(ids.map((id) => client.workflow.getHandle(id).query(faultStatusQuery).then((f) => `${id} ${f.state} ${f.verdict?.outcome} ${JSON.stringify(f.counters)}`).catch((e: Error) => `${id}: ${e.message}`)));
+      expect({ top: top?.id, all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}`), seen: seen(status), counters }).toEqual(expect.objectContaining({ top: expected }));
       expect(top?.evidence.length).toBeGreaterThan(0);
     } finally {
       await stop(ids);
@@ -146,7 +149,7 @@ suite('SCENARIO.md failures → the expected top hypothesis', () => {
     try {
       await misbehave({ errorRate: 1, errorStatus: 500 });
       await new Promise((r) => setTimeout(r, 15_000));
-      const result = await runner.run();
+      const result = await runner.run({ window: '12s' });
       expect({ top: result.diagnosis?.hypotheses[0]?.id, seen: seen(result) }).toEqual(expect.objectContaining({ top: 'canary-failing' }));
       expect(result.diagnosis?.hypotheses[0]?.remediations[0]).toEqual(expect.objectContaining({ action: 'shift-route-weight', params: expect.objectContaining({ backend: 'cart-service-v1' }) }));
     } finally {
@@ -173,10 +176,17 @@ suite('SCENARIO.md failures → the expected top hypothesis', () => {
     const v2 = status0.pods.filter((p) => p.name.startsWith('cart-service-v2'));
     const misbehave = (body: unknown) => Promise.all(v2.map((p) => fetch(`http://${p.ip}:9901/admin/misbehave`, { method: body ? 'PUT' : 'DELETE', ...(body ? { body: JSON.stringify(body) } : {}) })));
     try {
+      await healthy();
+      // The previous test's drop fault must age out of the flow store first, or its drops are evidence here.
+      await new Promise((r) => setTimeout(r, 30_000));
       await misbehave({ errorRate: 1, errorStatus: 500 });
       await new Promise((r) => setTimeout(r, 15_000));
-      const status = await runner.run({}, undefined, (options) => options.find((o) => o.action === 'shift-route-weight')?.id ?? 'deny');
-      expect(status.steps.find((s) => s.id === 'fix')?.result).toMatchObject({ action: 'shift-route-weight', changed: true });
+      // A short window, so flows dropped by an earlier test's fault are not in this evidence.
+      const status = await runner.run({ window: '12s' }, undefined, (options) => options.find((o) => o.action === 'shift-route-weight')?.id ?? 'deny');
+      expect({ top: status.diagnosis?.hypotheses[0]?.id, all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`), fix: status.steps.find((s) => s.id === 'fix')?.result }).toMatchObject({
+        top: 'canary-failing',
+        fix: { action: 'shift-route-weight', changed: true },
+      });
       expect(status.steps.find((s) => s.id === 'check')?.result).toMatchObject({ ok: true });
     } finally {
       await misbehave(undefined);
