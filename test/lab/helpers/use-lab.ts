@@ -14,9 +14,16 @@ export interface LabContext {
   seen(netns?: string, pid?: number): void;
 }
 
+/** Lock wait, then lab up (whose own steps are bounded; this bounds the whole). */
+const LOCK_WAIT_MS = 8 * 60_000;
+const UP_BUDGET_MS = 5 * 60_000;
+
 export function useLab(): LabContext {
   let config: Config | undefined;
   let unlock: (() => void) | undefined;
+  let failure: string | undefined;
+  let starting: Promise<unknown> | undefined;
+  const abort = new AbortController();
   let labRoot = '';
   const netns = new Set<string>();
   const pids = new Set<number>();
@@ -32,15 +39,35 @@ export function useLab(): LabContext {
   };
 
   beforeAll(async () => {
-    unlock = await lockLab();
-    config = await labTestConfig();
-    const result = await labUp({ config });
-    if (result.alreadyUp) throw new Error('a lab was already up in a fresh data dir');
-    labRoot = (await status()).labDir;
-  }, 180_000);
+    try {
+      unlock = await lockLab(LOCK_WAIT_MS);
+      const own = await labTestConfig();
+      const steps: string[] = [];
+      const up = labUp({ config: own, signal: abort.signal, progress: (line) => steps.push(line) });
+      starting = up.catch(() => undefined);
+      config = own;
+      let timer: NodeJS.Timeout | undefined;
+      const result = await Promise.race([
+        up,
+        new Promise<never>((_, fail) => {
+          timer = setTimeout(() => {
+            abort.abort();
+            fail(new Error(`lab up took longer than ${UP_BUDGET_MS / 1000} s; steps done: ${steps.join('; ') || 'none'}`));
+          }, UP_BUDGET_MS);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (result.alreadyUp) throw new Error('a lab was already up in a fresh data dir');
+      labRoot = (await status()).labDir;
+    } catch (err) {
+      failure = (err as Error).message;
+      throw err;
+    }
+  }, LOCK_WAIT_MS + UP_BUDGET_MS + 30_000);
 
   afterAll(async () => {
     try {
+      abort.abort();
+      await starting;
       if (config) {
         await status().catch(() => undefined);
         const report = await labDown(config.dataDir);
@@ -55,6 +82,7 @@ export function useLab(): LabContext {
 
   return {
     get config() {
+      if (failure) throw new Error(`the lab did not come up: ${failure}`);
       if (!config) throw new Error('the lab is not configured');
       return config;
     },
