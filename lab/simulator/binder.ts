@@ -5,7 +5,7 @@ import type { CoreV1Api, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isStatus, mergePatch, rfc3339 } from '../k8s.ts';
 import { nodeByName } from '../topology.ts';
-import { chooseNode } from './scheduler.ts';
+import { chooseNode, SETTLE_POLL_MS, waitForNodesToSettle } from './scheduler.ts';
 
 const RETRY_MS = 3000;
 
@@ -20,6 +20,7 @@ export class Binder {
   /** Pods bound by us that the informer has not shown bound yet. */
   private readonly assumed = new Map<string, { pod: V1Pod; node: string }>();
   private readonly pending = new Set<string>();
+  private readonly firstSeen = new Map<string, number>();
   private readonly deps: BinderDeps;
 
   constructor(deps: BinderDeps) {
@@ -58,6 +59,14 @@ export class Binder {
     const name = pod.metadata?.name ?? '';
     const namespace = pod.metadata?.namespace ?? 'default';
     const labNodes = this.deps.nodes().filter((n) => nodeByName(n.metadata?.name ?? ''));
+    const uid = pod.metadata?.uid ?? '';
+    const seen = this.firstSeen.get(uid) ?? Date.now();
+    this.firstSeen.set(uid, seen);
+    if (waitForNodesToSettle(labNodes, seen, Date.now())) {
+      this.retryLater(pod, SETTLE_POLL_MS);
+      return;
+    }
+    this.firstSeen.delete(uid);
     const choice = chooseNode(pod, labNodes, this.placement());
     if ('reason' in choice) {
       await this.unschedulable(pod, choice.reason);
@@ -82,12 +91,13 @@ export class Binder {
   }
 
   /** Try again later with the informer's current copy, unless the pod is gone or bound. */
-  private retryLater(pod: V1Pod): void {
+  private retryLater(pod: V1Pod, afterMs = RETRY_MS): void {
     const uid = pod.metadata?.uid;
     setTimeout(() => {
       const current = this.deps.pods().find((p) => p.metadata?.uid === uid);
       if (current) this.consider(current);
-    }, RETRY_MS).unref();
+      else if (uid) this.firstSeen.delete(uid);
+    }, afterMs).unref();
   }
 
   private async unschedulable(pod: V1Pod, message: string): Promise<void> {

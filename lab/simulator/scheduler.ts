@@ -53,3 +53,19 @@ export function chooseNode(
     .sort((a, b) => (a.score[0] ?? 0) - (b.score[0] ?? 0) || (a.score[1] ?? 0) - (b.score[1] ?? 0) || a.name.localeCompare(b.name))[0];
   return best ? { node: best.name } : { reason: 'no node' };
 }
+
+/**
+ * The API server taints every new Node `not-ready` until the node lifecycle
+ * controller sees it Ready. The simulator posts every lab node Ready, so such
+ * a taint is a moment of start-up: binding then would crowd every pod onto
+ * whichever node was cleared first. A pod first seen at `seenAt` waits while
+ * any lab node carries one, for `SETTLE_MS` at most.
+ */
+const LIFECYCLE_TAINTS = new Set(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
+export const SETTLE_MS = 30_000;
+export const SETTLE_POLL_MS = 250;
+
+export function waitForNodesToSettle(nodes: readonly V1Node[], seenAt: number, now: number): boolean {
+  const settling = nodes.some((node) => (node.spec?.taints ?? []).some((t) => LIFECYCLE_TAINTS.has(t.key)));
+  return settling && now - seenAt < SETTLE_MS;
+}

@@ -1,6 +1,6 @@
 // The lab's scheduler: spreads replicas, respects cordons, taints and nodeSelector.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { chooseNode } from '../../../lab/simulator/scheduler.ts';
+import { chooseNode, SETTLE_MS, waitForNodesToSettle } from '../../../lab/simulator/scheduler.ts';
 
 const node = (name: string, extra: Partial<V1Node['spec']> = {}, labels: Record<string, string> = {}): V1Node => ({
   metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } },
@@ -39,5 +39,26 @@ describe('chooseNode', () => {
     expect(chooseNode(pod('s', 'rs-s', { nodeSelector: { disk: 'ssd' } }), labelled, new Map())).toEqual({ node: 'lab-node-2' });
     const none = chooseNode(pod('s', 'rs-s', { nodeSelector: { disk: 'nvme' } }), labelled, new Map());
     expect(none).toEqual({ reason: expect.stringMatching(/^0\/2 nodes are available/) });
+  });
+});
+
+describe('waitForNodesToSettle', () => {
+  const notReady = { taints: [{ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }] };
+
+  test('holds pods back while a new node still carries the not-ready taint, so they are not crowded onto the first node cleared', () => {
+    const starting = [node('lab-node-1'), node('lab-node-2', notReady), node('lab-node-3', notReady)];
+    expect(waitForNodesToSettle(starting, 1000, 1000)).toBe(true);
+    expect(waitForNodesToSettle(starting, 1000, 1000 + SETTLE_MS - 1)).toBe(true);
+  });
+
+  test('binds at once when no node carries a lifecycle taint; a cordon or another taint is no reason to wait', () => {
+    expect(waitForNodesToSettle(nodes, 1000, 1000)).toBe(false);
+    const fenced = [node('lab-node-1', { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] }), node('lab-node-2', { taints: [{ key: 'gpu', effect: 'NoSchedule' }] })];
+    expect(waitForNodesToSettle(fenced, 1000, 1000)).toBe(false);
+  });
+
+  test('stops waiting after the settle limit and lets the taints decide, as a scheduler would', () => {
+    const stuck = [node('lab-node-1', notReady), node('lab-node-2')];
+    expect(waitForNodesToSettle(stuck, 1000, 1000 + SETTLE_MS)).toBe(false);
   });
 });
