@@ -5,8 +5,9 @@
 // reason, and a delay fault is refused naming sch_fq with nothing attached.
 import { WorkflowFailedError } from '@temporalio/client';
 import { createNodeAgentActivities } from '../../activities/faults/index.ts';
-import { attach, buildPacket, detachFault, probeCapabilities, run, testRun } from '../../bpf/index.ts';
+import { attach, buildPacket, detachFault, testRun } from '../../bpf/index.ts';
 import { CLEAN, leftovers } from './helpers/clean.ts';
+import { kernelHasFq } from './helpers/fq.ts';
 import { ADDR, createTopology, IFACE, type Topology } from './helpers/netns.ts';
 import { Traffic } from './helpers/nsproc.ts';
 import { faultId, nodeName, startHarness } from './helpers/workers.ts';
@@ -14,18 +15,6 @@ import { faultId, nodeName, startHarness } from './helpers/workers.ts';
 const DELAY_MS = 200;
 const JITTER_MS = 20;
 const MS = 1_000_000;
-
-/** Probed once in a namespace of its own: does this kernel have sch_fq? */
-async function kernelHasFq(): Promise<{ fq: boolean; why: string }> {
-  const netns = `nsf-probe-${process.pid}`;
-  await run('ip', ['netns', 'add', netns]);
-  try {
-    const caps = await probeCapabilities(netns);
-    return { fq: caps.fq, why: caps.problems.find((p) => p.includes('sch_fq')) ?? '' };
-  } finally {
-    await run('ip', ['netns', 'del', netns]);
-  }
-}
 
 const fq = await kernelHasFq();
 if (!fq.fq) {
