@@ -59,19 +59,23 @@ run('etcd collector on a real cluster', () => {
   });
 
   test('a member that stops answering becomes a finding within the collector timeout', async () => {
-    cluster.pause('m3');
+    const collect = createEtcdCollector({ client, endpoints: cluster.endpoints });
+    // A follower: pausing the leader would leave the others leaderless until they elect one.
+    const before = await collect(call({ discover: false }));
+    const follower = cluster.members.find((m) => before.evidence?.members.some((e) => e.endpoint === m.clientUrl && e.isLeader === false));
+    if (!follower) throw new Error(`no follower among ${JSON.stringify(before.evidence?.members.map((m) => [m.endpoint, m.isLeader]))}`);
+    cluster.pause(follower.name);
     try {
-      const collect = createEtcdCollector({ client, endpoints: cluster.endpoints });
       const started = Date.now();
       const result = await collect(call({ discover: false }));
       expect(Date.now() - started).toBeLessThan(3000);
       const unreachable = result.findings.filter((f) => f.kind === 'etcd.member-unreachable');
       expect(unreachable).toHaveLength(1);
-      expect(unreachable[0]?.summary).toContain(cluster.members[2]?.clientUrl);
+      expect(unreachable[0]?.summary).toContain(follower.clientUrl);
       expect(result.evidence?.quorum.reachable).toBe(2);
       expect(result.evidence?.quorum.hasQuorum).toBe(true);
     } finally {
-      cluster.resume('m3');
+      cluster.resume(follower.name);
     }
   });
 

@@ -15,10 +15,15 @@ afterAll(async () => {
   await h?.stop();
 });
 
+/** A slash command, and (the listener acks before it starts the run) the run it started. */
 async function startDrill(user: string, text: string) {
   const sent = await h.standin.interactor.command({ user, text });
   const name = text.split(' ')[1] ?? '';
-  return { sent, runId: runIdFor(name, sent.triggerId) };
+  const runId = runIdFor(name, sent.triggerId);
+  if (sent.status === 200) {
+    await waitFor(`run ${runId} to start`, () => h.client.workflow.getHandle(runId).describe().then(() => true, () => false));
+  }
+  return { sent, runId };
 }
 
 const decisionKey = (runId: string) => `${runId}#decision:choose`;
