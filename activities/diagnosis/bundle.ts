@@ -140,6 +140,7 @@ export const nodesView = z.object({
 export const probeView = z.object({
   summary: z.object({ successRate: z.number(), requests: z.number(), failures: z.number(), p50Ms: z.number(), p95Ms: z.number(), failureKinds: z.record(z.string(), z.number()) }),
   baseline: z.object({ p95Ms: z.number(), successRate: z.number(), requestsPerSecond: z.number().optional() }).optional(),
+  typicalP95Ms: z.number().optional(),
   errorRatio: z.number(),
 });
 

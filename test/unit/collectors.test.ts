@@ -12,7 +12,7 @@ import { workloadOf } from '../../activities/collectors/kubernetes/inventory.ts'
 import { parsePrometheus } from '../../activities/collectors/metrics/index.ts';
 import { commonNode, pairStats } from '../../activities/collectors/nodes/index.ts';
 import { Findings } from '../../activities/collectors/result.ts';
-import { assessProbe, baselineOf, DEFAULT_PROBE_THRESHOLDS } from '../../activities/probes/index.ts';
+import { assessProbe, baselineOf, DEFAULT_PROBE_THRESHOLDS, typicalP95Of } from '../../activities/probes/index.ts';
 
 describe('DNS', () => {
   test('a query on the wire: id, RD flag, one question, labels, type A class IN', () => {
@@ -118,6 +118,22 @@ describe('probe', () => {
     const findings = new Findings('probe');
     assessProbe({ url: 'u', windowSeconds: 10, baseline, errorRatio: 0, summary: { successRate: 1, requests: 200, failures: 0, p50Ms: 200, p95Ms: 240, p99Ms: 250, failureKinds: {} } }, DEFAULT_PROBE_THRESHOLDS, findings);
     expect(findings.list.map((f) => f.kind)).toEqual(['probe.slow']);
+  });
+
+  test('a second or two of hiccup raises the window p95 but not its typical second: not slow; a slow service raises both', () => {
+    const hiccup = [...Array.from({ length: 50 }, (_, i) => row(i, 40)), ...Array.from({ length: 10 }, (_, i) => row(50 + i, i < 2 ? 400 : 45))];
+    const baseline = baselineOf({ rows: hiccup }, 10);
+    const typicalP95Ms = typicalP95Of({ rows: hiccup }, 10);
+    expect(typicalP95Ms).toBe(45);
+    const calm = new Findings('probe');
+    assessProbe({ url: 'u', windowSeconds: 10, baseline, typicalP95Ms, errorRatio: 0, summary: { successRate: 1, requests: 200, failures: 0, p50Ms: 30, p95Ms: 390, p99Ms: 400, failureKinds: {} } }, DEFAULT_PROBE_THRESHOLDS, calm);
+    expect(calm.list.map((f) => f.kind)).toEqual(['probe.healthy']);
+
+    const delayed = [...Array.from({ length: 50 }, (_, i) => row(i, 40)), ...Array.from({ length: 10 }, (_, i) => row(50 + i, 250))];
+    const slow = new Findings('probe');
+    assessProbe({ url: 'u', windowSeconds: 10, baseline: baselineOf({ rows: delayed }, 10), typicalP95Ms: typicalP95Of({ rows: delayed }, 10), errorRatio: 0, summary: { successRate: 1, requests: 200, failures: 0, p50Ms: 240, p95Ms: 255, p99Ms: 260, failureKinds: {} } }, DEFAULT_PROBE_THRESHOLDS, slow);
+    expect(slow.list.map((f) => f.kind)).toEqual(['probe.slow']);
+    expect(slow.list[0]?.summary).toContain('typical second 250 ms against 40 ms before');
   });
 
   test('hanging requests never fail, so a fall in completed requests is a finding', () => {

@@ -24,6 +24,7 @@ const taskSchema = z.discriminatedUnion('kind', [
       attempts: z.number().int().positive(),
       timeoutMs: z.number().positive(),
       intervalMs: z.number().min(0),
+      budgetMs: z.number().positive().optional(),
     }),
   }),
 ]);

@@ -45,7 +45,8 @@ function inNetns(netns: string, task: unknown, timeoutMs: number): Promise<strin
       [`--net=${NETNS_DIR}/${netns}`, process.execPath, '--no-warnings', HELPER, JSON.stringify(task)],
       { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 },
       (err, stdout, stderr) => {
-        if (err) reject(new NetnsError(`measuring from ${netns} failed: ${stderr.trim() || err.message}`));
+        if (err?.killed) reject(new NetnsError(`measuring from ${netns} did not finish within ${timeoutMs} ms`));
+        else if (err) reject(new NetnsError(`measuring from ${netns} failed: ${stderr.trim() || err.message}`));
         else resolve(stdout);
       },
     );

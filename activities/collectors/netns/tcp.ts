@@ -9,6 +9,8 @@ export interface TcpPlan {
   timeoutMs: number;
   /** Pause between attempts to one target, ms. */
   intervalMs: number;
+  /** Stop starting attempts that could not finish within this many ms: fewer samples, never none. */
+  budgetMs?: number;
 }
 
 export interface TcpSample {
@@ -46,7 +48,9 @@ export async function sampleTcp(plan: TcpPlan): Promise<TcpSample[]> {
   const perTarget = await Promise.all(
     plan.targets.map(async (t) => {
       const samples: TcpSample[] = [];
+      const started = Date.now();
       for (let i = 0; i < plan.attempts; i++) {
+        if (i > 0 && plan.budgetMs !== undefined && Date.now() - started + plan.timeoutMs > plan.budgetMs) break;
         samples.push(await connectOnce(t.name, t.host, t.port, plan.timeoutMs));
         if (i + 1 < plan.attempts && plan.intervalMs > 0) await new Promise((r) => setTimeout(r, plan.intervalMs));
       }

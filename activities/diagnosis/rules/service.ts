@@ -105,7 +105,7 @@ export function serviceLatency(s: Signals): Candidate | undefined {
   const slowFrom = [...new Set(dnsLone.map((t) => t.workload ?? t.from))];
   if (slowFrom.length === 1 && (s.dns?.v.coredns ?? []).every((cd) => (cd.p95Ms ?? 0) <= (s.dns?.v.slowMs ?? 50))) c += 0.05;
   const parts = [
-    p ? `the probe's p95 is ${p.summary.p95Ms} ms${p.baseline ? ` against ${p.baseline.p95Ms} ms before` : ''}` : 'the probe is slow',
+    p ? `the probe's p95 is ${p.summary.p95Ms} ms${p.typicalP95Ms !== undefined ? ` (typical second ${p.typicalP95Ms} ms)` : ''}${p.baseline ? ` against ${p.baseline.p95Ms} ms before` : ''}` : 'the probe is slow',
     clean ? 'with no dropped flows and DNS answering' : '',
     slowHttp?.p95Ms ? `the slowest HTTP server seen is ${slowHttp.destination} (p95 ${slowHttp.p95Ms} ms)` : '',
     slowFrom.length === 1 ? `only ${slowFrom[0]}'s own lookups are slow, so its network path is delayed` : '',
