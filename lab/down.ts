@@ -50,7 +50,7 @@ async function netnsPids(netns: string): Promise<number[]> {
  * names. There is one lab per machine (its names and addresses are fixed), so
  * this finds it whichever data dir it was started from.
  */
-function markedProcesses(): Array<{ pid: number; root: string }> {
+export function markedProcesses(): Array<{ pid: number; root: string }> {
   const prefix = `${LAB_ROOT_ENV}=`;
   const found: Array<{ pid: number; root: string }> = [];
   for (const entry of readdirSync('/proc')) {

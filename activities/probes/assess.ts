@@ -28,21 +28,38 @@ export interface ProbeThresholds {
 
 export const DEFAULT_PROBE_THRESHOLDS: ProbeThresholds = { minSuccessRate: 0.95, slowFactor: 2, slowMarginMs: 50 };
 
+/** Median of per-second p95s: how the baseline and the window's typical second are both measured. */
+function medianP95(rows: ProbeSeries['rows']): number {
+  const p95s = rows.map((r) => r.p95Ms).sort((a, b) => a - b);
+  return p95s[Math.floor(p95s.length / 2)] ?? 0;
+}
+
 export function baselineOf(series: ProbeSeries | undefined, windowSeconds: number): ProbeEvidence['baseline'] {
   const rows = (series?.rows ?? []).slice(0, Math.max(0, (series?.rows.length ?? 0) - windowSeconds)).filter((r) => r.requests > 0);
   if (rows.length < 5) return undefined;
-  const p95s = rows.map((r) => r.p95Ms).sort((a, b) => a - b);
   const requests = rows.reduce((s, r) => s + r.requests, 0);
   const failures = rows.reduce((s, r) => s + r.failures, 0);
-  return { seconds: rows.length, successRate: round(1 - failures / requests, 4), p95Ms: p95s[Math.floor(p95s.length / 2)] ?? 0, requestsPerSecond: round(requests / rows.length, 2) };
+  return { seconds: rows.length, successRate: round(1 - failures / requests, 4), p95Ms: medianP95(rows), requestsPerSecond: round(requests / rows.length, 2) };
 }
 
 /** Median per-second p95 of the window's seconds (the last `windowSeconds` rows), when it has at least three. */
 export function typicalP95Of(series: ProbeSeries | undefined, windowSeconds: number): number | undefined {
   const rows = (series?.rows ?? []).slice(-windowSeconds).filter((r) => r.requests > 0);
-  if (rows.length < 3) return undefined;
-  const p95s = rows.map((r) => r.p95Ms).sort((a, b) => a - b);
-  return p95s[Math.floor(p95s.length / 2)];
+  return rows.length < 3 ? undefined : medianP95(rows);
+}
+
+/** The probe's window, set against the seconds before it in `series` (when the series could be read). */
+export function probeEvidence(url: string, windowSeconds: number, summary: ProbeSummary, series: ProbeSeries | undefined): ProbeEvidence {
+  const baseline = baselineOf(series, windowSeconds);
+  const typicalP95Ms = typicalP95Of(series, windowSeconds);
+  return {
+    url,
+    windowSeconds,
+    summary,
+    ...(baseline ? { baseline } : {}),
+    ...(typicalP95Ms !== undefined ? { typicalP95Ms } : {}),
+    errorRatio: round(1 - summary.successRate, 4),
+  };
 }
 
 export function assessProbe(e: ProbeEvidence, t: ProbeThresholds, findings: Findings): void {

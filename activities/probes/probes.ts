@@ -8,7 +8,7 @@ import { httpText } from '../collectors/metrics/fetch.ts';
 import { optionalText } from '../collectors/params.ts';
 import { budget, collect, errorText, round } from '../collectors/result.ts';
 import type { CollectorResult, StepCall } from '../types.ts';
-import { assessProbe, baselineOf, DEFAULT_PROBE_THRESHOLDS, typicalP95Of, type ProbeEvidence } from './assess.ts';
+import { assessProbe, DEFAULT_PROBE_THRESHOLDS, probeEvidence, type ProbeEvidence } from './assess.ts';
 import { readSeries, readSummary } from './client.ts';
 import type { ProbeSummary } from './schema.ts';
 
@@ -84,16 +84,7 @@ export function createProbeActivities(deps: ProbeDeps) {
         try {
           const timeoutMs = Math.min(3000, time.left(200));
           const [summary, series] = await Promise.all([readSummary(url, windowSeconds, timeoutMs), readSeries(url, 120, timeoutMs).catch(() => undefined)]);
-          const baseline = baselineOf(series, windowSeconds);
-          const typicalP95Ms = typicalP95Of(series, windowSeconds);
-          const evidence: ProbeEvidence = {
-            url,
-            windowSeconds,
-            summary,
-            ...(baseline ? { baseline } : {}),
-            ...(typicalP95Ms !== undefined ? { typicalP95Ms } : {}),
-            errorRatio: round(1 - summary.successRate, 4),
-          };
+          const evidence = probeEvidence(url, windowSeconds, summary, series);
           assessProbe(evidence, DEFAULT_PROBE_THRESHOLDS, findings);
           return evidence;
         } catch (err) {

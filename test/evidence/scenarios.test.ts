@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { Findings } from '../../activities/collectors/result.ts';
-import { assessProbe, baselineOf, DEFAULT_PROBE_THRESHOLDS, typicalP95Of } from '../../activities/probes/index.ts';
+import { assessProbe, DEFAULT_PROBE_THRESHOLDS, probeEvidence } from '../../activities/probes/index.ts';
 import type { FaultSpec } from '../../workflows/fault/index.ts';
 import { faultLimits, faultStatusQuery } from '../../workflows/fault/index.ts';
 import type { RunStatus } from '../../workflows/runbook/index.ts';
@@ -130,10 +130,8 @@ suite('SCENARIO.md failures → the expected top hypothesis', () => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const [summary, series] = await Promise.all([labApi!.probeSummary(10), labApi!.probeSeries(120)]);
-      const baseline = baselineOf(series, 10);
-      const typicalP95Ms = typicalP95Of(series, 10);
       const findings = new Findings('probe');
-      assessProbe({ url: 'lab', windowSeconds: 10, summary, ...(baseline ? { baseline } : {}), ...(typicalP95Ms !== undefined ? { typicalP95Ms } : {}), errorRatio: 1 - summary.successRate }, DEFAULT_PROBE_THRESHOLDS, findings);
+      assessProbe(probeEvidence('lab', 10, summary, series), DEFAULT_PROBE_THRESHOLDS, findings);
       const said = findings.list.map((f) => f.summary);
       if (findings.list.every((f) => f.kind === 'probe.healthy')) return;
       if (Date.now() > deadline) throw new Error(`the lab did not settle before the no-fault run: ${said.join('; ')}`);

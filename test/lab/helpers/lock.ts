@@ -3,13 +3,12 @@
 // The lock names its holder (pid, process start time, boot); a holder that is
 // gone, killed mid-run or from before a restart, is taken over at once, and
 // the lab it left behind is swept away before ours comes up.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { LAB_ROOT_ENV } from '../../../lab/component.ts';
-import { labDown } from '../../../lab/down.ts';
+import { labDown, markedProcesses } from '../../../lab/down.ts';
 import { isAlive, procStat } from '../../../lab/procs.ts';
 
 const LOCK = '/run/lock/nightshift-lab-test';
@@ -46,7 +45,7 @@ function staleness(): string | undefined {
 
 /** The lab a dead holder left: swept by name, unless a live lab (someone's own) is running. */
 async function sweepDeadLab(): Promise<void> {
-  if (livingLabProcesses() > 0) {
+  if (markedProcesses().length > 0) {
     console.warn('lab lock: a lab with live processes is running on this machine; not sweeping it');
     return;
   }
@@ -58,28 +57,6 @@ async function sweepDeadLab(): Promise<void> {
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
-/** Processes carrying any lab marker (any lab root). */
-function livingLabProcesses(): number {
-  let count = 0;
-  for (const pid of readdirSyncSafe('/proc').map(Number)) {
-    if (!pid || pid === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').some((v) => v.startsWith(`${LAB_ROOT_ENV}=`))) count++;
-    } catch {
-      // gone, or a kernel thread
-    }
-  }
-  return count;
-}
-
-function readdirSyncSafe(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
   }
 }
 
