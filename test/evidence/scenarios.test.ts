@@ -174,7 +174,7 @@ suite('SCENARIO.md failures → the expected top hypothesis', () => {
       await misbehave({ errorRate: 1, errorStatus: 500 });
       await new Promise((r) => setTimeout(r, 15_000));
       const result = await runner.run({ window: '12s' });
-      expect({ top: result.diagnosis?.hypotheses[0]?.id, seen: seen(result) }).toEqual(expect.objectContaining({ top: 'canary-failing' }));
+      expect({ top: result.diagnosis?.hypotheses[0]?.id, all: result.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}`), seen: seen(result) }).toEqual(expect.objectContaining({ top: 'canary-failing' }));
       expect(result.diagnosis?.hypotheses[0]?.remediations[0]).toEqual(expect.objectContaining({ action: 'shift-route-weight', params: expect.objectContaining({ backend: 'cart-service-v1' }) }));
     } finally {
       await misbehave(undefined);

@@ -126,6 +126,20 @@ describe('diagnosis', () => {
     expect(top?.remediations).toEqual([{ id: 'shift-store-traffic-split-to-cart-service-v1', title: 'Send all of HTTPRoute production/store-traffic-split to cart-service-v1', action: 'shift-route-weight', params: { namespace: 'production', route: 'store-traffic-split', backend: 'cart-service-v1' }, destructive: false }]);
   });
 
+  test('bad canary on a busy machine: a few of the kernel’s own drops do not outrank the 5xx canary, a fault’s drops would', () => {
+    const canary = [...flow({ from: 'production/checkout-frontend', to: 'production/cart-service-v2', port: 80, http: 500, count: 10 }), ...flow({ from: 'production/checkout-frontend', to: 'production/cart-service-v1', port: 80, http: 200, count: 90 })];
+    const backlog = flow({ from: 'production/checkout-frontend', to: 'finance/payment-processor', port: 8080, verdict: 'DROPPED', reason: 'DROP_REASON_UNKNOWN', count: 8, node: 'lab-node-3' });
+    const probe = probeResult(0.9, 30, { 'http-502': 20 });
+    const busy = run({ flows: flowsResult(shopTraffic([...canary, ...backlog])), probe });
+    expect(ids(busy)[0]).toMatch(/^canary-failing /);
+    expect(busy.hypotheses[0]?.confidence).toBeGreaterThanOrEqual(0.8);
+    expect(busy.hypotheses.find((h) => h.id === 'pod-to-pod-drop')?.confidence).toBeLessThan(busy.hypotheses[0]!.confidence);
+
+    const fault = flow({ from: 'production/checkout-frontend', to: 'finance/payment-processor', port: 8080, verdict: 'DROPPED', count: 8, node: 'lab-node-3' });
+    const faulted = run({ flows: flowsResult(shopTraffic([...canary, ...fault])), probe });
+    expect(ids(faulted)[0]).toMatch(/^pod-to-pod-drop /);
+  });
+
   test('bad canary without L7 flows: the error share matching the canary weight still points at it', () => {
     const d = run({ probe: probeResult(0.9, 30, { 'http-500': 20 }) });
     expect(d.hypotheses[0]?.id).toBe('canary-failing');

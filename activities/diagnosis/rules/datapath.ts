@@ -45,7 +45,10 @@ export function podToPodDrop(s: Signals): Candidate | undefined {
   const onSuspect = suspect !== undefined && drops.every((g) => g.nodes.includes(suspect));
   const destinations = new Set(drops.map((g) => g.destination)).size;
   let c = 0.45;
+  // Drops nightshift or a policy made explain an outage; the kernel's own
+  // (a full backlog or qdisc on a busy node) come and go with load.
   if (decisive / total >= 0.5) c += 0.1;
+  else c -= 0.1;
   // Policy drops are better explained by policy-denies, which names the rule.
   if (top.reason === 'POLICY_DENIED' || top.reason === 'POLICY_DENY') c -= 0.1;
   if (s.symptom.erroring) c += 0.2;
