@@ -71,7 +71,7 @@ function nodeAttachment(a: Attachment): NodeAttachment {
   };
 }
 
-function revertResult(node: string, faultId: string, detached: Detached[]): RevertResult {
+function revertResult(node: string, faultId: string, detached: Detached[], at: Date): RevertResult {
   const found = detached.filter((d) => d.state !== 'absent');
   const gone = found.filter((d) => d.state === 'interface-gone');
   const message =
@@ -91,6 +91,7 @@ function revertResult(node: string, faultId: string, detached: Detached[]): Reve
       ...(d.attachment?.netns ? { netns: d.attachment.netns } : {}),
       state: d.state,
     })),
+    revertedAt: at.toISOString(),
   };
 }
 
@@ -115,7 +116,7 @@ export function createNodeAgentActivities(deps: NodeAgentDeps) {
     const detached = await withKernelLock(async () =>
       req.key ? [await detach(attachmentDir(req.faultId, req.key))] : await detachFault(req.faultId),
     );
-    return revertResult(node, req.faultId, detached);
+    return revertResult(node, req.faultId, detached, new Date());
   }
 
   return {

@@ -131,6 +131,8 @@ export interface RevertResult {
   found: boolean;
   message: string;
   attachments: RevertedAttachment[];
+  /** The agent's clock (ISO) once the kernel no longer enforced the fault here. */
+  revertedAt: string;
 }
 
 export interface CountersResult {
