@@ -102,6 +102,26 @@ describe('diagnosis', () => {
     expect(pod?.confidence ?? 0).toBeLessThan(top?.confidence ?? 0);
   });
 
+  test('node network loss measured from one node only: the drop fault on the node’s own interface names the node', () => {
+    const onNode2 = (from: string, to: string, port: number, count: number) => flow({ from, to, port, verdict: 'DROPPED', count, node: 'lab-node-2' });
+    const d = run({
+      nodes: nodesResult('lab-node-2', 3, ['lab-node-1']),
+      flows: flowsResult(shopTraffic([...onNode2('10.200.0.1', 'production/checkout-frontend', 8080, 44), ...onNode2('10.200.0.1', 'production/cart-service-v1', 80, 25), ...onNode2('production/checkout-frontend', 'finance/payment-processor', 8080, 17)])),
+      probe: probeResult(0.3, 2500, { 'http-502': 98, timeout: 42 }),
+      faults: faultsResult([
+        { faultId: 'node-egress', kind: 'drop', state: 'holding', node: 'lab-node-2', protocol: 'any', direction: 'egress' },
+        { faultId: 'node-ingress', kind: 'drop', state: 'holding', node: 'lab-node-2', protocol: 'any', direction: 'ingress' },
+      ]),
+    });
+    expect(ids(d)[0]).toMatch(/^node-network-loss /);
+    expect(d.hypotheses[0]?.explanation).toMatch(/node lab-node-2.*nightshift drop fault holds on its interface/);
+    expect(d.hypotheses[0]?.remediations.map((r) => r.action)).toEqual(['stop-fault', 'stop-fault', 'cordon-node']);
+    const pod = d.hypotheses.find((h) => h.id === 'pod-to-pod-drop');
+    expect(pod?.explanation).toContain('whose own interface carries a nightshift drop fault');
+    expect(pod?.remediations).toEqual([]);
+    expect(pod?.confidence ?? 0).toBeLessThan(d.hypotheses[0]!.confidence - 0.2);
+  });
+
   test('etcd member cut off: etcd-unhealthy, no workload remediation, data path fine', () => {
     const d = run({
       etcd: etcdResult([etcdMember('etcd-1', { leaderChangesInWindow: 1 }), etcdMember('etcd-2', { leaderChangesInWindow: 1 }), etcdMember('etcd-3', { healthy: false, hasLeader: false, isLeader: false })]),

@@ -33,3 +33,12 @@ test('with a budget, attempts that could not finish in it are not started: fewer
   const tight = await sampleTcp({ targets: [{ name: 'up', host: '127.0.0.1', port: open }], attempts: 5, timeoutMs: 500, intervalMs: 0, budgetMs: 1 });
   expect(tight).toHaveLength(1);
 });
+
+test('with an end time, a helper that started late still answers by then: one attempt, not a kill', async () => {
+  const endBy = Date.now() + 300;
+  const samples = await sampleTcp({ targets: [{ name: 'up', host: '127.0.0.1', port: open }], attempts: 50, timeoutMs: 200, intervalMs: 100, endBy });
+  expect(samples.length).toBeGreaterThanOrEqual(1);
+  expect(samples.length).toBeLessThan(3);
+  const late = await sampleTcp({ targets: [{ name: 'up', host: '127.0.0.1', port: open }], attempts: 5, timeoutMs: 500, intervalMs: 0, endBy: Date.now() - 1000 });
+  expect(late).toHaveLength(1);
+});

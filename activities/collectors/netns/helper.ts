@@ -25,6 +25,7 @@ const taskSchema = z.discriminatedUnion('kind', [
       timeoutMs: z.number().positive(),
       intervalMs: z.number().min(0),
       budgetMs: z.number().positive().optional(),
+      endBy: z.number().positive().optional(),
     }),
   }),
 ]);

@@ -11,6 +11,11 @@ export interface TcpPlan {
   intervalMs: number;
   /** Stop starting attempts that could not finish within this many ms: fewer samples, never none. */
   budgetMs?: number;
+  /**
+   * The same, as a wall-clock time (epoch ms): a helper started late on a
+   * busy machine still answers by then.
+   */
+  endBy?: number;
 }
 
 export interface TcpSample {
@@ -50,7 +55,9 @@ export async function sampleTcp(plan: TcpPlan): Promise<TcpSample[]> {
       const samples: TcpSample[] = [];
       const started = Date.now();
       for (let i = 0; i < plan.attempts; i++) {
-        if (i > 0 && plan.budgetMs !== undefined && Date.now() - started + plan.timeoutMs > plan.budgetMs) break;
+        const overBudget = plan.budgetMs !== undefined && Date.now() - started + plan.timeoutMs > plan.budgetMs;
+        const pastEnd = plan.endBy !== undefined && Date.now() + plan.timeoutMs > plan.endBy;
+        if (i > 0 && (overBudget || pastEnd)) break;
         samples.push(await connectOnce(t.name, t.host, t.port, plan.timeoutMs));
         if (i + 1 < plan.attempts && plan.intervalMs > 0) await new Promise((r) => setTimeout(r, plan.intervalMs));
       }

@@ -21,8 +21,8 @@ export interface NodeNetworkEvidence {
   timeoutMs: number;
 }
 
-/** What starting the measuring helper inside a node's namespace may take on a busy machine. */
-const HELPER_STARTUP_MS = 1500;
+/** Time the measuring helper keeps after its last attempt, to print its samples and exit. */
+const HELPER_EXIT_MS = 400;
 
 const paramsSchema = z.object({
   namespace: optionalText,
@@ -71,12 +71,12 @@ export function createNodeNetworkCollector(source: KubeSource | undefined) {
       const perNode = await Promise.all(
         measurable.map(async (from) => {
           const targets = measurable.filter((t) => t !== from).map((t) => ({ name: t.name, host: t.ip as string, port: p.port }));
-          // The helper stops starting attempts in time to answer (a busy machine gets fewer samples, not none);
-          // its own start-up gets the rest of the time.
+          // The helper stops starting attempts in time to answer by a wall-clock time, however late it
+          // started on a busy machine (fewer samples, not none); the rest is for printing and exiting.
           const runMs = time.left(500);
-          const budgetMs = Math.max(timeoutMs + intervalMs, runMs - HELPER_STARTUP_MS);
+          const endBy = Date.now() + runMs - HELPER_EXIT_MS;
           try {
-            return { from: from.name, samples: await tcpFrom(from.netns, { targets, attempts: p.attempts, timeoutMs, intervalMs, budgetMs }, runMs) };
+            return { from: from.name, samples: await tcpFrom(from.netns, { targets, attempts: p.attempts, timeoutMs, intervalMs, endBy }, runMs) };
           } catch (err) {
             findings.add('node-network.probe-failed', 'warning', `could not measure from node ${from.name}: ${errorText(err)}`, { node: from.name });
             return { from: from.name, samples: [] };

@@ -26,6 +26,11 @@ export function suspectNode(s: Signals): string | undefined {
   return commonNode(lossy.map((p) => ({ ...p })));
 }
 
+/** Nodes where nightshift holds a drop fault on the node's own interface (not on pods). */
+function nodesWithDropFault(s: Signals): string[] {
+  return (s.faults?.v.active ?? []).filter((f) => f.kind === 'drop' && f.node && !f.namespace).map((f) => f.node as string);
+}
+
 /** Policies selecting a workload that changed within the last hour, newest first. */
 function recentPolicies(s: Signals, workloads: string[]) {
   const now = s.kube ? Date.parse(s.kube.v.at) : Date.now();
@@ -56,15 +61,23 @@ export function podToPodDrop(s: Signals): Candidate | undefined {
   if (!suspect && citeKinds(s, 'dns.loss').length === 0) c += 0.05;
   if (onSuspect) c -= 0.35;
   if (!suspect && destinations >= 3 && Object.keys(s.flows?.v.dropsByNode ?? {}).length === 1) c -= 0.2;
+  // Every drop on a node whose own interface carries a drop fault: the node explains them.
+  const faultedNode = onSuspect ? undefined : nodesWithDropFault(s).find((n) => drops.every((g) => g.nodes.includes(n)));
+  if (faultedNode) c -= 0.2;
   const namespace = top.source.includes('/') ? top.source.split('/')[0] : top.destination.split('/')[0];
-  const faults = matchingFaults(s, { kind: 'drop', ...(namespace ? { namespace } : {}), ...(top.port ? { port: top.port } : {}), protocol: top.protocol });
+  const workloadFaults = new Set((s.faults?.v.active ?? []).filter((f) => f.namespace).map((f) => f.faultId));
+  const faults = matchingFaults(s, { kind: 'drop', ...(namespace ? { namespace } : {}), ...(top.port ? { port: top.port } : {}), protocol: top.protocol }).filter((id) => workloadFaults.has(id));
   if (faults.length) c += 0.05;
   const policies = recentPolicies(s, [top.source, top.destination]);
   const remediations: Remediation[] = [...faults.map(stopFault), ...policies.slice(0, 1).map((p) => restorePolicy(p.kind, p.namespace, p.objectName))];
   const main = drops.filter((g) => g.count >= top.count * 0.2).slice(0, 3);
   const why = `${top.count} of ${total} dropped flows go ${flowText(top)}, dropped by ${reasonWords(top.reason)}`;
   const symptom = s.symptom.erroring ? ' while the checkout probe fails' : '';
-  const caveat = onSuspect ? `; but every drop passes node ${suspect}, which loses packets to all its peers` : '';
+  const caveat = onSuspect
+    ? `; but every drop passes node ${suspect}, which loses packets to all its peers`
+    : faultedNode
+      ? `; but every drop happens on node ${faultedNode}, whose own interface carries a nightshift drop fault`
+      : '';
   return {
     id: 'pod-to-pod-drop',
     confidence: clamp(c),
@@ -126,6 +139,8 @@ export function nodeNetworkLoss(s: Signals): Candidate | undefined {
   if (concentrated && (!suspect || hotNode === suspect)) c += 0.1;
   if (s.symptom.erroring || s.symptom.slow) c += 0.05;
   if (node && s.kube?.v.nodes.some((n) => n.name === node && !n.ready)) c += 0.05;
+  const faultOnNode = node !== undefined && nodesWithDropFault(s).includes(node);
+  if (faultOnNode) c += 0.1;
   const faults = node ? matchingFaults(s, { kind: 'drop', node }) : [];
   const worst = [...lossy].sort((a, b) => b.lossRatio - a.lossRatio)[0];
   const pairText = worst ? `${worst.from} → ${worst.to} lost ${worst.lost} of ${worst.attempts} connects` : '';
@@ -133,9 +148,9 @@ export function nodeNetworkLoss(s: Signals): Candidate | undefined {
     id: 'node-network-loss',
     confidence: clamp(c),
     explanation: node
-      ? `Packet loss follows node ${node}: ${lossy.length} of ${pairs.length} node pairs lose TCP connects (${pairText})${concentrated && hotNode === node ? `, and ${hotCount} of ${dropTotal} dropped flows were seen there` : ''}.`
+      ? `Packet loss follows node ${node}: ${lossy.length} of ${pairs.length} node pairs lose TCP connects (${pairText})${concentrated && hotNode === node ? `, and ${hotCount} of ${dropTotal} dropped flows were seen there` : ''}${faultOnNode ? `; a nightshift drop fault holds on its interface` : ''}.`
       : `${lossy.length} node pair(s) lose packets (${pairText}), with no single node in common.`,
-    evidence: [...citeKinds(s, 'node-network.node-suspect', 'node-network.loss'), ...s.symptom.refs],
+    evidence: [...citeKinds(s, 'node-network.node-suspect', 'node-network.loss'), ...s.symptom.refs, ...citeKinds(s, 'faults.active').filter((r) => faults.some((f) => r.endsWith(`active:${f}`)))],
     remediations: [...faults.map(stopFault), ...(node ? [cordonNode(node)] : [])],
   };
 }

@@ -116,8 +116,9 @@ export const healthyEtcd = () => etcdResult(['etcd-1', 'etcd-2', 'etcd-3'].map((
 const NODES = ['lab-node-1', 'lab-node-2', 'lab-node-3'];
 
 /** Ten connects per pair; pairs touching `lossyNode` lose `lost` of them. */
-export function nodesResult(lossyNode?: string, lost = 4) {
-  const perNode = NODES.map((from) => ({
+/** Every node measures its peers (or only `measuredFrom`: the others' helpers gave nothing). */
+export function nodesResult(lossyNode?: string, lost = 4, measuredFrom: readonly string[] = NODES) {
+  const perNode = measuredFrom.map((from) => ({
     from,
     samples: NODES.filter((to) => to !== from).flatMap((to): TcpSample[] =>
       Array.from({ length: 10 }, (_, i) => (lossyNode && (from === lossyNode || to === lossyNode) && i < lost ? { target: to, ms: 500, outcome: 'timeout' } : { target: to, ms: 0.3 + i * 0.01, outcome: 'refused' })),
