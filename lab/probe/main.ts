@@ -32,18 +32,43 @@ let turn = 0;
 /** The probe starts with the lab: it records nothing before the first successful checkout. */
 let armed = false;
 
-function checkout(ip: string, port: number): Promise<string | undefined> {
+interface Outcome {
+  failure?: string;
+  /** What a failed answer said: its JSON `error`, or the start of its text. */
+  reason?: string;
+}
+
+function said(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed.error === 'string') return parsed.error;
+  } catch {
+    // not JSON: the text itself
+  }
+  return body.trim().slice(0, 160) || undefined;
+}
+
+function checkout(ip: string, port: number): Promise<Outcome> {
   return new Promise((done) => {
     const req = request(
       { host: ip, port, method: 'POST', path: PROBE_TARGET.path, agent: false, timeout: env.PROBE_TIMEOUT_MS, headers: { 'content-type': 'application/json', 'content-length': 2 } },
       (res) => {
-        res.resume();
-        res.on('end', () => done(res.statusCode === 200 ? undefined : `http-${res.statusCode}`));
-        res.on('error', () => done('reset'));
+        if (res.statusCode === 200) {
+          res.resume();
+          res.on('end', () => done({}));
+        } else {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            if (body.length < 2048) body += chunk;
+          });
+          res.on('end', () => done({ failure: `http-${res.statusCode}`, ...(said(body) ? { reason: said(body) } : {}) }));
+        }
+        res.on('error', () => done({ failure: 'reset' }));
       },
     );
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
-    req.on('error', (err: NodeJS.ErrnoException) => done(err.code ?? 'error'));
+    req.on('error', (err: NodeJS.ErrnoException) => done({ failure: err.code ?? 'error' }));
     req.end('{}');
   });
 }
@@ -53,10 +78,10 @@ async function shoot(): Promise<void> {
   const endpoints = slices.ready(PROBE_TARGET.namespace, PROBE_TARGET.service);
   if (!armed && endpoints.length === 0) return;
   const endpoint = endpoints[turn++ % Math.max(1, endpoints.length)];
-  const failure = endpoint ? await checkout(endpoint.ip, endpoint.port) : 'no-endpoints';
-  if (!armed && failure !== undefined) return;
+  const outcome: Outcome = endpoint ? await checkout(endpoint.ip, endpoint.port) : { failure: 'no-endpoints' };
+  if (!armed && outcome.failure !== undefined) return;
   armed = true;
-  recorder.record(Date.now(), performance.now() - started, failure);
+  recorder.record(Date.now(), performance.now() - started, outcome.failure, outcome.reason && endpoint?.pod ? `${outcome.reason} (${endpoint.pod})` : outcome.reason);
 }
 
 function param(url: URL, name: string, fallback: number): number | undefined {

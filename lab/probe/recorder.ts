@@ -9,7 +9,11 @@ interface Bucket {
   successes: number;
   failures: number;
   failureKinds: Map<string, number>;
+  failureReasons: Map<string, number>;
 }
+
+/** Distinct failure reasons kept per second and reported per window. */
+const MAX_REASONS = 10;
 
 /** Nearest-rank percentile of sorted values; 0 for none. */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -32,12 +36,13 @@ export class Recorder {
     this.target = target;
   }
 
-  record(completedAtMs: number, latencyMs: number, failureKind: string | undefined): void {
+  /** `reason`: what the failed answer said (its error text), when it said anything. */
+  record(completedAtMs: number, latencyMs: number, failureKind: string | undefined, reason?: string): void {
     const t = Math.floor(completedAtMs / 1000);
     this.firstSecond ??= t;
     let bucket = this.buckets.get(t);
     if (!bucket) {
-      bucket = { latencies: [], successes: 0, failures: 0, failureKinds: new Map() };
+      bucket = { latencies: [], successes: 0, failures: 0, failureKinds: new Map(), failureReasons: new Map() };
       this.buckets.set(t, bucket);
       for (const old of this.buckets.keys()) if (old < t - KEEP_SECONDS) this.buckets.delete(old);
     }
@@ -46,6 +51,8 @@ export class Recorder {
     else {
       bucket.failures += 1;
       bucket.failureKinds.set(failureKind, (bucket.failureKinds.get(failureKind) ?? 0) + 1);
+      const said = `${failureKind}${reason ? `: ${reason.slice(0, 160)}` : ''}`;
+      if (bucket.failureReasons.has(said) || bucket.failureReasons.size < MAX_REASONS) bucket.failureReasons.set(said, (bucket.failureReasons.get(said) ?? 0) + 1);
     }
   }
 
@@ -54,6 +61,7 @@ export class Recorder {
     let successes = 0;
     let failures = 0;
     const kinds: Record<string, number> = {};
+    const reasons = new Map<string, number>();
     for (let t = from; t <= to; t++) {
       const b = this.buckets.get(t);
       if (!b) continue;
@@ -61,6 +69,7 @@ export class Recorder {
       successes += b.successes;
       failures += b.failures;
       for (const [kind, n] of b.failureKinds) kinds[kind] = (kinds[kind] ?? 0) + n;
+      for (const [reason, n] of b.failureReasons) reasons.set(reason, (reasons.get(reason) ?? 0) + n);
     }
     latencies.sort((a, b) => a - b);
     const requests = successes + failures;
@@ -73,6 +82,7 @@ export class Recorder {
       p95Ms: round(percentile(latencies, 95)),
       p99Ms: round(percentile(latencies, 99)),
       failureKinds: kinds,
+      failureReasons: Object.fromEntries([...reasons].sort((a, b) => b[1] - a[1]).slice(0, MAX_REASONS)),
     };
   }
 

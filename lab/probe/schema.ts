@@ -16,6 +16,8 @@ export const probeRowSchema = z.object({
   p99Ms: z.number().nonnegative(),
   /** Failures by kind: `http-<status>`, `timeout`, `ECONNREFUSED`, `no-endpoints`, ... */
   failureKinds: z.record(z.string(), z.number().int()),
+  /** The most frequent failures with what the answer said (`http-502: cart: timeout`), at most 10. */
+  failureReasons: z.record(z.string(), z.number().int()).optional(),
 });
 export type ProbeRow = z.infer<typeof probeRowSchema>;
 
@@ -32,6 +34,7 @@ export const probeSummarySchema = z.object({
   from: z.number().int(),
   to: z.number().int(),
   failureKinds: z.record(z.string(), z.number().int()),
+  failureReasons: z.record(z.string(), z.number().int()).optional(),
   target: z.string(),
 });
 export type ProbeSummary = z.infer<typeof probeSummarySchema>;

@@ -41,7 +41,7 @@ describe('the lab', () => {
     await sleep(11_000);
     const summary = await probeSummary(10);
     expect(summary.requests).toBeGreaterThanOrEqual(150);
-    expect({ failures: summary.failures, kinds: summary.failureKinds }).toEqual({ failures: 0, kinds: {} });
+    expect({ failures: summary.failures, reasons: summary.failureReasons ?? {} }).toEqual({ failures: 0, reasons: {} });
     expect(summary.successRate).toBe(1);
     expect(summary.p50Ms).toBeGreaterThan(0);
   });
@@ -113,7 +113,7 @@ describe('the lab', () => {
     const window = Math.ceil((Date.now() - started) / 1000) + 1;
     const summary = await probeSummary(window);
     expect(summary.requests).toBeGreaterThan(window * 15);
-    expect({ failures: summary.failures, kinds: summary.failureKinds }).toEqual({ failures: 0, kinds: {} });
+    expect({ failures: summary.failures, reasons: summary.failureReasons ?? {} }).toEqual({ failures: 0, reasons: {} });
     await lab.status();
   });
 
@@ -138,7 +138,7 @@ describe('the lab', () => {
       // Only the seconds since this test began (whole seconds, the current one excluded).
       await sleep(Math.max(0, started + 2000 - Date.now()));
       const after = await probeSummary(Math.max(1, Math.floor((Date.now() - started) / 1000) - 1));
-      expect({ failures: after.failures, kinds: after.failureKinds }).toEqual({ failures: 0, kinds: {} });
+      expect({ failures: after.failures, reasons: after.failureReasons ?? {} }).toEqual({ failures: 0, reasons: {} });
     } finally {
       const record = await restartLabProcess('etcd-3', lab.config.dataDir);
       lab.seen(undefined, record.pid);

@@ -42,7 +42,7 @@ describe('the shop misbehaves on demand', () => {
     const fixed = Date.now();
     await sleep(4000);
     const healed = await probeSince(fixed + 1000);
-    expect({ failures: healed.failures, kinds: healed.failureKinds }).toEqual({ failures: 0, kinds: {} });
+    expect({ failures: healed.failures, reasons: healed.failureReasons ?? {} }).toEqual({ failures: 0, reasons: {} });
     const bad = await fetch(`http://${carts[0]}:9901/admin/misbehave`, { method: 'PUT', body: '{"errorRate": 2}' });
     expect(bad.status).toBe(400);
   });
@@ -66,7 +66,7 @@ describe('the shop misbehaves on demand', () => {
     const shifted = Date.now();
     await sleep(6000);
     const after = await probeSince(shifted + 1000);
-    expect({ failures: after.failures, kinds: after.failureKinds }).toEqual({ failures: 0, kinds: {} });
+    expect({ failures: after.failures, reasons: after.failureReasons ?? {} }).toEqual({ failures: 0, reasons: {} });
 
     await kubectl(kc, ['-n', 'production', 'set', 'env', 'deployment/cart-service-v2', 'NIGHTSHIFT_ERROR_RATE-']);
     await kubectl(kc, ['-n', 'production', 'patch', 'httproute', 'store-traffic-split', '--type=json', '-p',

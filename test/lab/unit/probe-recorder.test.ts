@@ -25,6 +25,21 @@ describe('probe recorder', () => {
     expect(s.p99Ms).toBe(2000);
   });
 
+  test('failure reasons: what the failed answers said, most frequent first, at most 10 per window', () => {
+    const r = new Recorder('x');
+    r.record(T0 + 10, 30, 'http-502', 'cart answered 503 (checkout-frontend-a)');
+    r.record(T0 + 20, 30, 'http-502', 'cart answered 503 (checkout-frontend-a)');
+    r.record(T0 + 30, 1500, 'http-502', 'cart: timeout (checkout-frontend-b)');
+    r.record(T0 + 40, 2000, 'timeout');
+    for (let i = 0; i < 20; i++) r.record(T0 + 1000 + i, 5, 'http-500', `error ${i}`);
+    const first = r.summary(1, T0 + 1000);
+    expect(first.failureReasons).toEqual({ 'http-502: cart answered 503 (checkout-frontend-a)': 2, 'http-502: cart: timeout (checkout-frontend-b)': 1, timeout: 1 });
+    expect(Object.keys(first.failureReasons ?? {})[0]).toBe('http-502: cart answered 503 (checkout-frontend-a)');
+    const both = probeSummarySchema.parse(r.summary(2, T0 + 2000));
+    expect(Object.keys(both.failureReasons ?? {})).toHaveLength(10);
+    expect(both.failureKinds['http-500']).toBe(20);
+  });
+
   test('no requests means a success rate of 0, not 1', () => {
     expect(new Recorder('x').summary(5, T0 + 10_000)).toMatchObject({ requests: 0, successRate: 0 });
   });
