@@ -141,7 +141,9 @@ export function nodeNetworkLoss(s: Signals): Candidate | undefined {
   if (node && s.kube?.v.nodes.some((n) => n.name === node && !n.ready)) c += 0.05;
   const faultOnNode = node !== undefined && nodesWithDropFault(s).includes(node);
   if (faultOnNode) c += 0.1;
-  const faults = node ? matchingFaults(s, { kind: 'drop', node }) : [];
+  // Only faults on this node's own interface: a workload's fault elsewhere is not this node's to stop.
+  const onNode = new Set((s.faults?.v.active ?? []).filter((f) => f.node === node && !f.namespace).map((f) => f.faultId));
+  const faults = node ? matchingFaults(s, { kind: 'drop', node }).filter((id) => onNode.has(id)) : [];
   const worst = [...lossy].sort((a, b) => b.lossRatio - a.lossRatio)[0];
   const pairText = worst ? `${worst.from} → ${worst.to} lost ${worst.lost} of ${worst.attempts} connects` : '';
   return {
