@@ -3,7 +3,7 @@
 // offers the same decision options.
 import type { Value } from '../../runbooks/schema.ts';
 import type { Remediation } from '../types.ts';
-import type { Signals } from './signals.ts';
+import { citeKinds, type Signals } from './signals.ts';
 
 const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 50);
 
@@ -32,11 +32,16 @@ export function restartDns(s: Signals): Remediation {
   return remedy(`restart-dns-${deployment}`, `Restart cluster DNS (rollout restart ${namespace}/${deployment})`, 'rollout-restart', { namespace, deployment }, true);
 }
 
-/** Active nightshift faults that plausibly cause what was seen (by namespace, protocol, port or node). */
-export function matchingFaults(s: Signals, match: { namespace?: string; kind?: string; port?: number; protocol?: string; node?: string }): string[] {
+/**
+ * Active nightshift faults that plausibly cause what was seen (by namespace,
+ * protocol, port or node). `on` keeps only faults on workloads (pods of a
+ * namespace) or only faults on a node's own interface.
+ */
+export function matchingFaults(s: Signals, match: { namespace?: string; kind?: string; port?: number; protocol?: string; node?: string; on?: 'workload' | 'node' }): string[] {
   const active = s.faults?.v.active ?? [];
   return active
     .filter((f) => (match.kind ? f.kind === match.kind : true))
+    .filter((f) => (match.on === 'workload' ? Boolean(f.namespace) : match.on === 'node' ? Boolean(f.node) && !f.namespace : true))
     .filter((f) => (match.namespace && f.namespace ? f.namespace === match.namespace : true))
     .filter((f) => (match.node && f.node ? f.node === match.node : true))
     .filter((f) => (match.protocol && f.protocol && f.protocol !== 'any' ? f.protocol.toLowerCase() === match.protocol.toLowerCase() : true))
@@ -47,4 +52,9 @@ export function matchingFaults(s: Signals, match: { namespace?: string; kind?: s
     })
     .map((f) => f.faultId)
     .sort();
+}
+
+/** Evidence ids of the `faults.active` findings of these faults. */
+export function citeFaults(s: Signals, faultIds: readonly string[]): string[] {
+  return citeKinds(s, 'faults.active').filter((r) => faultIds.some((id) => r.endsWith(`active:${id}`)));
 }

@@ -45,7 +45,7 @@ function said(body: string): string | undefined {
   } catch {
     // not JSON: the text itself
   }
-  return body.trim().slice(0, 160) || undefined;
+  return body.trim() || undefined;
 }
 
 function checkout(ip: string, port: number): Promise<Outcome> {
@@ -62,7 +62,10 @@ function checkout(ip: string, port: number): Promise<Outcome> {
           res.on('data', (chunk: string) => {
             if (body.length < 2048) body += chunk;
           });
-          res.on('end', () => done({ failure: `http-${res.statusCode}`, ...(said(body) ? { reason: said(body) } : {}) }));
+          res.on('end', () => {
+            const reason = said(body);
+            done({ failure: `http-${res.statusCode}`, ...(reason ? { reason } : {}) });
+          });
         }
         res.on('error', () => done({ failure: 'reset' }));
       },

@@ -24,7 +24,6 @@ const taskSchema = z.discriminatedUnion('kind', [
       attempts: z.number().int().positive(),
       timeoutMs: z.number().positive(),
       intervalMs: z.number().min(0),
-      budgetMs: z.number().positive().optional(),
       endBy: z.number().positive().optional(),
     }),
   }),

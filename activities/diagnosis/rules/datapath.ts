@@ -4,7 +4,7 @@ import { commonNode } from '../../collectors/nodes/pairs.ts';
 import { explain, policyObjects, toPolicies, type Endpoint } from '../../policy/index.ts';
 import type { Remediation } from '../../types.ts';
 import type { FlowsView } from '../bundle.ts';
-import { cordonNode, matchingFaults, restorePolicy, stopFault } from '../remedies.ts';
+import { citeFaults, cordonNode, matchingFaults, restorePolicy, stopFault } from '../remedies.ts';
 import { cite, citeKinds, clamp, DECISIVE_DROPS, type Signals } from '../signals.ts';
 import type { Candidate } from './candidate.ts';
 
@@ -24,11 +24,6 @@ export function dataDrops(s: Signals): Drop[] {
 export function suspectNode(s: Signals): string | undefined {
   const lossy = (s.nodes?.v.pairs ?? []).filter((p) => p.lost > 0 && p.lossRatio >= 0.1);
   return commonNode(lossy.map((p) => ({ ...p })));
-}
-
-/** Nodes where nightshift holds a drop fault on the node's own interface (not on pods). */
-function nodesWithDropFault(s: Signals): string[] {
-  return (s.faults?.v.active ?? []).filter((f) => f.kind === 'drop' && f.node && !f.namespace).map((f) => f.node as string);
 }
 
 /** Policies selecting a workload that changed within the last hour, newest first. */
@@ -62,11 +57,10 @@ export function podToPodDrop(s: Signals): Candidate | undefined {
   if (onSuspect) c -= 0.35;
   if (!suspect && destinations >= 3 && Object.keys(s.flows?.v.dropsByNode ?? {}).length === 1) c -= 0.2;
   // Every drop on a node whose own interface carries a drop fault: the node explains them.
-  const faultedNode = onSuspect ? undefined : nodesWithDropFault(s).find((n) => drops.every((g) => g.nodes.includes(n)));
+  const faultedNode = onSuspect ? undefined : top.nodes.find((n) => drops.every((g) => g.nodes.includes(n)) && matchingFaults(s, { kind: 'drop', on: 'node', node: n }).length > 0);
   if (faultedNode) c -= 0.2;
   const namespace = top.source.includes('/') ? top.source.split('/')[0] : top.destination.split('/')[0];
-  const workloadFaults = new Set((s.faults?.v.active ?? []).filter((f) => f.namespace).map((f) => f.faultId));
-  const faults = matchingFaults(s, { kind: 'drop', ...(namespace ? { namespace } : {}), ...(top.port ? { port: top.port } : {}), protocol: top.protocol }).filter((id) => workloadFaults.has(id));
+  const faults = matchingFaults(s, { kind: 'drop', on: 'workload', ...(namespace ? { namespace } : {}), ...(top.port ? { port: top.port } : {}), protocol: top.protocol });
   if (faults.length) c += 0.05;
   const policies = recentPolicies(s, [top.source, top.destination]);
   const remediations: Remediation[] = [...faults.map(stopFault), ...policies.slice(0, 1).map((p) => restorePolicy(p.kind, p.namespace, p.objectName))];
@@ -82,7 +76,7 @@ export function podToPodDrop(s: Signals): Candidate | undefined {
     id: 'pod-to-pod-drop',
     confidence: clamp(c),
     explanation: `${why}${symptom}${faults.length ? ` (nightshift fault ${faults.join(', ')} is active)` : ''}${caveat}.`,
-    evidence: [...dropRefs(s, main), ...s.symptom.refs, ...citeKinds(s, 'faults.active').filter((r) => faults.some((f) => r.endsWith(`active:${f}`)))],
+    evidence: [...dropRefs(s, main), ...s.symptom.refs, ...citeFaults(s, faults)],
     remediations,
   };
 }
@@ -139,11 +133,10 @@ export function nodeNetworkLoss(s: Signals): Candidate | undefined {
   if (concentrated && (!suspect || hotNode === suspect)) c += 0.1;
   if (s.symptom.erroring || s.symptom.slow) c += 0.05;
   if (node && s.kube?.v.nodes.some((n) => n.name === node && !n.ready)) c += 0.05;
-  const faultOnNode = node !== undefined && nodesWithDropFault(s).includes(node);
-  if (faultOnNode) c += 0.1;
   // Only faults on this node's own interface: a workload's fault elsewhere is not this node's to stop.
-  const onNode = new Set((s.faults?.v.active ?? []).filter((f) => f.node === node && !f.namespace).map((f) => f.faultId));
-  const faults = node ? matchingFaults(s, { kind: 'drop', node }).filter((id) => onNode.has(id)) : [];
+  const faults = node ? matchingFaults(s, { kind: 'drop', on: 'node', node }) : [];
+  const faultOnNode = faults.length > 0;
+  if (faultOnNode) c += 0.1;
   const worst = [...lossy].sort((a, b) => b.lossRatio - a.lossRatio)[0];
   const pairText = worst ? `${worst.from} → ${worst.to} lost ${worst.lost} of ${worst.attempts} connects` : '';
   return {
@@ -152,7 +145,7 @@ export function nodeNetworkLoss(s: Signals): Candidate | undefined {
     explanation: node
       ? `Packet loss follows node ${node}: ${lossy.length} of ${pairs.length} node pairs lose TCP connects (${pairText})${concentrated && hotNode === node ? `, and ${hotCount} of ${dropTotal} dropped flows were seen there` : ''}${faultOnNode ? `; a nightshift drop fault holds on its interface` : ''}.`
       : `${lossy.length} node pair(s) lose packets (${pairText}), with no single node in common.`,
-    evidence: [...citeKinds(s, 'node-network.node-suspect', 'node-network.loss'), ...s.symptom.refs, ...citeKinds(s, 'faults.active').filter((r) => faults.some((f) => r.endsWith(`active:${f}`)))],
+    evidence: [...citeKinds(s, 'node-network.node-suspect', 'node-network.loss'), ...s.symptom.refs, ...citeFaults(s, faults)],
     remediations: [...faults.map(stopFault), ...(node ? [cordonNode(node)] : [])],
   };
 }
@@ -171,7 +164,7 @@ function fromActiveFault(s: Signals): Candidate | undefined {
     id: 'pod-to-pod-drop',
     confidence: clamp(quiet ? 0.6 : 0.45),
     explanation: `nightshift fault ${f.faultId} drops ${f.protocol ?? ''}${f.ports ? `/${f.ports}` : ''} ${f.direction ?? ''} traffic of ${f.namespace}/${f.selector ?? '*'} while the checkout probe fails${s.flows ? '' : ' (no flow evidence to confirm it)'}.`,
-    evidence: [...citeKinds(s, 'faults.active').filter((r) => faults.some((x) => r.endsWith(`active:${x.faultId}`))), ...s.symptom.refs],
+    evidence: [...citeFaults(s, faults.map((x) => x.faultId)), ...s.symptom.refs],
     remediations: faults.map((x) => stopFault(x.faultId)),
   };
 }

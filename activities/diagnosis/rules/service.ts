@@ -1,7 +1,7 @@
 // Hypotheses about services: a failing canary behind an HTTPRoute, a Service
 // with no ready endpoints, a workload that answers slowly without loss.
 import type { KubeView } from '../bundle.ts';
-import { matchingFaults, rollback, shiftRoute, stopFault } from '../remedies.ts';
+import { citeFaults, matchingFaults, rollback, shiftRoute, stopFault } from '../remedies.ts';
 import { cite, citeKinds, clamp, DECISIVE_DROPS, type Signals } from '../signals.ts';
 import type { Candidate } from './candidate.ts';
 import { dataDrops } from './datapath.ts';
@@ -118,7 +118,7 @@ export function serviceLatency(s: Signals): Candidate | undefined {
     id: 'service-latency',
     confidence: clamp(c),
     explanation: `Requests are slow but not lost: ${parts.join('; ')}.`,
-    evidence: [...s.symptom.refs, ...citeKinds(s, 'faults.active').filter((r) => faults.some((f) => r.endsWith(`active:${f}`))), ...citeKinds(s, 'dns.slow')],
+    evidence: [...s.symptom.refs, ...citeFaults(s, faults), ...citeKinds(s, 'dns.slow')],
     remediations: faults.map(stopFault),
   };
 }
