@@ -7,6 +7,7 @@ import {
   DNS_IP,
   ETCD_MEMBERS,
   FABRIC_BRIDGE,
+  FABRIC_BRIDGE_MAC,
   FABRIC_PREFIX_LEN,
   HOST_IP,
   NODE_BRIDGE,
@@ -15,7 +16,7 @@ import {
   UPLINK,
   type LabNode,
 } from './topology.ts';
-import { ip, ipBatch, sysctl } from './sh.ts';
+import { clsact, ip, ipBatch, sysctl } from './sh.ts';
 
 export interface Created {
   netns(name: string): void;
@@ -25,7 +26,7 @@ export interface Created {
 export async function createFabric(created: Created): Promise<void> {
   created.link(FABRIC_BRIDGE);
   await ipBatch([
-    `link add ${FABRIC_BRIDGE} type bridge`,
+    `link add ${FABRIC_BRIDGE} address ${FABRIC_BRIDGE_MAC} type bridge`,
     `addr add ${HOST_IP}/${FABRIC_PREFIX_LEN} dev ${FABRIC_BRIDGE}`,
     `addr add ${DNS_IP}/32 dev ${FABRIC_BRIDGE}`,
     `addr add ${OUTSIDE_IP}/32 dev ${FABRIC_BRIDGE}`,
@@ -51,6 +52,7 @@ async function attach(netns: string, hostLink: string, address: string, created:
     ],
     netns,
   );
+  await Promise.all([clsact(UPLINK, netns), clsact(hostLink)]);
 }
 
 async function createNode(node: LabNode, created: Created): Promise<void> {
@@ -58,7 +60,7 @@ async function createNode(node: LabNode, created: Created): Promise<void> {
   const prefixLen = node.podCidr.split('/')[1];
   await ipBatch(
     [
-      `link add ${NODE_BRIDGE} type bridge`,
+      `link add ${NODE_BRIDGE} address ${node.bridgeMac} type bridge`,
       `addr add ${node.gateway}/${prefixLen} dev ${NODE_BRIDGE}`,
       `link set ${NODE_BRIDGE} up`,
       ...NODES.filter((other) => other !== node).map(

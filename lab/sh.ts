@@ -47,6 +47,17 @@ export function ipBatch(lines: readonly string[], netns?: string): Promise<strin
   return run('ip', args, { input: `${lines.join('\n')}\n` });
 }
 
+/**
+ * An empty clsact qdisc on `dev`, made with the link, before traffic flows.
+ * Adding or deleting a qdisc on a live link deactivates the device for a
+ * moment and drops packets in flight (a pod's first DNS answers, say);
+ * filters attached later to an existing clsact drop nothing. The flow tap
+ * and legacy-tc faults find it there and leave it; it goes with the link.
+ */
+export function clsact(dev: string, netns?: string): Promise<string> {
+  return run('tc', [...(netns ? ['-n', netns] : []), 'qdisc', 'add', 'dev', dev, 'clsact']);
+}
+
 /** A sysctl inside a namespace, by writing /proc/sys through `ip netns exec`. */
 export function sysctl(netns: string, key: string, value: string): Promise<string> {
   return run('ip', ['netns', 'exec', netns, 'sysctl', '-qw', `${key}=${value}`]);

@@ -47,6 +47,16 @@ export const PORTS = {
   simulator: 9472,
 } as const;
 
+/**
+ * Locally administered MACs for the lab's bridges. A bridge without an
+ * address of its own takes the lowest MAC among its ports, so it changes
+ * whenever a pod's veth comes or goes; the pods' ARP caches then point at
+ * the old MAC and their packets to the gateway are lost until the entry is
+ * re-probed (seconds). A MAC set at creation stays (as CNI plugins do).
+ */
+export const BRIDGE_MAC_PREFIX = '02:6e:73:00';
+export const FABRIC_BRIDGE_MAC = `${BRIDGE_MAC_PREFIX}:00:01`;
+
 export interface LabNode {
   name: string;
   netns: string;
@@ -57,6 +67,8 @@ export interface LabNode {
   podCidr: string;
   /** The node bridge's address: the pods' default gateway. */
   gateway: string;
+  /** The node bridge's MAC, fixed (see BRIDGE_MAC_PREFIX). */
+  bridgeMac: string;
 }
 
 export const NODES: readonly LabNode[] = [1, 2, 3].map((i) => ({
@@ -66,6 +78,7 @@ export const NODES: readonly LabNode[] = [1, 2, 3].map((i) => ({
   hostLink: `${HOST_LINK_PREFIX}-node${i}`,
   podCidr: `10.244.${i}.0/24`,
   gateway: `10.244.${i}.1`,
+  bridgeMac: `${BRIDGE_MAC_PREFIX}:01:0${i}`,
 }));
 
 export interface EtcdMember {

@@ -1,10 +1,10 @@
 // A pod's network: its own namespace with eth0, a veth whose other end sits
 // on the node's bridge (in the node's namespace), a default route via the
-// node, and a resolv.conf naming the lab's CoreDNS with the cluster search path.
+// node, clsact on both ends (see clsact()), and a resolv.conf naming the lab's CoreDNS with the cluster search path.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { netnsEtcDir } from '../paths.ts';
-import { ip, ipBatch, run } from '../sh.ts';
+import { clsact, ip, ipBatch, run } from '../sh.ts';
 import { CLUSTER_DOMAIN, DNS_IP, NODE_BRIDGE, UPLINK, type LabNode } from '../topology.ts';
 
 /** First line of every resolv.conf the lab writes: how `lab down` recognises a pod namespace. */
@@ -58,6 +58,7 @@ export async function createPodNetwork(
     ],
     net.netns,
   );
+  await Promise.all([clsact(UPLINK, net.netns), clsact(net.hostVeth, node.netns)]);
 }
 
 /** Kill what still runs in the namespace, delete it (its veth goes with it) and its /etc files. */

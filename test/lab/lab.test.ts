@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { labUp, probeSummary, restartLabProcess } from '../../lab/index.ts';
-import { inNetns, kubectl, netnsList, pods, type LabPod } from './helpers/lab.ts';
+import { NODES } from '../../lab/topology.ts';
+import { inNetns, kubectl, linkMac, netnsList, pods, qdiscKinds, type LabPod } from './helpers/lab.ts';
 import { useLab } from './helpers/use-lab.ts';
 import { etcdAgreedLeader, etcdLeader, etcdPeersSeenDown } from './helpers/etcd.ts';
 
@@ -87,6 +88,10 @@ describe('the lab', () => {
     const status = await lab.status();
     const kc = status.kubeconfig;
     const before = (await pods(kc, ['-n', 'production'])).filter((p) => ['checkout-frontend', 'cart-service-v1'].includes(p.metadata.labels.app ?? ''));
+    const bridgeMacs = () => Promise.all(NODES.map((node) => linkMac(node.netns, 'cbr0')));
+    // Each node bridge has a MAC of its own: were it the lowest of its ports', it would
+    // change as pods come and go and the pods' ARP entries for their gateway would go stale.
+    expect(await bridgeMacs()).toEqual(NODES.map((node) => node.bridgeMac));
     const started = Date.now();
     await kubectl(kc, ['-n', 'production', 'rollout', 'restart', 'deployment/checkout-frontend', 'deployment/cart-service-v1']);
     for (const d of ['checkout-frontend', 'cart-service-v1']) {
@@ -107,7 +112,13 @@ describe('the lab', () => {
       lab.seen(netns);
       expect(namespaces).toContain(netns);
       expect(pod.status.phase).toBe('Running');
+      // clsact came with the link, so the flow tap attached to it without a qdisc change
+      // (which would have dropped the new pod's first packets).
+      const node = NODES.find((n) => n.name === pod.spec.nodeName);
+      expect(await qdiscKinds(netns, 'eth0')).toContain('clsact');
+      expect(await qdiscKinds(node?.netns ?? '', pod.metadata.annotations['nightshift.dev/host-interface'] ?? '')).toContain('clsact');
     }
+    expect(await bridgeMacs()).toEqual(NODES.map((node) => node.bridgeMac));
     for (const pod of before) expect(namespaces).not.toContain(`production.${pod.metadata.name}`);
     await sleep(2500);
     const window = Math.ceil((Date.now() - started) / 1000) + 1;
