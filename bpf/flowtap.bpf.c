@@ -64,7 +64,7 @@ struct flow_val {
 /* Counters per flow; written by every program here, read by lab/hubble. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 65536);	/* FLOWTAP_FLOWS in flowtap.ts */
 	__type(key, struct flow_key);
 	__type(value, struct flow_val);
 } flows SEC(".maps");

@@ -18,6 +18,8 @@ export const FLOWTAP_OBJECT = fileURLToPath(new URL('./build/flowtap.bpf.o', imp
 /** bpffs directory for flowtap's maps, tc programs and kfree_skb link. */
 export const FLOWTAP_PINS = '/sys/fs/bpf/nightshift-flowtap';
 /** The tc filter slot flowtap takes on a pod's eth0 (far from the fault's reserved band). */
+/** Size of flowtap's per-flow LRU map (`flows` in flowtap.bpf.c: max_entries). */
+export const FLOWTAP_FLOWS = 65_536;
 export const TC_PREF = 49_200;
 export const TC_HANDLE = '0xf10';
 

@@ -28,9 +28,16 @@ export interface Delta {
   latencyCount: number;
 }
 
-/** Counters since the previous record of the same flow (a new flow counts from zero). */
-export function delta(now: TapRecord, before: TapRecord | undefined): Delta {
-  const d = (k: 'tx' | 'rx' | 'drops' | 'syn' | 'fin' | 'rst' | 'httpRequests' | 'latencyNs' | 'latencyCount') => Math.max(0, now[k] - (before?.[k] ?? 0));
+const TOTALS = ['tx', 'rx', 'drops', 'syn', 'fin', 'rst', 'httpRequests', 'latencyNs', 'latencyCount'] as const;
+
+/**
+ * Counters since the previous record of the same flow. A new flow counts
+ * from zero, and so does one whose totals went down: the kernel's LRU let
+ * the old entry go and the same addresses and ports began a new one.
+ */
+export function delta(now: TapRecord, previous: TapRecord | undefined): Delta {
+  const before = previous && TOTALS.some((k) => now[k] < previous[k]) ? undefined : previous;
+  const d = (k: (typeof TOTALS)[number]) => Math.max(0, now[k] - (before?.[k] ?? 0));
   return {
     record: now,
     tx: d('tx'),
@@ -44,6 +51,47 @@ export function delta(now: TapRecord, before: TapRecord | undefined): Delta {
     latencyNs: d('latencyNs'),
     latencyCount: d('latencyCount'),
   };
+}
+
+/**
+ * The last totals of every flow the kernel may still hold, so each tick
+ * reports only what changed. A flow that updates moves to the newest end;
+ * past `capacity` the longest-quiet flows are forgotten. Forgetting a flow
+ * the kernel still holds would report its old totals as new the next time
+ * it changes (a new connection on the same ports, carrying an earlier
+ * fault's drops). The kernel's map is an LRU of FLOWTAP_FLOWS entries, so
+ * twice that covers every flow it still holds.
+ */
+export class FlowBaseline {
+  private readonly last = new Map<string, TapRecord>();
+  readonly capacity: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  /** What changed in `record` since this flow's previous record. */
+  next(key: string, record: TapRecord): Delta {
+    const d = delta(record, this.last.get(key));
+    this.last.delete(key);
+    this.last.set(key, record);
+    if (this.last.size > this.capacity) {
+      for (const old of this.last.keys()) {
+        if (this.last.size <= this.capacity) break;
+        this.last.delete(old);
+      }
+    }
+    return d;
+  }
+
+  /** Take totals as the baseline without reporting them (a program loaded before us). */
+  prime(key: string, record: TapRecord): void {
+    this.last.set(key, record);
+  }
+
+  get size(): number {
+    return this.last.size;
+  }
 }
 
 const MAX_PER_KIND = 50;

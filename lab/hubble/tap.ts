@@ -2,9 +2,9 @@
 // lab pod's eth0 (pods come and go), turn each interval's changed counters
 // into flow events, and put them in the store.
 import { mkdirSync, rmSync } from 'node:fs';
-import { attachTap, detachTap, FLOWTAP_PINS, flowtapObject, kernelDropReasons, meaningOf, tapKey, type DropMeaning, type TapRecord } from '../../bpf/flowtap.ts';
+import { attachTap, detachTap, FLOWTAP_FLOWS, FLOWTAP_PINS, flowtapObject, kernelDropReasons, meaningOf, tapKey, type DropMeaning, type TapRecord } from '../../bpf/flowtap.ts';
 import type { EndpointSource } from './endpoints.ts';
-import { delta, toFlows } from './flows.ts';
+import { FlowBaseline, toFlows } from './flows.ts';
 import { helperBinary, loadFlowtap, watchFlowtap, type Watch } from './helper.ts';
 import type { FlowStore } from './store.ts';
 
@@ -58,24 +58,20 @@ export async function startFlowTap(o: TapOptions): Promise<FlowTap> {
     reconcile().catch((err: unknown) => log('reconcile failed', { error: (err as Error).message }));
   }, o.reconcileMs ?? 5000);
 
-  const last = new Map<string, TapRecord>();
+  const baseline = new FlowBaseline(2 * FLOWTAP_FLOWS);
   // A program loaded before us holds old totals: the first tick only sets the baseline.
   let primed = loaded;
   const onTick = (records: TapRecord[]) => {
     if (!primed) {
-      for (const record of records) last.set(tapKey(record), record);
+      for (const record of records) baseline.prime(tapKey(record), record);
       primed = true;
       return;
     }
     const at = new Date();
     const meaning = (code: number) => reported.get(code) ?? 'DROP_REASON_UNKNOWN';
     for (const record of records) {
-      const key = tapKey(record);
-      const d = delta(record, last.get(key));
-      last.set(key, record);
-      o.store.push(toFlows(d, { endpoints: o.endpoints, meaning, at }), at.getTime());
+      o.store.push(toFlows(baseline.next(tapKey(record), record), { endpoints: o.endpoints, meaning, at }), at.getTime());
     }
-    if (last.size > 100_000) last.clear();
   };
   let watch: Watch | undefined;
   const startWatch = () => {
