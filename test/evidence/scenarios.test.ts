@@ -176,6 +176,8 @@ suite('SCENARIO.md failures → the expected top hypothesis', () => {
       const result = await runner.run({ window: '12s' });
       expect({ top: result.diagnosis?.hypotheses[0]?.id, all: result.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}`), seen: seen(result) }).toEqual(expect.objectContaining({ top: 'canary-failing' }));
       expect(result.diagnosis?.hypotheses[0]?.remediations[0]).toEqual(expect.objectContaining({ action: 'shift-route-weight', params: expect.objectContaining({ backend: 'cart-service-v1' }) }));
+      // No fault is active now: the earlier scenarios' fault drops stay in their own windows.
+      expect(seen(result).filter((finding) => finding.includes('chaos fault'))).toEqual([]);
     } finally {
       await misbehave(undefined);
       await healthy();
