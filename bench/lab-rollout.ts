@@ -57,15 +57,22 @@ function line(label: string, s: ProbeSummary, seconds: number): string {
 const dataDir = mkdtempSync(join(tmpdir(), 'nightshift-lab-bench-'));
 const config = loadConfig({ NIGHTSHIFT_DATA_DIR: dataDir, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TEMPORAL_UI_PORT: String(await freePort()) });
 const kubectl = (args: string[]) => exec(join(TOOLS_BIN, 'kubectl'), ['--kubeconfig', join(dataDir, 'lab', 'kubeconfig'), '-n', 'production', ...args], { timeout: 180_000 });
+const podNames = async () => {
+  const { stdout } = await kubectl(['get', 'pods', '-l', `app in (${DEPLOYMENTS.join(',')})`, '-o', 'jsonpath={.items[*].metadata.name}']);
+  return stdout.split(/\s+/).filter(Boolean);
+};
 const churn = tally();
 const quiet = tally();
 try {
   await labUp({ config });
   await sleep(5000);
   for (let i = 1; i <= rounds; i++) {
+    const old = await podNames();
     const started = Date.now();
     await kubectl(['rollout', 'restart', ...DEPLOYMENTS.map((d) => `deployment/${d}`)]);
     for (const d of DEPLOYMENTS) await kubectl(['rollout', 'status', `deployment/${d}`, '--timeout=120s']);
+    // The round lasts until the old pods and their namespaces are gone.
+    for (let wait = 0; wait < 120 && (await podNames()).some((name) => old.includes(name)); wait++) await sleep(500);
     await sleep(IN_FLIGHT_MS);
     const seconds = Math.ceil((Date.now() - started) / 1000) + 1;
     const restart = await probeSummary(seconds);
