@@ -1,4 +1,4 @@
-// Running the system tools the lab drives (ip, openssl): arguments as an
+// Running the system tools the lab drives (ip, tc, openssl): arguments as an
 // array, never a shell, and an error that names the command and its stderr.
 import { execFile } from 'node:child_process';
 

@@ -1,6 +1,7 @@
 // A pod's network: its own namespace with eth0, a veth whose other end sits
 // on the node's bridge (in the node's namespace), a default route via the
-// node, clsact on both ends (see clsact()), and a resolv.conf naming the lab's CoreDNS with the cluster search path.
+// node, clsact on both ends before the pod runs (see clsact() in sh.ts), and
+// a resolv.conf naming the lab's CoreDNS with the cluster search path.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { netnsEtcDir } from '../paths.ts';
