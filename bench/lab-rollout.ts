@@ -7,12 +7,12 @@
 // and, last, one JSON line with the totals.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { labDown, labUp, probeSummary, type ProbeSummary } from '../lab/index.ts';
+import { freePort } from '../lab/ports.ts';
 import { loadConfig } from '../worker/config.ts';
 import { TOOLS_BIN } from '../worker/tools.ts';
 
@@ -21,15 +21,6 @@ const DEPLOYMENTS = ['checkout-frontend', 'cart-service-v1'];
 /** Answers to requests sent before a change can take up to the probe's timeout. */
 const IN_FLIGHT_MS = 3000;
 const exec = promisify(execFile);
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 interface Tally {
   requests: number;

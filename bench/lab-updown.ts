@@ -3,25 +3,16 @@
 // under the probe for a while. Run as root: node bench/lab-updown.ts [rounds]
 // Prints a table and, last, one JSON line with every figure.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { labDown, labStatus, labUp, probeSummary } from '../lab/index.ts';
 import { readLedger } from '../lab/simulator/index.ts';
+import { freePort } from '../lab/ports.ts';
 import { loadConfig } from '../worker/config.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
 const SETTLE_SECONDS = 20;
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 function rssMiB(pid: number): number {
   try {

@@ -3,12 +3,12 @@
 // afterwards is accepted, the run completes, and the thread is updated in
 // place by a worker that had to find its messages again.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { freePort } from '../../lab/ports.ts';
 import { runIdFor } from '../../worker/gateway/index.ts';
 import { startStandin, type Standin } from '../../worker/slack-standin/index.ts';
 import { kill, startScript, type Child } from '../helpers/process.ts';
@@ -17,14 +17,6 @@ import { readRestarts } from './fixtures/activities.ts';
 import { byKey, CHANNEL, ephemeralsFor, readable, waitFor } from './harness.ts';
 
 const script = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 let standin: Standin;
 let client: Client;

@@ -3,26 +3,17 @@
 // a snapshot of everything the lab leaves on the machine.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../../../worker/config.ts';
+import { freePort } from '../../../lab/ports.ts';
 import { TOOLS_BIN } from '../../../worker/tools.ts';
 
-const exec = promisify(execFile);
+export { freePort };
 
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+const exec = promisify(execFile);
 
 const dataDirs: string[] = [];
 
