@@ -75,12 +75,9 @@ export class FlowBaseline {
     const d = delta(record, this.last.get(key));
     this.last.delete(key);
     this.last.set(key, record);
-    if (this.last.size > this.capacity) {
-      for (const old of this.last.keys()) {
-        if (this.last.size <= this.capacity) break;
-        this.last.delete(old);
-      }
-    }
+    // One in, at most one out: the quietest flow is the first in the map.
+    const quietest = this.last.size > this.capacity ? this.last.keys().next().value : undefined;
+    if (quietest !== undefined) this.last.delete(quietest);
     return d;
   }
 

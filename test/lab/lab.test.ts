@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { labUp, probeSummary, restartLabProcess } from '../../lab/index.ts';
-import { NODES } from '../../lab/topology.ts';
-import { inNetns, kubectl, linkMac, netnsList, pods, qdiscKinds, type LabPod } from './helpers/lab.ts';
+import { qdiscs } from '../../bpf/qdisc.ts';
+import { NODE_BRIDGE, nodeByName, NODES } from '../../lab/topology.ts';
+import { inNetns, kubectl, linkMac, netnsList, pods, type LabPod } from './helpers/lab.ts';
 import { useLab } from './helpers/use-lab.ts';
 import { etcdAgreedLeader, etcdLeader, etcdPeersSeenDown } from './helpers/etcd.ts';
 
@@ -88,7 +89,7 @@ describe('the lab', () => {
     const status = await lab.status();
     const kc = status.kubeconfig;
     const before = (await pods(kc, ['-n', 'production'])).filter((p) => ['checkout-frontend', 'cart-service-v1'].includes(p.metadata.labels.app ?? ''));
-    const bridgeMacs = () => Promise.all(NODES.map((node) => linkMac(node.netns, 'cbr0')));
+    const bridgeMacs = () => Promise.all(NODES.map((node) => linkMac(node.netns, NODE_BRIDGE)));
     // Each node bridge has a MAC of its own: were it the lowest of its ports', it would
     // change as pods come and go and the pods' ARP entries for their gateway would go stale.
     expect(await bridgeMacs()).toEqual(NODES.map((node) => node.bridgeMac));
@@ -107,6 +108,7 @@ describe('the lab', () => {
     expect(after).toHaveLength(4);
     expect(after.some((p) => oldNames.has(p.metadata.name))).toBe(false);
     const namespaces = await netnsList();
+    const kinds = async (dev: string, ns?: string) => (await qdiscs(dev, ns)).map((q) => q.kind);
     for (const pod of after) {
       const netns = `production.${pod.metadata.name}`;
       lab.seen(netns);
@@ -114,9 +116,8 @@ describe('the lab', () => {
       expect(pod.status.phase).toBe('Running');
       // clsact came with the link, so the flow tap attached to it without a qdisc change
       // (which would have dropped the new pod's first packets).
-      const node = NODES.find((n) => n.name === pod.spec.nodeName);
-      expect(await qdiscKinds(netns, 'eth0')).toContain('clsact');
-      expect(await qdiscKinds(node?.netns ?? '', pod.metadata.annotations['nightshift.dev/host-interface'] ?? '')).toContain('clsact');
+      expect(await kinds('eth0', netns)).toContain('clsact');
+      expect(await kinds(pod.metadata.annotations['nightshift.dev/host-interface'] ?? '', nodeByName(pod.spec.nodeName ?? '')?.netns)).toContain('clsact');
     }
     expect(await bridgeMacs()).toEqual(NODES.map((node) => node.bridgeMac));
     for (const pod of before) expect(namespaces).not.toContain(`production.${pod.metadata.name}`);

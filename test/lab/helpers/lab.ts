@@ -76,12 +76,6 @@ export async function linkMac(netns: string, dev: string): Promise<string> {
   return z.array(z.object({ address: z.string() })).parse(JSON.parse(stdout))[0]?.address ?? '';
 }
 
-/** The kinds of the qdiscs on `dev` in `netns`. */
-export async function qdiscKinds(netns: string, dev: string): Promise<string[]> {
-  const { stdout } = await exec('tc', ['-n', netns, '-j', 'qdisc', 'show', 'dev', dev]);
-  return z.array(z.object({ kind: z.string() })).parse(JSON.parse(stdout)).map((q) => q.kind);
-}
-
 export async function hostLinks(): Promise<string[]> {
   const { stdout } = await exec('ip', ['-o', 'link', 'show']);
   return stdout.split('\n').map((line) => /^\d+:\s+([^:@\s]+)/.exec(line)?.[1] ?? '').filter(Boolean);
