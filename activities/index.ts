@@ -44,4 +44,4 @@ function createEvidenceActivities(deps: EvidenceActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-export type * from './types.ts';
+export type { GamedayPort, SyntheticPayload } from './gameday/index.ts';

@@ -1,7 +1,7 @@
 // The interpreter's `notify` step. Without a chat client the message goes to
 // the activity log, so a CLI run still shows it.
 import { log } from '@temporalio/activity';
-import type { StepCall } from './types.ts';
+import type { StepCall } from '../model/index.ts';
 
 export interface Notifier {
   post(channel: string | undefined, text: string, key: string): Promise<{ channel: string; ts: string }>;

@@ -18,8 +18,8 @@ import { resolveSlack, startGateway, startLocalStandin } from '../worker/gateway
 import { createLogger } from '../worker/logger.ts';
 import { gatewayRoutes, gatewayStopAll } from '../worker/services.ts';
 import { connectClient } from '../worker/temporal.ts';
-import { faultAbortSignal, faultLimits } from '../workflows/fault/index.ts';
-import { abortSignal } from '../workflows/runbook/index.ts';
+import { faultAbortSignal, faultLimits } from '../workflows/index.ts';
+import { abortSignal } from '../workflows/index.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
 const runs = Number(values.runs);

@@ -19,8 +19,8 @@ import { catalogue } from '../worker/catalogue.ts';
 import { loadConfig } from '../worker/config.ts';
 import { loadExperiment, startGameday } from '../worker/gamedays.ts';
 import { connectClient } from '../worker/temporal.ts';
-import { faultAbortSignal, faultStatusQuery, type FaultStatus } from '../workflows/fault/index.ts';
-import type { GamedayStatus } from '../workflows/gameday/messages.ts';
+import { faultAbortSignal, faultStatusQuery, type FaultStatus } from '../workflows/index.ts';
+import type { GamedayStatus } from '../workflows/index.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } } });
 const runs = Number(values.runs);

@@ -1,10 +1,10 @@
 // Workflows for the runbook benchmark: the interpreter, and the baseline it is
 // measured against — a bare workflow that runs one trivial activity.
 import { proxyActivities } from '@temporalio/workflow';
-import type { StepCall } from '../activities/types.ts';
-import { presets } from '../workflows/presets.ts';
+import type { StepCall } from '../model/index.ts';
+import { presets } from '../workflows/index.ts';
 
-export { runbookWorkflow } from '../workflows/runbook/workflow.ts';
+export { runbookWorkflow } from '../workflows/index.ts';
 
 const { testCollect } = proxyActivities<{ testCollect(call: StepCall): Promise<unknown> }>(presets.short);
 

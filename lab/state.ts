@@ -2,7 +2,7 @@
 // can undo a lab that crashed half-way up. One JSON file, replaced atomically.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { formatIssues } from '../runbooks/issues.ts';
+import { formatIssues } from '../model/index.ts';
 import { writeJsonAtomic } from './files.ts';
 import { LabError } from './sh.ts';
 

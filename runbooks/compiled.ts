@@ -1,7 +1,8 @@
 // A validated runbook in the form the workflow runs: names resolved to
 // activities, durations in milliseconds. This is the workflow input; it is
 // recorded in history, so a running incident never depends on a file.
-import type { Condition, DecisionOption, Value } from './schema.ts';
+import type { Condition, DecisionOption } from './schema.ts';
+import type { Value } from '../model/index.ts';
 
 export interface ActivityRef {
   name: string;

@@ -1,6 +1,7 @@
 // Templates ("${params.namespace}") and conditions over a run's scope.
 // Pure and deterministic: the workflow sandbox evaluates these.
-import type { Condition, Value } from './schema.ts';
+import type { Condition } from './schema.ts';
+import type { Value } from '../model/index.ts';
 
 /** What templates and conditions can see: `params`, `steps.<id>`, `run`, and for verify `result`. */
 export type Scope = Record<string, unknown>;

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Catalogue } from './catalogue.ts';
-import { validateRunbookText, type ValidationResult } from './validate.ts';
+import type { ValidationResult } from './validate.ts';
+import { validateRunbookText } from './yaml.ts';
 
 export const RUNBOOK_DIR = dirname(fileURLToPath(import.meta.url));
 

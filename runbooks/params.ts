@@ -1,8 +1,8 @@
 // Parameters given to a run (CLI --param k=v, Slack k=v, alert labels) are
 // strings; each is coerced to its declared type. Every problem in one list.
 import type { CompiledParameter } from './compiled.ts';
-import type { Value } from './schema.ts';
-import { checkParamValue } from './validate.ts';
+import { parseDuration, type Value } from '../model/index.ts';
+import type { Parameter } from './schema.ts';
 
 export type ParamResult =
   | { ok: true; params: Record<string, Value> }
@@ -53,4 +53,22 @@ export function parseKeyValues(pairs: readonly string[]): { values: Record<strin
     else values[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return { values, problems };
+}
+
+/** Why a value does not fit a parameter, or undefined when it does. */
+export function checkParamValue(param: Pick<Parameter, 'type' | 'enum'>, value: unknown): string | undefined {
+  const fits: Record<Parameter['type'], (v: unknown) => boolean> = {
+    string: (v) => typeof v === 'string',
+    number: (v) => typeof v === 'number' && Number.isFinite(v),
+    integer: (v) => typeof v === 'number' && Number.isInteger(v),
+    boolean: (v) => typeof v === 'boolean',
+    duration: (v) => typeof v === 'string' && parseDuration(v) !== undefined,
+  };
+  if (!fits[param.type](value)) {
+    return param.type === 'duration' ? 'expected a duration like "30s"' : `expected a ${param.type}`;
+  }
+  if (param.enum && !param.enum.includes(value as string | number)) {
+    return `expected one of ${param.enum.join(', ')}`;
+  }
+  return undefined;
 }

@@ -1,13 +1,8 @@
 // The shape of a runbook document. Shape only: cross-references (step ids,
 // catalogue names, templates) are checked in validate.ts.
 import { z } from 'zod';
-import { durationSchema } from './duration.ts';
+import { durationSchema, valueSchema, type Value } from '../model/index.ts';
 
-export type Value = string | number | boolean | null | Value[] | { [key: string]: Value };
-
-export const valueSchema: z.ZodType<Value> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(valueSchema), z.record(z.string(), valueSchema)]),
-);
 
 const ID_HINT = 'expected an id of lowercase letters, digits and dashes, like "gather-evidence"';
 export const idSchema = z.string({ error: ID_HINT }).regex(/^[a-z][a-z0-9-]{0,62}$/, { error: ID_HINT });

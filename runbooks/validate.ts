@@ -1,30 +1,15 @@
 // Validation of runbook documents: every problem at once, each with its path
-// in the document (and its line when the input was YAML), then compilation
-// into the form the workflow runs.
-import { LineCounter, parseDocument, type Document } from 'yaml';
-import type { z } from 'zod';
+// in the document, then compilation (compile.ts) into the form the workflow
+// runs. Pure: YAML text comes in through yaml.ts.
 import { defaultCatalogue, type Catalogue, type CatalogueEntry } from './catalogue.ts';
-import type { ActionRef, ActivityRef, CompiledRunbook, CompiledStep } from './compiled.ts';
+import { compile } from './compile.ts';
+import type { CompiledRunbook } from './compiled.ts';
 import { DENY } from './compiled.ts';
-import { parseDuration } from './duration.ts';
 import { conditionPaths, splitPath, templateReferences } from './expressions.ts';
-import { formatPath, type IssuePath } from './issues.ts';
-import {
-  parameterSchema,
-  runbookSchema,
-  stepSchema,
-  type Condition,
-  type Parameter,
-  type RunbookDocument,
-  type Step,
-  type Value,
-} from './schema.ts';
-
-export interface Problem {
-  path: string;
-  message: string;
-  line?: number;
-}
+import type { IssuePath, Value } from '../model/index.ts';
+import { checkParamValue } from './params.ts';
+import { lookupPath, Problems, type Problem } from './problems.ts';
+import { parameterSchema, runbookSchema, stepSchema, type Parameter, type RunbookDocument, type Step } from './schema.ts';
 
 export type ValidationResult =
   | { ok: true; runbook: CompiledRunbook; document: RunbookDocument }
@@ -32,45 +17,6 @@ export type ValidationResult =
 
 export interface ValidateOptions {
   catalogue?: Catalogue;
-}
-
-export function formatProblem(problem: Problem): string {
-  const where = problem.line === undefined ? '' : ` (line ${problem.line})`;
-  return `${problem.path}: ${problem.message}${where}`;
-}
-
-/** YAML text parsed, with a way to put line numbers on problems found later. */
-export type ParsedYaml =
-  | { ok: true; value: unknown; locate: (problems: Problem[]) => Problem[] }
-  | { ok: false; problems: Problem[] };
-
-export function parseYamlWithLines(text: string): ParsedYaml {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      problems: doc.errors.map((err) => ({
-        path: '(document)',
-        message: `YAML ${err.message.split('\n')[0] ?? 'error'}`,
-        line: err.linePos?.[0]?.line,
-      })),
-    };
-  }
-  return {
-    ok: true,
-    value: doc.toJS(),
-    locate: (problems) =>
-      problems.map((p) => withLine(p, doc, lineCounter)).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
-  };
-}
-
-/** Validate YAML (or JSON) text. */
-export function validateRunbookText(text: string, options: ValidateOptions = {}): ValidationResult {
-  const parsed = parseYamlWithLines(text);
-  if (!parsed.ok) return parsed;
-  const result = validateRunbook(parsed.value, options);
-  return result.ok ? result : { ok: false, problems: parsed.locate(result.problems) };
 }
 
 /** Validate an already-parsed document. */
@@ -97,56 +43,6 @@ export function validateRunbook(input: unknown, options: ValidateOptions = {}): 
   if (!top.success || problems.list.length > 0) return { ok: false, problems: problems.list };
   const document: RunbookDocument = { ...top.data, steps: steps as Step[] };
   return { ok: true, runbook: compile(document, catalogue), document };
-}
-
-class Problems {
-  readonly list: Problem[] = [];
-  private readonly input: unknown;
-
-  constructor(input: unknown) {
-    this.input = input;
-  }
-
-  add(path: IssuePath, message: string): void {
-    this.list.push({ path: formatPath(path), message });
-  }
-
-  addIssues(prefix: IssuePath, issues: readonly z.core.$ZodIssue[]): void {
-    for (const issue of issues) {
-      const path = [...prefix, ...issue.path];
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) this.add([...path, key], 'unknown field');
-      } else if (lookupPath(this.input, path) === undefined && issue.code !== 'custom') {
-        this.add(path, 'required field is missing');
-      } else if (issue.code === 'invalid_union' && issue.errors.length > 0 && !isDiscriminatorIssue(issue)) {
-        // Report the alternative that came closest, not "matches none of them".
-        const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
-        if (closest.length > 0 && closest.every((inner) => inner.code !== 'unrecognized_keys')) {
-          this.addIssues(path, closest);
-        } else {
-          this.add(path, issue.message);
-        }
-      } else if (issue.code === 'invalid_union' && issue.path.length === 0 && prefix.length === 2) {
-        // A step whose kind is missing or unknown.
-        this.add([...path, 'kind'], issue.message);
-      } else {
-        this.add(path, issue.message);
-      }
-    }
-  }
-}
-
-function isDiscriminatorIssue(issue: z.core.$ZodIssueInvalidUnion): boolean {
-  return issue.discriminator !== undefined;
-}
-
-function lookupPath(input: unknown, path: IssuePath): unknown {
-  let node = input;
-  for (const key of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return node;
 }
 
 /** Parameters that are valid on their own, when the document as a whole is not. */
@@ -179,24 +75,6 @@ function checkParameters(parameters: Record<string, Parameter>, problems: Proble
     const problem = checkParamValue(param, param.default);
     if (problem) problems.add(['parameters', name, 'default'], problem);
   }
-}
-
-/** Why a value does not fit a parameter, or undefined when it does. */
-export function checkParamValue(param: Pick<Parameter, 'type' | 'enum'>, value: unknown): string | undefined {
-  const fits: Record<Parameter['type'], (v: unknown) => boolean> = {
-    string: (v) => typeof v === 'string',
-    number: (v) => typeof v === 'number' && Number.isFinite(v),
-    integer: (v) => typeof v === 'number' && Number.isInteger(v),
-    boolean: (v) => typeof v === 'boolean',
-    duration: (v) => typeof v === 'string' && parseDuration(v) !== undefined,
-  };
-  if (!fits[param.type](value)) {
-    return param.type === 'duration' ? 'expected a duration like "30s"' : `expected a ${param.type}`;
-  }
-  if (param.enum && !param.enum.includes(value as string | number)) {
-    return `expected one of ${param.enum.join(', ')}`;
-  }
-  return undefined;
 }
 
 interface StepInfo {
@@ -317,100 +195,4 @@ function checkReference(
     return `"${ref}" refers to step "${String(name)}", which is not an earlier step`;
   }
   return undefined;
-}
-
-function entryRef(name: string, entry: CatalogueEntry): ActivityRef {
-  return { name, activity: entry.activity, queue: entry.queue ?? 'control' };
-}
-
-function ms(text: string): number {
-  return parseDuration(text) ?? 0;
-}
-
-function compile(document: RunbookDocument, catalogue: Catalogue): CompiledRunbook {
-  const actions: Record<string, ActionRef> = {};
-  for (const [name, entry] of Object.entries(catalogue.actions)) {
-    actions[name] = { ...entryRef(name, entry), destructive: entry.destructive, ...(entry.undo ? { undo: entry.undo } : {}) };
-  }
-  const gatherIds = document.steps.filter((s) => s.kind === 'gather').map((s) => s.id);
-  const compileStep: { [K in Step['kind']]: (s: Extract<Step, { kind: K }>, index: number) => CompiledStep } = {
-    gather: (s) => ({
-      ...base(s),
-      kind: 'gather',
-      collectors: s.collectors.map((c) => ({
-        ...entryRef(c.collector, catalogue.collectors[c.collector] as CatalogueEntry),
-        key: c.id ?? c.collector,
-        timeoutMs: ms(c.timeout),
-        params: c.params,
-      })),
-    }),
-    diagnose: (s, index) => ({
-      ...base(s),
-      kind: 'diagnose',
-      from: s.from ?? gatherIds.filter((id) => document.steps.findIndex((x) => x.id === id) < index),
-      activity: catalogue.builtins.diagnose,
-      timeoutMs: ms(s.timeout),
-    }),
-    decide: (s) => ({
-      ...base(s),
-      kind: 'decide',
-      question: s.question,
-      options: s.options,
-      ...(s.optionsFrom ? { optionsFrom: s.optionsFrom } : {}),
-      deciders: s.deciders,
-      timeoutMs: ms(s.timeout),
-      default: s.default,
-      secondPerson: s.secondPerson,
-    }),
-    act: (s) => ({
-      ...base(s),
-      kind: 'act',
-      ...(s.action ? { action: actions[s.action] as ActionRef } : {}),
-      ...(s.fromDecision ? { fromDecision: s.fromDecision } : {}),
-      params: s.params,
-      timeoutMs: ms(s.timeout),
-      compensate: s.compensate,
-      dryRun: s.dryRun,
-    }),
-    verify: (s) => ({
-      ...base(s),
-      kind: 'verify',
-      probe: entryRef(s.probe, catalogue.probes[s.probe] as CatalogueEntry),
-      params: s.params,
-      condition: s.condition,
-      deadlineMs: ms(s.deadline),
-      intervalMs: ms(s.interval),
-    }),
-    notify: (s) => ({
-      ...base(s),
-      kind: 'notify',
-      activity: catalogue.builtins.notify,
-      message: s.message,
-      ...(s.channel ? { channel: s.channel } : {}),
-      attach: s.attach,
-    }),
-  };
-  return {
-    name: document.name,
-    title: document.title ?? document.name,
-    version: document.version,
-    parameters: document.parameters,
-    steps: document.steps.map((s, index) => (compileStep[s.kind] as (s: Step, i: number) => CompiledStep)(s, index)),
-    actions,
-  };
-}
-
-function base(step: { id: string; title?: string; when?: Condition }): { id: string; title: string; when?: Condition } {
-  return { id: step.id, title: step.title ?? step.id, ...(step.when ? { when: step.when } : {}) };
-}
-
-function withLine(problem: Problem, doc: Document, lineCounter: LineCounter): Problem {
-  const path = splitPath(problem.path.replace(/^\(document\)$/, ''));
-  for (let depth = path.length; depth > 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
-    if (node && typeof node === 'object' && node.range) {
-      return { ...problem, line: lineCounter.linePos(node.range[0]).line };
-    }
-  }
-  return problem;
 }

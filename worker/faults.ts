@@ -10,9 +10,9 @@ import {
   type FaultNodesRequest,
   type FaultNodesResult,
   type FaultStatus,
-} from '../workflows/fault/index.ts';
+} from '../workflows/index.ts';
 import type { faultNodesWorkflow } from '../workflows/index.ts';
-import { nodeQueue } from '../workflows/runbook/index.ts';
+import { nodeQueue } from '../model/index.ts';
 import type { Config } from './config.ts';
 
 export async function runningFaults(client: Client): Promise<FaultStatus[]> {

@@ -4,9 +4,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { RUNBOOK_DIR, formatProblem, parseYamlWithLines, type Catalogue, type Problem } from '../runbooks/index.ts';
-import { faultLimits, validateFault } from '../workflows/fault/index.ts';
-import { experimentSchema, ms, type GamedayInput } from '../workflows/gameday/experiment.ts';
+import { formatProblem, type Catalogue, type Problem } from '../runbooks/index.ts';
+import { RUNBOOK_DIR, parseYamlWithLines } from '../runbooks/loader.ts';
+import { faultLimits, validateFault } from '../workflows/index.ts';
+import { experimentSchema, ms, type GamedayInput } from '../workflows/index.ts';
 import type { Config } from './config.ts';
 import { compileRunbook, RunRequestError } from './runs.ts';
 

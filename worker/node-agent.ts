@@ -11,7 +11,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { Logger as Pino } from 'pino';
 import { createNodeAgentActivities, reconcile, type ReconcileReport } from '../activities/faults/index.ts';
 import { ensureBpffs } from '../bpf/index.ts';
-import { nodeQueue } from '../workflows/runbook/index.ts';
+import { nodeQueue } from '../model/index.ts';
 import type { Config } from './config.ts';
 import { installRuntime } from './runtime.ts';
 import { connectClient, connectWorker } from './temporal.ts';

@@ -3,16 +3,11 @@
 // runbook ever reaches a workflow.
 import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import {
-  findRunbook,
-  formatProblem,
-  loadRunbookFile,
-  resolveParams,
-  type Catalogue,
-  type CompiledRunbook,
-} from '../runbooks/index.ts';
+import { formatProblem, resolveParams, type Catalogue, type CompiledRunbook } from '../runbooks/index.ts';
+import { findRunbook, loadRunbookFile } from '../runbooks/loader.ts';
 import type { runbookWorkflow } from '../workflows/index.ts';
-import type { Actor, RunbookInput } from '../workflows/runbook/index.ts';
+import type { RunbookInput } from '../workflows/index.ts';
+import type { Actor } from '../model/index.ts';
 import type { Config } from './config.ts';
 
 export class RunRequestError extends Error {

@@ -2,8 +2,8 @@
 // triggered and deleted from the CLI and from Slack. Overlap policy SKIP: a
 // game day still running when the next one is due makes the next one skip.
 import { ScheduleNotFoundError, type Client, type ScheduleSpec } from '@temporalio/client';
-import { parseDuration } from '../runbooks/duration.ts';
-import type { GamedayInput } from '../workflows/gameday/experiment.ts';
+import { parseDuration } from '../model/index.ts';
+import type { GamedayInput } from '../workflows/index.ts';
 import type { Config } from './config.ts';
 
 export interface ScheduleRequest {

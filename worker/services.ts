@@ -3,12 +3,12 @@
 // `demo`, `worker` and `gateway` all run the same thing.
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
-import type { ActivityDeps } from '../activities/index.ts';
-import type { SyntheticPayload } from '../activities/gameday/index.ts';
+import type { ActivityDeps, SyntheticPayload } from '../activities/index.ts';
 import { alertmanagerRoute, RunbookCache, submitAlerts, webhookSchema } from './alerts/index.ts';
 import { catalogue } from './catalogue.ts';
 import type { Config } from './config.ts';
 import { stopAllFaults } from './faults.ts';
+import { gamedayPort } from './gameday-port.ts';
 import { slackActivityDepsFor, type Route, type SlackSettings, type StopAllFaults } from './gateway/index.ts';
 
 /** Every client the control worker's activities use. */
@@ -17,11 +17,11 @@ export function controlActivityDeps(config: Config, log: Pino, client: Client, s
   return {
     ...slackActivityDepsFor(slack, log),
     temporal: client,
-    gameday: {
+    gameday: gamedayPort({
       client,
       taskQueue: config.temporal.taskQueue,
       submitAlerts: (payload: SyntheticPayload) => submitAlerts(webhookSchema.parse(payload), { config, client, runbooks: runbooks.get, channel: slack.channel }),
-    },
+    }),
   };
 }
 

@@ -1,7 +1,7 @@
 // Activity options, named once. Every preset lists our own input errors as
 // non-retryable so a bad request fails fast instead of retrying forever.
 import type { ActivityOptions } from '@temporalio/workflow';
-import { NON_RETRYABLE } from './errors.ts';
+import { NON_RETRYABLE } from '../model/index.ts';
 
 const retry = (maximumAttempts: number): ActivityOptions['retry'] => ({
   initialInterval: '500ms',

@@ -3,9 +3,9 @@
 // catalogue, heartbeats while waiting, and the Kubernetes clients.
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { failure } from '../../workflows/errors.ts';
+import { failure } from '../../model/index.ts';
 import { classify } from '../collectors/kubernetes/client.ts';
-import type { StepCall } from '../types.ts';
+import type { StepCall } from '../../model/index.ts';
 
 export function params<T>(schema: z.ZodType<T>, call: StepCall, action: string): T {
   const parsed = schema.safeParse(call.params);

@@ -5,9 +5,9 @@
 // re-applies the template it replaced.
 import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1PodTemplateSpec } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { failure } from '../../workflows/errors.ts';
+import { failure } from '../../model/index.ts';
 import type { Kube } from '../collectors/kubernetes/client.ts';
-import type { ActionResult, StepCall } from '../types.ts';
+import type { ActionResult, StepCall } from '../../model/index.ts';
 import { duration, heartbeat, k8s, params, waitUntil } from './common.ts';
 
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';

@@ -3,9 +3,9 @@
 // fault that already ended is left alone. Nothing to undo.
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { failure } from '../../workflows/errors.ts';
+import { failure } from '../../model/index.ts';
 import { activityClient } from '../collectors/faults/collector.ts';
-import type { ActionResult, StepCall } from '../types.ts';
+import type { ActionResult, StepCall } from '../../model/index.ts';
 import { params } from './common.ts';
 
 /** The fault workflow's abort signal name (workflows/fault/messages.ts faultAbortSignal). */

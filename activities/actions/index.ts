@@ -2,7 +2,7 @@
 // run that shows the exact change, each returning what it changed so its undo
 // (registered by the interpreter when the act step compensates) can revert it.
 import type { Client } from '@temporalio/client';
-import { failure } from '../../workflows/errors.ts';
+import { failure } from '../../model/index.ts';
 import { resolveKube, type KubeSource } from '../collectors/kubernetes/collector.ts';
 import type { Kube } from '../collectors/kubernetes/client.ts';
 import { createDeploymentActions } from './deployment.ts';

@@ -3,7 +3,7 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { Kube } from '../collectors/kubernetes/client.ts';
-import type { ActionResult, StepCall } from '../types.ts';
+import type { ActionResult, StepCall } from '../../model/index.ts';
 import { k8s, params } from './common.ts';
 
 const CORDONED_BY = 'nightshift.dev/cordoned-by';

@@ -5,9 +5,9 @@
 // The replace carries the resourceVersion, so a concurrent edit fails it.
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { failure } from '../../workflows/errors.ts';
+import { failure } from '../../model/index.ts';
 import type { Kube } from '../collectors/kubernetes/client.ts';
-import type { ActionResult, StepCall } from '../types.ts';
+import type { ActionResult, StepCall } from '../../model/index.ts';
 import { k8s, params } from './common.ts';
 import { contentHash, policyContent, type PolicyHistory, type PolicyKey } from './history.ts';
 import { lineDiff } from './diff.ts';

@@ -23,4 +23,4 @@ export function createCollectorActivities(deps: EvidenceDeps, temporal?: Client)
 }
 
 export { EvidenceConfigError, evidenceDepsFromEnv, evidenceEnvSchema, type EvidenceDeps } from './environment.ts';
-export type { CollectorResult, Finding } from '../types.ts';
+export type { CollectorResult, Finding } from '../../model/index.ts';

@@ -1,7 +1,7 @@
 // What every collector shares: a deadline inside the activity's own timeout,
 // a list of findings, and one way to turn an answer into a CollectorResult.
 import { Context } from '@temporalio/activity';
-import type { CollectorResult, Finding, Severity } from '../types.ts';
+import type { CollectorResult, Finding, Severity } from '../../model/index.ts';
 
 /** A collector stops this long before its activity times out, so it can still report. */
 const MARGIN_MS = 300;

@@ -1,7 +1,7 @@
 // The interpreter's `diagnose` step: the pure diagnosis over the evidence the
 // gather steps returned.
 import { log } from '@temporalio/activity';
-import type { DiagnoseCall } from '../types.ts';
+import type { DiagnoseCall } from '../../model/index.ts';
 import { diagnose, type DiagnosisDetail } from './diagnose.ts';
 
 export function createDiagnoseActivities() {

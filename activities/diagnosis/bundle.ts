@@ -3,7 +3,7 @@
 // checked with zod for the fields the rules use. Evidence that does not parse
 // counts as missing, and says so.
 import { z } from 'zod';
-import type { CollectorResult, Finding } from '../types.ts';
+import type { CollectorResult, Finding } from '../../model/index.ts';
 
 export interface Located {
   /** "<gather step>.<collector key>", the prefix of evidence ids. */

@@ -1,8 +1,8 @@
 // The evidence, read once into the signals every rule uses: which collectors
 // answered, the symptom (the probe), and helpers to cite findings by id.
 import type { z } from 'zod';
-import type { Value } from '../../runbooks/schema.ts';
-import type { Finding } from '../types.ts';
+import type { Value } from '../../model/index.ts';
+import type { Finding } from '../../model/index.ts';
 import {
   dnsView,
   etcdView,

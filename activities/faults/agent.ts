@@ -15,7 +15,7 @@ import {
   type Counters,
   type Detached,
 } from '../../bpf/index.ts';
-import { ErrorType, failure } from '../../workflows/errors.ts';
+import { ErrorType, failure } from '../../model/index.ts';
 import { withKernelLock } from './lock.ts';
 import { planAttachment } from './plan.ts';
 import type {
@@ -28,7 +28,7 @@ import type {
   RevertRequest,
   RevertResult,
   StopAllResult,
-} from './types.ts';
+} from '../../model/index.ts';
 
 export interface NodeAgentDeps {
   node: string;

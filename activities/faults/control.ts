@@ -2,7 +2,7 @@
 // Kubernetes target to pods. (Stop-condition probes are whatever probe
 // activities the control worker registers.)
 import { kubePodLister, resolvePods, type PodLister } from './resolve.ts';
-import type { ResolvedPod, ResolveRequest } from './types.ts';
+import type { ResolvedPod, ResolveRequest } from '../../model/index.ts';
 
 export interface FaultControlDeps {
   /** Defaults to the API server of the default kubeconfig, on first use. */

@@ -5,4 +5,4 @@ export { createFaultControlActivities, type FaultControlActivities, type FaultCo
 export { reconcile, type ReconcileDeps, type ReconcileReport, type Removal } from './reconcile.ts';
 export { kubePodLister, resolvePods, selectorString, NETNS_ANNOTATION, type PodLister } from './resolve.ts';
 export { planAttachment } from './plan.ts';
-export type * from './types.ts';
+export type * from '../../model/index.ts';

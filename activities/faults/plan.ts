@@ -12,8 +12,8 @@ import {
   type AttachPoint,
   type ProgramSpec,
 } from '../../bpf/index.ts';
-import { ErrorType, failure } from '../../workflows/errors.ts';
-import type { AttachmentPlan, Direction, InjectRequest } from './types.ts';
+import { ErrorType, failure } from '../../model/index.ts';
+import type { AttachmentPlan, Direction, InjectRequest } from '../../model/index.ts';
 
 export interface AgentContext {
   node: string;

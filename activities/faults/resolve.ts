@@ -3,8 +3,8 @@
 // network namespace (annotation nightshift.dev/netns). Through the API
 // server with @kubernetes/client-node's object-parameter API.
 import { ApiException, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { ErrorType, failure } from '../../workflows/errors.ts';
-import type { ResolvedPod, ResolveRequest } from './types.ts';
+import { ErrorType, failure } from '../../model/index.ts';
+import type { ResolvedPod, ResolveRequest } from '../../model/index.ts';
 
 export const NETNS_ANNOTATION = 'nightshift.dev/netns';
 

@@ -2,12 +2,12 @@
 // `checkout-probe` reads the traffic probe's summary; `http` makes its own
 // requests to a URL and reports the same shape.
 import { z } from 'zod';
-import { parseDuration } from '../../runbooks/duration.ts';
-import { failure } from '../../workflows/errors.ts';
+import { parseDuration } from '../../model/index.ts';
+import { failure } from '../../model/index.ts';
 import { httpText } from '../collectors/metrics/fetch.ts';
 import { optionalText } from '../collectors/params.ts';
 import { budget, collect, errorText, round } from '../collectors/result.ts';
-import type { CollectorResult, StepCall } from '../types.ts';
+import type { CollectorResult, StepCall } from '../../model/index.ts';
 import { assessProbe, DEFAULT_PROBE_THRESHOLDS, probeEvidence, type ProbeEvidence } from './assess.ts';
 import { readSeries, readSummary } from './client.ts';
 import type { ProbeSummary } from './schema.ts';

@@ -1,7 +1,7 @@
 // Slack's error codes mapped onto our error catalogue, so Temporal retries
 // what is transient and fails fast on what a retry cannot fix.
 import { ErrorCode, type WebAPIPlatformError } from '@slack/web-api';
-import { ErrorType, failure, type ErrorTypeName } from '../../workflows/errors.ts';
+import { ErrorType, failure, type ErrorTypeName } from '../../model/index.ts';
 
 const BY_CODE: Record<string, ErrorTypeName> = {
   invalid_auth: ErrorType.Forbidden,

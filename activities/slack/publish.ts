@@ -4,7 +4,7 @@
 // decision, each updated (never reposted) when it changes.
 import { log } from '@temporalio/activity';
 import { z } from 'zod';
-import type { RunStatus } from '../../workflows/runbook/index.ts';
+import type { RunStatus } from '../../model/index.ts';
 import { renderRun } from './render/index.ts';
 import type { ThreadStore } from './thread-store.ts';
 

@@ -3,7 +3,7 @@
 // Idempotent by file name within the thread.
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import { ErrorType, failure } from '../../workflows/errors.ts';
+import { ErrorType, failure } from '../../model/index.ts';
 import { asFailure } from './errors.ts';
 import { fileKey, type ThreadStore } from './thread-store.ts';
 

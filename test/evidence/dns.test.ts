@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createDnsCollector } from '../../activities/collectors/dns/index.ts';
 import { dnsFrom } from '../../activities/collectors/netns/index.ts';
-import type { StepCall } from '../../activities/types.ts';
+import type { StepCall } from '../../model/index.ts';
 import { corednsAvailable, startCoredns, type TestCoredns } from './helpers/coredns.ts';
 import { freePort } from './helpers/ports.ts';
 

@@ -1,7 +1,7 @@
 // The etcd collector against a real 3-member etcd cluster on loopback.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createEtcdClient, createEtcdCollector } from '../../activities/collectors/etcd/index.ts';
-import type { StepCall } from '../../activities/types.ts';
+import type { StepCall } from '../../model/index.ts';
 import { etcdAvailable, startEtcdCluster, writeKeys, type EtcdTestCluster } from './helpers/etcd-cluster.ts';
 import { freePort } from './helpers/ports.ts';
 

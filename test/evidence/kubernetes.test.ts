@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createActionActivities, FilePolicyHistory, policyContent } from '../../activities/actions/index.ts';
 import { createKubernetesCollector, type KubeEvidence } from '../../activities/collectors/kubernetes/index.ts';
-import type { StepCall } from '../../activities/types.ts';
+import type { StepCall } from '../../model/index.ts';
 import { apiserverAvailable, startApiserver, type TestApiserver } from './helpers/apiserver.ts';
 import { createShop, writeRouteStatus } from './helpers/shop-objects.ts';
 

@@ -8,9 +8,9 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { Findings } from '../../activities/collectors/result.ts';
 import { assessProbe, DEFAULT_PROBE_THRESHOLDS, probeEvidence } from '../../activities/probes/index.ts';
-import type { FaultSpec } from '../../workflows/fault/index.ts';
-import { faultLimits, faultStatusQuery } from '../../workflows/fault/index.ts';
-import type { RunStatus } from '../../workflows/runbook/index.ts';
+import type { FaultSpec } from '../../workflows/index.ts';
+import { faultLimits, faultStatusQuery } from '../../workflows/index.ts';
+import type { RunStatus } from '../../model/index.ts';
 import { findTool } from '../../worker/tools.ts';
 import { labRunner, type LabRunner } from './helpers/lab-runbook.ts';
 

@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { createFaultControlActivities } from '../../activities/faults/index.ts';
-import { faultStatusQuery } from '../../workflows/fault/index.ts';
+import { faultStatusQuery } from '../../workflows/index.ts';
 import { kill, startScript } from '../helpers/process.ts';
 import { temporalAddress, workflowBundle } from '../helpers/temporal.ts';
 import { CLEAN, leftovers } from './helpers/clean.ts';

@@ -4,7 +4,7 @@
 // prefixes match exactly their own /24 (IPv4) or /64 (IPv6).
 import { createNodeAgentActivities } from '../../activities/faults/index.ts';
 import { nsfault } from '../../bpf/index.ts';
-import { faultAbortSignal, faultStatusQuery } from '../../workflows/fault/index.ts';
+import { faultAbortSignal, faultStatusQuery } from '../../workflows/index.ts';
 import { useFaultBed } from './helpers/bed.ts';
 import { ADDR, IFACE } from './helpers/netns.ts';
 import { faultId, until } from './helpers/workers.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { createFaultControlActivities } from '../../activities/faults/index.ts';
 import { PIN_ROOT } from '../../bpf/index.ts';
-import { faultStatusQuery } from '../../workflows/fault/index.ts';
+import { faultStatusQuery } from '../../workflows/index.ts';
 import { kill } from '../helpers/process.ts';
 import { workflowBundle } from '../helpers/temporal.ts';
 import { startAgentProcess } from './helpers/agent-process.ts';

@@ -1,7 +1,7 @@
 // The target disappears mid-fault (a pod deleted or restarted takes its
 // interface, or its whole namespace, with it): the revert still succeeds,
 // says what it found, and nothing pinned stays behind.
-import { faultStatusQuery } from '../../workflows/fault/index.ts';
+import { faultStatusQuery } from '../../workflows/index.ts';
 import { run } from '../../bpf/index.ts';
 import { CLEAN, leftovers } from './helpers/clean.ts';
 import { createTopology, IFACE, type Topology } from './helpers/netns.ts';

@@ -7,7 +7,7 @@ import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { PodLister } from '../../activities/faults/index.ts';
 import { PIN_ROOT } from '../../bpf/index.ts';
-import { faultStatusQuery } from '../../workflows/fault/index.ts';
+import { faultStatusQuery } from '../../workflows/index.ts';
 import { CLEAN, leftovers } from './helpers/clean.ts';
 import { ADDR, createTopology, IFACE, type Topology } from './helpers/netns.ts';
 import { Traffic } from './helpers/nsproc.ts';

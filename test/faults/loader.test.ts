@@ -5,7 +5,7 @@
 // name what the kernel lacks.
 import { z } from 'zod';
 import { createNodeAgentActivities, planAttachment, reconcile } from '../../activities/faults/index.ts';
-import type { InjectRequest } from '../../activities/faults/types.ts';
+import type { InjectRequest } from '../../model/index.ts';
 import { nsfault, run, runJson, TC_HANDLE_PREFIX, TC_PRIO_BASE } from '../../bpf/index.ts';
 import { CLEAN, leftovers } from './helpers/clean.ts';
 import { createTopology, IFACE, type Topology } from './helpers/netns.ts';

@@ -1,7 +1,7 @@
 // Bad specs are refused by the fault workflow with a message naming the
 // field, before any activity runs: nothing is attached.
 import { WorkflowFailedError } from '@temporalio/client';
-import { faultStatusQuery, type FaultSpec } from '../../workflows/fault/index.ts';
+import { faultStatusQuery, type FaultSpec } from '../../workflows/index.ts';
 import { CLEAN, leftovers } from './helpers/clean.ts';
 import { createTopology, IFACE, type Topology } from './helpers/netns.ts';
 import { faultId, nodeName, startHarness, type Harness } from './helpers/workers.ts';

@@ -1,6 +1,6 @@
 // Proof the fault took effect: after injecting, the workflow reads the
 // counters and says "confirmed" (with them) or "no matching traffic seen".
-import { faultAbortSignal, faultStatusQuery } from '../../workflows/fault/index.ts';
+import { faultAbortSignal, faultStatusQuery } from '../../workflows/index.ts';
 import { useFaultBed } from './helpers/bed.ts';
 import { ADDR, IFACE } from './helpers/netns.ts';
 import { faultId, until } from './helpers/workers.ts';

@@ -11,7 +11,7 @@ import proto from '@temporalio/proto';
 import { formatProblem } from '../../runbooks/index.ts';
 import { catalogue } from '../../worker/catalogue.ts';
 import { loadExperiment, startGameday } from '../../worker/gamedays.ts';
-import type { GamedayStatus } from '../../workflows/gameday/messages.ts';
+import type { GamedayStatus } from '../../workflows/index.ts';
 import { useLab } from '../lab/helpers/use-lab.ts';
 
 const experiment = readFileSync(fileURLToPath(new URL('../../runbooks/experiments/cart-drop.yaml', import.meta.url)), 'utf8');

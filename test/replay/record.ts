@@ -15,7 +15,7 @@ import { createActivities } from '../../activities/index.ts';
 import { bundleWorkflows } from '../../worker/control-worker.ts';
 import { startDevServer } from '../../worker/devserver.ts';
 import type { runbookWorkflow } from '../../workflows/index.ts';
-import { abortSignal, decideUpdate, statusQuery, type RunbookInput } from '../../workflows/runbook/index.ts';
+import { abortSignal, decideUpdate, statusQuery, type RunbookInput } from '../../workflows/index.ts';
 import { createTestActivities } from '../fixtures/engine/activities.ts';
 import { testRunbook } from '../fixtures/engine/runbooks.ts';
 import { quietRuntime } from '../helpers/temporal.ts';

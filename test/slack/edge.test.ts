@@ -1,7 +1,8 @@
 // What the gateway refuses, and how: bad signatures, stale or future
 // timestamps and missing headers get 401; malformed bodies 400; unknown or
 // tampered buttons an ephemeral answer. None of them changes a run.
-import { statusQuery, type RunStatus } from '../../workflows/runbook/index.ts';
+import { statusQuery } from '../../workflows/index.ts';
+import { type RunStatus } from '../../model/index.ts';
 import { runIdFor } from '../../worker/gateway/index.ts';
 import { signForm, signature } from '../../worker/slack-standin/index.ts';
 import { workflowBundle } from '../helpers/temporal.ts';

@@ -1,7 +1,7 @@
 // End to end against the real gateway, the stand-in and a real Temporal run
 // of the runbook workflow: a signed command starts a run and is acked at
 // once; the thread appears and follows the run; a signed click decides.
-import { statusQuery } from '../../workflows/runbook/index.ts';
+import { statusQuery } from '../../workflows/index.ts';
 import { runIdFor } from '../../worker/gateway/index.ts';
 import { workflowBundle } from '../helpers/temporal.ts';
 import { byKey, CHANNEL, ephemeralsFor, readable, startHarness, waitFor, type Harness } from './harness.ts';

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities/index.ts';
 import { createSlackClient, slackActivityDeps } from '../../activities/slack/index.ts';
-import type { RunStatus } from '../../workflows/runbook/index.ts';
+import type { RunStatus } from '../../model/index.ts';
 import { startStandin, type Standin } from '../../worker/slack-standin/index.ts';
 import { byKey, readable } from './harness.ts';
 

@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatIssues } from '../../runbooks/issues.ts';
+import { formatIssues } from '../../model/index.ts';
 import { loadConfig } from '../../worker/config.ts';
 import {
   checkAuth,

@@ -4,7 +4,7 @@
 // `no-fault-found` when nothing is wrong.
 import { describe, expect, test } from '@jest/globals';
 import { diagnose, HYPOTHESES } from '../../activities/diagnosis/index.ts';
-import type { CollectorResult } from '../../activities/types.ts';
+import type { CollectorResult } from '../../model/index.ts';
 import {
   bundle,
   CART2_POD,

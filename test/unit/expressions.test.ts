@@ -1,5 +1,6 @@
 // Templates and conditions: what runbook authors can rely on.
-import { evaluate, formatDuration, parseDuration, render, resolveParams, type Scope } from '../../runbooks/index.ts';
+import { evaluate, render, resolveParams, type Scope } from '../../runbooks/index.ts';
+import { formatDuration, parseDuration } from '../../model/index.ts';
 
 const scope: Scope = {
   params: { namespace: 'production', count: 3 },

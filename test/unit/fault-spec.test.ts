@@ -1,6 +1,6 @@
 // The fault spec schema: what it accepts, how it normalises, and how every
 // refusal names its field.
-import { faultLimits, validateFault, type FaultSpec } from '../../workflows/fault/index.ts';
+import { faultLimits, validateFault, type FaultSpec } from '../../workflows/index.ts';
 
 const limits = faultLimits({ maxDuration: '30m', allowedNamespaces: ['production', 'finance'], maxPods: 10 });
 

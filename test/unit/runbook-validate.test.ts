@@ -1,6 +1,7 @@
 // Runbook validation reads as a specification: each mistake a person makes
 // gets its own message, at its own path, all reported at once.
-import { formatProblem, validateRunbook, validateRunbookText } from '../../runbooks/index.ts';
+import { formatProblem, validateRunbook } from '../../runbooks/index.ts';
+import { validateRunbookText } from '../../runbooks/loader.ts';
 import { testCatalogue } from '../fixtures/engine/catalogue.ts';
 
 const valid = `

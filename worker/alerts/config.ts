@@ -1,6 +1,6 @@
 // The `alerts` config section: how Alertmanager notifications become runs.
 import { z } from 'zod';
-import { durationSchema } from '../../runbooks/duration.ts';
+import { durationSchema } from '../../model/index.ts';
 import { parseMatcher } from './matchers.ts';
 
 const matcherSchema = z.string().superRefine((text, ctx) => {

@@ -3,7 +3,7 @@
 // alert's labels and annotations; the dedupe key names the run.
 import { createHash } from 'node:crypto';
 import type { Catalogue, CompiledRunbook } from '../../runbooks/index.ts';
-import type { AlertEnvelope } from '../../workflows/alerts/messages.ts';
+import type { AlertEnvelope } from '../../workflows/index.ts';
 import type { Config } from '../config.ts';
 import { buildRunInput, compileRunbook, RunRequestError } from '../runs.ts';
 import type { AlertRoute } from './config.ts';

@@ -4,10 +4,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
-import { parseDuration } from '../../runbooks/duration.ts';
-import { formatIssues } from '../../runbooks/issues.ts';
-import { newIntakeState } from '../../workflows/alerts/state.ts';
-import { alertsSignal, intakeWorkflowId, type AlertEnvelope } from '../../workflows/alerts/messages.ts';
+import { parseDuration } from '../../model/index.ts';
+import { formatIssues } from '../../model/index.ts';
+import { newIntakeState } from '../../workflows/index.ts';
+import { alertsSignal, intakeWorkflowId, type AlertEnvelope } from '../../workflows/index.ts';
 import type { Config } from '../config.ts';
 import { webhookSchema, type WebhookPayload } from './payload.ts';
 import { envelopes, type RunbookSource } from './route.ts';

@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
 import type { CompiledRunbook } from '../../runbooks/index.ts';
-import type { Actor } from '../../workflows/runbook/index.ts';
+import type { Actor } from '../../model/index.ts';
 import type { Config } from '../config.ts';
 import type { Access } from './access.ts';
 import type { Metrics } from './metrics.ts';

@@ -1,6 +1,6 @@
 // What a report is made of: the run's own status, the probe's per-second
 // series over the run, and the fault windows that overlapped it.
-import type { RunStatus } from '../../workflows/runbook/index.ts';
+import type { RunStatus } from '../../model/index.ts';
 
 export interface SeriesRow {
   /** Unix seconds. */

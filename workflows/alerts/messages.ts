@@ -1,6 +1,7 @@
 // Messages of the alert intake: the one workflow that turns Alertmanager
 // notifications into runs, deduplicated and rate-capped, durably.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { GamedayRegistration } from '../../model/index.ts';
 import type { RunbookInput } from '../runbook/messages.ts';
 
 /** One alert, already routed by the gateway (or not, with the reason). */
@@ -16,13 +17,6 @@ export interface AlertEnvelope {
   /** The run to start for this alert; absent when no route matched or routing failed. */
   run?: { workflowId: string; input: RunbookInput };
   unrouted?: string;
-}
-
-export interface GamedayRegistration {
-  workflowId: string;
-  /** Namespaces and workloads the game day is rehearsing on. */
-  namespace: string;
-  services: string[];
 }
 
 export interface IntakeState {

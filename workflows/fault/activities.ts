@@ -2,9 +2,9 @@
 // queue, the control worker's resolver, and probe activities by name.
 import * as wf from '@temporalio/workflow';
 import type { FaultControlActivities, NodeAgentActivities } from '../../activities/faults/index.ts';
-import type { StepCall } from '../../activities/types.ts';
+import type { StepCall } from '../../model/index.ts';
 import { presets } from '../presets.ts';
-import { nodeQueue } from '../runbook/index.ts';
+import { nodeQueue } from '../../model/index.ts';
 
 export const control = wf.proxyActivities<FaultControlActivities>(presets.short);
 

@@ -2,7 +2,7 @@
 // query answer and the result), and its abort signal. The workflow id is
 // the fault id.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { AttachmentPlan, Counters, NodeTarget, RevertResult } from '../../activities/faults/types.ts';
+import type { AttachmentPlan, Counters, NodeTarget, RevertResult } from '../../model/index.ts';
 import type { FaultLimits, FaultSpec, ValidFault } from './spec.ts';
 
 export interface Requester {

@@ -1,6 +1,6 @@
 // A fault run's status and its transitions. Pure: the workflow mutates it,
 // the status query returns it.
-import type { AttachmentPlan, Counters, InjectResult, NodeTarget, RevertResult } from '../../activities/faults/types.ts';
+import type { AttachmentPlan, Counters, InjectResult, NodeTarget, RevertResult } from '../../model/index.ts';
 import type { EndReason, FaultInput, FaultState, FaultStatus, Verdict } from './messages.ts';
 import type { ValidFault } from './spec.ts';
 

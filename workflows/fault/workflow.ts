@@ -4,8 +4,8 @@
 // non-cancellable scope and return the counters. Every way out runs the
 // same revert.
 import * as wf from '@temporalio/workflow';
-import type { InjectRequest, NodeTarget } from '../../activities/faults/types.ts';
-import { ErrorType, failure } from '../errors.ts';
+import type { InjectRequest, NodeTarget } from '../../model/index.ts';
+import { ErrorType, failure } from '../../model/index.ts';
 import { agent, control, errorMessage, errorType, probe, revertingAgent } from './activities.ts';
 import { faultAbortSignal, faultStatusQuery, type FaultInput, type FaultStatus } from './messages.ts';
 import { validateFault, type ValidFault } from './spec.ts';

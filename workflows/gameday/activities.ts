@@ -1,9 +1,9 @@
 // The activities a game day calls, proxied once, with their shapes.
 import * as wf from '@temporalio/workflow';
-import type { Diagnosis, StepCall } from '../../activities/types.ts';
+import type { Diagnosis, StepCall } from '../../model/index.ts';
 import type { ActivityRef } from '../../runbooks/compiled.ts';
 import { presets } from '../presets.ts';
-import type { PendingDecision, RunState } from '../runbook/messages.ts';
+import type { PendingDecision, RunState } from '../../model/index.ts';
 
 export interface RunProgress {
   state: RunState;

@@ -2,8 +2,9 @@
 // compiled form the game-day workflow runs. Pure: no file access here.
 import { z } from 'zod';
 import type { ActivityRef } from '../../runbooks/compiled.ts';
-import { durationSchema, parseDuration } from '../../runbooks/duration.ts';
-import { conditionSchema, idSchema, valueSchema, type Condition, type Value } from '../../runbooks/schema.ts';
+import { durationSchema, parseDuration } from '../../model/index.ts';
+import { conditionSchema, idSchema, type Condition } from '../../runbooks/schema.ts';
+import { valueSchema, type Value } from '../../model/index.ts';
 import type { FaultInput } from '../fault/messages.ts';
 import type { FaultSpec } from '../fault/spec.ts';
 

@@ -3,8 +3,8 @@
 // runbook the way an alert would, watch stop conditions and the runbook,
 // let the fault revert, check the steady state returns, and score it.
 import * as wf from '@temporalio/workflow';
-import type { StepCall } from '../../activities/types.ts';
-import { formatDuration } from '../../runbooks/duration.ts';
+import type { StepCall } from '../../model/index.ts';
+import { formatDuration } from '../../model/index.ts';
 import { evaluate } from '../../runbooks/expressions.ts';
 import { faultAbortSignal, type FaultStatus } from '../fault/messages.ts';
 import type { faultWorkflow } from '../fault/workflow.ts';

@@ -1,7 +1,7 @@
 // Who may decide what, and when. Pure: the Update validator calls it, and so
 // do unit tests. Returns the reason to refuse, or undefined to accept.
 import { DENY } from '../../runbooks/compiled.ts';
-import type { Actor, DecideRequest, DecisionRecord, PendingDecision, RunState } from './messages.ts';
+import type { Actor, DecideRequest, DecisionRecord, PendingDecision, RunState } from '../../model/index.ts';
 
 export interface DecisionContext {
   state: RunState;

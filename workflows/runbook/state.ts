@@ -1,20 +1,11 @@
 // The run's state, kept as plain data so the status query returns it whole
 // and a replay rebuilds it exactly.
-import type { Diagnosis } from '../../activities/types.ts';
+import type { Diagnosis } from '../../model/index.ts';
 import type { CompiledStep } from '../../runbooks/compiled.ts';
 import type { Scope } from '../../runbooks/expressions.ts';
 import { refuseDecision } from './decisions.ts';
-import type {
-  AbortRequest,
-  AlertNotice,
-  DecideRequest,
-  DecisionRecord,
-  PendingDecision,
-  RunbookInput,
-  RunState,
-  RunStatus,
-  StepRecord,
-} from './messages.ts';
+import type { RunbookInput } from './messages.ts';
+import type { AbortRequest, AlertNotice, DecideRequest, DecisionRecord, PendingDecision, RunState, RunStatus, StepRecord } from '../../model/index.ts';
 
 export interface Compensation {
   step: string;

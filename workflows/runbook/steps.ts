@@ -7,7 +7,7 @@ import type {
   Diagnosis,
   StepCall,
   StepContext,
-} from '../../activities/types.ts';
+} from '../../model/index.ts';
 import {
   DENY,
   type ActionRef,
@@ -21,13 +21,12 @@ import {
   type CompiledVerify,
 } from '../../runbooks/compiled.ts';
 import { evaluate, render, renderParams } from '../../runbooks/expressions.ts';
-import type { DecisionOption, Value } from '../../runbooks/schema.ts';
+import type { DecisionOption } from '../../runbooks/schema.ts';
+import type { Value } from '../../model/index.ts';
+import { nodeQueue } from '../../model/index.ts';
 import { collectorOptions, presets, stepOptions } from '../presets.ts';
-import type { OptionView } from './messages.ts';
+import type { OptionView } from '../../model/index.ts';
 import type { Run } from './state.ts';
-
-/** The node agent's task queue for a node. */
-export const nodeQueue = (node: string): string => `nightshift-node-${node}`;
 
 function call<R>(ref: ActivityRef, options: wf.ActivityOptions, arg: unknown): Promise<R> {
   const params = (arg as { params?: Record<string, Value> }).params ?? {};

@@ -5,9 +5,11 @@ import * as wf from '@temporalio/workflow';
 
 import { evaluate } from '../../runbooks/expressions.ts';
 import { presets } from '../presets.ts';
-import { abortSignal, alertSignal, decideUpdate, statusQuery, type RunbookInput, type RunStatus } from './messages.ts';
+import { abortSignal, alertSignal, decideUpdate, statusQuery, type RunbookInput } from './messages.ts';
+import { type RunStatus } from '../../model/index.ts';
 import { Run } from './state.ts';
-import { nodeQueue, runStep } from './steps.ts';
+import { runStep } from './steps.ts';
+import { nodeQueue } from '../../model/index.ts';
 
 const { publishRun } = wf.proxyActivities<{ publishRun(arg: { channel: string; key: string; status: RunStatus }): Promise<unknown> }>(
   { ...presets.short, retry: { ...presets.short.retry, maximumAttempts: 3 } },

@@ -2,8 +2,8 @@
 // (inside their network namespaces) against cluster DNS and NodeLocal
 // DNSCache, and reads CoreDNS's own request-duration and rcode metrics.
 import { z } from 'zod';
-import { parseDuration } from '../../../runbooks/duration.ts';
-import type { CollectorResult, StepCall } from '../../types.ts';
+import { parseDuration } from '../../../model/index.ts';
+import type { CollectorResult, StepCall } from '../../../model/index.ts';
 import { resolveKube, type KubeSource } from '../kubernetes/collector.ts';
 import { httpText } from '../metrics/fetch.ts';
 import { ScrapeMemory } from '../metrics/memory.ts';

@@ -2,8 +2,8 @@
 // db size, WAL fsync and backend commit p99, leader changes, failed proposals
 // and peer round trips. A member that does not answer is a finding, not an error.
 import { z } from 'zod';
-import { parseDuration } from '../../../runbooks/duration.ts';
-import type { CollectorResult, StepCall } from '../../types.ts';
+import { parseDuration } from '../../../model/index.ts';
+import type { CollectorResult, StepCall } from '../../../model/index.ts';
 import { ScrapeMemory } from '../metrics/memory.ts';
 import { budget, collect, errorText, within, type Budget } from '../result.ts';
 import { listParam } from '../params.ts';

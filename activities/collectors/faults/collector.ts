@@ -4,7 +4,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import type { CollectorResult, StepCall } from '../../types.ts';
+import type { CollectorResult, StepCall } from '../../../model/index.ts';
 import { budget, collect, errorText, within } from '../result.ts';
 
 export interface ActiveFault {

@@ -3,7 +3,7 @@
 // destination, port and reason, traffic per pair, and HTTP answers.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { parseDuration } from '../../../runbooks/duration.ts';
+import { parseDuration } from '../../../model/index.ts';
 import {
   namespaceFilters,
   parseHubbleJson,
@@ -14,7 +14,7 @@ import {
   type FlowSummary,
   type HubbleClient,
 } from '../../hubble/index.ts';
-import type { CollectorResult, StepCall } from '../../types.ts';
+import type { CollectorResult, StepCall } from '../../../model/index.ts';
 import { optionalText } from '../params.ts';
 import { budget, collect, errorText, round, type Budget, type Findings } from '../result.ts';
 

@@ -3,8 +3,8 @@
 // policies that select the pods, HTTPRoutes with weights, nodes. Transient API
 // errors are retried inside the budget; 403/404 become findings.
 import { z } from 'zod';
-import { parseDuration } from '../../../runbooks/duration.ts';
-import type { CollectorResult, StepCall } from '../../types.ts';
+import { parseDuration } from '../../../model/index.ts';
+import type { CollectorResult, StepCall } from '../../../model/index.ts';
 import { listParam, optionalText } from '../params.ts';
 import { budget, collect, errorText, within } from '../result.ts';
 import { policyContent, type PolicyHistory } from '../../actions/history.ts';

@@ -4,8 +4,8 @@
 // still proves the path; only silence counts as loss.
 import type { V1Node } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { parseDuration } from '../../../runbooks/duration.ts';
-import type { CollectorResult, StepCall } from '../../types.ts';
+import { parseDuration } from '../../../model/index.ts';
+import type { CollectorResult, StepCall } from '../../../model/index.ts';
 import { resolveKube, type KubeSource } from '../kubernetes/collector.ts';
 import { NETNS_ANNOTATION } from '../kubernetes/inventory.ts';
 import { netnsExists, tcpFrom } from '../netns/run.ts';

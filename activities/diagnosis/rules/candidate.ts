@@ -1,5 +1,5 @@
 // What a rule proposes: a hypothesis without its title (the catalogue has it).
-import type { Hypothesis } from '../../types.ts';
+import type { Hypothesis } from '../../../model/index.ts';
 import type { HypothesisId } from '../catalogue.ts';
 import type { Signals } from '../signals.ts';
 

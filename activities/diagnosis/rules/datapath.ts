@@ -2,7 +2,7 @@
 // policy, or lost between particular nodes.
 import { commonNode } from '../../collectors/nodes/pairs.ts';
 import { explain, policyObjects, toPolicies, type Endpoint } from '../../policy/index.ts';
-import type { Remediation } from '../../types.ts';
+import type { Remediation } from '../../../model/index.ts';
 import type { FlowsView } from '../bundle.ts';
 import { citeFaults, cordonNode, matchingFaults, restorePolicy, stopFault } from '../remedies.ts';
 import { cite, citeKinds, clamp, DECISIVE_DROPS, type Signals } from '../signals.ts';

@@ -3,7 +3,7 @@
 // the timeout took. The question is remembered in the message metadata,
 // because the status forgets it once the decision closes.
 import { DENY } from '../../../runbooks/compiled.ts';
-import type { DecisionRecord, PendingDecision, RunStatus, StepRecord } from '../../../workflows/runbook/index.ts';
+import type { DecisionRecord, PendingDecision, RunStatus, StepRecord } from '../../../model/index.ts';
 import { decideActionId, encodeDecideValue } from '../actions.ts';
 import { actions, context, esc, section, when, type ButtonSpec, type Draft } from './blocks.ts';
 import { readDecide } from './results.ts';

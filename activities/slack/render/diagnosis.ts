@@ -1,5 +1,5 @@
 // The ranked hypotheses, each with its confidence, evidence and fitting fixes.
-import type { Diagnosis } from '../../../activities/types.ts';
+import type { Diagnosis } from '../../../model/index.ts';
 import { bar, context, esc, section, type Draft } from './blocks.ts';
 
 const MAX_HYPOTHESES = 5;

@@ -1,5 +1,5 @@
 // One thread reply per gather step: each collector, and its findings worst first.
-import type { StepRecord } from '../../../workflows/runbook/index.ts';
+import type { StepRecord } from '../../../model/index.ts';
 import { context, esc, section, type Draft } from './blocks.ts';
 import { readGather, type FindingView } from './results.ts';
 

@@ -1,6 +1,6 @@
 // A run's whole thread as drafts, in the order they should appear: the parent
 // first, then evidence, diagnosis and decisions as the steps produce them.
-import type { RunStatus } from '../../../workflows/runbook/index.ts';
+import type { RunStatus } from '../../../model/index.ts';
 import type { Draft } from './blocks.ts';
 import { decisionKey, renderDecision } from './decision.ts';
 import { renderDiagnosis } from './diagnosis.ts';

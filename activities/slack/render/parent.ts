@@ -1,5 +1,5 @@
 // The run's parent message: what is happening now, kept up to date in place.
-import type { RunState, RunStatus, StepRecord } from '../../../workflows/runbook/index.ts';
+import type { RunState, RunStatus, StepRecord } from '../../../model/index.ts';
 import { context, elapsed, esc, fields, header, section, type Draft } from './blocks.ts';
 import { readAction } from './results.ts';
 

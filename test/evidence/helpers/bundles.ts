@@ -18,7 +18,7 @@ import { Findings } from '../../../activities/collectors/result.ts';
 import type { ActiveFault } from '../../../activities/collectors/faults/collector.ts';
 import { summariseFlows, type FlowRecord, type Peer } from '../../../activities/hubble/index.ts';
 import { assessProbe, DEFAULT_PROBE_THRESHOLDS, type ProbeEvidence } from '../../../activities/probes/index.ts';
-import type { CollectorResult } from '../../../activities/types.ts';
+import type { CollectorResult } from '../../../model/index.ts';
 
 const result = <E>(collector: string, evidence: E, findings: Findings): CollectorResult<E> => ({ collector, ok: true, durationMs: 5, evidence, findings: findings.list });
 

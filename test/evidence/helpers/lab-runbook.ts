@@ -12,10 +12,12 @@ import { createFaultControlActivities, kubePodLister } from '../../../activities
 import { HUBBLE_RELAY_ADDRESS, hubbleStandinSpawn, labEvidenceEnv } from '../../../lab/hubble/index.ts';
 import { loadKubeConfig } from '../../../lab/k8s.ts';
 import { labPaths } from '../../../lab/paths.ts';
-import { defaultCatalogue, formatProblem, resolveParams, validateRunbookText, type CompiledRunbook } from '../../../runbooks/index.ts';
+import { defaultCatalogue, formatProblem, resolveParams, type CompiledRunbook } from '../../../runbooks/index.ts';
+import { validateRunbookText } from '../../../runbooks/loader.ts';
 import { readFileSync } from 'node:fs';
 import type { runbookWorkflow } from '../../../workflows/index.ts';
-import { decideUpdate, statusQuery, type RunStatus } from '../../../workflows/runbook/index.ts';
+import { decideUpdate, statusQuery } from '../../../workflows/index.ts';
+import { type RunStatus } from '../../../model/index.ts';
 import { uniqueQueue, workflowBundle } from '../../helpers/temporal.ts';
 import { freePort } from './ports.ts';
 

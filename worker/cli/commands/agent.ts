@@ -1,7 +1,7 @@
 // `nightshift agent`: the node agent, until SIGINT/SIGTERM.
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { parseDuration } from '../../../runbooks/duration.ts';
+import { parseDuration } from '../../../model/index.ts';
 import { loadConfig } from '../../config.ts';
 import { createLogger } from '../../logger.ts';
 import { startNodeAgent } from '../../node-agent.ts';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
-import type { AttachmentPlan } from '../../../activities/faults/types.ts';
+import type { AttachmentPlan } from '../../../model/index.ts';
 import {
   faultAbortSignal,
   faultLimits,
@@ -14,7 +14,7 @@ import {
   type FaultInput,
   type FaultNodesResult,
   type FaultStatus,
-} from '../../../workflows/fault/index.ts';
+} from '../../../workflows/index.ts';
 import type { faultWorkflow } from '../../../workflows/index.ts';
 import { loadConfig, type Config } from '../../config.ts';
 import { onNodes, runningFaults, stopAllFaults } from '../../faults.ts';

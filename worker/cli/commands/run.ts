@@ -2,8 +2,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { parseKeyValues } from '../../../runbooks/index.ts';
-import type { CollectorResult, Finding } from '../../../activities/types.ts';
-import { statusQuery, type RunStatus } from '../../../workflows/runbook/index.ts';
+import type { CollectorResult, Finding } from '../../../model/index.ts';
+import { statusQuery } from '../../../workflows/index.ts';
+import { type RunStatus } from '../../../model/index.ts';
 import { catalogue } from '../../catalogue.ts';
 import { loadConfig } from '../../config.ts';
 import { compileRunbook, startRun } from '../../runs.ts';

@@ -1,6 +1,6 @@
 // `nightshift status <run-id>`, `decide <run-id> <option>`, `abort <run-id>`
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { abortSignal, decideUpdate, statusQuery } from '../../../workflows/runbook/index.ts';
+import { abortSignal, decideUpdate, statusQuery } from '../../../workflows/index.ts';
 import { loadConfig, ROLES } from '../../config.ts';
 import { connectClient } from '../../temporal.ts';
 import { jsonFlag, parse, printJson, UsageError, type Command } from '../command.ts';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { DECIDE_ACTION_PREFIX, decodeDecideValue } from '../../../activities/slack/index.ts';
-import { decideUpdate } from '../../../workflows/runbook/index.ts';
+import { decideUpdate } from '../../../workflows/index.ts';
 import type { Respond } from '../commands/types.ts';
 import { ephemeral } from '../commands/types.ts';
 import type { ListenerContext } from '../context.ts';

@@ -2,7 +2,7 @@
 // the runs in progress. Ack first; the answer follows through the response URL.
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { renderRun } from '../../../activities/slack/index.ts';
-import { statusQuery } from '../../../workflows/runbook/index.ts';
+import { statusQuery } from '../../../workflows/index.ts';
 import { ephemeral, UsageProblem, type Invocation, type Plan, type Respond, type Subcommand } from './types.ts';
 
 const MAX_LISTED = 10;

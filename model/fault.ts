@@ -1,6 +1,6 @@
-// Shapes that cross between the fault workflow and the fault activities
-// (node agent and control side). Types only: workflows import this file with
-// `import type`.
+// Shapes that cross between the fault workflow and the fault activities (node
+// agent and control side): targets, matches, attachment plans, counters,
+// reverts, node capabilities. Types only.
 
 export type Direction = 'ingress' | 'egress';
 export type Protocol = 'tcp' | 'udp' | 'icmp' | 'any';

@@ -1,5 +1,5 @@
-// The error catalogue shared by workflows and activities. Input errors are
-// non-retryable; anything else is treated as transient and retried.
+// The error catalogue every floor shares. Input errors are non-retryable;
+// anything else is treated as transient and retried.
 import { ApplicationFailure } from '@temporalio/common';
 
 export const ErrorType = {

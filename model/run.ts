@@ -1,0 +1,99 @@
+// A run as everyone sees it: who asked, each step's record, the decision
+// pending and the decisions made, the diagnosis, the undo ledger. The
+// runbook workflow answers its status query with RunStatus. Types only.
+import type { Diagnosis } from './diagnosis.ts';
+import type { Value } from './value.ts';
+
+export interface Actor {
+  id: string;
+  name?: string;
+  /** How the actor reached us: cli, slack, alert, gameday, schedule, timeout. */
+  via?: string;
+}
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
+
+export interface StepRecord {
+  id: string;
+  kind: string;
+  title: string;
+  status: StepStatus;
+  startedAt?: string;
+  endedAt?: string;
+  result?: unknown;
+  error?: string;
+}
+
+export interface OptionView {
+  id: string;
+  label: string;
+  action?: string;
+  destructive?: boolean;
+}
+
+export interface PendingDecision {
+  step: string;
+  question: string;
+  options: OptionView[];
+  deadline: string;
+  default: string;
+  deciders: { roles: string[]; users: string[] };
+  secondPerson: boolean;
+}
+
+export interface DecisionRecord {
+  step: string;
+  option: string;
+  by: Actor;
+  at: string;
+  /** True when the timeout chose the default. */
+  auto: boolean;
+  comment?: string;
+}
+
+export type RunState = 'running' | 'waiting' | 'completed' | 'aborted' | 'failed' | 'cancelled';
+
+export interface RunStatus {
+  runbook: string;
+  title: string;
+  state: RunState;
+  requestedBy: Actor;
+  params: Record<string, Value>;
+  currentStep?: string;
+  steps: StepRecord[];
+  pendingDecision?: PendingDecision;
+  decisions: DecisionRecord[];
+  diagnosis?: Diagnosis;
+  compensations: { step: string; activity: string; status: 'registered' | 'done' | 'failed'; error?: string }[];
+  startedAt: string;
+  endedAt?: string;
+  abort?: { reason: string; by?: Actor };
+  alerts: { status: string; at: string }[];
+  error?: string;
+}
+
+export interface DecideRequest {
+  /** The decide step; optional when only one decision is open. */
+  step?: string;
+  option: string;
+  by: Actor & { roles: string[] };
+  comment?: string;
+}
+
+export interface AbortRequest {
+  reason: string;
+  by?: Actor;
+}
+
+export interface AlertNotice {
+  status: 'firing' | 'resolved';
+  fingerprint?: string;
+  at?: string;
+}
+
+/** What a game day follows of the run it started. */
+export interface RunProgress {
+  state: RunState;
+  diagnosis?: Diagnosis;
+  pendingDecision?: PendingDecision;
+}
