@@ -8,6 +8,7 @@ import { createFaultControlActivities } from './faults/index.ts';
 import { createGamedayActivities, type GamedayDeps } from './gameday/index.ts';
 import { createNotifyActivities, type NotifyDeps } from './notify.ts';
 import { createProbeActivities } from './probes/index.ts';
+import { createReportActivities, type ReportDeps } from './reports/index.ts';
 import { createSlackActivities, type SlackDeps } from './slack/index.ts';
 
 /**
@@ -21,15 +22,23 @@ export interface EvidenceActivityDeps {
   temporal?: Client;
 }
 
-export type ActivityDeps = NotifyDeps & SlackDeps & EvidenceActivityDeps & GamedayDeps;
+export interface ReportActivityDeps {
+  /** Where reports go and which faults overlapped a run (the worker injects the Temporal side). */
+  reports?: Pick<ReportDeps, 'dir' | 'faultWindows'>;
+}
+
+export type ActivityDeps = NotifyDeps & SlackDeps & EvidenceActivityDeps & GamedayDeps & ReportActivityDeps;
 
 export function createActivities(deps: ActivityDeps = {}) {
+  const slack = createSlackActivities(deps);
+  const evidence = deps.evidence ?? evidenceDepsFromEnv();
   return {
     ...createNotifyActivities(deps),
-    ...createSlackActivities(deps),
-    ...createEvidenceActivities(deps),
+    ...slack,
+    ...createEvidenceActivities({ ...deps, evidence }),
     ...createGamedayActivities(deps),
     ...createFaultControlActivities(),
+    ...createReportActivities({ ...deps.reports, ...(evidence.probeUrl ? { probeUrl: evidence.probeUrl } : {}), attach: slack.publishReport }),
   };
 }
 
@@ -43,5 +52,13 @@ function createEvidenceActivities(deps: EvidenceActivityDeps) {
   };
 }
 
-export type Activities = ReturnType<typeof createActivities>;
+/** Every activity the control worker registers; workflows proxy them by this type. */
+export type ControlActivities = ReturnType<typeof createActivities>;
 export type { GamedayPort, SyntheticPayload } from './gameday/index.ts';
+export * from './reports/index.ts';
+export * from './slack/index.ts';
+export { createNodeAgentActivities, reconcile, type NodeAgentActivities, type NodeAgentDeps, type ReconcileReport } from './faults/index.ts';
+export { kubeFromConfig, takeSnapshot, type Kube, type KubeSnapshot } from './collectors/kubernetes/index.ts';
+export * from './policy/index.ts';
+/** The Hubble Observer wire format, shared with the lab's Relay stand-in. */
+export { observerService, podWorkload, toRecord, type FlowRecord } from './hubble/index.ts';

@@ -12,14 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { labDown, labStatus, labUp } from '../lab/index.ts';
-import { loadConfig } from '../worker/config.ts';
-import { alertPayload } from '../worker/demo/alert-rule.ts';
-import { resolveSlack, startGateway, startLocalStandin } from '../worker/gateway/index.ts';
-import { createLogger } from '../worker/logger.ts';
-import { gatewayRoutes, gatewayStopAll } from '../worker/services.ts';
-import { connectClient } from '../worker/temporal.ts';
-import { faultAbortSignal, faultLimits } from '../workflows/index.ts';
-import { abortSignal } from '../workflows/index.ts';
+import { loadConfig, resolveSlack, startGateway, startLocalStandin, createLogger, gatewayRoutes, gatewayStopAll, connectClient } from '../worker/index.ts';
+import { alertPayload } from '../cli/index.ts';
+import { faultAbortSignal, faultLimits, abortSignal } from '../workflows/index.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
 const runs = Number(values.runs);

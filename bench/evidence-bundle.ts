@@ -13,7 +13,7 @@ import { labDown, labStatus, labUp } from '../lab/index.ts';
 import { labRunner, trafficVanish } from '../test/evidence/helpers/lab-runbook.ts';
 import { labTestConfig, removeDataDirs } from '../test/lab/helpers/lab.ts';
 import { lockLab } from '../test/lab/helpers/lock.ts';
-import { loadConfig } from '../worker/config.ts';
+import { loadConfig } from '../worker/index.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
 const runs = Number(values.runs);

@@ -5,7 +5,7 @@
 // the pins removed). Every try is checked with a real datagram: dropped while
 // injected, delivered after the revert. p50/p95 over N tries.
 //   node bench/fault-inject-latency.ts [N]    (default 50; needs root; target p95 < 100 ms each)
-import { createNodeAgentActivities } from '../activities/faults/index.ts';
+import { createNodeAgentActivities } from '../activities/index.ts';
 import { ADDR, createTopology, IFACE } from '../test/faults/helpers/netns.ts';
 import { Traffic } from '../test/faults/helpers/nsproc.ts';
 

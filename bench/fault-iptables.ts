@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createNodeAgentActivities } from '../activities/faults/index.ts';
+import { createNodeAgentActivities } from '../activities/index.ts';
 import { run } from '../bpf/index.ts';
 import { ADDR, createTopology, IFACE } from '../test/faults/helpers/netns.ts';
 

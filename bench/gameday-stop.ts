@@ -15,12 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { labDown, labStatus, labUp, probeSummary } from '../lab/index.ts';
 import { formatProblem } from '../runbooks/index.ts';
-import { catalogue } from '../worker/catalogue.ts';
-import { loadConfig } from '../worker/config.ts';
-import { loadExperiment, startGameday } from '../worker/gamedays.ts';
-import { connectClient } from '../worker/temporal.ts';
-import { faultAbortSignal, faultStatusQuery, type FaultStatus } from '../workflows/index.ts';
-import type { GamedayStatus } from '../workflows/index.ts';
+import { catalogue, loadConfig, loadExperiment, startGameday, connectClient } from '../worker/index.ts';
+import { faultAbortSignal, faultStatusQuery } from '../workflows/index.ts';
+import type { GamedayStatus, FaultStatus } from '../workflows/index.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } } });
 const runs = Number(values.runs);

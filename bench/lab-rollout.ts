@@ -12,9 +12,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { labDown, labUp, probeSummary, type ProbeSummary } from '../lab/index.ts';
-import { freePort } from '../lab/ports.ts';
-import { loadConfig } from '../worker/config.ts';
-import { TOOLS_BIN } from '../worker/tools.ts';
+import { freePort } from '../lab/index.ts';
+import { loadConfig, TOOLS_BIN } from '../worker/index.ts';
 
 const rounds = Number(process.argv[2] ?? 10);
 const DEPLOYMENTS = ['checkout-frontend', 'cart-service-v1'];

@@ -6,10 +6,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { labDown, labStatus, labUp, probeSummary } from '../lab/index.ts';
-import { readLedger } from '../lab/simulator/index.ts';
-import { freePort } from '../lab/ports.ts';
-import { loadConfig } from '../worker/config.ts';
+import { labDown, labStatus, labUp, probeSummary, readLedger, freePort } from '../lab/index.ts';
+import { loadConfig } from '../worker/index.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
 const SETTLE_SECONDS = 20;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
-import { startDevServer } from '../worker/devserver.ts';
+import { startDevServer } from '../worker/index.ts';
 import { createTestActivities } from '../test/fixtures/engine/activities.ts';
 import { testRunbook } from '../test/fixtures/engine/runbooks.ts';
 import { quietRuntime } from '../test/helpers/temporal.ts';

@@ -7,9 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runIdFor } from '../worker/gateway/index.ts';
-import { startDevServer } from '../worker/devserver.ts';
-import { bundleWorkflows } from '../worker/control-worker.ts';
+import { runIdFor, startDevServer, bundleWorkflows } from '../worker/index.ts';
 
 const N = Number(process.argv[2] ?? 20);
 const dir = mkdtempSync(join(tmpdir(), 'nightshift-bench-slack-'));

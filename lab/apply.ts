@@ -20,7 +20,7 @@ import { LAB_CRDS } from './crds/index.ts';
 import { waitFor } from './health.ts';
 import { FIELD_MANAGER, isStatus } from './k8s.ts';
 import { LabError, run } from './sh.ts';
-import { findTool } from '../worker/tools.ts';
+import { findTool } from '../worker/base.ts';
 
 export const MANIFESTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'manifests');
 

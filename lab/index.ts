@@ -1,7 +1,7 @@
 // Public face of the lab: bring it up and down, read its status, find its
 // kubeconfig, read the probe. Other parts and tests import from here only.
 import { resolve } from 'node:path';
-import { loadConfig } from '../worker/config.ts';
+import { loadConfig } from '../worker/base.ts';
 import { labPaths } from './paths.ts';
 
 export { labUp, type LabUpOptions, type LabUpResult } from './up.ts';
@@ -12,6 +12,8 @@ export { probeSeries, probeSummary, probeSummarySchema, probeSeriesSchema } from
 export type { ProbeRow, ProbeSeries, ProbeSummary } from './probe/index.ts';
 export { LabError } from './sh.ts';
 export * from './topology.ts';
+export { freePort } from './ports.ts';
+export { readLedger, type LedgerPod } from './simulator/index.ts';
 
 /** The lab's kubeconfig for a data dir (default: the configured one). */
 export function kubeconfigPath(dataDir = loadConfig().dataDir): string {

@@ -4,7 +4,7 @@
 // one error, with what to do about it.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { findTool } from '../worker/tools.ts';
+import { findTool } from '../worker/base.ts';
 import { LabError, run } from './sh.ts';
 import { NETNS_PREFIX, PORTS } from './topology.ts';
 

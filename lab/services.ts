@@ -1,14 +1,14 @@
 // The lab's own Node processes (node simulator, gateway, probe) and the
 // nightshift processes it runs against the lab (control worker, node agents).
 import { join } from 'node:path';
-import { REPO_ROOT } from '../worker/tools.ts';
+import { REPO_ROOT } from '../worker/base.ts';
 import type { Component } from './component.ts';
 import { HUBBLE_RELAY_ADDRESS, hubbleStandinSpawn, labEvidenceEnv } from './hubble/index.ts';
 import { BPF_PIN_ROOT, type LabPaths } from './paths.ts';
 import { PORTS, type LabNode } from './topology.ts';
 
 const LAB_DIR = join(REPO_ROOT, 'lab');
-const CLI = join(REPO_ROOT, 'worker', 'cli', 'main.ts');
+const CLI = join(REPO_ROOT, 'cli', 'main.ts');
 
 function nodeScript(name: string, args: string[], paths: LabPaths, dataDir: string, health: Component['health'], env: NodeJS.ProcessEnv = {}): Component {
   return {

@@ -4,8 +4,7 @@
 // worker/devserver.ts so it carries the lab's process marker like every other
 // lab process.
 import { join } from 'node:path';
-import { isListening } from '../worker/devserver.ts';
-import { requireTool } from '../worker/tools.ts';
+import { isListening, requireTool } from '../worker/base.ts';
 import type { Component } from './component.ts';
 import type { LabPaths } from './paths.ts';
 

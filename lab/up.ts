@@ -5,8 +5,8 @@
 // (with the failing process's log). A lab that is already up is left alone.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Config } from '../worker/config.ts';
-import { findTool } from '../worker/tools.ts';
+import type { Config } from '../worker/base.ts';
+import { findTool } from '../worker/base.ts';
 import { applyLab } from './apply.ts';
 import { ensureBpffs, BPFFS } from './bpffs.ts';
 import { launch, type Component } from './component.ts';
@@ -183,12 +183,7 @@ async function bringUp(ctx: UpContext): Promise<void> {
 
   if (temporalProc) await healthy([temporalProc], 60_000);
   await start(workerComponent(paths, dataDir, ctx.temporal.address));
-  const { commands } = await import('../worker/cli/commands/index.ts');
-  if ('agent' in commands) {
-    await Promise.all(NODES.map((node) => start(agentComponent(node, paths, dataDir, ctx.temporal.address))));
-  } else {
-    recorder.update((s) => s.notes.push('node agents not started: `nightshift agent` does not exist yet'));
-  }
+  await Promise.all(NODES.map((node) => start(agentComponent(node, paths, dataDir, ctx.temporal.address))));
   step('Temporal, control worker and node agents started');
   recorder.update((s) => {
     s.phase = 'up';

@@ -70,6 +70,15 @@ export interface RunStatus {
   abort?: { reason: string; by?: Actor };
   alerts: { status: string; at: string }[];
   error?: string;
+  /** The closing report: where it was written and what became of its attachments, or why it could not be. */
+  report?: RunReport;
+}
+
+export interface RunReport {
+  markdown?: string;
+  html?: string;
+  attached?: string[];
+  error?: string;
 }
 
 export interface DecideRequest {

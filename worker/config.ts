@@ -5,9 +5,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { durationSchema } from '../model/index.ts';
+import { durationSchema, formatIssues } from '../model/index.ts';
 import { ALERT_ENV, alertsSchema } from './alerts/config.ts';
-import { formatIssues } from '../model/index.ts';
 
 export const ROLES = ['viewer', 'responder', 'chaos-operator', 'approver'] as const;
 export const roleSchema = z.enum(ROLES);

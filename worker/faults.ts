@@ -7,11 +7,11 @@ import proto from '@temporalio/proto';
 import {
   faultAbortSignal,
   faultStatusQuery,
-  type FaultNodesRequest,
-  type FaultNodesResult,
-  type FaultStatus,
 } from '../workflows/index.ts';
-import type { faultNodesWorkflow } from '../workflows/index.ts';
+import type { faultNodesWorkflow,
+  FaultNodesRequest,
+  FaultNodesResult,
+  FaultStatus } from '../workflows/index.ts';
 import { nodeQueue } from '../model/index.ts';
 import type { Config } from './config.ts';
 

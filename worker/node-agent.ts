@@ -9,7 +9,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { Logger as Pino } from 'pino';
-import { createNodeAgentActivities, reconcile, type ReconcileReport } from '../activities/faults/index.ts';
+import { createNodeAgentActivities, reconcile, type ReconcileReport } from '../activities/index.ts';
 import { ensureBpffs } from '../bpf/index.ts';
 import { nodeQueue } from '../model/index.ts';
 import type { Config } from './config.ts';

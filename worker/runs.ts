@@ -5,8 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { formatProblem, resolveParams, type Catalogue, type CompiledRunbook } from '../runbooks/index.ts';
 import { findRunbook, loadRunbookFile } from '../runbooks/loader.ts';
-import type { runbookWorkflow } from '../workflows/index.ts';
-import type { RunbookInput } from '../workflows/index.ts';
+import type { runbookWorkflow, RunbookInput } from '../workflows/index.ts';
 import type { Actor } from '../model/index.ts';
 import type { Config } from './config.ts';
 

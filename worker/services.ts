@@ -1,6 +1,7 @@
 // How the processes are wired: the clients every control-worker activity
 // gets, and the routes the gateway mounts beside Slack. One place, so `dev`,
 // `demo`, `worker` and `gateway` all run the same thing.
+import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
 import type { ActivityDeps, SyntheticPayload } from '../activities/index.ts';
@@ -9,6 +10,7 @@ import { catalogue } from './catalogue.ts';
 import type { Config } from './config.ts';
 import { stopAllFaults } from './faults.ts';
 import { gamedayPort } from './gameday-port.ts';
+import { faultWindows } from './report-sources.ts';
 import { slackActivityDepsFor, type Route, type SlackSettings, type StopAllFaults } from './gateway/index.ts';
 
 /** Every client the control worker's activities use. */
@@ -17,6 +19,7 @@ export function controlActivityDeps(config: Config, log: Pino, client: Client, s
   return {
     ...slackActivityDepsFor(slack, log),
     temporal: client,
+    reports: { dir: join(config.dataDir, 'reports'), faultWindows: faultWindows(client) },
     gameday: gamedayPort({
       client,
       taskQueue: config.temporal.taskQueue,

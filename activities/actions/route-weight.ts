@@ -5,11 +5,10 @@
 // undo puts them back, unless someone changed them since.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { z } from 'zod';
-import type { Value } from '../../model/index.ts';
+import type { Value, ActionResult, StepCall } from '../../model/index.ts';
 import { failure } from '../../model/index.ts';
 import type { Kube } from '../collectors/kubernetes/client.ts';
 import { httpRouteSchema } from '../collectors/kubernetes/routes.ts';
-import type { ActionResult, StepCall } from '../../model/index.ts';
 import { duration, k8s, params, waitUntil } from './common.ts';
 
 const GATEWAY = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };

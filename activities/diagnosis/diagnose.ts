@@ -2,8 +2,7 @@
 // ranked by confidence (ties by catalogue order), destructive remediations
 // are dropped below 0.5, and when nothing stands out the answer is
 // `no-fault-found` with what was checked. Same evidence, same answer.
-import type { Value } from '../../model/index.ts';
-import type { CollectorResult, Diagnosis, Hypothesis } from '../../model/index.ts';
+import type { CollectorResult, Diagnosis, Hypothesis, Value } from '../../model/index.ts';
 import { Evidence, locate } from './bundle.ts';
 import { CONFIDENT, HYPOTHESES, type HypothesisId } from './catalogue.ts';
 import type { Candidate, Rule } from './rules/candidate.ts';

@@ -1,8 +1,7 @@
 // The remediations hypotheses offer, each naming a catalogue action and the
 // exact parameters it would run with. Ids are stable, so the same evidence
 // offers the same decision options.
-import type { Value } from '../../model/index.ts';
-import type { Remediation } from '../../model/index.ts';
+import type { Remediation, Value } from '../../model/index.ts';
 import { citeKinds, type Signals } from './signals.ts';
 
 const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 50);

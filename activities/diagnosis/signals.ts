@@ -1,8 +1,7 @@
 // The evidence, read once into the signals every rule uses: which collectors
 // answered, the symptom (the probe), and helpers to cite findings by id.
 import type { z } from 'zod';
-import type { Value } from '../../model/index.ts';
-import type { Finding } from '../../model/index.ts';
+import type { Value, Finding } from '../../model/index.ts';
 import {
   dnsView,
   etcdView,

@@ -1,12 +1,7 @@
 // Label selectors: Kubernetes semantics (matchLabels AND matchExpressions),
 // and Cilium's label keys, which may carry a source prefix ("k8s:app",
 // "any:app") and name the pod's namespace as "io.kubernetes.pod.namespace".
-import type { Endpoint } from './types.ts';
-
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
+import type { Endpoint, LabelSelector } from './types.ts';
 
 /** Cilium's label for the pod's namespace, implied on every namespaced rule. */
 export const NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';

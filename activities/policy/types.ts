@@ -1,6 +1,5 @@
 // The analyser's model: policies of either kind normalised into one shape,
 // the flow being asked about, and the answer.
-import type { LabelSelector } from './selectors.ts';
 
 /** One end of a flow: a pod (namespace + labels) or something outside the cluster (IP, FQDN). */
 export interface Endpoint {
@@ -128,4 +127,9 @@ export interface Explanation {
   unsupported: Unsupported[];
   notes: string[];
   summary: string;
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
 }

@@ -2,8 +2,7 @@
 // `checkout-probe` reads the traffic probe's summary; `http` makes its own
 // requests to a URL and reports the same shape.
 import { z } from 'zod';
-import { parseDuration } from '../../model/index.ts';
-import { failure } from '../../model/index.ts';
+import { parseDuration, failure } from '../../model/index.ts';
 import { httpText } from '../collectors/metrics/fetch.ts';
 import { optionalText } from '../collectors/params.ts';
 import { budget, collect, errorText, round } from '../collectors/result.ts';

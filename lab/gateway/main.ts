@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import { CustomObjectsApi, makeInformer, type KubernetesObject } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { createLogger } from '../../worker/logger.ts';
+import { createLogger } from '../../worker/base.ts';
 import { EndpointSlices } from '../endpoint-slices.ts';
 import { restartingInformer } from '../informer.ts';
 import { loadKubeConfig } from '../k8s.ts';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import type { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
-import { podWorkload } from '../../activities/hubble/records.ts';
+import { podWorkload } from '../../activities/index.ts';
 
 export interface EndpointInfo {
   namespace?: string;

@@ -3,7 +3,7 @@
 // request's whitelist keeps flows matching any filter, its blacklist drops
 // flows matching any filter.
 import { z } from 'zod';
-import { inCidr } from '../../activities/policy/cidr.ts';
+import { inCidr } from '../../activities/index.ts';
 
 const list = z.array(z.string()).optional();
 

@@ -4,7 +4,7 @@
 // the reason translated (a tc drop is a nightshift fault); HTTP requests and
 // answers become L7 events.
 import { randomUUID } from 'node:crypto';
-import type { DropMeaning, TapRecord } from '../../bpf/flowtap.ts';
+import type { DropMeaning, TapRecord } from './flowtap.ts';
 import type { EndpointInfo, EndpointSource } from './endpoints.ts';
 import type { FlowView } from './filter.ts';
 

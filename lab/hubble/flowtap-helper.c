@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * flowtap-helper: what the lab's Hubble stand-in needs from libbpf and
- * nothing else (lab/hubble/helper.ts builds it; bpf/flowtap.bpf.c is the
+ * nothing else (lab/hubble/helper.ts builds it; flowtap.bpf.c is the
  * program).
  *
  *   load  <obj> <pin dir> [reason...]   load flowtap, pin its maps and tc
@@ -27,7 +27,7 @@
 #define METHOD_LEN 8
 #define PATH_LEN 32
 
-/* Mirrors struct flow_key / flow_val in bpf/flowtap.bpf.c. */
+/* Mirrors struct flow_key / flow_val in flowtap.bpf.c. */
 struct flow_key {
 	__u32 saddr, daddr;
 	__u16 sport, dport;

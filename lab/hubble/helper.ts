@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { tapLineSchema, type TapRecord } from '../../bpf/flowtap.ts';
+import { tapLineSchema, type TapRecord } from './flowtap.ts';
 
 const run = promisify(execFile);
 const SOURCE = fileURLToPath(new URL('./flowtap-helper.c', import.meta.url));

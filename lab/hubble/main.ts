@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { createLogger } from '../../worker/logger.ts';
+import { createLogger } from '../../worker/base.ts';
 import { loadKubeConfig } from '../k8s.ts';
 import { BPF_PIN_ROOT, labPaths } from '../paths.ts';
 import { KubeEndpoints } from './endpoints.ts';

@@ -4,7 +4,7 @@
 // the stand-in refuses too.
 import { Server, ServerCredentials, status, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import { z } from 'zod';
-import { observerService } from '../../activities/hubble/proto.ts';
+import { observerService } from '../../activities/index.ts';
 import { flowFilterSchema, selector } from './filter.ts';
 import type { FlowStore, Stored } from './store.ts';
 

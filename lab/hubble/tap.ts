@@ -2,7 +2,7 @@
 // lab pod's eth0 (pods come and go), turn each interval's changed counters
 // into flow events, and put them in the store.
 import { mkdirSync, rmSync } from 'node:fs';
-import { attachTap, detachTap, FLOWTAP_FLOWS, FLOWTAP_PINS, flowtapObject, kernelDropReasons, meaningOf, tapKey, type DropMeaning, type TapRecord } from '../../bpf/flowtap.ts';
+import { attachTap, detachTap, FLOWTAP_FLOWS, FLOWTAP_PINS, flowtapObject, kernelDropReasons, meaningOf, tapKey, type DropMeaning, type TapRecord } from './flowtap.ts';
 import type { EndpointSource } from './endpoints.ts';
 import { FlowBaseline, toFlows } from './flows.ts';
 import { helperBinary, loadFlowtap, watchFlowtap, type Watch } from './helper.ts';

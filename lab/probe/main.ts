@@ -8,7 +8,7 @@
 import { createServer, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { createLogger } from '../../worker/logger.ts';
+import { createLogger } from '../../worker/base.ts';
 import { EndpointSlices } from '../endpoint-slices.ts';
 import { loadKubeConfig } from '../k8s.ts';
 import { labPaths } from '../paths.ts';

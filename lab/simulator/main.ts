@@ -10,7 +10,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { createLogger } from '../../worker/logger.ts';
+import { createLogger } from '../../worker/base.ts';
 import { loadKubeConfig } from '../k8s.ts';
 import { labPaths } from '../paths.ts';
 import { isAlive } from '../procs.ts';

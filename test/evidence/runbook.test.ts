@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { TapRecord } from '../../bpf/flowtap.ts';
+import type { TapRecord } from '../../lab/hubble/flowtap.ts';
 import { createEtcdClient } from '../../activities/collectors/etcd/index.ts';
 import { createHubbleClient } from '../../activities/hubble/index.ts';
 import { createActivities } from '../../activities/index.ts';

@@ -1,9 +1,8 @@
 // Scheduled game days on the real dev server: a seconds-scale schedule fires,
 // a paused one does not, and a game day inside a blackout window refuses and
 // says why. The experiment's steady state never holds, so nothing is injected.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,8 +13,7 @@ import { formatProblem } from '../../runbooks/index.ts';
 import { loadConfig, type Config } from '../../worker/config.ts';
 import { loadExperiment } from '../../worker/gamedays.ts';
 import { createSchedule, describeSchedule, listSchedules, onSchedule, ScheduleError } from '../../worker/schedules.ts';
-import type { GamedayInput } from '../../workflows/index.ts';
-import type { GamedayStatus } from '../../workflows/index.ts';
+import type { GamedayInput, GamedayStatus } from '../../workflows/index.ts';
 import { createTestActivities } from '../fixtures/engine/activities.ts';
 import { testCatalogue } from '../fixtures/engine/catalogue.ts';
 import { testEnv, uniqueQueue, workflowBundle } from '../helpers/temporal.ts';

@@ -8,8 +8,8 @@ import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } f
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.ts';
-import type { runbookWorkflow } from '../../workflows/index.ts';
-import { abortSignal, decideUpdate, statusQuery, type RunbookInput } from '../../workflows/index.ts';
+import type { runbookWorkflow, RunbookInput } from '../../workflows/index.ts';
+import { abortSignal, decideUpdate, statusQuery } from '../../workflows/index.ts';
 import { type DecideRequest, type RunStatus } from '../../model/index.ts';
 import { createTestActivities, readEffects } from '../fixtures/engine/activities.ts';
 import { testRunbook } from '../fixtures/engine/runbooks.ts';

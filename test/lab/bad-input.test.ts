@@ -11,7 +11,7 @@ import { labTestConfig, leftovers, NOTHING_LEFT, removeDataDirs } from './helper
 import { lockLab } from './helpers/lock.ts';
 
 const exec = promisify(execFile);
-const CLI = fileURLToPath(new URL('../../worker/cli/main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 
 async function hasFq(): Promise<boolean> {
   await run('ip', ['netns', 'add', 'nightshift-test-fq']);

@@ -22,7 +22,7 @@ const SHOP: Record<string, number> = {
 };
 
 const execFileP = promisify(execFile);
-const CLI = fileURLToPath(new URL('../../worker/cli/main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 
 async function eventually(what: string, probe: () => Promise<true | undefined>, timeoutMs = 45_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -5,8 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { formatProblem } from '../../runbooks/index.ts';
 import { loadConfig } from '../../worker/config.ts';
 import { loadExperiment } from '../../worker/gamedays.ts';
-import { activeBlackout } from '../../workflows/index.ts';
-import { describeScore, score } from '../../workflows/index.ts';
+import { activeBlackout, describeScore, score } from '../../workflows/index.ts';
 import { testCatalogue } from '../fixtures/engine/catalogue.ts';
 
 const fixture = readFileSync(fileURLToPath(new URL('../fixtures/gameday/refused.yaml', import.meta.url)), 'utf8');

@@ -1,6 +1,6 @@
 // Reports read well and are safe: every section is there, the chart shows the
 // fault window and the decisions, and nothing from the evidence can inject HTML.
-import { renderHtml, renderMarkdown, type ReportInput } from '../../worker/reports/index.ts';
+import { renderHtml, renderMarkdown, type ReportInput } from '../../activities/reports/index.ts';
 import type { RunStatus } from '../../model/index.ts';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 3, 0, s)).toISOString();

@@ -4,8 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
-import { parseDuration } from '../../model/index.ts';
-import { formatIssues } from '../../model/index.ts';
+import { parseDuration, formatIssues } from '../../model/index.ts';
 import { newIntakeState } from '../../workflows/index.ts';
 import { alertsSignal, intakeWorkflowId, type AlertEnvelope } from '../../workflows/index.ts';
 import type { Config } from '../config.ts';

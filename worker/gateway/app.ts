@@ -4,7 +4,7 @@
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
-import { createSlackClient, slackLogger } from '../../activities/slack/index.ts';
+import { createSlackClient, slackLogger } from '../../activities/index.ts';
 import type { CompiledRunbook } from '../../runbooks/index.ts';
 import { catalogue } from '../catalogue.ts';
 import type { Config } from '../config.ts';

@@ -1,7 +1,7 @@
 // Wiring shared by `nightshift dev`, `gateway` and `worker`: the Slack client
 // for the activities, and the stand-in when there is no real Slack.
 import type { Logger as Pino } from 'pino';
-import { createSlackClient, slackActivityDeps } from '../../activities/slack/index.ts';
+import { createSlackClient, slackActivityDeps } from '../../activities/index.ts';
 import type { Config } from '../config.ts';
 import { startStandin, type Standin } from '../slack-standin/index.ts';
 import { SLACK_PATH } from './app.ts';

@@ -5,6 +5,7 @@
 // service. State is carried across continue-as-new, so nothing is forgotten.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as wf from '@temporalio/workflow';
+import { controlActivities } from '../activities.ts';
 import { presets } from '../presets.ts';
 import { alertSignal } from '../runbook/messages.ts';
 import type { runbookWorkflow } from '../runbook/workflow.ts';
@@ -18,7 +19,7 @@ import {
 } from './messages.ts';
 import { realIncidentSignal } from '../gameday/messages.ts';
 
-const { notify } = wf.proxyActivities<{ notify(arg: unknown): Promise<unknown> }>(presets.short);
+const { notify } = controlActivities(presets.short);
 
 const KEEP_RUNS_MS = 24 * 3_600_000;
 const EVENTS_PER_HISTORY = 400;

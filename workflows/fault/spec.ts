@@ -2,10 +2,8 @@
 // it is checked against. Pure: the workflow sandbox, the CLI and the game-day
 // code all validate with this one module, and every problem names its field.
 import { z } from 'zod';
-import type { FaultKind, FaultMatch, Magnitude } from '../../model/index.ts';
-import { durationSchema, formatDuration, parseDuration } from '../../model/index.ts';
-import { formatIssues } from '../../model/index.ts';
-import { valueSchema, type Value } from '../../model/index.ts';
+import type { FaultKind, FaultMatch, Magnitude, Value } from '../../model/index.ts';
+import { durationSchema, formatDuration, parseDuration, formatIssues, valueSchema } from '../../model/index.ts';
 
 /** A port, a "lo-hi" range, or {from, to}. */
 export type PortSpec = number | string | { from: number; to: number };

@@ -1,9 +1,9 @@
 // A game-day experiment as people write it (YAML), its zod schema, and the
 // compiled form the game-day workflow runs. Pure: no file access here.
 import { z } from 'zod';
-import type { ActivityRef } from '../../runbooks/compiled.ts';
+import type { ActivityRef, Condition } from '../../runbooks/index.ts';
 import { durationSchema, parseDuration } from '../../model/index.ts';
-import { conditionSchema, idSchema, type Condition } from '../../runbooks/schema.ts';
+import { conditionSchema, idSchema } from '../../runbooks/index.ts';
 import { valueSchema, type Value } from '../../model/index.ts';
 import type { FaultInput } from '../fault/messages.ts';
 import type { FaultSpec } from '../fault/spec.ts';

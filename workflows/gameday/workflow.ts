@@ -5,7 +5,7 @@
 import * as wf from '@temporalio/workflow';
 import type { StepCall } from '../../model/index.ts';
 import { formatDuration } from '../../model/index.ts';
-import { evaluate } from '../../runbooks/expressions.ts';
+import { evaluate } from '../../runbooks/index.ts';
 import { faultAbortSignal, type FaultStatus } from '../fault/messages.ts';
 import type { faultWorkflow } from '../fault/workflow.ts';
 import { callProbe, gameday } from './activities.ts';

@@ -1,6 +1,6 @@
 // Who may decide what, and when. Pure: the Update validator calls it, and so
 // do unit tests. Returns the reason to refuse, or undefined to accept.
-import { DENY } from '../../runbooks/compiled.ts';
+import { DENY } from '../../runbooks/index.ts';
 import type { Actor, DecideRequest, DecisionRecord, PendingDecision, RunState } from '../../model/index.ts';
 
 export interface DecisionContext {

@@ -1,11 +1,9 @@
 // The run's state, kept as plain data so the status query returns it whole
 // and a replay rebuilds it exactly.
-import type { Diagnosis } from '../../model/index.ts';
-import type { CompiledStep } from '../../runbooks/compiled.ts';
-import type { Scope } from '../../runbooks/expressions.ts';
+import type { AbortRequest, AlertNotice, DecideRequest, DecisionRecord, Diagnosis, PendingDecision, RunReport, RunState, RunStatus, StepRecord } from '../../model/index.ts';
+import type { CompiledStep, Scope } from '../../runbooks/index.ts';
 import { refuseDecision } from './decisions.ts';
 import type { RunbookInput } from './messages.ts';
-import type { AbortRequest, AlertNotice, DecideRequest, DecisionRecord, PendingDecision, RunState, RunStatus, StepRecord } from '../../model/index.ts';
 
 export interface Compensation {
   step: string;
@@ -123,6 +121,10 @@ export class Run {
 
   noteAlert(notice: AlertNotice, now: Date): void {
     this.status.alerts.push({ status: notice.status, at: notice.at ?? now.toISOString() });
+  }
+
+  setReport(report: RunReport): void {
+    this.status.report = report;
   }
 
   registerUndo(compensation: Compensation): void {

@@ -6,40 +6,27 @@ import type {
   CollectorResult,
   Diagnosis,
   StepCall,
-  StepContext,
+  StepContext, DiagnoseCall, RunStatus, Value, OptionView
 } from '../../model/index.ts';
 import {
-  DENY,
-  type ActionRef,
-  type ActivityRef,
-  type CompiledAct,
-  type CompiledDecide,
-  type CompiledDiagnose,
-  type CompiledGather,
-  type CompiledNotify,
-  type CompiledStep,
-  type CompiledVerify,
-} from '../../runbooks/compiled.ts';
-import { evaluate, render, renderParams } from '../../runbooks/expressions.ts';
-import type { DecisionOption } from '../../runbooks/schema.ts';
-import type { Value } from '../../model/index.ts';
-import { nodeQueue } from '../../model/index.ts';
+  DENY, evaluate, render, renderParams
+} from '../../runbooks/index.ts';
+import type { DecisionOption,
+  ActionRef,
+  ActivityRef,
+  CompiledAct,
+  CompiledDecide,
+  CompiledDiagnose,
+  CompiledGather,
+  CompiledNotify,
+  CompiledStep,
+  CompiledVerify } from '../../runbooks/index.ts';
+import { catalogueActivity } from '../activities.ts';
 import { collectorOptions, presets, stepOptions } from '../presets.ts';
-import type { OptionView } from '../../model/index.ts';
 import type { Run } from './state.ts';
 
-function call<R>(ref: ActivityRef, options: wf.ActivityOptions, arg: unknown): Promise<R> {
-  const params = (arg as { params?: Record<string, Value> }).params ?? {};
-  const node = params.node;
-  if (ref.queue === 'node' && typeof node !== 'string') {
-    throw wf.ApplicationFailure.nonRetryable(`${ref.name} runs on a node agent and needs a "node" parameter`, 'InvalidInput');
-  }
-  const activities = wf.proxyActivities<Record<string, (arg: unknown) => Promise<R>>>({
-    ...options,
-    ...(ref.queue === 'node' ? { taskQueue: nodeQueue(node as string) } : {}),
-  });
-  const fn = activities[ref.activity] as (arg: unknown) => Promise<R>;
-  return fn(arg);
+function call<R, A extends { params?: Record<string, Value> } = StepCall>(ref: ActivityRef, options: wf.ActivityOptions, arg: A): Promise<R> {
+  return catalogueActivity<R, A>(ref, options, arg.params?.node)(arg);
 }
 
 function context(run: Run, step: CompiledStep): StepContext {
@@ -100,7 +87,7 @@ async function diagnose(step: CompiledDiagnose, run: Run): Promise<Diagnosis> {
     if (gathered) evidence[id] = gathered.collectors;
   }
   const ref: ActivityRef = { name: 'diagnose', activity: step.activity, queue: 'control' };
-  const diagnosis = await call<Diagnosis>(ref, { ...presets.short, startToCloseTimeout: step.timeoutMs }, {
+  const diagnosis = await call<Diagnosis, DiagnoseCall>(ref, { ...presets.short, startToCloseTimeout: step.timeoutMs }, {
     params: run.input.params,
     context: context(run, step),
     evidence,
@@ -241,7 +228,7 @@ async function verify(step: CompiledVerify, run: Run): Promise<VerifyResult> {
 async function notify(step: CompiledNotify, run: Run): Promise<unknown> {
   const channel = step.channel ?? run.input.notify?.channel;
   const ref: ActivityRef = { name: 'notify', activity: step.activity, queue: 'control' };
-  return call<unknown>(ref, presets.short, {
+  return call<unknown, StepCall & { status: RunStatus }>(ref, presets.short, {
     params: { message: String(render(step.message, run.scope())), attach: step.attach, ...(channel ? { channel } : {}) },
     context: context(run, step),
     status: run.status,

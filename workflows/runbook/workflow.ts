@@ -3,17 +3,19 @@
 // cancellation runs every registered undo in a non-cancellable scope.
 import * as wf from '@temporalio/workflow';
 
-import { evaluate } from '../../runbooks/expressions.ts';
+import { evaluate } from '../../runbooks/index.ts';
+import { catalogueActivity, controlActivities } from '../activities.ts';
 import { presets } from '../presets.ts';
 import { abortSignal, alertSignal, decideUpdate, statusQuery, type RunbookInput } from './messages.ts';
 import { type RunStatus } from '../../model/index.ts';
 import { Run } from './state.ts';
 import { runStep } from './steps.ts';
-import { nodeQueue } from '../../model/index.ts';
 
-const { publishRun } = wf.proxyActivities<{ publishRun(arg: { channel: string; key: string; status: RunStatus }): Promise<unknown> }>(
-  { ...presets.short, retry: { ...presets.short.retry, maximumAttempts: 3 } },
-);
+const { publishRun } = controlActivities({ ...presets.short, retry: { ...presets.short.retry, maximumAttempts: 3 } });
+const { writeRunReport } = controlActivities(presets.short);
+
+/** Marks histories whose runs end with the closing report (older ones replay without it). */
+export const CLOSING_REPORT_PATCH = 'closing-report';
 
 export async function runbookWorkflow(input: RunbookInput): Promise<RunStatus> {
   const run = new Run(input, new Date());
@@ -61,6 +63,7 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunStatus> {
     });
   }
 
+  let failure: unknown;
   try {
     await steps.run(() => runSteps(run));
     run.finish('completed', new Date());
@@ -72,14 +75,32 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunStatus> {
     } else {
       const reason = cancelled ? 'cancelled' : errorMessage(err);
       run.finish(cancelled ? 'cancelled' : 'failed', new Date(), reason);
-      await wf.CancellationScope.nonCancellable(() => run.published());
-      if (cancelled) throw err;
-      throw wf.ApplicationFailure.nonRetryable(`runbook ${input.runbook.name} failed: ${reason}`, 'RunbookFailed', run.status);
+      failure = cancelled ? err : wf.ApplicationFailure.nonRetryable(`runbook ${input.runbook.name} failed: ${reason}`, 'RunbookFailed', run.status);
     }
   }
-  await wf.CancellationScope.nonCancellable(() => run.published());
+  await wf.CancellationScope.nonCancellable(async () => {
+    await run.published();
+    // The run's last durable step, however it ended: its report, in its thread.
+    if (wf.patched(CLOSING_REPORT_PATCH)) await closeWithReport(run, input);
+  });
+  if (failure) throw failure;
   await wf.condition(wf.allHandlersFinished);
   return run.status;
+}
+
+/** Write the report and attach it to the run's thread; a failure is recorded, never the run's end. */
+async function closeWithReport(run: Run, input: RunbookInput): Promise<void> {
+  try {
+    const report = await writeRunReport({
+      runId: wf.workflowInfo().workflowId,
+      status: run.status,
+      ...(input.notify ? { channel: input.notify.channel } : {}),
+    });
+    run.setReport({ markdown: report.markdown, html: report.html, attached: report.attached });
+  } catch (err) {
+    run.setReport({ error: errorMessage(err) });
+    wf.log.warn('could not write the run report', { error: errorMessage(err) });
+  }
 }
 
 async function runSteps(run: Run): Promise<void> {
@@ -111,11 +132,8 @@ async function compensate(run: Run): Promise<void> {
     if (!undo || !record) continue;
     try {
       const node = (undo.args[0] as { params?: { node?: unknown } } | undefined)?.params?.node;
-      const activities = wf.proxyActivities<Record<string, (...args: unknown[]) => Promise<unknown>>>({
-        ...presets.short,
-        ...(undo.queue === 'node' && typeof node === 'string' ? { taskQueue: nodeQueue(node) } : {}),
-      });
-      await (activities[undo.activity] as (...args: unknown[]) => Promise<unknown>)(...undo.args);
+      const ref = { name: undo.activity, activity: undo.activity, queue: undo.queue };
+      await catalogueActivity<unknown, unknown>(ref, presets.short, node)(undo.args[0]);
       record.status = 'done';
     } catch (err) {
       record.status = 'failed';

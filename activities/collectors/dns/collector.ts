@@ -12,8 +12,8 @@ import { dnsFrom } from '../netns/run.ts';
 import { listParam, optionalNumber, optionalText } from '../params.ts';
 import { budget, collect, errorText, within } from '../result.ts';
 import { corednsStats, type CorednsStats } from './coredns.ts';
-import { findDns } from './findings.ts';
-import { dnsStats, type DnsTargetStats } from './stats.ts';
+import { findDns, type DnsEvidence } from './findings.ts';
+import { dnsStats } from './stats.ts';
 import { clusterDnsServers, podVantages, type Vantage } from './targets.ts';
 
 export interface DnsDeps {
@@ -23,16 +23,6 @@ export interface DnsDeps {
   /** CoreDNS /metrics URLs. */
   metrics?: string[];
   memory?: ScrapeMemory;
-}
-
-export interface DnsEvidence {
-  names: string[];
-  servers: { address: string; kind: DnsTargetStats['kind'] }[];
-  targets: DnsTargetStats[];
-  coredns: CorednsStats[];
-  slowMs: number;
-  baselineP95Ms?: number;
-  queryTimeoutMs: number;
 }
 
 const duration = (fallback: string) => z.string().refine((t) => parseDuration(t) !== undefined, 'expected a duration like "1s"').default(fallback);

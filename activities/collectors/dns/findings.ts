@@ -1,7 +1,18 @@
 // What DNS evidence means: loss (queries without an answer), stalls, slow
 // answers, SERVFAIL/NXDOMAIN, and CoreDNS's own view.
 import { round, type Findings } from '../result.ts';
-import type { DnsEvidence } from './collector.ts';
+import type { CorednsStats } from './coredns.ts';
+import type { DnsTargetStats } from './stats.ts';
+
+export interface DnsEvidence {
+  names: string[];
+  servers: { address: string; kind: DnsTargetStats['kind'] }[];
+  targets: DnsTargetStats[];
+  coredns: CorednsStats[];
+  slowMs: number;
+  baselineP95Ms?: number;
+  queryTimeoutMs: number;
+}
 
 export function findDns(e: DnsEvidence, findings: Findings): void {
   const slowLimit = e.baselineP95Ms ? Math.max(e.slowMs, e.baselineP95Ms * 3) : e.slowMs;

@@ -2,7 +2,7 @@
 // while it is open; afterwards who decided what and when, or which default
 // the timeout took. The question is remembered in the message metadata,
 // because the status forgets it once the decision closes.
-import { DENY } from '../../../runbooks/compiled.ts';
+import { DENY } from '../../../runbooks/index.ts';
 import type { DecisionRecord, PendingDecision, RunStatus, StepRecord } from '../../../model/index.ts';
 import { decideActionId, encodeDecideValue } from '../actions.ts';
 import { actions, context, esc, section, when, type ButtonSpec, type Draft } from './blocks.ts';

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { assessEtcd, DEFAULT_ETCD_THRESHOLDS, type EtcdEvidence } from '../../../activities/collectors/etcd/assess.ts';
 import type { EtcdMember } from '../../../activities/collectors/etcd/member.ts';
 import { findDns } from '../../../activities/collectors/dns/findings.ts';
-import type { DnsEvidence } from '../../../activities/collectors/dns/collector.ts';
+import type { DnsEvidence } from '../../../activities/collectors/dns/findings.ts';
 import type { DnsTargetStats } from '../../../activities/collectors/dns/stats.ts';
 import { describeFlows } from '../../../activities/collectors/flows/index.ts';
 import { assembleKube } from '../../../activities/collectors/kubernetes/assemble.ts';

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { temporalAddress } from '../../helpers/temporal.ts';
 
-const cli = fileURLToPath(new URL('../../../worker/cli/main.ts', import.meta.url));
+const cli = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
 
 export async function startAgentProcess(node: string, nodeNetns: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [cli, 'agent', '--node', node, '--node-netns', nodeNetns, '--reconcile-every', '10m'], {

@@ -6,8 +6,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createFaultControlActivities, createNodeAgentActivities, type PodLister } from '../../../activities/faults/index.ts';
-import type { FaultInput, FaultLimits, FaultSpec } from '../../../workflows/index.ts';
-import type { faultWorkflow } from '../../../workflows/index.ts';
+import type { FaultInput, FaultLimits, FaultSpec, faultWorkflow } from '../../../workflows/index.ts';
 import { nodeQueue } from '../../../model/index.ts';
 import { testEnv, uniqueQueue, workflowBundle } from '../../helpers/temporal.ts';
 

@@ -1,6 +1,6 @@
 // The Hubble stand-in's per-flow baseline: each tick reports what changed,
 // and a live flow's old totals are never reported again as new.
-import { tapKey, type TapRecord } from '../../../bpf/flowtap.ts';
+import { tapKey, type TapRecord } from '../../../lab/hubble/flowtap.ts';
 import { FlowBaseline } from '../../../lab/hubble/flows.ts';
 
 function record(sport: number, totals: Partial<TapRecord> = {}): TapRecord {

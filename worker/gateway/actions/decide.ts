@@ -5,7 +5,7 @@
 // trigger id, so a repeated delivery of one click is one decision.
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { DECIDE_ACTION_PREFIX, decodeDecideValue } from '../../../activities/slack/index.ts';
+import { DECIDE_ACTION_PREFIX, decodeDecideValue } from '../../../activities/index.ts';
 import { decideUpdate } from '../../../workflows/index.ts';
 import type { Respond } from '../commands/types.ts';
 import { ephemeral } from '../commands/types.ts';

@@ -1,7 +1,7 @@
 // Interactive actions: decision buttons, and a catch-all that answers any
 // other action id instead of leaving it unacknowledged.
 import type { App } from '@slack/bolt';
-import { DECIDE_ACTION } from '../../../activities/slack/index.ts';
+import { DECIDE_ACTION } from '../../../activities/index.ts';
 import type { ListenerContext } from '../context.ts';
 import { handleDecide, handleUnknownAction } from './decide.ts';
 

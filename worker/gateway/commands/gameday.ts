@@ -7,8 +7,7 @@ import { catalogue } from '../../catalogue.ts';
 import { loadExperimentFile } from '../../gamedays.ts';
 import { RunRequestError } from '../../runs.ts';
 import { createSchedule, listSchedules, onSchedule, ScheduleError } from '../../schedules.ts';
-import { gamedayStatusQuery, stopGamedaySignal } from '../../../workflows/index.ts';
-import { describeScore } from '../../../workflows/index.ts';
+import { gamedayStatusQuery, stopGamedaySignal, describeScore } from '../../../workflows/index.ts';
 import { ephemeral, UsageProblem, type Invocation, type Plan, type Respond, type Subcommand } from './types.ts';
 
 const USAGE =

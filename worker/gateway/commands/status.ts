@@ -1,7 +1,7 @@
 // `/nightshift status [run-id]`: one run as its parent message shows it, or
 // the runs in progress. Ack first; the answer follows through the response URL.
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { renderRun } from '../../../activities/slack/index.ts';
+import { renderRun } from '../../../activities/index.ts';
 import { statusQuery } from '../../../workflows/index.ts';
 import { ephemeral, UsageProblem, type Invocation, type Plan, type Respond, type Subcommand } from './types.ts';
 

@@ -1,7 +1,6 @@
 // The incident report as Markdown: what happened, what was found, what was
 // decided and done, and whether traffic came back.
-import type { Finding } from '../../model/index.ts';
-import type { RunStatus } from '../../model/index.ts';
+import type { Finding, RunStatus } from '../../model/index.ts';
 import { markers, probeSummary, seconds, type ReportInput } from './model.ts';
 
 const pct = (x: number) => `${(x * 100).toFixed(x >= 0.995 || x <= 0.005 ? 0 : 1)}%`;

@@ -5,22 +5,16 @@
 // traffic-vanish gathers evidence and names the cause, the on-call engineer
 // approves the fix in the Slack thread, traffic comes back, and the report is
 // written and attached to the thread.
-import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
-import { createSlackActivities } from '../../activities/slack/index.ts';
-import { decideActionId } from '../../activities/slack/actions.ts';
-import { labUp, probeSummary, PROBE_URL } from '../../lab/index.ts';
+import { decideActionId } from '../../activities/index.ts';
+import { labUp, probeSummary } from '../../lab/index.ts';
 import { faultLimits, type FaultInput } from '../../workflows/index.ts';
 import { statusQuery } from '../../workflows/index.ts';
-import { type RunStatus } from '../../model/index.ts';
-import type { Config } from '../config.ts';
-import { resolveSlack, slackActivityDepsFor, startGateway, startLocalStandin, type Gateway } from '../gateway/index.ts';
-import { gatherReport, renderMarkdown, writeReport } from '../reports/index.ts';
-import { gatewayRoutes, gatewayStopAll } from '../services.ts';
-import type { Standin } from '../slack-standin/index.ts';
-import { connectClient } from '../temporal.ts';
+import type { RunReport, RunStatus } from '../../model/index.ts';
+import type { Config, Gateway, Standin } from '../../worker/index.ts';
+import { resolveSlack, startGateway, startLocalStandin, gatewayRoutes, gatewayStopAll, connectClient } from '../../worker/index.ts';
 import { ALERT, alertPayload, waitForAlert } from './alert-rule.ts';
 
 export interface DemoOptions {
@@ -37,7 +31,7 @@ export interface DemoResult {
   verified: boolean;
   state: RunStatus['state'];
   seconds: { toAlert: number; toDiagnosis: number; toRecovery: number };
-  report: { markdown: string; html: string };
+  report: RunReport;
   slackPage: string;
   temporalUi: string;
 }
@@ -79,7 +73,7 @@ export async function runDemo({ config, log, say }: DemoOptions): Promise<Runnin
       routes: gatewayRoutes(config, log, client, slack),
       stopAllFaults: gatewayStopAll(config, client),
     });
-    const result = await scenario(config, client, gateway, standin, slack.channel, say, log);
+    const result = await scenario(config, client, gateway, standin, say);
     return { result, stop };
   } catch (err) {
     await stop();
@@ -92,9 +86,7 @@ async function scenario(
   client: Client,
   gateway: Gateway,
   standin: Standin | undefined,
-  channel: string,
   say: (line: string) => void,
-  log: Pino,
 ): Promise<DemoResult> {
   say(`gateway on ${gateway.url}; Slack stand-in ${standin ? standin.url : '(real Slack)'}; Temporal UI http://127.0.0.1:${config.temporal.uiPort}`);
   const healthy = await until('checkout to be healthy', 60_000, async () => {
@@ -157,31 +149,19 @@ async function scenario(
     decision = { option: option.id, by: ON_CALL.name };
     say(`03:02  ${at()} ${ON_CALL.name} (on call) clicks “${option.label}” in the thread`);
   }
-  const final = await until('the run to finish', 180_000, async () => {
+  const final = await until('the run to finish and write its report', 180_000, async () => {
     const s = await handle.query(statusQuery);
-    return ['running', 'waiting'].includes(s.state) ? undefined : s;
+    return ['running', 'waiting'].includes(s.state) || !s.report ? undefined : s;
   });
   const toRecovery = (Date.now() - t0) / 1000;
   const verify = final.steps.find((s) => s.kind === 'verify');
   const verified = (verify?.result as { ok?: boolean } | undefined)?.ok === true;
   const after = await probeSummary(5);
   say(`03:03  ${at()} run ${final.state}; checkout ${verified ? 'verified back' : 'NOT verified'}: ${(after.successRate * 100).toFixed(1)}% success now`);
-
-  const reportInput = await gatherReport(client, runId, { probeUrl: PROBE_URL });
-  const report = writeReport(reportInput, resolve(config.dataDir, 'reports'));
-  if (standin) {
-    const upload = await createSlackActivities(slackActivityDepsFor(resolveSlack(config), log)).publishReport({
-      channel,
-      key: runId,
-      filename: `${runId}.md`,
-      title: `Incident report ${runId}`,
-      content: renderMarkdown(reportInput),
-      comment: 'The incident report (the HTML version with the timeline chart is on the nightshift host).',
-      startedAt: final.startedAt,
-    });
-    say(`         report attached to the Slack thread: ${upload.uploaded ? 'yes' : upload.reason}`);
-  }
-  say(`         report: ${report.markdown} and ${report.html}`);
+  const report = final.report ?? {};
+  if (report.error) say(`         the run could not write its report: ${report.error}`);
+  for (const line of report.attached ?? []) say(`         attached to the Slack thread: ${line}`);
+  if (report.markdown) say(`         report: ${report.markdown} and ${report.html}`);
   return {
     runId,
     faultId,

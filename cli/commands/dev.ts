@@ -1,9 +1,5 @@
 // `nightshift dev`: the dev server and the control worker, until Ctrl-C.
-import { loadConfig } from '../../config.ts';
-import { resolveSlack, startGateway, startLocalStandin } from '../../gateway/index.ts';
-import { createLogger } from '../../logger.ts';
-import { gatewayRoutes, gatewayStopAll } from '../../services.ts';
-import { startStack } from '../../stack.ts';
+import { createLogger, gatewayRoutes, gatewayStopAll, loadConfig, resolveSlack, startGateway, startLocalStandin, startStack } from '../../worker/index.ts';
 import { parse, type Command } from '../command.ts';
 
 export const devCommand: Command = {

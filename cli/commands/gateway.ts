@@ -1,10 +1,6 @@
 // `nightshift gateway`: the HTTP gateway (Slack, health, metrics) against the
 // configured Temporal; in stand-in mode the stand-in runs beside it.
-import { loadConfig } from '../../config.ts';
-import { resolveSlack, startGateway, startLocalStandin } from '../../gateway/index.ts';
-import { createLogger } from '../../logger.ts';
-import { gatewayRoutes, gatewayStopAll } from '../../services.ts';
-import { connectClient } from '../../temporal.ts';
+import { connectClient, createLogger, gatewayRoutes, gatewayStopAll, loadConfig, resolveSlack, startGateway, startLocalStandin } from '../../worker/index.ts';
 import { parse, type Command } from '../command.ts';
 
 export const gatewayCommand: Command = {

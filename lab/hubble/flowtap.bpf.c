@@ -11,7 +11,7 @@
  *   for a reason user space listed in `reasons` (tc drops are nightshift's
  *   faults), with the reason and the network namespace where it happened.
  *
- * Only IPv4 TCP/UDP. The structs below mirror bpf/flowtap.ts.
+ * Only IPv4 TCP/UDP. The structs below mirror flowtap.ts.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>

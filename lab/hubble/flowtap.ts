@@ -1,4 +1,4 @@
-// The TypeScript side of bpf/flowtap.bpf.c: where its object and pins live,
+// The TypeScript side of flowtap.bpf.c: where its object and pins live,
 // which kernel drop reasons it reports and what they mean, attaching its tc
 // programs to a pod's eth0 (inside the pod's namespace, so they never share a
 // hook with a fault on the host side), and the per-flow record the lab's
@@ -13,8 +13,6 @@ import { z } from 'zod';
 const run = promisify(execFile);
 
 export const FLOWTAP_SOURCE = fileURLToPath(new URL('./flowtap.bpf.c', import.meta.url));
-/** Where scripts/build-bpf.sh puts every bpf/*.bpf.c object. */
-export const FLOWTAP_OBJECT = fileURLToPath(new URL('./build/flowtap.bpf.o', import.meta.url));
 /** bpffs directory for flowtap's maps, tc programs and kfree_skb link. */
 export const FLOWTAP_PINS = '/sys/fs/bpf/nightshift-flowtap';
 /** The tc filter slot flowtap takes on a pod's eth0 (far from the fault's reserved band). */
@@ -24,12 +22,12 @@ export const TC_PREF = 49_200;
 export const TC_HANDLE = '0xf10';
 
 /**
- * The object to load: the one scripts/build-bpf.sh built, or one compiled
- * here (same flags) into `cacheDir` when the build has not run or is older.
+ * The object to load, compiled (clang -target bpf, as scripts/build-bpf.sh
+ * builds nightshift's own programs) into `cacheDir` on first use and again
+ * whenever the source is newer. It is lab code, so the product build skips it.
  */
 export async function flowtapObject(cacheDir: string): Promise<string> {
   const fresh = (obj: string) => existsSync(obj) && statSync(obj).mtimeMs >= statSync(FLOWTAP_SOURCE).mtimeMs;
-  if (fresh(FLOWTAP_OBJECT)) return FLOWTAP_OBJECT;
   const out = join(cacheDir, 'flowtap.bpf.o');
   if (fresh(out)) return out;
   mkdirSync(cacheDir, { recursive: true });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // nightshift: the command line. Each command lives in commands/ and is
 // dispatched by name from the table in commands/index.ts.
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../worker/index.ts';
 import { UsageError, type Io } from './command.ts';
 import { commands } from './commands/index.ts';
 

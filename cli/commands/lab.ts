@@ -1,6 +1,6 @@
 // `nightshift lab up|down|status`: the lab cluster on this machine (lab/).
-import { labDown, labStatus, labUp, type LabStatus } from '../../../lab/index.ts';
-import { loadConfig } from '../../config.ts';
+import { labDown, labStatus, labUp, type LabStatus } from '../../lab/index.ts';
+import { loadConfig } from '../../worker/index.ts';
 import { group, jsonFlag, parse, printJson, type Command, type Io } from '../command.ts';
 
 const up: Command = {

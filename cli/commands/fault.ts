@@ -6,19 +6,18 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
-import type { AttachmentPlan } from '../../../model/index.ts';
+import type { AttachmentPlan } from '../../model/index.ts';
 import {
   faultAbortSignal,
   faultLimits,
   validateFault,
-  type FaultInput,
-  type FaultNodesResult,
-  type FaultStatus,
-} from '../../../workflows/index.ts';
-import type { faultWorkflow } from '../../../workflows/index.ts';
-import { loadConfig, type Config } from '../../config.ts';
-import { onNodes, runningFaults, stopAllFaults } from '../../faults.ts';
-import { connectClient } from '../../temporal.ts';
+} from '../../workflows/index.ts';
+import type { faultWorkflow,
+  FaultInput,
+  FaultNodesResult,
+  FaultStatus } from '../../workflows/index.ts';
+import { loadConfig, type Config } from '../../worker/index.ts';
+import { onNodes, runningFaults, stopAllFaults, connectClient } from '../../worker/index.ts';
 import { group, jsonFlag, parse, printJson, UsageError, type Command, type Io } from '../command.ts';
 export { agentCommand } from './agent.ts';
 

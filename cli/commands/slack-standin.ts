@@ -1,8 +1,7 @@
 // `nightshift slack-standin`: the local Slack Web API stand-in on its own.
 // Give the gateway and worker the same NIGHTSHIFT_STANDIN_TOKEN and
 // NIGHTSHIFT_STANDIN_SIGNING_SECRET so they agree with it.
-import { loadConfig } from '../../config.ts';
-import { resolveSlack, startLocalStandin } from '../../gateway/index.ts';
+import { loadConfig, resolveSlack, startLocalStandin } from '../../worker/index.ts';
 import { parse, UsageError, type Command } from '../command.ts';
 
 export const slackStandinCommand: Command = {

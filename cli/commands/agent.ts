@@ -1,10 +1,8 @@
 // `nightshift agent`: the node agent, until SIGINT/SIGTERM.
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { parseDuration } from '../../../model/index.ts';
-import { loadConfig } from '../../config.ts';
-import { createLogger } from '../../logger.ts';
-import { startNodeAgent } from '../../node-agent.ts';
+import { parseDuration } from '../../model/index.ts';
+import { loadConfig, createLogger, startNodeAgent } from '../../worker/index.ts';
 import { parse, UsageError, type Command } from '../command.ts';
 
 const flags = z.object({

@@ -4,7 +4,7 @@
 // Exit 0 when the flow is allowed, 1 when it is denied.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { kubeFromConfig, takeSnapshot } from '../../../activities/collectors/kubernetes/index.ts';
+import { kubeFromConfig, takeSnapshot } from '../../activities/index.ts';
 import {
   explain,
   explanationInWords,
@@ -15,7 +15,7 @@ import {
   toPolicies,
   type FlowQuery,
   type Loaded,
-} from '../../../activities/policy/index.ts';
+} from '../../activities/index.ts';
 import { group, parse, printJson, UsageError, type Command } from '../command.ts';
 
 const explainCommand: Command = {

@@ -1,8 +1,7 @@
 // `nightshift status <run-id>`, `decide <run-id> <option>`, `abort <run-id>`
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { abortSignal, decideUpdate, statusQuery } from '../../../workflows/index.ts';
-import { loadConfig, ROLES } from '../../config.ts';
-import { connectClient } from '../../temporal.ts';
+import { abortSignal, decideUpdate, statusQuery } from '../../workflows/index.ts';
+import { loadConfig, ROLES, connectClient } from '../../worker/index.ts';
 import { jsonFlag, parse, printJson, UsageError, type Command } from '../command.ts';
 import { describeChanges, summarise } from '../progress.ts';
 

@@ -1,12 +1,6 @@
 // `nightshift worker`: the control worker alone, against the configured Temporal.
-import { createActivities } from '../../../activities/index.ts';
-import { loadConfig } from '../../config.ts';
-import { createControlWorker } from '../../control-worker.ts';
-import { createLogger } from '../../logger.ts';
-import { installRuntime } from '../../runtime.ts';
-import { resolveSlack } from '../../gateway/index.ts';
-import { controlActivityDeps } from '../../services.ts';
-import { connectClient, connectWorker } from '../../temporal.ts';
+import { createActivities } from '../../activities/index.ts';
+import { loadConfig, createControlWorker, createLogger, installRuntime, resolveSlack, controlActivityDeps, connectClient, connectWorker } from '../../worker/index.ts';
 import { parse, type Command } from '../command.ts';
 
 export const workerCommand: Command = {

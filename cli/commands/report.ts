@@ -1,16 +1,13 @@
 // `nightshift report <run-id>`: the incident report as Markdown and HTML.
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { labPaths } from '../../../lab/paths.ts';
-import { PROBE_URL } from '../../../lab/topology.ts';
-import { loadConfig } from '../../config.ts';
-import { gatherReport, renderMarkdown, writeReport } from '../../reports/index.ts';
-import { connectClient } from '../../temporal.ts';
+import { join } from 'node:path';
+import { loadConfig, connectClient, faultWindows } from '../../worker/index.ts';
+import { assembleReport, renderMarkdown, writeReport } from '../../activities/index.ts';
+import { statusQuery } from '../../workflows/index.ts';
 import { parse, printJson, UsageError, type Command } from '../command.ts';
 
 export const reportCommand: Command = {
   summary: 'write a run\'s incident report (Markdown + self-contained HTML with a timeline chart)',
-  usage: 'usage: nightshift report <run-id> [--out <dir>] [--probe-url <url>] [--stdout] [--json]',
+  usage: 'usage: nightshift report <run-id> [--out <dir>] [--probe-url <url> (default $NIGHTSHIFT_PROBE_URL)] [--stdout] [--json]',
   async run(args, io) {
     const { values, positionals } = parse(args, {
       out: { type: 'string' },
@@ -23,10 +20,9 @@ export const reportCommand: Command = {
     const config = loadConfig();
     const client = await connectClient(config);
     try {
-      // The lab's probe when the lab runs here and nothing else was named.
-      const labProbe = existsSync(labPaths(resolve(config.dataDir)).state) ? PROBE_URL : undefined;
-      const probeUrl = values['probe-url'] ?? process.env.NIGHTSHIFT_PROBE_URL ?? labProbe;
-      const input = await gatherReport(client, runId, probeUrl ? { probeUrl } : {});
+      const probeUrl = values['probe-url'] ?? process.env.NIGHTSHIFT_PROBE_URL;
+      const status = await client.workflow.getHandle(runId).query(statusQuery);
+      const input = await assembleReport(runId, status, { ...(probeUrl ? { probeUrl } : {}), faultWindows: faultWindows(client) });
       if (values.stdout) {
         io.out(renderMarkdown(input));
         return 0;

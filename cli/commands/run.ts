@@ -1,14 +1,10 @@
 // `nightshift run <runbook> [--param k=v] [--wait] [--json]`
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
-import { parseKeyValues } from '../../../runbooks/index.ts';
-import type { CollectorResult, Finding } from '../../../model/index.ts';
-import { statusQuery } from '../../../workflows/index.ts';
-import { type RunStatus } from '../../../model/index.ts';
-import { catalogue } from '../../catalogue.ts';
-import { loadConfig } from '../../config.ts';
-import { compileRunbook, startRun } from '../../runs.ts';
-import { connectClient } from '../../temporal.ts';
+import { parseKeyValues } from '../../runbooks/index.ts';
+import type { CollectorResult, Finding, RunStatus } from '../../model/index.ts';
+import { statusQuery } from '../../workflows/index.ts';
+import { catalogue, loadConfig, compileRunbook, startRun, connectClient } from '../../worker/index.ts';
 import { parse, printJson, UsageError, type Command, type Io } from '../command.ts';
 import { describeChanges, summarise } from '../progress.ts';
 

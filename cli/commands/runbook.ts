@@ -1,8 +1,8 @@
 // `nightshift runbook validate <file>`: every problem at once, exit 1.
 import { existsSync } from 'node:fs';
-import { formatProblem } from '../../../runbooks/index.ts';
-import { loadRunbookFile } from '../../../runbooks/loader.ts';
-import { catalogue } from '../../catalogue.ts';
+import { formatProblem } from '../../runbooks/index.ts';
+import { loadRunbookFile } from '../../runbooks/loader.ts';
+import { catalogue } from '../../worker/index.ts';
 import { group, jsonFlag, parse, printJson, UsageError, type Command } from '../command.ts';
 
 const validate: Command = {

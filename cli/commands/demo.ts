@@ -1,9 +1,8 @@
 // `nightshift demo`: the 3 AM scenario on the embedded default (see
-// worker/demo/scenario.ts). Leaves nothing running unless --keep.
-import { labDown } from '../../../lab/index.ts';
-import { loadConfig } from '../../config.ts';
-import { runDemo } from '../../demo/scenario.ts';
-import { createLogger } from '../../logger.ts';
+// cli/demo/scenario.ts). Leaves nothing running unless --keep.
+import { labDown } from '../../lab/index.ts';
+import { loadConfig, createLogger } from '../../worker/index.ts';
+import { runDemo } from '../demo/scenario.ts';
 import { parse, printJson, type Command } from '../command.ts';
 
 export const demoCommand: Command = {

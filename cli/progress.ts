@@ -1,5 +1,5 @@
 // Following a run from the terminal: one line per change, then a summary.
-import type { RunStatus } from '../../model/index.ts';
+import type { RunStatus } from '../model/index.ts';
 
 export function describeChanges(before: RunStatus | undefined, after: RunStatus): string[] {
   const lines: string[] = [];

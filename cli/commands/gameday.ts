@@ -2,14 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
-import { formatProblem } from '../../../runbooks/index.ts';
-import { gamedayStatusQuery, stopGamedaySignal, type GamedayStatus } from '../../../workflows/index.ts';
-import { describeScore } from '../../../workflows/index.ts';
-import { catalogue } from '../../catalogue.ts';
-import { loadConfig } from '../../config.ts';
-import { findExperiment, loadExperiment, loadExperimentFile, startGameday } from '../../gamedays.ts';
-import { createSchedule, describeSchedule, listSchedules, onSchedule, ScheduleError, type ScheduleView } from '../../schedules.ts';
-import { connectClient } from '../../temporal.ts';
+import { formatProblem } from '../../runbooks/index.ts';
+import { gamedayStatusQuery, stopGamedaySignal, type GamedayStatus } from '../../workflows/index.ts';
+import { describeScore } from '../../workflows/index.ts';
+import { catalogue, loadConfig, findExperiment, loadExperiment, loadExperimentFile, startGameday, connectClient } from '../../worker/index.ts';
+import { createSchedule, describeSchedule, listSchedules, onSchedule, ScheduleError, type ScheduleView } from '../../worker/index.ts';
 import { group, jsonFlag, parse, printJson, UsageError, type Command, type Io } from '../command.ts';
 
 async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
