@@ -13,7 +13,7 @@ import { compileRunbook, RunRequestError } from './runs.ts';
 
 export const EXPERIMENT_DIR = join(RUNBOOK_DIR, 'experiments');
 
-/** Hypothesis ids a game day may expect (SCENARIO.md's catalogue). */
+/** Hypothesis ids a game day may expect (docs/scenario.md). */
 export const KNOWN_HYPOTHESES = [
   'pod-to-pod-drop', 'policy-denies', 'dns-loss', 'dns-slow', 'node-network-loss',
   'etcd-unhealthy', 'canary-failing', 'endpoints-empty', 'service-latency', 'no-fault-found',

@@ -1,4 +1,4 @@
-// The hypothesis catalogue of SCENARIO.md: ids are contracts, titles are
+// The hypothesis catalogue of docs/scenario.md: ids are contracts, titles are
 // what a person reads at 3 AM.
 export const HYPOTHESES = {
   'pod-to-pod-drop': 'Packets between two workloads are dropped',

@@ -1,4 +1,4 @@
-// SCENARIO.md end to end in the lab: each failure made with a real nightshift
+// docs/scenario.md end to end in the lab: each failure made with a real nightshift
 // fault (or the workload's misbehave switch), traffic-vanish run against the
 // lab, and the expected hypothesis on top; with no fault, no-fault-found.
 // Runs when the lab can come up here; otherwise skips and says why.
@@ -35,7 +35,7 @@ const labApi = blocker ? undefined : await import('../../lab/index.ts');
 const fq = blocker ? { fq: false, why: '' } : await (await import('../faults/helpers/fq.ts')).kernelHasFq();
 if (!blocker && !fq.fq) console.warn(`SKIPPED slow-service scenario: this kernel has ${fq.why}`);
 
-suite('SCENARIO.md failures → the expected top hypothesis', () => {
+suite('docs/scenario.md failures → the expected top hypothesis', () => {
   const ctx = lab?.useLab();
   let client: Client;
   let connection: NativeConnection;

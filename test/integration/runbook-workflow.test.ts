@@ -1,6 +1,6 @@
 // The runbook interpreter on the real Temporal dev server: decisions,
 // timeouts, validators, abort and cancellation with compensation.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,7 +28,7 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...createActivities(), ...createTestActivities(dir) },
+    activities: { ...createActivities({ reports: { dir: join(dir, 'reports') } }), ...createTestActivities(dir) },
   });
   running = worker.run();
 });
@@ -188,4 +188,37 @@ describe('runbook workflow', () => {
     expect(final.compensations[0]?.status).toBe('done');
     expect(readEffects(dir).filter((e) => e.key === `${handle.workflowId}/prepare`).map((e) => e.kind)).toContain('unmark');
   });
+
+  test('every run ends with its report, whether it completed, was declined, aborted or failed', async () => {
+    const completed = await start('three-steps');
+    const declined = await start('guided', { params: { namespace: 'staging' } });
+    const aborted = await start('guided', { params: { namespace: 'staging' } });
+    const failed = await start('fails');
+    await waitFor(declined, (s) => s.pendingDecision !== undefined);
+    await decide(declined, { option: 'deny', by: { ...bob, roles: ['responder'] } });
+    await waitFor(aborted, (s) => s.pendingDecision !== undefined);
+    await aborted.signal(abortSignal, { reason: 'drill over', by: bob });
+    await expect(failed.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+
+    const ended = [
+      { handle: completed, state: 'completed' },
+      { handle: declined, state: 'completed' },
+      { handle: aborted, state: 'aborted' },
+      { handle: failed, state: 'failed' },
+    ];
+    for (const { handle, state } of ended) {
+      const status = await waitFor(handle, (s) => s.report !== undefined);
+      expect(status.state).toBe(state);
+      expect(status.report).toEqual({
+        markdown: join(dir, 'reports', `${handle.workflowId}.md`),
+        html: join(dir, 'reports', `${handle.workflowId}.html`),
+        attached: [],
+      });
+      expect(readFileSync(status.report?.markdown ?? '', 'utf8')).toMatch(new RegExp(`^# ${status.title}: ${state}\n`));
+      expect(existsSync(status.report?.html ?? '')).toBe(true);
+    }
+    const declinedReport = readFileSync(join(dir, 'reports', `${declined.workflowId}.md`), 'utf8');
+    expect(declinedReport).toContain('deny');
+  });
 });
+

@@ -1,6 +1,7 @@
 // Records histories of completed runs as replay fixtures. Run it when a
-// deliberate workflow change (guarded with patched()) needs new fixtures:
-//   node test/replay/record.ts
+// deliberate workflow change (guarded with patched()) needs new fixtures,
+// with a prefix that keeps the older ones beside them:
+//   node test/replay/record.ts closing-report-
 // It starts its own in-memory dev server, so it needs nothing running.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { testRunbook } from '../fixtures/engine/runbooks.ts';
 import { quietRuntime } from '../helpers/temporal.ts';
 
 const out = fileURLToPath(new URL('./histories/', import.meta.url));
+const prefix = process.argv[2] ?? '';
 const dir = mkdtempSync(join(tmpdir(), 'nightshift-record-'));
 quietRuntime();
 const server = await startDevServer({ dbFile: join(dir, 'temporal.db'), port: 19233, headless: true });
@@ -30,7 +32,7 @@ const worker = await Worker.create({
   connection,
   taskQueue,
   workflowBundle: await bundleWorkflows(),
-  activities: { ...createActivities(), ...createTestActivities(dir) },
+  activities: { ...createActivities({ reports: { dir: join(dir, 'reports') } }), ...createTestActivities(dir) },
 });
 const running = worker.run();
 const client = new Client({ connection: await Connection.connect({ address: server.address }) });
@@ -46,8 +48,8 @@ async function record(name: string, runbook: string, params: RunbookInput['param
   await drive?.(handle.workflowId);
   await handle.result().catch(() => undefined);
   const history = proto.temporal.api.history.v1.History.fromObject(await handle.fetchHistory());
-  writeFileSync(join(out, `${name}.json`), `${historyToJSON(history)}\n`);
-  process.stdout.write(`recorded ${name}\n`);
+  writeFileSync(join(out, `${prefix}${name}.json`), `${historyToJSON(history)}\n`);
+  process.stdout.write(`recorded ${prefix}${name}\n`);
 }
 
 async function whenWaiting(id: string): Promise<void> {
@@ -69,6 +71,7 @@ try {
     await whenWaiting(id);
     await client.workflow.getHandle(id).signal(abortSignal, { reason: 'fixture', by: alice });
   });
+  await record('failed', 'fails', { namespace: 'staging' });
 } finally {
   worker.shutdown();
   await running;

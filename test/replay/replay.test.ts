@@ -18,7 +18,19 @@ beforeAll(() => quietRuntime());
 
 describe('replay of recorded histories', () => {
   test('there are fixtures to replay', () => {
-    expect(fixtures).toEqual(['decision-timeout.json', 'guided-aborted.json', 'guided-approved.json', 'three-steps.json']);
+    expect(fixtures).toEqual([
+      // With the closing report (patched 'closing-report'), a failed run among them.
+      'closing-report-decision-timeout.json',
+      'closing-report-failed.json',
+      'closing-report-guided-aborted.json',
+      'closing-report-guided-approved.json',
+      'closing-report-three-steps.json',
+      // Recorded before the closing report existed: they replay without it.
+      'decision-timeout.json',
+      'guided-aborted.json',
+      'guided-approved.json',
+      'three-steps.json',
+    ]);
   });
 
   test.each(fixtures)('%s replays with the current workflow code', async (file) => {

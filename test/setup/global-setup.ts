@@ -10,8 +10,10 @@ declare global {
 }
 
 export default async function globalSetup(): Promise<void> {
-  if (process.env.NIGHTSHIFT_TEST_TEMPORAL) return; // an existing server was given
   const dir = mkdtempSync(join(tmpdir(), 'nightshift-test-'));
+  // What tests write without naming a place (reports, policy history) stays out of the checkout.
+  process.env.NIGHTSHIFT_DATA_DIR ??= join(dir, 'data');
+  if (process.env.NIGHTSHIFT_TEST_TEMPORAL) return; // an existing server was given
   const port = 17233 + Math.floor(Math.random() * 500);
   const server = await startDevServer({ dbFile: join(dir, 'temporal.db'), port, headless: true });
   globalThis.__NIGHTSHIFT_TEMPORAL__ = server;

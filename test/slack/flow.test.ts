@@ -68,6 +68,13 @@ test('a signed /nightshift run is acked in under a second and its thread follows
   await waitFor('the completed parent', () => readable(byKey(h.standin, runId)).includes('completed'));
   await waitFor('the notify reply in the thread', () => byKey(h.standin, `${runId}/tell`)?.thread_ts === parent?.ts);
   expect(readable(byKey(h.standin, decisionKey(runId)))).not.toContain('nightshift:decide:');
+  // The run's last step: its report, Markdown and HTML, in the thread.
+  const reports = await waitFor('the report files in the thread', () => {
+    const files = h.standin.workspace.messages.filter((m) => m.thread_ts === parent?.ts).flatMap((m) => m.files ?? []);
+    return files.length >= 2 ? files : undefined;
+  });
+  expect(reports.map((f) => f.name).sort()).toEqual([`${runId}.html`, `${runId}.md`]);
+  expect(result.report?.attached).toEqual([`${runId}.md: uploaded`, `${runId}.html: uploaded`]);
 });
 
 test('a repeated delivery of one command starts one run; of one click, one decision', async () => {

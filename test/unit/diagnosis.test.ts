@@ -1,4 +1,4 @@
-// The diagnosis on the evidence shape of every SCENARIO.md failure: the
+// The diagnosis on the evidence shape of every docs/scenario.md failure: the
 // expected hypothesis comes first, cites its evidence, offers fitting
 // remediations, never offers a destructive one below 0.5, and says
 // `no-fault-found` when nothing is wrong.

@@ -1,4 +1,4 @@
-// The policy analyser: the secure-payment-gateway policy of SCENARIO.md,
+// The policy analyser: the secure-payment-gateway policy of docs/scenario.md,
 // Kubernetes NetworkPolicy semantics, Cilium's own rules, and the fields it
 // must report rather than ignore.
 import { readFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ const ask = (policies: Policy[], q: QueryInput) => explain(parseQuery(q), polici
 const FRONTEND = 'production/app=checkout-frontend';
 const PAYMENT = 'finance/app=payment-processor';
 
-describe('secure-payment-gateway (SCENARIO.md)', () => {
+describe('secure-payment-gateway (docs/scenario.md)', () => {
   const policies = load('secure-payment-gateway.yaml');
 
   test('POST /v1/charge from the frontend in production is allowed by the ingress rule', () => {

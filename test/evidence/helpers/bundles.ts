@@ -1,4 +1,4 @@
-// Evidence bundles shaped like each SCENARIO.md failure, built with the
+// Evidence bundles shaped like each docs/scenario.md failure, built with the
 // collectors' own pure code (summaries, assessments, findings), so the
 // diagnosis is tested on what the collectors really produce.
 import type { V1Deployment, V1EndpointSlice, V1Pod } from '@kubernetes/client-node';
@@ -198,7 +198,7 @@ export interface ShopOptions {
   policyChangedAt?: string;
 }
 
-/** The shop of SCENARIO.md as the Kubernetes collector would report it. */
+/** The shop of docs/scenario.md as the Kubernetes collector would report it. */
 export function kubeResult(options: ShopOptions = {}) {
   const cartReady = options.cartReady ?? 2;
   const pods: V1Pod[] = [

@@ -1,4 +1,4 @@
-// The shop of SCENARIO.md as API objects, written into a test API server
+// The shop of docs/scenario.md as API objects, written into a test API server
 // (no controllers run there, so the test plays kubelet and gateway: it writes
 // pod, deployment, node and route status itself).
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The lab's manifests and CRDs: they parse, and they say what SCENARIO.md says.
+// The lab's manifests and CRDs: they parse, and they say what docs/scenario.md says.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MANIFESTS_DIR, parseManifest } from '../../../lab/apply.ts';
