@@ -78,7 +78,10 @@ export default tseslint.config(
     // The plan of the house. Tests sit outside it: they may test a unit through its own file.
     files: FOLDERS.map((folder) => `${folder}/**/*.ts`),
     rules: {
-      'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: [...floorZones, ...faceZones] }],
+      'import-x/no-restricted-paths': [
+        'error',
+        { basePath: import.meta.dirname, zones: [...floorZones, ...faceZones] },
+      ],
     },
   },
   {

@@ -38,7 +38,11 @@ export function createActivities(deps: ActivityDeps = {}) {
     ...createEvidenceActivities({ ...deps, evidence }),
     ...createGamedayActivities(deps),
     ...createFaultControlActivities(),
-    ...createReportActivities({ ...deps.reports, ...(evidence.probeUrl ? { probeUrl: evidence.probeUrl } : {}), attach: slack.publishReport }),
+    ...createReportActivities({
+      ...deps.reports,
+      ...(evidence.probeUrl ? { probeUrl: evidence.probeUrl } : {}),
+      attach: slack.publishReport,
+    }),
   };
 }
 
@@ -48,7 +52,11 @@ function createEvidenceActivities(deps: EvidenceActivityDeps) {
     ...createCollectorActivities(evidence, deps.temporal),
     ...createProbeActivities({ ...(evidence.probeUrl ? { probeUrl: evidence.probeUrl } : {}) }),
     ...createDiagnoseActivities(),
-    ...createActionActivities({ ...(evidence.kube ? { kube: evidence.kube } : {}), ...(deps.temporal ? { temporal: deps.temporal } : {}), ...(evidence.policyHistory ? { policyHistory: evidence.policyHistory } : {}) }),
+    ...createActionActivities({
+      ...(evidence.kube ? { kube: evidence.kube } : {}),
+      ...(deps.temporal ? { temporal: deps.temporal } : {}),
+      ...(evidence.policyHistory ? { policyHistory: evidence.policyHistory } : {}),
+    }),
   };
 }
 
@@ -57,7 +65,13 @@ export type ControlActivities = ReturnType<typeof createActivities>;
 export type { GamedayPort, SyntheticPayload } from './gameday/index.ts';
 export * from './reports/index.ts';
 export * from './slack/index.ts';
-export { createNodeAgentActivities, reconcile, type NodeAgentActivities, type NodeAgentDeps, type ReconcileReport } from './faults/index.ts';
+export {
+  createNodeAgentActivities,
+  reconcile,
+  type NodeAgentActivities,
+  type NodeAgentDeps,
+  type ReconcileReport,
+} from './faults/index.ts';
 export { kubeFromConfig, takeSnapshot, type Kube, type KubeSnapshot } from './collectors/kubernetes/index.ts';
 export * from './policy/index.ts';
 /** The Hubble Observer wire format, shared with the lab's Relay stand-in. */

@@ -12,11 +12,22 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { labDown, labStatus, labUp } from '../lab/index.ts';
-import { loadConfig, resolveSlack, startGateway, startLocalStandin, createLogger, gatewayRoutes, gatewayStopAll, connectClient } from '../worker/index.ts';
+import {
+  loadConfig,
+  resolveSlack,
+  startGateway,
+  startLocalStandin,
+  createLogger,
+  gatewayRoutes,
+  gatewayStopAll,
+  connectClient,
+} from '../worker/index.ts';
 import { alertPayload } from '../cli/index.ts';
 import { faultAbortSignal, faultLimits, abortSignal } from '../workflows/index.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } },
+});
 const runs = Number(values.runs);
 // The burst cap is not what is measured here.
 const config = loadConfig({ ...process.env, NIGHTSHIFT_ALERTS_MAX_RUNS_PER_MINUTE: '1000' });
@@ -27,9 +38,17 @@ const slack = resolveSlack(config);
 const standin = await startLocalStandin(config, slack);
 if (!standin) throw new Error('this benchmark needs the Slack stand-in (no Slack credentials set)');
 const client = await connectClient(config);
-const gateway = await startGateway({ config, slack, client, log, routes: gatewayRoutes(config, log, client, slack), stopAllFaults: gatewayStopAll(config, client) });
+const gateway = await startGateway({
+  config,
+  slack,
+  client,
+  log,
+  routes: gatewayRoutes(config, log, client, slack),
+  stopAllFaults: gatewayStopAll(config, client),
+});
 
-const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)] ?? 0;
+const pct = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)] ?? 0;
 const faultId = `bench-alert-${randomBytes(3).toString('hex')}`;
 const firstMessage: number[] = [];
 const diagnosisPosted: number[] = [];
@@ -49,11 +68,19 @@ try {
   await client.workflow.start('faultWorkflow', {
     taskQueue: config.temporal.taskQueue,
     workflowId: faultId,
-    args: [{
-      spec: { target: { namespace: 'production', selector: { app: 'cart-service-v1' } }, kind: 'drop', match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 }, magnitude: { percent: 100 }, duration: '30m' },
-      limits: faultLimits(config.faults),
-      requestedBy: { id: 'bench', via: 'bench' },
-    }],
+    args: [
+      {
+        spec: {
+          target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
+          kind: 'drop',
+          match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 },
+          magnitude: { percent: 100 },
+          duration: '30m',
+        },
+        limits: faultLimits(config.faults),
+        requestedBy: { id: 'bench', via: 'bench' },
+      },
+    ],
   });
   await sleep(8000); // let the drop show in flows and the probe
   for (let i = 0; i <= runs; i++) {
@@ -61,7 +88,9 @@ try {
     const response = await fetch(`${gateway.url}/webhooks/alertmanager`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(alertPayload(new Date(Date.now() - 15_000), { namespace: 'production', bench: `${faultId}-${i}` })),
+      body: JSON.stringify(
+        alertPayload(new Date(Date.now() - 15_000), { namespace: 'production', bench: `${faultId}-${i}` }),
+      ),
     });
     const answer = (await response.json()) as { runs?: { runId: string }[] };
     const runId = answer.runs?.[0]?.runId;
@@ -69,16 +98,25 @@ try {
     const messages = () => standin.workspace.messages;
     await waitFor(() => messages().find((m) => m.metadata?.event_payload.key === runId), 30_000);
     const t1 = performance.now() - started;
-    const diagnosis = await waitFor(() => messages().find((m) => m.metadata?.event_payload.key === `${runId}#diagnosis`), 60_000);
+    const diagnosis = await waitFor(
+      () => messages().find((m) => m.metadata?.event_payload.key === `${runId}#diagnosis`),
+      60_000,
+    );
     const t2 = performance.now() - started;
-    await client.workflow.getHandle(runId).signal(abortSignal, { reason: 'benchmark' }).catch(() => undefined);
+    await client.workflow
+      .getHandle(runId)
+      .signal(abortSignal, { reason: 'benchmark' })
+      .catch(() => undefined);
     if (i === 0) continue; // warm-up
     firstMessage.push(t1);
     diagnosisPosted.push(t2);
     tops.push(/pod-to-pod-drop/.test(JSON.stringify(diagnosis.blocks)) ? 'pod-to-pod-drop' : 'other');
   }
 } finally {
-  await client.workflow.getHandle(faultId).signal(faultAbortSignal, { reason: 'benchmark over' }).catch(() => undefined);
+  await client.workflow
+    .getHandle(faultId)
+    .signal(faultAbortSignal, { reason: 'benchmark over' })
+    .catch(() => undefined);
   await gateway.stop();
   await standin.stop();
   await client.connection.close();
@@ -106,10 +144,16 @@ const result = {
 };
 if (values.json) console.log(JSON.stringify({ ...result, byHand }, null, 2));
 else {
-  console.log(`alert → first Slack message: p50 ${result.firstMessageMs.p50} ms, p95 ${result.firstMessageMs.p95} ms (target p95 < 1000 ms)`);
-  console.log(`alert → diagnosis in Slack:   p50 ${result.diagnosisMs.p50} ms, p95 ${result.diagnosisMs.p95} ms (target p95 < 10000 ms)`);
+  console.log(
+    `alert → first Slack message: p50 ${result.firstMessageMs.p50} ms, p95 ${result.firstMessageMs.p95} ms (target p95 < 1000 ms)`,
+  );
+  console.log(
+    `alert → diagnosis in Slack:   p50 ${result.diagnosisMs.p50} ms, p95 ${result.diagnosisMs.p95} ms (target p95 < 10000 ms)`,
+  );
   console.log(`top hypothesis pod-to-pod-drop in ${result.namedPodToPodDrop}/${result.runs} runs`);
   console.log(`by hand, following the runbook: about ${manualMinutes} minutes:`);
   for (const [step, minutes] of byHand) console.log(`  ${String(minutes).padStart(2)} min  ${step}`);
-  console.log(`ratio: nightshift's p95 diagnosis is ${((manualMinutes * 60_000) / Math.max(1, result.diagnosisMs.p95)).toFixed(0)}× faster than by hand`);
+  console.log(
+    `ratio: nightshift's p95 diagnosis is ${((manualMinutes * 60_000) / Math.max(1, result.diagnosisMs.p95)).toFixed(0)}× faster than by hand`,
+  );
 }

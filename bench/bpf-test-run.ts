@@ -9,7 +9,16 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { attach, buildPacket, detachFault, ensureBpffs, loadEmpty, PIN_ROOT, testRun, type ProgramSpec } from '../bpf/index.ts';
+import {
+  attach,
+  buildPacket,
+  detachFault,
+  ensureBpffs,
+  loadEmpty,
+  PIN_ROOT,
+  testRun,
+  type ProgramSpec,
+} from '../bpf/index.ts';
 
 const ROUNDS = Number(process.argv[2] ?? 15);
 const REPEAT = Number(process.argv[3] ?? 1_000_000);
@@ -72,7 +81,12 @@ async function main(): Promise<void> {
     { name: 'ours, match + drop, no prefixes', prog: noPeers, packet: toTarget, retval: 2 },
   ];
   for (const n of [1, 100, 10_000]) {
-    cases.push({ name: `ours, match + drop, ${n} prefixes`, prog: await program(`p${n}`, prefixes(n)), packet: toTarget, retval: 2 });
+    cases.push({
+      name: `ours, match + drop, ${n} prefixes`,
+      prog: await program(`p${n}`, prefixes(n)),
+      packet: toTarget,
+      retval: 2,
+    });
   }
   cases.push({
     name: 'ours, match + drop, 10000 (trie: 17 lengths)',

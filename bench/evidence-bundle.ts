@@ -15,7 +15,9 @@ import { labTestConfig, removeDataDirs } from '../test/lab/helpers/lab.ts';
 import { lockLab } from '../test/lab/helpers/lock.ts';
 import { loadConfig } from '../worker/index.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } },
+});
 const runs = Number(values.runs);
 let config = loadConfig();
 let cleanup = async () => undefined as void;
@@ -31,12 +33,16 @@ if (!('processes' in (await labStatus(config.dataDir)))) {
   };
 }
 
-const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)] ?? 0;
+const pct = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)] ?? 0;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 process.env.NIGHTSHIFT_TEST_TEMPORAL ??= config.temporal.address;
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+const client = new Client({
+  connection: await Connection.connect({ address: config.temporal.address }),
+  namespace: config.temporal.namespace,
+});
 const runner = await labRunner(config.dataDir, connection, client);
 const runbook = trafficVanish(['gather', 'diagnose']);
 
@@ -52,7 +58,8 @@ try {
     totals.push(performance.now() - started);
     const diagnose = s.steps.find((x) => x.id === 'diagnose');
     if (diagnose?.endedAt) inWorkflow.push(Date.parse(diagnose.endedAt) - Date.parse(s.startedAt));
-    const gather = s.steps.find((x) => x.id === 'gather')?.result as { collectors?: Record<string, { durationMs: number }> } | undefined;
+    const gather = s.steps.find((x) => x.id === 'gather')?.result as
+      { collectors?: Record<string, { durationMs: number }> } | undefined;
     for (const [name, r] of Object.entries(gather?.collectors ?? {})) (perCollector[name] ??= []).push(r.durationMs);
     tops.push(s.diagnosis?.hypotheses[0]?.id ?? '?');
   }
@@ -69,7 +76,14 @@ const report = {
   endToEndMs: { p50: Math.round(pct(totals, 0.5)), p95: Math.round(pct(totals, 0.95)) },
   inWorkflowMs: { p50: Math.round(pct(inWorkflow, 0.5)), p95: Math.round(pct(inWorkflow, 0.95)) },
   collectors: Object.fromEntries(
-    Object.entries(perCollector).map(([name, xs]) => [name, { p50: Math.round(pct(xs, 0.5)), p95: Math.round(pct(xs, 0.95)), shareOfGather: Math.round((mean(xs) / gatherMean) * 100) / 100 }]),
+    Object.entries(perCollector).map(([name, xs]) => [
+      name,
+      {
+        p50: Math.round(pct(xs, 0.5)),
+        p95: Math.round(pct(xs, 0.95)),
+        shareOfGather: Math.round((mean(xs) / gatherMean) * 100) / 100,
+      },
+    ]),
   ),
   topHypotheses: [...new Set(tops)],
   targetP95Ms: 5000,
@@ -77,8 +91,13 @@ const report = {
 if (values.json) console.log(JSON.stringify(report, null, 2));
 else {
   console.log(`traffic-vanish gather + diagnose, ${runs} runs in the lab`);
-  console.log(`  start → diagnosis (client):   p50 ${report.endToEndMs.p50} ms, p95 ${report.endToEndMs.p95} ms (target p95 < 5000 ms)`);
+  console.log(
+    `  start → diagnosis (client):   p50 ${report.endToEndMs.p50} ms, p95 ${report.endToEndMs.p95} ms (target p95 < 5000 ms)`,
+  );
   console.log(`  start → diagnosis (workflow): p50 ${report.inWorkflowMs.p50} ms, p95 ${report.inWorkflowMs.p95} ms`);
-  for (const [name, c] of Object.entries(report.collectors)) console.log(`  ${name.padEnd(13)} p50 ${String(c.p50).padStart(5)} ms  p95 ${String(c.p95).padStart(5)} ms  ${Math.round(c.shareOfGather * 100)}% of the slowest`);
+  for (const [name, c] of Object.entries(report.collectors))
+    console.log(
+      `  ${name.padEnd(13)} p50 ${String(c.p50).padStart(5)} ms  p95 ${String(c.p95).padStart(5)} ms  ${Math.round(c.shareOfGather * 100)}% of the slowest`,
+    );
   console.log(`  top hypotheses seen: ${report.topHypotheses.join(', ')}`);
 }

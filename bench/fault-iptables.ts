@@ -24,7 +24,9 @@ const blast = fileURLToPath(new URL('./fault-blast.ts', import.meta.url));
 const targets = (n: number) => Array.from({ length: n }, (_, i) => `10.99.${Math.floor(i / 250)}.${(i % 250) + 1}`);
 
 function inNetns(netns: string, args: string[]) {
-  return spawn('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, blast, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return spawn('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, blast, ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
 }
 
 const topology = await createTopology();
@@ -55,7 +57,15 @@ const iptables = (n: number): Config => ({
   name: `iptables ${n}`,
   async apply() {
     const rules = targets(n).map((ip) => `-A OUTPUT -d ${ip}/32 -p udp -m udp --dport ${PORT} -j DROP`);
-    const input = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ...rules, 'COMMIT', ''].join('\n');
+    const input = [
+      '*filter',
+      ':INPUT ACCEPT [0:0]',
+      ':FORWARD ACCEPT [0:0]',
+      ':OUTPUT ACCEPT [0:0]',
+      ...rules,
+      'COMMIT',
+      '',
+    ].join('\n');
     await run('iptables-restore', [], { netns: topology.client, input });
   },
   async remove() {
@@ -71,7 +81,12 @@ const ebpf = (n: number): Config => ({
       key: 't0',
       target: { node: 'bench', interface: IFACE },
       kind: 'drop',
-      match: { direction: 'egress', protocol: 'udp', dstPorts: { from: PORT, to: PORT }, peers: targets(n).map((ip) => `${ip}/32`) },
+      match: {
+        direction: 'egress',
+        protocol: 'udp',
+        dstPorts: { from: PORT, to: PORT },
+        peers: targets(n).map((ip) => `${ip}/32`),
+      },
       magnitude: { dropPpm: 1_000_000 },
       deadline: new Date(Date.now() + 600_000).toISOString(),
     });
@@ -105,8 +120,12 @@ try {
   };
   const none = median('none');
   const k = (pps: number) => `${(pps / 1000).toFixed(1)}k`;
-  console.log(`UDP 64-byte datagrams across a veth pair, median of ${ROUNDS} x ${MS / 1000} s; no rules: ${k(none)} pps\n`);
-  console.log(`${'targets'.padEnd(8)} ${'iptables pps'.padStart(13)} ${'x none'.padStart(7)}   ${'eBPF pps'.padStart(9)} ${'x none'.padStart(7)}   eBPF / iptables`);
+  console.log(
+    `UDP 64-byte datagrams across a veth pair, median of ${ROUNDS} x ${MS / 1000} s; no rules: ${k(none)} pps\n`,
+  );
+  console.log(
+    `${'targets'.padEnd(8)} ${'iptables pps'.padStart(13)} ${'x none'.padStart(7)}   ${'eBPF pps'.padStart(9)} ${'x none'.padStart(7)}   eBPF / iptables`,
+  );
   for (const n of TARGETS) {
     const ipt = median(`iptables ${n}`);
     const ours = median(`ebpf ${n}`);

@@ -19,7 +19,9 @@ import { catalogue, loadConfig, loadExperiment, startGameday, connectClient } fr
 import { faultAbortSignal, faultStatusQuery } from '../workflows/index.ts';
 import type { GamedayStatus, FaultStatus } from '../workflows/index.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } },
+});
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a whole number ≥ 1, got "${values.runs}"`);
 const config = loadConfig(process.env);
@@ -37,11 +39,13 @@ const loaded = loadExperiment(yaml, config, catalogue());
 if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
 const experiment = { ...loaded.input, trigger: { via: 'bench', by: 'bench' }, ignoreBlackouts: true };
 
-const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)] ?? Number.NaN;
+const pct = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)] ?? Number.NaN;
 /** When the last node stopped enforcing the fault, from `start` (ms). */
 const revertedAfter = (fault: FaultStatus | undefined, start: number) => {
   const at = (fault?.reverts ?? []).map((r) => Date.parse(r.revertedAt));
-  if (at.length === 0 || at.some(Number.isNaN)) throw new Error(`the fault shows no reverts: ${JSON.stringify(fault?.reverts)}`);
+  if (at.length === 0 || at.some(Number.isNaN))
+    throw new Error(`the fault shows no reverts: ${JSON.stringify(fault?.reverts)}`);
   return Math.max(...at) - start;
 };
 
@@ -79,7 +83,8 @@ async function tripped(i: number): Promise<number> {
   const handle = await startGameday(client, config, experiment, `bench-stop-gameday-${Date.now()}-${i}`);
   const status = (await handle.result()) as GamedayStatus;
   const trip = status.timeline.find((e) => e.event === 'stopping');
-  if (status.state !== 'aborted' || !trip) throw new Error(`game day ${handle.workflowId} did not trip: ${status.state}, ${status.score?.reasons.join('; ')}`);
+  if (status.state !== 'aborted' || !trip)
+    throw new Error(`game day ${handle.workflowId} did not trip: ${status.state}, ${status.score?.reasons.join('; ')}`);
   return revertedAfter(status.fault, Date.parse(trip.at));
 }
 
@@ -110,8 +115,16 @@ const figures = {
 };
 if (values.json) console.log(JSON.stringify(figures));
 else {
-  console.log(`stop condition trips → fault reverted on every node, ${runs} game days (target < ${figures.targetMs} ms):`);
-  console.log(`  baseline, abort signal → reverted: p50 ${figures.directAbortMs.p50} ms, p95 ${figures.directAbortMs.p95} ms`);
-  console.log(`  game day, trip → reverted:        p50 ${figures.stopConditionMs.p50} ms, p95 ${figures.stopConditionMs.p95} ms, max ${figures.stopConditionMs.max} ms`);
-  console.log(`  ratio game day / baseline:        p50 ${figures.ratio.p50.toFixed(2)}×, p95 ${figures.ratio.p95.toFixed(2)}×`);
+  console.log(
+    `stop condition trips → fault reverted on every node, ${runs} game days (target < ${figures.targetMs} ms):`,
+  );
+  console.log(
+    `  baseline, abort signal → reverted: p50 ${figures.directAbortMs.p50} ms, p95 ${figures.directAbortMs.p95} ms`,
+  );
+  console.log(
+    `  game day, trip → reverted:        p50 ${figures.stopConditionMs.p50} ms, p95 ${figures.stopConditionMs.p95} ms, max ${figures.stopConditionMs.max} ms`,
+  );
+  console.log(
+    `  ratio game day / baseline:        p50 ${figures.ratio.p50.toFixed(2)}×, p95 ${figures.ratio.p95.toFixed(2)}×`,
+  );
 }

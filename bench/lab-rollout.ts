@@ -40,15 +40,31 @@ function add(t: Tally, s: ProbeSummary): void {
 const perMille = (t: Tally) => (t.requests ? (1000 * t.failures) / t.requests : 0);
 
 function line(label: string, s: ProbeSummary, seconds: number): string {
-  const why = Object.entries(s.failureReasons ?? {}).map(([r, n]) => `${n}× ${r}`).join('; ');
+  const why = Object.entries(s.failureReasons ?? {})
+    .map(([r, n]) => `${n}× ${r}`)
+    .join('; ');
   return `${label} ${seconds} s: ${s.requests} requests, ${s.failures} failed${why ? ` (${why})` : ''}`;
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'nightshift-lab-bench-'));
-const config = loadConfig({ NIGHTSHIFT_DATA_DIR: dataDir, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TEMPORAL_UI_PORT: String(await freePort()) });
-const kubectl = (args: string[]) => exec(join(TOOLS_BIN, 'kubectl'), ['--kubeconfig', join(dataDir, 'lab', 'kubeconfig'), '-n', 'production', ...args], { timeout: 180_000 });
+const config = loadConfig({
+  NIGHTSHIFT_DATA_DIR: dataDir,
+  TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+  TEMPORAL_UI_PORT: String(await freePort()),
+});
+const kubectl = (args: string[]) =>
+  exec(join(TOOLS_BIN, 'kubectl'), ['--kubeconfig', join(dataDir, 'lab', 'kubeconfig'), '-n', 'production', ...args], {
+    timeout: 180_000,
+  });
 const podNames = async () => {
-  const { stdout } = await kubectl(['get', 'pods', '-l', `app in (${DEPLOYMENTS.join(',')})`, '-o', 'jsonpath={.items[*].metadata.name}']);
+  const { stdout } = await kubectl([
+    'get',
+    'pods',
+    '-l',
+    `app in (${DEPLOYMENTS.join(',')})`,
+    '-o',
+    'jsonpath={.items[*].metadata.name}',
+  ]);
   return stdout.split(/\s+/).filter(Boolean);
 };
 const churn = tally();
@@ -81,4 +97,10 @@ console.log(
   `\nfailed per 1000 requests: restart ${perMille(churn).toFixed(2)}, baseline ${perMille(quiet).toFixed(2)}; ` +
     `rounds with a failure: restart ${churn.roundsWithFailures}/${rounds}, baseline ${quiet.roundsWithFailures}/${rounds}`,
 );
-console.log(JSON.stringify({ rounds, restart: { ...churn, perMille: perMille(churn) }, baseline: { ...quiet, perMille: perMille(quiet) } }));
+console.log(
+  JSON.stringify({
+    rounds,
+    restart: { ...churn, perMille: perMille(churn) },
+    baseline: { ...quiet, perMille: perMille(quiet) },
+  }),
+);

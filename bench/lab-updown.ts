@@ -14,7 +14,9 @@ const SETTLE_SECONDS = 20;
 
 function rssMiB(pid: number): number {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
     return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
   } catch {
     return 0;
@@ -32,7 +34,11 @@ interface Round {
 
 async function round(): Promise<Round> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nightshift-lab-bench-'));
-  const config = loadConfig({ NIGHTSHIFT_DATA_DIR: dataDir, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TEMPORAL_UI_PORT: String(await freePort()) });
+  const config = loadConfig({
+    NIGHTSHIFT_DATA_DIR: dataDir,
+    TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+    TEMPORAL_UI_PORT: String(await freePort()),
+  });
   try {
     const up = await labUp({ config });
     await sleep(SETTLE_SECONDS * 1000);
@@ -63,13 +69,16 @@ const results: Round[] = [];
 for (let i = 0; i < rounds; i++) {
   const r = await round();
   results.push(r);
-  console.log(`round ${i + 1}: up ${r.upSeconds.toFixed(1)} s, down ${r.downSeconds.toFixed(1)} s, RSS ${r.totalRssMiB.toFixed(0)} MiB, probe ${(r.probe.successRate * 100).toFixed(1)} % p50 ${r.probe.p50Ms} ms`);
+  console.log(
+    `round ${i + 1}: up ${r.upSeconds.toFixed(1)} s, down ${r.downSeconds.toFixed(1)} s, RSS ${r.totalRssMiB.toFixed(0)} MiB, probe ${(r.probe.successRate * 100).toFixed(1)} % p50 ${r.probe.p50Ms} ms`,
+  );
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const last = results.at(-1);
 if (last) {
   console.log('\nRSS by process (last round, MiB):');
-  for (const [name, mib] of Object.entries(last.rssMiB).sort((a, b) => b[1] - a[1])) console.log(`  ${mib.toFixed(0).padStart(5)}  ${name}`);
+  for (const [name, mib] of Object.entries(last.rssMiB).sort((a, b) => b[1] - a[1]))
+    console.log(`  ${mib.toFixed(0).padStart(5)}  ${name}`);
   console.log('\nlab up steps (last round, s):');
   for (const s of last.steps) console.log(`  ${s.seconds.toFixed(1).padStart(5)}  ${s.step}`);
 }

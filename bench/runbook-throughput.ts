@@ -15,7 +15,10 @@ import { createTestActivities } from '../test/fixtures/engine/activities.ts';
 import { testRunbook } from '../test/fixtures/engine/runbooks.ts';
 import { quietRuntime } from '../test/helpers/temporal.ts';
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const N = sizes.length ? sizes : [10, 100, 500];
 const STEPS = 3;
 
@@ -48,7 +51,14 @@ async function measure(n: number, startOne: (i: number) => Promise<{ result(): P
   );
   const wallMs = performance.now() - began;
   const ok = times.filter((t) => !Number.isNaN(t)).sort((a, b) => a - b);
-  return { n, failures: n - ok.length, wallMs, runsPerSecond: (ok.length / wallMs) * 1000, p50: percentile(ok, 50), p95: percentile(ok, 95) };
+  return {
+    n,
+    failures: n - ok.length,
+    wallMs,
+    runsPerSecond: (ok.length / wallMs) * 1000,
+    p50: percentile(ok, 50),
+    p95: percentile(ok, 95),
+  };
 }
 
 const row = (label: string, f: Figures) =>
@@ -63,7 +73,9 @@ const taskQueue = 'bench';
 const worker = await Worker.create({
   connection,
   taskQueue,
-  workflowBundle: await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)) }),
+  workflowBundle: await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
+  }),
   activities: { ...createActivities(), ...createTestActivities(dir) },
   maxConcurrentWorkflowTaskExecutions: 100,
   maxConcurrentActivityTaskExecutions: 200,
@@ -77,10 +89,20 @@ const context = (id: string) => ({ workflowId: id, runbook: 'bare', stepId: 'one
 console.log(`runbook "three-steps" (${STEPS} steps, one trivial activity each) vs a bare one-activity workflow`);
 try {
   // Warm up the worker's caches and the server before measuring.
-  await measure(10, (i) => client.workflow.start('bareWorkflow', { taskQueue, workflowId: `warm-${i}`, args: [{ params: {}, context: context(`warm-${i}`) }] }));
+  await measure(10, (i) =>
+    client.workflow.start('bareWorkflow', {
+      taskQueue,
+      workflowId: `warm-${i}`,
+      args: [{ params: {}, context: context(`warm-${i}`) }],
+    }),
+  );
   for (const n of N) {
     const bare = await measure(n, (i) =>
-      client.workflow.start('bareWorkflow', { taskQueue, workflowId: `bare-${n}-${i}`, args: [{ params: { name: 'x' }, context: context(`bare-${n}-${i}`) }] }),
+      client.workflow.start('bareWorkflow', {
+        taskQueue,
+        workflowId: `bare-${n}-${i}`,
+        args: [{ params: { name: 'x' }, context: context(`bare-${n}-${i}`) }],
+      }),
     );
     const book = await measure(n, (i) =>
       client.workflow.start('runbookWorkflow', {

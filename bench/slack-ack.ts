@@ -11,7 +11,11 @@ import { runIdFor, startDevServer, bundleWorkflows } from '../worker/index.ts';
 
 const N = Number(process.argv[2] ?? 20);
 const dir = mkdtempSync(join(tmpdir(), 'nightshift-bench-slack-'));
-const server = await startDevServer({ dbFile: join(dir, 'temporal.db'), port: 17800 + Math.floor(Math.random() * 100), headless: true });
+const server = await startDevServer({
+  dbFile: join(dir, 'temporal.db'),
+  port: 17800 + Math.floor(Math.random() * 100),
+  headless: true,
+});
 process.env.NIGHTSHIFT_TEST_TEMPORAL = server.address;
 // The same in-process stack the Slack tests use: stand-in, gateway, worker with the drill runbook.
 const { byKey, CHANNEL, startHarness, waitFor } = await import('../test/slack/harness.ts');
@@ -35,8 +39,20 @@ try {
     runIds.push(runIdFor('slack-drill', started.triggerId));
   }
   for (const runId of runIds) {
-    const decision = await waitFor('decision', () => byKey(h.standin, `${runId}#decision:choose`)?.blocks?.length ? byKey(h.standin, `${runId}#decision:choose`) : undefined, 60_000);
-    const clicked = await h.standin.interactor.click({ user: 'U0BOB', channel: CHANNEL, ts: decision.ts, actionId: 'nightshift:decide:restart-cart' });
+    const decision = await waitFor(
+      'decision',
+      () =>
+        byKey(h.standin, `${runId}#decision:choose`)?.blocks?.length
+          ? byKey(h.standin, `${runId}#decision:choose`)
+          : undefined,
+      60_000,
+    );
+    const clicked = await h.standin.interactor.click({
+      user: 'U0BOB',
+      channel: CHANNEL,
+      ts: decision.ts,
+      actionId: 'nightshift:decide:restart-cart',
+    });
     if (clicked.status !== 200) throw new Error(`click answered ${clicked.status}`);
     click.push(clicked.ms);
   }

@@ -32,7 +32,11 @@ export function inNetns(netns: string | undefined, command: string, args: string
   return netns ? ['nsenter', [`--net=${netnsPath(netns)}`, '--', command, ...args]] : [command, args];
 }
 
-export function run(command: string, args: string[], options: RunOptions = {}): Promise<{ stdout: string; stderr: string }> {
+export function run(
+  command: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<{ stdout: string; stderr: string }> {
   const [file, argv] = inNetns(options.netns, command, args);
   return new Promise((done, fail) => {
     const child = execFile(

@@ -45,7 +45,13 @@ export const pinnedSchema = z.object({
 export type Pinned = z.infer<typeof pinnedSchema>;
 
 const showSchema = z.object({ nowNs: z.number(), faults: z.array(pinnedSchema) });
-const loadSchema = z.object({ pin: z.string(), progId: z.number(), linkId: z.number(), ifindex: z.number(), deadlineNs: z.number() });
+const loadSchema = z.object({
+  pin: z.string(),
+  progId: z.number(),
+  linkId: z.number(),
+  ifindex: z.number(),
+  deadlineNs: z.number(),
+});
 const detachSchema = z.object({ state: z.string(), fault: pinnedSchema.nullable() });
 const querySchema = z.object({
   ifindex: z.number(),

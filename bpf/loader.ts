@@ -103,16 +103,25 @@ function programArgs(spec: ProgramSpec, pin: string): string[] {
   const ns = (ms: number) => String(BigInt(Math.round(ms * 1000)) * 1000n);
   const range = (r: PortRange | undefined) => (r ? `${r.from}-${r.to}` : '0-65535');
   return [
-    '--pin', pin,
-    '--kind', spec.kind,
-    '--proto', String(PROTOCOLS[spec.protocol]),
-    '--sport', range(spec.srcPorts),
-    '--dport', range(spec.dstPorts),
+    '--pin',
+    pin,
+    '--kind',
+    spec.kind,
+    '--proto',
+    String(PROTOCOLS[spec.protocol]),
+    '--sport',
+    range(spec.srcPorts),
+    '--dport',
+    range(spec.dstPorts),
     ...(spec.peerIsDst ? ['--peer-dst'] : []),
-    '--ppm', String(spec.dropPpm ?? 0),
-    '--delay-ns', ns(spec.delayMs ?? 0),
-    '--jitter-ns', ns(spec.jitterMs ?? 0),
-    '--ttl-ns', ns(Math.max(spec.ttlMs, 1)),
+    '--ppm',
+    String(spec.dropPpm ?? 0),
+    '--delay-ns',
+    ns(spec.delayMs ?? 0),
+    '--jitter-ns',
+    ns(spec.jitterMs ?? 0),
+    '--ttl-ns',
+    ns(Math.max(spec.ttlMs, 1)),
     ...(spec.peers?.length ? ['--peers', '-'] : []),
   ];
 }
@@ -128,7 +137,10 @@ export async function show(pin: string): Promise<Attachment | undefined> {
  * Loads, configures and attaches one instance. An instance already pinned
  * under the same fault id and key is returned as it is (idempotent).
  */
-export async function attach(spec: ProgramSpec, at?: AttachPoint): Promise<{ attachment: Attachment; existed: boolean }> {
+export async function attach(
+  spec: ProgramSpec,
+  at?: AttachPoint,
+): Promise<{ attachment: Attachment; existed: boolean }> {
   await ensureBpffs();
   const pin = attachmentDir(spec.faultId, spec.key);
   if (existsSync(pin)) {
@@ -185,7 +197,10 @@ export async function detach(pin: string): Promise<Detached> {
   const netns = netnsAlive && pinned.netns ? pinned.netns : undefined;
   const result = await nsfault.detach(pin, netns ? { netns } : {});
   // Deadline and meta as they were; counters as the helper read them last.
-  const attachment = { ...toAttachment(pinned, before.nowNs), ...(result.fault ? { counters: result.fault.counters } : {}) };
+  const attachment = {
+    ...toAttachment(pinned, before.nowNs),
+    ...(result.fault ? { counters: result.fault.counters } : {}),
+  };
   const state = netnsAlive ? result.state : 'interface-gone';
   if (netnsAlive && state === 'detached') await restoreQdiscs(pinned, netns);
   removeEmptyDir(join(PIN_ROOT, faultId));
@@ -195,7 +210,9 @@ export async function detach(pin: string): Promise<Detached> {
 async function restoreQdiscs(pinned: Pinned, netns: string | undefined): Promise<void> {
   if (pinned.mode === 'tc' && pinned.addedClsact) await releaseClsact(pinned.ifname, netns).catch(() => undefined);
   if (!pinned.replacedRoot) return;
-  const others = (await list()).filter((a) => a.ifname === pinned.ifname && a.netns === (pinned.netns || undefined) && a.kind === 'delay');
+  const others = (await list()).filter(
+    (a) => a.ifname === pinned.ifname && a.netns === (pinned.netns || undefined) && a.kind === 'delay',
+  );
   if (others.length === 0) await removeFq(pinned.ifname, netns).catch(() => undefined);
 }
 
@@ -209,7 +226,9 @@ function removeEmptyDir(dir: string): void {
 
 /** The fault ids that have anything pinned on this node. */
 export function faultIds(): string[] {
-  return safeReaddir(PIN_ROOT).filter((name) => statSync(join(PIN_ROOT, name), { throwIfNoEntry: false })?.isDirectory());
+  return safeReaddir(PIN_ROOT).filter((name) =>
+    statSync(join(PIN_ROOT, name), { throwIfNoEntry: false })?.isDirectory(),
+  );
 }
 
 /** Every pin directory under PIN_ROOT (or of one fault). */

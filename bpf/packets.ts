@@ -47,7 +47,21 @@ export function buildPacket(spec: PacketSpec): Uint8Array {
   const eth = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, ...(v6 ? [0x86, 0xdd] : [0x08, 0x00])];
   const ip = v6
     ? [0x60, 0, 0, 0, payload.length >> 8, payload.length & 0xff, proto, 64, ...v6Bytes(spec.src), ...v6Bytes(spec.dst)]
-    : [0x45, 0, (20 + payload.length) >> 8, (20 + payload.length) & 0xff, 0, 0, 0x40, 0, 64, proto, 0, 0,
-      ...v4Bytes(spec.src), ...v4Bytes(spec.dst)];
+    : [
+        0x45,
+        0,
+        (20 + payload.length) >> 8,
+        (20 + payload.length) & 0xff,
+        0,
+        0,
+        0x40,
+        0,
+        64,
+        proto,
+        0,
+        0,
+        ...v4Bytes(spec.src),
+        ...v4Bytes(spec.dst),
+      ];
   return Uint8Array.from([...eth, ...ip, ...payload]);
 }

@@ -10,7 +10,12 @@ export const FQ_HANDLE = '4e53:';
 export const TC_PRIO_BASE = 0xc000;
 export const TC_HANDLE_PREFIX = 0x4e530000;
 
-const qdiscSchema = z.object({ kind: z.string(), handle: z.string(), root: z.boolean().optional(), parent: z.string().optional() });
+const qdiscSchema = z.object({
+  kind: z.string(),
+  handle: z.string(),
+  root: z.boolean().optional(),
+  parent: z.string().optional(),
+});
 type Qdisc = z.infer<typeof qdiscSchema>;
 
 export function qdiscs(ifname: string, netns?: string): Promise<Qdisc[]> {
@@ -65,9 +70,13 @@ export function fqOptions(sizing: FqSizing): string[] {
 export async function installFq(ifname: string, sizing: FqSizing, netns?: string): Promise<void> {
   const root = (await qdiscs(ifname, netns)).find((q) => q.root);
   if (root && root.handle !== '0:' && root.handle !== FQ_HANDLE) {
-    throw new Error(`${ifname} has a configured root qdisc (${root.kind} ${root.handle}); nightshift will not replace it`);
+    throw new Error(
+      `${ifname} has a configured root qdisc (${root.kind} ${root.handle}); nightshift will not replace it`,
+    );
   }
-  await run('tc', ['qdisc', 'replace', 'dev', ifname, 'root', 'handle', FQ_HANDLE, 'fq', ...fqOptions(sizing)], { netns });
+  await run('tc', ['qdisc', 'replace', 'dev', ifname, 'root', 'handle', FQ_HANDLE, 'fq', ...fqOptions(sizing)], {
+    netns,
+  });
 }
 
 /** Puts the default root qdisc back, only if the root is still our fq. */

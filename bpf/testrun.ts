@@ -20,11 +20,18 @@ export interface TestRunResult {
   afterNs: number;
 }
 
-export async function testRun(progPin: string, packet: Uint8Array, options: TestRunOptions = {}): Promise<TestRunResult> {
+export async function testRun(
+  progPin: string,
+  packet: Uint8Array,
+  options: TestRunOptions = {},
+): Promise<TestRunResult> {
   return nsfault.run([
-    '--prog', progPin,
-    '--data', Buffer.from(packet).toString('hex'),
-    '--repeat', String(options.repeat ?? 1),
+    '--prog',
+    progPin,
+    '--data',
+    Buffer.from(packet).toString('hex'),
+    '--repeat',
+    String(options.repeat ?? 1),
     ...(options.tstamp === undefined ? [] : ['--tstamp', String(options.tstamp)]),
   ]);
 }

@@ -15,14 +15,18 @@ export function describeChanges(before: RunStatus | undefined, after: RunStatus)
   if (pending && before?.pendingDecision?.step !== pending.step) {
     lines.push(`? ${pending.question}`);
     for (const option of pending.options) lines.push(`    ${option.id}: ${option.label}`);
-    lines.push(`    (default "${pending.default}" at ${pending.deadline}; decide with: nightshift decide <run-id> <option>)`);
+    lines.push(
+      `    (default "${pending.default}" at ${pending.deadline}; decide with: nightshift decide <run-id> <option>)`,
+    );
   }
   for (const decision of after.decisions.slice(before?.decisions.length ?? 0)) {
     const who = decision.auto ? `${decision.by.name ?? 'timeout'} (automatic)` : (decision.by.name ?? decision.by.id);
     lines.push(`✔ decided "${decision.option}" by ${who}`);
   }
   if (after.state !== before?.state && !['running', 'waiting'].includes(after.state)) {
-    lines.push(`■ run ${after.state}${after.abort ? `: ${after.abort.reason}` : ''}${after.error ? `: ${after.error}` : ''}`);
+    lines.push(
+      `■ run ${after.state}${after.abort ? `: ${after.abort.reason}` : ''}${after.error ? `: ${after.error}` : ''}`,
+    );
   }
   return lines;
 }

@@ -40,7 +40,9 @@ export function parseManifest(text: string, source: string): KubernetesObject[] 
     if (value === null || value === undefined) return [];
     const parsed = objectSchema.safeParse(value);
     if (!parsed.success) {
-      throw new LabError(`${source} document ${index + 1}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw new LabError(
+        `${source} document ${index + 1}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     }
     return [parsed.data];
   });
@@ -59,9 +61,15 @@ async function applyWithRetry(client: KubernetesObjectApi, object: KubernetesObj
       await applyOne(client, object);
       return;
     } catch (err) {
-      const retry = isStatus(err, 404) || isStatus(err, 429) || isStatus(err, 500) || isStatus(err, 503) || !(err instanceof ApiException);
+      const retry =
+        isStatus(err, 404) ||
+        isStatus(err, 429) ||
+        isStatus(err, 500) ||
+        isStatus(err, 503) ||
+        !(err instanceof ApiException);
       if (!retry || Date.now() > deadline) {
-        const detail = err instanceof ApiException ? `HTTP ${err.code}: ${JSON.stringify(err.body)}` : (err as Error).message;
+        const detail =
+          err instanceof ApiException ? `HTTP ${err.code}: ${JSON.stringify(err.body)}` : (err as Error).message;
         throw new LabError(`cannot apply ${what}: ${detail}`);
       }
       await sleep(200);
@@ -75,7 +83,9 @@ async function waitEstablished(kc: KubeConfig): Promise<void> {
     LAB_CRDS.map((crd) =>
       waitFor(`CRD ${crd.metadata.name} to be established`, 30_000, async () => {
         const found = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
-        return found.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+        return found.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+          ? true
+          : undefined;
       }),
     ),
   );
@@ -88,11 +98,16 @@ async function waitEstablished(kc: KubeConfig): Promise<void> {
  */
 export async function applyLab(kc: KubeConfig, kubeconfig: string, dir = MANIFESTS_DIR): Promise<void> {
   const client = KubernetesObjectApi.makeApiClient(kc);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   const objects = files.flatMap((file) =>
     parseManifest(readFileSync(join(dir, file), 'utf8'), file).map((object) => ({ object, file })),
   );
-  await Promise.all([applyCrds(kubeconfig), ...objects.map(({ object, file }) => applyWithRetry(client, object, file))]);
+  await Promise.all([
+    applyCrds(kubeconfig),
+    ...objects.map(({ object, file }) => applyWithRetry(client, object, file)),
+  ]);
   await waitEstablished(kc);
 }
 
@@ -108,7 +123,15 @@ async function applyCrds(kubeconfig: string): Promise<void> {
   try {
     const file = join(dir, 'crds.json');
     writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: LAB_CRDS }));
-    await run(kubectl, ['--kubeconfig', kubeconfig, 'apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', file]);
+    await run(kubectl, [
+      '--kubeconfig',
+      kubeconfig,
+      'apply',
+      '--server-side',
+      `--field-manager=${FIELD_MANAGER}`,
+      '-f',
+      file,
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

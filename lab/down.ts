@@ -25,7 +25,10 @@ export interface DownReport {
 
 async function listNetns(): Promise<string[]> {
   const out = await run('ip', ['netns', 'list']).catch(() => '');
-  return out.split('\n').map((line) => line.split(' ')[0] ?? '').filter((name) => name.length > 0);
+  return out
+    .split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter((name) => name.length > 0);
 }
 
 /** Namespaces whose resolv.conf the simulator wrote: pods, even when its ledger is gone. */
@@ -42,7 +45,10 @@ function markedPodNetns(): string[] {
 
 async function netnsPids(netns: string): Promise<number[]> {
   const out = await run('ip', ['netns', 'pids', netns]).catch(() => '');
-  return out.split('\n').map(Number).filter((pid) => pid > 0);
+  return out
+    .split('\n')
+    .map(Number)
+    .filter((pid) => pid > 0);
 }
 
 /**
@@ -57,7 +63,9 @@ export function markedProcesses(): Array<{ pid: number; root: string }> {
     const pid = Number(entry);
     if (!pid || pid === process.pid) continue;
     try {
-      const marker = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((v) => v.startsWith(prefix));
+      const marker = readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .find((v) => v.startsWith(prefix));
       if (marker) found.push({ pid, root: marker.slice(prefix.length) });
     } catch {
       // gone, or a kernel thread
@@ -82,7 +90,9 @@ async function hostLinks(): Promise<string[]> {
 }
 
 function isMounted(path: string): boolean {
-  return readFileSync('/proc/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === path);
+  return readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[1] === path);
 }
 
 export async function labDown(dataDir: string): Promise<DownReport> {
@@ -119,7 +129,9 @@ export async function labDown(dataDir: string): Promise<DownReport> {
     ]),
   ].filter((name) => allNetns.includes(name) || existsSync(netnsEtcDir(name)));
   const inNetns = (await Promise.all(netns.map(netnsPids))).flat();
-  const pods = dedupe([...ledger.flatMap((pod) => pod.processes), ...withStart(inNetns)]).filter((p) => !servicePids.has(p.pid));
+  const pods = dedupe([...ledger.flatMap((pod) => pod.processes), ...withStart(inNetns)]).filter(
+    (p) => !servicePids.has(p.pid),
+  );
   await stopAll(pods, 0);
   // Anything the dying simulator started meanwhile still carries the marker: one last sweep.
   const late = dedupe(withStart(markedProcesses().map((m) => m.pid)));

@@ -36,8 +36,10 @@ export class EndpointSlices {
       const ports = slice.ports ?? [];
       const chosen =
         port === undefined
-          ? ports.length === 1 ? ports[0] : undefined
-          : ports.find((p) => p.port === port || p.name === port) ?? (ports.length === 1 ? ports[0] : undefined);
+          ? ports.length === 1
+            ? ports[0]
+            : undefined
+          : (ports.find((p) => p.port === port || p.name === port) ?? (ports.length === 1 ? ports[0] : undefined));
       if (!chosen?.port) continue;
       for (const endpoint of slice.endpoints ?? []) {
         if (endpoint.conditions?.ready === false || endpoint.conditions?.terminating === true) continue;

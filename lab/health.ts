@@ -73,7 +73,9 @@ export async function waitHealthy(proc: ProcessRecord, timeoutMs: number): Promi
     }
     if (await checkHealth(proc.health)) return;
     if (Date.now() > deadline) {
-      throw new LabError(`${proc.name} not healthy after ${timeoutMs} ms; last lines of ${proc.log}:\n${logTail(proc.log)}`);
+      throw new LabError(
+        `${proc.name} not healthy after ${timeoutMs} ms; last lines of ${proc.log}:\n${logTail(proc.log)}`,
+      );
     }
     await sleep(100);
   }

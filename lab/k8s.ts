@@ -1,10 +1,5 @@
 // Small helpers over @kubernetes/client-node shared by the lab's processes.
-import {
-  ApiException,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { ApiException, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 
 export function loadKubeConfig(path: string): KubeConfig {
   const kc = new KubeConfig();

@@ -40,8 +40,20 @@ const DAYS = ['-days', '30'];
 
 function leaf(pki: Pki, cert: string, key: string, subject: string, extensions: string[]): Promise<string> {
   return run('openssl', [
-    'req', '-x509', ...EC, '-keyout', key, '-out', cert, '-subj', subject, ...DAYS,
-    '-CA', pki.caCert, '-CAkey', pki.caKey,
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-subj',
+    subject,
+    ...DAYS,
+    '-CA',
+    pki.caCert,
+    '-CAkey',
+    pki.caKey,
     ...extensions.flatMap((ext) => ['-addext', ext]),
   ]);
 }
@@ -50,22 +62,48 @@ export async function createPki(dir: string): Promise<Pki> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pki = pkiFiles(dir);
   await run('openssl', [
-    'req', '-x509', ...EC, '-keyout', pki.caKey, '-out', pki.caCert, '-subj', '/CN=nightshift-lab-ca', ...DAYS,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    pki.caKey,
+    '-out',
+    pki.caCert,
+    '-subj',
+    '/CN=nightshift-lab-ca',
+    ...DAYS,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   const apiHost = new URL(APISERVER_URL).hostname;
   const sans = [
-    `IP:${apiHost}`, `IP:${HOST_IP}`, 'IP:127.0.0.1', 'IP:10.96.0.1', 'DNS:localhost', 'DNS:kubernetes',
-    'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local',
+    `IP:${apiHost}`,
+    `IP:${HOST_IP}`,
+    'IP:127.0.0.1',
+    'IP:10.96.0.1',
+    'DNS:localhost',
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
+    'DNS:kubernetes.default.svc.cluster.local',
   ];
   const client = ['extendedKeyUsage=clientAuth', 'basicConstraints=critical,CA:FALSE'];
   await Promise.all([
     leaf(pki, pki.serverCert, pki.serverKey, '/CN=kube-apiserver', [
-      `subjectAltName=${[...new Set(sans)].join(',')}`, 'extendedKeyUsage=serverAuth', 'basicConstraints=critical,CA:FALSE',
+      `subjectAltName=${[...new Set(sans)].join(',')}`,
+      'extendedKeyUsage=serverAuth',
+      'basicConstraints=critical,CA:FALSE',
     ]),
     leaf(pki, pki.adminCert, pki.adminKey, '/O=system:masters/CN=nightshift-lab-admin', client),
-    leaf(pki, pki.controllerManagerCert, pki.controllerManagerKey,
-      '/O=system:masters/CN=system:kube-controller-manager', client),
+    leaf(
+      pki,
+      pki.controllerManagerCert,
+      pki.controllerManagerKey,
+      '/O=system:masters/CN=system:kube-controller-manager',
+      client,
+    ),
     run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', pki.saKey]),
   ]);
   await run('openssl', ['pkey', '-in', pki.saKey, '-pubout', '-out', pki.saPub]);

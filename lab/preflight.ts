@@ -21,14 +21,30 @@ export interface KernelFeature {
 }
 
 export const REQUIRED_FEATURES: KernelFeature[] = [
-  { id: 'veth', name: 'veth links (CONFIG_VETH, module veth)', commands: [['ip', '-n', PROBE_NS, 'link', 'add', 'pf0', 'type', 'veth', 'peer', 'name', 'pf1']] },
-  { id: 'bridge', name: 'Linux bridges (CONFIG_BRIDGE, module bridge)', commands: [['ip', '-n', PROBE_NS, 'link', 'add', 'pfbr', 'type', 'bridge']] },
-  { id: 'clsact', name: 'tc clsact qdisc for eBPF programs (CONFIG_NET_SCH_INGRESS, module sch_ingress)', commands: [['tc', '-n', PROBE_NS, 'qdisc', 'add', 'dev', 'pf0', 'clsact']] },
+  {
+    id: 'veth',
+    name: 'veth links (CONFIG_VETH, module veth)',
+    commands: [['ip', '-n', PROBE_NS, 'link', 'add', 'pf0', 'type', 'veth', 'peer', 'name', 'pf1']],
+  },
+  {
+    id: 'bridge',
+    name: 'Linux bridges (CONFIG_BRIDGE, module bridge)',
+    commands: [['ip', '-n', PROBE_NS, 'link', 'add', 'pfbr', 'type', 'bridge']],
+  },
+  {
+    id: 'clsact',
+    name: 'tc clsact qdisc for eBPF programs (CONFIG_NET_SCH_INGRESS, module sch_ingress)',
+    commands: [['tc', '-n', PROBE_NS, 'qdisc', 'add', 'dev', 'pf0', 'clsact']],
+  },
 ];
 
 /** Features the lab runs without, but some faults need; `lab up --require <id>` makes them fatal. */
 export const OPTIONAL_FEATURES: KernelFeature[] = [
-  { id: 'fq', name: 'fq qdisc (CONFIG_NET_SCH_FQ, module sch_fq), needed for latency faults', commands: [['tc', '-n', PROBE_NS, 'qdisc', 'add', 'dev', 'pf1', 'root', 'fq']] },
+  {
+    id: 'fq',
+    name: 'fq qdisc (CONFIG_NET_SCH_FQ, module sch_fq), needed for latency faults',
+    commands: [['tc', '-n', PROBE_NS, 'qdisc', 'add', 'dev', 'pf1', 'root', 'fq']],
+  },
 ];
 
 export interface PreflightOptions {
@@ -78,7 +94,9 @@ async function probeKernel(features: KernelFeature[]): Promise<Map<string, boole
 
 export function requireRoot(): void {
   if (process.getuid?.() !== 0) {
-    throw new LabError('the lab needs root: it creates network namespaces, veth links and bridges (run `sudo nightshift lab up`)');
+    throw new LabError(
+      'the lab needs root: it creates network namespaces, veth links and bridges (run `sudo nightshift lab up`)',
+    );
   }
 }
 
@@ -97,7 +115,9 @@ export async function preflight(options: PreflightOptions = {}): Promise<Preflig
 
   const unknown = (options.require ?? []).filter((id) => !OPTIONAL_FEATURES.some((f) => f.id === id));
   if (unknown.length > 0) {
-    throw new LabError(`unknown feature ${unknown.join(', ')}; known: ${OPTIONAL_FEATURES.map((f) => f.id).join(', ')}`);
+    throw new LabError(
+      `unknown feature ${unknown.join(', ')}; known: ${OPTIONAL_FEATURES.map((f) => f.id).join(', ')}`,
+    );
   }
   const features = [...REQUIRED_FEATURES, ...OPTIONAL_FEATURES];
   const found = await probeKernel(features);

@@ -46,7 +46,9 @@ export function isAlive(pid: number, startTime: number): boolean {
 
 export async function spawnDetached(spec: SpawnSpec): Promise<Spawned> {
   mkdirSync(dirname(spec.log), { recursive: true });
-  const command = spec.netns ? ['ip', 'netns', 'exec', spec.netns, spec.command, ...spec.args] : [spec.command, ...spec.args];
+  const command = spec.netns
+    ? ['ip', 'netns', 'exec', spec.netns, spec.command, ...spec.args]
+    : [spec.command, ...spec.args];
   const fd = openSync(spec.log, 'a');
   try {
     const child = spawn(command[0] as string, command.slice(1), {

@@ -10,7 +10,14 @@ import { PORTS, type LabNode } from './topology.ts';
 const LAB_DIR = join(REPO_ROOT, 'lab');
 const CLI = join(REPO_ROOT, 'cli', 'main.ts');
 
-function nodeScript(name: string, args: string[], paths: LabPaths, dataDir: string, health: Component['health'], env: NodeJS.ProcessEnv = {}): Component {
+function nodeScript(
+  name: string,
+  args: string[],
+  paths: LabPaths,
+  dataDir: string,
+  health: Component['health'],
+  env: NodeJS.ProcessEnv = {},
+): Component {
   return {
     name,
     spawn: {
@@ -52,10 +59,17 @@ function nightshiftEnv(paths: LabPaths, temporalAddress: string): NodeJS.Process
 
 export function workerComponent(paths: LabPaths, dataDir: string, temporalAddress: string): Component {
   // The control worker gathers the lab's evidence: Hubble, etcd, DNS, probe.
-  return nodeScript('control-worker', [CLI, 'worker'], paths, dataDir, { kind: 'alive' }, {
-    ...labEvidenceEnv(dataDir),
-    ...nightshiftEnv(paths, temporalAddress),
-  });
+  return nodeScript(
+    'control-worker',
+    [CLI, 'worker'],
+    paths,
+    dataDir,
+    { kind: 'alive' },
+    {
+      ...labEvidenceEnv(dataDir),
+      ...nightshiftEnv(paths, temporalAddress),
+    },
+  );
 }
 
 /** The Hubble Relay stand-in, fed by flow-tap programs on every pod interface. */
@@ -64,17 +78,29 @@ export function hubbleComponent(paths: LabPaths, dataDir: string): Component {
   const [host, port] = HUBBLE_RELAY_ADDRESS.split(':');
   return {
     name: 'hubble-relay',
-    spawn: { ...spawn, log: join(paths.logs, 'hubble-relay.log'), cwd: REPO_ROOT, env: { ...spawn.env, KUBECONFIG: paths.kubeconfig } },
+    spawn: {
+      ...spawn,
+      log: join(paths.logs, 'hubble-relay.log'),
+      cwd: REPO_ROOT,
+      env: { ...spawn.env, KUBECONFIG: paths.kubeconfig },
+    },
     health: { kind: 'tcp', host: host ?? '127.0.0.1', port: Number(port) },
   };
 }
 
 export function agentComponent(node: LabNode, paths: LabPaths, dataDir: string, temporalAddress: string): Component {
-  return nodeScript(`agent-${node.name}`, [CLI, 'agent'], paths, dataDir, { kind: 'alive' }, {
-    ...nightshiftEnv(paths, temporalAddress),
-    NIGHTSHIFT_NODE_NAME: node.name,
-    NIGHTSHIFT_NODE_NETNS: node.netns,
-    // bpf/paths.ts reads this: each lab agent pins under its own directory.
-    NIGHTSHIFT_PIN_ROOT: join(BPF_PIN_ROOT, node.name),
-  });
+  return nodeScript(
+    `agent-${node.name}`,
+    [CLI, 'agent'],
+    paths,
+    dataDir,
+    { kind: 'alive' },
+    {
+      ...nightshiftEnv(paths, temporalAddress),
+      NIGHTSHIFT_NODE_NAME: node.name,
+      NIGHTSHIFT_NODE_NETNS: node.netns,
+      // bpf/paths.ts reads this: each lab agent pins under its own directory.
+      NIGHTSHIFT_PIN_ROOT: join(BPF_PIN_ROOT, node.name),
+    },
+  );
 }

@@ -11,7 +11,18 @@ import { isAlive } from './procs.ts';
 import { readLedger } from './simulator/index.ts';
 import { readState } from './state.ts';
 import {
-  APISERVER_URL, CLUSTER_CIDR, DNS_IP, ETCD_MEMBERS, FABRIC_BRIDGE, GATEWAY_URL, HOST_IP, NODES, OUTSIDE_IP, PORTS, PROBE_URL, SERVICE_CIDR,
+  APISERVER_URL,
+  CLUSTER_CIDR,
+  DNS_IP,
+  ETCD_MEMBERS,
+  FABRIC_BRIDGE,
+  GATEWAY_URL,
+  HOST_IP,
+  NODES,
+  OUTSIDE_IP,
+  PORTS,
+  PROBE_URL,
+  SERVICE_CIDR,
 } from './topology.ts';
 
 export interface ProcessStatus {
@@ -42,7 +53,10 @@ async function apiPods(kubeconfig: string): Promise<Map<string, { phase?: string
     const list = await core.listPodForAllNamespaces({ timeoutSeconds: 3 });
     for (const pod of list.items) {
       const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-      out.set(`${pod.metadata?.namespace}/${pod.metadata?.name}`, { ...(pod.status?.phase ? { phase: pod.status.phase } : {}), ready });
+      out.set(`${pod.metadata?.namespace}/${pod.metadata?.name}`, {
+        ...(pod.status?.phase ? { phase: pod.status.phase } : {}),
+        ready,
+      });
     }
   } catch {
     // API server down: the ledger alone says where pods are
@@ -52,8 +66,19 @@ async function apiPods(kubeconfig: string): Promise<Map<string, { phase?: string
 
 export const ENDPOINTS = {
   apiserver: APISERVER_URL,
-  etcd: ETCD_MEMBERS.map((m) => ({ name: m.name, client: m.clientUrl, peer: m.peerUrl, health: `${m.clientUrl}/health`, metrics: `${m.clientUrl}/metrics` })),
-  coredns: { dns: `${DNS_IP}:${PORTS.dns}`, metrics: COREDNS_METRICS_URL, health: `http://${HOST_IP}:${PORTS.dnsHealth}/health`, ready: `http://${HOST_IP}:${PORTS.dnsReady}/ready` },
+  etcd: ETCD_MEMBERS.map((m) => ({
+    name: m.name,
+    client: m.clientUrl,
+    peer: m.peerUrl,
+    health: `${m.clientUrl}/health`,
+    metrics: `${m.clientUrl}/metrics`,
+  })),
+  coredns: {
+    dns: `${DNS_IP}:${PORTS.dns}`,
+    metrics: COREDNS_METRICS_URL,
+    health: `http://${HOST_IP}:${PORTS.dnsHealth}/health`,
+    ready: `http://${HOST_IP}:${PORTS.dnsReady}/ready`,
+  },
   probe: PROBE_URL,
   gateway: GATEWAY_URL,
   gatewayAdmin: `http://127.0.0.1:${PORTS.gatewayAdmin}`,
@@ -68,7 +93,14 @@ export async function labStatus(dataDir: string) {
   const processes: ProcessStatus[] = await Promise.all(
     state.processes.map(async (p) => {
       const alive = isAlive(p.pid, p.startTime);
-      return { name: p.name, pid: p.pid, alive, healthy: alive && (await checkHealth(p.health)), ...(p.netns ? { netns: p.netns } : {}), log: p.log };
+      return {
+        name: p.name,
+        pid: p.pid,
+        alive,
+        healthy: alive && (await checkHealth(p.health)),
+        ...(p.netns ? { netns: p.netns } : {}),
+        log: p.log,
+      };
     }),
   );
   const fromApi = await apiPods(paths.kubeconfig);
@@ -91,9 +123,29 @@ export async function labStatus(dataDir: string) {
     startedAt: state.startedAt,
     ...(state.upAt ? { upAt: state.upAt } : {}),
     temporal: state.temporal,
-    network: { fabricBridge: FABRIC_BRIDGE, hostIp: HOST_IP, clusterCidr: CLUSTER_CIDR, serviceCidr: SERVICE_CIDR, dnsIp: DNS_IP },
-    nodes: NODES.map((n) => ({ name: n.name, netns: n.netns, ip: n.ip, podCidr: n.podCidr, uplink: 'eth0', hostLink: n.hostLink })),
-    etcd: ETCD_MEMBERS.map((m) => ({ name: m.name, netns: m.netns, ip: m.ip, hostLink: m.hostLink, clientUrl: m.clientUrl, peerUrl: m.peerUrl })),
+    network: {
+      fabricBridge: FABRIC_BRIDGE,
+      hostIp: HOST_IP,
+      clusterCidr: CLUSTER_CIDR,
+      serviceCidr: SERVICE_CIDR,
+      dnsIp: DNS_IP,
+    },
+    nodes: NODES.map((n) => ({
+      name: n.name,
+      netns: n.netns,
+      ip: n.ip,
+      podCidr: n.podCidr,
+      uplink: 'eth0',
+      hostLink: n.hostLink,
+    })),
+    etcd: ETCD_MEMBERS.map((m) => ({
+      name: m.name,
+      netns: m.netns,
+      ip: m.ip,
+      hostLink: m.hostLink,
+      clientUrl: m.clientUrl,
+      peerUrl: m.peerUrl,
+    })),
     processes,
     pods,
     endpoints: { ...ENDPOINTS, temporal: state.temporal.address },

@@ -10,7 +10,12 @@ import { findTool } from '../worker/base.ts';
 import { applyLab } from './apply.ts';
 import { ensureBpffs, BPFFS } from './bpffs.ts';
 import { launch, type Component } from './component.ts';
-import { apiserverComponent, controllerManagerComponent, corednsComponent, etcdComponent } from './control-plane/index.ts';
+import {
+  apiserverComponent,
+  controllerManagerComponent,
+  corednsComponent,
+  etcdComponent,
+} from './control-plane/index.ts';
 import { labDown } from './down.ts';
 import { waitFor, waitHealthy } from './health.ts';
 import { loadKubeConfig } from './k8s.ts';
@@ -22,7 +27,14 @@ import { preflight, requireRoot } from './preflight.ts';
 import { probeSummary } from './probe/index.ts';
 import { isAlive } from './procs.ts';
 import { waitDeploymentsAvailable } from './rollout.ts';
-import { agentComponent, gatewayComponent, hubbleComponent, probeComponent, simulatorComponent, workerComponent } from './services.ts';
+import {
+  agentComponent,
+  gatewayComponent,
+  hubbleComponent,
+  probeComponent,
+  simulatorComponent,
+  workerComponent,
+} from './services.ts';
 import { LabError, run } from './sh.ts';
 import { readState, StateRecorder, type ProcessRecord } from './state.ts';
 import { planTemporal } from './temporal.ts';
@@ -53,7 +65,9 @@ function bin(name: string): string {
 /** Another lab's network (another data dir, or a crash before any state was written). */
 async function foreignLab(): Promise<string | undefined> {
   const netns = (await run('ip', ['netns', 'list']).catch(() => '')).split('\n').map((l) => l.split(' ')[0] ?? '');
-  const links = (await run('ip', ['-o', 'link', 'show']).catch(() => '')).split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1] ?? '');
+  const links = (await run('ip', ['-o', 'link', 'show']).catch(() => ''))
+    .split('\n')
+    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1] ?? '');
   return netns.find((n) => n.startsWith(NETNS_PREFIX)) ?? links.find((l) => l.startsWith(HOST_LINK_PREFIX));
 }
 
@@ -71,10 +85,18 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
     existing = undefined;
   }
   if (existing?.phase === 'up' && existing.processes.every((p) => isAlive(p.pid, p.startTime))) {
-    return { alreadyUp: true, seconds: 0, kubeconfig: paths.kubeconfig, notes: existing.notes, missingOptional: existing.missingOptional };
+    return {
+      alreadyUp: true,
+      seconds: 0,
+      kubeconfig: paths.kubeconfig,
+      notes: existing.notes,
+      missingOptional: existing.missingOptional,
+    };
   }
   if (existing) {
-    say(`a lab in ${paths.root} is ${existing.phase === 'up' ? 'partly dead' : `stuck in phase ${existing.phase}`}; removing it first`);
+    say(
+      `a lab in ${paths.root} is ${existing.phase === 'up' ? 'partly dead' : `stuck in phase ${existing.phase}`}; removing it first`,
+    );
     await labDown(dataDir);
   }
   const other = await foreignLab();
@@ -103,7 +125,15 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
     steps: [],
   });
   try {
-    await bringUp({ paths, dataDir, recorder, temporal, say, started, ...(options.signal ? { signal: options.signal } : {}) });
+    await bringUp({
+      paths,
+      dataDir,
+      recorder,
+      temporal,
+      say,
+      started,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   } catch (err) {
     say(`lab up failed; tearing down what was started`);
     await labDown(dataDir).catch((downErr: unknown) => say(`teardown also failed: ${(downErr as Error).message}`));
@@ -139,12 +169,19 @@ async function bringUp(ctx: UpContext): Promise<void> {
     stepStart = now;
   };
   const start = (c: Component) => launch(c, recorder, paths);
-  const healthy = (procs: ProcessRecord[], timeoutMs: number) => Promise.all(procs.map((p) => waitHealthy(p, timeoutMs)));
+  const healthy = (procs: ProcessRecord[], timeoutMs: number) =>
+    Promise.all(procs.map((p) => waitHealthy(p, timeoutMs)));
 
   if (await ensureBpffs()) recorder.update((s) => s.mounts.push(BPFFS));
   const [, pki] = await Promise.all([createTopology(recorder), createPki(paths.pki)]);
   writeKubeconfig(paths.kubeconfig, pki.caCert, pki.adminCert, pki.adminKey, 'nightshift-lab-admin');
-  writeKubeconfig(paths.controllerManagerKubeconfig, pki.caCert, pki.controllerManagerCert, pki.controllerManagerKey, 'kube-controller-manager');
+  writeKubeconfig(
+    paths.controllerManagerKubeconfig,
+    pki.caCert,
+    pki.controllerManagerCert,
+    pki.controllerManagerKey,
+    'kube-controller-manager',
+  );
   step('network namespaces, links and certificates ready');
 
   const temporalProc = ctx.temporal.component ? await start(ctx.temporal.component) : undefined;

@@ -30,25 +30,79 @@ export interface Catalogue {
 
 export const defaultCatalogue: Catalogue = {
   collectors: {
-    flows: { activity: 'collectFlows', description: 'dropped and forwarded flows from Hubble Relay (or a hubble observe -o json capture), by source, destination, port and reason' },
-    dns: { activity: 'collectDns', description: 'DNS latency, loss and SERVFAIL/NXDOMAIN from pods of the workloads, plus CoreDNS metrics' },
-    etcd: { activity: 'collectEtcd', description: 'etcd members: health, leader, raft term and index, db size, fsync/commit p99, leader changes' },
-    kubernetes: { activity: 'collectKubernetes', description: 'pods, Deployments, EndpointSlices, Warning events, policies selecting the pods, HTTPRoutes, nodes' },
-    'node-network': { activity: 'collectNodeNetwork', description: 'TCP connect latency and loss between the nodes of the affected pods' },
-    probe: { activity: 'collectProbe', description: 'the traffic probe: success rate and latency against its own baseline' },
+    flows: {
+      activity: 'collectFlows',
+      description:
+        'dropped and forwarded flows from Hubble Relay (or a hubble observe -o json capture), by source, destination, port and reason',
+    },
+    dns: {
+      activity: 'collectDns',
+      description: 'DNS latency, loss and SERVFAIL/NXDOMAIN from pods of the workloads, plus CoreDNS metrics',
+    },
+    etcd: {
+      activity: 'collectEtcd',
+      description: 'etcd members: health, leader, raft term and index, db size, fsync/commit p99, leader changes',
+    },
+    kubernetes: {
+      activity: 'collectKubernetes',
+      description: 'pods, Deployments, EndpointSlices, Warning events, policies selecting the pods, HTTPRoutes, nodes',
+    },
+    'node-network': {
+      activity: 'collectNodeNetwork',
+      description: 'TCP connect latency and loss between the nodes of the affected pods',
+    },
+    probe: {
+      activity: 'collectProbe',
+      description: 'the traffic probe: success rate and latency against its own baseline',
+    },
     faults: { activity: 'collectFaults', description: 'nightshift faults active right now' },
   },
   actions: {
-    'shift-route-weight': { activity: 'shiftRouteWeight', undo: 'undoShiftRouteWeight', destructive: false, description: 'send all of an HTTPRoute rule to one backend (the stable one)' },
-    'rollout-restart': { activity: 'rolloutRestart', destructive: true, description: 'restart a Deployment (kubectl rollout restart) and wait for the rollout' },
-    'rollback-deployment': { activity: 'rollbackDeployment', undo: 'undoRollbackDeployment', destructive: true, description: "put back the previous revision's pod template of a Deployment" },
-    'cordon-node': { activity: 'cordonNode', undo: 'uncordonNode', destructive: true, description: 'mark a node unschedulable' },
-    'restore-policy': { activity: 'restorePolicy', undo: 'undoRestorePolicy', destructive: false, description: 'restore a NetworkPolicy or Cilium policy to its previous version' },
-    'stop-fault': { activity: 'stopFault', destructive: false, description: 'abort an active nightshift fault (it reverts itself)' },
+    'shift-route-weight': {
+      activity: 'shiftRouteWeight',
+      undo: 'undoShiftRouteWeight',
+      destructive: false,
+      description: 'send all of an HTTPRoute rule to one backend (the stable one)',
+    },
+    'rollout-restart': {
+      activity: 'rolloutRestart',
+      destructive: true,
+      description: 'restart a Deployment (kubectl rollout restart) and wait for the rollout',
+    },
+    'rollback-deployment': {
+      activity: 'rollbackDeployment',
+      undo: 'undoRollbackDeployment',
+      destructive: true,
+      description: "put back the previous revision's pod template of a Deployment",
+    },
+    'cordon-node': {
+      activity: 'cordonNode',
+      undo: 'uncordonNode',
+      destructive: true,
+      description: 'mark a node unschedulable',
+    },
+    'restore-policy': {
+      activity: 'restorePolicy',
+      undo: 'undoRestorePolicy',
+      destructive: false,
+      description: 'restore a NetworkPolicy or Cilium policy to its previous version',
+    },
+    'stop-fault': {
+      activity: 'stopFault',
+      destructive: false,
+      description: 'abort an active nightshift fault (it reverts itself)',
+    },
   },
   probes: {
-    'checkout-probe': { activity: 'checkoutProbe', description: "the traffic probe's summary over a recent window: {successRate, requests, failures, p50Ms, p95Ms, p99Ms}" },
-    http: { activity: 'httpProbe', description: 'N requests to a URL: {successRate, requests, failures, p50Ms, p95Ms, statuses}' },
+    'checkout-probe': {
+      activity: 'checkoutProbe',
+      description:
+        "the traffic probe's summary over a recent window: {successRate, requests, failures, p50Ms, p95Ms, p99Ms}",
+    },
+    http: {
+      activity: 'httpProbe',
+      description: 'N requests to a URL: {successRate, requests, failures, p50Ms, p95Ms, statuses}',
+    },
   },
   builtins: { diagnose: 'diagnose', notify: 'notify' },
 };

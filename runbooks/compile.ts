@@ -17,7 +17,11 @@ function ms(text: string): number {
 export function compile(document: RunbookDocument, catalogue: Catalogue): CompiledRunbook {
   const actions: Record<string, ActionRef> = {};
   for (const [name, entry] of Object.entries(catalogue.actions)) {
-    actions[name] = { ...entryRef(name, entry), destructive: entry.destructive, ...(entry.undo ? { undo: entry.undo } : {}) };
+    actions[name] = {
+      ...entryRef(name, entry),
+      destructive: entry.destructive,
+      ...(entry.undo ? { undo: entry.undo } : {}),
+    };
   }
   const gatherIds = document.steps.filter((s) => s.kind === 'gather').map((s) => s.id);
   const compileStep: { [K in Step['kind']]: (s: Extract<Step, { kind: K }>, index: number) => CompiledStep } = {

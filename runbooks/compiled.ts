@@ -78,12 +78,7 @@ export interface CompiledNotify extends StepBase {
 }
 
 export type CompiledStep =
-  | CompiledGather
-  | CompiledDiagnose
-  | CompiledDecide
-  | CompiledAct
-  | CompiledVerify
-  | CompiledNotify;
+  CompiledGather | CompiledDiagnose | CompiledDecide | CompiledAct | CompiledVerify | CompiledNotify;
 
 export interface CompiledParameter {
   type: 'string' | 'number' | 'integer' | 'boolean' | 'duration';

@@ -4,9 +4,7 @@ import type { CompiledParameter } from './compiled.ts';
 import { parseDuration, type Value } from '../model/index.ts';
 import type { Parameter } from './schema.ts';
 
-export type ParamResult =
-  | { ok: true; params: Record<string, Value> }
-  | { ok: false; problems: string[] };
+export type ParamResult = { ok: true; params: Record<string, Value> } | { ok: false; problems: string[] };
 
 const coerce: Record<CompiledParameter['type'], (text: string) => unknown> = {
   string: (text) => text,
@@ -25,7 +23,9 @@ export function resolveParams(
   for (const name of Object.keys(given)) {
     if (!Object.hasOwn(declared, name)) {
       const names = Object.keys(declared);
-      problems.push(`param ${name}: unknown parameter (this runbook takes ${names.length ? names.join(', ') : 'none'})`);
+      problems.push(
+        `param ${name}: unknown parameter (this runbook takes ${names.length ? names.join(', ') : 'none'})`,
+      );
     }
   }
   for (const [name, param] of Object.entries(declared)) {

@@ -3,7 +3,6 @@
 import { z } from 'zod';
 import { durationSchema, valueSchema, type Value } from '../model/index.ts';
 
-
 const ID_HINT = 'expected an id of lowercase letters, digits and dashes, like "gather-evidence"';
 export const idSchema = z.string({ error: ID_HINT }).regex(/^[a-z][a-z0-9-]{0,62}$/, { error: ID_HINT });
 
@@ -11,13 +10,9 @@ export const OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'contains'
 export type Operator = (typeof OPERATORS)[number];
 
 export type Condition =
-  | { all: Condition[] }
-  | { any: Condition[] }
-  | { not: Condition }
-  | { path: string; op: Operator; value?: Value };
+  { all: Condition[] } | { any: Condition[] } | { not: Condition } | { path: string; op: Operator; value?: Value };
 
-const CONDITION_HINT =
-  'expected a condition: {path, op, value}, {all: [...]}, {any: [...]} or {not: {...}}';
+const CONDITION_HINT = 'expected a condition: {path, op, value}, {all: [...]}, {any: [...]} or {not: {...}}';
 
 export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   z.union(
@@ -142,14 +137,11 @@ export const notifyStepSchema = z.strictObject({
 export const STEP_KINDS = ['gather', 'diagnose', 'decide', 'act', 'verify', 'notify'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
-export const stepSchema = z.discriminatedUnion('kind', [
-  gatherStepSchema,
-  diagnoseStepSchema,
-  decideStepSchema,
-  actStepSchema,
-  verifyStepSchema,
-  notifyStepSchema,
-], { error: `expected a step kind, one of ${STEP_KINDS.join(', ')}` });
+export const stepSchema = z.discriminatedUnion(
+  'kind',
+  [gatherStepSchema, diagnoseStepSchema, decideStepSchema, actStepSchema, verifyStepSchema, notifyStepSchema],
+  { error: `expected a step kind, one of ${STEP_KINDS.join(', ')}` },
+);
 
 export const PARAM_TYPES = ['string', 'number', 'integer', 'boolean', 'duration'] as const;
 

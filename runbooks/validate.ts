@@ -9,11 +9,17 @@ import { conditionPaths, splitPath, templateReferences } from './expressions.ts'
 import type { IssuePath, Value } from '../model/index.ts';
 import { checkParamValue } from './params.ts';
 import { lookupPath, Problems, type Problem } from './problems.ts';
-import { parameterSchema, runbookSchema, stepSchema, type Parameter, type RunbookDocument, type Step } from './schema.ts';
+import {
+  parameterSchema,
+  runbookSchema,
+  stepSchema,
+  type Parameter,
+  type RunbookDocument,
+  type Step,
+} from './schema.ts';
 
 export type ValidationResult =
-  | { ok: true; runbook: CompiledRunbook; document: RunbookDocument }
-  | { ok: false; problems: Problem[] };
+  { ok: true; runbook: CompiledRunbook; document: RunbookDocument } | { ok: false; problems: Problem[] };
 
 export interface ValidateOptions {
   catalogue?: Catalogue;
@@ -120,12 +126,16 @@ function checkStep(
   const stepOfKind = (path: IssuePath, id: string, kind: string): void => {
     const info = earlier.get(id);
     if (!info) problems.add(path, `refers to step "${id}", which is not an earlier step`);
-    else if (info.kind !== kind) problems.add(path, `refers to step "${id}", which is a ${info.kind} step, not ${kind}`);
+    else if (info.kind !== kind)
+      problems.add(path, `refers to step "${id}", which is a ${info.kind} step, not ${kind}`);
   };
   const known = (path: IssuePath, table: Record<string, CatalogueEntry>, name: string, what: string): void => {
     if (!Object.prototype.hasOwnProperty.call(table, name)) {
       const names = Object.keys(table);
-      problems.add(path, `unknown ${what} "${name}"${names.length ? ` (known: ${names.join(', ')})` : ` (none are installed)`}`);
+      problems.add(
+        path,
+        `unknown ${what} "${name}"${names.length ? ` (known: ${names.join(', ')})` : ` (none are installed)`}`,
+      );
     }
   };
   const templatesIn = (path: IssuePath, value: Value | Record<string, Value>, roots: string[] = []): void => {
@@ -158,7 +168,10 @@ function checkStep(
       });
       if (s.optionsFrom) stepOfKind(at('optionsFrom', 'step'), s.optionsFrom.step, 'diagnose');
       if (s.default !== DENY && !ids.has(s.default)) {
-        problems.add(at('default'), `default option "${s.default}" is not one of the options (${[...ids, DENY].join(', ')})`);
+        problems.add(
+          at('default'),
+          `default option "${s.default}" is not one of the options (${[...ids, DENY].join(', ')})`,
+        );
       }
     },
     act: (s) => {

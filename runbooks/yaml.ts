@@ -8,8 +8,7 @@ import { validateRunbook, type ValidateOptions, type ValidationResult } from './
 
 /** YAML text parsed, with a way to put line numbers on problems found later. */
 export type ParsedYaml =
-  | { ok: true; value: unknown; locate: (problems: Problem[]) => Problem[] }
-  | { ok: false; problems: Problem[] };
+  { ok: true; value: unknown; locate: (problems: Problem[]) => Problem[] } | { ok: false; problems: Problem[] };
 
 export function parseYamlWithLines(text: string): ParsedYaml {
   const lineCounter = new LineCounter();

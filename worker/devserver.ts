@@ -34,11 +34,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const logFile = options.logFile ?? join(dirname(dbFile), `temporal-${options.port}.log`);
   const log = openSync(logFile, 'a');
   const args = [
-    'server', 'start-dev',
-    '--db-filename', dbFile,
-    '--ip', '127.0.0.1',
-    '--port', String(options.port),
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--db-filename',
+    dbFile,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--log-level',
+    'warn',
     ...(options.headless || options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
   ];
   const child = spawn(temporal, args, { stdio: ['ignore', log, log], detached: options.detached ?? false });

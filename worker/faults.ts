@@ -4,21 +4,20 @@ import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import {
-  faultAbortSignal,
-  faultStatusQuery,
-} from '../workflows/index.ts';
-import type { faultNodesWorkflow,
-  FaultNodesRequest,
-  FaultNodesResult,
-  FaultStatus } from '../workflows/index.ts';
+import { faultAbortSignal, faultStatusQuery } from '../workflows/index.ts';
+import type { faultNodesWorkflow, FaultNodesRequest, FaultNodesResult, FaultStatus } from '../workflows/index.ts';
 import { nodeQueue } from '../model/index.ts';
 import type { Config } from './config.ts';
 
 export async function runningFaults(client: Client): Promise<FaultStatus[]> {
   const statuses: FaultStatus[] = [];
-  for await (const w of client.workflow.list({ query: `WorkflowType = 'faultWorkflow' AND ExecutionStatus = 'Running'` })) {
-    const status = await client.workflow.getHandle(w.workflowId).query(faultStatusQuery).catch(() => undefined);
+  for await (const w of client.workflow.list({
+    query: `WorkflowType = 'faultWorkflow' AND ExecutionStatus = 'Running'`,
+  })) {
+    const status = await client.workflow
+      .getHandle(w.workflowId)
+      .query(faultStatusQuery)
+      .catch(() => undefined);
     if (status) statuses.push(status);
   }
   return statuses;
@@ -75,9 +74,20 @@ export async function stopAllFaults(
 ): Promise<StopAllOutcome> {
   const faults = await runningFaults(client);
   await Promise.all(
-    faults.map((f) => client.workflow.getHandle(f.faultId).signal(faultAbortSignal, { reason: request.reason, by: request.by }).catch(() => undefined)),
+    faults.map((f) =>
+      client.workflow
+        .getHandle(f.faultId)
+        .signal(faultAbortSignal, { reason: request.reason, by: request.by })
+        .catch(() => undefined),
+    ),
   );
-  const nodes = [...new Set([...(request.nodes ?? []), ...faults.flatMap((f) => f.undo.map((u) => u.node)), ...(await nodesWithAgents(client, config))])];
+  const nodes = [
+    ...new Set([
+      ...(request.nodes ?? []),
+      ...faults.flatMap((f) => f.undo.map((u) => u.node)),
+      ...(await nodesWithAgents(client, config)),
+    ]),
+  ];
   const result = nodes.length ? await onNodes(client, config, { nodes, action: 'stopAll' }) : {};
   return { aborted: faults.map((f) => f.faultId), nodes: result };
 }

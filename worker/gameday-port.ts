@@ -33,11 +33,19 @@ export function gamedayPort({ client, taskQueue, submitAlerts }: GamedayPortDeps
     },
 
     async registerGameday(registration: GamedayRegistration) {
-      await client.workflow.signalWithStart('alertIntakeWorkflow', { ...intake, signal: gamedayStartedSignal, signalArgs: [registration] });
+      await client.workflow.signalWithStart('alertIntakeWorkflow', {
+        ...intake,
+        signal: gamedayStartedSignal,
+        signalArgs: [registration],
+      });
     },
 
     async unregisterGameday(workflowId) {
-      await client.workflow.signalWithStart('alertIntakeWorkflow', { ...intake, signal: gamedayEndedSignal, signalArgs: [{ workflowId }] });
+      await client.workflow.signalWithStart('alertIntakeWorkflow', {
+        ...intake,
+        signal: gamedayEndedSignal,
+        signalArgs: [{ workflowId }],
+      });
     },
 
     async runProgress(runId) {
@@ -59,7 +67,8 @@ export function gamedayPort({ client, taskQueue, submitAlerts }: GamedayPortDeps
         await client.workflow.getHandle(runId).executeUpdate(decideUpdate, { args: [request], updateId });
         return { accepted: true };
       } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) return { accepted: false, reason: err.cause?.message ?? err.message };
+        if (err instanceof WorkflowUpdateFailedError)
+          return { accepted: false, reason: err.cause?.message ?? err.message };
         throw err;
       }
     },

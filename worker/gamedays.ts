@@ -15,8 +15,16 @@ export const EXPERIMENT_DIR = join(RUNBOOK_DIR, 'experiments');
 
 /** Hypothesis ids a game day may expect (docs/scenario.md). */
 export const KNOWN_HYPOTHESES = [
-  'pod-to-pod-drop', 'policy-denies', 'dns-loss', 'dns-slow', 'node-network-loss',
-  'etcd-unhealthy', 'canary-failing', 'endpoints-empty', 'service-latency', 'no-fault-found',
+  'pod-to-pod-drop',
+  'policy-denies',
+  'dns-loss',
+  'dns-slow',
+  'node-network-loss',
+  'etcd-unhealthy',
+  'canary-failing',
+  'endpoints-empty',
+  'service-latency',
+  'no-fault-found',
 ];
 
 export function findExperiment(nameOrPath: string): string | undefined {
@@ -32,7 +40,10 @@ export function loadExperiment(text: string, config: Config, catalogue: Catalogu
   const problems: Problem[] = [];
   if (!doc.success) {
     for (const issue of doc.error.issues) {
-      problems.push({ path: issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join(''), message: issue.message });
+      problems.push({
+        path: issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join(''),
+        message: issue.message,
+      });
     }
     return { ok: false, problems: parsed.locate(problems) };
   }
@@ -47,13 +58,20 @@ export function loadExperiment(text: string, config: Config, catalogue: Catalogu
   }
   const probe = (name: string, path: string) => {
     const entry = catalogue.probes[name];
-    if (!entry) problems.push({ path, message: `unknown probe "${name}" (known: ${Object.keys(catalogue.probes).join(', ') || 'none'})` });
+    if (!entry)
+      problems.push({
+        path,
+        message: `unknown probe "${name}" (known: ${Object.keys(catalogue.probes).join(', ') || 'none'})`,
+      });
     return { name, activity: entry?.activity ?? '', queue: entry?.queue ?? ('control' as const) };
   };
   const steadyProbe = probe(e.steadyState.probe, 'steadyState.probe');
   const stopProbe = e.stopConditions ? probe(e.stopConditions.probe, 'stopConditions.probe') : undefined;
   if (!KNOWN_HYPOTHESES.includes(e.expect.hypothesis)) {
-    problems.push({ path: 'expect.hypothesis', message: `unknown hypothesis "${e.expect.hypothesis}" (known: ${KNOWN_HYPOTHESES.join(', ')})` });
+    problems.push({
+      path: 'expect.hypothesis',
+      message: `unknown hypothesis "${e.expect.hypothesis}" (known: ${KNOWN_HYPOTHESES.join(', ')})`,
+    });
   }
   try {
     compileRunbook(e.expect.runbook, catalogue);
@@ -67,9 +85,21 @@ export function loadExperiment(text: string, config: Config, catalogue: Catalogu
     input: {
       experiment: { name: e.name, title: e.title ?? e.name },
       fault: { spec: fault.spec, limits, requestedBy: { id: 'gameday', via: 'gameday' } },
-      steadyState: { probe: steadyProbe, params: e.steadyState.params, conditions: e.steadyState.conditions, settleMs: ms(e.steadyState.settle) },
+      steadyState: {
+        probe: steadyProbe,
+        params: e.steadyState.params,
+        conditions: e.steadyState.conditions,
+        settleMs: ms(e.steadyState.settle),
+      },
       ...(e.stopConditions && stopProbe
-        ? { stopConditions: { probe: stopProbe, params: e.stopConditions.params, conditions: e.stopConditions.conditions, everyMs: ms(e.stopConditions.every) } }
+        ? {
+            stopConditions: {
+              probe: stopProbe,
+              params: e.stopConditions.params,
+              conditions: e.stopConditions.conditions,
+              everyMs: ms(e.stopConditions.every),
+            },
+          }
         : {}),
       expect: {
         runbook: e.expect.runbook,
@@ -78,15 +108,22 @@ export function loadExperiment(text: string, config: Config, catalogue: Catalogu
         alert: e.expect.alert,
         autoApprove: e.expect.autoApprove,
       },
-      ...(e.notify.channel ?? config.slack.channel ? { channel: e.notify.channel ?? config.slack.channel } : {}),
+      ...((e.notify.channel ?? config.slack.channel) ? { channel: e.notify.channel ?? config.slack.channel } : {}),
       blackouts: e.blackouts,
     },
   };
 }
 
-export function loadExperimentFile(nameOrPath: string, config: Config, catalogue: Catalogue): Omit<GamedayInput, 'trigger'> {
+export function loadExperimentFile(
+  nameOrPath: string,
+  config: Config,
+  catalogue: Catalogue,
+): Omit<GamedayInput, 'trigger'> {
   const file = findExperiment(nameOrPath);
-  if (!file) throw new RunRequestError(`experiment "${nameOrPath}" not found`, [`no file ${nameOrPath} and no runbooks/experiments/${nameOrPath}.yaml`]);
+  if (!file)
+    throw new RunRequestError(`experiment "${nameOrPath}" not found`, [
+      `no file ${nameOrPath} and no runbooks/experiments/${nameOrPath}.yaml`,
+    ]);
   const result = loadExperiment(readFileSync(file, 'utf8'), config, catalogue);
   if (!result.ok) throw new RunRequestError(`experiment ${file} is invalid`, result.problems.map(formatProblem));
   return result.input;
@@ -96,6 +133,11 @@ export function gamedayId(name: string, now = new Date()): string {
   return `gameday-${name}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
 }
 
-export async function startGameday(client: Client, config: Config, input: GamedayInput, workflowId = gamedayId(input.experiment.name)) {
+export async function startGameday(
+  client: Client,
+  config: Config,
+  input: GamedayInput,
+  workflowId = gamedayId(input.experiment.name),
+) {
   return client.workflow.start('gamedayWorkflow', { taskQueue: config.temporal.taskQueue, workflowId, args: [input] });
 }

@@ -17,7 +17,13 @@ export function faultWindows(client: Client) {
         const where = !target
           ? 'unknown target'
           : target.type === 'kubernetes'
-            ? `${target.namespace}/${typeof target.selector === 'string' ? target.selector : Object.entries(target.selector).map(([k, v]) => `${k}=${v}`).join(',')}`
+            ? `${target.namespace}/${
+                typeof target.selector === 'string'
+                  ? target.selector
+                  : Object.entries(target.selector)
+                      .map(([k, v]) => `${k}=${v}`)
+                      .join(',')
+              }`
             : `${target.node}/${target.interface}`;
         found.push({
           id: wf.workflowId,

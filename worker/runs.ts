@@ -21,7 +21,10 @@ export class RunRequestError extends Error {
 /** Find, validate and compile a runbook by name or path. */
 export function compileRunbook(nameOrPath: string, catalogue: Catalogue): CompiledRunbook {
   const file = findRunbook(nameOrPath);
-  if (!file) throw new RunRequestError(`runbook "${nameOrPath}" not found`, [`no file ${nameOrPath} and no runbooks/${nameOrPath}.yaml`]);
+  if (!file)
+    throw new RunRequestError(`runbook "${nameOrPath}" not found`, [
+      `no file ${nameOrPath} and no runbooks/${nameOrPath}.yaml`,
+    ]);
   const result = loadRunbookFile(file, catalogue);
   if (!result.ok) throw new RunRequestError(`runbook ${file} is invalid`, result.problems.map(formatProblem));
   return result.runbook;

@@ -30,10 +30,16 @@ export interface ScheduleView {
 export class ScheduleError extends Error {}
 
 function specOf(request: ScheduleRequest): ScheduleSpec {
-  if (!request.every && !request.cron?.length) throw new ScheduleError('give --every <duration> or --cron "<expression>"');
+  if (!request.every && !request.cron?.length)
+    throw new ScheduleError('give --every <duration> or --cron "<expression>"');
   const every = request.every ? parseDuration(request.every) : undefined;
-  if (request.every && (every === undefined || every < 1000)) throw new ScheduleError(`--every ${request.every}: expected a duration of at least 1s, like "30s" or "24h"`);
-  if (request.timezone && !Intl.supportedValuesOf('timeZone').includes(request.timezone) && request.timezone !== 'UTC') {
+  if (request.every && (every === undefined || every < 1000))
+    throw new ScheduleError(`--every ${request.every}: expected a duration of at least 1s, like "30s" or "24h"`);
+  if (
+    request.timezone &&
+    !Intl.supportedValuesOf('timeZone').includes(request.timezone) &&
+    request.timezone !== 'UTC'
+  ) {
     throw new ScheduleError(`--timezone ${request.timezone}: not a known time zone (e.g. Europe/Oslo)`);
   }
   return {
@@ -43,7 +49,12 @@ function specOf(request: ScheduleRequest): ScheduleSpec {
   };
 }
 
-export async function createSchedule(client: Client, config: Config, input: Omit<GamedayInput, 'trigger'>, request: ScheduleRequest): Promise<ScheduleView> {
+export async function createSchedule(
+  client: Client,
+  config: Config,
+  input: Omit<GamedayInput, 'trigger'>,
+  request: ScheduleRequest,
+): Promise<ScheduleView> {
   const handle = await client.schedule.create({
     scheduleId: request.id,
     spec: specOf(request),
@@ -93,7 +104,12 @@ export async function listSchedules(client: Client): Promise<ScheduleView[]> {
 }
 
 /** Run a schedule action against a schedule, turning "no such schedule" into a clear error. */
-export async function onSchedule(client: Client, id: string, action: 'pause' | 'unpause' | 'trigger' | 'delete', note?: string): Promise<void> {
+export async function onSchedule(
+  client: Client,
+  id: string,
+  action: 'pause' | 'unpause' | 'trigger' | 'delete',
+  note?: string,
+): Promise<void> {
   const handle = client.schedule.getHandle(id);
   try {
     const actions = {
@@ -104,7 +120,8 @@ export async function onSchedule(client: Client, id: string, action: 'pause' | '
     };
     await actions[action]();
   } catch (err) {
-    if (err instanceof ScheduleNotFoundError) throw new ScheduleError(`no schedule "${id}" (see \`nightshift gameday schedule list\`)`);
+    if (err instanceof ScheduleNotFoundError)
+      throw new ScheduleError(`no schedule "${id}" (see \`nightshift gameday schedule list\`)`);
     throw err;
   }
 }

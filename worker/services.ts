@@ -23,7 +23,8 @@ export function controlActivityDeps(config: Config, log: Pino, client: Client, s
     gameday: gamedayPort({
       client,
       taskQueue: config.temporal.taskQueue,
-      submitAlerts: (payload: SyntheticPayload) => submitAlerts(webhookSchema.parse(payload), { config, client, runbooks: runbooks.get, channel: slack.channel }),
+      submitAlerts: (payload: SyntheticPayload) =>
+        submitAlerts(webhookSchema.parse(payload), { config, client, runbooks: runbooks.get, channel: slack.channel }),
     }),
   };
 }
@@ -38,7 +39,12 @@ export function gatewayRoutes(config: Config, log: Pino, client: Client, slack: 
 export function gatewayStopAll(config: Config, client: Client): StopAllFaults {
   return async (request) => {
     const outcome = await stopAllFaults(client, config, { by: request.by, reason: request.reason });
-    const nodes = Object.entries(outcome.nodes).map(([node, r]) => (r.ok ? `${node}: cleared` : `${node}: unreachable (${r.error})`));
-    return { stopped: outcome.aborted.length, details: [...outcome.aborted.map((id) => `${id}: aborted, reverting`), ...nodes] };
+    const nodes = Object.entries(outcome.nodes).map(([node, r]) =>
+      r.ok ? `${node}: cleared` : `${node}: unreachable (${r.error})`,
+    );
+    return {
+      stopped: outcome.aborted.length,
+      details: [...outcome.aborted.map((id) => `${id}: aborted, reverting`), ...nodes],
+    };
   };
 }

@@ -5,7 +5,11 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from './config.ts';
 
-type TlsOptions = { clientCertPair?: { crt: Buffer; key: Buffer }; serverRootCACertificate?: Buffer; serverNameOverride?: string };
+type TlsOptions = {
+  clientCertPair?: { crt: Buffer; key: Buffer };
+  serverRootCACertificate?: Buffer;
+  serverNameOverride?: string;
+};
 
 function tlsOptions(config: Config): TlsOptions | undefined {
   const tls = config.temporal.tls;

@@ -27,7 +27,10 @@ export function catalogueActivity<R = unknown, A = StepCall>(
   node?: unknown,
 ): (arg: A) => Promise<R> {
   if (ref.queue === 'node' && typeof node !== 'string') {
-    throw wf.ApplicationFailure.nonRetryable(`${ref.name} runs on a node agent and needs a "node" parameter`, 'InvalidInput');
+    throw wf.ApplicationFailure.nonRetryable(
+      `${ref.name} runs on a node agent and needs a "node" parameter`,
+      'InvalidInput',
+    );
   }
   const stubs = wf.proxyActivities<Record<string, (arg: A) => Promise<R>>>({
     ...options,

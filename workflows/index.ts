@@ -10,7 +10,15 @@ export { refuseDecision } from './runbook/decisions.ts';
 export { faultWorkflow } from './fault/workflow.ts';
 export { faultNodesWorkflow } from './fault/nodes.ts';
 export * from './fault/messages.ts';
-export { faultLimits, validateFault, type FaultLimits, type FaultSpec, type PortSpec, type ValidFault, type Validation } from './fault/spec.ts';
+export {
+  faultLimits,
+  validateFault,
+  type FaultLimits,
+  type FaultSpec,
+  type PortSpec,
+  type ValidFault,
+  type Validation,
+} from './fault/spec.ts';
 export { verdictOf } from './fault/state.ts';
 
 export { alertIntakeWorkflow } from './alerts/intake.ts';
@@ -20,5 +28,20 @@ export { newIntakeState } from './alerts/state.ts';
 export { gamedayWorkflow } from './gameday/workflow.ts';
 export * from './gameday/messages.ts';
 export { activeBlackout } from './gameday/blackout.ts';
-export { blackoutSchema, experimentSchema, ms, type Blackout, type ExperimentDocument, type GamedayInput } from './gameday/experiment.ts';
-export { describeScore, score, type ErrorBudget, type GamedayOutcome, type GamedayScore, type Observed, type TimelineEvent } from './gameday/score.ts';
+export {
+  blackoutSchema,
+  experimentSchema,
+  ms,
+  type Blackout,
+  type ExperimentDocument,
+  type GamedayInput,
+} from './gameday/experiment.ts';
+export {
+  describeScore,
+  score,
+  type ErrorBudget,
+  type GamedayOutcome,
+  type GamedayScore,
+  type Observed,
+  type TimelineEvent,
+} from './gameday/score.ts';

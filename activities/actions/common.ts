@@ -44,7 +44,12 @@ export function cancelled(): AbortSignal | undefined {
 }
 
 /** Poll `check` every `everyMs` until it returns a value or `timeoutMs` passes. */
-export async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 500): Promise<T | undefined> {
+export async function waitUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 500,
+): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -60,4 +65,9 @@ export const duration = (fallback: string) =>
     .string()
     .regex(/^(\d+(ms|s|m))+$/, 'expected a duration like "60s"')
     .default(fallback)
-    .transform((t) => [...t.matchAll(/(\d+)(ms|s|m)/g)].reduce((ms, m) => ms + Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm'] ?? 0), 0));
+    .transform((t) =>
+      [...t.matchAll(/(\d+)(ms|s|m)/g)].reduce(
+        (ms, m) => ms + Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm'] ?? 0),
+        0,
+      ),
+    );

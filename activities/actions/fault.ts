@@ -11,7 +11,10 @@ import { params } from './common.ts';
 /** The fault workflow's abort signal name (workflows/fault/messages.ts faultAbortSignal). */
 export const FAULT_ABORT_SIGNAL = 'abort';
 
-const stopParams = z.object({ faultId: z.string().min(1), reason: z.string().default('stopped by a runbook remediation') });
+const stopParams = z.object({
+  faultId: z.string().min(1),
+  reason: z.string().default('stopped by a runbook remediation'),
+});
 
 export function createFaultActions(client: Client | undefined) {
   return {
@@ -24,13 +27,26 @@ export function createFaultActions(client: Client | undefined) {
       try {
         status = (await handle.describe()).status.name;
       } catch (err) {
-        if ((err as { name?: string }).name === 'WorkflowNotFoundError') throw failure('NotFound', `stop-fault: no fault ${p.faultId}`);
+        if ((err as { name?: string }).name === 'WorkflowNotFoundError')
+          throw failure('NotFound', `stop-fault: no fault ${p.faultId}`);
         throw err;
       }
-      if (status !== 'RUNNING') return { changed: false, summary: `fault ${p.faultId} already ended (${status.toLowerCase()})` };
-      if (call.dryRun) return { changed: false, summary: `would signal "${FAULT_ABORT_SIGNAL}" to fault ${p.faultId}: it reverts and ends` };
-      await handle.signal(FAULT_ABORT_SIGNAL, { reason: p.reason, by: { id: 'nightshift', name: `runbook ${call.context.runbook}`, via: 'runbook' } });
-      return { changed: true, summary: `fault ${p.faultId} told to abort (it reverts its programs and ends)`, details: { faultId: p.faultId, run: call.context.workflowId } };
+      if (status !== 'RUNNING')
+        return { changed: false, summary: `fault ${p.faultId} already ended (${status.toLowerCase()})` };
+      if (call.dryRun)
+        return {
+          changed: false,
+          summary: `would signal "${FAULT_ABORT_SIGNAL}" to fault ${p.faultId}: it reverts and ends`,
+        };
+      await handle.signal(FAULT_ABORT_SIGNAL, {
+        reason: p.reason,
+        by: { id: 'nightshift', name: `runbook ${call.context.runbook}`, via: 'runbook' },
+      });
+      return {
+        changed: true,
+        summary: `fault ${p.faultId} told to abort (it reverts its programs and ends)`,
+        details: { faultId: p.faultId, run: call.context.workflowId },
+      };
     },
   };
 }

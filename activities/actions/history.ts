@@ -27,22 +27,31 @@ export interface PolicyHistory {
   versions(key: PolicyKey): Promise<PolicyVersion[]>;
 }
 
-const versionsSchema = z.array(z.object({ hash: z.string(), seenAt: z.string(), resourceVersion: z.string().optional(), content: z.unknown() }));
+const versionsSchema = z.array(
+  z.object({ hash: z.string(), seenAt: z.string(), resourceVersion: z.string().optional(), content: z.unknown() }),
+);
 
 /** Canonical JSON (sorted keys), so equal content hashes equally. */
 export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value ?? null);
 }
 
-export const contentHash = (content: unknown) => createHash('sha256').update(canonical(content)).digest('hex').slice(0, 16);
+export const contentHash = (content: unknown) =>
+  createHash('sha256').update(canonical(content)).digest('hex').slice(0, 16);
 
 /** The part of a policy object that restore-policy puts back. */
 export function policyContent(object: Record<string, unknown>): Record<string, unknown> {
-  return { ...(object.spec !== undefined ? { spec: object.spec } : {}), ...(object.specs !== undefined ? { specs: object.specs } : {}) };
+  return {
+    ...(object.spec !== undefined ? { spec: object.spec } : {}),
+    ...(object.specs !== undefined ? { specs: object.specs } : {}),
+  };
 }
 
 export class FilePolicyHistory implements PolicyHistory {

@@ -34,5 +34,12 @@ export function createActionActivities(deps: ActionDeps) {
 }
 
 export { FAULT_ABORT_SIGNAL } from './fault.ts';
-export { canonical, contentHash, FilePolicyHistory, policyContent, type PolicyHistory, type PolicyVersion } from './history.ts';
+export {
+  canonical,
+  contentHash,
+  FilePolicyHistory,
+  policyContent,
+  type PolicyHistory,
+  type PolicyVersion,
+} from './history.ts';
 export { lineDiff } from './diff.ts';

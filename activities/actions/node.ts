@@ -22,13 +22,21 @@ export function createNodeActions(kube: () => Kube) {
       if (current.spec?.unschedulable) {
         // Already cordoned: by this step (a retry) we still own the undo; by someone else we do not.
         return ours
-          ? { changed: false, summary: `node ${node} is already cordoned by this step`, undo: { node, key: call.context.key } }
+          ? {
+              changed: false,
+              summary: `node ${node} is already cordoned by this step`,
+              undo: { node, key: call.context.key },
+            }
           : { changed: false, summary: `node ${node} was already cordoned (not by nightshift); left as it is` };
       }
       if (call.dryRun) return { changed: false, summary: `would set spec.unschedulable=true on node ${node}` };
       const patch = { metadata: { annotations: { [CORDONED_BY]: call.context.key } }, spec: { unschedulable: true } };
       await k8s(`patch node ${node}`, () => k.core.patchNode({ name: node, body: patch }, merge));
-      return { changed: true, summary: `node ${node} cordoned: no new pods will be scheduled there`, undo: { node, key: call.context.key } };
+      return {
+        changed: true,
+        summary: `node ${node} cordoned: no new pods will be scheduled there`,
+        undo: { node, key: call.context.key },
+      };
     },
 
     async uncordonNode(call: StepCall & { undo?: unknown }): Promise<ActionResult> {
@@ -37,7 +45,8 @@ export function createNodeActions(kube: () => Kube) {
       const { node, key } = parsed.data.undo;
       const k = kube();
       const current = await k8s(`get node ${node}`, () => k.core.readNode({ name: node }));
-      if (current.metadata?.annotations?.[CORDONED_BY] !== key) return { changed: false, summary: `node ${node} was not cordoned by this run; left as it is` };
+      if (current.metadata?.annotations?.[CORDONED_BY] !== key)
+        return { changed: false, summary: `node ${node} was not cordoned by this run; left as it is` };
       const patch = { metadata: { annotations: { [CORDONED_BY]: null } }, spec: { unschedulable: null } };
       await k8s(`patch node ${node}`, () => k.core.patchNode({ name: node, body: patch }, merge));
       return { changed: true, summary: `node ${node} uncordoned` };

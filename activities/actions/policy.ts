@@ -20,9 +20,25 @@ const restoreParams = z.object({
   namespace: z.string().min(1).optional(),
   name: z.string().min(1),
 });
-const undoSchema = z.object({ undo: z.object({ kind: restoreParams.shape.kind, namespace: z.string().optional(), name: z.string(), content: z.string(), appliedHash: z.string() }) });
+const undoSchema = z.object({
+  undo: z.object({
+    kind: restoreParams.shape.kind,
+    namespace: z.string().optional(),
+    name: z.string(),
+    content: z.string(),
+    appliedHash: z.string(),
+  }),
+});
 const objectSchema = z
-  .object({ metadata: z.object({ name: z.string(), resourceVersion: z.string().optional(), annotations: z.record(z.string(), z.string()).optional() }).loose() })
+  .object({
+    metadata: z
+      .object({
+        name: z.string(),
+        resourceVersion: z.string().optional(),
+        annotations: z.record(z.string(), z.string()).optional(),
+      })
+      .loose(),
+  })
   .loose();
 
 type Obj = z.infer<typeof objectSchema>;
@@ -34,35 +50,81 @@ async function read(kube: Kube, t: Target): Promise<Obj> {
   const what = `get ${t.kind} ${t.namespace ?? ''}/${t.name}`;
   const raw: unknown =
     t.kind === 'NetworkPolicy'
-      ? JSON.parse(JSON.stringify(await k8s(what, () => kube.networking.readNamespacedNetworkPolicy({ namespace: t.namespace ?? 'default', name: t.name }))))
+      ? JSON.parse(
+          JSON.stringify(
+            await k8s(what, () =>
+              kube.networking.readNamespacedNetworkPolicy({ namespace: t.namespace ?? 'default', name: t.name }),
+            ),
+          ),
+        )
       : t.kind === 'CiliumNetworkPolicy'
-        ? await k8s(what, () => kube.custom.getNamespacedCustomObject({ ...CILIUM, plural: 'ciliumnetworkpolicies', namespace: t.namespace ?? 'default', name: t.name }))
-        : await k8s(what, () => kube.custom.getClusterCustomObject({ ...CILIUM, plural: 'ciliumclusterwidenetworkpolicies', name: t.name }));
+        ? await k8s(what, () =>
+            kube.custom.getNamespacedCustomObject({
+              ...CILIUM,
+              plural: 'ciliumnetworkpolicies',
+              namespace: t.namespace ?? 'default',
+              name: t.name,
+            }),
+          )
+        : await k8s(what, () =>
+            kube.custom.getClusterCustomObject({ ...CILIUM, plural: 'ciliumclusterwidenetworkpolicies', name: t.name }),
+          );
   return objectSchema.parse(raw);
 }
 
 async function replace(kube: Kube, t: Target, body: Obj): Promise<void> {
   const what = `replace ${t.kind} ${t.namespace ?? ''}/${t.name}`;
   if (t.kind === 'NetworkPolicy') {
-    await k8s(what, () => kube.networking.replaceNamespacedNetworkPolicy({ namespace: t.namespace ?? 'default', name: t.name, body: { ...body, apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' } }));
+    await k8s(what, () =>
+      kube.networking.replaceNamespacedNetworkPolicy({
+        namespace: t.namespace ?? 'default',
+        name: t.name,
+        body: { ...body, apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+      }),
+    );
   } else if (t.kind === 'CiliumNetworkPolicy') {
-    await k8s(what, () => kube.custom.replaceNamespacedCustomObject({ ...CILIUM, plural: 'ciliumnetworkpolicies', namespace: t.namespace ?? 'default', name: t.name, body }));
+    await k8s(what, () =>
+      kube.custom.replaceNamespacedCustomObject({
+        ...CILIUM,
+        plural: 'ciliumnetworkpolicies',
+        namespace: t.namespace ?? 'default',
+        name: t.name,
+        body,
+      }),
+    );
   } else {
-    await k8s(what, () => kube.custom.replaceClusterCustomObject({ ...CILIUM, plural: 'ciliumclusterwidenetworkpolicies', name: t.name, body }));
+    await k8s(what, () =>
+      kube.custom.replaceClusterCustomObject({
+        ...CILIUM,
+        plural: 'ciliumclusterwidenetworkpolicies',
+        name: t.name,
+        body,
+      }),
+    );
   }
 }
 
 /** The body that puts `content` in place of the live object's spec/specs. */
 function withContent(live: Obj, content: Record<string, unknown>, key: string): Obj {
-  const rest: Record<string, unknown> = Object.fromEntries(Object.entries(live).filter(([k]) => !['spec', 'specs', 'status'].includes(k)));
-  return { ...rest, metadata: { ...live.metadata, annotations: { ...live.metadata.annotations, [RESTORED_BY]: key } }, ...content };
+  const rest: Record<string, unknown> = Object.fromEntries(
+    Object.entries(live).filter(([k]) => !['spec', 'specs', 'status'].includes(k)),
+  );
+  return {
+    ...rest,
+    metadata: { ...live.metadata, annotations: { ...live.metadata.annotations, [RESTORED_BY]: key } },
+    ...content,
+  };
 }
 
 async function previousVersion(history: PolicyHistory | undefined, key: PolicyKey, live: Obj) {
   const liveHash = contentHash(policyContent(live));
   const seen = (await history?.versions(key)) ?? [];
   const fromHistory = [...seen].reverse().find((v) => v.hash !== liveHash);
-  if (fromHistory) return { content: z.record(z.string(), z.unknown()).parse(fromHistory.content), source: `nightshift's record of ${fromHistory.seenAt}` };
+  if (fromHistory)
+    return {
+      content: z.record(z.string(), z.unknown()).parse(fromHistory.content),
+      source: `nightshift's record of ${fromHistory.seenAt}`,
+    };
   const applied = live.metadata.annotations?.[LAST_APPLIED];
   if (applied) {
     const content = policyContent(z.record(z.string(), z.unknown()).parse(JSON.parse(applied)));
@@ -75,23 +137,40 @@ export function createPolicyActions(kube: () => Kube, history: PolicyHistory | u
   return {
     async restorePolicy(call: StepCall): Promise<ActionResult> {
       const t = params(restoreParams, call, 'restore-policy');
-      if (t.kind !== 'CiliumClusterwideNetworkPolicy' && !t.namespace) throw failure('InvalidInput', `restore-policy: ${t.kind} needs a namespace`);
+      if (t.kind !== 'CiliumClusterwideNetworkPolicy' && !t.namespace)
+        throw failure('InvalidInput', `restore-policy: ${t.kind} needs a namespace`);
       const k = kube();
       const what = `${t.kind} ${t.namespace ? `${t.namespace}/` : ''}${t.name}`;
       const live = await read(k, t);
-      if (live.metadata.annotations?.[RESTORED_BY] === call.context.key) return { changed: false, summary: `${what} was already restored by this step` };
+      if (live.metadata.annotations?.[RESTORED_BY] === call.context.key)
+        return { changed: false, summary: `${what} was already restored by this step` };
       const previous = await previousVersion(history, t, live);
       const liveContent = policyContent(live);
       if (!previous) {
-        return { changed: false, summary: `no earlier version of ${what} is known (not in nightshift's record, no differing last-applied annotation): review it by hand`, details: { live: stringify(liveContent) } };
+        return {
+          changed: false,
+          summary: `no earlier version of ${what} is known (not in nightshift's record, no differing last-applied annotation): review it by hand`,
+          details: { live: stringify(liveContent) },
+        };
       }
       const diff = lineDiff(stringify(liveContent), stringify(previous.content));
-      if (call.dryRun) return { changed: false, summary: `would restore ${what} from ${previous.source}:\n${diff.join('\n')}`, details: { diff } };
+      if (call.dryRun)
+        return {
+          changed: false,
+          summary: `would restore ${what} from ${previous.source}:\n${diff.join('\n')}`,
+          details: { diff },
+        };
       await replace(k, t, withContent(live, previous.content, call.context.key));
       return {
         changed: true,
         summary: `${what} restored from ${previous.source} (${diff.filter((l) => /^[-+]/.test(l)).length} line(s) changed)`,
-        undo: { kind: t.kind, ...(t.namespace ? { namespace: t.namespace } : {}), name: t.name, content: JSON.stringify(liveContent), appliedHash: contentHash(previous.content) },
+        undo: {
+          kind: t.kind,
+          ...(t.namespace ? { namespace: t.namespace } : {}),
+          name: t.name,
+          content: JSON.stringify(liveContent),
+          appliedHash: contentHash(previous.content),
+        },
         details: { diff },
       };
     },
@@ -103,8 +182,13 @@ export function createPolicyActions(kube: () => Kube, history: PolicyHistory | u
       const t: Target = { kind: u.kind, ...(u.namespace ? { namespace: u.namespace } : {}), name: u.name };
       const k = kube();
       const live = await read(k, t);
-      if (contentHash(policyContent(live)) !== u.appliedHash) return { changed: false, summary: `${u.kind} ${u.name} changed since nightshift restored it; left as it is` };
-      await replace(k, t, withContent(live, z.record(z.string(), z.unknown()).parse(JSON.parse(u.content)), `undo:${call.context.key}`));
+      if (contentHash(policyContent(live)) !== u.appliedHash)
+        return { changed: false, summary: `${u.kind} ${u.name} changed since nightshift restored it; left as it is` };
+      await replace(
+        k,
+        t,
+        withContent(live, z.record(z.string(), z.unknown()).parse(JSON.parse(u.content)), `undo:${call.context.key}`),
+      );
       return { changed: true, summary: `${u.kind} ${u.name} put back as it was before the restore` };
     },
   };

@@ -35,17 +35,24 @@ const undoParams = z.object({
 type Weights = Record<string, [string, number][]>;
 
 /** The route's rules as plain objects, so a patch keeps every field we do not touch. */
-const rawRules = z.object({ spec: z.object({ rules: z.array(z.record(z.string(), z.unknown())).default([]) }).loose() }).loose();
+const rawRules = z
+  .object({ spec: z.object({ rules: z.array(z.record(z.string(), z.unknown())).default([]) }).loose() })
+  .loose();
 
 async function readRoute(kube: Kube, namespace: string, name: string) {
-  const raw: unknown = await k8s(`get httproute ${namespace}/${name}`, () => kube.custom.getNamespacedCustomObject({ ...GATEWAY, namespace, name }));
+  const raw: unknown = await k8s(`get httproute ${namespace}/${name}`, () =>
+    kube.custom.getNamespacedCustomObject({ ...GATEWAY, namespace, name }),
+  );
   const parsed = httpRouteSchema.safeParse(raw);
-  if (!parsed.success) throw failure('InvalidInput', `HTTPRoute ${namespace}/${name} cannot be read: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw failure('InvalidInput', `HTTPRoute ${namespace}/${name} cannot be read: ${z.prettifyError(parsed.error)}`);
   return { raw: rawRules.parse(raw), route: parsed.data };
 }
 
 const weightsOf = (rules: { backendRefs: { name: string; weight?: number }[] }[]): Weights =>
-  Object.fromEntries(rules.map((r, i) => [String(i), r.backendRefs.map((b): [string, number] => [b.name, b.weight ?? 1])]));
+  Object.fromEntries(
+    rules.map((r, i) => [String(i), r.backendRefs.map((b): [string, number] => [b.name, b.weight ?? 1])]),
+  );
 
 /** Patch the rules' weights to `target` (per rule index) and wait for status of the new generation. */
 async function applyWeights(kube: Kube, namespace: string, name: string, target: Weights, statusTimeoutMs: number) {
@@ -54,20 +61,32 @@ async function applyWeights(kube: Kube, namespace: string, name: string, target:
     const wanted = target[String(i)];
     if (!wanted) return rule;
     const refs = z.array(z.record(z.string(), z.unknown())).catch([]).parse(rule.backendRefs);
-    return { ...rule, backendRefs: refs.map((ref) => ({ ...ref, weight: wanted.find(([n]) => n === ref.name)?.[1] ?? ref.weight })) };
+    return {
+      ...rule,
+      backendRefs: refs.map((ref) => ({ ...ref, weight: wanted.find(([n]) => n === ref.name)?.[1] ?? ref.weight })),
+    };
   });
   const patch = { metadata: { resourceVersion: route.metadata.resourceVersion }, spec: { rules } };
   const patched: unknown = await k8s(`patch httproute ${namespace}/${name}`, () =>
-    kube.custom.patchNamespacedCustomObject({ ...GATEWAY, namespace, name, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+    kube.custom.patchNamespacedCustomObject(
+      { ...GATEWAY, namespace, name, body: patch },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    ),
   );
   const generation = httpRouteSchema.safeParse(patched).data?.metadata.generation;
   // Trust the status only once it was written for the new generation.
-  const observed = await waitUntil('route status', async () => {
-    const now = (await readRoute(kube, namespace, name)).route;
-    const conditions = (now.status?.parents ?? []).flatMap((p) => p.conditions);
-    const current = conditions.length > 0 && conditions.every((c) => generation === undefined || (c.observedGeneration ?? 0) >= generation);
-    return current ? conditions.map((c) => `${c.type}=${c.status}`) : undefined;
-  }, statusTimeoutMs);
+  const observed = await waitUntil(
+    'route status',
+    async () => {
+      const now = (await readRoute(kube, namespace, name)).route;
+      const conditions = (now.status?.parents ?? []).flatMap((p) => p.conditions);
+      const current =
+        conditions.length > 0 &&
+        conditions.every((c) => generation === undefined || (c.observedGeneration ?? 0) >= generation);
+      return current ? conditions.map((c) => `${c.type}=${c.status}`) : undefined;
+    },
+    statusTimeoutMs,
+  );
   return { generation, observed };
 }
 
@@ -85,15 +104,37 @@ export function createRouteWeightActions(kube: () => Kube) {
         const total = rule.backendRefs.reduce((sum, b) => sum + (b.weight ?? 1), 0) || 1;
         after[String(i)] = rule.backendRefs.map((b): [string, number] => [b.name, b.name === p.backend ? total : 0]);
       });
-      if (Object.keys(after).length === 0) throw failure('InvalidInput', `HTTPRoute ${p.namespace}/${p.route} has no rule with backend ${p.backend}`);
-      const change = Object.entries(after).flatMap(([i, list]) => list.filter(([n, w]) => before[i]?.find(([m]) => m === n)?.[1] !== w).map(([n, w]) => `rule ${i}: ${n} ${before[i]?.find(([m]) => m === n)?.[1]} → ${w}`));
+      if (Object.keys(after).length === 0)
+        throw failure('InvalidInput', `HTTPRoute ${p.namespace}/${p.route} has no rule with backend ${p.backend}`);
+      const change = Object.entries(after).flatMap(([i, list]) =>
+        list
+          .filter(([n, w]) => before[i]?.find(([m]) => m === n)?.[1] !== w)
+          .map(([n, w]) => `rule ${i}: ${n} ${before[i]?.find(([m]) => m === n)?.[1]} → ${w}`),
+      );
       const what = `HTTPRoute ${p.namespace}/${p.route}`;
       if (change.length === 0) return { changed: false, summary: `${what} already sends everything to ${p.backend}` };
-      if (call.dryRun) return { changed: false, summary: `would merge-patch ${what}: ${change.join(', ')}`, details: { before, after } };
+      if (call.dryRun)
+        return {
+          changed: false,
+          summary: `would merge-patch ${what}: ${change.join(', ')}`,
+          details: { before, after },
+        };
       const { generation, observed } = await applyWeights(k, p.namespace, p.route, after, p.statusTimeout);
-      const status = observed ? `status for generation ${generation}: ${observed.join(', ')}` : `status not yet written for generation ${generation ?? '?'} (the gateway may lag)`;
-      const undo: Record<string, Value> = { namespace: p.namespace, route: p.route, before: toValue(pick(before, Object.keys(after))), after: toValue(after) };
-      return { changed: true, summary: `${what}: ${change.join(', ')}; ${status}`, undo, details: { before, after, generation } };
+      const status = observed
+        ? `status for generation ${generation}: ${observed.join(', ')}`
+        : `status not yet written for generation ${generation ?? '?'} (the gateway may lag)`;
+      const undo: Record<string, Value> = {
+        namespace: p.namespace,
+        route: p.route,
+        before: toValue(pick(before, Object.keys(after))),
+        after: toValue(after),
+      };
+      return {
+        changed: true,
+        summary: `${what}: ${change.join(', ')}; ${status}`,
+        undo,
+        details: { before, after, generation },
+      };
     },
 
     async undoShiftRouteWeight(call: StepCall & { undo?: unknown }): Promise<ActionResult> {
@@ -102,13 +143,24 @@ export function createRouteWeightActions(kube: () => Kube) {
       const { namespace, route, before, after } = parsed.data.undo;
       const k = kube();
       const now = weightsOf((await readRoute(k, namespace, route)).route.spec.rules);
-      const untouched = Object.entries(after).every(([i, list]) => list.every(([n, w]) => now[i]?.find(([m]) => m === n)?.[1] === w));
-      if (!untouched) return { changed: false, summary: `HTTPRoute ${namespace}/${route} changed since nightshift shifted it; left as it is`, details: { now, expected: after } };
+      const untouched = Object.entries(after).every(([i, list]) =>
+        list.every(([n, w]) => now[i]?.find(([m]) => m === n)?.[1] === w),
+      );
+      if (!untouched)
+        return {
+          changed: false,
+          summary: `HTTPRoute ${namespace}/${route} changed since nightshift shifted it; left as it is`,
+          details: { now, expected: after },
+        };
       await applyWeights(k, namespace, route, before, 10_000);
-      return { changed: true, summary: `HTTPRoute ${namespace}/${route}: weights restored to ${JSON.stringify(before)}` };
+      return {
+        changed: true,
+        summary: `HTTPRoute ${namespace}/${route}: weights restored to ${JSON.stringify(before)}`,
+      };
     },
   };
 }
 
 const pick = (w: Weights, keys: string[]): Weights => Object.fromEntries(keys.map((k) => [k, w[k] ?? []]));
-const toValue = (w: Weights): Value => Object.fromEntries(Object.entries(w).map(([k, list]) => [k, list.map(([n, v]) => [n, v])]));
+const toValue = (w: Weights): Value =>
+  Object.fromEntries(Object.entries(w).map(([k, list]) => [k, list.map(([n, v]) => [n, v])]));

@@ -26,12 +26,22 @@ export interface EvidenceDeps {
 const list = z
   .string()
   .optional()
-  .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined));
+  .transform((v) =>
+    v
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined,
+  );
 
 export const evidenceEnvSchema = z.object({
   KUBECONFIG: z.string().optional(),
   /** host:port of Hubble Relay (4245 by default in Cilium). */
-  NIGHTSHIFT_HUBBLE_RELAY: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').optional(),
+  NIGHTSHIFT_HUBBLE_RELAY: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'expected host:port')
+    .optional(),
   NIGHTSHIFT_HUBBLE_TLS_CA: z.string().optional(),
   NIGHTSHIFT_ETCD_ENDPOINTS: list,
   NIGHTSHIFT_ETCD_CA: z.string().optional(),
@@ -54,24 +64,40 @@ export class EvidenceConfigError extends Error {
 export function evidenceDepsFromEnv(env: NodeJS.ProcessEnv = process.env): EvidenceDeps {
   const parsed = evidenceEnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new EvidenceConfigError(`invalid evidence configuration:\n  - ${parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('\n  - ')}`);
+    throw new EvidenceConfigError(
+      `invalid evidence configuration:\n  - ${parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('\n  - ')}`,
+    );
   }
   const e = parsed.data;
   let kube: Kube | undefined;
-  const etcdTls = e.NIGHTSHIFT_ETCD_CA || e.NIGHTSHIFT_ETCD_CERT
-    ? {
-        ...(e.NIGHTSHIFT_ETCD_CA ? { ca: readFileSync(e.NIGHTSHIFT_ETCD_CA) } : {}),
-        ...(e.NIGHTSHIFT_ETCD_CERT ? { cert: readFileSync(e.NIGHTSHIFT_ETCD_CERT) } : {}),
-        ...(e.NIGHTSHIFT_ETCD_KEY ? { key: readFileSync(e.NIGHTSHIFT_ETCD_KEY) } : {}),
-      }
+  const etcdTls =
+    e.NIGHTSHIFT_ETCD_CA || e.NIGHTSHIFT_ETCD_CERT
+      ? {
+          ...(e.NIGHTSHIFT_ETCD_CA ? { ca: readFileSync(e.NIGHTSHIFT_ETCD_CA) } : {}),
+          ...(e.NIGHTSHIFT_ETCD_CERT ? { cert: readFileSync(e.NIGHTSHIFT_ETCD_CERT) } : {}),
+          ...(e.NIGHTSHIFT_ETCD_KEY ? { key: readFileSync(e.NIGHTSHIFT_ETCD_KEY) } : {}),
+        }
+      : undefined;
+  const hubbleCreds = e.NIGHTSHIFT_HUBBLE_TLS_CA
+    ? credentials.createSsl(readFileSync(e.NIGHTSHIFT_HUBBLE_TLS_CA))
     : undefined;
-  const hubbleCreds = e.NIGHTSHIFT_HUBBLE_TLS_CA ? credentials.createSsl(readFileSync(e.NIGHTSHIFT_HUBBLE_TLS_CA)) : undefined;
   return {
     // Made on first use: loadFromDefault also finds in-cluster credentials.
     kube: () => (kube ??= kubeFromConfig(e.KUBECONFIG)),
     ...(e.NIGHTSHIFT_HUBBLE_RELAY ? { hubble: createHubbleClient(e.NIGHTSHIFT_HUBBLE_RELAY, hubbleCreds) } : {}),
-    ...(e.NIGHTSHIFT_ETCD_ENDPOINTS ? { etcd: { client: createEtcdClient(etcdTls), endpoints: e.NIGHTSHIFT_ETCD_ENDPOINTS, memory: new ScrapeMemory() } } : {}),
-    dns: { ...(e.NIGHTSHIFT_CLUSTER_DNS ? { servers: e.NIGHTSHIFT_CLUSTER_DNS } : {}), ...(e.NIGHTSHIFT_COREDNS_METRICS ? { metrics: e.NIGHTSHIFT_COREDNS_METRICS } : {}) },
+    ...(e.NIGHTSHIFT_ETCD_ENDPOINTS
+      ? {
+          etcd: {
+            client: createEtcdClient(etcdTls),
+            endpoints: e.NIGHTSHIFT_ETCD_ENDPOINTS,
+            memory: new ScrapeMemory(),
+          },
+        }
+      : {}),
+    dns: {
+      ...(e.NIGHTSHIFT_CLUSTER_DNS ? { servers: e.NIGHTSHIFT_CLUSTER_DNS } : {}),
+      ...(e.NIGHTSHIFT_COREDNS_METRICS ? { metrics: e.NIGHTSHIFT_COREDNS_METRICS } : {}),
+    },
     ...(e.NIGHTSHIFT_PROBE_URL ? { probeUrl: e.NIGHTSHIFT_PROBE_URL } : {}),
     policyHistory: new FilePolicyHistory(join(resolve(e.NIGHTSHIFT_DATA_DIR), 'policy-history')),
   };

@@ -14,7 +14,11 @@ import { createNodeNetworkCollector } from './nodes/index.ts';
 export function createCollectorActivities(deps: EvidenceDeps, temporal?: Client) {
   return {
     collectFlows: createFlowsCollector(deps.hubble),
-    collectDns: createDnsCollector({ ...deps.dns, ...(deps.kube ? { kube: deps.kube } : {}), memory: new ScrapeMemory() }),
+    collectDns: createDnsCollector({
+      ...deps.dns,
+      ...(deps.kube ? { kube: deps.kube } : {}),
+      memory: new ScrapeMemory(),
+    }),
     collectEtcd: createEtcdCollector(deps.etcd),
     collectKubernetes: createKubernetesCollector(deps.kube, deps.policyHistory),
     collectNodeNetwork: createNodeNetworkCollector(deps.kube),

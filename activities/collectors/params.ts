@@ -7,7 +7,15 @@ const blank = (v: unknown) => v === '' || v === null;
 
 /** A list of strings: ["a", "b"] or "a,b". Empty means not given. */
 export const listParam = z.preprocess(
-  (v) => (blank(v) ? undefined : typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  (v) =>
+    blank(v)
+      ? undefined
+      : typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
   z.array(z.string().min(1)).optional(),
 );
 

@@ -85,13 +85,16 @@ export async function within<T>(promise: Promise<T>, ms: number, onTimeout: () =
   promise.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<T>((resolve, reject) => {
-    timer = setTimeout(() => {
-      try {
-        resolve(onTimeout());
-      } catch (err) {
-        reject(err);
-      }
-    }, Math.max(0, ms));
+    timer = setTimeout(
+      () => {
+        try {
+          resolve(onTimeout());
+        } catch (err) {
+          reject(err);
+        }
+      },
+      Math.max(0, ms),
+    );
   });
   try {
     return await Promise.race([promise, timeout]);

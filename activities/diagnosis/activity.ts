@@ -9,7 +9,11 @@ export function createDiagnoseActivities() {
     async diagnose(call: DiagnoseCall): Promise<DiagnosisDetail> {
       const result = diagnose(call.evidence ?? {}, call.params ?? {});
       try {
-        log.info('diagnosis', { top: result.hypotheses[0]?.id, confidence: result.hypotheses[0]?.confidence, failed: result.coverage.failed });
+        log.info('diagnosis', {
+          top: result.hypotheses[0]?.id,
+          confidence: result.hypotheses[0]?.confidence,
+          failed: result.coverage.failed,
+        });
       } catch {
         // outside an activity (tests)
       }

@@ -13,7 +13,9 @@ export interface Located {
 
 /** Every collector result in the bundle, gather steps in order, keys in order. */
 export function locate(bundle: Record<string, Record<string, CollectorResult>>): Located[] {
-  return Object.entries(bundle).flatMap(([step, results]) => Object.entries(results).map(([key, result]) => ({ key: `${step}.${key}`, result })));
+  return Object.entries(bundle).flatMap(([step, results]) =>
+    Object.entries(results).map(([key, result]) => ({ key: `${step}.${key}`, result })),
+  );
 }
 
 export class Evidence {
@@ -39,7 +41,9 @@ export class Evidence {
   /** Findings of a kind (or kinds) from every collector, with their evidence ids. */
   findings(...kinds: string[]): { ref: string; finding: Finding }[] {
     return this.all.flatMap((l) =>
-      l.result.findings.filter((f) => kinds.includes(f.kind)).map((finding) => ({ ref: `${l.key}#${finding.id ?? finding.kind}`, finding })),
+      l.result.findings
+        .filter((f) => kinds.includes(f.kind))
+        .map((finding) => ({ ref: `${l.key}#${finding.id ?? finding.kind}`, finding })),
     );
   }
 
@@ -67,9 +71,19 @@ export const flowsView = z.object({
       nodes: z.array(z.string()),
     }),
   ),
-  pairs: z.array(z.object({ source: z.string(), destination: z.string(), port: z.number().optional(), forwarded: z.number(), dropped: z.number() })),
+  pairs: z.array(
+    z.object({
+      source: z.string(),
+      destination: z.string(),
+      port: z.number().optional(),
+      forwarded: z.number(),
+      dropped: z.number(),
+    }),
+  ),
   dropsByNode: z.record(z.string(), z.number()),
-  http: z.array(z.object({ destination: z.string(), responses: z.number(), errors: z.number(), p95Ms: z.number().optional() })),
+  http: z.array(
+    z.object({ destination: z.string(), responses: z.number(), errors: z.number(), p95Ms: z.number().optional() }),
+  ),
 });
 
 export const dnsView = z.object({
@@ -107,13 +121,41 @@ export const etcdView = z.object({
   quorum: z.object({ reachable: z.number(), total: z.number(), hasQuorum: z.boolean() }),
 });
 
-const podView = z.object({ namespace: z.string(), name: z.string(), workload: z.string(), labels: z.record(z.string(), z.string()), node: z.string().optional(), ip: z.string().optional(), ready: z.boolean(), restarts: z.number() });
+const podView = z.object({
+  namespace: z.string(),
+  name: z.string(),
+  workload: z.string(),
+  labels: z.record(z.string(), z.string()),
+  node: z.string().optional(),
+  ip: z.string().optional(),
+  ready: z.boolean(),
+  restarts: z.number(),
+});
 
 export const kubeView = z.object({
   pods: z.array(podView),
-  workloads: z.array(z.object({ namespace: z.string(), name: z.string(), replicas: z.number(), ready: z.number(), revision: z.string().optional() })),
+  workloads: z.array(
+    z.object({
+      namespace: z.string(),
+      name: z.string(),
+      replicas: z.number(),
+      ready: z.number(),
+      revision: z.string().optional(),
+    }),
+  ),
   services: z.array(z.object({ namespace: z.string(), name: z.string(), ready: z.number(), notReady: z.number() })),
-  policies: z.array(z.object({ name: z.string(), objectName: z.string(), kind: z.string(), namespace: z.string().optional(), changedAt: z.string().optional(), selectsWorkloads: z.array(z.string()), lastApplied: z.boolean(), object: z.unknown() })),
+  policies: z.array(
+    z.object({
+      name: z.string(),
+      objectName: z.string(),
+      kind: z.string(),
+      namespace: z.string().optional(),
+      changedAt: z.string().optional(),
+      selectsWorkloads: z.array(z.string()),
+      lastApplied: z.boolean(),
+      object: z.unknown(),
+    }),
+  ),
   routes: z.array(
     z.object({
       namespace: z.string(),
@@ -121,7 +163,9 @@ export const kubeView = z.object({
       rules: z.array(
         z.object({
           index: z.number(),
-          backends: z.array(z.object({ name: z.string(), namespace: z.string(), weight: z.number(), share: z.number() })),
+          backends: z.array(
+            z.object({ name: z.string(), namespace: z.string(), weight: z.number(), share: z.number() }),
+          ),
           split: z.object({ stable: z.string(), canaries: z.array(z.string()) }).optional(),
         }),
       ),
@@ -134,12 +178,30 @@ export const kubeView = z.object({
 });
 
 export const nodesView = z.object({
-  pairs: z.array(z.object({ from: z.string(), to: z.string(), attempts: z.number(), lost: z.number(), lossRatio: z.number(), p95Ms: z.number().optional() })),
+  pairs: z.array(
+    z.object({
+      from: z.string(),
+      to: z.string(),
+      attempts: z.number(),
+      lost: z.number(),
+      lossRatio: z.number(),
+      p95Ms: z.number().optional(),
+    }),
+  ),
 });
 
 export const probeView = z.object({
-  summary: z.object({ successRate: z.number(), requests: z.number(), failures: z.number(), p50Ms: z.number(), p95Ms: z.number(), failureKinds: z.record(z.string(), z.number()) }),
-  baseline: z.object({ p95Ms: z.number(), successRate: z.number(), requestsPerSecond: z.number().optional() }).optional(),
+  summary: z.object({
+    successRate: z.number(),
+    requests: z.number(),
+    failures: z.number(),
+    p50Ms: z.number(),
+    p95Ms: z.number(),
+    failureKinds: z.record(z.string(), z.number()),
+  }),
+  baseline: z
+    .object({ p95Ms: z.number(), successRate: z.number(), requestsPerSecond: z.number().optional() })
+    .optional(),
   typicalP95Ms: z.number().optional(),
   errorRatio: z.number(),
 });

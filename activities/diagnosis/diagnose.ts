@@ -12,7 +12,17 @@ import { etcdUnhealthy } from './rules/etcd.ts';
 import { canaryFailing, endpointsEmpty, serviceLatency } from './rules/service.ts';
 import { clamp, readSignals, type Signals } from './signals.ts';
 
-export const RULES: Rule[] = [podToPodDrop, policyDenies, dnsLoss, dnsSlow, nodeNetworkLoss, etcdUnhealthy, canaryFailing, endpointsEmpty, serviceLatency];
+export const RULES: Rule[] = [
+  podToPodDrop,
+  policyDenies,
+  dnsLoss,
+  dnsSlow,
+  nodeNetworkLoss,
+  etcdUnhealthy,
+  canaryFailing,
+  endpointsEmpty,
+  serviceLatency,
+];
 
 const ORDER = Object.keys(HYPOTHESES) as HypothesisId[];
 
@@ -23,14 +33,19 @@ export interface DiagnosisDetail extends Diagnosis {
   problems: string[];
 }
 
-export function diagnose(bundle: Record<string, Record<string, CollectorResult>>, params: Record<string, Value> = {}): DiagnosisDetail {
+export function diagnose(
+  bundle: Record<string, Record<string, CollectorResult>>,
+  params: Record<string, Value> = {},
+): DiagnosisDetail {
   const ev = new Evidence(locate(bundle));
   const s = readSignals(ev, params);
   const candidates = RULES.flatMap((rule) => {
     const c = rule(s);
     return c ? [finish(c)] : [];
   });
-  candidates.sort((a, b) => b.confidence - a.confidence || ORDER.indexOf(a.id as HypothesisId) - ORDER.indexOf(b.id as HypothesisId));
+  candidates.sort(
+    (a, b) => b.confidence - a.confidence || ORDER.indexOf(a.id as HypothesisId) - ORDER.indexOf(b.id as HypothesisId),
+  );
   const top = candidates[0]?.confidence ?? 0;
   const coverage = ev.coverage();
   const hypotheses = top >= CONFIDENT ? candidates : [noFaultFound(s, top, coverage), ...candidates];
@@ -54,9 +69,13 @@ function noFaultFound(s: Signals, top: number, coverage: { answered: string[]; f
   const share = total ? coverage.answered.length / total : 0;
   const symptom = s.symptom.erroring || s.symptom.slow;
   const checked = [
-    s.probe ? `probe ${Math.round(s.probe.v.summary.successRate * 1000) / 10}% success, p95 ${s.probe.v.summary.p95Ms} ms` : '',
+    s.probe
+      ? `probe ${Math.round(s.probe.v.summary.successRate * 1000) / 10}% success, p95 ${s.probe.v.summary.p95Ms} ms`
+      : '',
     s.flows ? `${s.flows.v.flows} flows, ${s.flows.v.byVerdict.DROPPED ?? 0} dropped` : '',
-    s.dns ? `${s.dns.v.targets.reduce((n, t) => n + t.samples, 0)} DNS lookups, ${s.dns.v.targets.reduce((n, t) => n + t.timeouts, 0)} lost` : '',
+    s.dns
+      ? `${s.dns.v.targets.reduce((n, t) => n + t.samples, 0)} DNS lookups, ${s.dns.v.targets.reduce((n, t) => n + t.timeouts, 0)} lost`
+      : '',
     s.etcd ? `etcd ${s.etcd.v.quorum.reachable}/${s.etcd.v.quorum.total} members reachable` : '',
     s.nodes ? `${s.nodes.v.pairs.length} node pairs measured` : '',
   ].filter(Boolean);
@@ -70,7 +89,9 @@ function noFaultFound(s: Signals, top: number, coverage: { answered: string[]; f
     title: HYPOTHESES['no-fault-found'],
     confidence,
     explanation,
-    evidence: s.ev.findings('probe.healthy', 'flows.clean', 'dns.healthy', 'etcd.healthy', 'node-network.healthy', 'faults.none').map((f) => f.ref),
+    evidence: s.ev
+      .findings('probe.healthy', 'flows.clean', 'dns.healthy', 'etcd.healthy', 'node-network.healthy', 'faults.none')
+      .map((f) => f.ref),
     remediations: [],
   };
 }

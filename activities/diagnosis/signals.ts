@@ -59,9 +59,15 @@ export function readSignals(ev: Evidence, params: Record<string, Value>): Signal
     faults: part(ev, 'faults', faultsView),
     symptom: {
       failing: refsOf('probe.failing').length > 0 || refsOf('probe.stalled').length > 0,
-      erroring: refsOf('probe.errors').length > 0 || refsOf('probe.failing').length > 0 || refsOf('probe.stalled').length > 0,
+      erroring:
+        refsOf('probe.errors').length > 0 || refsOf('probe.failing').length > 0 || refsOf('probe.stalled').length > 0,
       slow: refsOf('probe.slow').length > 0,
-      refs: [...refsOf('probe.failing'), ...refsOf('probe.stalled'), ...refsOf('probe.errors'), ...refsOf('probe.slow')],
+      refs: [
+        ...refsOf('probe.failing'),
+        ...refsOf('probe.stalled'),
+        ...refsOf('probe.errors'),
+        ...refsOf('probe.slow'),
+      ],
     },
   };
 }

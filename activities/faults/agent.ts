@@ -97,7 +97,8 @@ function revertResult(node: string, faultId: string, detached: Detached[], at: D
 
 function kernelFailure(err: unknown): unknown {
   if (err instanceof HelperError && err.errno === ENODEV) return failure(ErrorType.NotFound, err.message);
-  if (err instanceof Error && err.message.includes('nightshift will not replace')) return failure(ErrorType.Refused, err.message);
+  if (err instanceof Error && err.message.includes('nightshift will not replace'))
+    return failure(ErrorType.Refused, err.message);
   return err;
 }
 

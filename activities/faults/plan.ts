@@ -29,7 +29,11 @@ export interface Planned {
 }
 
 const routeSchema = z.object({ dev: z.string() });
-const addrSchema = z.object({ ifname: z.string(), address: z.string().optional(), addr_info: z.array(z.object({ local: z.string() })).default([]) });
+const addrSchema = z.object({
+  ifname: z.string(),
+  address: z.string().optional(),
+  addr_info: z.array(z.object({ local: z.string() })).default([]),
+});
 const detailSchema = z.object({ linkinfo: z.object({ info_kind: z.string().optional() }).optional() });
 const neighSchema = z.object({ lladdr: z.string().optional() });
 const fdbSchema = z.object({ mac: z.string(), ifname: z.string(), master: z.string().optional() });
@@ -46,7 +50,10 @@ function requireNetns(netns: string | undefined, what: string): void {
 async function requireInterface(ifname: string, netns: string | undefined): Promise<void> {
   const links = await runJson(linkSchema, 'ip', ['-j', 'link', 'show', 'dev', ifname], { netns }).catch(() => []);
   if (links.length === 0) {
-    throw failure(ErrorType.NotFound, `interface ${ifname} not found in ${netns ? `namespace ${netns}` : 'the node namespace'}`);
+    throw failure(
+      ErrorType.NotFound,
+      `interface ${ifname} not found in ${netns ? `namespace ${netns}` : 'the node namespace'}`,
+    );
   }
 }
 
@@ -60,10 +67,14 @@ async function hostInterface(pod: { ip: string; netns?: string }, nodeNetns: str
   const routes = await runJson(routeSchema, 'ip', ['-j', 'route', 'get', pod.ip], { netns: nodeNetns }).catch(() => []);
   const dev = routes[0]?.dev;
   if (!dev || dev === 'lo') throw failure(ErrorType.NotFound, `no host-side interface routes to pod IP ${pod.ip}`);
-  const link = await runJson(detailSchema, 'ip', ['-j', '-d', 'link', 'show', 'dev', dev], { netns: nodeNetns }).catch(() => []);
+  const link = await runJson(detailSchema, 'ip', ['-j', '-d', 'link', 'show', 'dev', dev], { netns: nodeNetns }).catch(
+    () => [],
+  );
   if (link[0]?.linkinfo?.info_kind !== 'bridge') return dev;
   const mac = (await neighbourMac(pod.ip, dev, nodeNetns)) ?? (pod.netns ? await podMac(pod.ip, pod.netns) : undefined);
-  const fdb = mac ? await runJson(fdbSchema, 'bridge', ['-j', 'fdb', 'show', 'br', dev], { netns: nodeNetns }).catch(() => []) : [];
+  const fdb = mac
+    ? await runJson(fdbSchema, 'bridge', ['-j', 'fdb', 'show', 'br', dev], { netns: nodeNetns }).catch(() => [])
+    : [];
   const port = fdb.find((e) => e.mac === mac && e.master === dev && e.ifname !== dev)?.ifname;
   if (!port) {
     throw failure(
@@ -93,7 +104,10 @@ async function podInterface(podIp: string, podNetns: string): Promise<string> {
   return found.ifname;
 }
 
-async function placement(req: InjectRequest, ctx: AgentContext): Promise<{ netns?: string; ifname: string; hook: Direction }> {
+async function placement(
+  req: InjectRequest,
+  ctx: AgentContext,
+): Promise<{ netns?: string; ifname: string; hook: Direction }> {
   const { target, match } = req;
   if (target.interface) {
     const netns = target.netns ?? ctx.nodeNetns;
@@ -120,7 +134,8 @@ async function placement(req: InjectRequest, ctx: AgentContext): Promise<{ netns
 }
 
 export async function planAttachment(req: InjectRequest, ctx: AgentContext, now = Date.now()): Promise<Planned> {
-  if (!NAME_PATTERN.test(req.faultId)) throw failure(ErrorType.InvalidInput, `faultId: "${req.faultId}" is not a safe name`);
+  if (!NAME_PATTERN.test(req.faultId))
+    throw failure(ErrorType.InvalidInput, `faultId: "${req.faultId}" is not a safe name`);
   if (!NAME_PATTERN.test(req.key)) throw failure(ErrorType.InvalidInput, `key: "${req.key}" is not a safe name`);
   const ttlMs = Date.parse(req.deadline) - now;
   if (!(ttlMs > 0)) throw failure(ErrorType.Refused, `deadline ${req.deadline} has already passed; nothing attached`);

@@ -36,7 +36,10 @@ export interface GamedayPort {
   unregisterGameday(workflowId: string): Promise<void>;
   /** Undefined while the run does not exist yet (the intake starts it a moment later). */
   runProgress(runId: string): Promise<RunProgress | undefined>;
-  decide(runId: string, request: { step: string; option: string; by: Actor & { roles: string[] }; updateId: string }): Promise<{ accepted: boolean; reason?: string }>;
+  decide(
+    runId: string,
+    request: { step: string; option: string; by: Actor & { roles: string[] }; updateId: string },
+  ): Promise<{ accepted: boolean; reason?: string }>;
   /** Signals abort when the run is still running. */
   abortRun(runId: string, reason: string, by: Actor): Promise<void>;
 }
@@ -52,7 +55,11 @@ export function createGamedayActivities(deps: GamedayDeps) {
   };
 
   return {
-    async raiseGamedayAlert(arg: { gamedayId: string; alertname: string; labels: Record<string, string> }): Promise<{ runId?: string; unrouted?: string }> {
+    async raiseGamedayAlert(arg: {
+      gamedayId: string;
+      alertname: string;
+      labels: Record<string, string>;
+    }): Promise<{ runId?: string; unrouted?: string }> {
       return port().submitAlert(syntheticAlert(arg));
     },
 
@@ -68,11 +75,21 @@ export function createGamedayActivities(deps: GamedayDeps) {
       return port().runProgress(arg.runId);
     },
 
-    async approveRemediation(arg: { runId: string; step: string; option: string; gamedayId: string }): Promise<{ accepted: boolean; reason?: string }> {
+    async approveRemediation(arg: {
+      runId: string;
+      step: string;
+      option: string;
+      gamedayId: string;
+    }): Promise<{ accepted: boolean; reason?: string }> {
       return port().decide(arg.runId, {
         step: arg.step,
         option: arg.option,
-        by: { id: `gameday:${arg.gamedayId}`, name: 'game-day operator', via: 'gameday', roles: ['responder', 'approver'] },
+        by: {
+          id: `gameday:${arg.gamedayId}`,
+          name: 'game-day operator',
+          via: 'gameday',
+          roles: ['responder', 'approver'],
+        },
         updateId: `${arg.gamedayId}/approve/${arg.step}`,
       });
     },
@@ -84,7 +101,11 @@ export function createGamedayActivities(deps: GamedayDeps) {
 }
 
 /** The game day's alert as Alertmanager would post it, with a stable fingerprint. */
-export function syntheticAlert(arg: { gamedayId: string; alertname: string; labels: Record<string, string> }): SyntheticPayload {
+export function syntheticAlert(arg: {
+  gamedayId: string;
+  alertname: string;
+  labels: Record<string, string>;
+}): SyntheticPayload {
   const labels = { ...arg.labels, alertname: arg.alertname, nightshift_gameday: arg.gamedayId };
   const fingerprint = createHash('sha256').update(`${arg.gamedayId}/${arg.alertname}`).digest('hex').slice(0, 16);
   return {

@@ -36,7 +36,10 @@ export interface FlowAnswer {
 
 export interface HubbleClient {
   address: string;
-  getFlows(query: FlowQuery, options: { deadline: number; maxFlows: number; signal?: AbortSignal; raw?: (message: unknown) => void }): Promise<FlowAnswer>;
+  getFlows(
+    query: FlowQuery,
+    options: { deadline: number; maxFlows: number; signal?: AbortSignal; raw?: (message: unknown) => void },
+  ): Promise<FlowAnswer>;
   close(): void;
 }
 
@@ -50,7 +53,10 @@ export function namespaceFilters(namespace: string, extra: FlowFilter = {}): Flo
 
 const timestamp = (d: Date) => ({ seconds: String(Math.floor(d.getTime() / 1000)), nanos: (d.getTime() % 1000) * 1e6 });
 
-export function createHubbleClient(address: string, creds: ChannelCredentials = credentials.createInsecure()): HubbleClient {
+export function createHubbleClient(
+  address: string,
+  creds: ChannelCredentials = credentials.createInsecure(),
+): HubbleClient {
   const { Observer } = observerService();
   const client = new Observer(address, creds);
   return {
@@ -65,7 +71,9 @@ export function createHubbleClient(address: string, creds: ChannelCredentials = 
         blacklist: query.blacklist ?? [],
       };
       return new Promise((resolve, reject) => {
-        const stream = (client as unknown as { GetFlows(req: unknown, opts: { deadline: number }): ClientReadableStream<unknown> }).GetFlows(request, {
+        const stream = (
+          client as unknown as { GetFlows(req: unknown, opts: { deadline: number }): ClientReadableStream<unknown> }
+        ).GetFlows(request, {
           deadline: options.deadline,
         });
         const records: FlowRecord[] = [];

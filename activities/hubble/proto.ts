@@ -2,7 +2,12 @@
 // keepCase keeps proto field names (node_name, IP, Type), the names
 // `hubble observe -o json` prints, so one reader handles both.
 import { fileURLToPath } from 'node:url';
-import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
+import {
+  loadPackageDefinition,
+  type GrpcObject,
+  type ServiceClientConstructor,
+  type ServiceDefinition,
+} from '@grpc/grpc-js';
 import { loadSync, type Options } from '@grpc/proto-loader';
 
 export const PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));

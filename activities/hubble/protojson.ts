@@ -7,7 +7,15 @@ const TIMESTAMP_KEYS = new Set(['time', 'since', 'until']);
 const WRAPPER_KEYS = new Set(['is_reply', 'num_connected_nodes', 'num_unavailable_nodes', 'cpu']);
 
 function isZero(value: unknown): boolean {
-  return value === 0 || value === '0' || value === '' || value === false || value === null || value === undefined || (Array.isArray(value) && value.length === 0);
+  return (
+    value === 0 ||
+    value === '0' ||
+    value === '' ||
+    value === false ||
+    value === null ||
+    value === undefined ||
+    (Array.isArray(value) && value.length === 0)
+  );
 }
 
 function rfc3339(t: { seconds?: unknown; nanos?: unknown }): string {
@@ -26,9 +34,24 @@ function convert(value: unknown, key: string | undefined): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
     // proto-loader marks which oneof member is set with a string naming it.
-    if (typeof v === 'string' && v in obj && k !== v && ['response_types', 'protocol', 'record', 'notification'].includes(k)) continue;
+    if (
+      typeof v === 'string' &&
+      v in obj &&
+      k !== v &&
+      ['response_types', 'protocol', 'record', 'notification'].includes(k)
+    )
+      continue;
     const converted = convert(v, k);
-    if (!isZero(converted) && !(typeof converted === 'object' && converted !== null && !Array.isArray(converted) && Object.keys(converted).length === 0 && k !== 'flags')) {
+    if (
+      !isZero(converted) &&
+      !(
+        typeof converted === 'object' &&
+        converted !== null &&
+        !Array.isArray(converted) &&
+        Object.keys(converted).length === 0 &&
+        k !== 'flags'
+      )
+    ) {
       out[k] = converted;
     }
   }

@@ -49,7 +49,10 @@ export const flowSchema = z
       .object({
         type: enumSchema.optional(),
         latency_ns: z.union([z.string(), z.number()]).optional(),
-        http: z.object({ code: z.number().optional(), method: z.string().optional(), url: z.string().optional() }).loose().optional(),
+        http: z
+          .object({ code: z.number().optional(), method: z.string().optional(), url: z.string().optional() })
+          .loose()
+          .optional(),
         dns: z.object({ query: z.string().optional(), rcode: z.number().optional() }).loose().optional(),
       })
       .loose()
@@ -63,7 +66,10 @@ export const flowSchema = z
 export const responseSchema = z
   .object({
     flow: flowSchema.optional(),
-    lost_events: z.object({ num_events_lost: z.union([z.string(), z.number()]).optional() }).loose().optional(),
+    lost_events: z
+      .object({ num_events_lost: z.union([z.string(), z.number()]).optional() })
+      .loose()
+      .optional(),
     node_name: z.string().optional(),
     time: timeSchema.optional(),
   })
@@ -101,7 +107,11 @@ export interface FlowRecord {
 
 /** Verdict and drop-reason names by number, for inputs that print enums as numbers. */
 const VERDICTS = ['VERDICT_UNKNOWN', 'FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED'];
-const DROP_REASONS: Record<number, string> = { 133: 'POLICY_DENIED', 181: 'POLICY_DENY', 250: 'NIGHTSHIFT_CHAOS_FAULT' };
+const DROP_REASONS: Record<number, string> = {
+  133: 'POLICY_DENIED',
+  181: 'POLICY_DENY',
+  250: 'NIGHTSHIFT_CHAOS_FAULT',
+};
 
 function timeText(t: z.infer<typeof timeSchema> | undefined): string | undefined {
   if (t === undefined) return undefined;
@@ -130,8 +140,11 @@ export function podWorkload(pod: string): string {
 
 function peer(e: z.infer<typeof endpointSchema> | undefined, ip: string | undefined): Peer {
   const labels = labelMap(e?.labels);
-  const reserved = Object.keys(labels).find((k) => k.startsWith('reserved:'))?.slice('reserved:'.length);
-  const workload = e?.workloads?.[0]?.name ?? labels.app ?? (e?.pod_name ? podWorkload(e.pod_name) : (reserved ?? ip ?? 'unknown'));
+  const reserved = Object.keys(labels)
+    .find((k) => k.startsWith('reserved:'))
+    ?.slice('reserved:'.length);
+  const workload =
+    e?.workloads?.[0]?.name ?? labels.app ?? (e?.pod_name ? podWorkload(e.pod_name) : (reserved ?? ip ?? 'unknown'));
   return {
     ...(e?.namespace ? { namespace: e.namespace } : {}),
     ...(e?.pod_name ? { pod: e.pod_name } : {}),
@@ -144,11 +157,24 @@ function peer(e: z.infer<typeof endpointSchema> | undefined, ip: string | undefi
 const FLAG_ORDER = ['SYN', 'ACK', 'FIN', 'RST', 'PSH', 'URG', 'ECE', 'CWR', 'NS'];
 
 export function toRecord(flow: FlowObject, nodeName?: string): FlowRecord {
-  const verdict = typeof flow.verdict === 'number' ? (VERDICTS[flow.verdict] ?? String(flow.verdict)) : (flow.verdict ?? 'VERDICT_UNKNOWN');
+  const verdict =
+    typeof flow.verdict === 'number'
+      ? (VERDICTS[flow.verdict] ?? String(flow.verdict))
+      : (flow.verdict ?? 'VERDICT_UNKNOWN');
   const reasonRaw = flow.drop_reason_desc ?? flow.drop_reason;
   const dropReason = typeof reasonRaw === 'number' ? (DROP_REASONS[reasonRaw] ?? String(reasonRaw)) : reasonRaw;
   const l4 = flow.l4 ?? {};
-  const protocol = l4.TCP ? 'TCP' : l4.UDP ? 'UDP' : l4.SCTP ? 'SCTP' : l4.ICMPv4 ? 'ICMPv4' : l4.ICMPv6 ? 'ICMPv6' : 'unknown';
+  const protocol = l4.TCP
+    ? 'TCP'
+    : l4.UDP
+      ? 'UDP'
+      : l4.SCTP
+        ? 'SCTP'
+        : l4.ICMPv4
+          ? 'ICMPv4'
+          : l4.ICMPv6
+            ? 'ICMPv6'
+            : 'unknown';
   const ports = l4.TCP ?? l4.UDP ?? l4.SCTP;
   const flags = FLAG_ORDER.filter((f) => l4.TCP?.flags?.[f]);
   const isReply = typeof flow.is_reply === 'object' ? flow.is_reply.value : flow.is_reply;
@@ -163,13 +189,24 @@ export function toRecord(flow: FlowObject, nodeName?: string): FlowRecord {
     ...(verdict === 'DROPPED' && dropReason && dropReason !== 'DROP_REASON_UNKNOWN' ? { dropReason } : {}),
     ...(node ? { node } : {}),
     source: peer(flow.source, flow.IP?.source),
-    destination: { ...peer(flow.destination, flow.IP?.destination), ...(flow.destination_names?.[0] && !flow.destination?.pod_name ? { workload: flow.destination_names[0] } : {}) },
+    destination: {
+      ...peer(flow.destination, flow.IP?.destination),
+      ...(flow.destination_names?.[0] && !flow.destination?.pod_name ? { workload: flow.destination_names[0] } : {}),
+    },
     protocol,
     ...(ports?.source_port ? { sourcePort: ports.source_port } : {}),
     ...(ports?.destination_port ? { destinationPort: ports.destination_port } : {}),
     tcpFlags: flags,
     ...(isReply === undefined ? {} : { isReply }),
-    ...(http ? { http: { ...http, ...(latency === undefined ? {} : { latencyMs: latency }), ...(flow.l7?.type !== undefined ? { type: String(flow.l7.type) } : {}) } } : {}),
+    ...(http
+      ? {
+          http: {
+            ...http,
+            ...(latency === undefined ? {} : { latencyMs: latency }),
+            ...(flow.l7?.type !== undefined ? { type: String(flow.l7.type) } : {}),
+          },
+        }
+      : {}),
     ...(flow.l7?.dns ? { dns: flow.l7.dns } : {}),
     ...(flow.Summary ? { summary: flow.Summary } : {}),
   };
@@ -202,7 +239,8 @@ export function parseHubbleJson(text: string): ParsedLines {
     }
     const r = response.data;
     if (r.lost_events) out.lost += Number(r.lost_events.num_events_lost ?? 0);
-    const flow = r.flow ?? (flowSchema.safeParse(json).data?.verdict !== undefined ? flowSchema.parse(json) : undefined);
+    const flow =
+      r.flow ?? (flowSchema.safeParse(json).data?.verdict !== undefined ? flowSchema.parse(json) : undefined);
     if (flow) out.records.push(toRecord(flow, r.node_name));
     else if (!r.lost_events) out.skipped.push({ line: i + 1, reason: 'no flow in this line' });
   });

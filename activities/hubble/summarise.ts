@@ -81,7 +81,15 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20):
     inc(byVerdict, r.verdict);
     const { from, to, port } = oriented(r);
     const pairKey = `${peerName(from)}>${peerName(to)}>${r.protocol}/${port ?? ''}`;
-    const pair = pairs.get(pairKey) ?? { source: peerName(from), destination: peerName(to), protocol: r.protocol, ...(port ? { port } : {}), forwarded: 0, dropped: 0, syns: 0 };
+    const pair = pairs.get(pairKey) ?? {
+      source: peerName(from),
+      destination: peerName(to),
+      protocol: r.protocol,
+      ...(port ? { port } : {}),
+      forwarded: 0,
+      dropped: 0,
+      syns: 0,
+    };
     if (r.tcpFlags.includes('SYN') && !r.tcpFlags.includes('ACK')) pair.syns++;
     if (r.verdict === 'DROPPED') {
       pair.dropped++;
@@ -89,7 +97,17 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20):
       inc(byDropReason, reason);
       if (r.node) inc(dropsByNode, r.node);
       const key = `${pairKey}>${reason}`;
-      const group = drops.get(key) ?? { source: pair.source, destination: pair.destination, protocol: r.protocol, ...(port ? { port } : {}), reason, count: 0, nodes: [], sourcePods: [], destinationPods: [] };
+      const group = drops.get(key) ?? {
+        source: pair.source,
+        destination: pair.destination,
+        protocol: r.protocol,
+        ...(port ? { port } : {}),
+        reason,
+        count: 0,
+        nodes: [],
+        sourcePods: [],
+        destinationPods: [],
+      };
       group.count++;
       addUnique(group.nodes, r.node);
       addUnique(group.sourcePods, from.pod);
@@ -100,8 +118,14 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20):
     }
     pairs.set(pairKey, pair);
   }
-  const byCount = <T extends { count?: number; forwarded?: number; dropped?: number }>(a: T, b: T, ka: string, kb: string) =>
-    (b.count ?? (b.forwarded ?? 0) + (b.dropped ?? 0)) - (a.count ?? (a.forwarded ?? 0) + (a.dropped ?? 0)) || ka.localeCompare(kb);
+  const byCount = <T extends { count?: number; forwarded?: number; dropped?: number }>(
+    a: T,
+    b: T,
+    ka: string,
+    kb: string,
+  ) =>
+    (b.count ?? (b.forwarded ?? 0) + (b.dropped ?? 0)) - (a.count ?? (a.forwarded ?? 0) + (a.dropped ?? 0)) ||
+    ka.localeCompare(kb);
   const sortedDrops = [...drops.entries()].sort(([ka, a], [kb, b]) => byCount(a, b, ka, kb)).map(([, g]) => g);
   const sortedPairs = [...pairs.entries()].sort(([ka, a], [kb, b]) => byCount(a, b, ka, kb)).map(([, p]) => p);
   times.sort();
@@ -113,7 +137,12 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20):
     drops: sortedDrops.slice(0, maxGroups),
     pairs: sortedPairs.slice(0, maxGroups * 2),
     dropsByNode,
-    http: [...http.values()].map(({ latencies, ...rest }) => ({ ...rest, ...(latencies.length ? { p95Ms: percentile(latencies, 0.95) } : {}) })).sort((a, b) => a.destination.localeCompare(b.destination)),
+    http: [...http.values()]
+      .map(({ latencies, ...rest }) => ({
+        ...rest,
+        ...(latencies.length ? { p95Ms: percentile(latencies, 0.95) } : {}),
+      }))
+      .sort((a, b) => a.destination.localeCompare(b.destination)),
     ...(times.length ? { window: { first: times[0] as string, last: times[times.length - 1] as string } } : {}),
   };
 }

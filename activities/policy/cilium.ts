@@ -11,13 +11,35 @@
 import { z } from 'zod';
 import { changedAt, selectorSchema, unknownKeys, type PolicyObject } from './documents.ts';
 import { mentionsNamespace } from './selectors.ts';
-import type { Direction, PeerMatcher, Policy, PolicyKind, PolicyRef, PortMatcher, Protocol, Rule, Unsupported } from './types.ts';
+import type {
+  Direction,
+  PeerMatcher,
+  Policy,
+  PolicyKind,
+  PolicyRef,
+  PortMatcher,
+  Protocol,
+  Rule,
+  Unsupported,
+} from './types.ts';
 
 const loose = <T extends z.ZodRawShape>(shape: T) => z.object(shape).loose();
-const cidrSetSchema = loose({ cidr: z.string().optional(), cidrGroupRef: z.string().optional(), except: z.array(z.string()).optional() });
+const cidrSetSchema = loose({
+  cidr: z.string().optional(),
+  cidrGroupRef: z.string().optional(),
+  except: z.array(z.string()).optional(),
+});
 const httpSchema = loose({ method: z.string().optional(), path: z.string().optional(), host: z.string().optional() });
 const portRuleSchema = loose({
-  ports: z.array(loose({ port: z.union([z.string(), z.number()]).optional(), endPort: z.number().optional(), protocol: z.string().optional() })).optional(),
+  ports: z
+    .array(
+      loose({
+        port: z.union([z.string(), z.number()]).optional(),
+        endPort: z.number().optional(),
+        protocol: z.string().optional(),
+      }),
+    )
+    .optional(),
   rules: loose({ http: z.array(httpSchema).optional(), dns: z.array(z.unknown()).optional() }).optional(),
 });
 const ruleSchema = loose({
@@ -41,7 +63,17 @@ const specSchema = loose({
   enableDefaultDeny: loose({ ingress: z.boolean().optional(), egress: z.boolean().optional() }).optional(),
 });
 
-const SPEC_KEYS = ['endpointSelector', 'ingress', 'ingressDeny', 'egress', 'egressDeny', 'enableDefaultDeny', 'labels', 'description', 'log'];
+const SPEC_KEYS = [
+  'endpointSelector',
+  'ingress',
+  'ingressDeny',
+  'egress',
+  'egressDeny',
+  'enableDefaultDeny',
+  'labels',
+  'description',
+  'log',
+];
 const PEER_KEYS: Record<Direction, string[]> = {
   ingress: ['fromEndpoints', 'fromCIDR', 'fromCIDRSet', 'fromEntities', 'toPorts'],
   egress: ['toEndpoints', 'toCIDR', 'toCIDRSet', 'toEntities', 'toFQDNs', 'toPorts'],
@@ -66,15 +98,25 @@ export function fromCiliumPolicy(object: PolicyObject): (Policy | Unsupported)[]
   const when = changedAt(object.metadata);
   return specs.map(([path, value]) => {
     const parsed = specSchema.safeParse(value);
-    if (!parsed.success) return { policy: label, path, note: `not a valid Cilium rule: ${z.prettifyError(parsed.error)}` };
+    if (!parsed.success)
+      return { policy: label, path, note: `not a valid Cilium rule: ${z.prettifyError(parsed.error)}` };
     const s = parsed.data;
     const unsupported: Unsupported[] = [];
     unknownKeys(value, SPEC_KEYS, label, path, unsupported);
     if (!s.endpointSelector) {
-      unsupported.push({ policy: label, path: `${path}.endpointSelector`, note: 'no endpointSelector (nodeSelector policies are not analysed): the rule selects nothing here' });
+      unsupported.push({
+        policy: label,
+        path: `${path}.endpointSelector`,
+        note: 'no endpointSelector (nodeSelector policies are not analysed): the rule selects nothing here',
+      });
     }
     const rules: Rule[] = [];
-    const sections = [['ingress', false], ['ingressDeny', true], ['egress', false], ['egressDeny', true]] as const;
+    const sections = [
+      ['ingress', false],
+      ['ingressDeny', true],
+      ['egress', false],
+      ['egressDeny', true],
+    ] as const;
     for (const [section, deny] of sections) {
       const direction: Direction = section.startsWith('ingress') ? 'ingress' : 'egress';
       s[section]?.forEach((r, i) => {
@@ -90,7 +132,10 @@ export function fromCiliumPolicy(object: PolicyObject): (Policy | Unsupported)[]
       ...(namespace ? { namespace } : {}),
       subject: s.endpointSelector ?? { matchLabels: { 'reserved:none': 'true' } },
       cilium: true,
-      isolates: { ingress: has('ingress') && defaults.ingress !== false, egress: has('egress') && defaults.egress !== false },
+      isolates: {
+        ingress: has('ingress') && defaults.ingress !== false,
+        egress: has('egress') && defaults.egress !== false,
+      },
       rules,
       unsupported,
       ...(when ? { changedAt: when } : {}),
@@ -114,24 +159,44 @@ function toRule(r: z.infer<typeof ruleSchema>, ctx: RuleContext): Rule {
   const peers: PeerMatcher[] = [];
   for (const selector of (ing ? r.fromEndpoints : r.toEndpoints) ?? []) {
     const crossNamespace = ctx.namespace === undefined || mentionsNamespace(selector);
-    peers.push({ kind: 'endpoints', selector, namespaces: crossNamespace ? 'any' : { only: ctx.namespace as string }, cilium: true });
+    peers.push({
+      kind: 'endpoints',
+      selector,
+      namespaces: crossNamespace ? 'any' : { only: ctx.namespace as string },
+      cilium: true,
+    });
   }
   for (const cidr of (ing ? r.fromCIDR : r.toCIDR) ?? []) peers.push({ kind: 'cidr', cidr, except: [] });
   ((ing ? r.fromCIDRSet : r.toCIDRSet) ?? []).forEach((set, i) => {
     if (set.cidr) peers.push({ kind: 'cidr', cidr: set.cidr, except: set.except ?? [] });
-    else own.push({ policy: ctx.label, path: `${ctx.path}.${ing ? 'from' : 'to'}CIDRSet[${i}]`, note: 'cidrGroupRef needs the CiliumCIDRGroup; treated as not matching' });
+    else
+      own.push({
+        policy: ctx.label,
+        path: `${ctx.path}.${ing ? 'from' : 'to'}CIDRSet[${i}]`,
+        note: 'cidrGroupRef needs the CiliumCIDRGroup; treated as not matching',
+      });
   });
   ((ing ? r.fromEntities : r.toEntities) ?? []).forEach((entity, i) => {
     if (!SUPPORTED_ENTITIES.includes(entity)) {
-      own.push({ policy: ctx.label, path: `${ctx.path}.${ing ? 'from' : 'to'}Entities[${i}]`, note: `entity "${entity}" is not evaluated (only ${SUPPORTED_ENTITIES.join(', ')}); treated as not matching` });
+      own.push({
+        policy: ctx.label,
+        path: `${ctx.path}.${ing ? 'from' : 'to'}Entities[${i}]`,
+        note: `entity "${entity}" is not evaluated (only ${SUPPORTED_ENTITIES.join(', ')}); treated as not matching`,
+      });
     }
     peers.push({ kind: 'entity', entity });
   });
   for (const fqdn of ing ? [] : (r.toFQDNs ?? [])) {
-    peers.push({ kind: 'fqdn', ...(fqdn.matchName ? { matchName: fqdn.matchName } : {}), ...(fqdn.matchPattern ? { matchPattern: fqdn.matchPattern } : {}) });
+    peers.push({
+      kind: 'fqdn',
+      ...(fqdn.matchName ? { matchName: fqdn.matchName } : {}),
+      ...(fqdn.matchPattern ? { matchPattern: fqdn.matchPattern } : {}),
+    });
   }
   const ports = (r.toPorts ?? []).flatMap((pr, i) => portMatchers(pr, ctx, `${ctx.path}.toPorts[${i}]`, own));
-  const hasPeerField = PEER_KEYS[ctx.direction].some((k) => k !== 'toPorts' && (r as Record<string, unknown>)[k] !== undefined);
+  const hasPeerField = PEER_KEYS[ctx.direction].some(
+    (k) => k !== 'toPorts' && (r as Record<string, unknown>)[k] !== undefined,
+  );
   const rule: Rule = { policy: ctx.ref, direction: ctx.direction, deny: ctx.deny, path: ctx.path, unsupported: own };
   // A rule with neither peers nor ports allows nothing (Cilium's `{}`).
   if (hasPeerField || ports.length === 0) rule.peers = peers;
@@ -139,21 +204,49 @@ function toRule(r: z.infer<typeof ruleSchema>, ctx: RuleContext): Rule {
   return rule;
 }
 
-function portMatchers(pr: z.infer<typeof portRuleSchema>, ctx: RuleContext, path: string, own: Unsupported[]): PortMatcher[] {
+function portMatchers(
+  pr: z.infer<typeof portRuleSchema>,
+  ctx: RuleContext,
+  path: string,
+  own: Unsupported[],
+): PortMatcher[] {
   unknownKeys(pr, ['ports', 'rules'], ctx.label, path, own);
   unknownKeys(pr.rules, ['http', 'dns'], ctx.label, `${path}.rules`, own);
-  pr.rules?.http?.forEach((h, i) => unknownKeys(h, ['method', 'path', 'host'], ctx.label, `${path}.rules.http[${i}]`, own));
-  if (pr.rules?.dns) own.push({ policy: ctx.label, path: `${path}.rules.dns`, note: 'DNS L7 rules restrict which names may be looked up; noted, not evaluated per name' });
-  if (ctx.deny && pr.rules) own.push({ policy: ctx.label, path: `${path}.rules`, note: 'L7 rules are not allowed in deny rules' });
-  const http = pr.rules?.http?.map((h) => ({ ...(h.method ? { method: h.method } : {}), ...(h.path ? { path: h.path } : {}), ...(h.host ? { host: h.host } : {}) }));
+  pr.rules?.http?.forEach((h, i) =>
+    unknownKeys(h, ['method', 'path', 'host'], ctx.label, `${path}.rules.http[${i}]`, own),
+  );
+  if (pr.rules?.dns)
+    own.push({
+      policy: ctx.label,
+      path: `${path}.rules.dns`,
+      note: 'DNS L7 rules restrict which names may be looked up; noted, not evaluated per name',
+    });
+  if (ctx.deny && pr.rules)
+    own.push({ policy: ctx.label, path: `${path}.rules`, note: 'L7 rules are not allowed in deny rules' });
+  const http = pr.rules?.http?.map((h) => ({
+    ...(h.method ? { method: h.method } : {}),
+    ...(h.path ? { path: h.path } : {}),
+    ...(h.host ? { host: h.host } : {}),
+  }));
   const list = pr.ports ?? [{}];
   return list.map((p, i) => {
     const protocol = (p.protocol ?? 'ANY').toUpperCase();
     const valid = isProtocol(protocol);
-    if (!valid) own.push({ policy: ctx.label, path: `${path}.ports[${i}].protocol`, note: `protocol ${protocol} is not evaluated; treated as not matching` });
+    if (!valid)
+      own.push({
+        policy: ctx.label,
+        path: `${path}.ports[${i}].protocol`,
+        note: `protocol ${protocol} is not evaluated; treated as not matching`,
+      });
     const portText = p.port === undefined ? undefined : String(p.port);
-    const port = portText === undefined || portText === '0' ? undefined : /^\d+$/.test(portText) ? Number(portText) : portText;
-    if (typeof port === 'string') own.push({ policy: ctx.label, path: `${path}.ports[${i}].port`, note: `named port "${port}" needs the pod's container ports; treated as not matching` });
+    const port =
+      portText === undefined || portText === '0' ? undefined : /^\d+$/.test(portText) ? Number(portText) : portText;
+    if (typeof port === 'string')
+      own.push({
+        policy: ctx.label,
+        path: `${path}.ports[${i}].port`,
+        note: `named port "${port}" needs the pod's container ports; treated as not matching`,
+      });
     return {
       protocol: valid ? protocol : 'UNSUPPORTED',
       ...(port === undefined ? {} : { port }),

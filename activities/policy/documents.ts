@@ -45,8 +45,15 @@ export function policyObjects(values: unknown[], origin = 'input'): Loaded {
   const skipped: Unsupported[] = [];
   const visit = (value: unknown, where: string) => {
     if (value === null || value === undefined) return;
-    const list = z.object({ items: z.array(z.unknown()) }).loose().safeParse(value);
-    if (list.success && (value as { kind?: unknown }).kind !== undefined && String((value as { kind: unknown }).kind).endsWith('List')) {
+    const list = z
+      .object({ items: z.array(z.unknown()) })
+      .loose()
+      .safeParse(value);
+    if (
+      list.success &&
+      (value as { kind?: unknown }).kind !== undefined &&
+      String((value as { kind: unknown }).kind).endsWith('List')
+    ) {
       list.data.items.forEach((item, i) => visit(item, `${where}.items[${i}]`));
       return;
     }
@@ -54,7 +61,11 @@ export function policyObjects(values: unknown[], origin = 'input'): Loaded {
     if (!parsed.success) {
       skipped.push({ policy: where, path: '', note: `not a Kubernetes object: ${z.prettifyError(parsed.error)}` });
     } else if (!(POLICY_KINDS as readonly string[]).includes(parsed.data.kind)) {
-      skipped.push({ policy: `${parsed.data.kind}/${parsed.data.metadata.name}`, path: 'kind', note: `kind ${parsed.data.kind} is not a policy the analyser reads (${POLICY_KINDS.join(', ')})` });
+      skipped.push({
+        policy: `${parsed.data.kind}/${parsed.data.metadata.name}`,
+        path: 'kind',
+        note: `kind ${parsed.data.kind} is not a policy the analyser reads (${POLICY_KINDS.join(', ')})`,
+      });
     } else {
       objects.push(parsed.data);
     }
@@ -70,7 +81,11 @@ export function policyObjectsFromText(text: string, origin: string): Loaded {
   const skipped: Unsupported[] = [];
   for (const [i, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
     if (doc.errors.length) {
-      skipped.push({ policy: `${origin} document ${i + 1}`, path: '', note: `YAML: ${doc.errors[0]?.message.split('\n')[0] ?? 'error'}` });
+      skipped.push({
+        policy: `${origin} document ${i + 1}`,
+        path: '',
+        note: `YAML: ${doc.errors[0]?.message.split('\n')[0] ?? 'error'}`,
+      });
       continue;
     }
     values.push(doc.toJS());
@@ -80,10 +95,17 @@ export function policyObjectsFromText(text: string, origin: string): Loaded {
 }
 
 /** Report every key of `value` not in `known`, as unsupported at `path`. */
-export function unknownKeys(value: unknown, known: readonly string[], policy: string, path: string, out: Unsupported[]): void {
+export function unknownKeys(
+  value: unknown,
+  known: readonly string[],
+  policy: string,
+  path: string,
+  out: Unsupported[],
+): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
   for (const key of Object.keys(value)) {
-    if (!known.includes(key)) out.push({ policy, path: path ? `${path}.${key}` : key, note: 'field not evaluated by the analyser' });
+    if (!known.includes(key))
+      out.push({ policy, path: path ? `${path}.${key}` : key, note: 'field not evaluated by the analyser' });
   }
 }
 

@@ -3,7 +3,17 @@
 // matching deny rule wins; with no policy isolating the endpoint everything is
 // allowed; otherwise some allow rule must match, or default deny applies.
 import { describeEndpoint, matchRule, selects, type RuleMatch } from './match.ts';
-import type { Direction, DirectionAnswer, Endpoint, Explanation, FlowQuery, Policy, PolicyRef, Rule, Unsupported } from './types.ts';
+import type {
+  Direction,
+  DirectionAnswer,
+  Endpoint,
+  Explanation,
+  FlowQuery,
+  Policy,
+  PolicyRef,
+  Rule,
+  Unsupported,
+} from './types.ts';
 
 export const policyName = (ref: PolicyRef) => `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
 const ruleName = (rule: Rule) => `${policyName(rule.policy)} ${rule.path}`;
@@ -16,29 +26,58 @@ export function explainDirection(direction: Direction, flow: FlowQuery, policies
   const who = `${direction} ${direction === 'egress' ? 'from' : 'to'} ${describeEndpoint(subject)}`;
   const base = { direction, conditions: [] as string[], considered: [] as DirectionAnswer['considered'] };
   if (subject.external) {
-    return { ...base, verdict: 'not-applicable', reason: 'external', selectedBy: [], sentence: `${who}: outside the cluster, no policy applies` };
+    return {
+      ...base,
+      verdict: 'not-applicable',
+      reason: 'external',
+      selectedBy: [],
+      sentence: `${who}: outside the cluster, no policy applies`,
+    };
   }
   const selecting = policies.filter((p) => selects(p, subject));
   const isolating = selecting.filter((p) => p.isolates[direction]);
   const rules = selecting.flatMap((p) => p.rules.filter((r) => r.direction === direction));
   const results = rules.map((rule) => ({ rule, m: matchRule(rule, flow) }));
-  const considered = results.map(({ rule, m }) => ({ rule: ruleName(rule), matched: m.l4 && m.l7 !== 'mismatch', why: m.why }));
+  const considered = results.map(({ rule, m }) => ({
+    rule: ruleName(rule),
+    matched: m.l4 && m.l7 !== 'mismatch',
+    why: m.why,
+  }));
   const selectedBy = isolating.map((p) => policyName(p.ref));
   const answer = { ...base, considered, selectedBy };
 
   const denied = results.find(({ rule, m }) => rule.deny && m.l4);
   if (denied) {
-    return { ...answer, verdict: 'denied', reason: 'denied-by-rule', rule: ruleName(denied.rule), sentence: `${who}: denied by the deny rule ${ruleName(denied.rule)} (${denied.m.why})` };
+    return {
+      ...answer,
+      verdict: 'denied',
+      reason: 'denied-by-rule',
+      rule: ruleName(denied.rule),
+      sentence: `${who}: denied by the deny rule ${ruleName(denied.rule)} (${denied.m.why})`,
+    };
   }
   if (isolating.length === 0) {
-    const none = selecting.length ? `policies select it (${selecting.map((p) => policyName(p.ref)).join(', ')}) but none for ${direction}` : `no policy selects it`;
-    return { ...answer, verdict: 'allowed', reason: 'no-policy', sentence: `${who}: ${none}, so ${direction} is not restricted` };
+    const none = selecting.length
+      ? `policies select it (${selecting.map((p) => policyName(p.ref)).join(', ')}) but none for ${direction}`
+      : `no policy selects it`;
+    return {
+      ...answer,
+      verdict: 'allowed',
+      reason: 'no-policy',
+      sentence: `${who}: ${none}, so ${direction} is not restricted`,
+    };
   }
   const allows = results.filter(({ rule, m }) => !rule.deny && m.l4);
   const pick = (l7: RuleMatch['l7']) => allows.find(({ m }) => m.l7 === l7);
   const decisive = pick('none') ?? pick('match');
   if (decisive) {
-    return { ...answer, verdict: 'allowed', reason: 'allowed-by-rule', rule: ruleName(decisive.rule), sentence: `${who}: allowed by ${ruleName(decisive.rule)} (${decisive.m.why})` };
+    return {
+      ...answer,
+      verdict: 'allowed',
+      reason: 'allowed-by-rule',
+      rule: ruleName(decisive.rule),
+      sentence: `${who}: allowed by ${ruleName(decisive.rule)} (${decisive.m.why})`,
+    };
   }
   const unknown = allows.filter(({ m }) => m.l7 === 'unknown');
   if (unknown.length) {
@@ -55,14 +94,26 @@ export function explainDirection(direction: Direction, flow: FlowQuery, policies
   }
   const mismatch = allows.find(({ m }) => m.l7 === 'mismatch');
   if (mismatch) {
-    return { ...answer, verdict: 'denied', reason: 'l7-denied', rule: ruleName(mismatch.rule), sentence: `${who}: the port is allowed by ${ruleName(mismatch.rule)}, but the HTTP request is not: it allows only ${mismatch.m.requires ?? '?'} (the proxy answers 403)` };
+    return {
+      ...answer,
+      verdict: 'denied',
+      reason: 'l7-denied',
+      rule: ruleName(mismatch.rule),
+      sentence: `${who}: the port is allowed by ${ruleName(mismatch.rule)}, but the HTTP request is not: it allows only ${mismatch.m.requires ?? '?'} (the proxy answers 403)`,
+    };
   }
   const policiesText = selectedBy.join(', ');
-  return { ...answer, verdict: 'denied', reason: 'default-deny', sentence: `${who}: denied by default — ${policiesText} select${isolating.length === 1 ? 's' : ''} it for ${direction} and no rule allows this flow` };
+  return {
+    ...answer,
+    verdict: 'denied',
+    reason: 'default-deny',
+    sentence: `${who}: denied by default — ${policiesText} select${isolating.length === 1 ? 's' : ''} it for ${direction} and no rule allows this flow`,
+  };
 }
 
 function describeFlow(flow: FlowQuery): string {
-  const http = flow.http && (flow.http.method || flow.http.path) ? ` ${flow.http.method ?? '*'} ${flow.http.path ?? '*'}` : '';
+  const http =
+    flow.http && (flow.http.method || flow.http.path) ? ` ${flow.http.method ?? '*'} ${flow.http.path ?? '*'}` : '';
   return `${describeEndpoint(flow.from)} → ${describeEndpoint(flow.to)} ${flow.protocol}/${flow.port}${http}`;
 }
 

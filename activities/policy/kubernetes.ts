@@ -44,7 +44,8 @@ export function fromNetworkPolicy(object: PolicyObject): Policy | Unsupported {
   const ref: PolicyRef = { kind: 'NetworkPolicy', namespace, name: object.metadata.name };
   const label = `NetworkPolicy ${namespace}/${ref.name}`;
   const spec = specSchema.safeParse((object as { spec?: unknown }).spec ?? {});
-  if (!spec.success) return { policy: label, path: 'spec', note: `not a valid NetworkPolicy spec: ${z.prettifyError(spec.error)}` };
+  if (!spec.success)
+    return { policy: label, path: 'spec', note: `not a valid NetworkPolicy spec: ${z.prettifyError(spec.error)}` };
   const unsupported: Unsupported[] = [];
   const raw = (object as { spec?: unknown }).spec;
   unknownKeys(raw, ['podSelector', 'policyTypes', 'ingress', 'egress'], label, 'spec', unsupported);
@@ -62,8 +63,16 @@ export function fromNetworkPolicy(object: PolicyObject): Policy | Unsupported {
         direction,
         deny: false,
         path,
-        ...(peers && peers.length ? { peers: peers.map((p, j) => peer(p, namespace, label, `${path}.${direction === 'ingress' ? 'from' : 'to'}[${j}]`, own)) } : {}),
-        ...(r.ports && r.ports.length ? { ports: r.ports.map((p, j) => port(p, label, `${path}.ports[${j}]`, own)) } : {}),
+        ...(peers && peers.length
+          ? {
+              peers: peers.map((p, j) =>
+                peer(p, namespace, label, `${path}.${direction === 'ingress' ? 'from' : 'to'}[${j}]`, own),
+              ),
+            }
+          : {}),
+        ...(r.ports && r.ports.length
+          ? { ports: r.ports.map((p, j) => port(p, label, `${path}.ports[${j}]`, own)) }
+          : {}),
         unsupported: own,
       });
       unsupported.push(...own);
@@ -84,7 +93,13 @@ export function fromNetworkPolicy(object: PolicyObject): Policy | Unsupported {
   };
 }
 
-function peer(p: z.infer<typeof peerSchema>, namespace: string, label: string, path: string, out: Unsupported[]): PeerMatcher {
+function peer(
+  p: z.infer<typeof peerSchema>,
+  namespace: string,
+  label: string,
+  path: string,
+  out: Unsupported[],
+): PeerMatcher {
   unknownKeys(p, ['podSelector', 'namespaceSelector', 'ipBlock'], label, path, out);
   if (p.ipBlock) return { kind: 'cidr', cidr: p.ipBlock.cidr, except: p.ipBlock.except ?? [] };
   return {
@@ -99,7 +114,15 @@ function port(p: z.infer<typeof portSchema>, label: string, path: string, out: U
   unknownKeys(p, ['protocol', 'port', 'endPort'], label, path, out);
   const value = typeof p.port === 'string' && /^\d+$/.test(p.port) ? Number(p.port) : p.port;
   if (typeof value === 'string') {
-    out.push({ policy: label, path: `${path}.port`, note: `named port "${value}" needs the pod's container ports; the analyser treats it as not matching` });
+    out.push({
+      policy: label,
+      path: `${path}.port`,
+      note: `named port "${value}" needs the pod's container ports; the analyser treats it as not matching`,
+    });
   }
-  return { protocol: p.protocol, ...(value === undefined ? {} : { port: value }), ...(p.endPort ? { endPort: p.endPort } : {}) };
+  return {
+    protocol: p.protocol,
+    ...(value === undefined ? {} : { port: value }),
+    ...(p.endPort ? { endPort: p.endPort } : {}),
+  };
 }

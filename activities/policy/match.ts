@@ -16,7 +16,9 @@ export interface RuleMatch {
 
 export function describeEndpoint(e: Endpoint): string {
   if (e.external) return e.fqdn ?? e.ip ?? 'the outside world';
-  const labels = Object.entries(e.labels).map(([k, v]) => `${k}=${v}`).join(',');
+  const labels = Object.entries(e.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   return `${e.namespace ?? '?'}/${labels || '(any pod)'}`;
 }
 
@@ -41,28 +43,50 @@ function peerMatches(m: PeerMatcher, peer: Endpoint): { ok: boolean; why: string
           ? ` (a namespaced Cilium rule only reaches other namespaces when its selector names k8s:${NAMESPACE_LABEL})`
           : ' (add a namespaceSelector to reach other namespaces)';
         const also = selected.matches || m.cilium ? '' : ', and the labels differ too';
-        return { ok: false, why: `${what} only in namespace ${m.namespaces.only}; the peer is in ${peer.namespace ?? '?'}${hint}${also}` };
+        return {
+          ok: false,
+          why: `${what} only in namespace ${m.namespaces.only}; the peer is in ${peer.namespace ?? '?'}${hint}${also}`,
+        };
       }
-      if (m.namespaces !== 'any' && 'selector' in m.namespaces && !matchSelector(m.namespaces.selector, namespaceLabels(peer)).matches) {
-        return { ok: false, why: `${what} in namespaces ${describeSelector(m.namespaces.selector)}; namespace ${peer.namespace ?? '?'} does not match` };
+      if (
+        m.namespaces !== 'any' &&
+        'selector' in m.namespaces &&
+        !matchSelector(m.namespaces.selector, namespaceLabels(peer)).matches
+      ) {
+        return {
+          ok: false,
+          why: `${what} in namespaces ${describeSelector(m.namespaces.selector)}; namespace ${peer.namespace ?? '?'} does not match`,
+        };
       }
-      return selected.matches ? { ok: true, why: `${what} match the peer` } : { ok: false, why: `${what}: the peer's labels do not match` };
+      return selected.matches
+        ? { ok: true, why: `${what} match the peer` }
+        : { ok: false, why: `${what}: the peer's labels do not match` };
     }
     case 'cidr': {
-      if (!peer.ip) return { ok: false, why: `CIDR ${m.cidr}: the peer has no IP address in the question (give --to <ip>)` };
+      if (!peer.ip)
+        return { ok: false, why: `CIDR ${m.cidr}: the peer has no IP address in the question (give --to <ip>)` };
       if (!inCidr(peer.ip, m.cidr)) return { ok: false, why: `CIDR ${m.cidr} does not contain ${peer.ip}` };
       const except = m.except.find((c) => inCidr(peer.ip as string, c));
-      return except ? { ok: false, why: `CIDR ${m.cidr} excepts ${except}, which contains ${peer.ip}` } : { ok: true, why: `CIDR ${m.cidr} contains ${peer.ip}` };
+      return except
+        ? { ok: false, why: `CIDR ${m.cidr} excepts ${except}, which contains ${peer.ip}` }
+        : { ok: true, why: `CIDR ${m.cidr} contains ${peer.ip}` };
     }
     case 'entity': {
-      const ok = m.entity === 'all' || (m.entity === 'world' && peer.external) || (m.entity === 'cluster' && !peer.external);
+      const ok =
+        m.entity === 'all' || (m.entity === 'world' && peer.external) || (m.entity === 'cluster' && !peer.external);
       return { ok, why: `entity ${m.entity} ${ok ? 'includes' : 'does not include'} the peer` };
     }
     case 'fqdn': {
       const name = m.matchName ?? m.matchPattern ?? '';
       if (!peer.fqdn) return { ok: false, why: `FQDN ${name}: the peer has no name in the question (give --fqdn)` };
-      const ok = m.matchName !== undefined ? sameName(m.matchName, peer.fqdn) : fqdnPattern(m.matchPattern ?? '').test(trimDot(peer.fqdn));
-      return { ok, why: `FQDN ${m.matchName ? `name ${m.matchName}` : `pattern ${m.matchPattern}`} ${ok ? 'matches' : 'does not match'} ${peer.fqdn}` };
+      const ok =
+        m.matchName !== undefined
+          ? sameName(m.matchName, peer.fqdn)
+          : fqdnPattern(m.matchPattern ?? '').test(trimDot(peer.fqdn));
+      return {
+        ok,
+        why: `FQDN ${m.matchName ? `name ${m.matchName}` : `pattern ${m.matchPattern}`} ${ok ? 'matches' : 'does not match'} ${peer.fqdn}`,
+      };
     }
   }
 }
@@ -95,7 +119,9 @@ function portMatches(m: PortMatcher, flow: FlowQuery): { ok: boolean; why: strin
 const anchored = (pattern: string) => new RegExp(`^(?:${pattern})$`);
 
 export function describeHttp(rules: HttpRule[]): string {
-  return rules.map((r) => `${r.method ?? 'any method'} ${r.path ?? 'any path'}${r.host ? ` host ${r.host}` : ''}`).join(' or ');
+  return rules
+    .map((r) => `${r.method ?? 'any method'} ${r.path ?? 'any path'}${r.host ? ` host ${r.host}` : ''}`)
+    .join(' or ');
 }
 
 function httpMatches(rules: HttpRule[], flow: FlowQuery): RuleMatch['l7'] {
@@ -113,7 +139,8 @@ export function matchRule(rule: Rule, flow: FlowQuery): RuleMatch {
   const peer = rule.direction === 'ingress' ? flow.from : flow.to;
   let peerWhy = 'any peer';
   if (rule.peers !== undefined) {
-    if (rule.peers.length === 0) return { l4: false, l7: 'none', why: 'the rule names no peer and no port (it allows nothing)' };
+    if (rule.peers.length === 0)
+      return { l4: false, l7: 'none', why: 'the rule names no peer and no port (it allows nothing)' };
     const results = rule.peers.map((m) => peerMatches(m, peer));
     const hit = results.find((r) => r.ok);
     if (!hit) return { l4: false, l7: 'none', why: results.map((r) => r.why).join('; ') };
@@ -122,11 +149,17 @@ export function matchRule(rule: Rule, flow: FlowQuery): RuleMatch {
   if (rule.ports === undefined) return { l4: true, l7: 'none', why: `${peerWhy}, any port` };
   const ports = rule.ports.map((m) => ({ m, r: portMatches(m, flow) }));
   const hits = ports.filter((p) => p.r.ok);
-  if (hits.length === 0) return { l4: false, l7: 'none', why: `${peerWhy}, but ${ports.map((p) => p.r.why).join('; ')}` };
+  if (hits.length === 0)
+    return { l4: false, l7: 'none', why: `${peerWhy}, but ${ports.map((p) => p.r.why).join('; ')}` };
   const plain = hits.find((p) => !p.m.http?.length);
   if (plain) return { l4: true, l7: 'none', why: `${peerWhy}, ${plain.r.why}` };
   const http = hits.flatMap((p) => p.m.http ?? []);
   const requires = describeHttp(http);
   const l7 = httpMatches(http, flow);
-  return { l4: true, l7, requires, why: `${peerWhy}, ${hits[0]?.r.why ?? ''}, HTTP ${l7 === 'mismatch' ? 'request does not match' : 'limited to'} ${requires}` };
+  return {
+    l4: true,
+    l7,
+    requires,
+    why: `${peerWhy}, ${hits[0]?.r.why ?? ''}, HTTP ${l7 === 'mismatch' ? 'request does not match' : 'limited to'} ${requires}`,
+  };
 }

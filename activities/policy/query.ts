@@ -19,10 +19,16 @@ export function parseEndpoint(text: string, what: string): Endpoint {
   if (trimmed === 'world') return { labels: {}, external: true };
   if (isAddress(trimmed)) return { labels: {}, ip: trimmed, external: true };
   const slash = trimmed.indexOf('/');
-  if (slash <= 0) throw new QueryError(`${what}: expected "namespace/key=value[,key=value]", an IP address or "world", got "${text}"`);
+  if (slash <= 0)
+    throw new QueryError(
+      `${what}: expected "namespace/key=value[,key=value]", an IP address or "world", got "${text}"`,
+    );
   const namespace = trimmed.slice(0, slash);
   const labels: Record<string, string> = {};
-  for (const pair of trimmed.slice(slash + 1).split(',').filter(Boolean)) {
+  for (const pair of trimmed
+    .slice(slash + 1)
+    .split(',')
+    .filter(Boolean)) {
     const eq = pair.indexOf('=');
     const key = pair.slice(0, eq).trim();
     const value = pair.slice(eq + 1).trim();
@@ -60,9 +66,20 @@ export function parseQuery(input: QueryInput): FlowQuery {
   const from = parseEndpoint(q.from, '--from');
   let to: Endpoint = q.to ? parseEndpoint(q.to, '--to') : { labels: {}, external: true };
   if (q.fqdn) {
-    if (!to.external) throw new QueryError('--fqdn names an address outside the cluster; --to must then be an IP or omitted');
+    if (!to.external)
+      throw new QueryError('--fqdn names an address outside the cluster; --to must then be an IP or omitted');
     to = { ...to, fqdn: q.fqdn };
   }
-  const http = { ...(q.method ? { method: q.method.toUpperCase() } : {}), ...(q.path ? { path: q.path } : {}), ...(q.host ? { host: q.host } : {}) };
-  return { from, to, port: q.port, protocol: q.protocol satisfies Protocol, ...(Object.keys(http).length ? { http } : {}) };
+  const http = {
+    ...(q.method ? { method: q.method.toUpperCase() } : {}),
+    ...(q.path ? { path: q.path } : {}),
+    ...(q.host ? { host: q.host } : {}),
+  };
+  return {
+    from,
+    to,
+    port: q.port,
+    protocol: q.protocol satisfies Protocol,
+    ...(Object.keys(http).length ? { http } : {}),
+  };
 }

@@ -37,7 +37,8 @@ export function mentionsNamespace(selector: LabelSelector): boolean {
 export function ciliumLabels(endpoint: Endpoint): Record<string, string> {
   const labels: Record<string, string> = { ...endpoint.labels };
   if (endpoint.namespace !== undefined) labels[NAMESPACE_LABEL] = endpoint.namespace;
-  for (const [key, value] of Object.entries(namespaceLabels(endpoint))) labels[`${NAMESPACE_LABELS_PREFIX}${key}`] = value;
+  for (const [key, value] of Object.entries(namespaceLabels(endpoint)))
+    labels[`${NAMESPACE_LABELS_PREFIX}${key}`] = value;
   return labels;
 }
 
@@ -96,7 +97,9 @@ export function describeSelector(selector: LabelSelector | undefined): string {
   if (!selector) return '(none)';
   const parts = [
     ...Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`),
-    ...(selector.matchExpressions ?? []).map((e) => `${e.key} ${e.operator}${e.values?.length ? ` (${e.values.join(',')})` : ''}`),
+    ...(selector.matchExpressions ?? []).map(
+      (e) => `${e.key} ${e.operator}${e.values?.length ? ` (${e.values.join(',')})` : ''}`,
+    ),
   ];
   return parts.length ? `{${parts.join(', ')}}` : '{} (everything)';
 }

@@ -35,11 +35,18 @@ function medianP95(rows: ProbeSeries['rows']): number {
 }
 
 export function baselineOf(series: ProbeSeries | undefined, windowSeconds: number): ProbeEvidence['baseline'] {
-  const rows = (series?.rows ?? []).slice(0, Math.max(0, (series?.rows.length ?? 0) - windowSeconds)).filter((r) => r.requests > 0);
+  const rows = (series?.rows ?? [])
+    .slice(0, Math.max(0, (series?.rows.length ?? 0) - windowSeconds))
+    .filter((r) => r.requests > 0);
   if (rows.length < 5) return undefined;
   const requests = rows.reduce((s, r) => s + r.requests, 0);
   const failures = rows.reduce((s, r) => s + r.failures, 0);
-  return { seconds: rows.length, successRate: round(1 - failures / requests, 4), p95Ms: medianP95(rows), requestsPerSecond: round(requests / rows.length, 2) };
+  return {
+    seconds: rows.length,
+    successRate: round(1 - failures / requests, 4),
+    p95Ms: medianP95(rows),
+    requestsPerSecond: round(requests / rows.length, 2),
+  };
 }
 
 /** Median per-second p95 of the window's seconds (the last `windowSeconds` rows), when it has at least three. */
@@ -49,7 +56,12 @@ export function typicalP95Of(series: ProbeSeries | undefined, windowSeconds: num
 }
 
 /** The probe's window, set against the seconds before it in `series` (when the series could be read). */
-export function probeEvidence(url: string, windowSeconds: number, summary: ProbeSummary, series: ProbeSeries | undefined): ProbeEvidence {
+export function probeEvidence(
+  url: string,
+  windowSeconds: number,
+  summary: ProbeSummary,
+  series: ProbeSeries | undefined,
+): ProbeEvidence {
   const baseline = baselineOf(series, windowSeconds);
   const typicalP95Ms = typicalP95Of(series, windowSeconds);
   return {
@@ -64,7 +76,10 @@ export function probeEvidence(url: string, windowSeconds: number, summary: Probe
 
 export function assessProbe(e: ProbeEvidence, t: ProbeThresholds, findings: Findings): void {
   const s = e.summary;
-  const kinds = Object.entries(s.failureKinds).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n}`).join(', ');
+  const kinds = Object.entries(s.failureKinds)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ×${n}`)
+    .join(', ');
   if (s.requests === 0) {
     findings.add('probe.idle', 'warning', `the probe completed no requests in the last ${e.windowSeconds} s`);
     return;
@@ -73,22 +88,47 @@ export function assessProbe(e: ProbeEvidence, t: ProbeThresholds, findings: Find
   // Requests that hang never complete, so they never count as failures: a drop in volume is the sign.
   const rps = s.requests / e.windowSeconds;
   if (e.baseline && e.baseline.requestsPerSecond > 0 && rps < e.baseline.requestsPerSecond * 0.5) {
-    findings.add('probe.stalled', 'critical', `checkout probe: only ${round(rps, 1)} requests/s completed against ${e.baseline.requestsPerSecond} before: requests are hanging`, { requestsPerSecond: round(rps, 2), baselineRequestsPerSecond: e.baseline.requestsPerSecond });
+    findings.add(
+      'probe.stalled',
+      'critical',
+      `checkout probe: only ${round(rps, 1)} requests/s completed against ${e.baseline.requestsPerSecond} before: requests are hanging`,
+      { requestsPerSecond: round(rps, 2), baselineRequestsPerSecond: e.baseline.requestsPerSecond },
+    );
   }
   if (s.successRate < t.minSuccessRate) {
-    findings.add('probe.failing', 'critical', `checkout probe: ${rate} success over ${e.windowSeconds} s (${s.failures} of ${s.requests} failed${kinds ? `: ${kinds}` : ''})`, { ...s, errorRatio: e.errorRatio });
+    findings.add(
+      'probe.failing',
+      'critical',
+      `checkout probe: ${rate} success over ${e.windowSeconds} s (${s.failures} of ${s.requests} failed${kinds ? `: ${kinds}` : ''})`,
+      { ...s, errorRatio: e.errorRatio },
+    );
   } else if (s.failures > 0 && s.successRate < 0.99) {
-    findings.add('probe.errors', 'warning', `checkout probe: ${rate} success (${s.failures} of ${s.requests} failed${kinds ? `: ${kinds}` : ''})`, { ...s, errorRatio: e.errorRatio });
+    findings.add(
+      'probe.errors',
+      'warning',
+      `checkout probe: ${rate} success (${s.failures} of ${s.requests} failed${kinds ? `: ${kinds}` : ''})`,
+      { ...s, errorRatio: e.errorRatio },
+    );
   }
   const base = e.baseline;
   // Like with like: the baseline is a median of per-second p95s, so is the window's typical second.
   const typical = e.typicalP95Ms ?? s.p95Ms;
-  const slowBy = (p95: number) => (base ? p95 >= base.p95Ms * t.slowFactor && p95 - base.p95Ms >= t.slowMarginMs : p95 > 500);
+  const slowBy = (p95: number) =>
+    base ? p95 >= base.p95Ms * t.slowFactor && p95 - base.p95Ms >= t.slowMarginMs : p95 > 500;
   if (slowBy(s.p95Ms) && slowBy(typical)) {
     const seconds = e.typicalP95Ms !== undefined ? `, typical second ${e.typicalP95Ms} ms` : '';
-    findings.add('probe.slow', 'warning', `checkout probe: p95 ${s.p95Ms} ms${seconds}${base ? ` against ${base.p95Ms} ms before` : ''} (p50 ${s.p50Ms} ms)`, { p50Ms: s.p50Ms, p95Ms: s.p95Ms, typicalP95Ms: e.typicalP95Ms, baselineP95Ms: base?.p95Ms });
+    findings.add(
+      'probe.slow',
+      'warning',
+      `checkout probe: p95 ${s.p95Ms} ms${seconds}${base ? ` against ${base.p95Ms} ms before` : ''} (p50 ${s.p50Ms} ms)`,
+      { p50Ms: s.p50Ms, p95Ms: s.p95Ms, typicalP95Ms: e.typicalP95Ms, baselineP95Ms: base?.p95Ms },
+    );
   }
   if (!findings.list.some((f) => f.kind !== 'probe.healthy' && f.severity !== 'info')) {
-    findings.add('probe.healthy', 'info', `checkout probe healthy: ${rate} success, p95 ${s.p95Ms} ms over ${e.windowSeconds} s`);
+    findings.add(
+      'probe.healthy',
+      'info',
+      `checkout probe healthy: ${rate} success, p95 ${s.p95Ms} ms over ${e.windowSeconds} s`,
+    );
   }
 }

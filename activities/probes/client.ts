@@ -9,7 +9,9 @@ async function getJson(url: string, timeoutMs: number): Promise<unknown> {
 }
 
 export async function readSummary(baseUrl: string, windowSeconds: number, timeoutMs = 3000): Promise<ProbeSummary> {
-  return summarySchema.parse(await getJson(`${baseUrl.replace(/\/+$/, '')}/summary?window=${windowSeconds}s`, timeoutMs));
+  return summarySchema.parse(
+    await getJson(`${baseUrl.replace(/\/+$/, '')}/summary?window=${windowSeconds}s`, timeoutMs),
+  );
 }
 
 export async function readSeries(baseUrl: string, last: number, timeoutMs = 3000): Promise<ProbeSeries> {

@@ -17,7 +17,10 @@ export interface ProbeDeps {
 }
 
 const seconds = (text: string) => Math.max(1, Math.round((parseDuration(text) ?? 10_000) / 1000));
-const windowParam = z.string().refine((t) => parseDuration(t) !== undefined, 'expected a duration like "10s"').default('10s');
+const windowParam = z
+  .string()
+  .refine((t) => parseDuration(t) !== undefined, 'expected a duration like "10s"')
+  .default('10s');
 
 const checkoutParams = z.object({ url: optionalText, window: windowParam });
 const httpParams = z.object({
@@ -25,9 +28,21 @@ const httpParams = z.object({
   method: z.enum(['GET', 'POST', 'HEAD']).default('GET'),
   body: optionalText,
   samples: z.number().int().min(1).max(100).default(5),
-  timeout: z.string().refine((t) => parseDuration(t) !== undefined).default('2s'),
+  timeout: z
+    .string()
+    .refine((t) => parseDuration(t) !== undefined)
+    .default('2s'),
   expectStatus: z.number().int().optional(),
 });
+
+export interface HttpProbeResult {
+  successRate: number;
+  requests: number;
+  failures: number;
+  p50Ms: number;
+  p95Ms: number;
+  statuses: Record<string, number>;
+}
 
 export function createProbeActivities(deps: ProbeDeps) {
   const urlOf = (given: string | undefined) => {
@@ -44,7 +59,7 @@ export function createProbeActivities(deps: ProbeDeps) {
     },
 
     /** Verify probe: N requests to a URL; success is a 2xx (or the expected status). */
-    async httpProbe(call: StepCall): Promise<{ successRate: number; requests: number; failures: number; p50Ms: number; p95Ms: number; statuses: Record<string, number> }> {
+    async httpProbe(call: StepCall): Promise<HttpProbeResult> {
       const p = httpParams.parse(call.params);
       const timeoutMs = parseDuration(p.timeout) ?? 2000;
       const statuses: Record<string, number> = {};
@@ -65,8 +80,16 @@ export function createProbeActivities(deps: ProbeDeps) {
         latencies.push(performance.now() - started);
       }
       latencies.sort((a, b) => a - b);
-      const at = (q: number) => round(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? 0, 1);
-      return { successRate: round((p.samples - failures) / p.samples, 4), requests: p.samples, failures, p50Ms: at(0.5), p95Ms: at(0.95), statuses };
+      const at = (q: number) =>
+        round(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? 0, 1);
+      return {
+        successRate: round((p.samples - failures) / p.samples, 4),
+        requests: p.samples,
+        failures,
+        p50Ms: at(0.5),
+        p95Ms: at(0.95),
+        statuses,
+      };
     },
 
     /** Collector: the probe's recent window against its own baseline. */
@@ -76,13 +99,22 @@ export function createProbeActivities(deps: ProbeDeps) {
         const p = checkoutParams.safeParse(call.params);
         const url = p.success ? (p.data.url ?? deps.probeUrl) : undefined;
         if (!p.success || !url) {
-          findings.add('probe.unavailable', 'warning', p.success ? 'probe collector: no probe URL (set NIGHTSHIFT_PROBE_URL or the "url" param)' : `probe collector: bad params: ${z.prettifyError(p.error)}`);
+          findings.add(
+            'probe.unavailable',
+            'warning',
+            p.success
+              ? 'probe collector: no probe URL (set NIGHTSHIFT_PROBE_URL or the "url" param)'
+              : `probe collector: bad params: ${z.prettifyError(p.error)}`,
+          );
           return undefined;
         }
         const windowSeconds = seconds(p.data.window);
         try {
           const timeoutMs = Math.min(3000, time.left(200));
-          const [summary, series] = await Promise.all([readSummary(url, windowSeconds, timeoutMs), readSeries(url, 120, timeoutMs).catch(() => undefined)]);
+          const [summary, series] = await Promise.all([
+            readSummary(url, windowSeconds, timeoutMs),
+            readSeries(url, 120, timeoutMs).catch(() => undefined),
+          ]);
           const evidence = probeEvidence(url, windowSeconds, summary, series);
           assessProbe(evidence, DEFAULT_PROBE_THRESHOLDS, findings);
           return evidence;

@@ -48,7 +48,11 @@ export function createReportActivities(deps: ReportDeps) {
         const common = { channel, key: runId, startedAt: status.startedAt };
         const parts = [
           { filename: `${runId}.md`, title: `Incident report ${runId}`, content: renderMarkdown(input) },
-          { filename: `${runId}.html`, title: `Incident report ${runId} (HTML, with the timeline chart)`, content: renderHtml(input) },
+          {
+            filename: `${runId}.html`,
+            title: `Incident report ${runId} (HTML, with the timeline chart)`,
+            content: renderHtml(input),
+          },
         ];
         for (const part of parts) {
           const answer = await deps.attach({ ...common, ...part });

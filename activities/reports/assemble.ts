@@ -18,8 +18,12 @@ export async function assembleReport(runId: string, status: RunStatus, sources: 
   const end = status.endedAt ?? generatedAt;
   const from = Date.parse(status.startedAt) / 1000 - 60;
   const [series, faults] = await Promise.all([
-    sources.probeUrl ? probeSeries(sources.probeUrl, from, Date.parse(end) / 1000).catch(() => []) : Promise.resolve([]),
-    sources.faultWindows ? sources.faultWindows(new Date(from * 1000).toISOString(), end).catch(() => []) : Promise.resolve([]),
+    sources.probeUrl
+      ? probeSeries(sources.probeUrl, from, Date.parse(end) / 1000).catch(() => [])
+      : Promise.resolve([]),
+    sources.faultWindows
+      ? sources.faultWindows(new Date(from * 1000).toISOString(), end).catch(() => [])
+      : Promise.resolve([]),
   ]);
   return { runId, status, series, faults, generatedAt };
 }

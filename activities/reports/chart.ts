@@ -8,7 +8,10 @@ const H = 260;
 const PAD = { left: 48, right: 56, top: 16, bottom: 36 };
 
 export function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }
 
 export function renderChart(input: ReportInput): string {
@@ -19,7 +22,8 @@ export function renderChart(input: ReportInput): string {
   const maxP95 = Math.max(100, ...rows.map((r) => r.p95Ms));
   const ySuccess = (v: number) => PAD.top + (1 - v) * (H - PAD.top - PAD.bottom);
   const yLatency = (ms: number) => PAD.top + (1 - ms / maxP95) * (H - PAD.top - PAD.bottom);
-  const line = (points: [number, number][]) => points.map(([px, py], i) => `${i ? 'L' : 'M'}${px.toFixed(1)},${py.toFixed(1)}`).join(' ');
+  const line = (points: [number, number][]) =>
+    points.map(([px, py], i) => `${i ? 'L' : 'M'}${px.toFixed(1)},${py.toFixed(1)}`).join(' ');
 
   const shade = input.faults
     .map((f) => {
@@ -39,7 +43,10 @@ export function renderChart(input: ReportInput): string {
     })
     .join('');
   const ticks = [0, 0.25, 0.5, 0.75, 1]
-    .map((v) => `<text x="${PAD.left - 6}" y="${ySuccess(v) + 4}" class="axis" text-anchor="end">${v * 100}%</text><text x="${W - PAD.right + 6}" y="${yLatency(v * maxP95) + 4}" class="axis">${Math.round(v * maxP95)} ms</text>`)
+    .map(
+      (v) =>
+        `<text x="${PAD.left - 6}" y="${ySuccess(v) + 4}" class="axis" text-anchor="end">${v * 100}%</text><text x="${W - PAD.right + 6}" y="${yLatency(v * maxP95) + 4}" class="axis">${Math.round(v * maxP95)} ms</text>`,
+    )
     .join('');
   const timeTicks = [0, 0.25, 0.5, 0.75, 1]
     .map((f) => {
@@ -47,9 +54,15 @@ export function renderChart(input: ReportInput): string {
       return `<text x="${x(t)}" y="${H - PAD.bottom + 16}" class="axis" text-anchor="middle">${new Date(t * 1000).toISOString().slice(11, 19)}</text>`;
     })
     .join('');
-  const success = rows.length ? `<path d="${line(rows.map((r) => [x(r.t), ySuccess(r.successRate)]))}" class="success"/>` : '';
-  const latency = rows.length ? `<path d="${line(rows.map((r) => [x(r.t), yLatency(r.p95Ms)]))}" class="latency"/>` : '';
-  const empty = rows.length ? '' : `<text x="${W / 2}" y="${H / 2}" class="axis" text-anchor="middle">no probe data for this run</text>`;
+  const success = rows.length
+    ? `<path d="${line(rows.map((r) => [x(r.t), ySuccess(r.successRate)]))}" class="success"/>`
+    : '';
+  const latency = rows.length
+    ? `<path d="${line(rows.map((r) => [x(r.t), yLatency(r.p95Ms)]))}" class="latency"/>`
+    : '';
+  const empty = rows.length
+    ? ''
+    : `<text x="${W / 2}" y="${H / 2}" class="axis" text-anchor="middle">no probe data for this run</text>`;
   return `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="probe success rate and p95 latency over the run">
 <rect x="${PAD.left}" y="${PAD.top}" width="${W - PAD.left - PAD.right}" height="${H - PAD.top - PAD.bottom}" class="plot"/>
 ${shade}${success}${latency}${marks}${ticks}${timeTicks}${empty}

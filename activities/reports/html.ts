@@ -42,7 +42,10 @@ function markdownToHtml(md: string): string {
         table = true;
         out.push('<table>');
       }
-      const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => inline(c.trim().replace(/\\\|/g, '|')));
+      const cells = line
+        .split(/(?<!\\)\|/)
+        .slice(1, -1)
+        .map((c) => inline(c.trim().replace(/\\\|/g, '|')));
       out.push(`<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`);
     } else if (numbered || (bullet && !line.startsWith('   '))) {
       const kind = numbered ? 'ol' : 'ul';

@@ -9,7 +9,7 @@ export function findingsOf(status: RunStatus): Finding[] {
   const order = { critical: 0, warning: 1, info: 2 };
   return status.steps
     .filter((s) => s.kind === 'gather' && s.status === 'done')
-    .flatMap((s) => ((s.result as { findings?: Finding[] } | undefined)?.findings ?? []))
+    .flatMap((s) => (s.result as { findings?: Finding[] } | undefined)?.findings ?? [])
     .sort((a, b) => order[a.severity] - order[b.severity]);
 }
 
@@ -19,20 +19,33 @@ export function renderMarkdown(input: ReportInput): string {
   const push = (...more: string[]) => lines.push(...more);
   push(`# ${status.title}: ${status.state}`, '');
   push(`- run: \`${runId}\` (runbook \`${status.runbook}\`)`);
-  push(`- requested by: ${status.requestedBy.name ?? status.requestedBy.id}${status.requestedBy.via ? ` via ${status.requestedBy.via}` : ''}`);
-  push(`- parameters: ${Object.entries(status.params).map(([k, v]) => `\`${k}=${String(v)}\``).join(', ') || 'none'}`);
-  push(`- started ${status.startedAt}${status.endedAt ? `, ended ${status.endedAt} (${seconds(status.startedAt, status.endedAt)})` : ''}`);
+  push(
+    `- requested by: ${status.requestedBy.name ?? status.requestedBy.id}${status.requestedBy.via ? ` via ${status.requestedBy.via}` : ''}`,
+  );
+  push(
+    `- parameters: ${
+      Object.entries(status.params)
+        .map(([k, v]) => `\`${k}=${String(v)}\``)
+        .join(', ') || 'none'
+    }`,
+  );
+  push(
+    `- started ${status.startedAt}${status.endedAt ? `, ended ${status.endedAt} (${seconds(status.startedAt, status.endedAt)})` : ''}`,
+  );
   if (status.abort) push(`- aborted: ${status.abort.reason}`);
   if (status.error) push(`- error: ${status.error}`);
   const probe = probeSummary(input.series);
   if (probe) {
-    push(`- traffic: ${probe.failures} of ${probe.requests} probe requests failed; worst second ${pct(probe.minSuccess)} success, worst p95 ${Math.round(probe.maxP95)} ms`);
+    push(
+      `- traffic: ${probe.failures} of ${probe.requests} probe requests failed; worst second ${pct(probe.minSuccess)} success, worst p95 ${Math.round(probe.maxP95)} ms`,
+    );
   }
   push('');
 
   if (input.faults.length) {
     push('## Faults during the run', '');
-    for (const f of input.faults) push(`- \`${f.id}\`: ${f.label}, ${f.from} → ${f.to ?? 'still active'} (${seconds(f.from, f.to)})`);
+    for (const f of input.faults)
+      push(`- \`${f.id}\`: ${f.label}, ${f.from} → ${f.to ?? 'still active'} (${seconds(f.from, f.to)})`);
     push('');
   }
 
@@ -42,7 +55,8 @@ export function renderMarkdown(input: ReportInput): string {
   hypotheses.forEach((h, i) => {
     push(`${i + 1}. **${h.title}** (\`${h.id}\`, ${Math.round(h.confidence * 100)}%) — ${h.explanation}`);
     if (h.evidence.length) push(`   - evidence: ${h.evidence.join(', ')}`);
-    if (h.remediations.length) push(`   - fits: ${h.remediations.map((r) => `${r.title}${r.destructive ? ' (destructive)' : ''}`).join('; ')}`);
+    if (h.remediations.length)
+      push(`   - fits: ${h.remediations.map((r) => `${r.title}${r.destructive ? ' (destructive)' : ''}`).join('; ')}`);
   });
   push('');
 
@@ -55,14 +69,22 @@ export function renderMarkdown(input: ReportInput): string {
   push('## Decisions and actions', '');
   if (status.decisions.length === 0) push('No decisions.');
   for (const d of status.decisions) {
-    push(`- ${d.at}: **${d.option}** chosen at \`${d.step}\` by ${d.auto ? `${d.by.name ?? 'timeout'} (automatic)` : (d.by.name ?? d.by.id)}${d.comment ? ` — “${d.comment}”` : ''}`);
+    push(
+      `- ${d.at}: **${d.option}** chosen at \`${d.step}\` by ${d.auto ? `${d.by.name ?? 'timeout'} (automatic)` : (d.by.name ?? d.by.id)}${d.comment ? ` — “${d.comment}”` : ''}`,
+    );
   }
   for (const s of status.steps.filter((x) => x.kind === 'act' || x.kind === 'verify')) {
     const r = (s.result ?? {}) as Record<string, unknown>;
-    const what = s.kind === 'act' ? String(r.skipped ? `skipped: ${String(r.skipped)}` : (r.summary ?? r.action ?? s.status)) : r.ok ? `traffic verified after ${String(r.attempts)} probe(s)` : `verification ${s.status === 'done' ? 'failed' : s.status}`;
+    const what =
+      s.kind === 'act'
+        ? String(r.skipped ? `skipped: ${String(r.skipped)}` : (r.summary ?? r.action ?? s.status))
+        : r.ok
+          ? `traffic verified after ${String(r.attempts)} probe(s)`
+          : `verification ${s.status === 'done' ? 'failed' : s.status}`;
     push(`- \`${s.id}\` (${s.kind}): ${what}`);
   }
-  for (const c of status.compensations) push(`- undo of \`${c.step}\` (${c.activity}): ${c.status}${c.error ? ` — ${c.error}` : ''}`);
+  for (const c of status.compensations)
+    push(`- undo of \`${c.step}\` (${c.activity}): ${c.status}${c.error ? ` — ${c.error}` : ''}`);
   push('');
 
   push('## Timeline', '');
@@ -71,7 +93,9 @@ export function renderMarkdown(input: ReportInput): string {
       ...(s.startedAt ? [{ at: s.startedAt, text: `${s.id} (${s.kind}) started` }] : []),
       ...(s.endedAt ? [{ at: s.endedAt, text: `${s.id} ${s.status}${s.error ? `: ${s.error}` : ''}` }] : []),
     ]),
-    ...markers(status).filter((m) => m.label.startsWith('decided')).map((m) => ({ at: m.at, text: m.label })),
+    ...markers(status)
+      .filter((m) => m.label.startsWith('decided'))
+      .map((m) => ({ at: m.at, text: m.label })),
     ...status.alerts.map((a) => ({ at: a.at, text: `alert ${a.status}` })),
   ].sort((a, b) => a.at.localeCompare(b.at));
   push('| time (UTC) | event |', '| --- | --- |');

@@ -33,7 +33,10 @@ export interface ReportInput {
 
 /** Decisions and step ends, as the chart marks them. */
 export function markers(status: RunStatus): Marker[] {
-  const decisions = status.decisions.map((d) => ({ at: d.at, label: `decided ${d.option}${d.auto ? ' (timeout)' : ` by ${d.by.name ?? d.by.id}`}` }));
+  const decisions = status.decisions.map((d) => ({
+    at: d.at,
+    label: `decided ${d.option}${d.auto ? ' (timeout)' : ` by ${d.by.name ?? d.by.id}`}`,
+  }));
   const acts = status.steps
     .filter((s) => s.kind === 'act' && s.status === 'done' && s.endedAt)
     .map((s) => ({ at: s.endedAt as string, label: `${s.id} done` }));
@@ -47,7 +50,9 @@ export function seconds(from: string, to: string | undefined): string {
 }
 
 /** The probe's worst moments, for the summary line. */
-export function probeSummary(series: SeriesRow[]): { minSuccess: number; maxP95: number; failures: number; requests: number } | undefined {
+export function probeSummary(
+  series: SeriesRow[],
+): { minSuccess: number; maxP95: number; failures: number; requests: number } | undefined {
   const rows = series.filter((r) => r.requests > 0);
   if (rows.length === 0) return undefined;
   return {

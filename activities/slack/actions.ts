@@ -27,7 +27,9 @@ export function encodeDecideValue(value: DecideValue): string {
 }
 
 /** The button's value, or why it cannot be read. */
-export function decodeDecideValue(text: string | undefined): { ok: true; value: DecideValue } | { ok: false; problem: string } {
+export function decodeDecideValue(
+  text: string | undefined,
+): { ok: true; value: DecideValue } | { ok: false; problem: string } {
   if (!text) return { ok: false, problem: 'the button has no value' };
   let raw: unknown;
   try {
@@ -36,6 +38,7 @@ export function decodeDecideValue(text: string | undefined): { ok: true; value: 
     return { ok: false, problem: 'the button value is not JSON' };
   }
   const parsed = decideValueSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, problem: `the button value is malformed (${parsed.error.issues[0]?.message ?? 'invalid'})` };
+  if (!parsed.success)
+    return { ok: false, problem: `the button value is malformed (${parsed.error.issues[0]?.message ?? 'invalid'})` };
   return { ok: true, value: parsed.data };
 }

@@ -12,7 +12,11 @@ export function slackNotifier(store: ThreadStore, defaultChannel: string): Notif
       const cut = key.lastIndexOf('/');
       const runKey = cut > 0 ? key.slice(0, cut) : key;
       return store.with(channel ?? defaultChannel, runKey, undefined, async (thread) => {
-        const ts = await store.upsert(thread, { key, text, blocks: [section(text), context(`from run \`${runKey}\``)] }, runKey);
+        const ts = await store.upsert(
+          thread,
+          { key, text, blocks: [section(text), context(`from run \`${runKey}\``)] },
+          runKey,
+        );
         return { channel: thread.channel, ts };
       });
     },

@@ -38,7 +38,10 @@ const MAX_PAGES = 10;
 const MAX_CACHED = 500;
 
 export function hashDraft(draft: Pick<Draft, 'text' | 'blocks'>): string {
-  return createHash('sha256').update(JSON.stringify([draft.text, draft.blocks])).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify([draft.text, draft.blocks]))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export class ThreadStore {
@@ -51,14 +54,21 @@ export class ThreadStore {
   }
 
   /** Run `fn` on a run's thread, one caller per run at a time. */
-  async with<T>(channel: string, runKey: string, startedAt: string | undefined, fn: (thread: Thread) => Promise<T>): Promise<T> {
+  async with<T>(
+    channel: string,
+    runKey: string,
+    startedAt: string | undefined,
+    fn: (thread: Thread) => Promise<T>,
+  ): Promise<T> {
     const id = `${channel}|${runKey}`;
     const previous = this.locks.get(id) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(async () => {
-      const thread = this.cache.get(id) ?? (await this.recover(channel, runKey, startedAt));
-      this.remember(id, thread);
-      return fn(thread);
-    });
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const thread = this.cache.get(id) ?? (await this.recover(channel, runKey, startedAt));
+        this.remember(id, thread);
+        return fn(thread);
+      });
     this.locks.set(id, next);
     try {
       return await next;
@@ -114,14 +124,27 @@ export class ThreadStore {
     const oldest = startedAt ? String(Math.floor(Date.parse(startedAt) / 1000) - 120) : undefined;
     const parent = await this.scan(
       (cursor) =>
-        this.client.conversations.history({ channel, limit: 200, include_all_metadata: true, ...(oldest ? { oldest } : {}), ...(cursor ? { cursor } : {}) }),
+        this.client.conversations.history({
+          channel,
+          limit: 200,
+          include_all_metadata: true,
+          ...(oldest ? { oldest } : {}),
+          ...(cursor ? { cursor } : {}),
+        }),
       (found) => found.key === runKey,
     );
     if (!parent) return thread;
     thread.parentTs = parent.ts;
     thread.messages.set(runKey, parent.known);
     await this.scan(
-      (cursor) => this.client.conversations.replies({ channel, ts: parent.ts, limit: 200, include_all_metadata: true, ...(cursor ? { cursor } : {}) }),
+      (cursor) =>
+        this.client.conversations.replies({
+          channel,
+          ts: parent.ts,
+          limit: 200,
+          include_all_metadata: true,
+          ...(cursor ? { cursor } : {}),
+        }),
       (found) => {
         thread.messages.set(found.key, found.known);
         return false;
@@ -160,7 +183,11 @@ function keysOf(message: z.infer<typeof messageSchema>): { key: string; ts: stri
     const payload = payloadSchema.safeParse(message.metadata.event_payload);
     if (payload.success) {
       const memo = payload.data.memo ? parseMemo(payload.data.memo) : undefined;
-      found.push({ key: payload.data.key, ts: message.ts, known: { ts: message.ts, hash: payload.data.hash ?? '', ...(memo ? { memo } : {}) } });
+      found.push({
+        key: payload.data.key,
+        ts: message.ts,
+        known: { ts: message.ts, hash: payload.data.hash ?? '', ...(memo ? { memo } : {}) },
+      });
     }
   }
   for (const file of message.files ?? []) {

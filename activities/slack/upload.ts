@@ -31,7 +31,8 @@ export async function uploadFile(
   } catch (err) {
     throw asFailure(err, 'files.getUploadURLExternal');
   }
-  if (!upload.upload_url || !upload.file_id) throw failure(ErrorType.Transient, 'files.getUploadURLExternal gave no upload URL');
+  if (!upload.upload_url || !upload.file_id)
+    throw failure(ErrorType.Transient, 'files.getUploadURLExternal gave no upload URL');
   const response = await fetch(upload.upload_url, { method: 'POST', body: new Uint8Array(file.content) });
   if (!response.ok) throw failure(ErrorType.Transient, `file upload answered HTTP ${response.status}`);
   try {
@@ -48,7 +49,9 @@ export async function uploadFile(
 }
 
 export function createPublishReport(client: WebClient | undefined, store: ThreadStore | undefined) {
-  return async function publishReport(args: PublishReportArgs): Promise<{ uploaded: boolean; fileId?: string; reason?: string }> {
+  return async function publishReport(
+    args: PublishReportArgs,
+  ): Promise<{ uploaded: boolean; fileId?: string; reason?: string }> {
     const input = publishReportArgsSchema.parse(args);
     if (!client || !store) return { uploaded: false, reason: 'no Slack configured' };
     return store.with(input.channel, input.key, input.startedAt, async (thread) => {
@@ -57,7 +60,12 @@ export function createPublishReport(client: WebClient | undefined, store: Thread
       const fileId = await uploadFile(
         client,
         { channel: thread.channel, ...(thread.parentTs ? { threadTs: thread.parentTs } : {}) },
-        { filename: input.filename, content: Buffer.from(input.content, 'utf8'), ...(input.title ? { title: input.title } : {}), ...(input.comment ? { comment: input.comment } : {}) },
+        {
+          filename: input.filename,
+          content: Buffer.from(input.content, 'utf8'),
+          ...(input.title ? { title: input.title } : {}),
+          ...(input.comment ? { comment: input.comment } : {}),
+        },
       );
       thread.messages.set(key, { ts: fileId, hash: 'file' });
       return { uploaded: true, fileId };

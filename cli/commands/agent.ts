@@ -7,7 +7,10 @@ import { parse, UsageError, type Command } from '../command.ts';
 
 const flags = z.object({
   node: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected a node name'),
-  'node-netns': z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected a namespace name').optional(),
+  'node-netns': z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected a namespace name')
+    .optional(),
   'reconcile-every': z.string().refine((v) => (parseDuration(v) ?? 0) >= 1000, 'expected a duration of 1s or more'),
   'attach-mode': z.enum(['tcx', 'tc']).optional(),
 });
@@ -20,7 +23,10 @@ export const agentCommand: Command = {
   async run(args, io) {
     const { values, positionals } = parse(args, {
       node: { type: 'string', default: process.env.NIGHTSHIFT_NODE_NAME || hostname() },
-      'node-netns': { type: 'string', ...(process.env.NIGHTSHIFT_NODE_NETNS ? { default: process.env.NIGHTSHIFT_NODE_NETNS } : {}) },
+      'node-netns': {
+        type: 'string',
+        ...(process.env.NIGHTSHIFT_NODE_NETNS ? { default: process.env.NIGHTSHIFT_NODE_NETNS } : {}),
+      },
       'reconcile-every': { type: 'string', default: '30s' },
       'attach-mode': { type: 'string' },
     });

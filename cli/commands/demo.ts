@@ -7,9 +7,14 @@ import { parse, printJson, type Command } from '../command.ts';
 
 export const demoCommand: Command = {
   summary: 'the 3 AM scenario end to end: lab, fault, alert, evidence, diagnosis, Slack approval, recovery, report',
-  usage: 'usage: nightshift demo [--keep] [--json]   (as root; --keep leaves the lab, gateway and Slack stand-in up until Ctrl-C)',
+  usage:
+    'usage: nightshift demo [--keep] [--json]   (as root; --keep leaves the lab, gateway and Slack stand-in up until Ctrl-C)',
   async run(args, io) {
-    const { values } = parse(args, { keep: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } }, false);
+    const { values } = parse(
+      args,
+      { keep: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+      false,
+    );
     const config = loadConfig();
     const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, name: 'nightshift-demo' });
     const say = values.json ? (line: string) => io.err(line) : io.out;
@@ -24,15 +29,22 @@ export const demoCommand: Command = {
     if (values.json) printJson(io, { ok, ...r });
     else {
       say('');
-      say(`${ok ? 'done' : 'not as expected'}: ${r.topHypothesis?.id ?? 'no diagnosis'} named ${r.seconds.toDiagnosis.toFixed(1)} s after the fault ` +
-        `(alert at ${r.seconds.toAlert.toFixed(1)} s), fixed with ${r.decision?.option ?? 'nothing'} by ${r.decision?.by ?? 'nobody'}, ` +
-        `traffic verified back ${r.seconds.toRecovery.toFixed(1)} s after the fault`);
+      say(
+        `${ok ? 'done' : 'not as expected'}: ${r.topHypothesis?.id ?? 'no diagnosis'} named ${r.seconds.toDiagnosis.toFixed(1)} s after the fault ` +
+          `(alert at ${r.seconds.toAlert.toFixed(1)} s), fixed with ${r.decision?.option ?? 'nothing'} by ${r.decision?.by ?? 'nobody'}, ` +
+          `traffic verified back ${r.seconds.toRecovery.toFixed(1)} s after the fault`,
+      );
       say(`report: ${r.report.html}`);
-      if (!values.keep) say('run `bin/nightshift demo --keep` to look around afterwards (Slack stand-in page, Temporal UI, `nightshift status <run>`)');
+      if (!values.keep)
+        say(
+          'run `bin/nightshift demo --keep` to look around afterwards (Slack stand-in page, Temporal UI, `nightshift status <run>`)',
+        );
       else say(`run ${r.runId}: bin/nightshift status ${r.runId}`);
     }
     if (values.keep) {
-      say(`kept running: Slack stand-in ${r.slackPage}, Temporal UI ${r.temporalUi}; press Ctrl-C to stop and tear the lab down`);
+      say(
+        `kept running: Slack stand-in ${r.slackPage}, Temporal UI ${r.temporalUi}; press Ctrl-C to stop and tear the lab down`,
+      );
       await new Promise<void>((done) => {
         process.once('SIGINT', done);
         process.once('SIGTERM', done);

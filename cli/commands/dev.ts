@@ -1,9 +1,19 @@
 // `nightshift dev`: the dev server and the control worker, until Ctrl-C.
-import { createLogger, gatewayRoutes, gatewayStopAll, loadConfig, resolveSlack, startGateway, startLocalStandin, startStack } from '../../worker/index.ts';
+import {
+  createLogger,
+  gatewayRoutes,
+  gatewayStopAll,
+  loadConfig,
+  resolveSlack,
+  startGateway,
+  startLocalStandin,
+  startStack,
+} from '../../worker/index.ts';
 import { parse, type Command } from '../command.ts';
 
 export const devCommand: Command = {
-  summary: 'run the Temporal dev server (SQLite), the control worker, the gateway and (without a bot token) the Slack stand-in',
+  summary:
+    'run the Temporal dev server (SQLite), the control worker, the gateway and (without a bot token) the Slack stand-in',
   usage: 'usage: nightshift dev',
   async run(args, io) {
     parse(args, {}, false);
@@ -12,9 +22,20 @@ export const devCommand: Command = {
     const slack = resolveSlack(config);
     const standin = await startLocalStandin(config, slack);
     const stack = await startStack(config, log, slack);
-    const gateway = await startGateway({ config, slack, client: stack.client, log, routes: gatewayRoutes(config, log, stack.client, slack), stopAllFaults: gatewayStopAll(config, stack.client) });
-    io.out(`nightshift dev: Temporal at ${config.temporal.address}, UI http://127.0.0.1:${config.temporal.uiPort}, task queue ${config.temporal.taskQueue}`);
-    io.out(`gateway on http://127.0.0.1:${gateway.port} (Slack: ${slack.mode})${standin ? `; Slack stand-in page ${standin.url}` : ''}`);
+    const gateway = await startGateway({
+      config,
+      slack,
+      client: stack.client,
+      log,
+      routes: gatewayRoutes(config, log, stack.client, slack),
+      stopAllFaults: gatewayStopAll(config, stack.client),
+    });
+    io.out(
+      `nightshift dev: Temporal at ${config.temporal.address}, UI http://127.0.0.1:${config.temporal.uiPort}, task queue ${config.temporal.taskQueue}`,
+    );
+    io.out(
+      `gateway on http://127.0.0.1:${gateway.port} (Slack: ${slack.mode})${standin ? `; Slack stand-in page ${standin.url}` : ''}`,
+    );
     io.out('press Ctrl-C to stop');
     await new Promise<void>((done) => {
       process.once('SIGINT', done);

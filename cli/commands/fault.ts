@@ -7,15 +7,8 @@ import { readFileSync } from 'node:fs';
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
 import type { AttachmentPlan } from '../../model/index.ts';
-import {
-  faultAbortSignal,
-  faultLimits,
-  validateFault,
-} from '../../workflows/index.ts';
-import type { faultWorkflow,
-  FaultInput,
-  FaultNodesResult,
-  FaultStatus } from '../../workflows/index.ts';
+import { faultAbortSignal, faultLimits, validateFault } from '../../workflows/index.ts';
+import type { faultWorkflow, FaultInput, FaultNodesResult, FaultStatus } from '../../workflows/index.ts';
 import { loadConfig, type Config } from '../../worker/index.ts';
 import { onNodes, runningFaults, stopAllFaults, connectClient } from '../../worker/index.ts';
 import { group, jsonFlag, parse, printJson, UsageError, type Command, type Io } from '../command.ts';
@@ -37,9 +30,10 @@ function specFromFlags(v: Record<string, string | boolean | string[] | undefined
   const str = (k: string) => (typeof v[k] === 'string' ? v[k] : undefined);
   if (str('spec')) return parseYaml(readFileSync(str('spec') as string, 'utf8'));
   const selector = str('selector');
-  const target = str('namespace') !== undefined || selector !== undefined
-    ? { namespace: str('namespace'), selector }
-    : { node: str('node'), interface: str('interface'), ...(str('netns') ? { netns: str('netns') } : {}) };
+  const target =
+    str('namespace') !== undefined || selector !== undefined
+      ? { namespace: str('namespace'), selector }
+      : { node: str('node'), interface: str('interface'), ...(str('netns') ? { netns: str('netns') } : {}) };
   const magnitude = {
     ...(str('percent') ? { percent: num(str('percent')) } : {}),
     ...(str('delay-ms') ? { delayMs: num(str('delay-ms')) } : {}),
@@ -75,10 +69,13 @@ function describePlan(plan: AttachmentPlan): string {
 function describeStatus(s: FaultStatus): string[] {
   const c = s.counters;
   const lines = [`${s.faultId}: ${s.state}${s.end?.detail ? ` (${s.end.detail})` : ''}`];
-  if (s.fault) lines.push(`  ${s.fault.kind} ${s.fault.match.direction} ${s.fault.match.protocol}, until ${s.deadline ?? '?'}`);
+  if (s.fault)
+    lines.push(`  ${s.fault.kind} ${s.fault.match.direction} ${s.fault.match.protocol}, until ${s.deadline ?? '?'}`);
   for (const plan of s.undo) lines.push(`  ${describePlan(plan)}`);
   if (s.verdict) lines.push(`  verdict: ${s.verdict.outcome}`);
-  lines.push(`  counters: seen ${c.seen}, matched ${c.matched}, dropped ${c.dropped}, delayed ${c.delayed}, expired ${c.expired}`);
+  lines.push(
+    `  counters: seen ${c.seen}, matched ${c.matched}, dropped ${c.dropped}, delayed ${c.delayed}, expired ${c.expired}`,
+  );
   for (const r of s.reverts) lines.push(`  revert: ${r.message}`);
   for (const e of s.revertErrors) lines.push(`  revert failed: ${e}`);
   return lines;
@@ -95,15 +92,30 @@ const inject: Command = {
   ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parse(args, {
-      node: { type: 'string' }, interface: { type: 'string' }, netns: { type: 'string' },
-      namespace: { type: 'string' }, selector: { type: 'string' },
-      kind: { type: 'string', default: 'drop' }, direction: { type: 'string', default: 'egress' },
-      protocol: { type: 'string', default: 'any' }, 'src-ports': { type: 'string' }, 'dst-ports': { type: 'string' },
-      peer: { type: 'string', multiple: true }, percent: { type: 'string' }, 'delay-ms': { type: 'string' },
-      'jitter-ms': { type: 'string' }, 'rate-pps': { type: 'string' }, duration: { type: 'string', default: '60s' },
-      'stop-when': { type: 'string', multiple: true }, 'stop-every': { type: 'string', default: '5s' },
-      'verdict-after': { type: 'string' }, id: { type: 'string' }, spec: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false }, wait: { type: 'boolean', default: false }, ...jsonFlag,
+      node: { type: 'string' },
+      interface: { type: 'string' },
+      netns: { type: 'string' },
+      namespace: { type: 'string' },
+      selector: { type: 'string' },
+      kind: { type: 'string', default: 'drop' },
+      direction: { type: 'string', default: 'egress' },
+      protocol: { type: 'string', default: 'any' },
+      'src-ports': { type: 'string' },
+      'dst-ports': { type: 'string' },
+      peer: { type: 'string', multiple: true },
+      percent: { type: 'string' },
+      'delay-ms': { type: 'string' },
+      'jitter-ms': { type: 'string' },
+      'rate-pps': { type: 'string' },
+      duration: { type: 'string', default: '60s' },
+      'stop-when': { type: 'string', multiple: true },
+      'stop-every': { type: 'string', default: '5s' },
+      'verdict-after': { type: 'string' },
+      id: { type: 'string' },
+      spec: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      wait: { type: 'boolean', default: false },
+      ...jsonFlag,
     });
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
     const config = loadConfig();
@@ -115,7 +127,9 @@ const inject: Command = {
       else io.err(`fault refused:\n  - ${checked.problems.join('\n  - ')}`);
       return 1;
     }
-    const faultId = values.id ?? `fault-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomBytes(2).toString('hex')}`;
+    const faultId =
+      values.id ??
+      `fault-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}-${randomBytes(2).toString('hex')}`;
     const input: FaultInput = {
       spec: checked.spec,
       limits,
@@ -136,7 +150,9 @@ const inject: Command = {
       }
       const outcome = await handle.result().then(
         (status) => ({ status }),
-        (err: unknown) => ({ error: err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err) }),
+        (err: unknown) => ({
+          error: err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err),
+        }),
       );
       if ('error' in outcome) {
         if (values.json) printJson(io, { faultId, ok: false, error: outcome.error });
@@ -206,7 +222,8 @@ const revert: Command = {
         ? await onNodes(client, config, { nodes: values.node, action: 'revert', faultId })
         : undefined;
       const status = signalled && values.wait ? await handle.result().catch(() => undefined) : undefined;
-      if (values.json) printJson(io, { faultId, signalled, ...(status ? { status } : {}), ...(nodes ? { nodes } : {}) });
+      if (values.json)
+        printJson(io, { faultId, signalled, ...(status ? { status } : {}), ...(nodes ? { nodes } : {}) });
       else {
         io.out(signalled ? `abort sent to ${faultId}` : `no running workflow ${faultId}`);
         if (status) for (const line of describeStatus(status)) io.out(line);
@@ -227,7 +244,9 @@ const stopAll: Command = {
       const outcome = await stopAllFaults(client, config, { by, reason: 'stop-all', nodes: values.node });
       if (values.json) printJson(io, outcome);
       else {
-        io.out(`aborted ${outcome.aborted.length} running fault(s)${outcome.aborted.length ? `: ${outcome.aborted.join(', ')}` : ''}`);
+        io.out(
+          `aborted ${outcome.aborted.length} running fault(s)${outcome.aborted.length ? `: ${outcome.aborted.join(', ')}` : ''}`,
+        );
         printNodes(io, outcome.nodes);
       }
       return Object.values(outcome.nodes).every((r) => r.ok) ? 0 : 1;

@@ -5,8 +5,23 @@ import type { Client } from '@temporalio/client';
 import { formatProblem } from '../../runbooks/index.ts';
 import { gamedayStatusQuery, stopGamedaySignal, type GamedayStatus } from '../../workflows/index.ts';
 import { describeScore } from '../../workflows/index.ts';
-import { catalogue, loadConfig, findExperiment, loadExperiment, loadExperimentFile, startGameday, connectClient } from '../../worker/index.ts';
-import { createSchedule, describeSchedule, listSchedules, onSchedule, ScheduleError, type ScheduleView } from '../../worker/index.ts';
+import {
+  catalogue,
+  loadConfig,
+  findExperiment,
+  loadExperiment,
+  loadExperimentFile,
+  startGameday,
+  connectClient,
+} from '../../worker/index.ts';
+import {
+  createSchedule,
+  describeSchedule,
+  listSchedules,
+  onSchedule,
+  ScheduleError,
+  type ScheduleView,
+} from '../../worker/index.ts';
 import { group, jsonFlag, parse, printJson, UsageError, type Command, type Io } from '../command.ts';
 
 async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
@@ -32,7 +47,11 @@ const run: Command = {
   summary: 'run an experiment now (and follow it with --wait)',
   usage: 'usage: nightshift gameday run <experiment> [--wait] [--ignore-blackouts] [--json]',
   async run(args, io) {
-    const { values, positionals } = parse(args, { wait: { type: 'boolean', default: false }, 'ignore-blackouts': { type: 'boolean', default: false }, ...jsonFlag });
+    const { values, positionals } = parse(args, {
+      wait: { type: 'boolean', default: false },
+      'ignore-blackouts': { type: 'boolean', default: false },
+      ...jsonFlag,
+    });
     const config = loadConfig();
     const input = loadExperimentFile(one(positionals, 'experiment'), config, catalogue());
     return withClient(async (client) => {
@@ -52,14 +71,17 @@ const run: Command = {
       void result.finally(() => (done = true)).catch(() => undefined);
       while (!done) {
         const status = await handle.query(gamedayStatusQuery).catch(() => undefined);
-        if (status && !values.json) for (const e of status.timeline.slice(seen)) io.out(`${e.at.slice(11, 19)}  ${e.event}${e.detail ? ` — ${e.detail}` : ''}`);
+        if (status && !values.json)
+          for (const e of status.timeline.slice(seen))
+            io.out(`${e.at.slice(11, 19)}  ${e.event}${e.detail ? ` — ${e.detail}` : ''}`);
         if (status) seen = status.timeline.length;
         await sleep(500);
       }
       const final = await result;
       if (values.json) printJson(io, { gamedayId: handle.workflowId, ...final });
       else {
-        for (const e of final.timeline.slice(seen)) io.out(`${e.at.slice(11, 19)}  ${e.event}${e.detail ? ` — ${e.detail}` : ''}`);
+        for (const e of final.timeline.slice(seen))
+          io.out(`${e.at.slice(11, 19)}  ${e.event}${e.detail ? ` — ${e.detail}` : ''}`);
         if (final.score) io.out(describeScore(final.experiment, final.score).replace(/\*/g, ''));
       }
       return final.state === 'passed' ? 0 : 1;
@@ -90,7 +112,9 @@ const stop: Command = {
   async run(args, io) {
     const { values, positionals } = parse(args, { reason: { type: 'string', default: 'stopped from the CLI' } });
     const id = one(positionals, 'game-day id');
-    await withClient((client) => client.workflow.getHandle(id).signal(stopGamedaySignal, { reason: values.reason, by: process.env.USER ?? 'cli' }));
+    await withClient((client) =>
+      client.workflow.getHandle(id).signal(stopGamedaySignal, { reason: values.reason, by: process.env.USER ?? 'cli' }),
+    );
     io.out(`stop sent to ${id}`);
     return 0;
   },
@@ -108,8 +132,15 @@ const validate: Command = {
       return 1;
     }
     const result = loadExperiment(readFileSync(file, 'utf8'), loadConfig(), catalogue());
-    if (values.json) printJson(io, result.ok ? { ok: true, file, experiment: result.input } : { ok: false, file, problems: result.problems });
-    else if (result.ok) io.out(`${file}: ok — experiment "${result.input.experiment.name}": ${result.input.fault.spec.kind} fault for ${result.input.fault.spec.duration}, expecting ${result.input.expect.hypothesis}`);
+    if (values.json)
+      printJson(
+        io,
+        result.ok ? { ok: true, file, experiment: result.input } : { ok: false, file, problems: result.problems },
+      );
+    else if (result.ok)
+      io.out(
+        `${file}: ok — experiment "${result.input.experiment.name}": ${result.input.fault.spec.kind} fault for ${result.input.fault.spec.duration}, expecting ${result.input.expect.hypothesis}`,
+      );
     else {
       io.err(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
       for (const p of result.problems) io.err(`  ${formatProblem(p)}`);
@@ -143,7 +174,8 @@ const schedule = group(
   {
     create: {
       summary: 'schedule an experiment: --every <duration> or --cron "<expr>" [--timezone Europe/Oslo]',
-      usage: 'usage: nightshift gameday schedule create <experiment> (--every 24h | --cron "0 10 * * 1-5") [--timezone <tz>] [--id <schedule-id>] [--paused] [--json]',
+      usage:
+        'usage: nightshift gameday schedule create <experiment> (--every 24h | --cron "0 10 * * 1-5") [--timezone <tz>] [--id <schedule-id>] [--paused] [--json]',
       async run(args, io) {
         const { values, positionals } = parse(args, {
           every: { type: 'string' },

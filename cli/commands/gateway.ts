@@ -1,6 +1,15 @@
 // `nightshift gateway`: the HTTP gateway (Slack, health, metrics) against the
 // configured Temporal; in stand-in mode the stand-in runs beside it.
-import { connectClient, createLogger, gatewayRoutes, gatewayStopAll, loadConfig, resolveSlack, startGateway, startLocalStandin } from '../../worker/index.ts';
+import {
+  connectClient,
+  createLogger,
+  gatewayRoutes,
+  gatewayStopAll,
+  loadConfig,
+  resolveSlack,
+  startGateway,
+  startLocalStandin,
+} from '../../worker/index.ts';
 import { parse, type Command } from '../command.ts';
 
 export const gatewayCommand: Command = {
@@ -13,8 +22,17 @@ export const gatewayCommand: Command = {
     const log = createLogger({ level: config.logLevel, name: 'nightshift-gateway' });
     const standin = values['no-standin'] ? undefined : await startLocalStandin(config, slack);
     const client = await connectClient(config);
-    const gateway = await startGateway({ config, slack, client, log, routes: gatewayRoutes(config, log, client, slack), stopAllFaults: gatewayStopAll(config, client) });
-    io.err(`gateway on :${gateway.port} (${slack.mode}${slack.socketMode ? ', socket mode' : ''})${standin ? `; Slack stand-in at ${standin.url}` : ''}`);
+    const gateway = await startGateway({
+      config,
+      slack,
+      client,
+      log,
+      routes: gatewayRoutes(config, log, client, slack),
+      stopAllFaults: gatewayStopAll(config, client),
+    });
+    io.err(
+      `gateway on :${gateway.port} (${slack.mode}${slack.socketMode ? ', socket mode' : ''})${standin ? `; Slack stand-in at ${standin.url}` : ''}`,
+    );
     await new Promise<void>((done) => {
       process.once('SIGINT', done);
       process.once('SIGTERM', done);

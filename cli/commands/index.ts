@@ -29,5 +29,6 @@ export const commands: Record<string, Command> = {
   report: reportCommand,
   'slack-standin': slackStandinCommand,
   policy: policyCommand,
-  fault: faultCommand, agent: agentCommand,
+  fault: faultCommand,
+  agent: agentCommand,
 };

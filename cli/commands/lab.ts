@@ -32,7 +32,8 @@ const up: Command = {
       }
       io.out(`the lab is up in ${result.seconds.toFixed(1)} s; kubeconfig ${result.kubeconfig}`);
       io.out(`  try: .tools/bin/kubectl --kubeconfig ${result.kubeconfig} get pods -A -o wide`);
-      for (const note of [...result.notes, ...result.missingOptional.map((m) => `missing (optional): ${m}`)]) io.out(`  note: ${note}`);
+      for (const note of [...result.notes, ...result.missingOptional.map((m) => `missing (optional): ${m}`)])
+        io.out(`  note: ${note}`);
       return 0;
     } finally {
       process.off('SIGINT', interrupt);
@@ -63,19 +64,28 @@ function printStatus(io: Io, status: LabStatus): void {
     return;
   }
   if (!('processes' in status)) return;
-  io.out(`lab ${status.up ? (status.healthy ? 'up and healthy' : 'up, NOT all healthy') : `not up (phase ${status.phase})`}; kubeconfig ${status.kubeconfig}`);
+  io.out(
+    `lab ${status.up ? (status.healthy ? 'up and healthy' : 'up, NOT all healthy') : `not up (phase ${status.phase})`}; kubeconfig ${status.kubeconfig}`,
+  );
   io.out('processes:');
   for (const p of status.processes) {
-    io.out(`  ${p.name.padEnd(26)} pid ${String(p.pid).padEnd(8)} ${p.alive ? (p.healthy ? 'healthy' : 'UNHEALTHY') : 'DEAD'}${p.netns ? `  netns ${p.netns}` : ''}`);
+    io.out(
+      `  ${p.name.padEnd(26)} pid ${String(p.pid).padEnd(8)} ${p.alive ? (p.healthy ? 'healthy' : 'UNHEALTHY') : 'DEAD'}${p.netns ? `  netns ${p.netns}` : ''}`,
+    );
   }
   io.out('nodes:');
-  for (const n of status.nodes) io.out(`  ${n.name}  netns ${n.netns}  ${n.ip}  pods ${n.podCidr}  uplink ${n.hostLink}`);
+  for (const n of status.nodes)
+    io.out(`  ${n.name}  netns ${n.netns}  ${n.ip}  pods ${n.podCidr}  uplink ${n.hostLink}`);
   io.out('pods:');
   for (const p of status.pods) {
-    io.out(`  ${`${p.namespace}/${p.name}`.padEnd(50)} ${p.ip.padEnd(12)} ${p.node}  ${p.phase ?? '?'}${p.ready ? '' : ' (not ready)'}  netns ${p.netns}  if ${p.hostInterface}`);
+    io.out(
+      `  ${`${p.namespace}/${p.name}`.padEnd(50)} ${p.ip.padEnd(12)} ${p.node}  ${p.phase ?? '?'}${p.ready ? '' : ' (not ready)'}  netns ${p.netns}  if ${p.hostInterface}`,
+    );
   }
   io.out('endpoints:');
-  io.out(`  apiserver ${status.endpoints.apiserver}   probe ${status.endpoints.probe}   gateway ${status.endpoints.gateway}   temporal ${status.endpoints.temporal}`);
+  io.out(
+    `  apiserver ${status.endpoints.apiserver}   probe ${status.endpoints.probe}   gateway ${status.endpoints.gateway}   temporal ${status.endpoints.temporal}`,
+  );
   io.out(`  coredns ${status.endpoints.coredns.dns} (metrics ${status.endpoints.coredns.metrics})`);
   io.out(`  etcd ${status.endpoints.etcd.map((e) => e.client).join(' ')}`);
   for (const note of status.notes) io.out(`note: ${note}`);

@@ -41,7 +41,8 @@ const explainCommand: Command = {
       verbose: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     });
-    if (values.cluster === positionals.length > 0) throw new UsageError('give policy files or directories, or --cluster (one of the two)');
+    if (values.cluster === positionals.length > 0)
+      throw new UsageError('give policy files or directories, or --cluster (one of the two)');
     let flow: FlowQuery;
     try {
       flow = parseQuery({
@@ -103,7 +104,10 @@ async function fromCluster(flow: FlowQuery, kubeconfig: string | undefined): Pro
   const loaded = policyObjects(snapshot.policies, 'cluster');
   return {
     objects: loaded.objects,
-    skipped: [...loaded.skipped, ...forbidden.map((p) => ({ policy: 'cluster', path: '', note: `could not ${p.what}: ${p.kind} (${p.message})` }))],
+    skipped: [
+      ...loaded.skipped,
+      ...forbidden.map((p) => ({ policy: 'cluster', path: '', note: `could not ${p.what}: ${p.kind} (${p.message})` })),
+    ],
     namespaceLabels: snapshot.namespaceLabels,
   };
 }
@@ -114,4 +118,8 @@ function addNamespaceLabels(flow: FlowQuery, labels: Record<string, Record<strin
   }
 }
 
-export const policyCommand = group('explain NetworkPolicy and CiliumNetworkPolicy decisions', { explain: explainCommand }, 'policy');
+export const policyCommand = group(
+  'explain NetworkPolicy and CiliumNetworkPolicy decisions',
+  { explain: explainCommand },
+  'policy',
+);

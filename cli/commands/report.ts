@@ -6,8 +6,9 @@ import { statusQuery } from '../../workflows/index.ts';
 import { parse, printJson, UsageError, type Command } from '../command.ts';
 
 export const reportCommand: Command = {
-  summary: 'write a run\'s incident report (Markdown + self-contained HTML with a timeline chart)',
-  usage: 'usage: nightshift report <run-id> [--out <dir>] [--probe-url <url> (default $NIGHTSHIFT_PROBE_URL)] [--stdout] [--json]',
+  summary: "write a run's incident report (Markdown + self-contained HTML with a timeline chart)",
+  usage:
+    'usage: nightshift report <run-id> [--out <dir>] [--probe-url <url> (default $NIGHTSHIFT_PROBE_URL)] [--stdout] [--json]',
   async run(args, io) {
     const { values, positionals } = parse(args, {
       out: { type: 'string' },
@@ -22,13 +23,17 @@ export const reportCommand: Command = {
     try {
       const probeUrl = values['probe-url'] ?? process.env.NIGHTSHIFT_PROBE_URL;
       const status = await client.workflow.getHandle(runId).query(statusQuery);
-      const input = await assembleReport(runId, status, { ...(probeUrl ? { probeUrl } : {}), faultWindows: faultWindows(client) });
+      const input = await assembleReport(runId, status, {
+        ...(probeUrl ? { probeUrl } : {}),
+        faultWindows: faultWindows(client),
+      });
       if (values.stdout) {
         io.out(renderMarkdown(input));
         return 0;
       }
       const files = writeReport(input, values.out ?? join(config.dataDir, 'reports'));
-      if (values.json) printJson(io, { runId, ...files, probeSeconds: input.series.length, faults: input.faults.length });
+      if (values.json)
+        printJson(io, { runId, ...files, probeSeconds: input.series.length, faults: input.faults.length });
       else io.out(`report for ${runId}:\n  ${files.markdown}\n  ${files.html}`);
       return 0;
     } finally {

@@ -50,7 +50,10 @@ export const runCommand: Command = {
       if (values.json) printJson(io, { runId: handle.workflowId, ...status, evidence: evidenceSummary(status) });
       else {
         for (const line of summarise(status)) io.out(line);
-        if (status.pendingDecision) io.out(`the run waits for a decision: nightshift decide ${handle.workflowId} <option> (or nightshift status ${handle.workflowId})`);
+        if (status.pendingDecision)
+          io.out(
+            `the run waits for a decision: nightshift decide ${handle.workflowId} <option> (or nightshift status ${handle.workflowId})`,
+          );
       }
       return ['completed', 'waiting'].includes(status.state) ? 0 : 1;
     } finally {
@@ -60,14 +63,22 @@ export const runCommand: Command = {
 };
 
 /** Every collector's outcome and every finding, worst first: what `--json` prints as `evidence`. */
-export function evidenceSummary(status: RunStatus): { collectors: Record<string, { ok: boolean; durationMs: number; findings: number; error?: string }>; findings: Finding[] } {
+export function evidenceSummary(status: RunStatus): {
+  collectors: Record<string, { ok: boolean; durationMs: number; findings: number; error?: string }>;
+  findings: Finding[];
+} {
   const collectors: Record<string, { ok: boolean; durationMs: number; findings: number; error?: string }> = {};
   const findings: Finding[] = [];
   for (const step of status.steps) {
     if (step.kind !== 'gather' || step.status !== 'done') continue;
     const result = step.result as { collectors?: Record<string, CollectorResult> } | undefined;
     for (const [key, c] of Object.entries(result?.collectors ?? {})) {
-      collectors[key] = { ok: c.ok, durationMs: c.durationMs, findings: c.findings.length, ...(c.error ? { error: c.error } : {}) };
+      collectors[key] = {
+        ok: c.ok,
+        durationMs: c.durationMs,
+        findings: c.findings.length,
+        ...(c.error ? { error: c.error } : {}),
+      };
       findings.push(...c.findings);
     }
   }
@@ -80,7 +91,13 @@ export function evidenceSummary(status: RunStatus): { collectors: Record<string,
  * changes as they happen. Only queries: a pending long poll for the result
  * would keep the process alive after we are done.
  */
-export async function follow(client: Client, runId: string, io?: Io, intervalMs = 300, until?: (s: RunStatus) => boolean): Promise<RunStatus> {
+export async function follow(
+  client: Client,
+  runId: string,
+  io?: Io,
+  intervalMs = 300,
+  until?: (s: RunStatus) => boolean,
+): Promise<RunStatus> {
   const handle = client.workflow.getHandle(runId);
   let last: RunStatus | undefined;
   for (;;) {
@@ -88,7 +105,9 @@ export async function follow(client: Client, runId: string, io?: Io, intervalMs 
       const { status: execution } = await handle.describe();
       // Still running (the worker may be restarting): keep polling. Closed without a status: say why.
       if (execution.name === 'RUNNING') return undefined;
-      throw new Error(`run ${runId} is ${execution.name.toLowerCase()} and answers no status: ${(err as Error).message}`);
+      throw new Error(
+        `run ${runId} is ${execution.name.toLowerCase()} and answers no status: ${(err as Error).message}`,
+      );
     });
     if (status && io) for (const line of describeChanges(last, status)) io.out(line);
     if (status) last = status;

@@ -18,7 +18,10 @@ const validate: Command = {
     }
     const result = loadRunbookFile(file, catalogue());
     if (values.json) {
-      printJson(io, result.ok ? { ok: true, file, runbook: result.runbook } : { ok: false, file, problems: result.problems });
+      printJson(
+        io,
+        result.ok ? { ok: true, file, runbook: result.runbook } : { ok: false, file, problems: result.problems },
+      );
       return result.ok ? 0 : 1;
     }
     if (!result.ok) {

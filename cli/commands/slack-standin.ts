@@ -11,11 +11,18 @@ export const slackStandinCommand: Command = {
     parse(args, {}, false);
     const config = loadConfig();
     if (!config.slack.standin.token || !config.slack.standin.signingSecret) {
-      throw new UsageError('set NIGHTSHIFT_STANDIN_TOKEN and NIGHTSHIFT_STANDIN_SIGNING_SECRET (the gateway and worker need the same)');
+      throw new UsageError(
+        'set NIGHTSHIFT_STANDIN_TOKEN and NIGHTSHIFT_STANDIN_SIGNING_SECRET (the gateway and worker need the same)',
+      );
     }
-    const standin = await startLocalStandin(config, resolveSlack({ ...config, slack: { ...config.slack, mode: 'standin' } }));
+    const standin = await startLocalStandin(
+      config,
+      resolveSlack({ ...config, slack: { ...config.slack, mode: 'standin' } }),
+    );
     if (!standin) return 1;
-    io.err(`Slack stand-in at ${standin.url} (API ${standin.apiUrl}); sends to http://127.0.0.1:${config.http.port}/slack/events`);
+    io.err(
+      `Slack stand-in at ${standin.url} (API ${standin.apiUrl}); sends to http://127.0.0.1:${config.http.port}/slack/events`,
+    );
     await new Promise<void>((done) => {
       process.once('SIGINT', done);
       process.once('SIGTERM', done);

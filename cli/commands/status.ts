@@ -34,7 +34,7 @@ export const statusCommand: Command = {
 };
 
 export const decideCommand: Command = {
-  summary: 'answer a run\'s open decision (as a Slack button would)',
+  summary: "answer a run's open decision (as a Slack button would)",
   usage: `usage: nightshift decide <run-id> <option> [--as <user>] [--role <${ROLES.join('|')}>] [--step <id>] [--json]`,
   async run(args, io) {
     const { values, positionals } = parse(args, {
@@ -80,7 +80,9 @@ export const abortCommand: Command = {
     const [runId] = positionals;
     if (!runId || positionals.length > 1) throw new UsageError('expected exactly one run id');
     await withClient((client) =>
-      client.workflow.getHandle(runId).signal(abortSignal, { reason: values.reason, by: { id: process.env.USER ?? 'cli', via: 'cli' } }),
+      client.workflow
+        .getHandle(runId)
+        .signal(abortSignal, { reason: values.reason, by: { id: process.env.USER ?? 'cli', via: 'cli' } }),
     );
     io.out(`abort sent to ${runId}`);
     return 0;

@@ -1,6 +1,15 @@
 // `nightshift worker`: the control worker alone, against the configured Temporal.
 import { createActivities } from '../../activities/index.ts';
-import { loadConfig, createControlWorker, createLogger, installRuntime, resolveSlack, controlActivityDeps, connectClient, connectWorker } from '../../worker/index.ts';
+import {
+  loadConfig,
+  createControlWorker,
+  createLogger,
+  installRuntime,
+  resolveSlack,
+  controlActivityDeps,
+  connectClient,
+  connectWorker,
+} from '../../worker/index.ts';
 import { parse, type Command } from '../command.ts';
 
 export const workerCommand: Command = {

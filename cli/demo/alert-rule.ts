@@ -8,12 +8,20 @@ import { probeSummary } from '../../lab/index.ts';
 export const ALERT = { alertname: 'CheckoutErrorBudgetBurn', threshold: 0.95, forSeconds: 15 };
 
 /** Resolves once the rule has held for its whole window; returns when it started failing. */
-export async function waitForAlert(signal?: AbortSignal, timeoutMs = 120_000): Promise<{ firingSince: Date; successRate: number }> {
+export async function waitForAlert(
+  signal?: AbortSignal,
+  timeoutMs = 120_000,
+): Promise<{ firingSince: Date; successRate: number }> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     signal?.throwIfAborted();
     const window = await probeSummary(ALERT.forSeconds).catch(() => undefined);
-    if (window && window.requests > 0 && window.windowSeconds >= ALERT.forSeconds && window.successRate < ALERT.threshold) {
+    if (
+      window &&
+      window.requests > 0 &&
+      window.windowSeconds >= ALERT.forSeconds &&
+      window.successRate < ALERT.threshold
+    ) {
       return { firingSince: new Date(Date.now() - ALERT.forSeconds * 1000), successRate: window.successRate };
     }
     await sleep(1000);
@@ -23,7 +31,10 @@ export async function waitForAlert(signal?: AbortSignal, timeoutMs = 120_000): P
 
 export function alertPayload(firingSince: Date, labels: Record<string, string>): unknown {
   const all = { alertname: ALERT.alertname, severity: 'page', ...labels };
-  const fingerprint = createHash('sha256').update(JSON.stringify(Object.entries(all).sort())).digest('hex').slice(0, 16);
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify(Object.entries(all).sort()))
+    .digest('hex')
+    .slice(0, 16);
   return {
     version: '4',
     groupKey: `{}:{alertname="${ALERT.alertname}"}`,

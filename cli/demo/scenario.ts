@@ -14,7 +14,14 @@ import { faultLimits, type FaultInput } from '../../workflows/index.ts';
 import { statusQuery } from '../../workflows/index.ts';
 import type { RunReport, RunStatus } from '../../model/index.ts';
 import type { Config, Gateway, Standin } from '../../worker/index.ts';
-import { resolveSlack, startGateway, startLocalStandin, gatewayRoutes, gatewayStopAll, connectClient } from '../../worker/index.ts';
+import {
+  resolveSlack,
+  startGateway,
+  startLocalStandin,
+  gatewayRoutes,
+  gatewayStopAll,
+  connectClient,
+} from '../../worker/index.ts';
 import { ALERT, alertPayload, waitForAlert } from './alert-rule.ts';
 
 export interface DemoOptions {
@@ -69,7 +76,10 @@ export async function runDemo({ config, log, say }: DemoOptions): Promise<Runnin
   };
   try {
     gateway = await startGateway({
-      config, slack, client, log,
+      config,
+      slack,
+      client,
+      log,
       routes: gatewayRoutes(config, log, client, slack),
       stopAllFaults: gatewayStopAll(config, client),
     });
@@ -88,7 +98,9 @@ async function scenario(
   standin: Standin | undefined,
   say: (line: string) => void,
 ): Promise<DemoResult> {
-  say(`gateway on ${gateway.url}; Slack stand-in ${standin ? standin.url : '(real Slack)'}; Temporal UI http://127.0.0.1:${config.temporal.uiPort}`);
+  say(
+    `gateway on ${gateway.url}; Slack stand-in ${standin ? standin.url : '(real Slack)'}; Temporal UI http://127.0.0.1:${config.temporal.uiPort}`,
+  );
   const healthy = await until('checkout to be healthy', 60_000, async () => {
     const s = await probeSummary(5);
     return s.requests > 20 && s.successRate >= 0.99 ? s : undefined;
@@ -109,20 +121,32 @@ async function scenario(
     limits: faultLimits(config.faults),
     requestedBy: { id: 'gremlin', name: 'the 3 AM gremlin', via: 'demo' },
   };
-  await client.workflow.start('faultWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: faultId, args: [input] });
-  say(`03:00  ${at()} packets into the cart pods vanish (eBPF drop fault ${faultId} on production/cart-service-v1, TCP 80)`);
+  await client.workflow.start('faultWorkflow', {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: faultId,
+    args: [input],
+  });
+  say(
+    `03:00  ${at()} packets into the cart pods vanish (eBPF drop fault ${faultId} on production/cart-service-v1, TCP 80)`,
+  );
 
   const fired = await waitForAlert();
   const toAlert = (Date.now() - t0) / 1000;
-  say(`03:00  ${at()} ${ALERT.alertname} fires: checkout ${(fired.successRate * 100).toFixed(0)}% success for ${ALERT.forSeconds} s; Alertmanager posts to the gateway`);
+  say(
+    `03:00  ${at()} ${ALERT.alertname} fires: checkout ${(fired.successRate * 100).toFixed(0)}% success for ${ALERT.forSeconds} s; Alertmanager posts to the gateway`,
+  );
   const response = await fetch(`${gateway.url}/webhooks/alertmanager`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(config.alerts.bearerToken ? { authorization: `Bearer ${config.alerts.bearerToken}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(config.alerts.bearerToken ? { authorization: `Bearer ${config.alerts.bearerToken}` } : {}),
+    },
     body: JSON.stringify(alertPayload(fired.firingSince, { namespace: 'production', service: 'checkout-frontend' })),
   });
   const answer = (await response.json()) as { runs?: { runId: string }[]; error?: string };
   const runId = answer.runs?.[0]?.runId;
-  if (!response.ok || !runId) throw new Error(`the alert did not start a run: HTTP ${response.status} ${JSON.stringify(answer)}`);
+  if (!response.ok || !runId)
+    throw new Error(`the alert did not start a run: HTTP ${response.status} ${JSON.stringify(answer)}`);
   say(`03:00  ${at()} run ${runId} started (runbook traffic-vanish, namespace=production)`);
 
   const handle = client.workflow.getHandle(runId);
@@ -131,8 +155,10 @@ async function scenario(
     return s.pendingDecision || !['running', 'waiting'].includes(s.state) ? s : undefined;
   });
   const toDiagnosis = (Date.now() - t0) / 1000;
-  const gathered = waiting.steps.find((s) => s.kind === 'gather')?.result as { findings?: { severity: string; summary: string }[] } | undefined;
-  for (const f of (gathered?.findings ?? []).filter((x) => x.severity === 'critical').slice(0, 4)) say(`         evidence: ${f.summary}`);
+  const gathered = waiting.steps.find((s) => s.kind === 'gather')?.result as
+    { findings?: { severity: string; summary: string }[] } | undefined;
+  for (const f of (gathered?.findings ?? []).filter((x) => x.severity === 'critical').slice(0, 4))
+    say(`         evidence: ${f.summary}`);
   const top = waiting.diagnosis?.hypotheses[0];
   if (top) say(`03:01  ${at()} diagnosis: ${top.id} (${Math.round(top.confidence * 100)}%) — ${top.explanation}`);
   const pending = waiting.pendingDecision;
@@ -145,7 +171,12 @@ async function scenario(
     const message = await until('the decision message in Slack', 30_000, async () =>
       standin.workspace.messages.find((m) => m.metadata?.event_payload.key === `${runId}#decision:${pending.step}`),
     );
-    await standin.interactor.click({ user: ON_CALL.id, channel: message.channel, ts: message.ts, actionId: decideActionId(option.id) });
+    await standin.interactor.click({
+      user: ON_CALL.id,
+      channel: message.channel,
+      ts: message.ts,
+      actionId: decideActionId(option.id),
+    });
     decision = { option: option.id, by: ON_CALL.name };
     say(`03:02  ${at()} ${ON_CALL.name} (on call) clicks “${option.label}” in the thread`);
   }
@@ -157,7 +188,9 @@ async function scenario(
   const verify = final.steps.find((s) => s.kind === 'verify');
   const verified = (verify?.result as { ok?: boolean } | undefined)?.ok === true;
   const after = await probeSummary(5);
-  say(`03:03  ${at()} run ${final.state}; checkout ${verified ? 'verified back' : 'NOT verified'}: ${(after.successRate * 100).toFixed(1)}% success now`);
+  say(
+    `03:03  ${at()} run ${final.state}; checkout ${verified ? 'verified back' : 'NOT verified'}: ${(after.successRate * 100).toFixed(1)}% success now`,
+  );
   const report = final.report ?? {};
   if (report.error) say(`         the run could not write its report: ${report.error}`);
   for (const line of report.attached ?? []) say(`         attached to the Slack thread: ${line}`);

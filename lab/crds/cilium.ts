@@ -4,7 +4,11 @@
 import { anything, arr, bool, crd, enumOf, int, labelSelector, obj, str, strMap, type Schema } from './schema.ts';
 
 const portProtocol: Schema = obj(
-  { port: { type: 'string', pattern: '^(\\d{1,5}|[a-zA-Z0-9-]{1,15})$' }, endPort: int, protocol: enumOf(['TCP', 'UDP', 'SCTP', 'ICMP', 'ICMPv6', 'ANY'], 'ANY') },
+  {
+    port: { type: 'string', pattern: '^(\\d{1,5}|[a-zA-Z0-9-]{1,15})$' },
+    endPort: int,
+    protocol: enumOf(['TCP', 'UDP', 'SCTP', 'ICMP', 'ICMPv6', 'ANY'], 'ANY'),
+  },
   ['port'],
 );
 
@@ -18,7 +22,21 @@ const portRule: Schema = obj({
 
 const fqdn: Schema = obj({ matchName: str, matchPattern: str });
 const cidrRule: Schema = obj({ cidr: str, except: arr(str) }, ['cidr']);
-const entities = arr(enumOf(['all', 'world', 'cluster', 'host', 'remote-node', 'kube-apiserver', 'ingress', 'init', 'health', 'unmanaged', 'none']));
+const entities = arr(
+  enumOf([
+    'all',
+    'world',
+    'cluster',
+    'host',
+    'remote-node',
+    'kube-apiserver',
+    'ingress',
+    'init',
+    'health',
+    'unmanaged',
+    'none',
+  ]),
+);
 
 const ingress: Schema = obj({
   fromEndpoints: arr(labelSelector),
@@ -56,6 +74,12 @@ const rule: Schema = obj({
 
 export const ciliumNetworkPolicyCrd = crd(
   'cilium.io',
-  { kind: 'CiliumNetworkPolicy', plural: 'ciliumnetworkpolicies', singular: 'ciliumnetworkpolicy', shortNames: ['cnp', 'ciliumnp'], categories: ['cilium', 'ciliumpolicy'] },
+  {
+    kind: 'CiliumNetworkPolicy',
+    plural: 'ciliumnetworkpolicies',
+    singular: 'ciliumnetworkpolicy',
+    shortNames: ['cnp', 'ciliumnp'],
+    categories: ['cilium', 'ciliumpolicy'],
+  },
   [{ name: 'v2', storage: true, schema: obj({ spec: rule, specs: arr(rule), status: anything }) }],
 );

@@ -3,10 +3,9 @@
 // channel's fields the lab gateway and nightshift's collectors read.
 import { anything, arr, crd, enumOf, int, obj, str, type Schema } from './schema.ts';
 
-const parentRef: Schema = obj(
-  { group: str, kind: str, namespace: str, name: str, sectionName: str, port: int },
-  ['name'],
-);
+const parentRef: Schema = obj({ group: str, kind: str, namespace: str, name: str, sectionName: str, port: int }, [
+  'name',
+]);
 
 const backendRef: Schema = obj(
   {
@@ -22,9 +21,16 @@ const backendRef: Schema = obj(
 );
 
 const match: Schema = obj({
-  path: obj({ type: enumOf(['Exact', 'PathPrefix', 'RegularExpression'], 'PathPrefix'), value: { type: 'string', default: '/' } }),
-  headers: arr(obj({ type: enumOf(['Exact', 'RegularExpression'], 'Exact'), name: str, value: str }, ['name', 'value'])),
-  queryParams: arr(obj({ type: enumOf(['Exact', 'RegularExpression'], 'Exact'), name: str, value: str }, ['name', 'value'])),
+  path: obj({
+    type: enumOf(['Exact', 'PathPrefix', 'RegularExpression'], 'PathPrefix'),
+    value: { type: 'string', default: '/' },
+  }),
+  headers: arr(
+    obj({ type: enumOf(['Exact', 'RegularExpression'], 'Exact'), name: str, value: str }, ['name', 'value']),
+  ),
+  queryParams: arr(
+    obj({ type: enumOf(['Exact', 'RegularExpression'], 'Exact'), name: str, value: str }, ['name', 'value']),
+  ),
   method: enumOf(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']),
 });
 
@@ -83,15 +89,25 @@ const GROUP = 'gateway.networking.k8s.io';
 
 export const gatewayClassCrd = crd(
   GROUP,
-  { kind: 'GatewayClass', plural: 'gatewayclasses', singular: 'gatewayclass', shortNames: ['gc'], categories: ['gateway-api'] },
+  {
+    kind: 'GatewayClass',
+    plural: 'gatewayclasses',
+    singular: 'gatewayclass',
+    shortNames: ['gc'],
+    categories: ['gateway-api'],
+  },
   [{ name: 'v1', storage: true, schema: gatewayClass }],
   'Cluster',
 );
 
-export const gatewayCrd = crd(GROUP, { kind: 'Gateway', plural: 'gateways', singular: 'gateway', shortNames: ['gtw'], categories: ['gateway-api'] }, [
-  { name: 'v1', storage: true, schema: gateway },
-]);
+export const gatewayCrd = crd(
+  GROUP,
+  { kind: 'Gateway', plural: 'gateways', singular: 'gateway', shortNames: ['gtw'], categories: ['gateway-api'] },
+  [{ name: 'v1', storage: true, schema: gateway }],
+);
 
-export const httpRouteCrd = crd(GROUP, { kind: 'HTTPRoute', plural: 'httproutes', singular: 'httproute', categories: ['gateway-api'] }, [
-  { name: 'v1', storage: true, schema: httpRoute },
-]);
+export const httpRouteCrd = crd(
+  GROUP,
+  { kind: 'HTTPRoute', plural: 'httproutes', singular: 'httproute', categories: ['gateway-api'] },
+  [{ name: 'v1', storage: true, schema: httpRoute }],
+);

@@ -24,10 +24,10 @@ export function enumOf(values: string[], defaultValue?: string): Schema {
 export const labelSelector: Schema = obj({
   matchLabels: strMap,
   matchExpressions: arr(
-    obj(
-      { key: str, operator: enumOf(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: arr(str) },
-      ['key', 'operator'],
-    ),
+    obj({ key: str, operator: enumOf(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: arr(str) }, [
+      'key',
+      'operator',
+    ]),
   ),
 });
 

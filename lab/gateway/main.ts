@@ -24,8 +24,18 @@ const kc = loadKubeConfig(labPaths(env.NIGHTSHIFT_DATA_DIR).kubeconfig);
 const custom = kc.makeApiClient(CustomObjectsApi);
 
 const routeInformer = makeInformer<KubernetesObject>(kc, '/apis/gateway.networking.k8s.io/v1/httproutes', async () => {
-  const list: unknown = await custom.listClusterCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' });
-  return z.object({ metadata: z.object({ resourceVersion: z.string().optional() }).loose(), items: z.array(z.object({}).loose()) }).loose().parse(list);
+  const list: unknown = await custom.listClusterCustomObject({
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    plural: 'httproutes',
+  });
+  return z
+    .object({
+      metadata: z.object({ resourceVersion: z.string().optional() }).loose(),
+      items: z.array(z.object({}).loose()),
+    })
+    .loose()
+    .parse(list);
 });
 const slices = new EndpointSlices(kc);
 
@@ -33,7 +43,10 @@ function routes(): HttpRoute[] {
   return routeInformer.list().flatMap((obj) => {
     const parsed = httpRouteSchema.safeParse(obj);
     if (!parsed.success) {
-      log.warn({ route: obj.metadata?.name, issues: parsed.error.issues }, 'ignoring an HTTPRoute the gateway cannot read');
+      log.warn(
+        { route: obj.metadata?.name, issues: parsed.error.issues },
+        'ignoring an HTTPRoute the gateway cannot read',
+      );
       return [];
     }
     return attachedTo(parsed.data, LAB_GATEWAY) ? [parsed.data] : [];
@@ -71,7 +84,10 @@ const data = createServer((req, res) => {
       return;
     }
     const endpoints = slices.ready(namespace, backend.name, backend.port);
-    const result = await forward(endpoints, req, body, res, { 'x-nightshift-backend': backend.name, 'x-nightshift-route': selected.route.metadata.name });
+    const result = await forward(endpoints, req, body, res, {
+      'x-nightshift-backend': backend.name,
+      'x-nightshift-route': selected.route.metadata.name,
+    });
     count(key, result.status);
     if (result.failure) log.debug({ backend: key, failure: result.failure }, 'backend failed');
   })().catch((err: unknown) => {
@@ -95,11 +111,19 @@ const admin = createServer((req, res) => {
         matches: rule.matches,
         backends: rule.backendRefs.map((b) => {
           const ns = b.namespace ?? route.metadata.namespace;
-          return { name: b.name, port: b.port, weight: b.weight, endpoints: slices.ready(ns, b.name, b.port), ...counts.get(`${ns}/${b.name}`) };
+          return {
+            name: b.name,
+            port: b.port,
+            weight: b.weight,
+            endpoints: slices.ready(ns, b.name, b.port),
+            ...counts.get(`${ns}/${b.name}`),
+          };
         }),
       })),
     }));
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ gateway: LAB_GATEWAY, routes: body }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ gateway: LAB_GATEWAY, routes: body }));
     return;
   }
   res.writeHead(404).end();
@@ -110,5 +134,8 @@ await slices.start(log);
 data.listen(PORTS.gateway, HOST_IP);
 startOutside(OUTSIDE_IP, PORTS.outside);
 admin.listen(PORTS.gatewayAdmin, '127.0.0.1');
-log.info({ listen: `${HOST_IP}:${PORTS.gateway}`, outside: `${OUTSIDE_IP}:${PORTS.outside}`, admin: PORTS.gatewayAdmin }, 'lab gateway running');
+log.info(
+  { listen: `${HOST_IP}:${PORTS.gateway}`, outside: `${OUTSIDE_IP}:${PORTS.outside}`, admin: PORTS.gatewayAdmin },
+  'lab gateway running',
+);
 process.once('SIGTERM', () => process.exit(0));

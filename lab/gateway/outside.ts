@@ -8,7 +8,11 @@ export function startOutside(host: string, port: number): Server {
   const server = createServer((req, res) => {
     req.resume();
     if (req.method === 'POST' && req.url === '/v1/charges') {
-      const body = JSON.stringify({ id: `ch_${randomUUID().replace(/-/g, '').slice(0, 24)}`, object: 'charge', status: 'succeeded' });
+      const body = JSON.stringify({
+        id: `ch_${randomUUID().replace(/-/g, '').slice(0, 24)}`,
+        object: 'charge',
+        status: 'succeeded',
+      });
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
     }

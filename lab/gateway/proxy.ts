@@ -43,7 +43,11 @@ function tryOnce(
         timeout: BACKEND_TIMEOUT_MS,
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...extraHeaders, 'x-nightshift-upstream': `${endpoint.ip}:${endpoint.port}` });
+        res.writeHead(answer.statusCode ?? 502, {
+          ...answer.headers,
+          ...extraHeaders,
+          'x-nightshift-upstream': `${endpoint.ip}:${endpoint.port}`,
+        });
         answer.pipe(res);
         answer.on('end', () => done({ status: answer.statusCode ?? 502 }));
         answer.on('error', () => done({ status: 502, failure: 'reset' }));
@@ -57,7 +61,9 @@ function tryOnce(
         return done({ status: 502, failure: err.code ?? 'error' });
       }
       const status = err.code === 'ETIMEDOUT' ? 504 : 502;
-      res.writeHead(status, { 'content-type': 'text/plain', ...extraHeaders }).end(`upstream ${endpoint.ip}:${endpoint.port}: ${err.code ?? err.message}\n`);
+      res
+        .writeHead(status, { 'content-type': 'text/plain', ...extraHeaders })
+        .end(`upstream ${endpoint.ip}:${endpoint.port}: ${err.code ?? err.message}\n`);
       done({ status, failure: err.code ?? 'error' });
     });
     upstream.end(body);

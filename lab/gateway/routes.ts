@@ -13,7 +13,10 @@ const backendRefSchema = z.object({
 
 const matchSchema = z.object({
   path: z
-    .object({ type: z.enum(['Exact', 'PathPrefix', 'RegularExpression']).default('PathPrefix'), value: z.string().default('/') })
+    .object({
+      type: z.enum(['Exact', 'PathPrefix', 'RegularExpression']).default('PathPrefix'),
+      value: z.string().default('/'),
+    })
     .default({ type: 'PathPrefix', value: '/' }),
   method: z.string().optional(),
 });
@@ -21,7 +24,9 @@ const matchSchema = z.object({
 export const httpRouteSchema = z.object({
   metadata: z.object({ name: z.string(), namespace: z.string(), generation: z.number().optional() }),
   spec: z.object({
-    parentRefs: z.array(z.object({ name: z.string(), namespace: z.string().optional(), kind: z.string().default('Gateway') })).default([]),
+    parentRefs: z
+      .array(z.object({ name: z.string(), namespace: z.string().optional(), kind: z.string().default('Gateway') }))
+      .default([]),
     hostnames: z.array(z.string()).default([]),
     rules: z
       .array(
@@ -43,7 +48,10 @@ export interface Gateway {
 
 export function attachedTo(route: HttpRoute, gateway: Gateway): boolean {
   return route.spec.parentRefs.some(
-    (ref) => ref.kind === 'Gateway' && ref.name === gateway.name && (ref.namespace ?? route.metadata.namespace) === gateway.namespace,
+    (ref) =>
+      ref.kind === 'Gateway' &&
+      ref.name === gateway.name &&
+      (ref.namespace ?? route.metadata.namespace) === gateway.namespace,
   );
 }
 
@@ -67,9 +75,16 @@ export interface Selected {
 }
 
 /** The first rule (routes in name order) that matches, as Gateway API precedence roughly says. */
-export function selectRule(routes: readonly HttpRoute[], host: string, path: string, method: string): Selected | undefined {
+export function selectRule(
+  routes: readonly HttpRoute[],
+  host: string,
+  path: string,
+  method: string,
+): Selected | undefined {
   const hostname = host.replace(/:\d+$/, '').toLowerCase();
-  const ordered = [...routes].sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+  const ordered = [...routes].sort((a, b) =>
+    `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
+  );
   for (const route of ordered) {
     if (route.spec.hostnames.length > 0 && !route.spec.hostnames.some((h) => hostMatches(h, hostname))) continue;
     for (const rule of route.spec.rules) {

@@ -37,10 +37,20 @@ export interface EndpointSource {
 
 /** A small, stable number per label set, as Cilium's identities are. */
 export function identityOf(labels: string[]): number {
-  return 256 + (createHash('sha256').update([...labels].sort().join(',')).digest().readUInt32BE(0) % 65000);
+  return (
+    256 +
+    (createHash('sha256')
+      .update([...labels].sort().join(','))
+      .digest()
+      .readUInt32BE(0) %
+      65000)
+  );
 }
 
-const reserved = (name: string): EndpointInfo => ({ labels: [`reserved:${name}`], identity: name === 'host' ? 1 : name === 'world' ? 2 : 3 });
+const reserved = (name: string): EndpointInfo => ({
+  labels: [`reserved:${name}`],
+  identity: name === 'host' ? 1 : name === 'world' ? 2 : 3,
+});
 
 export const NETNS_DIR = '/run/netns';
 
@@ -79,7 +89,9 @@ export class KubeEndpoints implements EndpointSource {
   }
 
   byIp(ip: string, port?: number): EndpointInfo {
-    return (port === undefined ? undefined : this.hostServices.get(`${ip}:${port}`)) ?? this.ips.get(ip) ?? reserved('world');
+    return (
+      (port === undefined ? undefined : this.hostServices.get(`${ip}:${port}`)) ?? this.ips.get(ip) ?? reserved('world')
+    );
   }
 
   podNamespaces(): PodNetns[] {
@@ -104,20 +116,34 @@ export class KubeEndpoints implements EndpointSource {
       const name = node.metadata?.name ?? '?';
       const netns = node.metadata?.annotations?.['nightshift.dev/netns'];
       if (netns) netnsNode.set(netns, name);
-      for (const a of node.status?.addresses ?? []) if (a.type === 'InternalIP') ips.set(a.address, { ...reserved('host'), node: name });
+      for (const a of node.status?.addresses ?? [])
+        if (a.type === 'InternalIP') ips.set(a.address, { ...reserved('host'), node: name });
     }
     for (const svc of services.items) {
       const ip = svc.spec?.clusterIP;
       if (!ip || ip === 'None') continue;
-      const labels = [`k8s:io.kubernetes.pod.namespace=${svc.metadata?.namespace}`, ...Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `k8s:${k}=${v}`)];
-      ips.set(ip, { namespace: svc.metadata?.namespace ?? 'default', labels, workload: { name: svc.metadata?.name ?? '?', kind: 'Service' }, identity: identityOf(labels) });
+      const labels = [
+        `k8s:io.kubernetes.pod.namespace=${svc.metadata?.namespace}`,
+        ...Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `k8s:${k}=${v}`),
+      ];
+      ips.set(ip, {
+        namespace: svc.metadata?.namespace ?? 'default',
+        labels,
+        workload: { name: svc.metadata?.name ?? '?', kind: 'Service' },
+        identity: identityOf(labels),
+      });
     }
     const hostServices = new Map<string, EndpointInfo>();
     for (const slice of slices.items) {
       const service = slice.metadata?.labels?.['kubernetes.io/service-name'];
       if (!service) continue;
       const labels = [`k8s:io.kubernetes.pod.namespace=${slice.metadata?.namespace}`];
-      const info: EndpointInfo = { namespace: slice.metadata?.namespace ?? 'default', labels, workload: { name: service, kind: 'Service' }, identity: identityOf(labels) };
+      const info: EndpointInfo = {
+        namespace: slice.metadata?.namespace ?? 'default',
+        labels,
+        workload: { name: service, kind: 'Service' },
+        identity: identityOf(labels),
+      };
       for (const ep of slice.endpoints ?? []) {
         if (ep.targetRef?.kind === 'Pod') continue;
         for (const address of ep.addresses ?? []) {
@@ -130,11 +156,22 @@ export class KubeEndpoints implements EndpointSource {
     for (const pod of pods.items) {
       const namespace = pod.metadata?.namespace ?? 'default';
       const name = pod.metadata?.name ?? '?';
-      const labels = [...Object.entries(pod.metadata?.labels ?? {}).map(([k, v]) => `k8s:${k}=${v}`), `k8s:io.kubernetes.pod.namespace=${namespace}`].sort();
+      const labels = [
+        ...Object.entries(pod.metadata?.labels ?? {}).map(([k, v]) => `k8s:${k}=${v}`),
+        `k8s:io.kubernetes.pod.namespace=${namespace}`,
+      ].sort();
       const node = pod.spec?.nodeName;
       const netns = pod.metadata?.annotations?.['nightshift.dev/netns'];
-      const info: EndpointInfo = { namespace, pod: name, labels, workload: { name: podWorkload(name), kind: 'Deployment' }, ...(node ? { node } : {}), identity: identityOf(labels) };
-      for (const ip of pod.status?.podIPs?.map((p) => p.ip) ?? (pod.status?.podIP ? [pod.status.podIP] : [])) ips.set(ip, info);
+      const info: EndpointInfo = {
+        namespace,
+        pod: name,
+        labels,
+        workload: { name: podWorkload(name), kind: 'Deployment' },
+        ...(node ? { node } : {}),
+        identity: identityOf(labels),
+      };
+      for (const ip of pod.status?.podIPs?.map((p) => p.ip) ?? (pod.status?.podIP ? [pod.status.podIP] : []))
+        ips.set(ip, info);
       if (netns) {
         podList.push({ namespace, pod: name, netns, ...(node ? { node } : {}) });
         if (node) netnsNode.set(netns, node);

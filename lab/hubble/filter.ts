@@ -34,7 +34,10 @@ export interface FlowView {
   IP?: { source?: string; destination?: string; ipVersion?: string };
   source?: { namespace?: string; pod_name?: string; labels?: string[] };
   destination?: { namespace?: string; pod_name?: string; labels?: string[] };
-  l4?: { TCP?: { source_port?: number; destination_port?: number }; UDP?: { source_port?: number; destination_port?: number } };
+  l4?: {
+    TCP?: { source_port?: number; destination_port?: number };
+    UDP?: { source_port?: number; destination_port?: number };
+  };
   l7?: { http?: unknown; dns?: unknown };
 }
 
@@ -48,7 +51,8 @@ const podMatches = (patterns: string[], ep: FlowView['source']) =>
     return ep?.namespace === ns && (ep?.pod_name ?? '').startsWith(prefix);
   });
 
-const ipMatches = (patterns: string[], ip: string | undefined) => ip !== undefined && patterns.some((p) => (p.includes('/') ? inCidr(ip, p) : p === ip));
+const ipMatches = (patterns: string[], ip: string | undefined) =>
+  ip !== undefined && patterns.some((p) => (p.includes('/') ? inCidr(ip, p) : p === ip));
 
 /** "k8s:app=x" or "app=x" (a single equality; a comma means all of them). */
 const labelMatches = (selectors: string[], labels: string[] | undefined) =>
@@ -59,7 +63,13 @@ const labelMatches = (selectors: string[], labels: string[] | undefined) =>
     }),
   );
 
-const glob = (pattern: string, text: string) => new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(text);
+const glob = (pattern: string, text: string) =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(text);
 
 type Test = (flow: FlowView) => boolean;
 
@@ -76,7 +86,8 @@ export function compile(f: FlowFilter): Test {
     tests.push((flow) => verdicts.has(flow.verdict));
   }
   if (given(f.source_label)) tests.push((flow) => labelMatches(f.source_label ?? [], flow.source?.labels));
-  if (given(f.destination_label)) tests.push((flow) => labelMatches(f.destination_label ?? [], flow.destination?.labels));
+  if (given(f.destination_label))
+    tests.push((flow) => labelMatches(f.destination_label ?? [], flow.destination?.labels));
   if (given(f.protocol)) {
     const wanted = f.protocol.map((p) => p.toLowerCase());
     tests.push((flow) => {
@@ -84,8 +95,12 @@ export function compile(f: FlowFilter): Test {
       return wanted.some((p) => p === protocol || (p === 'tcp' && flow.l4?.TCP !== undefined));
     });
   }
-  if (given(f.source_port)) tests.push((flow) => (f.source_port ?? []).includes(String((flow.l4?.TCP ?? flow.l4?.UDP)?.source_port ?? '')));
-  if (given(f.destination_port)) tests.push((flow) => (f.destination_port ?? []).includes(String((flow.l4?.TCP ?? flow.l4?.UDP)?.destination_port ?? '')));
+  if (given(f.source_port))
+    tests.push((flow) => (f.source_port ?? []).includes(String((flow.l4?.TCP ?? flow.l4?.UDP)?.source_port ?? '')));
+  if (given(f.destination_port))
+    tests.push((flow) =>
+      (f.destination_port ?? []).includes(String((flow.l4?.TCP ?? flow.l4?.UDP)?.destination_port ?? '')),
+    );
   if (given(f.node_name)) tests.push((flow) => (f.node_name ?? []).some((p) => glob(p, flow.node_name ?? '')));
   if (given(f.traffic_direction)) {
     const directions = new Set(f.traffic_direction.map((d) => named(d, DIRECTIONS)));

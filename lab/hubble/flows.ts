@@ -168,7 +168,16 @@ export function toFlows(d: Delta, ctx: Context): FlowMessage[] {
     );
   }
   for (let i = 0; i < Math.min(d.requests, MAX_PER_KIND); i++) {
-    out.push(base(src.node, { verdict: 'FORWARDED', Type: 'L7', l4: l4(), l7: { type: 'REQUEST', http: { method: r.method, url: r.path, protocol: 'HTTP/1.1' } }, event_type: { type: 129, sub_type: 0 }, is_reply: { value: false } }));
+    out.push(
+      base(src.node, {
+        verdict: 'FORWARDED',
+        Type: 'L7',
+        l4: l4(),
+        l7: { type: 'REQUEST', http: { method: r.method, url: r.path, protocol: 'HTTP/1.1' } },
+        event_type: { type: 129, sub_type: 0 },
+        is_reply: { value: false },
+      }),
+    );
   }
   const latency = d.latencyCount > 0 ? String(Math.round(d.latencyNs / d.latencyCount)) : undefined;
   d.status.forEach((count, klass) => {
@@ -178,7 +187,11 @@ export function toFlows(d: Delta, ctx: Context): FlowMessage[] {
           verdict: 'FORWARDED',
           Type: 'L7',
           l4: l4(),
-          l7: { type: 'RESPONSE', ...(latency ? { latency_ns: latency } : {}), http: { code: klass ? klass * 100 : 0, protocol: 'HTTP/1.1' } },
+          l7: {
+            type: 'RESPONSE',
+            ...(latency ? { latency_ns: latency } : {}),
+            http: { code: klass ? klass * 100 : 0, protocol: 'HTTP/1.1' },
+          },
           event_type: { type: 129, sub_type: 0 },
           is_reply: { value: true },
         }),

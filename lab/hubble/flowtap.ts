@@ -32,7 +32,19 @@ export async function flowtapObject(cacheDir: string): Promise<string> {
   if (fresh(out)) return out;
   mkdirSync(cacheDir, { recursive: true });
   const multiarch = (await run('cc', ['-print-multiarch']).catch(() => ({ stdout: 'x86_64-linux-gnu' }))).stdout.trim();
-  await run(process.env.CLANG ?? 'clang', ['-target', 'bpf', '-O2', '-g', '-Wall', '-Werror', `-I/usr/include/${multiarch}`, '-c', FLOWTAP_SOURCE, '-o', out]);
+  await run(process.env.CLANG ?? 'clang', [
+    '-target',
+    'bpf',
+    '-O2',
+    '-g',
+    '-Wall',
+    '-Werror',
+    `-I/usr/include/${multiarch}`,
+    '-c',
+    FLOWTAP_SOURCE,
+    '-o',
+    out,
+  ]);
   return out;
 }
 
@@ -43,13 +55,16 @@ export type DropMeaning = 'NIGHTSHIFT_CHAOS_FAULT' | 'POLICY_DENIED' | 'DROP_REA
 export function meaningOf(reasonName: string): DropMeaning | undefined {
   if (reasonName.startsWith('TC_')) return 'NIGHTSHIFT_CHAOS_FAULT';
   if (reasonName === 'NETFILTER_DROP') return 'POLICY_DENIED';
-  if (['QDISC_DROP', 'FQ_DROP_LIMIT', 'FQ_FLOW_LIMIT', 'CPU_BACKLOG', 'FULL_RING'].includes(reasonName)) return 'DROP_REASON_UNKNOWN';
+  if (['QDISC_DROP', 'FQ_DROP_LIMIT', 'FQ_FLOW_LIMIT', 'CPU_BACKLOG', 'FULL_RING'].includes(reasonName))
+    return 'DROP_REASON_UNKNOWN';
   return undefined;
 }
 
 /** enum skb_drop_reason of the running kernel, from its BTF: code -> name without the prefix. */
 export async function kernelDropReasons(): Promise<Map<number, string>> {
-  const { stdout } = await run('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 256 * 1024 * 1024 });
+  const { stdout } = await run('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
   const reasons = new Map<number, string>();
   for (const m of stdout.matchAll(/^\s*SKB_DROP_REASON_(\w+) = (\d+),?$/gm)) reasons.set(Number(m[2]), m[1] as string);
   return reasons;
@@ -67,14 +82,30 @@ export async function attachTap(netns: string, ifname = 'eth0', pins = FLOWTAP_P
     if (!/File exists|Exclusivity flag on/.test(err.stderr ?? '')) throw err;
   });
   for (const hook of ['egress', 'ingress'] as const) {
-    await tc(netns, ['filter', 'replace', 'dev', ifname, hook, 'pref', String(TC_PREF), 'handle', TC_HANDLE, 'bpf', 'da', 'pinned', join(pins, hook)]);
+    await tc(netns, [
+      'filter',
+      'replace',
+      'dev',
+      ifname,
+      hook,
+      'pref',
+      String(TC_PREF),
+      'handle',
+      TC_HANDLE,
+      'bpf',
+      'da',
+      'pinned',
+      join(pins, hook),
+    ]);
   }
 }
 
 /** Remove flowtap's filters from `ifname` in `netns`; a namespace or filter already gone is fine. */
 export async function detachTap(netns: string, ifname = 'eth0'): Promise<void> {
   for (const hook of ['egress', 'ingress'] as const) {
-    await tc(netns, ['filter', 'del', 'dev', ifname, hook, 'pref', String(TC_PREF), 'handle', TC_HANDLE, 'bpf']).catch(() => undefined);
+    await tc(netns, ['filter', 'del', 'dev', ifname, hook, 'pref', String(TC_PREF), 'handle', TC_HANDLE, 'bpf']).catch(
+      () => undefined,
+    );
   }
 }
 
@@ -106,6 +137,11 @@ export const tapRecordSchema = z.object({
 
 export type TapRecord = z.infer<typeof tapRecordSchema>;
 
-export const tapLineSchema = z.union([tapRecordSchema, z.object({ tick: z.number() }), z.object({ error: z.string() })]);
+export const tapLineSchema = z.union([
+  tapRecordSchema,
+  z.object({ tick: z.number() }),
+  z.object({ error: z.string() }),
+]);
 
-export const tapKey = (r: Pick<TapRecord, 'src' | 'dst' | 'sport' | 'dport' | 'proto'>) => `${r.proto}|${r.src}:${r.sport}>${r.dst}:${r.dport}`;
+export const tapKey = (r: Pick<TapRecord, 'src' | 'dst' | 'sport' | 'dport' | 'proto'>) =>
+  `${r.proto}|${r.src}:${r.sport}>${r.dst}:${r.dport}`;

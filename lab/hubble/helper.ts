@@ -26,9 +26,22 @@ export async function helperBinary(buildDir: string): Promise<string> {
   if (existsSync(out) && statSync(out).mtimeMs >= statSync(SOURCE).mtimeMs) return out;
   mkdirSync(buildDir, { recursive: true });
   try {
-    await run(process.env.CC ?? 'cc', ['-O2', '-Wall', SOURCE, '-Wl,-Bstatic', '-lbpf', '-lelf', '-lz', '-Wl,-Bdynamic', '-o', out]);
+    await run(process.env.CC ?? 'cc', [
+      '-O2',
+      '-Wall',
+      SOURCE,
+      '-Wl,-Bstatic',
+      '-lbpf',
+      '-lelf',
+      '-lz',
+      '-Wl,-Bdynamic',
+      '-o',
+      out,
+    ]);
   } catch (err) {
-    throw new FlowtapError(`cannot build flowtap-helper (needs cc and libbpf-dev): ${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
+    throw new FlowtapError(
+      `cannot build flowtap-helper (needs cc and libbpf-dev): ${(err as { stderr?: string }).stderr ?? (err as Error).message}`,
+    );
   }
   return out;
 }
@@ -36,8 +49,15 @@ export async function helperBinary(buildDir: string): Promise<string> {
 const loadAnswer = z.union([z.object({ loaded: z.boolean(), pins: z.string() }), z.object({ error: z.string() })]);
 
 /** Load flowtap (or find it loaded) with these drop reason codes to report. */
-export async function loadFlowtap(helper: string, object: string, pins: string, reasons: number[]): Promise<{ loaded: boolean }> {
-  const { stdout } = await run(helper, ['load', object, pins, ...reasons.map(String)]).catch((err: { stdout?: string; message: string }) => ({ stdout: err.stdout ?? JSON.stringify({ error: err.message }) }));
+export async function loadFlowtap(
+  helper: string,
+  object: string,
+  pins: string,
+  reasons: number[],
+): Promise<{ loaded: boolean }> {
+  const { stdout } = await run(helper, ['load', object, pins, ...reasons.map(String)]).catch(
+    (err: { stdout?: string; message: string }) => ({ stdout: err.stdout ?? JSON.stringify({ error: err.message }) }),
+  );
   const answer = loadAnswer.parse(JSON.parse(stdout.trim().split('\n').pop() ?? '{}'));
   if ('error' in answer) throw new FlowtapError(`flowtap: ${answer.error}`);
   return { loaded: answer.loaded };
@@ -49,7 +69,13 @@ export interface Watch {
 }
 
 /** Stream changed flows every `intervalMs`; `onTick` gets each interval's records. */
-export function watchFlowtap(helper: string, pins: string, intervalMs: number, onTick: (records: TapRecord[]) => void, onError: (err: Error) => void): Watch {
+export function watchFlowtap(
+  helper: string,
+  pins: string,
+  intervalMs: number,
+  onTick: (records: TapRecord[]) => void,
+  onError: (err: Error) => void,
+): Watch {
   const child = spawn(helper, ['watch', pins, String(intervalMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let batch: TapRecord[] = [];
   const lines = createInterface({ input: child.stdout });

@@ -16,7 +16,10 @@ import { startFlowTap } from './tap.ts';
 const env = z
   .object({
     NIGHTSHIFT_DATA_DIR: z.string().min(1),
-    NIGHTSHIFT_HUBBLE_LISTEN: z.string().regex(/^[^\s]+:\d+$/).default('127.0.0.1:4245'),
+    NIGHTSHIFT_HUBBLE_LISTEN: z
+      .string()
+      .regex(/^[^\s]+:\d+$/)
+      .default('127.0.0.1:4245'),
     LOG_LEVEL: z.string().default('info'),
   })
   .parse(process.env);

@@ -2,13 +2,22 @@
 // ServerStatus) from our own wire-compatible protos, over a FlowStore. The
 // request is read with zod; what Hubble refuses (number with since/until),
 // the stand-in refuses too.
-import { Server, ServerCredentials, status, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
 import { z } from 'zod';
 import { observerService } from '../../activities/index.ts';
 import { flowFilterSchema, selector } from './filter.ts';
 import type { FlowStore, Stored } from './store.ts';
 
-const timestampSchema = z.object({ seconds: z.union([z.string(), z.number()]).optional(), nanos: z.number().optional() }).loose();
+const timestampSchema = z
+  .object({ seconds: z.union([z.string(), z.number()]).optional(), nanos: z.number().optional() })
+  .loose();
 const requestSchema = z
   .object({
     number: z.union([z.string(), z.number()]).optional(),
@@ -21,7 +30,8 @@ const requestSchema = z
   })
   .loose();
 
-const ms = (t: z.infer<typeof timestampSchema> | undefined) => (t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : undefined);
+const ms = (t: z.infer<typeof timestampSchema> | undefined) =>
+  t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : undefined;
 const strip = ({ atMs: _at, ...message }: Stored) => message;
 
 export interface ObserverServer {
@@ -29,7 +39,11 @@ export interface ObserverServer {
   stop(): Promise<void>;
 }
 
-export async function startObserverServer(store: FlowStore, address = '127.0.0.1:4245', startedAt = Date.now()): Promise<ObserverServer> {
+export async function startObserverServer(
+  store: FlowStore,
+  address = '127.0.0.1:4245',
+  startedAt = Date.now(),
+): Promise<ObserverServer> {
   const server = new Server();
   const { definition } = observerService();
   const follows = new Set<() => void>();

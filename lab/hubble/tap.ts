@@ -2,7 +2,18 @@
 // lab pod's eth0 (pods come and go), turn each interval's changed counters
 // into flow events, and put them in the store.
 import { mkdirSync, rmSync } from 'node:fs';
-import { attachTap, detachTap, FLOWTAP_FLOWS, FLOWTAP_PINS, flowtapObject, kernelDropReasons, meaningOf, tapKey, type DropMeaning, type TapRecord } from './flowtap.ts';
+import {
+  attachTap,
+  detachTap,
+  FLOWTAP_FLOWS,
+  FLOWTAP_PINS,
+  flowtapObject,
+  kernelDropReasons,
+  meaningOf,
+  tapKey,
+  type DropMeaning,
+  type TapRecord,
+} from './flowtap.ts';
 import type { EndpointSource } from './endpoints.ts';
 import { FlowBaseline, toFlows } from './flows.ts';
 import { helperBinary, loadFlowtap, watchFlowtap, type Watch } from './helper.ts';
@@ -28,7 +39,11 @@ export interface FlowTap {
 export async function startFlowTap(o: TapOptions): Promise<FlowTap> {
   const pins = o.pins ?? FLOWTAP_PINS;
   const log = o.log ?? (() => undefined);
-  const [helper, object, reasons] = await Promise.all([helperBinary(o.buildDir), flowtapObject(o.buildDir), kernelDropReasons()]);
+  const [helper, object, reasons] = await Promise.all([
+    helperBinary(o.buildDir),
+    flowtapObject(o.buildDir),
+    kernelDropReasons(),
+  ]);
   const reported = new Map<number, DropMeaning>();
   for (const [code, name] of reasons) {
     const meaning = meaningOf(name);
@@ -70,7 +85,10 @@ export async function startFlowTap(o: TapOptions): Promise<FlowTap> {
     const at = new Date();
     const meaning = (code: number) => reported.get(code) ?? 'DROP_REASON_UNKNOWN';
     for (const record of records) {
-      o.store.push(toFlows(baseline.next(tapKey(record), record), { endpoints: o.endpoints, meaning, at }), at.getTime());
+      o.store.push(
+        toFlows(baseline.next(tapKey(record), record), { endpoints: o.endpoints, meaning, at }),
+        at.getTime(),
+      );
     }
   };
   let watch: Watch | undefined;

@@ -51,7 +51,15 @@ function said(body: string): string | undefined {
 function checkout(ip: string, port: number): Promise<Outcome> {
   return new Promise((done) => {
     const req = request(
-      { host: ip, port, method: 'POST', path: PROBE_TARGET.path, agent: false, timeout: env.PROBE_TIMEOUT_MS, headers: { 'content-type': 'application/json', 'content-length': 2 } },
+      {
+        host: ip,
+        port,
+        method: 'POST',
+        path: PROBE_TARGET.path,
+        agent: false,
+        timeout: env.PROBE_TIMEOUT_MS,
+        headers: { 'content-type': 'application/json', 'content-length': 2 },
+      },
       (res) => {
         if (res.statusCode === 200) {
           res.resume();
@@ -84,7 +92,12 @@ async function shoot(): Promise<void> {
   const outcome: Outcome = endpoint ? await checkout(endpoint.ip, endpoint.port) : { failure: 'no-endpoints' };
   if (!armed && outcome.failure !== undefined) return;
   armed = true;
-  recorder.record(Date.now(), performance.now() - started, outcome.failure, outcome.reason && endpoint?.pod ? `${outcome.reason} (${endpoint.pod})` : outcome.reason);
+  recorder.record(
+    Date.now(),
+    performance.now() - started,
+    outcome.failure,
+    outcome.reason && endpoint?.pod ? `${outcome.reason} (${endpoint.pod})` : outcome.reason,
+  );
 }
 
 function param(url: URL, name: string, fallback: number): number | undefined {
@@ -94,16 +107,19 @@ function param(url: URL, name: string, fallback: number): number | undefined {
 
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://probe');
-  const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const json = (status: number, body: unknown) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   if (url.pathname === '/healthz') return json(200, { ok: true });
   if (url.pathname === '/summary') {
     const window = param(url, 'window', 10);
-    if (window === undefined || window > 3600) return json(400, { error: 'window must be like 10s, 2m or 30 (at most 3600 s)' });
+    if (window === undefined || window > 3600)
+      return json(400, { error: 'window must be like 10s, 2m or 30 (at most 3600 s)' });
     return json(200, recorder.summary(window));
   }
   if (url.pathname === '/series') {
     const last = param(url, 'last', 60);
-    if (last === undefined || last > 3600) return json(400, { error: 'last must be a number of seconds (at most 3600)' });
+    if (last === undefined || last > 3600)
+      return json(400, { error: 'last must be a number of seconds (at most 3600)' });
     return json(200, { target, rows: recorder.series(last) });
   }
   return json(404, { error: 'try /summary?window=10s or /series?last=60' });

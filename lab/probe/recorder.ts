@@ -52,7 +52,8 @@ export class Recorder {
       bucket.failures += 1;
       bucket.failureKinds.set(failureKind, (bucket.failureKinds.get(failureKind) ?? 0) + 1);
       const said = `${failureKind}${reason ? `: ${reason.slice(0, 160)}` : ''}`;
-      if (bucket.failureReasons.has(said) || bucket.failureReasons.size < MAX_REASONS) bucket.failureReasons.set(said, (bucket.failureReasons.get(said) ?? 0) + 1);
+      if (bucket.failureReasons.has(said) || bucket.failureReasons.size < MAX_REASONS)
+        bucket.failureReasons.set(said, (bucket.failureReasons.get(said) ?? 0) + 1);
     }
   }
 

@@ -78,7 +78,12 @@ export class Binder {
       await this.deps.core.createNamespacedPodBinding({
         name,
         namespace,
-        body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: choice.node } },
+        body: {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name, namespace },
+          target: { apiVersion: 'v1', kind: 'Node', name: choice.node },
+        },
       });
       this.deps.log.debug({ pod: `${namespace}/${name}`, node: choice.node }, 'bound');
     } catch (err) {
@@ -101,10 +106,20 @@ export class Binder {
   }
 
   private async unschedulable(pod: V1Pod, message: string): Promise<void> {
-    const condition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: rfc3339() };
+    const condition = {
+      type: 'PodScheduled',
+      status: 'False',
+      reason: 'Unschedulable',
+      message,
+      lastTransitionTime: rfc3339(),
+    };
     try {
       await this.deps.core.patchNamespacedPodStatus(
-        { name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? 'default', body: { status: { phase: 'Pending', conditions: [condition] } } },
+        {
+          name: pod.metadata?.name ?? '',
+          namespace: pod.metadata?.namespace ?? 'default',
+          body: { status: { phase: 'Pending', conditions: [condition] } },
+        },
         mergePatch,
       );
     } catch (err) {

@@ -97,7 +97,11 @@ export class Container {
     }
     if (finishedAt.getTime() - startedAt.getTime() > BACKOFF_RESET_MS) this.backoffMs = BACKOFF_MIN_MS;
     this.restartCount += 1;
-    this.state = { kind: 'waiting', reason: 'CrashLoopBackOff', message: `back-off ${this.backoffMs} ms restarting failed container` };
+    this.state = {
+      kind: 'waiting',
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${this.backoffMs} ms restarting failed container`,
+    };
     this.onChange();
     this.restartTimer = setTimeout(() => this.start(), this.backoffMs);
     this.backoffMs = Math.min(this.backoffMs * 2, BACKOFF_MAX_MS);

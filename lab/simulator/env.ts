@@ -29,7 +29,12 @@ function fieldValue(pod: V1Pod, path: string, podIp: string, hostIp: string): st
   return fields[path] ?? '';
 }
 
-export function containerEnv(pod: V1Pod, container: V1Container, podIp: string, hostIp: string): Record<string, string> {
+export function containerEnv(
+  pod: V1Pod,
+  container: V1Container,
+  podIp: string,
+  hostIp: string,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const item of container.env ?? []) {
     if (item.value !== undefined) {

@@ -27,7 +27,9 @@ export function resolveImage(image: string): ResolvedImage {
   const match = /^(?:([^/]+)\/)?([a-z0-9-]+)(?::([\w.-]+))?$/.exec(image);
   const [, registry, repo, tag] = match ?? [];
   if (!repo || registry !== IMAGE_REGISTRY) {
-    throw new ImageError(`image "${image}" is not a lab image: expected ${IMAGE_REGISTRY}/<${WORKLOADS.join('|')}>[:tag]`);
+    throw new ImageError(
+      `image "${image}" is not a lab image: expected ${IMAGE_REGISTRY}/<${WORKLOADS.join('|')}>[:tag]`,
+    );
   }
   const script = join(WORKLOADS_DIR, `${repo}.ts`);
   if (!existsSync(script)) {

@@ -48,7 +48,10 @@ export class Kubelet {
       this.runners.set(uid, fresh);
       try {
         await fresh.start();
-        this.deps.log.info({ pod: `${fresh.namespace}/${fresh.name}`, node: node.name, netns: fresh.netns }, 'pod started');
+        this.deps.log.info(
+          { pod: `${fresh.namespace}/${fresh.name}`, node: node.name, netns: fresh.netns },
+          'pod started',
+        );
       } catch (err) {
         this.deps.log.error({ pod: `${fresh.namespace}/${fresh.name}`, err }, 'pod start failed');
       }

@@ -2,13 +2,7 @@
 // lab nodes, binds pending pods, runs bound pods in network namespaces, and
 // serves its view on 127.0.0.1 (`/healthz`, `/pods`). Started by `lab up`.
 import { createServer } from 'node:http';
-import {
-  CoordinationV1Api,
-  CoreV1Api,
-  makeInformer,
-  type V1Node,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, makeInformer, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { createLogger } from '../../worker/base.ts';
 import { loadKubeConfig } from '../k8s.ts';
@@ -42,8 +36,14 @@ const since = new Date();
 
 await registerNodes(core, since);
 await renewLeases(coordination);
-setInterval(() => void renewLeases(coordination).catch((err: unknown) => log.warn({ err }, 'lease renewal failed')), HEARTBEAT_MS);
-setInterval(() => void registerNodes(core, since).catch((err: unknown) => log.warn({ err }, 'node status failed')), 60_000);
+setInterval(
+  () => void renewLeases(coordination).catch((err: unknown) => log.warn({ err }, 'lease renewal failed')),
+  HEARTBEAT_MS,
+);
+setInterval(
+  () => void registerNodes(core, since).catch((err: unknown) => log.warn({ err }, 'node status failed')),
+  60_000,
+);
 
 const nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode());
 const pods = makeInformer<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces());

@@ -32,7 +32,12 @@ function nodeObject(node: LabNode) {
 function nodeStatus(node: LabNode, now: Date, since: Date) {
   const at = rfc3339(now);
   const cond = (type: string, status: string, reason: string, message: string) => ({
-    type, status, reason, message, lastHeartbeatTime: at, lastTransitionTime: rfc3339(since),
+    type,
+    status,
+    reason,
+    message,
+    lastHeartbeatTime: at,
+    lastTransitionTime: rfc3339(since),
   });
   const resources = { cpu: '2', memory: '8Gi', pods: '110', 'ephemeral-storage': '20Gi' };
   return {
@@ -72,7 +77,10 @@ export async function registerNodes(core: CoreV1Api, since: Date): Promise<void>
   const now = new Date();
   await Promise.all(
     NODES.map(async (node) => {
-      await core.patchNode({ name: node.name, body: nodeObject(node), fieldManager: FIELD_MANAGER, force: true }, applyPatch);
+      await core.patchNode(
+        { name: node.name, body: nodeObject(node), fieldManager: FIELD_MANAGER, force: true },
+        applyPatch,
+      );
       await core.patchNodeStatus({ name: node.name, body: nodeStatus(node, now, since) }, mergePatch);
     }),
   );

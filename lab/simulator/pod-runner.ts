@@ -193,7 +193,8 @@ export class PodRunner {
           mergePatch,
         );
       } catch (err) {
-        if (!isStatus(err, 404)) this.deps.log.warn({ pod: `${this.namespace}/${this.name}`, err }, 'status update failed');
+        if (!isStatus(err, 404))
+          this.deps.log.warn({ pod: `${this.namespace}/${this.name}`, err }, 'status update failed');
       }
     });
   }

@@ -31,12 +31,7 @@ function hostsFile(pod: string, podIp: string): string {
   return ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', `${podIp}\t${pod}`, ''].join('\n');
 }
 
-export async function createPodNetwork(
-  node: LabNode,
-  net: PodNetwork,
-  namespace: string,
-  pod: string,
-): Promise<void> {
+export async function createPodNetwork(node: LabNode, net: PodNetwork, namespace: string, pod: string): Promise<void> {
   const etc = netnsEtcDir(net.netns);
   mkdirSync(etc, { recursive: true });
   writeFileSync(join(etc, 'resolv.conf'), resolvConf(namespace, pod));
@@ -65,7 +60,10 @@ export async function createPodNetwork(
 /** Kill what still runs in the namespace, delete it (its veth goes with it) and its /etc files. */
 export async function destroyPodNetwork(netns: string): Promise<void> {
   const pids = await run('ip', ['netns', 'pids', netns], { okCodes: [1, 255] }).catch(() => '');
-  for (const pid of pids.split('\n').map(Number).filter((n) => n > 0)) {
+  for (const pid of pids
+    .split('\n')
+    .map(Number)
+    .filter((n) => n > 0)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

@@ -6,7 +6,9 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 
 function owner(pod: V1Pod): string {
   const ref = pod.metadata?.ownerReferences?.[0];
-  return ref ? `${ref.kind}/${ref.uid}` : `${pod.metadata?.namespace}/${pod.metadata?.labels?.app ?? pod.metadata?.name}`;
+  return ref
+    ? `${ref.kind}/${ref.uid}`
+    : `${pod.metadata?.namespace}/${pod.metadata?.labels?.app ?? pod.metadata?.name}`;
 }
 
 function tolerates(pod: V1Pod, node: V1Node): boolean {
@@ -50,7 +52,10 @@ export function chooseNode(
   };
   const best = candidates
     .map((node) => ({ name: node.metadata?.name ?? '', score: score(node) }))
-    .sort((a, b) => (a.score[0] ?? 0) - (b.score[0] ?? 0) || (a.score[1] ?? 0) - (b.score[1] ?? 0) || a.name.localeCompare(b.name))[0];
+    .sort(
+      (a, b) =>
+        (a.score[0] ?? 0) - (b.score[0] ?? 0) || (a.score[1] ?? 0) - (b.score[1] ?? 0) || a.name.localeCompare(b.name),
+    )[0];
   return best ? { node: best.name } : { reason: 'no node' };
 }
 

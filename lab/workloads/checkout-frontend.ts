@@ -46,9 +46,18 @@ const w = serveHttp('checkout-frontend', {
       return sendJson(res, 502, { error: 'cart answered without a total', step: 'cart', backend, pod: w.pod });
     }
     try {
-      const payment = await call(PAYMENT_URL, { method: 'POST', body: { order, amount: total }, timeoutMs: TIMEOUT_MS });
+      const payment = await call(PAYMENT_URL, {
+        method: 'POST',
+        body: { order, amount: total },
+        timeoutMs: TIMEOUT_MS,
+      });
       if (payment.status !== 200) {
-        return sendJson(res, 502, { error: `payment answered ${payment.status}`, step: 'payment', backend, pod: w.pod });
+        return sendJson(res, 502, {
+          error: `payment answered ${payment.status}`,
+          step: 'payment',
+          backend,
+          pod: w.pod,
+        });
       }
     } catch (err) {
       return sendJson(res, 502, { ...failed('payment', err), backend, pod: w.pod });

@@ -38,14 +38,17 @@ async function pingDb(): Promise<void> {
       socket.destroy();
       fail(new CallError('timeout', 'postgres-db timed out'));
     });
-    socket.once('error', (err: NodeJS.ErrnoException) => fail(new CallError(err.code ?? 'error', `postgres-db: ${err.message}`)));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      fail(new CallError(err.code ?? 'error', `postgres-db: ${err.message}`)),
+    );
   });
 }
 
 const w = serveHttp('payment-processor', {
   'POST /v1/charge': async (req, res) => {
     const request = chargeSchema.safeParse(parseJson(await readBody(req)));
-    if (!request.success) return sendJson(res, 400, { error: 'expected {"order"?: string, "amount"?: number}', pod: w.pod });
+    if (!request.success)
+      return sendJson(res, 400, { error: 'expected {"order"?: string, "amount"?: number}', pod: w.pod });
     try {
       await pingDb();
       const charge = await call(PAYMENT_API_URL, { method: 'POST', body: request.data, timeoutMs: TIMEOUT_MS });

@@ -16,7 +16,8 @@ const call = (params: StepCall['params']): StepCall => ({
 });
 
 const run = corednsAvailable() ? describe : describe.skip;
-if (!corednsAvailable()) console.warn('SKIPPED DNS collector tests: .tools/bin/coredns is missing (scripts/build-servers.sh coredns)');
+if (!corednsAvailable())
+  console.warn('SKIPPED DNS collector tests: .tools/bin/coredns is missing (scripts/build-servers.sh coredns)');
 
 run('dns collector against a real CoreDNS', () => {
   let dns: TestCoredns;
@@ -29,7 +30,14 @@ run('dns collector against a real CoreDNS', () => {
   });
 
   test('healthy lookups: p50/p95/max, no loss, and CoreDNS request metrics with the interpolation named', async () => {
-    const result = await collector(call({ servers: [dns.server], names: ['cart.shop.test', 'payment.shop.test'], corednsMetrics: [dns.metricsUrl], samples: 30 }));
+    const result = await collector(
+      call({
+        servers: [dns.server],
+        names: ['cart.shop.test', 'payment.shop.test'],
+        corednsMetrics: [dns.metricsUrl],
+        samples: 30,
+      }),
+    );
     const t = result.evidence?.targets[0];
     expect(t?.from).toBe('worker');
     expect(t?.samples).toBe(30);
@@ -52,7 +60,9 @@ run('dns collector against a real CoreDNS', () => {
 
   test('lost queries become timeouts and a critical loss finding, within the query timeout', async () => {
     const started = Date.now();
-    const result = await collector(call({ servers: [dns.server], names: ['a.lossy.test'], samples: 20, queryTimeout: '300ms', concurrency: 5 }));
+    const result = await collector(
+      call({ servers: [dns.server], names: ['a.lossy.test'], samples: 20, queryTimeout: '300ms', concurrency: 5 }),
+    );
     expect(Date.now() - started).toBeLessThan(4000);
     const t = result.evidence?.targets[0];
     expect(t?.timeouts).toBeGreaterThanOrEqual(8);
@@ -71,7 +81,14 @@ run('dns collector against a real CoreDNS', () => {
   test('a server that is down yields findings within the timeout, not an exception', async () => {
     const port = await freePort();
     const started = Date.now();
-    const result = await collector(call({ servers: [`127.0.0.1:${port}`], corednsMetrics: [`http://127.0.0.1:${port}/metrics`], samples: 6, queryTimeout: '250ms' }));
+    const result = await collector(
+      call({
+        servers: [`127.0.0.1:${port}`],
+        corednsMetrics: [`http://127.0.0.1:${port}/metrics`],
+        samples: 6,
+        queryTimeout: '250ms',
+      }),
+    );
     expect(Date.now() - started).toBeLessThan(3000);
     expect(result.evidence?.targets[0]?.timeouts).toBe(6);
     expect(result.findings.map((f) => f.kind)).toEqual(expect.arrayContaining(['dns.loss', 'dns.metrics-unavailable']));

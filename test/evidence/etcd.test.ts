@@ -11,7 +11,8 @@ const call = (params: StepCall['params'] = {}): StepCall => ({
 });
 
 const run = etcdAvailable() ? describe : describe.skip;
-if (!etcdAvailable()) console.warn('SKIPPED etcd collector tests: .tools/bin/etcd is missing (scripts/build-servers.sh etcd)');
+if (!etcdAvailable())
+  console.warn('SKIPPED etcd collector tests: .tools/bin/etcd is missing (scripts/build-servers.sh etcd)');
 
 run('etcd collector on a real cluster', () => {
   let cluster: EtcdTestCluster;
@@ -62,8 +63,13 @@ run('etcd collector on a real cluster', () => {
     const collect = createEtcdCollector({ client, endpoints: cluster.endpoints });
     // A follower: pausing the leader would leave the others leaderless until they elect one.
     const before = await collect(call({ discover: false }));
-    const follower = cluster.members.find((m) => before.evidence?.members.some((e) => e.endpoint === m.clientUrl && e.isLeader === false));
-    if (!follower) throw new Error(`no follower among ${JSON.stringify(before.evidence?.members.map((m) => [m.endpoint, m.isLeader]))}`);
+    const follower = cluster.members.find((m) =>
+      before.evidence?.members.some((e) => e.endpoint === m.clientUrl && e.isLeader === false),
+    );
+    if (!follower)
+      throw new Error(
+        `no follower among ${JSON.stringify(before.evidence?.members.map((m) => [m.endpoint, m.isLeader]))}`,
+      );
     cluster.pause(follower.name);
     try {
       const started = Date.now();

@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHubbleClient, summariseFlows, toHubbleJson, type HubbleClient } from '../../activities/hubble/index.ts';
 import { attach, detachFault } from '../../bpf/index.ts';
-import { FlowStore, identityOf, startFlowTap, startObserverServer, type EndpointSource, type FlowTap, type ObserverServer } from '../../lab/hubble/index.ts';
+import {
+  FlowStore,
+  identityOf,
+  startFlowTap,
+  startObserverServer,
+  type EndpointSource,
+  type FlowTap,
+  type ObserverServer,
+} from '../../lab/hubble/index.ts';
 import { startPodPair, type PodPair } from './helpers/netns-pods.ts';
 
 const root = process.getuid?.() === 0;
@@ -21,7 +29,14 @@ if (!root) console.warn('SKIPPED Hubble stand-in test: needs root (BPF, network 
 function endpointsFor(pair: PodPair): EndpointSource {
   const pod = (namespace: string, name: string, app: string, node: string) => {
     const labels = [`k8s:app=${app}`, `k8s:io.kubernetes.pod.namespace=${namespace}`];
-    return { namespace, pod: name, labels, workload: { name: app, kind: 'Deployment' }, node, identity: identityOf(labels) };
+    return {
+      namespace,
+      pod: name,
+      labels,
+      workload: { name: app, kind: 'Deployment' },
+      node,
+      identity: identityOf(labels),
+    };
   };
   const table = new Map([
     [pair.client.ip, pod('production', 'checkout-frontend-7d9f8b6c4-x2x7q', 'checkout-frontend', 'lab-node-1')],
@@ -30,7 +45,12 @@ function endpointsFor(pair: PodPair): EndpointSource {
   return {
     byIp: (ip) => table.get(ip) ?? { labels: ['reserved:world'], identity: 2 },
     podNamespaces: () => [
-      { namespace: 'production', pod: 'checkout-frontend-7d9f8b6c4-x2x7q', netns: pair.client.netns, node: 'lab-node-1' },
+      {
+        namespace: 'production',
+        pod: 'checkout-frontend-7d9f8b6c4-x2x7q',
+        netns: pair.client.netns,
+        node: 'lab-node-1',
+      },
       { namespace: 'production', pod: 'cart-service-v2-5c8d7b6f9-qq4hd', netns: pair.server.netns, node: 'lab-node-2' },
     ],
     nodeOfNetns: () => 'lab-node-1',
@@ -56,12 +76,24 @@ run('Hubble Relay stand-in fed by flowtap', () => {
     client = createHubbleClient(server.address);
     for (let i = 0; i < 4; i++) expect(pair.request('/cart')).toBe('200');
     for (let i = 0; i < 3; i++) expect(pair.request('/fail')).toBe('500');
-    pair.exec(pair.server.netns, ['nft', 'add table inet t; add chain inet t in { type filter hook input priority 0; }; add rule inet t in udp dport 5353 drop']);
+    pair.exec(pair.server.netns, [
+      'nft',
+      'add table inet t; add chain inet t in { type filter hook input priority 0; }; add rule inet t in udp dport 5353 drop',
+    ]);
     pair.udp(5353, 5);
     if (nsfault) {
       // A real nightshift fault: drop the client's TCP to 9090 as it leaves its eth0.
       await attach(
-        { faultId, key: 't0', kind: 'drop', protocol: 'tcp', dstPorts: { from: 9090, to: 9090 }, peerIsDst: true, dropPpm: 1_000_000, ttlMs: 60_000 },
+        {
+          faultId,
+          key: 't0',
+          kind: 'drop',
+          protocol: 'tcp',
+          dstPorts: { from: 9090, to: 9090 },
+          peerIsDst: true,
+          dropPpm: 1_000_000,
+          ttlMs: 60_000,
+        },
         { ifname: 'eth0', netns: pair.client.netns, hook: 'egress' },
       );
       pair.exec(pair.client.netns, ['bash', '-c', `curl -s --max-time 1 http://${pair.server.ip}:9090/ || true`]);
@@ -83,35 +115,71 @@ run('Hubble Relay stand-in fed by flowtap', () => {
   });
 
   test('GetFlows answers over gRPC; the summary shows HTTP 5xx from the server and forwarded traffic', async () => {
-    const answer = await client.getFlows({ since: new Date(Date.now() - 60_000) }, { deadline: Date.now() + 5000, maxFlows: 10_000, raw: (m) => raw.push(m) });
+    const answer = await client.getFlows(
+      { since: new Date(Date.now() - 60_000) },
+      { deadline: Date.now() + 5000, maxFlows: 10_000, raw: (m) => raw.push(m) },
+    );
     const summary = summariseFlows(answer.records);
     expect(summary.byVerdict.FORWARDED).toBeGreaterThan(0);
     const http = summary.http.find((h) => h.destination === 'production/cart-service-v2');
     expect(http?.responses).toBe(7); // 4 × 200, 3 × 500 (the readiness check came before the tap)
     expect(http?.errors).toBe(3);
-    const pair2 = summary.pairs.find((p) => p.source === 'production/checkout-frontend' && p.destination === 'production/cart-service-v2' && p.port === 8080);
+    const pair2 = summary.pairs.find(
+      (p) =>
+        p.source === 'production/checkout-frontend' &&
+        p.destination === 'production/cart-service-v2' &&
+        p.port === 8080,
+    );
     expect(pair2?.forwarded).toBeGreaterThan(0);
   });
 
   test('a netfilter drop is reported as POLICY_DENIED with its flow', async () => {
-    const answer = await client.getFlows({ since: new Date(Date.now() - 60_000), whitelist: [{ verdict: ['DROPPED'] }] }, { deadline: Date.now() + 5000, maxFlows: 1000 });
+    const answer = await client.getFlows(
+      { since: new Date(Date.now() - 60_000), whitelist: [{ verdict: ['DROPPED'] }] },
+      { deadline: Date.now() + 5000, maxFlows: 1000 },
+    );
     const udp = summariseFlows(answer.records).drops.find((d) => d.port === 5353);
-    expect(udp).toMatchObject({ source: 'production/checkout-frontend', destination: 'production/cart-service-v2', protocol: 'UDP', reason: 'POLICY_DENIED', count: 5 });
+    expect(udp).toMatchObject({
+      source: 'production/checkout-frontend',
+      destination: 'production/cart-service-v2',
+      protocol: 'UDP',
+      reason: 'POLICY_DENIED',
+      count: 5,
+    });
   });
 
   (nsfault ? test : test.skip)('a nightshift fault drop is reported with the reason chaos fault', async () => {
-    const answer = await client.getFlows({ since: new Date(Date.now() - 60_000), whitelist: [{ destination_port: ['9090'] }] }, { deadline: Date.now() + 5000, maxFlows: 1000 });
+    const answer = await client.getFlows(
+      { since: new Date(Date.now() - 60_000), whitelist: [{ destination_port: ['9090'] }] },
+      { deadline: Date.now() + 5000, maxFlows: 1000 },
+    );
     const drop = summariseFlows(answer.records).drops[0];
-    expect(drop).toMatchObject({ source: 'production/checkout-frontend', destination: 'production/cart-service-v2', port: 9090, reason: 'NIGHTSHIFT_CHAOS_FAULT' });
+    expect(drop).toMatchObject({
+      source: 'production/checkout-frontend',
+      destination: 'production/cart-service-v2',
+      port: 9090,
+      reason: 'NIGHTSHIFT_CHAOS_FAULT',
+    });
     expect(drop?.count).toBeGreaterThanOrEqual(1);
   });
 
   test('namespace filters as hubble builds them, and number-with-since is refused', async () => {
-    const none = await client.getFlows({ since: new Date(Date.now() - 60_000), whitelist: [{ source_pod: ['finance/'] }, { destination_pod: ['finance/'] }] }, { deadline: Date.now() + 5000, maxFlows: 100 });
+    const none = await client.getFlows(
+      {
+        since: new Date(Date.now() - 60_000),
+        whitelist: [{ source_pod: ['finance/'] }, { destination_pod: ['finance/'] }],
+      },
+      { deadline: Date.now() + 5000, maxFlows: 100 },
+    );
     expect(none.records).toEqual([]);
-    await expect(client.getFlows({ since: new Date(), number: 5 }, { deadline: Date.now() + 5000, maxFlows: 10 })).rejects.toThrow(/incompatible/);
+    await expect(
+      client.getFlows({ since: new Date(), number: 5 }, { deadline: Date.now() + 5000, maxFlows: 10 }),
+    ).rejects.toThrow(/incompatible/);
     if (process.env.NIGHTSHIFT_WRITE_FIXTURES === '1') {
-      writeFileSync(new URL('../fixtures/evidence/hubble-standin.jsonl', import.meta.url), `${raw.map(toHubbleJson).join('\n')}\n`);
+      writeFileSync(
+        new URL('../fixtures/evidence/hubble-standin.jsonl', import.meta.url),
+        `${raw.map(toHubbleJson).join('\n')}\n`,
+      );
     }
   });
 });

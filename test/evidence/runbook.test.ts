@@ -10,7 +10,14 @@ import type { TapRecord } from '../../lab/hubble/flowtap.ts';
 import { createEtcdClient } from '../../activities/collectors/etcd/index.ts';
 import { createHubbleClient } from '../../activities/hubble/index.ts';
 import { createActivities } from '../../activities/index.ts';
-import { FlowStore, identityOf, startObserverServer, toFlows, delta, type ObserverServer } from '../../lab/hubble/index.ts';
+import {
+  FlowStore,
+  identityOf,
+  startObserverServer,
+  toFlows,
+  delta,
+  type ObserverServer,
+} from '../../lab/hubble/index.ts';
 import { defaultCatalogue, formatProblem, resolveParams } from '../../runbooks/index.ts';
 import { validateRunbookText } from '../../runbooks/loader.ts';
 import type { runbookWorkflow } from '../../workflows/index.ts';
@@ -21,23 +28,62 @@ import { etcdAvailable, startEtcdCluster, type EtcdTestCluster } from './helpers
 import { startBlackhole, startProbeServer, type Running } from './helpers/servers.ts';
 
 const runbook = (() => {
-  const result = validateRunbookText(readFileSync(new URL('../../runbooks/traffic-vanish.yaml', import.meta.url), 'utf8'), { catalogue: defaultCatalogue });
+  const result = validateRunbookText(
+    readFileSync(new URL('../../runbooks/traffic-vanish.yaml', import.meta.url), 'utf8'),
+    { catalogue: defaultCatalogue },
+  );
   if (!result.ok) throw new Error(result.problems.map(formatProblem).join('; '));
   return result.runbook;
 })();
 
 const pod = (app: string) => {
   const labels = [`k8s:app=${app}`, 'k8s:io.kubernetes.pod.namespace=production'];
-  return { namespace: 'production', pod: `${app}-7d9f8b6c4-x2x7q`, labels, workload: { name: app, kind: 'Deployment' }, node: 'lab-node-1', identity: identityOf(labels) };
+  return {
+    namespace: 'production',
+    pod: `${app}-7d9f8b6c4-x2x7q`,
+    labels,
+    workload: { name: app, kind: 'Deployment' },
+    node: 'lab-node-1',
+    identity: identityOf(labels),
+  };
 };
 const IPS = new Map([
   ['10.244.1.10', pod('checkout-frontend')],
   ['10.244.2.20', pod('cart-service-v1')],
 ]);
-const endpoints = { byIp: (ip: string) => IPS.get(ip) ?? { labels: ['reserved:world'], identity: 2 }, podNamespaces: () => [], nodeOfNetns: () => 'lab-node-1', refresh: async () => undefined };
+const endpoints = {
+  byIp: (ip: string) => IPS.get(ip) ?? { labels: ['reserved:world'], identity: 2 },
+  podNamespaces: () => [],
+  nodeOfNetns: () => 'lab-node-1',
+  refresh: async () => undefined,
+};
 
 function tapRecord(over: Partial<TapRecord>): TapRecord {
-  return { src: '10.244.1.10', dst: '10.244.2.20', sport: 41000, dport: 80, proto: 6, tx: 0, txBytes: 0, rx: 0, rxBytes: 0, syn: 0, fin: 0, rst: 0, drops: 0, dropReason: 0, dropNetns: 0, httpRequests: 0, httpStatus: [0, 0, 0, 0, 0, 0], latencyNs: 0, latencyCount: 0, ageMs: 0, method: '', path: '', ...over };
+  return {
+    src: '10.244.1.10',
+    dst: '10.244.2.20',
+    sport: 41000,
+    dport: 80,
+    proto: 6,
+    tx: 0,
+    txBytes: 0,
+    rx: 0,
+    rxBytes: 0,
+    syn: 0,
+    fin: 0,
+    rst: 0,
+    drops: 0,
+    dropReason: 0,
+    dropNetns: 0,
+    httpRequests: 0,
+    httpStatus: [0, 0, 0, 0, 0, 0],
+    latencyNs: 0,
+    latencyCount: 0,
+    ageMs: 0,
+    method: '',
+    path: '',
+    ...over,
+  };
 }
 
 const ready = etcdAvailable() && corednsAvailable();
@@ -56,7 +102,12 @@ run('traffic-vanish on Temporal with real collectors', () => {
 
   beforeAll(async () => {
     env = await testEnv();
-    [etcd, dns, hubble, blackhole] = await Promise.all([startEtcdCluster(1), startCoredns(), startObserverServer(store, '127.0.0.1:0'), startBlackhole()]);
+    [etcd, dns, hubble, blackhole] = await Promise.all([
+      startEtcdCluster(1),
+      startCoredns(),
+      startObserverServer(store, '127.0.0.1:0'),
+      startBlackhole(),
+    ]);
   }, 60_000);
 
   afterAll(async () => {
@@ -91,7 +142,14 @@ run('traffic-vanish on Temporal with real collectors', () => {
     const handle = await env.client.workflow.start<typeof runbookWorkflow>('runbookWorkflow', {
       taskQueue,
       workflowId: `traffic-vanish-${Math.random().toString(16).slice(2)}`,
-      args: [{ runbook, params: params.params, requestedBy: { id: 'U-test', name: 'test', via: 'cli' }, productionNamespaces: ['production'] }],
+      args: [
+        {
+          runbook,
+          params: params.params,
+          requestedBy: { id: 'U-test', name: 'test', via: 'cli' },
+          productionNamespaces: ['production'],
+        },
+      ],
     });
     return handle.result();
   }
@@ -101,8 +159,18 @@ run('traffic-vanish on Temporal with real collectors', () => {
     const status = await runTrafficVanish(1, blackhole.url);
     expect(status.state).toBe('completed');
     const top = status.diagnosis?.hypotheses[0];
-    expect(top).toEqual(expect.objectContaining({ id: 'no-fault-found', title: expect.any(String), confidence: expect.any(Number), evidence: expect.any(Array), remediations: [] }));
-    const gather = status.steps.find((s) => s.id === 'gather')?.result as { collectors: Record<string, { ok: boolean; durationMs: number; findings: { kind: string; summary: string }[] }> };
+    expect(top).toEqual(
+      expect.objectContaining({
+        id: 'no-fault-found',
+        title: expect.any(String),
+        confidence: expect.any(Number),
+        evidence: expect.any(Array),
+        remediations: [],
+      }),
+    );
+    const gather = status.steps.find((s) => s.id === 'gather')?.result as {
+      collectors: Record<string, { ok: boolean; durationMs: number; findings: { kind: string; summary: string }[] }>;
+    };
     expect(gather.collectors.flows?.findings[0]?.kind).toBe('flows.unavailable');
     expect(gather.collectors.flows?.durationMs).toBeLessThan(6500);
     expect(gather.collectors.etcd?.ok).toBe(true);
@@ -115,13 +183,18 @@ run('traffic-vanish on Temporal with real collectors', () => {
   test('dropped flows and a failing probe: pod-to-pod-drop with its evidence', async () => {
     const at = new Date();
     const drops = tapRecord({ tx: 40, syn: 40, drops: 40, dropReason: 62 });
-    store.push(toFlows(delta(drops, undefined), { endpoints, meaning: () => 'NIGHTSHIFT_CHAOS_FAULT', at }), at.getTime());
+    store.push(
+      toFlows(delta(drops, undefined), { endpoints, meaning: () => 'NIGHTSHIFT_CHAOS_FAULT', at }),
+      at.getTime(),
+    );
     const status = await runTrafficVanish(0.2, hubble.address);
     expect(status.state).toBe('completed');
     const top = status.diagnosis?.hypotheses[0];
     expect(top?.id).toBe('pod-to-pod-drop');
     expect(top?.confidence).toBeGreaterThanOrEqual(0.7);
-    expect(top?.evidence).toContain('gather.flows#dropped:production/checkout-frontend>production/cart-service-v1:tcp/80:NIGHTSHIFT_CHAOS_FAULT');
+    expect(top?.evidence).toContain(
+      'gather.flows#dropped:production/checkout-frontend>production/cart-service-v1:tcp/80:NIGHTSHIFT_CHAOS_FAULT',
+    );
     expect(top?.explanation).toContain('dropped by a nightshift fault');
   });
 });

@@ -17,9 +17,12 @@ import { labRunner, type LabRunner } from './helpers/lab-runbook.ts';
 async function whyNoLab(): Promise<string | undefined> {
   if (!existsSync(new URL('../../lab/index.ts', import.meta.url))) return 'lab/index.ts does not exist yet';
   if (process.getuid?.() !== 0) return 'the lab needs root';
-  const missing = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'coredns', 'kubectl', 'temporal'].filter((b) => !findTool(b));
+  const missing = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'coredns', 'kubectl', 'temporal'].filter(
+    (b) => !findTool(b),
+  );
   if (missing.length) return `missing server binaries: ${missing.join(', ')} (scripts/build-servers.sh)`;
-  if (!existsSync(new URL('../../bpf/build/nsfault', import.meta.url))) return 'the fault helper is not built (scripts/build-bpf.sh)';
+  if (!existsSync(new URL('../../bpf/build/nsfault', import.meta.url)))
+    return 'the fault helper is not built (scripts/build-bpf.sh)';
   if (process.env.NIGHTSHIFT_SKIP_LAB === '1') return 'NIGHTSHIFT_SKIP_LAB=1';
   return undefined;
 }
@@ -45,7 +48,10 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
     if (!ctx || !labApi) return;
     const config = ctx.config;
     connection = await NativeConnection.connect({ address: config.temporal.address });
-    client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+    client = new Client({
+      connection: await Connection.connect({ address: config.temporal.address }),
+      namespace: config.temporal.namespace,
+    });
     runner = await labRunner(config.dataDir, connection, client);
     await ctx.status();
     await healthy();
@@ -81,7 +87,9 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       const status = await handle.query(faultStatusQuery).catch(() => undefined);
       if (status?.state === 'holding') return faultId;
       if ((status && !['starting', 'injecting'].includes(status.state)) || Date.now() > deadline) {
-        throw new Error(`fault ${faultId} did not take hold: ${JSON.stringify({ state: status?.state, problems: status?.problems, error: status?.error, end: status?.end })}`);
+        throw new Error(
+          `fault ${faultId} did not take hold: ${JSON.stringify({ state: status?.state, problems: status?.problems, error: status?.error, end: status?.end })}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -89,14 +97,21 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
 
   /** What the gather step saw, in one line per finding that is not informational. */
   const seen = (status: RunStatus) => {
-    const gather = status.steps.find((s) => s.id === 'gather')?.result as { findings?: { kind: string; severity: string; summary: string }[] } | undefined;
+    const gather = status.steps.find((s) => s.id === 'gather')?.result as
+      { findings?: { kind: string; severity: string; summary: string }[] } | undefined;
     return (gather?.findings ?? []).filter((f) => f.severity !== 'info').map((f) => `${f.kind}: ${f.summary}`);
   };
 
   async function stop(faultIds: string[]): Promise<void> {
     for (const id of faultIds) {
-      await client.workflow.getHandle(id).signal('abort', { reason: 'scenario done', by: { id: 'scenario-test' } }).catch(() => undefined);
-      await client.workflow.getHandle(id).result().catch(() => undefined);
+      await client.workflow
+        .getHandle(id)
+        .signal('abort', { reason: 'scenario done', by: { id: 'scenario-test' } })
+        .catch(() => undefined);
+      await client.workflow
+        .getHandle(id)
+        .result()
+        .catch(() => undefined);
     }
     await healthy();
   }
@@ -111,8 +126,21 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       const status = await runner.run({ window: `${Math.floor(settleMs / 1000) - 2}s` });
       const top = status.diagnosis?.hypotheses[0];
       // The faults' own counters say whether they were hitting traffic, should the diagnosis be off.
-      const counters = await Promise.all(ids.map((id) => client.workflow.getHandle(id).query(faultStatusQuery).then((f) => `${id} ${f.state} ${f.verdict?.outcome} ${JSON.stringify(f.counters)}`).catch((e: Error) => `${id}: ${e.message}`)));
-      expect({ top: top?.id, all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}`), seen: seen(status), counters }).toEqual(expect.objectContaining({ top: expected }));
+      const counters = await Promise.all(
+        ids.map((id) =>
+          client.workflow
+            .getHandle(id)
+            .query(faultStatusQuery)
+            .then((f) => `${id} ${f.state} ${f.verdict?.outcome} ${JSON.stringify(f.counters)}`)
+            .catch((e: Error) => `${id}: ${e.message}`),
+        ),
+      );
+      expect({
+        top: top?.id,
+        all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}`),
+        seen: seen(status),
+        counters,
+      }).toEqual(expect.objectContaining({ top: expected }));
       expect(top?.evidence.length).toBeGreaterThan(0);
     } finally {
       await stop(ids);
@@ -143,39 +171,91 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
     await calm();
     const status = await runner.run();
     expect(status.state).toBe('completed');
-    expect({ top: status.diagnosis?.hypotheses[0]?.id, all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`) }).toEqual(
-      expect.objectContaining({ top: 'no-fault-found' }),
-    );
+    expect({
+      top: status.diagnosis?.hypotheses[0]?.id,
+      all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`),
+    }).toEqual(expect.objectContaining({ top: 'no-fault-found' }));
   }, 120_000);
 
   test('pod-to-pod drop (TCP 80 into the cart pods): pod-to-pod-drop', async () => {
-    await scenario([{ target: { namespace: 'production', selector: { app: 'cart-service-v1' } }, kind: 'drop', match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 }, magnitude: { percent: 100 }, duration: minutes(3) }], 'pod-to-pod-drop');
+    await scenario(
+      [
+        {
+          target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
+          kind: 'drop',
+          match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 },
+          magnitude: { percent: 100 },
+          duration: minutes(3),
+        },
+      ],
+      'pod-to-pod-drop',
+    );
   }, 300_000);
 
   test('DNS packet loss (50 % UDP 53 from the frontend): dns-loss', async () => {
-    await scenario([{ target: { namespace: 'production', selector: { app: 'checkout-frontend' } }, kind: 'drop', match: { direction: 'egress', protocol: 'udp', dstPorts: 53 }, magnitude: { percent: 50 }, duration: minutes(3) }], 'dns-loss');
+    await scenario(
+      [
+        {
+          target: { namespace: 'production', selector: { app: 'checkout-frontend' } },
+          kind: 'drop',
+          match: { direction: 'egress', protocol: 'udp', dstPorts: 53 },
+          magnitude: { percent: 50 },
+          duration: minutes(3),
+        },
+      ],
+      'dns-loss',
+    );
   }, 300_000);
 
   test('node network loss (30 % on lab-node-2 uplink): node-network-loss', async () => {
-    const uplink = (direction: 'ingress' | 'egress'): FaultSpec => ({ target: { node: 'lab-node-2', interface: 'eth0', netns: 'nightshift-lab-node-2' }, kind: 'drop', match: { direction, protocol: 'any' }, magnitude: { percent: 30 }, duration: minutes(3) });
+    const uplink = (direction: 'ingress' | 'egress'): FaultSpec => ({
+      target: { node: 'lab-node-2', interface: 'eth0', netns: 'nightshift-lab-node-2' },
+      kind: 'drop',
+      match: { direction, protocol: 'any' },
+      magnitude: { percent: 30 },
+      duration: minutes(3),
+    });
     await scenario([uplink('egress'), uplink('ingress')], 'node-network-loss');
   }, 300_000);
 
   test('etcd member cut off (peer traffic of etcd-2): etcd-unhealthy', async () => {
-    const peer = (direction: 'ingress' | 'egress'): FaultSpec => ({ target: { node: 'lab-node-1', interface: 'eth0', netns: 'nightshift-lab-etcd-2' }, kind: 'drop', match: { direction, protocol: 'tcp', dstPorts: 2380 }, magnitude: { percent: 100 }, duration: minutes(3) });
+    const peer = (direction: 'ingress' | 'egress'): FaultSpec => ({
+      target: { node: 'lab-node-1', interface: 'eth0', netns: 'nightshift-lab-etcd-2' },
+      kind: 'drop',
+      match: { direction, protocol: 'tcp', dstPorts: 2380 },
+      magnitude: { percent: 100 },
+      duration: minutes(3),
+    });
     await scenario([peer('egress'), peer('ingress')], 'etcd-unhealthy', 10_000);
   }, 300_000);
 
   test('bad canary (cart v2 answers 500): canary-failing', async () => {
     const status = await ctx!.status();
     const v2 = status.pods.filter((p) => p.name.startsWith('cart-service-v2'));
-    const misbehave = (body: unknown) => Promise.all(v2.map((p) => fetch(`http://${p.ip}:9901/admin/misbehave`, { method: body ? 'PUT' : 'DELETE', ...(body ? { body: JSON.stringify(body) } : {}) })));
+    const misbehave = (body: unknown) =>
+      Promise.all(
+        v2.map((p) =>
+          fetch(`http://${p.ip}:9901/admin/misbehave`, {
+            method: body ? 'PUT' : 'DELETE',
+            ...(body ? { body: JSON.stringify(body) } : {}),
+          }),
+        ),
+      );
     try {
       await misbehave({ errorRate: 1, errorStatus: 500 });
       await new Promise((r) => setTimeout(r, 15_000));
       const result = await runner.run({ window: '12s' });
-      expect({ top: result.diagnosis?.hypotheses[0]?.id, all: result.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}`), seen: seen(result) }).toEqual(expect.objectContaining({ top: 'canary-failing' }));
-      expect(result.diagnosis?.hypotheses[0]?.remediations[0]).toEqual(expect.objectContaining({ action: 'shift-route-weight', params: expect.objectContaining({ backend: 'cart-service-v1' }) }));
+      expect({
+        top: result.diagnosis?.hypotheses[0]?.id,
+        all: result.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}`),
+        seen: seen(result),
+      }).toEqual(expect.objectContaining({ top: 'canary-failing' }));
+      expect(result.diagnosis?.hypotheses[0]?.remediations[0]).toEqual(
+        expect.objectContaining({
+          action: 'shift-route-weight',
+          params: expect.objectContaining({ backend: 'cart-service-v1' }),
+        }),
+      );
       // No fault is active now: the earlier scenarios' fault drops stay in their own windows.
       expect(seen(result).filter((finding) => finding.includes('chaos fault'))).toEqual([]);
     } finally {
@@ -185,11 +265,22 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
   }, 300_000);
 
   test('the fix works: approving stop-fault ends the drop and the verify step sees the probe recover', async () => {
-    const id = await inject({ target: { namespace: 'production', selector: { app: 'cart-service-v1' } }, kind: 'drop', match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 }, magnitude: { percent: 100 }, duration: minutes(3) });
+    const id = await inject({
+      target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
+      kind: 'drop',
+      match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 },
+      magnitude: { percent: 100 },
+      duration: minutes(3),
+    });
     try {
       await new Promise((r) => setTimeout(r, 15_000));
-      const status = await runner.run({}, undefined, (options) => options.find((o) => o.action === 'stop-fault')?.id ?? 'deny');
-      const fix = status.steps.find((s) => s.id === 'fix')?.result as { action?: string; changed?: boolean } | undefined;
+      const status = await runner.run(
+        {},
+        undefined,
+        (options) => options.find((o) => o.action === 'stop-fault')?.id ?? 'deny',
+      );
+      const fix = status.steps.find((s) => s.id === 'fix')?.result as
+        { action?: string; changed?: boolean } | undefined;
       expect(fix).toMatchObject({ action: 'stop-fault', changed: true });
       expect(status.steps.find((s) => s.id === 'check')?.result).toMatchObject({ ok: true });
     } finally {
@@ -200,7 +291,15 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
   test('the fix works: approving shift-route-weight sends the cart to v1 and the probe recovers', async () => {
     const status0 = await ctx!.status();
     const v2 = status0.pods.filter((p) => p.name.startsWith('cart-service-v2'));
-    const misbehave = (body: unknown) => Promise.all(v2.map((p) => fetch(`http://${p.ip}:9901/admin/misbehave`, { method: body ? 'PUT' : 'DELETE', ...(body ? { body: JSON.stringify(body) } : {}) })));
+    const misbehave = (body: unknown) =>
+      Promise.all(
+        v2.map((p) =>
+          fetch(`http://${p.ip}:9901/admin/misbehave`, {
+            method: body ? 'PUT' : 'DELETE',
+            ...(body ? { body: JSON.stringify(body) } : {}),
+          }),
+        ),
+      );
     try {
       await healthy();
       // The previous test's drop fault must age out of the flow store first, or its drops are evidence here.
@@ -208,8 +307,16 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       await misbehave({ errorRate: 1, errorStatus: 500 });
       await new Promise((r) => setTimeout(r, 15_000));
       // A short window, so flows dropped by an earlier test's fault are not in this evidence.
-      const status = await runner.run({ window: '12s' }, undefined, (options) => options.find((o) => o.action === 'shift-route-weight')?.id ?? 'deny');
-      expect({ top: status.diagnosis?.hypotheses[0]?.id, all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`), fix: status.steps.find((s) => s.id === 'fix')?.result }).toMatchObject({
+      const status = await runner.run(
+        { window: '12s' },
+        undefined,
+        (options) => options.find((o) => o.action === 'shift-route-weight')?.id ?? 'deny',
+      );
+      expect({
+        top: status.diagnosis?.hypotheses[0]?.id,
+        all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`),
+        fix: status.steps.find((s) => s.id === 'fix')?.result,
+      }).toMatchObject({
         top: 'canary-failing',
         fix: { action: 'shift-route-weight', changed: true },
       });
@@ -219,16 +326,42 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       const kubeconfig = (await import('../../lab/index.ts')).kubeconfigPath(ctx!.config.dataDir);
       const { kubeFromConfig } = await import('../../activities/collectors/kubernetes/index.ts');
       const kube = kubeFromConfig(kubeconfig);
-      const route = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', namespace: 'production', name: 'store-traffic-split' };
-      const now = (await kube.custom.getNamespacedCustomObject(route)) as { spec: { rules: { backendRefs: { name: string; weight?: number }[] }[] } };
-      now.spec.rules[0]!.backendRefs = [{ ...now.spec.rules[0]!.backendRefs[0]!, weight: 90 }, { ...now.spec.rules[0]!.backendRefs[1]!, weight: 10 }];
+      const route = {
+        group: 'gateway.networking.k8s.io',
+        version: 'v1',
+        plural: 'httproutes',
+        namespace: 'production',
+        name: 'store-traffic-split',
+      };
+      const now = (await kube.custom.getNamespacedCustomObject(route)) as {
+        spec: { rules: { backendRefs: { name: string; weight?: number }[] }[] };
+      };
+      now.spec.rules[0]!.backendRefs = [
+        { ...now.spec.rules[0]!.backendRefs[0]!, weight: 90 },
+        { ...now.spec.rules[0]!.backendRefs[1]!, weight: 10 },
+      ];
       await kube.custom.replaceNamespacedCustomObject({ ...route, body: now });
       await healthy();
     }
   }, 360_000);
 
   const slowTest = fq.fq ? test : test.skip;
-  slowTest(`slow service (200 ms on the cart pods’ egress, kernels with fq): service-latency${fq.fq ? '' : ` (skipped: no sch_fq)`}`, async () => {
-    await scenario([{ target: { namespace: 'production', selector: { app: 'cart-service-v1' } }, kind: 'delay', match: { direction: 'egress', protocol: 'tcp' }, magnitude: { delayMs: 200 }, duration: minutes(3) }], 'service-latency');
-  }, 300_000);
+  slowTest(
+    `slow service (200 ms on the cart pods’ egress, kernels with fq): service-latency${fq.fq ? '' : ` (skipped: no sch_fq)`}`,
+    async () => {
+      await scenario(
+        [
+          {
+            target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
+            kind: 'delay',
+            match: { direction: 'egress', protocol: 'tcp' },
+            magnitude: { delayMs: 200 },
+            duration: minutes(3),
+          },
+        ],
+        'service-latency',
+      );
+    },
+    300_000,
+  );
 });

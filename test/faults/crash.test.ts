@@ -47,7 +47,11 @@ describe('control worker crash mid-fault', () => {
       },
       { id },
     );
-    const holding = await until(() => handle.query(faultStatusQuery), (s) => s.state === 'holding', 'the fault to hold');
+    const holding = await until(
+      () => handle.query(faultStatusQuery),
+      (s) => s.state === 'holding',
+      'the fault to hold',
+    );
     await kill(first.process);
     expect((await traffic.tcp(ADDR.server, 8080, 800)).ok).toBe(false); // still in force: it lives in the kernel
 

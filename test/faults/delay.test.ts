@@ -94,66 +94,72 @@ describe('delay end to end', () => {
   });
 
   const latencyTest = fq.fq ? test : test.skip;
-  latencyTest(`a 100 ms delay on egress adds about 100 ms to each TCP exchange${fq.fq ? '' : ` (skipped: ${fq.why})`}`, async () => {
-    const traffic = await Traffic.start(topology.client, topology.server);
-    const node = nodeName();
-    const agent = createNodeAgentActivities({ node, nodeNetns: topology.client });
-    const id = faultId('latency');
-    ids.push(id);
-    const mean = async () => {
-      let total = 0;
-      for (let i = 0; i < 5; i++) total += (await traffic.tcp(ADDR.server, 8080, 3000)).ms;
-      return total / 5;
-    };
-    try {
-      const before = await mean();
-      await agent.inject({
-        faultId: id,
-        key: 't0',
-        target: { node, interface: IFACE },
-        kind: 'delay',
-        match: { direction: 'egress', protocol: 'tcp', dstPorts: { from: 8080, to: 8080 }, peers: [] },
-        magnitude: { delayMs: 100, jitterMs: 0 },
-        deadline: new Date(Date.now() + 60_000).toISOString(),
-      });
-      const during = await mean();
-      await agent.revert({ faultId: id });
-      const after = await mean();
-      // Connect (SYN) and request are both delayed once each: 100-250 ms more.
-      expect(during - before).toBeGreaterThan(90);
-      expect(during - before).toBeLessThan(300);
-      expect(after - before).toBeLessThan(50);
-    } finally {
-      await agent.revert({ faultId: id });
-      await traffic.stop();
-    }
-  });
-
-  const refusalTest = fq.fq ? test.skip : test;
-  refusalTest('a delay fault on a node without sch_fq is refused naming the missing feature; nothing is attached', async () => {
-    const node = nodeName();
-    const harness = await startHarness({ agents: [{ node, nodeNetns: topology.client }] });
-    const id = faultId('nofq');
-    ids.push(id);
-    try {
-      const handle = await harness.start(
-        {
+  latencyTest(
+    `a 100 ms delay on egress adds about 100 ms to each TCP exchange${fq.fq ? '' : ` (skipped: ${fq.why})`}`,
+    async () => {
+      const traffic = await Traffic.start(topology.client, topology.server);
+      const node = nodeName();
+      const agent = createNodeAgentActivities({ node, nodeNetns: topology.client });
+      const id = faultId('latency');
+      ids.push(id);
+      const mean = async () => {
+        let total = 0;
+        for (let i = 0; i < 5; i++) total += (await traffic.tcp(ADDR.server, 8080, 3000)).ms;
+        return total / 5;
+      };
+      try {
+        const before = await mean();
+        await agent.inject({
+          faultId: id,
+          key: 't0',
           target: { node, interface: IFACE },
           kind: 'delay',
-          match: { direction: 'egress', protocol: 'tcp' },
-          magnitude: { delayMs: 200 },
-          duration: '30s',
-        },
-        { id },
-      );
-      const failure = await handle.result().catch((err: unknown) => err);
-      expect(failure).toBeInstanceOf(WorkflowFailedError);
-      const cause = (failure as WorkflowFailedError).cause;
-      expect(cause?.message).toMatch(/sch_fq/);
-      expect(cause?.message).toMatch(/nothing was attached/);
-      expect(cause).toMatchObject({ type: 'Unsupported' });
-    } finally {
-      await harness.stop();
-    }
-  });
+          match: { direction: 'egress', protocol: 'tcp', dstPorts: { from: 8080, to: 8080 }, peers: [] },
+          magnitude: { delayMs: 100, jitterMs: 0 },
+          deadline: new Date(Date.now() + 60_000).toISOString(),
+        });
+        const during = await mean();
+        await agent.revert({ faultId: id });
+        const after = await mean();
+        // Connect (SYN) and request are both delayed once each: 100-250 ms more.
+        expect(during - before).toBeGreaterThan(90);
+        expect(during - before).toBeLessThan(300);
+        expect(after - before).toBeLessThan(50);
+      } finally {
+        await agent.revert({ faultId: id });
+        await traffic.stop();
+      }
+    },
+  );
+
+  const refusalTest = fq.fq ? test.skip : test;
+  refusalTest(
+    'a delay fault on a node without sch_fq is refused naming the missing feature; nothing is attached',
+    async () => {
+      const node = nodeName();
+      const harness = await startHarness({ agents: [{ node, nodeNetns: topology.client }] });
+      const id = faultId('nofq');
+      ids.push(id);
+      try {
+        const handle = await harness.start(
+          {
+            target: { node, interface: IFACE },
+            kind: 'delay',
+            match: { direction: 'egress', protocol: 'tcp' },
+            magnitude: { delayMs: 200 },
+            duration: '30s',
+          },
+          { id },
+        );
+        const failure = await handle.result().catch((err: unknown) => err);
+        expect(failure).toBeInstanceOf(WorkflowFailedError);
+        const cause = (failure as WorkflowFailedError).cause;
+        expect(cause?.message).toMatch(/sch_fq/);
+        expect(cause?.message).toMatch(/nothing was attached/);
+        expect(cause).toMatchObject({ type: 'Unsupported' });
+      } finally {
+        await harness.stop();
+      }
+    },
+  );
 });

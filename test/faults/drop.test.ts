@@ -27,7 +27,11 @@ describe('drop faults', () => {
       },
       { id },
     );
-    await until(() => handle.query(faultStatusQuery), (s) => s.state === 'holding', 'the fault to hold');
+    await until(
+      () => handle.query(faultStatusQuery),
+      (s) => s.state === 'holding',
+      'the fault to hold',
+    );
     const blocked = await bed.traffic.tcp(ADDR.server, 8080, 1000);
     const other = await bed.traffic.tcp(ADDR.server, 8081);
     expect(blocked).toMatchObject({ ok: false, error: 'timeout' });
@@ -58,7 +62,11 @@ describe('drop faults', () => {
     try {
       await bed.traffic.reset();
       const { sent } = await bed.traffic.udp(ADDR.server, 9000, 6000);
-      const stats = await until(() => bed.traffic.stats(), (s) => (s['9000']?.received ?? 0) > 0, 'datagrams to arrive');
+      const stats = await until(
+        () => bed.traffic.stats(),
+        (s) => (s['9000']?.received ?? 0) > 0,
+        'datagrams to arrive',
+      );
       await new Promise((done) => setTimeout(done, 500)); // the last ones still in flight
       const received = (await bed.traffic.stats())['9000']?.unique ?? stats['9000']?.unique ?? 0;
       const { total } = await agent.counters({ faultId: id });
@@ -74,35 +82,48 @@ describe('drop faults', () => {
 
   const few = ['10.78.1.0/24', 'fd78:1::/64'];
   // More distinct prefix lengths than the exact lookups take: the trie matches instead.
-  const many = [...few, '10.60.0.0/16', '10.61.0.0/17', '10.62.0.0/18', '10.63.0.0/30', 'fd60::/48', 'fd61::/56', 'fd62::/100', 'fd63::/120'];
+  const many = [
+    ...few,
+    '10.60.0.0/16',
+    '10.61.0.0/17',
+    '10.62.0.0/18',
+    '10.63.0.0/30',
+    'fd60::/48',
+    'fd61::/56',
+    'fd62::/100',
+    'fd63::/120',
+  ];
   test.each([
     ['exact lookups per prefix length', few, 1],
     ['the longest-prefix-match trie', many, 2],
-  ])('prefix match (%s): the matched /24 and /64 are dropped, the neighbouring ones are not', async (_how, peers, mode) => {
-    const agent = createNodeAgentActivities({ node: bed.node, nodeNetns: bed.topology.client });
-    const id = faultId('prefix');
-    bed.ids.push(id);
-    const injected = await agent.inject({
-      faultId: id,
-      key: 't0',
-      target: { node: bed.node, interface: IFACE },
-      kind: 'drop',
-      match: { direction: 'egress', protocol: 'tcp', peers },
-      magnitude: { dropPpm: 1_000_000 },
-      deadline: new Date(Date.now() + 120_000).toISOString(),
-    });
-    try {
-      const shown = await nsfault.show([injected.plan.pin]);
-      expect(shown.faults[0]?.match).toMatchObject({ peersV4: mode, peersV6: mode });
-      expect((await bed.traffic.tcp(ADDR.matched, 8080, 800)).ok).toBe(false);
-      expect((await bed.traffic.tcp(ADDR.neighbour, 8080)).ok).toBe(true);
-      expect((await bed.traffic.tcp(ADDR.matched6, 8080, 800)).ok).toBe(false);
-      expect((await bed.traffic.tcp(ADDR.neighbour6, 8080)).ok).toBe(true);
-      expect((await bed.traffic.tcp(ADDR.server, 8080)).ok).toBe(true);
-    } finally {
-      await agent.revert({ faultId: id });
-    }
-    expect((await bed.traffic.tcp(ADDR.matched, 8080)).ok).toBe(true);
-    expect((await bed.traffic.tcp(ADDR.matched6, 8080)).ok).toBe(true);
-  });
+  ])(
+    'prefix match (%s): the matched /24 and /64 are dropped, the neighbouring ones are not',
+    async (_how, peers, mode) => {
+      const agent = createNodeAgentActivities({ node: bed.node, nodeNetns: bed.topology.client });
+      const id = faultId('prefix');
+      bed.ids.push(id);
+      const injected = await agent.inject({
+        faultId: id,
+        key: 't0',
+        target: { node: bed.node, interface: IFACE },
+        kind: 'drop',
+        match: { direction: 'egress', protocol: 'tcp', peers },
+        magnitude: { dropPpm: 1_000_000 },
+        deadline: new Date(Date.now() + 120_000).toISOString(),
+      });
+      try {
+        const shown = await nsfault.show([injected.plan.pin]);
+        expect(shown.faults[0]?.match).toMatchObject({ peersV4: mode, peersV6: mode });
+        expect((await bed.traffic.tcp(ADDR.matched, 8080, 800)).ok).toBe(false);
+        expect((await bed.traffic.tcp(ADDR.neighbour, 8080)).ok).toBe(true);
+        expect((await bed.traffic.tcp(ADDR.matched6, 8080, 800)).ok).toBe(false);
+        expect((await bed.traffic.tcp(ADDR.neighbour6, 8080)).ok).toBe(true);
+        expect((await bed.traffic.tcp(ADDR.server, 8080)).ok).toBe(true);
+      } finally {
+        await agent.revert({ faultId: id });
+      }
+      expect((await bed.traffic.tcp(ADDR.matched, 8080)).ok).toBe(true);
+      expect((await bed.traffic.tcp(ADDR.matched6, 8080)).ok).toBe(true);
+    },
+  );
 });

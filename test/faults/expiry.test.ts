@@ -56,7 +56,11 @@ describe('kernel-side expiry', () => {
         },
         { id },
       );
-      const status = await until(() => handle.query(faultStatusQuery), (s) => s.state === 'holding', 'the fault to hold');
+      const status = await until(
+        () => handle.query(faultStatusQuery),
+        (s) => s.state === 'holding',
+        'the fault to hold',
+      );
       // Every process that set the fault up goes away: the agent dies, the workflow is terminated.
       await kill(agent);
       await handle.terminate('the control plane is gone too');

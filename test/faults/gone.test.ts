@@ -42,7 +42,11 @@ describe('target gone during the hold', () => {
       },
       { id },
     );
-    await until(() => handle.query(faultStatusQuery), (s) => s.state === 'holding', 'the fault to hold');
+    await until(
+      () => handle.query(faultStatusQuery),
+      (s) => s.state === 'holding',
+      'the fault to hold',
+    );
     await remove(topology);
     const result = await handle.result();
     expect(result.state).toBe('completed');

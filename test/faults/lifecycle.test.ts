@@ -73,7 +73,11 @@ describe('fault lifecycle', () => {
     const id = faultId('cancel');
     ids.push(id);
     const handle = await harness.start({ ...dropPort, target: { node, interface: IFACE } }, { id });
-    await until(() => handle.query(faultStatusQuery), (s) => s.state === 'holding', 'the fault to hold');
+    await until(
+      () => handle.query(faultStatusQuery),
+      (s) => s.state === 'holding',
+      'the fault to hold',
+    );
     expect((await traffic.tcp(ADDR.server, 8080, 800)).ok).toBe(false);
     await handle.cancel();
     const err = await handle.result().catch((e: unknown) => e);
@@ -95,17 +99,28 @@ describe('fault lifecycle', () => {
     const result = await handle.result();
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(result.state).toBe('stopped');
-    expect(result.end).toMatchObject({ reason: 'stop-condition', detail: expect.stringMatching(/checkoutHealthy failed: checkout success rate/) });
+    expect(result.end).toMatchObject({
+      reason: 'stop-condition',
+      detail: expect.stringMatching(/checkoutHealthy failed: checkout success rate/),
+    });
     expect(result.reverts[0]?.found).toBe(true);
   });
 
   test('a dry run resolves and plans exactly what would be attached where, and attaches nothing', async () => {
     const id = faultId('dry');
     ids.push(id);
-    const result = await (await harness.start({ ...dropPort, target: { node, interface: IFACE } }, { id, dryRun: true })).result();
+    const result = await (
+      await harness.start({ ...dropPort, target: { node, interface: IFACE } }, { id, dryRun: true })
+    ).result();
     expect(result.state).toBe('dry-run');
     expect(result.undo).toEqual([
-      expect.objectContaining({ node, netns: topology.server, interface: IFACE, hook: 'ingress', pin: `${PIN_ROOT}/${id}/t0` }),
+      expect.objectContaining({
+        node,
+        netns: topology.server,
+        interface: IFACE,
+        hook: 'ingress',
+        pin: `${PIN_ROOT}/${id}/t0`,
+      }),
     ]);
     expect(result.injected).toEqual([]);
     expect(result.reverts).toEqual([]);
@@ -126,9 +141,19 @@ describe('fault lifecycle', () => {
       },
       { id },
     );
-    const status = await until(() => handle.query(faultStatusQuery), (s) => s.state === 'holding', 'the fault to hold');
+    const status = await until(
+      () => handle.query(faultStatusQuery),
+      (s) => s.state === 'holding',
+      'the fault to hold',
+    );
     // The pod's egress is the host-side peer's ingress, in the node's namespace.
-    expect(status.undo[0]).toMatchObject({ node, netns: topology.server, interface: IFACE, hook: 'ingress', peerIsDst: true });
+    expect(status.undo[0]).toMatchObject({
+      node,
+      netns: topology.server,
+      interface: IFACE,
+      hook: 'ingress',
+      peerIsDst: true,
+    });
     expect(status.undo[0]?.pod).toMatchObject({ name: 'checkout-frontend-0', ip: ADDR.client });
     expect((await traffic.tcp(ADDR.server, 8080, 800)).ok).toBe(false);
     expect((await traffic.tcp(ADDR.server, 8081)).ok).toBe(true);

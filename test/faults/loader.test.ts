@@ -11,7 +11,10 @@ import { CLEAN, leftovers } from './helpers/clean.ts';
 import { createTopology, IFACE, type Topology } from './helpers/netns.ts';
 import { faultId, nodeName } from './helpers/workers.ts';
 
-const filterSchema = z.object({ pref: z.number().optional(), options: z.object({ handle: z.string().optional() }).optional() });
+const filterSchema = z.object({
+  pref: z.number().optional(),
+  options: z.object({ handle: z.string().optional() }).optional(),
+});
 
 describe('node agent activities', () => {
   let topology: Topology;
@@ -54,13 +57,19 @@ describe('node agent activities', () => {
     expect(again.state?.pin).toBe(first.state?.pin);
     const progs = await nsfault.query(IFACE, { netns: topology.client });
     expect(progs.egress.filter((p) => p.name === 'nightshift')).toHaveLength(1);
-    expect(await agent.list()).toEqual([expect.objectContaining({ faultId: id, interface: IFACE, hook: 'egress', mode: 'tcx' })]);
+    expect(await agent.list()).toEqual([
+      expect.objectContaining({ faultId: id, interface: IFACE, hook: 'egress', mode: 'tcx' }),
+    ]);
     expect((await agent.revert({ faultId: id })).found).toBe(true);
   });
 
   test('revert of an unknown fault id succeeds and says so', async () => {
     const result = await agent.revert({ faultId: faultId('never') });
-    expect(result).toMatchObject({ found: false, attachments: [], message: expect.stringMatching(/nothing to revert/) });
+    expect(result).toMatchObject({
+      found: false,
+      attachments: [],
+      message: expect.stringMatching(/nothing to revert/),
+    });
   });
 
   test('stopAll reverts every fault on the node', async () => {
@@ -81,7 +90,9 @@ describe('node agent activities', () => {
     ids.push(id);
     const injected = await legacy.inject(request(id));
     expect(injected.plan.mode).toBe('tc');
-    const filters = await runJson(filterSchema, 'tc', ['-j', 'filter', 'show', 'dev', IFACE, 'egress'], { netns: topology.client });
+    const filters = await runJson(filterSchema, 'tc', ['-j', 'filter', 'show', 'dev', IFACE, 'egress'], {
+      netns: topology.client,
+    });
     const ours = filters.find((f) => f.options?.handle);
     expect(ours?.pref).toBeGreaterThanOrEqual(TC_PRIO_BASE);
     expect(ours?.pref).toBeLessThanOrEqual(TC_PRIO_BASE + 0xff);
@@ -113,7 +124,9 @@ describe('node agent activities', () => {
     expect(unsure.unknown).toContain(id);
     expect((await agent.list()).some((a) => a.faultId === id)).toBe(true);
     const report = await reconcile({ node, faultActive: async (f) => f !== id });
-    expect(report.removed).toEqual([expect.objectContaining({ faultId: id, key: 't0', reason: 'fault not running', state: 'detached' })]);
+    expect(report.removed).toEqual([
+      expect.objectContaining({ faultId: id, key: 't0', reason: 'fault not running', state: 'detached' }),
+    ]);
   });
 
   test('capabilities name what the kernel lacks', async () => {
@@ -124,15 +137,24 @@ describe('node agent activities', () => {
 
   test('a delay is planned on egress only: a departure time stamped at tc ingress delays nothing', async () => {
     const plan = planAttachment(
-      request(faultId('plan'), { kind: 'delay', magnitude: { delayMs: 50 }, match: { direction: 'ingress', protocol: 'any', peers: [] } }),
+      request(faultId('plan'), {
+        kind: 'delay',
+        magnitude: { delayMs: 50 },
+        match: { direction: 'ingress', protocol: 'any', peers: [] },
+      }),
       { node, nodeNetns: topology.client, attachMode: 'tcx' },
     );
-    await expect(plan).rejects.toMatchObject({ type: 'InvalidInput', message: expect.stringMatching(/match\.direction: a delay needs an egress hook/) });
+    await expect(plan).rejects.toMatchObject({
+      type: 'InvalidInput',
+      message: expect.stringMatching(/match\.direction: a delay needs an egress hook/),
+    });
   });
 
   test('an interface that does not exist is NotFound, and nothing is attached', async () => {
     const id = faultId('nodev');
     ids.push(id);
-    await expect(agent.inject(request(id, { target: { node, interface: 'nope0' } }))).rejects.toMatchObject({ type: 'NotFound' });
+    await expect(agent.inject(request(id, { target: { node, interface: 'nope0' } }))).rejects.toMatchObject({
+      type: 'NotFound',
+    });
   });
 });

@@ -32,9 +32,21 @@ describe('bad fault specs', () => {
 
   const cases: [string, () => unknown, RegExp][] = [
     ['a negative percent', () => ({ ...good(), magnitude: { percent: -5 } }), /magnitude\.percent: Too small/],
-    ['an unknown protocol', () => ({ ...good(), match: { direction: 'ingress', protocol: 'sctp' } }), /match\.protocol: Invalid option/],
-    ['port 70000', () => ({ ...good(), match: { direction: 'ingress', protocol: 'tcp', dstPorts: 70000 } }), /match\.dstPorts: port 70000 is out of range/],
-    ['a forbidden namespace', () => ({ ...good(), target: { namespace: 'kube-system', selector: 'k8s-app=kube-dns' } }), /target\.namespace: faults are not allowed in "kube-system"/],
+    [
+      'an unknown protocol',
+      () => ({ ...good(), match: { direction: 'ingress', protocol: 'sctp' } }),
+      /match\.protocol: Invalid option/,
+    ],
+    [
+      'port 70000',
+      () => ({ ...good(), match: { direction: 'ingress', protocol: 'tcp', dstPorts: 70000 } }),
+      /match\.dstPorts: port 70000 is out of range/,
+    ],
+    [
+      'a forbidden namespace',
+      () => ({ ...good(), target: { namespace: 'kube-system', selector: 'k8s-app=kube-dns' } }),
+      /target\.namespace: faults are not allowed in "kube-system"/,
+    ],
     ['a duration over the maximum', () => ({ ...good(), duration: '2h' }), /duration: 2h is over the maximum of 10m/],
   ];
 

@@ -24,7 +24,11 @@ describe('fault verdicts', () => {
         },
         { id },
       );
-      const status = await until(() => handle.query(faultStatusQuery), (s) => s.verdict !== undefined, 'a verdict');
+      const status = await until(
+        () => handle.query(faultStatusQuery),
+        (s) => s.verdict !== undefined,
+        'a verdict',
+      );
       expect(status.verdict?.outcome).toBe('confirmed');
       expect(status.verdict?.counters.dropped).toBeGreaterThan(10);
       expect(status.verdict?.counters.matched).toBe(status.verdict?.counters.dropped);

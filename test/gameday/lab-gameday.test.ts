@@ -14,7 +14,10 @@ import { loadExperiment, startGameday } from '../../worker/gamedays.ts';
 import type { GamedayStatus } from '../../workflows/index.ts';
 import { useLab } from '../lab/helpers/use-lab.ts';
 
-const experiment = readFileSync(fileURLToPath(new URL('../../runbooks/experiments/cart-drop.yaml', import.meta.url)), 'utf8');
+const experiment = readFileSync(
+  fileURLToPath(new URL('../../runbooks/experiments/cart-drop.yaml', import.meta.url)),
+  'utf8',
+);
 
 describe('game days in the lab', () => {
   const lab = useLab();
@@ -30,7 +33,10 @@ describe('game days in the lab', () => {
     if (!faultId) return '';
     const history = await client.workflow.getHandle(faultId).fetchHistory();
     return (history.events ?? [])
-      .map((e) => ({ at: Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6), type: proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType) }))
+      .map((e) => ({
+        at: Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6),
+        type: proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType),
+      }))
       .filter((e) => e.at >= from - 500)
       .map((e) => `  +${e.at - from} ms ${e.type}`)
       .join('\n');
@@ -44,16 +50,37 @@ describe('game days in the lab', () => {
 
   test('the cart-drop game day passes: cause named by the alert-started runbook, fault reverted, steady state back, scored', async () => {
     const gameday = input((y) =>
-      y.replace('duration: 2m', 'duration: 90s').replace('value: 300 }', 'value: 2000 }').replace('autoApprove: false', 'autoApprove: true').replace('settle: 60s', 'settle: 45s'),
+      y
+        .replace('duration: 2m', 'duration: 90s')
+        .replace('value: 300 }', 'value: 2000 }')
+        .replace('autoApprove: false', 'autoApprove: true')
+        .replace('settle: 60s', 'settle: 45s'),
     );
     const handle = await startGameday(client, lab.config, gameday, `gameday-lab-pass-${Date.now()}`);
     const status = (await handle.result()) as GamedayStatus;
     const events = status.timeline.map((e) => e.event);
-    expect(events).toEqual(expect.arrayContaining(['steady state checked', 'fault started', 'alert raised; runbook started', 'runbook diagnosis', 'remediation approved by the game day', 'fault confirmed', 'fault reverted', 'steady state back', 'scored']));
+    expect(events).toEqual(
+      expect.arrayContaining([
+        'steady state checked',
+        'fault started',
+        'alert raised; runbook started',
+        'runbook diagnosis',
+        'remediation approved by the game day',
+        'fault confirmed',
+        'fault reverted',
+        'steady state back',
+        'scored',
+      ]),
+    );
     expect(status.runId).toMatch(/^alert-/);
     expect(status.fault?.verdict?.outcome).toBe('confirmed');
     expect(status.fault?.counters.dropped).toBeGreaterThan(0);
-    expect(status.score).toMatchObject({ outcome: 'passed', expected: 'pod-to-pod-drop', named: 'pod-to-pod-drop', namedCause: true });
+    expect(status.score).toMatchObject({
+      outcome: 'passed',
+      expected: 'pod-to-pod-drop',
+      named: 'pod-to-pod-drop',
+      namedCause: true,
+    });
     expect(status.score?.detectMs).toBeLessThan(90_000);
     expect(status.score?.recoverMs).toBeGreaterThan(status.score?.detectMs ?? 0);
     expect(status.score?.errorBudget?.failures).toBeGreaterThan(0);
@@ -66,14 +93,16 @@ describe('game days in the lab', () => {
     const gameday = input((y) =>
       y
         .replace('value: 300 }', 'value: 2000 }')
-        .replace("- { path: result.p99Ms, op: gt, value: 10000 }", '- { path: result.successRate, op: lt, value: 0.5 }')
+        .replace('- { path: result.p99Ms, op: gt, value: 10000 }', '- { path: result.successRate, op: lt, value: 0.5 }')
         .replace('params: { window: 5s }', 'params: { window: 2s }'),
     );
     const handle = await startGameday(client, lab.config, gameday, `gameday-lab-stop-${Date.now()}`);
     const status = (await handle.result()) as GamedayStatus;
     expect(status.state).toBe('aborted');
     expect(status.score?.outcome).toBe('aborted');
-    expect(status.score?.reasons[0]).toMatch(/^stop condition tripped: \{"path":"result.successRate","op":"lt","value":0.5\} with successRate=0\.\d+/);
+    expect(status.score?.reasons[0]).toMatch(
+      /^stop condition tripped: \{"path":"result.successRate","op":"lt","value":0.5\} with successRate=0\.\d+/,
+    );
     const tripped = status.timeline.find((e) => e.event === 'stopping');
     const ended = status.fault?.end;
     expect(tripped && ended).toBeTruthy();
@@ -85,7 +114,9 @@ describe('game days in the lab', () => {
     expect(status.fault?.reverts.map((r) => r.found)).not.toContain(false);
     for (const at of revertedAt) expect(at).toBeGreaterThanOrEqual(trippedAt);
     // How long it took is a benchmark's business (bench/gameday-stop.ts); printed here, with where the time went.
-    process.stdout.write(`stop condition: fault reverted ${Math.max(...revertedAt) - trippedAt} ms after the trip\n${await hops(status.faultId, trippedAt)}\n`);
+    process.stdout.write(
+      `stop condition: fault reverted ${Math.max(...revertedAt) - trippedAt} ms after the trip\n${await hops(status.faultId, trippedAt)}\n`,
+    );
     expect(status.fault?.revertErrors).toEqual([]);
   });
 });

@@ -7,14 +7,22 @@ export interface Child {
 }
 
 /** Spawn a TypeScript script with this Node, resolving once it prints `readyLine`. */
-export async function startScript(script: string, args: string[], readyLine = 'ready', timeoutMs = 60_000): Promise<Child> {
+export async function startScript(
+  script: string,
+  args: string[],
+  readyLine = 'ready',
+  timeoutMs = 60_000,
+): Promise<Child> {
   const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer) => (output += chunk.toString());
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} not ready after ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${script} not ready after ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
     child.stdout?.on('data', () => {
       if (output.includes(readyLine)) {
         clearTimeout(timer);

@@ -6,7 +6,8 @@ import { bundleWorkflows } from '../../worker/control-worker.ts';
 
 export function temporalAddress(): string {
   const address = process.env.NIGHTSHIFT_TEST_TEMPORAL;
-  if (!address) throw new Error('NIGHTSHIFT_TEST_TEMPORAL is not set: run tests through jest (global setup starts the server)');
+  if (!address)
+    throw new Error('NIGHTSHIFT_TEST_TEMPORAL is not set: run tests through jest (global setup starts the server)');
   return address;
 }
 

@@ -48,14 +48,25 @@ beforeAll(async () => {
       maxBodyBytes: 64 * 1024,
       maxNewRunsPerMinute: 5,
       rateWindow: '4s',
-      routes: [{ matchers: ['alertname=~"Checkout.*"', 'severity="page"'], runbook: 'alert-test', params: { namespace: '${labels.namespace}' } }],
+      routes: [
+        {
+          matchers: ['alertname=~"Checkout.*"', 'severity="page"'],
+          runbook: 'alert-test',
+          params: { namespace: '${labels.namespace}' },
+        },
+      ],
     },
   };
   const token = `xoxb-${randomBytes(6).toString('hex')}`;
   const signingSecret = randomBytes(16).toString('hex');
   standin = await startStandin({ port: 0, token, signingSecret, gatewayUrl: () => `${gateway.url}/slack/events` });
   const slack: SlackSettings = {
-    mode: 'standin', botToken: token, signingSecret, socketMode: false, channel: CHANNEL, apiUrl: standin.apiUrl,
+    mode: 'standin',
+    botToken: token,
+    signingSecret,
+    socketMode: false,
+    channel: CHANNEL,
+    apiUrl: standin.apiUrl,
     standin: { host: '127.0.0.1', port: 0, url: standin.url },
   };
   worker = await Worker.create({
@@ -67,15 +78,27 @@ beforeAll(async () => {
   running = worker.run();
   const runbooks = () => testRunbook('alert-test');
   gateway = await startGateway({
-    config, slack, client: env.client, log, port: 0, host: '127.0.0.1', runbooks,
+    config,
+    slack,
+    client: env.client,
+    log,
+    port: 0,
+    host: '127.0.0.1',
+    runbooks,
     routes: [alertmanagerRoute({ config, client: env.client, runbooks, log, channel: CHANNEL })],
   });
 });
 
 afterAll(async () => {
   // Runs still waiting for a decision are ended so nothing outlives the test.
-  const open = env.client.workflow.list({ query: `TaskQueue="${config.temporal.taskQueue}" AND ExecutionStatus="Running"` });
-  for await (const run of open) await env.client.workflow.getHandle(run.workflowId).terminate('test over').catch(() => undefined);
+  const open = env.client.workflow.list({
+    query: `TaskQueue="${config.temporal.taskQueue}" AND ExecutionStatus="Running"`,
+  });
+  for await (const run of open)
+    await env.client.workflow
+      .getHandle(run.workflowId)
+      .terminate('test over')
+      .catch(() => undefined);
   await gateway.stop();
   worker.shutdown();
   await running;
@@ -122,14 +145,19 @@ describe('alert-started runs', () => {
     const runId = answer.runs[0]?.runId ?? '';
     expect(runId).toMatch(new RegExp(`^alert-${fp}-\\d+$`));
 
-    const started = await eventually('the run', async () => (await runStatus(runId)).pendingDecision ? runStatus(runId) : undefined);
+    const started = await eventually('the run', async () =>
+      (await runStatus(runId)).pendingDecision ? runStatus(runId) : undefined,
+    );
     expect(started.params).toEqual({ namespace: 'production' });
     expect(started.requestedBy).toMatchObject({ id: 'alertmanager', via: 'alert' });
 
     // Alertmanager repeats the notification while the alert fires, then resolves it.
     expect((await post(body)).status).toBe(200);
     expect((await post(body)).status).toBe(200);
-    const resolved = payload({ status: 'resolved' }, { fingerprint: fp, status: 'resolved', endsAt: '2026-11-26T03:10:00Z' });
+    const resolved = payload(
+      { status: 'resolved' },
+      { fingerprint: fp, status: 'resolved', endsAt: '2026-11-26T03:10:00Z' },
+    );
     expect((await post(resolved)).status).toBe(200);
     const status = await eventually('the resolution to reach the run', async () => {
       const s: RunStatus = await runStatus(runId);
@@ -137,8 +165,14 @@ describe('alert-started runs', () => {
     });
     expect(status.alerts.map((a) => a.status)).toEqual(['firing', 'firing', 'resolved']);
     // The person still being asked to decide is told the alert went away.
-    await eventually('the decision message to say so', async () =>
-      standin.workspace.messages.some((m) => m.metadata?.event_payload.key === `${runId}#decision:choose` && JSON.stringify(m.blocks).includes('resolved')) || undefined,
+    await eventually(
+      'the decision message to say so',
+      async () =>
+        standin.workspace.messages.some(
+          (m) =>
+            m.metadata?.event_payload.key === `${runId}#decision:choose` &&
+            JSON.stringify(m.blocks).includes('resolved'),
+        ) || undefined,
     );
     const runs = await countRuns(`WorkflowId STARTS_WITH "alert-${fp}"`);
     expect(runs).toBe(1);
@@ -147,8 +181,17 @@ describe('alert-started runs', () => {
   test('a grouped notification with several alerts starts one run per alert', async () => {
     const fps = [fingerprint(), fingerprint(), fingerprint()];
     const alerts = fps.map((fp, i) => ({
-      status: 'firing', fingerprint: fp, startsAt: '2026-11-26T03:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '',
-      labels: { alertname: 'CheckoutErrorBudgetBurn', severity: 'page', namespace: i === 2 ? 'finance' : 'production', pod: `frontend-${i}` },
+      status: 'firing',
+      fingerprint: fp,
+      startsAt: '2026-11-26T03:00:00Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: '',
+      labels: {
+        alertname: 'CheckoutErrorBudgetBurn',
+        severity: 'page',
+        namespace: i === 2 ? 'finance' : 'production',
+        pod: `frontend-${i}`,
+      },
       annotations: {},
     }));
     const response = await post(payload({ alerts } as never));
@@ -164,7 +207,10 @@ describe('alert-started runs', () => {
     const fp = fingerprint();
     const response = await post(payload({}, { fingerprint: fp, labels: { alertname: 'DiskFull', severity: 'page' } }));
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ routed: 0, unrouted: [{ alertname: 'DiskFull', reason: 'no route matches its labels' }] });
+    expect(await response.json()).toMatchObject({
+      routed: 0,
+      unrouted: [{ alertname: 'DiskFull', reason: 'no route matches its labels' }],
+    });
     await sleep(500);
     expect(await countRuns(`WorkflowId STARTS_WITH "alert-${fp}"`)).toBe(0);
   });
@@ -172,7 +218,13 @@ describe('alert-started runs', () => {
   test.each([
     ['malformed JSON', '{"version": "4", ', {}, 400, /body is not JSON/],
     ['not a webhook payload', { hello: 'world' }, {}, 400, /not an Alertmanager webhook payload/],
-    ['a version 3 payload', payload({ version: '3' } as never), {}, 400, /version: expected webhook payload version "4"/],
+    [
+      'a version 3 payload',
+      payload({ version: '3' } as never),
+      {},
+      400,
+      /version: expected webhook payload version "4"/,
+    ],
     ['no credentials', payload(), { authorization: '' }, 401, /credentials required/],
     ['wrong credentials', payload(), { authorization: 'Bearer nope' }, 401, /invalid credentials/],
   ])('%s is refused (%#)', async (_name, body, headers, status, message) => {
@@ -193,14 +245,27 @@ describe('alert-started runs', () => {
   test('a burst is absorbed: new runs are capped per window and the excess is reported in one Slack message', async () => {
     const fps = Array.from({ length: 12 }, fingerprint);
     const t0 = performance.now();
-    const answers = await Promise.all(fps.map((fp) => post(payload({}, { fingerprint: fp, labels: { alertname: 'CheckoutLatency', severity: 'page', namespace: 'production' } }))));
+    const answers = await Promise.all(
+      fps.map((fp) =>
+        post(
+          payload(
+            {},
+            { fingerprint: fp, labels: { alertname: 'CheckoutLatency', severity: 'page', namespace: 'production' } },
+          ),
+        ),
+      ),
+    );
     const elapsed = performance.now() - t0;
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(elapsed).toBeLessThan(10_000);
-    const view = await eventually('the burst to be handled', async () => {
-      const v = await intake();
-      return v.queued === 0 && v.excess.length === 0 && v.counters.capped >= 7 ? v : undefined;
-    }, 30_000);
+    const view = await eventually(
+      'the burst to be handled',
+      async () => {
+        const v = await intake();
+        return v.queued === 0 && v.excess.length === 0 && v.counters.capped >= 7 ? v : undefined;
+      },
+      30_000,
+    );
     expect(view.counters.capped).toBeGreaterThanOrEqual(7);
     const started = await countRuns(fps.map((fp) => `WorkflowId STARTS_WITH "alert-${fp}"`).join(' OR '));
     expect(started).toBe(12 - view.counters.capped);
@@ -215,7 +280,8 @@ async function countRuns(filter: string): Promise<number> {
   let count = -1;
   for (let i = 0; i < 20; i++) {
     let n = 0;
-    for await (const run of env.client.workflow.list({ query: `(${filter}) AND WorkflowType="runbookWorkflow"` })) if (run.workflowId) n += 1;
+    for await (const run of env.client.workflow.list({ query: `(${filter}) AND WorkflowType="runbookWorkflow"` }))
+      if (run.workflowId) n += 1;
     if (n === count) return n;
     count = n;
     await sleep(250);

@@ -50,7 +50,9 @@ describe('durability', () => {
     const before = await start('before-effect', { pauseMs: 3000, holdMs: 0 });
     const after = await start('after-effect', { pauseMs: 0, holdMs: 3000 });
     await until(
-      () => readAttempts(dir).filter((line) => line.endsWith(' mark 1')).length === 2 && readEffects(dir).some((e) => e.key === `${after.workflowId}/fix`),
+      () =>
+        readAttempts(dir).filter((line) => line.endsWith(' mark 1')).length === 2 &&
+        readEffects(dir).some((e) => e.key === `${after.workflowId}/fix`),
       'both actions to be in flight',
     );
     await kill(first.process);

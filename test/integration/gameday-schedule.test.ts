@@ -76,7 +76,9 @@ describe('scheduled game days', () => {
     expect(view).toMatchObject({ id, experiment: 'never-steady', paused: false, spec: 'every 2s' });
     const status = await firstRun(id);
     expect(status.state).toBe('refused');
-    expect(status.timeline.at(-1)?.detail).toMatch(/steady state does not hold \(.*"value":"bad".*failing: .*"op":"eq","value":"ok"/);
+    expect(status.timeline.at(-1)?.detail).toMatch(
+      /steady state does not hold \(.*"value":"bad".*failing: .*"op":"eq","value":"ok"/,
+    );
     expect((await listSchedules(env.client)).map((s) => s.id)).toContain(id);
     await onSchedule(env.client, id, 'pause', 'enough');
     expect((await describeSchedule(env.client, id)).paused).toBe(true);
@@ -94,7 +96,13 @@ describe('scheduled game days', () => {
   test('inside a blackout window a scheduled game day refuses and says which window', async () => {
     const id = scheduleId('blackout');
     const now = Date.now();
-    const blackouts = [{ from: new Date(now - 60_000).toISOString(), to: new Date(now + 3_600_000).toISOString(), reason: 'release freeze' }];
+    const blackouts = [
+      {
+        from: new Date(now - 60_000).toISOString(),
+        to: new Date(now + 3_600_000).toISOString(),
+        reason: 'release freeze',
+      },
+    ];
     await createSchedule(env.client, config, { ...input, blackouts }, { id, every: '2s', timezone: 'Europe/Oslo' });
     const status = await firstRun(id);
     expect(status.state).toBe('refused');
@@ -106,7 +114,9 @@ describe('scheduled game days', () => {
   test('bad schedule requests are refused with the reason', async () => {
     await expect(createSchedule(env.client, config, input, { id: 'x' })).rejects.toThrow(ScheduleError);
     await expect(createSchedule(env.client, config, input, { id: 'x', every: '10ms' })).rejects.toThrow(/at least 1s/);
-    await expect(createSchedule(env.client, config, input, { id: 'x', every: '1m', timezone: 'Mars/Olympus' })).rejects.toThrow(/not a known time zone/);
+    await expect(
+      createSchedule(env.client, config, input, { id: 'x', every: '1m', timezone: 'Mars/Olympus' }),
+    ).rejects.toThrow(/not a known time zone/);
     await expect(onSchedule(env.client, 'no-such-schedule', 'pause')).rejects.toThrow(/no schedule "no-such-schedule"/);
   });
 });

@@ -64,12 +64,14 @@ async function waitFor(
   for (;;) {
     const status = await handle.query(statusQuery);
     if (predicate(status)) return status;
-    if (Date.now() > deadline) throw new Error(`timed out; last status ${JSON.stringify(status.state)} at ${status.currentStep}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out; last status ${JSON.stringify(status.state)} at ${status.currentStep}`);
     await sleep(100);
   }
 }
 
-const decide = (handle: WorkflowHandle, request: DecideRequest) => handle.executeUpdate(decideUpdate, { args: [request] });
+const decide = (handle: WorkflowHandle, request: DecideRequest) =>
+  handle.executeUpdate(decideUpdate, { args: [request] });
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
   try {
@@ -89,7 +91,9 @@ describe('runbook workflow', () => {
     expect(waiting.pendingDecision?.question).toBe('Apply a fix in staging?');
     expect(waiting.pendingDecision?.options.map((o) => o.id)).toEqual(['mark-it']);
     // A failing and a slow collector became findings; the run went on.
-    const gathered = waiting.steps.find((s) => s.id === 'gather')?.result as { collectors: Record<string, { ok: boolean }> };
+    const gathered = waiting.steps.find((s) => s.id === 'gather')?.result as {
+      collectors: Record<string, { ok: boolean }>;
+    };
     expect(gathered.collectors.echo?.ok).toBe(true);
     expect(gathered.collectors.broken?.ok).toBe(false);
     expect(gathered.collectors.slow?.ok).toBe(false);
@@ -110,7 +114,9 @@ describe('runbook workflow', () => {
       ['tell', 'done'],
     ]);
     expect(final.steps.find((s) => s.id === 'check')?.result).toMatchObject({ ok: true, attempts: 2 });
-    expect(final.steps.find((s) => s.id === 'tell')?.result).toMatchObject({ message: 'run finished; choice was mark-it' });
+    expect(final.steps.find((s) => s.id === 'tell')?.result).toMatchObject({
+      message: 'run finished; choice was mark-it',
+    });
     const fixed = readEffects(dir).filter((e) => e.key === `${handle.workflowId}/fix`);
     expect(fixed).toHaveLength(1);
   });
@@ -129,20 +135,20 @@ describe('runbook workflow', () => {
     expect(await refusal(decide(handle, { option: 'mark-it', by: { ...bob, roles: ['viewer'] } }))).toMatch(
       /bob is not authorised to decide here \(needs role responder\)/,
     );
-    expect(await refusal(decide(handle, { option: 'reboot-everything', by: { ...bob, roles: ['responder'] } }))).toMatch(
-      /unknown option "reboot-everything" \(options: mark-it, deny\)/,
-    );
-    expect(await refusal(decide(handle, { step: 'other', option: 'mark-it', by: { ...bob, roles: ['responder'] } }))).toMatch(
-      /no decision is open at step "other"/,
-    );
+    expect(
+      await refusal(decide(handle, { option: 'reboot-everything', by: { ...bob, roles: ['responder'] } })),
+    ).toMatch(/unknown option "reboot-everything" \(options: mark-it, deny\)/);
+    expect(
+      await refusal(decide(handle, { step: 'other', option: 'mark-it', by: { ...bob, roles: ['responder'] } })),
+    ).toMatch(/no decision is open at step "other"/);
     const still = await handle.query(statusQuery);
     expect(still.state).toBe('waiting');
     expect(still.decisions).toHaveLength(0);
 
     await decide(handle, { option: 'deny', by: { ...bob, roles: ['responder'] } });
-    expect(await refusal(decide(handle, { step: 'choose', option: 'mark-it', by: { ...bob, roles: ['responder'] } }))).toMatch(
-      /already decided: "deny" by bob/,
-    );
+    expect(
+      await refusal(decide(handle, { step: 'choose', option: 'mark-it', by: { ...bob, roles: ['responder'] } })),
+    ).toMatch(/already decided: "deny" by bob/);
     const final = await handle.result();
     expect(final.decisions).toHaveLength(1);
     expect(final.steps.find((s) => s.id === 'fix')?.result).toMatchObject({ skipped: 'declined at choose' });
@@ -168,10 +174,11 @@ describe('runbook workflow', () => {
     expect(final.state).toBe('aborted');
     expect(final.abort).toEqual({ reason: 'game day over', by: bob });
     expect(final.compensations).toEqual([{ step: 'prepare', activity: 'testUnmark', status: 'done' }]);
-    expect(readEffects(dir).filter((e) => e.key === `${handle.workflowId}/prepare`).map((e) => e.kind)).toEqual([
-      'mark',
-      'unmark',
-    ]);
+    expect(
+      readEffects(dir)
+        .filter((e) => e.key === `${handle.workflowId}/prepare`)
+        .map((e) => e.kind),
+    ).toEqual(['mark', 'unmark']);
     // A finished run takes no Updates at all: the server answers that it is gone.
     await expect(decide(handle, { option: 'mark-it', by: { ...bob, roles: ['responder'] } })).rejects.toThrow(
       /already completed/,
@@ -186,7 +193,11 @@ describe('runbook workflow', () => {
     const final = await handle.query(statusQuery);
     expect(final.state).toBe('cancelled');
     expect(final.compensations[0]?.status).toBe('done');
-    expect(readEffects(dir).filter((e) => e.key === `${handle.workflowId}/prepare`).map((e) => e.kind)).toContain('unmark');
+    expect(
+      readEffects(dir)
+        .filter((e) => e.key === `${handle.workflowId}/prepare`)
+        .map((e) => e.kind),
+    ).toContain('unmark');
   });
 
   test('every run ends with its report, whether it completed, was declined, aborted or failed', async () => {
@@ -221,4 +232,3 @@ describe('runbook workflow', () => {
     expect(declinedReport).toContain('deny');
   });
 });
-

@@ -47,9 +47,13 @@ describe('lab up refuses clearly and leaves nothing behind', () => {
   test('without root it fails at once, naming root', async () => {
     const config = await labTestConfig();
     const started = Date.now();
-    const result = await exec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'lab', 'up'], {
-      env: { ...process.env, NIGHTSHIFT_DATA_DIR: config.dataDir, HOME: '/tmp' },
-    }).then(
+    const result = await exec(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'lab', 'up'],
+      {
+        env: { ...process.env, NIGHTSHIFT_DATA_DIR: config.dataDir, HOME: '/tmp' },
+      },
+    ).then(
       () => ({ code: 0, stderr: '' }),
       (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
     );
@@ -80,8 +84,12 @@ describe('lab up refuses clearly and leaves nothing behind', () => {
     const config = await labTestConfig();
     await run('ip', ['netns', 'add', 'nightshift-lab-node-1']);
     try {
-      await expect(labUp({ config })).rejects.toThrow(/another lab seems to be running \(nightshift-lab-node-1 exists\)/);
-      expect((await run('ip', ['netns', 'list'])).split('\n').some((l) => l.startsWith('nightshift-lab-node-1'))).toBe(true);
+      await expect(labUp({ config })).rejects.toThrow(
+        /another lab seems to be running \(nightshift-lab-node-1 exists\)/,
+      );
+      expect((await run('ip', ['netns', 'list'])).split('\n').some((l) => l.startsWith('nightshift-lab-node-1'))).toBe(
+        true,
+      );
     } finally {
       await run('ip', ['netns', 'del', 'nightshift-lab-node-1']);
     }

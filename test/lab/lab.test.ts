@@ -66,42 +66,71 @@ describe('the lab', () => {
     expect(new Set(list.map((p) => p.spec.nodeName)).size).toBe(3);
     const table = await kubectl(status.kubeconfig, ['get', 'pods', '-A', '-o', 'wide']);
     for (const pod of list) expect(table).toContain(pod.status.podIP);
-    expect(await netnsList()).toEqual(expect.arrayContaining(list.map((p) => `${p.metadata.namespace}.${p.metadata.name}`)));
+    expect(await netnsList()).toEqual(
+      expect.arrayContaining(list.map((p) => `${p.metadata.namespace}.${p.metadata.name}`)),
+    );
   });
 
   test("DNS from the frontend's namespace resolves cart-service-v1 to its pod IPs", async () => {
     const status = await lab.status();
     const list = await pods(status.kubeconfig, ['-n', 'production']);
     const frontend = list.find((p) => p.metadata.labels.app === 'checkout-frontend');
-    const cartIps = list.filter((p) => p.metadata.labels.app === 'cart-service-v1').map((p) => p.status.podIP).sort();
+    const cartIps = list
+      .filter((p) => p.metadata.labels.app === 'cart-service-v1')
+      .map((p) => p.status.podIP)
+      .sort();
     expect(frontend).toBeDefined();
     const out = await inNetns(frontend?.metadata.annotations['nightshift.dev/netns'] ?? '', [
-      'getent', 'ahostsv4', 'cart-service-v1.production.svc.cluster.local',
+      'getent',
+      'ahostsv4',
+      'cart-service-v1.production.svc.cluster.local',
     ]);
-    const resolved = [...new Set(out.split('\n').map((line) => line.split(/\s+/)[0]).filter(Boolean))].sort();
+    const resolved = [
+      ...new Set(
+        out
+          .split('\n')
+          .map((line) => line.split(/\s+/)[0])
+          .filter(Boolean),
+      ),
+    ].sort();
     expect(resolved).toEqual(cartIps);
     // The short name works through the search path, as for any pod.
-    const short = await inNetns(frontend?.metadata.annotations['nightshift.dev/netns'] ?? '', ['getent', 'ahostsv4', 'cart-service-v1']);
+    const short = await inNetns(frontend?.metadata.annotations['nightshift.dev/netns'] ?? '', [
+      'getent',
+      'ahostsv4',
+      'cart-service-v1',
+    ]);
     expect(short).toContain(cartIps[0]);
   });
 
   test('kubectl rollout restart gives new pods in new namespaces while the probe keeps succeeding', async () => {
     const status = await lab.status();
     const kc = status.kubeconfig;
-    const before = (await pods(kc, ['-n', 'production'])).filter((p) => ['checkout-frontend', 'cart-service-v1'].includes(p.metadata.labels.app ?? ''));
+    const before = (await pods(kc, ['-n', 'production'])).filter((p) =>
+      ['checkout-frontend', 'cart-service-v1'].includes(p.metadata.labels.app ?? ''),
+    );
     const bridgeMacs = () => Promise.all(NODES.map((node) => linkMac(node.netns, NODE_BRIDGE)));
     // Each node bridge has a MAC of its own: were it the lowest of its ports', it would
     // change as pods come and go and the pods' ARP entries for their gateway would go stale.
     expect(await bridgeMacs()).toEqual(NODES.map((node) => node.bridgeMac));
     const started = Date.now();
-    await kubectl(kc, ['-n', 'production', 'rollout', 'restart', 'deployment/checkout-frontend', 'deployment/cart-service-v1']);
+    await kubectl(kc, [
+      '-n',
+      'production',
+      'rollout',
+      'restart',
+      'deployment/checkout-frontend',
+      'deployment/cart-service-v1',
+    ]);
     for (const d of ['checkout-frontend', 'cart-service-v1']) {
       await kubectl(kc, ['-n', 'production', 'rollout', 'status', `deployment/${d}`, '--timeout=120s']);
     }
     const oldNames = new Set(before.map((p) => p.metadata.name));
     let after: LabPod[] = [];
     for (let i = 0; i < 60; i++) {
-      after = (await pods(kc, ['-n', 'production'])).filter((p) => ['checkout-frontend', 'cart-service-v1'].includes(p.metadata.labels.app ?? ''));
+      after = (await pods(kc, ['-n', 'production'])).filter((p) =>
+        ['checkout-frontend', 'cart-service-v1'].includes(p.metadata.labels.app ?? ''),
+      );
       if (after.every((p) => !oldNames.has(p.metadata.name))) break;
       await sleep(500);
     }
@@ -117,7 +146,12 @@ describe('the lab', () => {
       // clsact came with the link, so the flow tap attached to it without a qdisc change
       // (which would have dropped the new pod's first packets).
       expect(await kinds('eth0', netns)).toContain('clsact');
-      expect(await kinds(pod.metadata.annotations['nightshift.dev/host-interface'] ?? '', nodeByName(pod.spec.nodeName ?? '')?.netns)).toContain('clsact');
+      expect(
+        await kinds(
+          pod.metadata.annotations['nightshift.dev/host-interface'] ?? '',
+          nodeByName(pod.spec.nodeName ?? '')?.netns,
+        ),
+      ).toContain('clsact');
     }
     expect(await bridgeMacs()).toEqual(NODES.map((node) => node.bridgeMac));
     for (const pod of before) expect(namespaces).not.toContain(`production.${pod.metadata.name}`);
@@ -145,8 +179,25 @@ describe('the lab', () => {
       // The leader stays, or (if it was the victim) moves after an election timeout.
       const leader = await etcdAgreedLeader([m1.clientUrl, m2.clientUrl], 10_000, victimId);
       expect(leader).toBeDefined();
-      await kubectl(status.kubeconfig, ['create', 'configmap', 'etcd-kill-check', '-n', 'default', '--from-literal=seen=yes']);
-      expect(await kubectl(status.kubeconfig, ['get', 'configmap', 'etcd-kill-check', '-n', 'default', '-o', 'jsonpath={.data.seen}'])).toBe('yes');
+      await kubectl(status.kubeconfig, [
+        'create',
+        'configmap',
+        'etcd-kill-check',
+        '-n',
+        'default',
+        '--from-literal=seen=yes',
+      ]);
+      expect(
+        await kubectl(status.kubeconfig, [
+          'get',
+          'configmap',
+          'etcd-kill-check',
+          '-n',
+          'default',
+          '-o',
+          'jsonpath={.data.seen}',
+        ]),
+      ).toBe('yes');
       // Only the seconds since this test began (whole seconds, the current one excluded).
       await sleep(Math.max(0, started + 2000 - Date.now()));
       const after = await probeSummary(Math.max(1, Math.floor((Date.now() - started) / 1000) - 1));
@@ -160,21 +211,50 @@ describe('the lab', () => {
 
   test('an eBPF drop fault on the cart pods sends the probe to 0 % and back after revert', async () => {
     // Through the CLI, the lab's control worker and its node agents: the real path.
-    const env = { ...process.env, NIGHTSHIFT_DATA_DIR: lab.config.dataDir, TEMPORAL_ADDRESS: lab.config.temporal.address };
+    const env = {
+      ...process.env,
+      NIGHTSHIFT_DATA_DIR: lab.config.dataDir,
+      TEMPORAL_ADDRESS: lab.config.temporal.address,
+    };
     const cli = (args: string[]) => execFileP(process.execPath, [CLI, ...args], { env, timeout: 120_000 });
     const { stdout } = await cli([
-      'fault', 'inject', '--namespace', 'production', '--selector', 'app in (cart-service-v1, cart-service-v2)',
-      '--direction', 'ingress', '--protocol', 'tcp', '--dst-ports', '80', '--percent', '100', '--duration', '2m',
-      '--id', 'lab-cart-drop', '--json',
+      'fault',
+      'inject',
+      '--namespace',
+      'production',
+      '--selector',
+      'app in (cart-service-v1, cart-service-v2)',
+      '--direction',
+      'ingress',
+      '--protocol',
+      'tcp',
+      '--dst-ports',
+      '80',
+      '--percent',
+      '100',
+      '--duration',
+      '2m',
+      '--id',
+      'lab-cart-drop',
+      '--json',
     ]);
     expect(JSON.parse(stdout)).toEqual({ faultId: 'lab-cart-drop', started: true });
-    await eventually('checkout to fail completely', async () => ((await probeSummary(3)).successRate === 0 ? true : undefined));
-    const listed = JSON.parse((await cli(['fault', 'list', '--json'])).stdout) as { faultId: string; verdict?: { outcome: string }; undo: { interface: string }[] }[];
+    await eventually('checkout to fail completely', async () =>
+      (await probeSummary(3)).successRate === 0 ? true : undefined,
+    );
+    const listed = JSON.parse((await cli(['fault', 'list', '--json'])).stdout) as {
+      faultId: string;
+      verdict?: { outcome: string };
+      undo: { interface: string }[];
+    }[];
     const fault = listed.find((f) => f.faultId === 'lab-cart-drop');
     expect(fault?.verdict?.outcome).toBe('confirmed');
     // One attachment per cart pod, each on that pod's own port of its node's bridge.
     expect(fault?.undo.map((u) => u.interface).sort()).toEqual(
-      (await pods((await lab.status()).kubeconfig, ['-n', 'production'])).filter((p) => /^cart-service-v[12]$/.test(p.metadata.labels.app ?? '')).map((p) => p.metadata.annotations['nightshift.dev/host-interface']).sort(),
+      (await pods((await lab.status()).kubeconfig, ['-n', 'production']))
+        .filter((p) => /^cart-service-v[12]$/.test(p.metadata.labels.app ?? ''))
+        .map((p) => p.metadata.annotations['nightshift.dev/host-interface'])
+        .sort(),
     );
     await cli(['fault', 'revert', 'lab-cart-drop', '--wait']);
     await eventually('checkout to recover', async () => ((await probeSummary(3)).successRate === 1 ? true : undefined));
@@ -194,9 +274,25 @@ describe('the lab', () => {
     expect(status.healthy).toBe(true);
     expect(status.kubeconfig).toMatch(/\/lab\/kubeconfig$/);
     expect(status.processes.map((p) => p.name)).toEqual(
-      expect.arrayContaining(['etcd-1', 'etcd-2', 'etcd-3', 'kube-apiserver', 'kube-controller-manager', 'coredns', 'node-simulator', 'lab-gateway', 'probe', 'temporal', 'control-worker']),
+      expect.arrayContaining([
+        'etcd-1',
+        'etcd-2',
+        'etcd-3',
+        'kube-apiserver',
+        'kube-controller-manager',
+        'coredns',
+        'node-simulator',
+        'lab-gateway',
+        'probe',
+        'temporal',
+        'control-worker',
+      ]),
     );
-    expect(status.nodes.map((n) => n.netns)).toEqual(['nightshift-lab-node-1', 'nightshift-lab-node-2', 'nightshift-lab-node-3']);
+    expect(status.nodes.map((n) => n.netns)).toEqual([
+      'nightshift-lab-node-1',
+      'nightshift-lab-node-2',
+      'nightshift-lab-node-3',
+    ]);
     expect(status.pods).toHaveLength(8);
     expect(status.endpoints.etcd.map((e) => e.metrics)).toHaveLength(3);
     const metrics = await fetch(status.endpoints.coredns.metrics).then((r) => r.text());

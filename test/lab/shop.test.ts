@@ -35,19 +35,31 @@ describe('the shop misbehaves on demand', () => {
 
   test('the admin endpoint turns errors on and off at once', async () => {
     const status = await lab.status();
-    const carts = (await pods(status.kubeconfig, ['-n', 'production', '-l', 'app=cart-service-v1'])).map((p) => p.status.podIP);
+    const carts = (await pods(status.kubeconfig, ['-n', 'production', '-l', 'app=cart-service-v1'])).map(
+      (p) => p.status.podIP,
+    );
     for (const ip of carts) {
-      const res = await fetch(`http://${ip}:9901/admin/misbehave`, { method: 'PUT', body: JSON.stringify({ errorRate: 1 }) });
+      const res = await fetch(`http://${ip}:9901/admin/misbehave`, {
+        method: 'PUT',
+        body: JSON.stringify({ errorRate: 1 }),
+      });
       expect(await res.json()).toEqual({ errorRate: 1, errorStatus: 500, delayMs: 0 });
     }
     const broken = Date.now();
     try {
       const during = await probeOver(broken + IN_FLIGHT_MS, 3);
       // v2 (a tenth of the cart traffic) still answers; printed in full should it not hold.
-      expect({ under30: during.successRate < 0.3, successRate: during.successRate, requests: during.requests, reasons: during.failureReasons }).toMatchObject({ under30: true });
+      expect({
+        under30: during.successRate < 0.3,
+        successRate: during.successRate,
+        requests: during.requests,
+        reasons: during.failureReasons,
+      }).toMatchObject({ under30: true });
       expect(during.failureKinds['http-502']).toBeGreaterThan(0);
       // The probe says why: the frontend's answer names the cart's status and the frontend pod.
-      expect(Object.keys(during.failureReasons ?? {})).toContainEqual(expect.stringMatching(/^http-502: cart answered 500 \(checkout-frontend-[\w-]+\)$/));
+      expect(Object.keys(during.failureReasons ?? {})).toContainEqual(
+        expect.stringMatching(/^http-502: cart answered 500 \(checkout-frontend-[\w-]+\)$/),
+      );
     } finally {
       for (const ip of carts) await fetch(`http://${ip}:9901/admin/misbehave`, { method: 'DELETE' });
     }
@@ -67,21 +79,37 @@ describe('the shop misbehaves on demand', () => {
     expect(canary.successRate).toBeGreaterThan(0.75);
     expect(canary.successRate).toBeLessThan(0.97);
 
-    await kubectl(kc, ['-n', 'production', 'patch', 'httproute', 'store-traffic-split', '--type=json', '-p',
+    await kubectl(kc, [
+      '-n',
+      'production',
+      'patch',
+      'httproute',
+      'store-traffic-split',
+      '--type=json',
+      '-p',
       JSON.stringify([
         { op: 'replace', path: '/spec/rules/0/backendRefs/0/weight', value: 100 },
         { op: 'replace', path: '/spec/rules/0/backendRefs/1/weight', value: 0 },
-      ])]);
+      ]),
+    ]);
     const shifted = Date.now();
     const after = await probeOver(shifted + IN_FLIGHT_MS, 4);
     expect({ failures: after.failures, reasons: after.failureReasons ?? {} }).toEqual({ failures: 0, reasons: {} });
 
     await kubectl(kc, ['-n', 'production', 'set', 'env', 'deployment/cart-service-v2', 'NIGHTSHIFT_ERROR_RATE-']);
-    await kubectl(kc, ['-n', 'production', 'patch', 'httproute', 'store-traffic-split', '--type=json', '-p',
+    await kubectl(kc, [
+      '-n',
+      'production',
+      'patch',
+      'httproute',
+      'store-traffic-split',
+      '--type=json',
+      '-p',
       JSON.stringify([
         { op: 'replace', path: '/spec/rules/0/backendRefs/0/weight', value: 90 },
         { op: 'replace', path: '/spec/rules/0/backendRefs/1/weight', value: 10 },
-      ])]);
+      ]),
+    ]);
     await kubectl(kc, ['-n', 'production', 'rollout', 'status', 'deployment/cart-service-v2', '--timeout=90s']);
     for (const pod of await pods(kc, ['-n', 'production'])) lab.seen(`production.${pod.metadata.name}`);
   });
@@ -91,7 +119,10 @@ describe('the shop misbehaves on demand', () => {
     const [pod] = await pods(kc, ['-n', 'finance', '-l', 'app=postgres-db']);
     if (!pod) throw new Error('no postgres-db pod');
     const netns = pod.metadata.annotations['nightshift.dev/netns'] ?? '';
-    const [pid] = (await run('ip', ['netns', 'pids', netns])).split('\n').map(Number).filter((n) => n > 0);
+    const [pid] = (await run('ip', ['netns', 'pids', netns]))
+      .split('\n')
+      .map(Number)
+      .filter((n) => n > 0);
     if (!pid) throw new Error(`nothing runs in ${netns}`);
     process.kill(pid, 'SIGKILL');
     const jsonpath = '{.status.containerStatuses[0].restartCount} {.status.conditions[?(@.type=="Ready")].status}';
@@ -99,7 +130,10 @@ describe('the shop misbehaves on demand', () => {
       const out = await kubectl(kc, ['-n', 'finance', 'get', 'pod', pod.metadata.name, '-o', `jsonpath=${jsonpath}`]);
       return out.trim() === '1 True' ? out : undefined;
     });
-    const pids = (await run('ip', ['netns', 'pids', netns])).split('\n').map(Number).filter((n) => n > 0);
+    const pids = (await run('ip', ['netns', 'pids', netns]))
+      .split('\n')
+      .map(Number)
+      .filter((n) => n > 0);
     expect(pids).toHaveLength(1);
     expect(pids[0]).not.toBe(pid);
   });

@@ -39,7 +39,12 @@ const client = new Client({ connection: await Connection.connect({ address: serv
 const alice = { id: 'U-alice', name: 'alice', via: 'slack' };
 const bob = { id: 'U-bob', name: 'bob', via: 'slack', roles: ['responder'] };
 
-async function record(name: string, runbook: string, params: RunbookInput['params'], drive?: (id: string) => Promise<void>) {
+async function record(
+  name: string,
+  runbook: string,
+  params: RunbookInput['params'],
+  drive?: (id: string) => Promise<void>,
+) {
   const handle = await client.workflow.start<typeof runbookWorkflow>('runbookWorkflow', {
     taskQueue,
     workflowId: `fixture-${name}`,

@@ -8,7 +8,9 @@ import { Worker } from '@temporalio/worker';
 import { quietRuntime, workflowBundle } from '../helpers/temporal.ts';
 
 const dir = fileURLToPath(new URL('./histories/', import.meta.url));
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 function load(file: string): unknown {
   return JSON.parse(readFileSync(`${dir}${file}`, 'utf8'));
@@ -39,8 +41,12 @@ describe('replay of recorded histories', () => {
   });
 
   test('a deliberately altered history fails replay', async () => {
-    const json = load('guided-approved.json') as { events: { activityTaskScheduledEventAttributes?: { activityType?: { name: string } } }[] };
-    const scheduled = json.events.find((e) => e.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes;
+    const json = load('guided-approved.json') as {
+      events: { activityTaskScheduledEventAttributes?: { activityType?: { name: string } } }[];
+    };
+    const scheduled = json.events.find(
+      (e) => e.activityTaskScheduledEventAttributes,
+    )?.activityTaskScheduledEventAttributes;
     if (!scheduled?.activityType) throw new Error('fixture has no scheduled activity');
     expect(scheduled.activityType.name).toBe('testMark');
     scheduled.activityType.name = 'somethingElse';

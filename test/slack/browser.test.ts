@@ -20,7 +20,16 @@ beforeAll(async () => {
   browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'nightshift-chromium-')), {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -38,7 +47,10 @@ test('the stand-in page shows the thread, and approving there decides the run', 
   const decision = page.locator(`.msg[data-key="${runId}#decision:choose"]`);
   await decision.getByText('Restart the cart in staging?').waitFor();
   await page.locator(`.msg[data-key="${runId}"]`).getByText('waiting for a decision').waitFor();
-  await page.locator(`.msg[data-key="${runId}#diagnosis"]`).getByText('Packets from checkout to cart are dropped').waitFor();
+  await page
+    .locator(`.msg[data-key="${runId}#diagnosis"]`)
+    .getByText('Packets from checkout to cart are dropped')
+    .waitFor();
 
   await page.selectOption('#user', 'U0BOB');
   await decision.locator('button[data-action-id="nightshift:decide:restart-cart"]').click();
@@ -47,5 +59,7 @@ test('the stand-in page shows the thread, and approving there decides the run', 
   expect(await decision.locator('button').count()).toBe(0);
   await page.locator(`.msg[data-key="${runId}"]`).getByText('completed').waitFor({ timeout: 20_000 });
   const result = await h.client.workflow.getHandle(runId).result();
-  expect(result.decisions).toEqual([expect.objectContaining({ option: 'restart-cart', by: expect.objectContaining({ id: 'U0BOB' }) })]);
+  expect(result.decisions).toEqual([
+    expect.objectContaining({ option: 'restart-cart', by: expect.objectContaining({ id: 'U0BOB' }) }),
+  ]);
 });

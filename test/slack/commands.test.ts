@@ -31,7 +31,15 @@ function fakeContext(overrides: Partial<ListenerContext> = {}) {
 }
 
 function command(text: string, user = 'U0ALICE') {
-  return { command: '/nightshift', text, user_id: user, user_name: user.toLowerCase(), channel_id: 'C0INCIDENTS', trigger_id: `trigger-${text}-${user}`, response_url: 'http://127.0.0.1/respond/x' };
+  return {
+    command: '/nightshift',
+    text,
+    user_id: user,
+    user_name: user.toLowerCase(),
+    channel_id: 'C0INCIDENTS',
+    trigger_id: `trigger-${text}-${user}`,
+    response_url: 'http://127.0.0.1/respond/x',
+  };
 }
 
 async function invoke(ctx: ListenerContext, text: string, user = 'U0ALICE', ackFails = false, order: string[] = []) {
@@ -91,8 +99,14 @@ describe('usage problems are answered in the ack, naming the problem', () => {
   test('a chaos-operator starts a game day from an experiment: acked in the channel, then started', async () => {
     const { ctx, start } = fakeContext();
     const { ack } = await invoke(ctx, 'gameday run cart-drop');
-    expect(ack).toMatchObject({ response_type: 'in_channel', text: expect.stringMatching(/starting game day \*Frontend loses the cart\*/) });
-    expect(start).toHaveBeenCalledWith('gamedayWorkflow', expect.objectContaining({ workflowId: expect.stringMatching(/^gameday-cart-drop-slack-/) }));
+    expect(ack).toMatchObject({
+      response_type: 'in_channel',
+      text: expect.stringMatching(/starting game day \*Frontend loses the cart\*/),
+    });
+    expect(start).toHaveBeenCalledWith(
+      'gamedayWorkflow',
+      expect.objectContaining({ workflowId: expect.stringMatching(/^gameday-cart-drop-slack-/) }),
+    );
     const { ack: refused } = await invoke(ctx, 'gameday run cart-drop', 'U0BOB');
     expect(refused?.text).toMatch(/needs the role chaos-operator/);
   });
@@ -112,9 +126,19 @@ describe('roles decide who may do what', () => {
     expect((await invoke(ctx, 'stop-all', 'U0CAROL')).ack?.text).toMatch(/needs the role chaos-operator/);
     expect(stopAllFaults).not.toHaveBeenCalled();
     const { ack, responses } = await invoke(ctx, 'stop-all', 'U0ALICE');
-    expect(ack).toMatchObject({ response_type: 'in_channel', text: expect.stringContaining('<@U0ALICE> is stopping all faults') });
-    expect(stopAllFaults).toHaveBeenCalledWith(expect.objectContaining({ by: expect.objectContaining({ id: 'U0ALICE', via: 'slack' }), requestId: 'trigger-stop-all-U0ALICE' }));
-    expect(responses).toEqual([expect.objectContaining({ response_type: 'in_channel', text: expect.stringContaining('All faults stopped (3)') })]);
+    expect(ack).toMatchObject({
+      response_type: 'in_channel',
+      text: expect.stringContaining('<@U0ALICE> is stopping all faults'),
+    });
+    expect(stopAllFaults).toHaveBeenCalledWith(
+      expect.objectContaining({
+        by: expect.objectContaining({ id: 'U0ALICE', via: 'slack' }),
+        requestId: 'trigger-stop-all-U0ALICE',
+      }),
+    );
+    expect(responses).toEqual([
+      expect.objectContaining({ response_type: 'in_channel', text: expect.stringContaining('All faults stopped (3)') }),
+    ]);
   });
 
   test('without the fault work wired in, stop-all says so and does nothing', async () => {
@@ -130,7 +154,11 @@ describe('run', () => {
     const id = runIdFor('slack-drill', 'trigger-run slack-drill namespace=production-U0ALICE');
     expect(ack?.text).toContain(id);
     expect(start).toHaveBeenCalledTimes(1);
-    expect(start.mock.calls[0]?.[1]).toMatchObject({ workflowId: id, workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPolicy: 'FAIL' });
+    expect(start.mock.calls[0]?.[1]).toMatchObject({
+      workflowId: id,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdConflictPolicy: 'FAIL',
+    });
     expect(calls).toEqual(['ack', `start ${id}`]);
   });
 
@@ -153,7 +181,12 @@ test('a decision click whose ack fails sends no Update', async () => {
   const { ctx, executeUpdate } = fakeContext();
   const value = JSON.stringify({ r: 'run-1', s: 'choose', o: 'restart-cart' });
   await handleDecide(ctx)({
-    body: { type: 'block_actions', user: { id: 'U0BOB' }, trigger_id: 't', actions: [{ type: 'button', action_id: 'nightshift:decide:restart-cart', value }] },
+    body: {
+      type: 'block_actions',
+      user: { id: 'U0BOB' },
+      trigger_id: 't',
+      actions: [{ type: 'button', action_id: 'nightshift:decide:restart-cart', value }],
+    },
     ack: async () => {
       throw new Error('too late');
     },

@@ -29,7 +29,12 @@ const post = (body: string, headers: Record<string, string>) =>
   fetch(events(), { method: 'POST', headers, body }).then(async (r) => ({ status: r.status, text: await r.text() }));
 
 function approvePayload(user = 'U0BOB') {
-  return h.standin.interactor.clickPayload({ user, channel: CHANNEL, ts: decisionTs, actionId: 'nightshift:decide:restart-cart' });
+  return h.standin.interactor.clickPayload({
+    user,
+    channel: CHANNEL,
+    ts: decisionTs,
+    actionId: 'nightshift:decide:restart-cart',
+  });
 }
 
 async function unchanged(): Promise<RunStatus> {
@@ -41,10 +46,26 @@ async function unchanged(): Promise<RunStatus> {
 describe('requests that are not from Slack get 401 and change nothing', () => {
   const cases: [string, (payload: string) => { body: string; headers: Record<string, string> }, RegExp][] = [
     ['a forged signature', (p) => signForm('not-the-secret', { payload: p }), /signature mismatch/],
-    ['a stale timestamp (a replay after six minutes)', (p) => signForm(h.slack.signingSecret, { payload: p }, now() - 6 * 60), /five minutes/],
-    ['a timestamp from the future', (p) => signForm(h.slack.signingSecret, { payload: p }, now() + 6 * 60), /five minutes/],
-    ['no signature header', (p) => strip(signForm(h.slack.signingSecret, { payload: p }), 'x-slack-signature'), /missing x-slack-signature/],
-    ['no timestamp header', (p) => strip(signForm(h.slack.signingSecret, { payload: p }), 'x-slack-request-timestamp'), /missing x-slack-request-timestamp/],
+    [
+      'a stale timestamp (a replay after six minutes)',
+      (p) => signForm(h.slack.signingSecret, { payload: p }, now() - 6 * 60),
+      /five minutes/,
+    ],
+    [
+      'a timestamp from the future',
+      (p) => signForm(h.slack.signingSecret, { payload: p }, now() + 6 * 60),
+      /five minutes/,
+    ],
+    [
+      'no signature header',
+      (p) => strip(signForm(h.slack.signingSecret, { payload: p }), 'x-slack-signature'),
+      /missing x-slack-signature/,
+    ],
+    [
+      'no timestamp header',
+      (p) => strip(signForm(h.slack.signingSecret, { payload: p }), 'x-slack-request-timestamp'),
+      /missing x-slack-request-timestamp/,
+    ],
   ];
   test.each(cases)('%s', async (_name, make, reason) => {
     const { payload } = approvePayload();
@@ -57,16 +78,38 @@ describe('requests that are not from Slack get 401 and change nothing', () => {
 });
 
 function strip(request: { body: string; headers: Record<string, string> }, header: string) {
-  return { body: request.body, headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== header)) };
+  return {
+    body: request.body,
+    headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== header)),
+  };
 }
 
 describe('signed but malformed bodies get 400 with the reason', () => {
   const signed = (fields: Record<string, string>) => signForm(h.slack.signingSecret, fields);
   test.each([
     ['a payload that is not JSON', () => signed({ payload: '{not json' }), /not JSON/],
-    ['block_actions without actions', () => signed({ payload: JSON.stringify({ ...approvePayload().payload, actions: [] }) }), /actions/],
-    ['an interaction type nightshift does not handle', () => signed({ payload: JSON.stringify({ type: 'view_submission', user: { id: 'U0BOB' } }) }), /unsupported interaction type/],
-    ['a slash command without a trigger id', () => signed({ command: '/nightshift', text: 'help', user_id: 'U0BOB', channel_id: CHANNEL, response_url: 'http://x/' }), /trigger_id/],
+    [
+      'block_actions without actions',
+      () => signed({ payload: JSON.stringify({ ...approvePayload().payload, actions: [] }) }),
+      /actions/,
+    ],
+    [
+      'an interaction type nightshift does not handle',
+      () => signed({ payload: JSON.stringify({ type: 'view_submission', user: { id: 'U0BOB' } }) }),
+      /unsupported interaction type/,
+    ],
+    [
+      'a slash command without a trigger id',
+      () =>
+        signed({
+          command: '/nightshift',
+          text: 'help',
+          user_id: 'U0BOB',
+          channel_id: CHANNEL,
+          response_url: 'http://x/',
+        }),
+      /trigger_id/,
+    ],
   ])('%s', async (_name, make, reason) => {
     const request = make();
     const answer = await post(request.body, request.headers);
@@ -77,7 +120,11 @@ describe('signed but malformed bodies get 400 with the reason', () => {
 
   test('a body that is neither form nor JSON gets 415', async () => {
     const stamp = now();
-    const answer = await post('hello', { 'content-type': 'text/plain', 'x-slack-request-timestamp': String(stamp), 'x-slack-signature': signature(h.slack.signingSecret, stamp, 'hello') });
+    const answer = await post('hello', {
+      'content-type': 'text/plain',
+      'x-slack-request-timestamp': String(stamp),
+      'x-slack-signature': signature(h.slack.signingSecret, stamp, 'hello'),
+    });
     expect(answer.status).toBe(415);
   });
 });
@@ -91,9 +138,14 @@ describe('buttons nightshift does not know are answered, not acted on', () => {
   const action = (payload: Record<string, unknown>) => (payload.actions as Record<string, unknown>[])[0] ?? {};
 
   test('an unknown action id', async () => {
-    const answer = await click((p) => ({ ...p, actions: [{ ...action(p), action_id: 'someone-else:button' }] }), 'U0CAROL');
+    const answer = await click(
+      (p) => ({ ...p, actions: [{ ...action(p), action_id: 'someone-else:button' }] }),
+      'U0CAROL',
+    );
     expect(answer.status).toBe(200);
-    await waitFor('the answer', () => ephemeralsFor(h.standin, 'U0CAROL').some((t) => t.includes('does not know the action `someone-else:button`')));
+    await waitFor('the answer', () =>
+      ephemeralsFor(h.standin, 'U0CAROL').some((t) => t.includes('does not know the action `someone-else:button`')),
+    );
     await unchanged();
   });
 
@@ -101,7 +153,9 @@ describe('buttons nightshift does not know are answered, not acted on', () => {
     const tampered = JSON.stringify({ r: runId, s: 'choose', o: 'deny' });
     const answer = await click((p) => ({ ...p, actions: [{ ...action(p), value: tampered }] }), 'U0CAROL');
     expect(answer.status).toBe(200);
-    await waitFor('the answer', () => ephemeralsFor(h.standin, 'U0CAROL').some((t) => t.includes('does not match its value')));
+    await waitFor('the answer', () =>
+      ephemeralsFor(h.standin, 'U0CAROL').some((t) => t.includes('does not match its value')),
+    );
     await unchanged();
   });
 
@@ -127,7 +181,11 @@ test('status lists the runs in progress, and shows one run as its parent message
   expect(listed.status).toBe(200);
   await waitFor('the list', () => ephemeralsFor(h.standin, 'U0CAROL').some((t) => t.includes(runId)));
   await h.standin.interactor.command({ user: 'U0CAROL', text: `status ${runId}` });
-  await waitFor('the run', () => h.standin.workspace.ephemerals.some((e) => e.user === 'U0CAROL' && JSON.stringify(e.blocks ?? []).includes('waiting for a decision')));
+  await waitFor('the run', () =>
+    h.standin.workspace.ephemerals.some(
+      (e) => e.user === 'U0CAROL' && JSON.stringify(e.blocks ?? []).includes('waiting for a decision'),
+    ),
+  );
   await h.standin.interactor.command({ user: 'U0CAROL', text: 'status no-such-run' });
   await waitFor('the miss', () => ephemeralsFor(h.standin, 'U0CAROL').some((t) => t.includes('No run `no-such-run`')));
   await unchanged();

@@ -21,7 +21,15 @@ async function startDrill(user: string, text: string) {
   const name = text.split(' ')[1] ?? '';
   const runId = runIdFor(name, sent.triggerId);
   if (sent.status === 200) {
-    await waitFor(`run ${runId} to start`, () => h.client.workflow.getHandle(runId).describe().then(() => true, () => false));
+    await waitFor(`run ${runId} to start`, () =>
+      h.client.workflow
+        .getHandle(runId)
+        .describe()
+        .then(
+          () => true,
+          () => false,
+        ),
+    );
   }
   return { sent, runId };
 }
@@ -50,21 +58,32 @@ test('a signed /nightshift run is acked in under a second and its thread follows
   expect(readable(byKey(h.standin, `${runId}#diagnosis`))).toContain('▰▰▰▰▱ 82%');
   expect(readable(decision)).toContain('Restart the cart in staging?');
   // One parent, updated in place as the steps advanced.
-  const parents = h.standin.workspace.calls.filter((c) => c.method === 'chat.postMessage' && !c.args.thread_ts && String(c.args.metadata).includes(`"${runId}"`));
+  const parents = h.standin.workspace.calls.filter(
+    (c) => c.method === 'chat.postMessage' && !c.args.thread_ts && String(c.args.metadata).includes(`"${runId}"`),
+  );
   expect(parents).toHaveLength(1);
   const updates = h.standin.workspace.calls.filter((c) => c.method === 'chat.update' && c.args.ts === parent?.ts);
   expect(updates.length).toBeGreaterThanOrEqual(2);
 
   // Bob approves with a signed click; the run continues and completes.
-  const click = await h.standin.interactor.click({ user: 'U0BOB', channel: CHANNEL, ts: decision.ts, actionId: 'nightshift:decide:restart-cart' });
+  const click = await h.standin.interactor.click({
+    user: 'U0BOB',
+    channel: CHANNEL,
+    ts: decision.ts,
+    actionId: 'nightshift:decide:restart-cart',
+  });
   expect(click.status).toBe(200);
   expect(click.ms).toBeLessThan(1000);
   const result = await h.client.workflow.getHandle(runId).result();
   expect(result.state).toBe('completed');
-  expect(result.decisions).toEqual([expect.objectContaining({ option: 'restart-cart', by: expect.objectContaining({ id: 'U0BOB', via: 'slack' }) })]);
+  expect(result.decisions).toEqual([
+    expect.objectContaining({ option: 'restart-cart', by: expect.objectContaining({ id: 'U0BOB', via: 'slack' }) }),
+  ]);
   expect(h.restarts.filter((k) => k.startsWith(runId))).toHaveLength(1);
   await waitFor('the accepted ephemeral', () => ephemeralsFor(h.standin, 'U0BOB').some((t) => t.includes('Accepted')));
-  await waitFor('the decided message', () => readable(byKey(h.standin, decisionKey(runId))).includes('decided by <@U0BOB>'));
+  await waitFor('the decided message', () =>
+    readable(byKey(h.standin, decisionKey(runId))).includes('decided by <@U0BOB>'),
+  );
   await waitFor('the completed parent', () => readable(byKey(h.standin, runId)).includes('completed'));
   await waitFor('the notify reply in the thread', () => byKey(h.standin, `${runId}/tell`)?.thread_ts === parent?.ts);
   expect(readable(byKey(h.standin, decisionKey(runId)))).not.toContain('nightshift:decide:');
@@ -89,7 +108,12 @@ test('a repeated delivery of one command starts one run; of one click, one decis
   for await (const run of h.client.workflow.list({ query: `WorkflowId = '${runId}'` })) runs.push(run);
   expect(runs).toHaveLength(1);
 
-  const click = await h.standin.interactor.click({ user: 'U0BOB', channel: CHANNEL, ts: decision.ts, actionId: 'nightshift:decide:restart-cart' });
+  const click = await h.standin.interactor.click({
+    user: 'U0BOB',
+    channel: CHANNEL,
+    ts: decision.ts,
+    actionId: 'nightshift:decide:restart-cart',
+  });
   const repeat = await replayLast(click.triggerId, { 'x-slack-retry-num': '1' });
   expect(repeat.status).toBe(200);
   const result = await h.client.workflow.getHandle(runId).result();
@@ -103,36 +127,65 @@ test('the requester cannot approve their own production remediation; a second pe
   const { runId } = await startDrill('U0ALICE', 'run slack-drill namespace=production');
   const decision = await waitForDecision(runId);
   expect(readable(decision)).toContain('a second person must approve');
-  const own = await h.standin.interactor.click({ user: 'U0ALICE', channel: CHANNEL, ts: decision.ts, actionId: 'nightshift:decide:restart-cart' });
+  const own = await h.standin.interactor.click({
+    user: 'U0ALICE',
+    channel: CHANNEL,
+    ts: decision.ts,
+    actionId: 'nightshift:decide:restart-cart',
+  });
   expect(own.status).toBe(200);
-  await waitFor('the refusal', () => ephemeralsFor(h.standin, 'U0ALICE').some((t) => t.includes('cannot approve its remediation')));
+  await waitFor('the refusal', () =>
+    ephemeralsFor(h.standin, 'U0ALICE').some((t) => t.includes('cannot approve its remediation')),
+  );
   const handle = h.client.workflow.getHandle(runId);
   expect(await handle.query(statusQuery)).toMatchObject({ state: 'waiting', decisions: [] });
 
-  await h.standin.interactor.click({ user: 'U0CAROL', channel: CHANNEL, ts: decision.ts, actionId: 'nightshift:decide:restart-cart' });
-  await waitFor('the viewer refusal', () => ephemeralsFor(h.standin, 'U0CAROL').some((t) => t.includes('not authorised')));
+  await h.standin.interactor.click({
+    user: 'U0CAROL',
+    channel: CHANNEL,
+    ts: decision.ts,
+    actionId: 'nightshift:decide:restart-cart',
+  });
+  await waitFor('the viewer refusal', () =>
+    ephemeralsFor(h.standin, 'U0CAROL').some((t) => t.includes('not authorised')),
+  );
   expect(await handle.query(statusQuery)).toMatchObject({ state: 'waiting', decisions: [] });
 
-  await h.standin.interactor.click({ user: 'U0BOB', channel: CHANNEL, ts: decision.ts, actionId: 'nightshift:decide:deny' });
+  await h.standin.interactor.click({
+    user: 'U0BOB',
+    channel: CHANNEL,
+    ts: decision.ts,
+    actionId: 'nightshift:decide:deny',
+  });
   const result = await handle.result();
-  expect(result.decisions).toEqual([expect.objectContaining({ option: 'deny', by: expect.objectContaining({ id: 'U0BOB' }) })]);
+  expect(result.decisions).toEqual([
+    expect.objectContaining({ option: 'deny', by: expect.objectContaining({ id: 'U0BOB' }) }),
+  ]);
   expect(h.restarts.filter((k) => k.startsWith(runId))).toHaveLength(0);
 
   // A click after the run finished is answered, and changes nothing.
-  await h.standin.interactor.click({ user: 'U0BOB', channel: CHANNEL, ts: decision.ts, actionId: 'nightshift:decide:deny' }).catch(() => undefined);
+  await h.standin.interactor
+    .click({ user: 'U0BOB', channel: CHANNEL, ts: decision.ts, actionId: 'nightshift:decide:deny' })
+    .catch(() => undefined);
 });
 
 test('when nobody decides in time the decision message says which default was taken', async () => {
   const { runId } = await startDrill('U0ALICE', 'run slack-drill-quick');
   const result = await h.client.workflow.getHandle(runId).result();
   expect(result.decisions).toEqual([expect.objectContaining({ option: 'deny', auto: true })]);
-  await waitFor('the timeout outcome', () => readable(byKey(h.standin, decisionKey(runId))).includes('Nobody decided in time: the default *Deny (change nothing)* was taken'));
+  await waitFor('the timeout outcome', () =>
+    readable(byKey(h.standin, decisionKey(runId))).includes(
+      'Nobody decided in time: the default *Deny (change nothing)* was taken',
+    ),
+  );
   expect(readable(byKey(h.standin, decisionKey(runId)))).toContain('Restart the cart in staging?');
 });
 
 /** Send again exactly what the stand-in last sent for this trigger id, with extra headers. */
 async function replayLast(triggerId: string, headers: Record<string, string>) {
-  const sent = h.standin.interactor.sent.find((s) => s.body.includes(encodeURIComponent(triggerId)) || s.body.includes(triggerId));
+  const sent = h.standin.interactor.sent.find(
+    (s) => s.body.includes(encodeURIComponent(triggerId)) || s.body.includes(triggerId),
+  );
   if (!sent) throw new Error(`nothing was sent with trigger ${triggerId}`);
   const response = await fetch(sent.url, { method: 'POST', headers: { ...sent.headers, ...headers }, body: sent.body });
   return { status: response.status, body: await response.text() };

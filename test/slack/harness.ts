@@ -7,7 +7,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.ts';
 import { loadConfig, type Config } from '../../worker/config.ts';
-import { slackActivityDepsFor, startGateway, type Gateway, type SlackSettings, type StopAllFaults } from '../../worker/gateway/index.ts';
+import {
+  slackActivityDepsFor,
+  startGateway,
+  type Gateway,
+  type SlackSettings,
+  type StopAllFaults,
+} from '../../worker/gateway/index.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { RunRequestError } from '../../worker/runs.ts';
 import { startStandin, type Message, type Standin } from '../../worker/slack-standin/index.ts';
@@ -15,17 +21,26 @@ import { testEnv, uniqueQueue } from '../helpers/temporal.ts';
 import { createDrillActivities } from './fixtures/activities.ts';
 import { DRILL_RUNBOOKS } from './fixtures/runbooks.ts';
 
-export const ROLES: Config['access']['users'] = { U0ALICE: ['responder', 'chaos-operator'], U0BOB: ['responder', 'approver'], U0CAROL: ['viewer'] };
+export const ROLES: Config['access']['users'] = {
+  U0ALICE: ['responder', 'chaos-operator'],
+  U0BOB: ['responder', 'approver'],
+  U0CAROL: ['viewer'],
+};
 export const CHANNEL = 'C0INCIDENTS';
 
 export function testConfig(queue: string, address: string): Config {
   const config = loadConfig({});
-  return { ...config, temporal: { ...config.temporal, address, taskQueue: queue }, access: { ...config.access, users: ROLES } };
+  return {
+    ...config,
+    temporal: { ...config.temporal, address, taskQueue: queue },
+    access: { ...config.access, users: ROLES },
+  };
 }
 
 export function drillRunbooks(name: string) {
   const runbook = DRILL_RUNBOOKS[name];
-  if (!runbook) throw new RunRequestError(`runbook "${name}" not found`, [`known: ${Object.keys(DRILL_RUNBOOKS).join(', ')}`]);
+  if (!runbook)
+    throw new RunRequestError(`runbook "${name}" not found`, [`known: ${Object.keys(DRILL_RUNBOOKS).join(', ')}`]);
   return runbook;
 }
 
@@ -42,7 +57,10 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(bundle: WorkflowBundle, extra: { stopAllFaults?: StopAllFaults } = {}): Promise<Harness> {
+export async function startHarness(
+  bundle: WorkflowBundle,
+  extra: { stopAllFaults?: StopAllFaults } = {},
+): Promise<Harness> {
   const env = await testEnv();
   const queue = uniqueQueue('slack');
   const config = testConfig(queue, env.connection.options.address);
@@ -67,7 +85,16 @@ export async function startHarness(bundle: WorkflowBundle, extra: { stopAllFault
     activities: { ...createActivities(slackActivityDepsFor(slack, log)), ...drill.activities },
   });
   const running = worker.run();
-  const gateway = await startGateway({ config, slack, client: env.client, log, runbooks: drillRunbooks, port: 0, host: '127.0.0.1', ...extra });
+  const gateway = await startGateway({
+    config,
+    slack,
+    client: env.client,
+    log,
+    runbooks: drillRunbooks,
+    port: 0,
+    host: '127.0.0.1',
+    ...extra,
+  });
   gatewayUrl = `${gateway.url}/slack/events`;
   return {
     env,
@@ -88,7 +115,11 @@ export async function startHarness(bundle: WorkflowBundle, extra: { stopAllFault
 }
 
 /** Poll until `probe` gives a value (not undefined/false), or fail after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

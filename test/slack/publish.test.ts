@@ -39,12 +39,40 @@ function status(stage: 'open' | 'decided'): RunStatus {
     requestedBy: { id: 'U0ALICE', via: 'slack' },
     params: { namespace: 'production' },
     steps: [
-      { id: 'choose', kind: 'decide', title: 'Choose a fix', status: decided ? 'done' : 'running', ...(decided ? { result: { choice: 'restart-cart', options: [{ id: 'restart-cart', label: 'Restart the cart' }] } } : {}) },
+      {
+        id: 'choose',
+        kind: 'decide',
+        title: 'Choose a fix',
+        status: decided ? 'done' : 'running',
+        ...(decided
+          ? { result: { choice: 'restart-cart', options: [{ id: 'restart-cart', label: 'Restart the cart' }] } }
+          : {}),
+      },
     ],
     ...(decided
       ? {}
-      : { pendingDecision: { step: 'choose', question: 'Restart the cart in production?', options: [{ id: 'restart-cart', label: 'Restart the cart' }], deadline: '2030-01-01T00:00:00.000Z', default: 'deny', deciders: { roles: ['approver'], users: [] }, secondPerson: true } }),
-    decisions: decided ? [{ step: 'choose', option: 'restart-cart', by: { id: 'U0BOB', via: 'slack' }, at: '2030-01-01T00:00:05.000Z', auto: false }] : [],
+      : {
+          pendingDecision: {
+            step: 'choose',
+            question: 'Restart the cart in production?',
+            options: [{ id: 'restart-cart', label: 'Restart the cart' }],
+            deadline: '2030-01-01T00:00:00.000Z',
+            default: 'deny',
+            deciders: { roles: ['approver'], users: [] },
+            secondPerson: true,
+          },
+        }),
+    decisions: decided
+      ? [
+          {
+            step: 'choose',
+            option: 'restart-cart',
+            by: { id: 'U0BOB', via: 'slack' },
+            at: '2030-01-01T00:00:05.000Z',
+            auto: false,
+          },
+        ]
+      : [],
     compensations: [],
     startedAt: new Date(Date.now() - 5000).toISOString(),
     endedAt: decided ? new Date().toISOString() : new Date(Date.now() - 1000).toISOString(),
@@ -81,7 +109,10 @@ test('the notify step posts into the run thread, and a retry updates it', async 
   const key = `run-${randomBytes(4).toString('hex')}`;
   const worker = freshWorker();
   await run(() => worker.publishRun({ channel: 'C0INCIDENTS', key, status: status('open') }));
-  const call = { params: { message: 'All clear', channel: 'C0INCIDENTS' }, context: { workflowId: key, runbook: 'slack-drill', stepId: 'tell', key: `${key}/tell` } };
+  const call = {
+    params: { message: 'All clear', channel: 'C0INCIDENTS' },
+    context: { workflowId: key, runbook: 'slack-drill', stepId: 'tell', key: `${key}/tell` },
+  };
   await run(() => worker.notify(call));
   await run(() => freshWorker().notify({ ...call, params: { ...call.params, message: 'All clear (retried)' } }));
   const notes = standin.workspace.messages.filter((m) => m.metadata?.event_payload.key === `${key}/tell`);
@@ -95,7 +126,13 @@ test('the report is uploaded into the thread through the external upload sequenc
   const worker = freshWorker();
   await run(() => worker.publishRun({ channel: 'C0INCIDENTS', key, status: status('decided') }));
   const before = standin.workspace.calls.length;
-  const report = { channel: 'C0INCIDENTS', key, filename: 'report.md', title: `Incident report ${key}`, content: '# Report\nall good\n' };
+  const report = {
+    channel: 'C0INCIDENTS',
+    key,
+    filename: 'report.md',
+    title: `Incident report ${key}`,
+    content: '# Report\nall good\n',
+  };
   await expect(run(() => worker.publishReport(report))).resolves.toMatchObject({ uploaded: true });
   const sequence = standin.workspace.calls.slice(before).map((c) => c.method);
   expect(sequence).toEqual(['files.getUploadURLExternal', 'upload', 'files.completeUploadExternal']);
@@ -109,7 +146,13 @@ test('the report is uploaded into the thread through the external upload sequenc
 
 test('a wrong token fails the activity without retries (Forbidden)', async () => {
   const worker = freshWorker('xoxb-wrong');
-  const error = await run(() => worker.publishRun({ channel: 'C0INCIDENTS', key: 'run-x', status: status('open') })).catch((err: unknown) => err);
+  const error = await run(() =>
+    worker.publishRun({ channel: 'C0INCIDENTS', key: 'run-x', status: status('open') }),
+  ).catch((err: unknown) => err);
   expect(error).toBeInstanceOf(ApplicationFailure);
-  expect(error).toMatchObject({ type: 'Forbidden', nonRetryable: true, message: expect.stringContaining('invalid_auth') });
+  expect(error).toMatchObject({
+    type: 'Forbidden',
+    nonRetryable: true,
+    message: expect.stringContaining('invalid_auth'),
+  });
 });

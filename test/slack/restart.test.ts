@@ -37,10 +37,17 @@ test('a click after the worker and the gateway were killed and restarted is acce
   const token = `xoxb-${randomBytes(6).toString('hex')}`;
   const secret = randomBytes(16).toString('hex');
   const port = await freePort();
-  standin = await startStandin({ port: 0, token, signingSecret: secret, gatewayUrl: `http://127.0.0.1:${port}/slack/events` });
+  standin = await startStandin({
+    port: 0,
+    token,
+    signingSecret: secret,
+    gatewayUrl: `http://127.0.0.1:${port}/slack/events`,
+  });
   client = new Client({ connection: await Connection.connect({ address }) });
-  const startWorker = () => startScript(script('worker-process.ts'), [address, queue, bundleFile, standin.apiUrl, token, dir]);
-  const startGateway = () => startScript(script('gateway-process.ts'), [address, queue, standin.apiUrl, token, secret, String(port)]);
+  const startWorker = () =>
+    startScript(script('worker-process.ts'), [address, queue, bundleFile, standin.apiUrl, token, dir]);
+  const startGateway = () =>
+    startScript(script('gateway-process.ts'), [address, queue, standin.apiUrl, token, secret, String(port)]);
 
   let worker = await startWorker();
   let gateway = await startGateway();
@@ -56,17 +63,30 @@ test('a click after the worker and the gateway were killed and restarted is acce
   gateway = await startGateway();
   children.push(worker, gateway);
 
-  const click = await standin.interactor.click({ user: 'U0BOB', channel: CHANNEL, ts: decision.ts, actionId: 'nightshift:decide:restart-cart' });
+  const click = await standin.interactor.click({
+    user: 'U0BOB',
+    channel: CHANNEL,
+    ts: decision.ts,
+    actionId: 'nightshift:decide:restart-cart',
+  });
   expect(click.status).toBe(200);
   expect(click.ms).toBeLessThan(1000);
   const result = await client.workflow.getHandle(runId).result();
   expect(result.state).toBe('completed');
-  expect(result.decisions).toEqual([expect.objectContaining({ option: 'restart-cart', by: expect.objectContaining({ id: 'U0BOB' }) })]);
+  expect(result.decisions).toEqual([
+    expect.objectContaining({ option: 'restart-cart', by: expect.objectContaining({ id: 'U0BOB' }) }),
+  ]);
   expect(readRestarts(dir).filter((k) => k.startsWith(runId))).toHaveLength(1);
   await waitFor('the accepted answer', () => ephemeralsFor(standin, 'U0BOB').some((t) => t.includes('Accepted')));
-  await waitFor('the decided message', () => readable(byKey(standin, `${runId}#decision:choose`)).includes('decided by <@U0BOB>'), 30_000);
+  await waitFor(
+    'the decided message',
+    () => readable(byKey(standin, `${runId}#decision:choose`)).includes('decided by <@U0BOB>'),
+    30_000,
+  );
   // The restarted worker found the thread: still one parent, one decision message.
   expect(standin.workspace.messages.filter((m) => m.metadata?.event_payload.key === runId)).toHaveLength(1);
-  expect(standin.workspace.messages.filter((m) => m.metadata?.event_payload.key === `${runId}#decision:choose`)).toHaveLength(1);
+  expect(
+    standin.workspace.messages.filter((m) => m.metadata?.event_payload.key === `${runId}#decision:choose`),
+  ).toHaveLength(1);
   expect(readable(byKey(standin, `${runId}#decision:choose`))).toContain('Restart the cart in production?');
 });

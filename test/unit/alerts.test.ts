@@ -26,7 +26,13 @@ describe('matchers', () => {
     ['team="payments"', false],
     ['team=""', true], // a missing label equals the empty string
   ])('%s → %s', (text, expected) => {
-    expect(matchesAll([parseMatcher(text)], { alertname: 'CheckoutErrorBudgetBurn', namespace: 'production', severity: 'page' })).toBe(expected);
+    expect(
+      matchesAll([parseMatcher(text)], {
+        alertname: 'CheckoutErrorBudgetBurn',
+        namespace: 'production',
+        severity: 'page',
+      }),
+    ).toBe(expected);
   });
 
   test('bad matchers are refused with the reason', () => {
@@ -37,7 +43,7 @@ describe('matchers', () => {
   test('a bad matcher or dedupe mode in config is a config problem naming where', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nightshift-alerts-'));
     const file = join(dir, 'config.yaml');
-    writeFileSync(file, 'alerts:\n  routes:\n    - matchers: [\'alertname\']\n      runbook: traffic-vanish\n');
+    writeFileSync(file, "alerts:\n  routes:\n    - matchers: ['alertname']\n      runbook: traffic-vanish\n");
     expect(() => loadConfig({ NIGHTSHIFT_CONFIG: file, NIGHTSHIFT_ALERTS_DEDUPE_BY: 'alertname' })).toThrow(
       /alerts\.dedupeBy: .*\(from NIGHTSHIFT_ALERTS_DEDUPE_BY\)[\s\S]*alerts\.routes\[0\]\.matchers\[0\]: "alertname" is not a matcher/,
     );
@@ -83,7 +89,9 @@ describe('routing', () => {
   test('dedupe keys: one per alert firing episode, or one per group', () => {
     expect(dedupeKey(parsed, alert, 'fingerprint')).toBe('a1b2c3d4e5f60718-1795662000');
     const later = webhookSchema.parse(payload({}, { startsAt: '2026-11-27T03:00:00Z' }));
-    expect(dedupeKey(later, later.alerts[0] as typeof alert, 'fingerprint')).not.toBe(dedupeKey(parsed, alert, 'fingerprint'));
+    expect(dedupeKey(later, later.alerts[0] as typeof alert, 'fingerprint')).not.toBe(
+      dedupeKey(parsed, alert, 'fingerprint'),
+    );
     expect(dedupeKey(parsed, alert, 'groupKey')).toMatch(/^group-[0-9a-f]{16}-1795662000$/);
   });
 });
@@ -106,6 +114,9 @@ describe('authentication', () => {
   test('basic auth', () => {
     const good = `Basic ${Buffer.from('am:pw:with:colons').toString('base64')}`;
     expect(checkAuth(basic, { headers: { authorization: good }, body })).toBeUndefined();
-    expect(checkAuth(basic, { headers: { authorization: `Basic ${Buffer.from('am:nope').toString('base64')}` }, body })?.status).toBe(401);
+    expect(
+      checkAuth(basic, { headers: { authorization: `Basic ${Buffer.from('am:nope').toString('base64')}` }, body })
+        ?.status,
+    ).toBe(401);
   });
 });

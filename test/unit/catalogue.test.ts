@@ -22,7 +22,11 @@ const all = [
   ...entries(defaultCatalogue.collectors, 'collector'),
   ...entries(defaultCatalogue.actions, 'action'),
   ...entries(defaultCatalogue.probes, 'probe'),
-  ...Object.entries(defaultCatalogue.builtins).map(([name, activity]) => ({ what: `builtin ${name}`, activity, queue: 'control' as const })),
+  ...Object.entries(defaultCatalogue.builtins).map(([name, activity]) => ({
+    what: `builtin ${name}`,
+    activity,
+    queue: 'control' as const,
+  })),
 ];
 
 describe('the catalogue names only registered activities', () => {

@@ -36,16 +36,32 @@ describe('DNS', () => {
 
   test('statistics count a lost query at the timeout, and keep answered-only p95 apart', () => {
     const sample = (ms: number, outcome = 'NOERROR'): DnsSample => ({ server: 's', name: 'n', ms, outcome });
-    const samples = [...Array.from({ length: 16 }, (_, i) => sample(0.5 + i * 0.01)), sample(1200), sample(1000, 'TIMEOUT'), sample(1000, 'TIMEOUT'), sample(0.7, 'SERVFAIL')];
+    const samples = [
+      ...Array.from({ length: 16 }, (_, i) => sample(0.5 + i * 0.01)),
+      sample(1200),
+      sample(1000, 'TIMEOUT'),
+      sample(1000, 'TIMEOUT'),
+      sample(0.7, 'SERVFAIL'),
+    ];
     const s = dnsStats(samples, 'pod p', 's', 'cluster-dns');
-    expect(s).toMatchObject({ samples: 20, answered: 18, timeouts: 2, stalls: 1, servfail: 1, lossRatio: 0.1, maxMs: 1200 });
+    expect(s).toMatchObject({
+      samples: 20,
+      answered: 18,
+      timeouts: 2,
+      stalls: 1,
+      servfail: 1,
+      lossRatio: 0.1,
+      maxMs: 1200,
+    });
     expect(s.p95Ms).toBe(1000);
     expect(s.answeredP95Ms).toBe(1200);
     expect(s.p50Ms).toBeCloseTo(0.59, 2);
   });
 
   test('CoreDNS metrics from a real capture: rcodes, and the share over 50 ms interpolated', () => {
-    const scrape = parsePrometheus(readFileSync(new URL('../fixtures/evidence/coredns-metrics.txt', import.meta.url), 'utf8'));
+    const scrape = parsePrometheus(
+      readFileSync(new URL('../fixtures/evidence/coredns-metrics.txt', import.meta.url), 'utf8'),
+    );
     const c = corednsStats('http://x/metrics', scrape, 50);
     expect(c.requests).toBe(270);
     expect(c.byRcode.NXDOMAIN).toBe(20);
@@ -63,19 +79,39 @@ describe('HTTPRoutes', () => {
       httpRouteSchema.parse({
         metadata: { name: 'r', namespace: 'production', generation },
         spec: { rules: [{ backendRefs: backends }] },
-        status: { parents: [{ parentRef: { name: 'gw' }, conditions: [{ type: 'Accepted', status: 'True', observedGeneration: observed }] }] },
+        status: {
+          parents: [
+            {
+              parentRef: { name: 'gw' },
+              conditions: [{ type: 'Accepted', status: 'True', observedGeneration: observed }],
+            },
+          ],
+        },
       }),
     );
 
   test('a missing weight is 1; shares are proportional within the rule', () => {
     const r = route([{ name: 'a' }, { name: 'b', weight: 3 }]);
-    expect(r.rules[0]?.backends.map((b) => [b.name, b.weight, b.share])).toEqual([['a', 1, 0.25], ['b', 3, 0.75]]);
+    expect(r.rules[0]?.backends.map((b) => [b.name, b.weight, b.share])).toEqual([
+      ['a', 1, 0.25],
+      ['b', 3, 0.75],
+    ]);
     expect(r.rules[0]?.split).toEqual({ stable: 'b', canaries: ['a'] });
   });
 
   test('weight 0 carries no traffic and equal weights are no canary split', () => {
-    expect(route([{ name: 'a', weight: 100 }, { name: 'b', weight: 0 }]).rules[0]?.split).toBeUndefined();
-    expect(route([{ name: 'a', weight: 50 }, { name: 'b', weight: 50 }]).rules[0]?.split).toBeUndefined();
+    expect(
+      route([
+        { name: 'a', weight: 100 },
+        { name: 'b', weight: 0 },
+      ]).rules[0]?.split,
+    ).toBeUndefined();
+    expect(
+      route([
+        { name: 'a', weight: 50 },
+        { name: 'b', weight: 50 },
+      ]).rules[0]?.split,
+    ).toBeUndefined();
   });
 
   test('status written for an older generation is not trusted', () => {
@@ -84,7 +120,13 @@ describe('HTTPRoutes', () => {
   });
 
   test('a pod belongs to the Deployment named by its ReplicaSet minus the template hash', () => {
-    const pod = { metadata: { name: 'cart-service-v1-6d4f9b7c8-x2x7q', labels: { 'pod-template-hash': '6d4f9b7c8', app: 'cart' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'cart-service-v1-6d4f9b7c8', uid: 'u' }] } };
+    const pod = {
+      metadata: {
+        name: 'cart-service-v1-6d4f9b7c8-x2x7q',
+        labels: { 'pod-template-hash': '6d4f9b7c8', app: 'cart' },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'cart-service-v1-6d4f9b7c8', uid: 'u' }],
+      },
+    };
     expect(workloadOf(pod, [])).toBe('cart-service-v1');
   });
 });
@@ -109,29 +151,77 @@ describe('node pairs', () => {
 });
 
 describe('probe', () => {
-  const row = (t: number, p95Ms: number, failures = 0) => ({ t, requests: 20, failures, successRate: 1 - failures / 20, p95Ms, failureKinds: {} });
+  const row = (t: number, p95Ms: number, failures = 0) => ({
+    t,
+    requests: 20,
+    failures,
+    successRate: 1 - failures / 20,
+    p95Ms,
+    failureKinds: {},
+  });
 
   test('the baseline is the seconds before the window; slow is 2× the baseline and 50 ms over it', () => {
-    const rows = [...Array.from({ length: 50 }, (_, i) => row(i, 20)), ...Array.from({ length: 10 }, (_, i) => row(50 + i, 240))];
+    const rows = [
+      ...Array.from({ length: 50 }, (_, i) => row(i, 20)),
+      ...Array.from({ length: 10 }, (_, i) => row(50 + i, 240)),
+    ];
     const baseline = baselineOf({ rows }, 10);
     expect(baseline).toEqual({ seconds: 50, successRate: 1, p95Ms: 20, requestsPerSecond: 20 });
     const findings = new Findings('probe');
-    assessProbe({ url: 'u', windowSeconds: 10, baseline, errorRatio: 0, summary: { successRate: 1, requests: 200, failures: 0, p50Ms: 200, p95Ms: 240, p99Ms: 250, failureKinds: {} } }, DEFAULT_PROBE_THRESHOLDS, findings);
+    assessProbe(
+      {
+        url: 'u',
+        windowSeconds: 10,
+        baseline,
+        errorRatio: 0,
+        summary: { successRate: 1, requests: 200, failures: 0, p50Ms: 200, p95Ms: 240, p99Ms: 250, failureKinds: {} },
+      },
+      DEFAULT_PROBE_THRESHOLDS,
+      findings,
+    );
     expect(findings.list.map((f) => f.kind)).toEqual(['probe.slow']);
   });
 
   test('a second or two of hiccup raises the window p95 but not its typical second: not slow; a slow service raises both', () => {
-    const hiccup = [...Array.from({ length: 50 }, (_, i) => row(i, 40)), ...Array.from({ length: 10 }, (_, i) => row(50 + i, i < 2 ? 400 : 45))];
+    const hiccup = [
+      ...Array.from({ length: 50 }, (_, i) => row(i, 40)),
+      ...Array.from({ length: 10 }, (_, i) => row(50 + i, i < 2 ? 400 : 45)),
+    ];
     const baseline = baselineOf({ rows: hiccup }, 10);
     const typicalP95Ms = typicalP95Of({ rows: hiccup }, 10);
     expect(typicalP95Ms).toBe(45);
     const calm = new Findings('probe');
-    assessProbe({ url: 'u', windowSeconds: 10, baseline, typicalP95Ms, errorRatio: 0, summary: { successRate: 1, requests: 200, failures: 0, p50Ms: 30, p95Ms: 390, p99Ms: 400, failureKinds: {} } }, DEFAULT_PROBE_THRESHOLDS, calm);
+    assessProbe(
+      {
+        url: 'u',
+        windowSeconds: 10,
+        baseline,
+        typicalP95Ms,
+        errorRatio: 0,
+        summary: { successRate: 1, requests: 200, failures: 0, p50Ms: 30, p95Ms: 390, p99Ms: 400, failureKinds: {} },
+      },
+      DEFAULT_PROBE_THRESHOLDS,
+      calm,
+    );
     expect(calm.list.map((f) => f.kind)).toEqual(['probe.healthy']);
 
-    const delayed = [...Array.from({ length: 50 }, (_, i) => row(i, 40)), ...Array.from({ length: 10 }, (_, i) => row(50 + i, 250))];
+    const delayed = [
+      ...Array.from({ length: 50 }, (_, i) => row(i, 40)),
+      ...Array.from({ length: 10 }, (_, i) => row(50 + i, 250)),
+    ];
     const slow = new Findings('probe');
-    assessProbe({ url: 'u', windowSeconds: 10, baseline: baselineOf({ rows: delayed }, 10), typicalP95Ms: typicalP95Of({ rows: delayed }, 10), errorRatio: 0, summary: { successRate: 1, requests: 200, failures: 0, p50Ms: 240, p95Ms: 255, p99Ms: 260, failureKinds: {} } }, DEFAULT_PROBE_THRESHOLDS, slow);
+    assessProbe(
+      {
+        url: 'u',
+        windowSeconds: 10,
+        baseline: baselineOf({ rows: delayed }, 10),
+        typicalP95Ms: typicalP95Of({ rows: delayed }, 10),
+        errorRatio: 0,
+        summary: { successRate: 1, requests: 200, failures: 0, p50Ms: 240, p95Ms: 255, p99Ms: 260, failureKinds: {} },
+      },
+      DEFAULT_PROBE_THRESHOLDS,
+      slow,
+    );
     expect(slow.list.map((f) => f.kind)).toEqual(['probe.slow']);
     expect(slow.list[0]?.summary).toContain('typical second 250 ms against 40 ms before');
   });
@@ -139,19 +229,37 @@ describe('probe', () => {
   test('hanging requests never fail, so a fall in completed requests is a finding', () => {
     const findings = new Findings('probe');
     const baseline = { seconds: 50, successRate: 1, p95Ms: 20, requestsPerSecond: 20 };
-    assessProbe({ url: 'u', windowSeconds: 10, baseline, errorRatio: 0, summary: { successRate: 1, requests: 30, failures: 0, p50Ms: 10, p95Ms: 20, p99Ms: 25, failureKinds: {} } }, DEFAULT_PROBE_THRESHOLDS, findings);
+    assessProbe(
+      {
+        url: 'u',
+        windowSeconds: 10,
+        baseline,
+        errorRatio: 0,
+        summary: { successRate: 1, requests: 30, failures: 0, p50Ms: 10, p95Ms: 20, p99Ms: 25, failureKinds: {} },
+      },
+      DEFAULT_PROBE_THRESHOLDS,
+      findings,
+    );
     expect(findings.list.map((f) => f.kind)).toEqual(['probe.stalled']);
   });
 });
 
 describe('configuration from the environment', () => {
   test('every bad variable is named in one error', () => {
-    expect(() => evidenceDepsFromEnv({ NIGHTSHIFT_HUBBLE_RELAY: 'relay', NIGHTSHIFT_PROBE_URL: 'not a url' })).toThrow(EvidenceConfigError);
-    expect(() => evidenceDepsFromEnv({ NIGHTSHIFT_HUBBLE_RELAY: 'relay', NIGHTSHIFT_PROBE_URL: 'not a url' })).toThrow(/NIGHTSHIFT_HUBBLE_RELAY: expected host:port[\s\S]*NIGHTSHIFT_PROBE_URL/);
+    expect(() => evidenceDepsFromEnv({ NIGHTSHIFT_HUBBLE_RELAY: 'relay', NIGHTSHIFT_PROBE_URL: 'not a url' })).toThrow(
+      EvidenceConfigError,
+    );
+    expect(() => evidenceDepsFromEnv({ NIGHTSHIFT_HUBBLE_RELAY: 'relay', NIGHTSHIFT_PROBE_URL: 'not a url' })).toThrow(
+      /NIGHTSHIFT_HUBBLE_RELAY: expected host:port[\s\S]*NIGHTSHIFT_PROBE_URL/,
+    );
   });
 
   test('clients for what is configured, nothing for what is not', () => {
-    const deps = evidenceDepsFromEnv({ NIGHTSHIFT_HUBBLE_RELAY: '127.0.0.1:4245', NIGHTSHIFT_ETCD_ENDPOINTS: 'http://a:2379, http://b:2379', NIGHTSHIFT_CLUSTER_DNS: '10.96.0.10' });
+    const deps = evidenceDepsFromEnv({
+      NIGHTSHIFT_HUBBLE_RELAY: '127.0.0.1:4245',
+      NIGHTSHIFT_ETCD_ENDPOINTS: 'http://a:2379, http://b:2379',
+      NIGHTSHIFT_CLUSTER_DNS: '10.96.0.10',
+    });
     expect(deps.hubble?.address).toBe('127.0.0.1:4245');
     expect(deps.etcd?.endpoints).toEqual(['http://a:2379', 'http://b:2379']);
     expect(deps.dns).toEqual({ servers: ['10.96.0.10'] });

@@ -16,7 +16,11 @@ describe('config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nightshift-config-'));
     const file = join(dir, 'config.yaml');
     writeFileSync(file, 'temporal:\n  address: temporal.example:7233\naccess:\n  users:\n    U1: [responder]\n');
-    const config = loadConfig({ NIGHTSHIFT_CONFIG: file, TEMPORAL_NAMESPACE: 'ops', NIGHTSHIFT_PRODUCTION_NAMESPACES: 'prod, payments' });
+    const config = loadConfig({
+      NIGHTSHIFT_CONFIG: file,
+      TEMPORAL_NAMESPACE: 'ops',
+      NIGHTSHIFT_PRODUCTION_NAMESPACES: 'prod, payments',
+    });
     expect(config.temporal.address).toBe('temporal.example:7233');
     expect(config.temporal.namespace).toBe('ops');
     expect(config.access.users).toEqual({ U1: ['responder'] });
@@ -40,6 +44,8 @@ describe('config', () => {
   });
 
   test('an unreadable config file is a problem, not a crash', () => {
-    expect(() => loadConfig({ NIGHTSHIFT_CONFIG: '/nonexistent/nightshift.yaml' })).toThrow(/NIGHTSHIFT_CONFIG \/nonexistent\/nightshift.yaml: ENOENT/);
+    expect(() => loadConfig({ NIGHTSHIFT_CONFIG: '/nonexistent/nightshift.yaml' })).toThrow(
+      /NIGHTSHIFT_CONFIG \/nonexistent\/nightshift.yaml: ENOENT/,
+    );
   });
 });

@@ -48,30 +48,80 @@ describe('diagnosis', () => {
     expect(d.hypotheses[0]?.id).toBe('no-fault-found');
     expect(d.hypotheses[0]?.confidence).toBeGreaterThanOrEqual(0.8);
     expect(d.hypotheses[0]?.explanation).toMatch(/Nothing looks wrong: probe 100% success/);
-    expect(d.hypotheses[0]?.evidence).toEqual(expect.arrayContaining(['gather.probe#probe.healthy', 'gather.flows#flows.clean', 'gather.dns#dns.healthy']));
+    expect(d.hypotheses[0]?.evidence).toEqual(
+      expect.arrayContaining(['gather.probe#probe.healthy', 'gather.flows#flows.clean', 'gather.dns#dns.healthy']),
+    );
     expect(d.coverage.failed).toEqual([]);
   });
 
   test('pod-to-pod drop: frontend → cart dropped by a fault, probe failing', () => {
     const d = run({
-      flows: flowsResult(shopTraffic(flow({ from: 'production/checkout-frontend', to: 'production/cart-service-v1', port: 80, verdict: 'DROPPED', count: 120, node: 'lab-node-1' }))),
+      flows: flowsResult(
+        shopTraffic(
+          flow({
+            from: 'production/checkout-frontend',
+            to: 'production/cart-service-v1',
+            port: 80,
+            verdict: 'DROPPED',
+            count: 120,
+            node: 'lab-node-1',
+          }),
+        ),
+      ),
       probe: probeResult(0.1, 1500, { timeout: 180 }),
-      faults: faultsResult([{ faultId: 'fault-abc', kind: 'drop', state: 'holding', namespace: 'production', selector: 'app=checkout-frontend', direction: 'egress', protocol: 'tcp', ports: '80' }]),
+      faults: faultsResult([
+        {
+          faultId: 'fault-abc',
+          kind: 'drop',
+          state: 'holding',
+          namespace: 'production',
+          selector: 'app=checkout-frontend',
+          direction: 'egress',
+          protocol: 'tcp',
+          ports: '80',
+        },
+      ]),
     });
     const top = d.hypotheses[0];
     expect(top?.id).toBe('pod-to-pod-drop');
     expect(top?.confidence).toBeGreaterThanOrEqual(0.8);
     expect(top?.title).toBe(HYPOTHESES['pod-to-pod-drop']);
     expect(top?.explanation).toContain('production/checkout-frontend → production/cart-service-v1 TCP/80');
-    expect(top?.evidence).toEqual(expect.arrayContaining(['gather.flows#dropped:production/checkout-frontend>production/cart-service-v1:tcp/80:NIGHTSHIFT_CHAOS_FAULT', 'gather.faults#active:fault-abc']));
+    expect(top?.evidence).toEqual(
+      expect.arrayContaining([
+        'gather.flows#dropped:production/checkout-frontend>production/cart-service-v1:tcp/80:NIGHTSHIFT_CHAOS_FAULT',
+        'gather.faults#active:fault-abc',
+      ]),
+    );
     expect(top?.remediations.map((r) => r.action)).toEqual(['stop-fault']);
     expect(top?.remediations[0]?.params).toEqual({ faultId: 'fault-abc' });
   });
 
   test('DNS packet loss from the frontend: dns-loss, with a DNS restart offered only because confidence is high', () => {
     const d = run({
-      dns: dnsResult([dnsTarget(FRONTEND_POD, 'production/checkout-frontend', { timeouts: 10, answered: 10, lossRatio: 0.5, p95Ms: 1000, maxMs: 1000 }), dnsTarget(CART_POD, 'production/cart-service-v1')]),
-      flows: flowsResult(shopTraffic(flow({ from: 'production/checkout-frontend', to: '10.96.0.10', port: 53, protocol: 'UDP', verdict: 'DROPPED', count: 30, node: 'lab-node-1' }))),
+      dns: dnsResult([
+        dnsTarget(FRONTEND_POD, 'production/checkout-frontend', {
+          timeouts: 10,
+          answered: 10,
+          lossRatio: 0.5,
+          p95Ms: 1000,
+          maxMs: 1000,
+        }),
+        dnsTarget(CART_POD, 'production/cart-service-v1'),
+      ]),
+      flows: flowsResult(
+        shopTraffic(
+          flow({
+            from: 'production/checkout-frontend',
+            to: '10.96.0.10',
+            port: 53,
+            protocol: 'UDP',
+            verdict: 'DROPPED',
+            count: 30,
+            node: 'lab-node-1',
+          }),
+        ),
+      ),
       probe: probeResult(0.7, 5200, { timeout: 60 }),
     });
     const top = d.hypotheses[0];
@@ -85,11 +135,32 @@ describe('diagnosis', () => {
   test('node network loss: node-network-loss first; DNS loss of pods on that node does not outrank it', () => {
     const d = run({
       nodes: nodesResult('lab-node-2', 4),
-      dns: dnsResult([dnsTarget('pod production/checkout-frontend-7d9f8b6c4-abcd1', 'production/checkout-frontend', { timeouts: 6, answered: 14, lossRatio: 0.3 }), dnsTarget(FRONTEND_POD, 'production/checkout-frontend')]),
+      dns: dnsResult([
+        dnsTarget('pod production/checkout-frontend-7d9f8b6c4-abcd1', 'production/checkout-frontend', {
+          timeouts: 6,
+          answered: 14,
+          lossRatio: 0.3,
+        }),
+        dnsTarget(FRONTEND_POD, 'production/checkout-frontend'),
+      ]),
       flows: flowsResult(
         shopTraffic([
-          ...flow({ from: 'production/checkout-frontend', to: 'production/cart-service-v1', port: 80, verdict: 'DROPPED', count: 20, node: 'lab-node-2' }),
-          ...flow({ from: 'production/checkout-frontend', to: 'finance/payment-processor', port: 8080, verdict: 'DROPPED', count: 12, node: 'lab-node-2' }),
+          ...flow({
+            from: 'production/checkout-frontend',
+            to: 'production/cart-service-v1',
+            port: 80,
+            verdict: 'DROPPED',
+            count: 20,
+            node: 'lab-node-2',
+          }),
+          ...flow({
+            from: 'production/checkout-frontend',
+            to: 'finance/payment-processor',
+            port: 8080,
+            verdict: 'DROPPED',
+            count: 12,
+            node: 'lab-node-2',
+          }),
         ]),
       ),
       probe: probeResult(0.85, 900, { timeout: 30 }),
@@ -97,20 +168,43 @@ describe('diagnosis', () => {
     expect(ids(d)[0]).toMatch(/^node-network-loss /);
     const top = d.hypotheses[0];
     expect(top?.explanation).toContain('node lab-node-2');
-    expect(top?.remediations).toEqual([expect.objectContaining({ action: 'cordon-node', params: { node: 'lab-node-2' }, destructive: true })]);
+    expect(top?.remediations).toEqual([
+      expect.objectContaining({ action: 'cordon-node', params: { node: 'lab-node-2' }, destructive: true }),
+    ]);
     const pod = d.hypotheses.find((h) => h.id === 'pod-to-pod-drop');
     expect(pod?.confidence ?? 0).toBeLessThan(top?.confidence ?? 0);
   });
 
   test('node network loss measured from one node only: the drop fault on the node’s own interface names the node', () => {
-    const onNode2 = (from: string, to: string, port: number, count: number) => flow({ from, to, port, verdict: 'DROPPED', count, node: 'lab-node-2' });
+    const onNode2 = (from: string, to: string, port: number, count: number) =>
+      flow({ from, to, port, verdict: 'DROPPED', count, node: 'lab-node-2' });
     const d = run({
       nodes: nodesResult('lab-node-2', 3, ['lab-node-1']),
-      flows: flowsResult(shopTraffic([...onNode2('10.200.0.1', 'production/checkout-frontend', 8080, 44), ...onNode2('10.200.0.1', 'production/cart-service-v1', 80, 25), ...onNode2('production/checkout-frontend', 'finance/payment-processor', 8080, 17)])),
+      flows: flowsResult(
+        shopTraffic([
+          ...onNode2('10.200.0.1', 'production/checkout-frontend', 8080, 44),
+          ...onNode2('10.200.0.1', 'production/cart-service-v1', 80, 25),
+          ...onNode2('production/checkout-frontend', 'finance/payment-processor', 8080, 17),
+        ]),
+      ),
       probe: probeResult(0.3, 2500, { 'http-502': 98, timeout: 42 }),
       faults: faultsResult([
-        { faultId: 'node-egress', kind: 'drop', state: 'holding', node: 'lab-node-2', protocol: 'any', direction: 'egress' },
-        { faultId: 'node-ingress', kind: 'drop', state: 'holding', node: 'lab-node-2', protocol: 'any', direction: 'ingress' },
+        {
+          faultId: 'node-egress',
+          kind: 'drop',
+          state: 'holding',
+          node: 'lab-node-2',
+          protocol: 'any',
+          direction: 'egress',
+        },
+        {
+          faultId: 'node-ingress',
+          kind: 'drop',
+          state: 'holding',
+          node: 'lab-node-2',
+          protocol: 'any',
+          direction: 'ingress',
+        },
       ]),
     });
     expect(ids(d)[0]).toMatch(/^node-network-loss /);
@@ -124,38 +218,101 @@ describe('diagnosis', () => {
 
   test('etcd member cut off: etcd-unhealthy, no workload remediation, data path fine', () => {
     const d = run({
-      etcd: etcdResult([etcdMember('etcd-1', { leaderChangesInWindow: 1 }), etcdMember('etcd-2', { leaderChangesInWindow: 1 }), etcdMember('etcd-3', { healthy: false, hasLeader: false, isLeader: false })]),
+      etcd: etcdResult([
+        etcdMember('etcd-1', { leaderChangesInWindow: 1 }),
+        etcdMember('etcd-2', { leaderChangesInWindow: 1 }),
+        etcdMember('etcd-3', { healthy: false, hasLeader: false, isLeader: false }),
+      ]),
     });
     const top = d.hypotheses[0];
     expect(top?.id).toBe('etcd-unhealthy');
     expect(top?.confidence).toBeGreaterThanOrEqual(0.7);
     expect(top?.remediations).toEqual([]);
     expect(top?.explanation).toMatch(/page the control-plane owner/);
-    expect(top?.evidence).toEqual(expect.arrayContaining(['gather.etcd#unhealthy:etcd-3', 'gather.etcd#no-leader:etcd-3']));
+    expect(top?.evidence).toEqual(
+      expect.arrayContaining(['gather.etcd#unhealthy:etcd-3', 'gather.etcd#no-leader:etcd-3']),
+    );
   });
 
   test('bad canary seen at L7: canary-failing, shift the route to the stable backend', () => {
     const d = run({
-      flows: flowsResult(shopTraffic([...flow({ from: 'production/checkout-frontend', to: 'production/cart-service-v2', port: 80, http: 500, count: 10 }), ...flow({ from: 'production/checkout-frontend', to: 'production/cart-service-v1', port: 80, http: 200, count: 90 })])),
+      flows: flowsResult(
+        shopTraffic([
+          ...flow({
+            from: 'production/checkout-frontend',
+            to: 'production/cart-service-v2',
+            port: 80,
+            http: 500,
+            count: 10,
+          }),
+          ...flow({
+            from: 'production/checkout-frontend',
+            to: 'production/cart-service-v1',
+            port: 80,
+            http: 200,
+            count: 90,
+          }),
+        ]),
+      ),
       probe: probeResult(0.9, 30, { 'http-500': 20 }),
     });
     const top = d.hypotheses[0];
     expect(top?.id).toBe('canary-failing');
     expect(top?.confidence).toBeGreaterThanOrEqual(0.8);
     expect(top?.explanation).toContain('cart-service-v2');
-    expect(top?.remediations).toEqual([{ id: 'shift-store-traffic-split-to-cart-service-v1', title: 'Send all of HTTPRoute production/store-traffic-split to cart-service-v1', action: 'shift-route-weight', params: { namespace: 'production', route: 'store-traffic-split', backend: 'cart-service-v1' }, destructive: false }]);
+    expect(top?.remediations).toEqual([
+      {
+        id: 'shift-store-traffic-split-to-cart-service-v1',
+        title: 'Send all of HTTPRoute production/store-traffic-split to cart-service-v1',
+        action: 'shift-route-weight',
+        params: { namespace: 'production', route: 'store-traffic-split', backend: 'cart-service-v1' },
+        destructive: false,
+      },
+    ]);
   });
 
   test('bad canary on a busy machine: a few of the kernel’s own drops do not outrank the 5xx canary, a fault’s drops would', () => {
-    const canary = [...flow({ from: 'production/checkout-frontend', to: 'production/cart-service-v2', port: 80, http: 500, count: 10 }), ...flow({ from: 'production/checkout-frontend', to: 'production/cart-service-v1', port: 80, http: 200, count: 90 })];
-    const backlog = flow({ from: 'production/checkout-frontend', to: 'finance/payment-processor', port: 8080, verdict: 'DROPPED', reason: 'DROP_REASON_UNKNOWN', count: 8, node: 'lab-node-3' });
+    const canary = [
+      ...flow({
+        from: 'production/checkout-frontend',
+        to: 'production/cart-service-v2',
+        port: 80,
+        http: 500,
+        count: 10,
+      }),
+      ...flow({
+        from: 'production/checkout-frontend',
+        to: 'production/cart-service-v1',
+        port: 80,
+        http: 200,
+        count: 90,
+      }),
+    ];
+    const backlog = flow({
+      from: 'production/checkout-frontend',
+      to: 'finance/payment-processor',
+      port: 8080,
+      verdict: 'DROPPED',
+      reason: 'DROP_REASON_UNKNOWN',
+      count: 8,
+      node: 'lab-node-3',
+    });
     const probe = probeResult(0.9, 30, { 'http-502': 20 });
     const busy = run({ flows: flowsResult(shopTraffic([...canary, ...backlog])), probe });
     expect(ids(busy)[0]).toMatch(/^canary-failing /);
     expect(busy.hypotheses[0]?.confidence).toBeGreaterThanOrEqual(0.8);
-    expect(busy.hypotheses.find((h) => h.id === 'pod-to-pod-drop')?.confidence).toBeLessThan(busy.hypotheses[0]!.confidence);
+    expect(busy.hypotheses.find((h) => h.id === 'pod-to-pod-drop')?.confidence).toBeLessThan(
+      busy.hypotheses[0]!.confidence,
+    );
 
-    const fault = flow({ from: 'production/checkout-frontend', to: 'finance/payment-processor', port: 8080, verdict: 'DROPPED', count: 8, node: 'lab-node-3' });
+    const fault = flow({
+      from: 'production/checkout-frontend',
+      to: 'finance/payment-processor',
+      port: 8080,
+      verdict: 'DROPPED',
+      count: 8,
+      node: 'lab-node-3',
+    });
     const faulted = run({ flows: flowsResult(shopTraffic([...canary, ...fault])), probe });
     expect(ids(faulted)[0]).toMatch(/^pod-to-pod-drop /);
   });
@@ -169,8 +326,22 @@ describe('diagnosis', () => {
   test('slow service: service-latency; slow DNS from the delayed workload alone is not dns-slow', () => {
     const d = run({
       probe: probeResult(1, 240, {}, 25),
-      dns: dnsResult([dnsTarget(FRONTEND_POD, 'production/checkout-frontend'), dnsTarget(CART_POD, 'production/cart-service-v1', { answeredP95Ms: 201, p95Ms: 201, p50Ms: 200 }), dnsTarget(CART2_POD, 'production/cart-service-v2')]),
-      faults: faultsResult([{ faultId: 'fault-slow', kind: 'delay', state: 'holding', namespace: 'production', selector: 'app=cart-service-v1', direction: 'egress', protocol: 'tcp' }]),
+      dns: dnsResult([
+        dnsTarget(FRONTEND_POD, 'production/checkout-frontend'),
+        dnsTarget(CART_POD, 'production/cart-service-v1', { answeredP95Ms: 201, p95Ms: 201, p50Ms: 200 }),
+        dnsTarget(CART2_POD, 'production/cart-service-v2'),
+      ]),
+      faults: faultsResult([
+        {
+          faultId: 'fault-slow',
+          kind: 'delay',
+          state: 'holding',
+          namespace: 'production',
+          selector: 'app=cart-service-v1',
+          direction: 'egress',
+          protocol: 'tcp',
+        },
+      ]),
     });
     expect(ids(d)[0]).toMatch(/^service-latency /);
     expect(d.hypotheses[0]?.remediations.map((r) => r.params)).toEqual([{ faultId: 'fault-slow' }]);
@@ -183,22 +354,55 @@ describe('diagnosis', () => {
     const d = run({ kube: kubeResult({ cartReady: 0 }), probe: probeResult(0.1, 40, { 'http-503': 180 }) });
     const top = d.hypotheses[0];
     expect(top?.id).toBe('endpoints-empty');
-    expect(top?.remediations[0]).toEqual(expect.objectContaining({ action: 'rollback-deployment', params: { namespace: 'production', deployment: 'cart-service-v1' } }));
+    expect(top?.remediations[0]).toEqual(
+      expect.objectContaining({
+        action: 'rollback-deployment',
+        params: { namespace: 'production', deployment: 'cart-service-v1' },
+      }),
+    );
   });
 
   test('a drop fault that also fails the readiness probes: the drops, not the empty endpoints, come first', () => {
-    const fault = faultsResult([{ faultId: 'fault-cart', kind: 'drop', state: 'holding', namespace: 'production', selector: 'app=cart-service-v1', direction: 'ingress', protocol: 'tcp', ports: '80' }]);
+    const fault = faultsResult([
+      {
+        faultId: 'fault-cart',
+        kind: 'drop',
+        state: 'holding',
+        namespace: 'production',
+        selector: 'app=cart-service-v1',
+        direction: 'ingress',
+        protocol: 'tcp',
+        ports: '80',
+      },
+    ]);
     const probe = probeResult(0.1, 40, { 'http-502': 180 });
     const withFlows = run({
       kube: kubeResult({ cartReady: 0 }),
       probe,
       faults: fault,
-      flows: flowsResult(shopTraffic(flow({ from: 'production/external-gateway', to: 'production/cart-service-v1', port: 80, verdict: 'DROPPED', count: 80, node: 'lab-node-2' }))),
+      flows: flowsResult(
+        shopTraffic(
+          flow({
+            from: 'production/external-gateway',
+            to: 'production/cart-service-v1',
+            port: 80,
+            verdict: 'DROPPED',
+            count: 80,
+            node: 'lab-node-2',
+          }),
+        ),
+      ),
     });
     expect(ids(withFlows)[0]).toMatch(/^pod-to-pod-drop /);
-    expect(withFlows.hypotheses.find((h) => h.id === 'endpoints-empty')?.explanation).toContain('cut off by dropped packets');
+    expect(withFlows.hypotheses.find((h) => h.id === 'endpoints-empty')?.explanation).toContain(
+      'cut off by dropped packets',
+    );
     // Without the relay, the active fault and the failing probe still say it.
-    const noFlows = diagnose(bundle(healthy({ kube: kubeResult({ cartReady: 0 }), probe, faults: fault }).filter((r) => r.collector !== 'flows')));
+    const noFlows = diagnose(
+      bundle(
+        healthy({ kube: kubeResult({ cartReady: 0 }), probe, faults: fault }).filter((r) => r.collector !== 'flows'),
+      ),
+    );
     expect(noFlows.hypotheses[0]?.id).toBe('pod-to-pod-drop');
     expect(noFlows.hypotheses[0]?.remediations[0]?.params).toEqual({ faultId: 'fault-cart' });
   });
@@ -206,13 +410,30 @@ describe('diagnosis', () => {
   test('policy drops that the analyser explains: policy-denies names the policy and offers its restore', () => {
     const d = run({
       kube: kubeResult({ policyChangedAt: '2026-11-26T02:50:00Z' }),
-      flows: flowsResult(shopTraffic(flow({ from: 'production/checkout-frontend', to: 'finance/payment-processor', port: 8080, verdict: 'DROPPED', reason: 'POLICY_DENIED', count: 40, node: 'lab-node-1' }))),
+      flows: flowsResult(
+        shopTraffic(
+          flow({
+            from: 'production/checkout-frontend',
+            to: 'finance/payment-processor',
+            port: 8080,
+            verdict: 'DROPPED',
+            reason: 'POLICY_DENIED',
+            count: 40,
+            node: 'lab-node-1',
+          }),
+        ),
+      ),
       probe: probeResult(0.2, 50, { 'http-502': 160 }),
     });
     const top = d.hypotheses[0];
     expect(top?.id).toBe('policy-denies');
     expect(top?.explanation).toContain('CiliumNetworkPolicy finance/secure-payment-gateway');
-    expect(top?.remediations[0]).toEqual(expect.objectContaining({ action: 'restore-policy', params: { kind: 'CiliumNetworkPolicy', namespace: 'finance', name: 'secure-payment-gateway' } }));
+    expect(top?.remediations[0]).toEqual(
+      expect.objectContaining({
+        action: 'restore-policy',
+        params: { kind: 'CiliumNetworkPolicy', namespace: 'finance', name: 'secure-payment-gateway' },
+      }),
+    );
   });
 
   test('same evidence, same answer', () => {
@@ -221,7 +442,12 @@ describe('diagnosis', () => {
   });
 
   test('collectors that gave nothing lower the no-fault-found confidence and are named', () => {
-    const failed = (collector: string): CollectorResult => ({ collector, ok: false, durationMs: 10000, findings: [{ kind: 'collector.failed', severity: 'warning', summary: 'timeout', source: collector }] });
+    const failed = (collector: string): CollectorResult => ({
+      collector,
+      ok: false,
+      durationMs: 10000,
+      findings: [{ kind: 'collector.failed', severity: 'warning', summary: 'timeout', source: collector }],
+    });
     const d = diagnose(bundle([probeResult(1), failed('flows'), failed('dns'), failed('etcd')]));
     expect(d.hypotheses[0]?.id).toBe('no-fault-found');
     expect(d.hypotheses[0]?.confidence).toBeLessThan(0.7);

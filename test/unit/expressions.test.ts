@@ -4,7 +4,10 @@ import { formatDuration, parseDuration } from '../../model/index.ts';
 
 const scope: Scope = {
   params: { namespace: 'production', count: 3 },
-  steps: { choose: { choice: 'shift-weight' }, gather: { collectors: { flows: { findings: [{ kind: 'a' }, { kind: 'b' }] } } } },
+  steps: {
+    choose: { choice: 'shift-weight' },
+    gather: { collectors: { flows: { findings: [{ kind: 'a' }, { kind: 'b' }] } } },
+  },
   result: { successRate: 0.995 },
 };
 
@@ -31,8 +34,24 @@ describe('conditions', () => {
     [{ path: 'steps.missing.choice', op: 'eq', value: 'x' }, false],
     [{ path: 'steps.missing', op: 'missing' }, true],
     [{ path: 'params.namespace', op: 'eq', value: '${params.namespace}' }, true],
-    [{ all: [{ path: 'params.count', op: 'gt', value: 2 }, { not: { path: 'params.namespace', op: 'eq', value: 'dev' } }] }, true],
-    [{ any: [{ path: 'params.count', op: 'gt', value: 5 }, { path: 'params.namespace', op: 'contains', value: 'prod' }] }, true],
+    [
+      {
+        all: [
+          { path: 'params.count', op: 'gt', value: 2 },
+          { not: { path: 'params.namespace', op: 'eq', value: 'dev' } },
+        ],
+      },
+      true,
+    ],
+    [
+      {
+        any: [
+          { path: 'params.count', op: 'gt', value: 5 },
+          { path: 'params.namespace', op: 'contains', value: 'prod' },
+        ],
+      },
+      true,
+    ],
     [{ path: 'params.namespace', op: 'gt', value: 1 }, false],
   ] as const)('%j is %s', (condition, expected) => {
     expect(evaluate(condition as never, scope)).toBe(expected);
@@ -48,7 +67,9 @@ describe('durations', () => {
     ['2d', 172_800_000],
   ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  test.each(['', '30', '5 seconds', '-1s', 's'])('"%s" is not a duration', (text) => expect(parseDuration(text)).toBeUndefined());
+  test.each(['', '30', '5 seconds', '-1s', 's'])('"%s" is not a duration', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
 
   test('formatting', () => {
     expect(formatDuration(5_400_000)).toBe('1h30m');

@@ -36,7 +36,11 @@ describe('fault spec', () => {
 
   test('a delay keeps milliseconds and jitter; a direct target keeps its namespace', () => {
     const result = validateFault(
-      spec({ target: { node: 'lab-node-1', netns: 'cart-1', interface: 'eth0' }, kind: 'delay', magnitude: { delayMs: 200, jitterMs: 20 } }),
+      spec({
+        target: { node: 'lab-node-1', netns: 'cart-1', interface: 'eth0' },
+        kind: 'delay',
+        magnitude: { delayMs: 200, jitterMs: 20 },
+      }),
       limits,
     );
     expect(result).toMatchObject({
@@ -51,7 +55,10 @@ describe('fault spec', () => {
   test.each([
     ['8000-8100', { from: 8000, to: 8100 }],
     [' 53 ', { from: 53, to: 53 }],
-    [{ from: 1, to: 65535 }, { from: 1, to: 65535 }],
+    [
+      { from: 1, to: 65535 },
+      { from: 1, to: 65535 },
+    ],
   ])('port range %j is %j', (dstPorts, range) => {
     expect(validateFault(spec({ match: { direction: 'egress', protocol: 'udp', dstPorts } }), limits)).toMatchObject({
       ok: true,
@@ -67,11 +74,23 @@ describe('fault spec', () => {
     ['magnitude.percent: only for a drop fault', spec({ kind: 'delay', magnitude: { delayMs: 5, percent: 5 } })],
     ['match.protocol: Invalid option', { ...spec(), match: { direction: 'egress', protocol: 'sctp' } }],
     ['match.direction: Invalid option', { ...spec(), match: { direction: 'sideways' } }],
-    ['match.dstPorts: port 70000 is out of range', spec({ match: { direction: 'egress', protocol: 'tcp', dstPorts: 70000 } })],
-    ['match.srcPorts: port range 90-80 runs backwards', spec({ match: { direction: 'egress', protocol: 'tcp', srcPorts: '90-80' } })],
-    ['match.dstPorts: ports need protocol tcp or udp', spec({ match: { direction: 'egress', protocol: 'icmp', dstPorts: 80 } })],
+    [
+      'match.dstPorts: port 70000 is out of range',
+      spec({ match: { direction: 'egress', protocol: 'tcp', dstPorts: 70000 } }),
+    ],
+    [
+      'match.srcPorts: port range 90-80 runs backwards',
+      spec({ match: { direction: 'egress', protocol: 'tcp', srcPorts: '90-80' } }),
+    ],
+    [
+      'match.dstPorts: ports need protocol tcp or udp',
+      spec({ match: { direction: 'egress', protocol: 'icmp', dstPorts: 80 } }),
+    ],
     ['match.peers[0]: expected an IPv4 or IPv6 CIDR', spec({ match: { direction: 'egress', peers: ['10.0.0.0/33'] } })],
-    ['target.namespace: faults are not allowed in "kube-system"', spec({ target: { namespace: 'kube-system', selector: 'a=b' } })],
+    [
+      'target.namespace: faults are not allowed in "kube-system"',
+      spec({ target: { namespace: 'kube-system', selector: 'a=b' } }),
+    ],
     ['target.interface: required for a direct target', { ...spec(), target: { node: 'n1' } }],
     ['target: expected either', { ...spec(), target: { node: 'n1', interface: 'eth0', namespace: 'production' } }],
     ['duration: 45m is over the maximum of 30m', spec({ duration: '45m' })],
@@ -82,6 +101,8 @@ describe('fault spec', () => {
   });
 
   test('IPv4 and IPv6 peers are both accepted', () => {
-    expect(problems(spec({ match: { direction: 'ingress', peers: ['10.0.1.0/24', 'fd00:1::/64', '192.0.2.7/32'] } }))).toEqual([]);
+    expect(
+      problems(spec({ match: { direction: 'ingress', peers: ['10.0.1.0/24', 'fd00:1::/64', '192.0.2.7/32'] } })),
+    ).toEqual([]);
   });
 });

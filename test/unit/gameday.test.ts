@@ -11,16 +11,28 @@ import { testCatalogue } from '../fixtures/engine/catalogue.ts';
 const fixture = readFileSync(fileURLToPath(new URL('../fixtures/gameday/refused.yaml', import.meta.url)), 'utf8');
 
 describe('blackout windows', () => {
-  const weekly = [{ weekdays: ['sat', 'sun'] as ('sat' | 'sun')[], start: '00:00', end: '23:59', timezone: 'Europe/Oslo', reason: 'weekend' }];
+  const weekly = [
+    {
+      weekdays: ['sat', 'sun'] as ('sat' | 'sun')[],
+      start: '00:00',
+      end: '23:59',
+      timezone: 'Europe/Oslo',
+      reason: 'weekend',
+    },
+  ];
 
   test('a weekly window is read in its own time zone', () => {
     // Friday 23:30 UTC is already Saturday 00:30 in Oslo.
-    expect(activeBlackout(weekly, new Date('2026-11-27T23:30:00Z'))).toMatch(/blackout every sat, sun 00:00-23:59 Europe\/Oslo \(weekend\)/);
+    expect(activeBlackout(weekly, new Date('2026-11-27T23:30:00Z'))).toMatch(
+      /blackout every sat, sun 00:00-23:59 Europe\/Oslo \(weekend\)/,
+    );
     expect(activeBlackout(weekly, new Date('2026-11-27T12:00:00Z'))).toBeUndefined();
   });
 
   test('a window that wraps past midnight', () => {
-    const nights = [{ weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] as never, start: '22:00', end: '06:00', timezone: 'UTC' }];
+    const nights = [
+      { weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'] as never, start: '22:00', end: '06:00', timezone: 'UTC' },
+    ];
     expect(activeBlackout(nights, new Date('2026-11-26T23:00:00Z'))).toBeDefined();
     expect(activeBlackout(nights, new Date('2026-11-26T05:59:00Z'))).toBeDefined();
     expect(activeBlackout(nights, new Date('2026-11-26T06:00:00Z'))).toBeUndefined();
@@ -37,20 +49,36 @@ describe('scoring', () => {
   const base = { expected: 'pod-to-pod-drop', withinMs: 60_000, injectedAt: 1_000 };
 
   test('named in time and recovered: passed, with the times', () => {
-    const s = score({ ...base, named: { id: 'pod-to-pod-drop', confidence: 0.9 }, diagnosedAt: 21_000, recoveredAt: 91_000, errorBudget: { windowSeconds: 90, requests: 1800, failures: 400, successRate: 0.778 } });
+    const s = score({
+      ...base,
+      named: { id: 'pod-to-pod-drop', confidence: 0.9 },
+      diagnosedAt: 21_000,
+      recoveredAt: 91_000,
+      errorBudget: { windowSeconds: 90, requests: 1800, failures: 400, successRate: 0.778 },
+    });
     expect(s).toMatchObject({ outcome: 'passed', namedCause: true, detectMs: 20_000, recoverMs: 90_000, reasons: [] });
     expect(describeScore('cart drop', s)).toMatch(/time to detect: 20\.0 s · time to recover: 90\.0 s/);
   });
 
   test('the wrong cause, or the right one too late, fails and says why', () => {
-    expect(score({ ...base, named: { id: 'dns-loss', confidence: 0.7 }, diagnosedAt: 5_000, recoveredAt: 9_000 }).reasons).toEqual(['the runbook named dns-loss, not pod-to-pod-drop']);
-    const late = score({ ...base, named: { id: 'pod-to-pod-drop', confidence: 0.7 }, diagnosedAt: 90_000, recoveredAt: 99_000 });
+    expect(
+      score({ ...base, named: { id: 'dns-loss', confidence: 0.7 }, diagnosedAt: 5_000, recoveredAt: 9_000 }).reasons,
+    ).toEqual(['the runbook named dns-loss, not pod-to-pod-drop']);
+    const late = score({
+      ...base,
+      named: { id: 'pod-to-pod-drop', confidence: 0.7 },
+      diagnosedAt: 90_000,
+      recoveredAt: 99_000,
+    });
     expect(late.outcome).toBe('failed');
     expect(late.reasons[0]).toMatch(/after 89 s, later than 60 s/);
   });
 
   test('an aborted game day keeps its reason', () => {
-    expect(score({ ...base, ended: { outcome: 'aborted', reason: 'stop condition tripped' } })).toMatchObject({ outcome: 'aborted', reasons: ['stop condition tripped', 'the runbook named no cause within 60 s'] });
+    expect(score({ ...base, ended: { outcome: 'aborted', reason: 'stop condition tripped' } })).toMatchObject({
+      outcome: 'aborted',
+      reasons: ['stop condition tripped', 'the runbook named no cause within 60 s'],
+    });
   });
 });
 

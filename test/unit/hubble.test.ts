@@ -4,7 +4,14 @@
 // summariser reads gRPC flows and `hubble observe -o json` captures alike.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
-import { observerService, parseHubbleJson, summariseFlows, toHubbleJson, toRecord, flowSchema } from '../../activities/hubble/index.ts';
+import {
+  observerService,
+  parseHubbleJson,
+  summariseFlows,
+  toHubbleJson,
+  toRecord,
+  flowSchema,
+} from '../../activities/hubble/index.ts';
 import { flowMatches } from '../../lab/hubble/index.ts';
 
 /** Top-level (field number, wire type) pairs of a protobuf message, and each length-delimited field's bytes. */
@@ -50,7 +57,13 @@ describe('wire compatibility with Cilium observer.proto / flow.proto', () => {
       drop_reason_desc: 'POLICY_DENIED',
       IP: { source: '10.244.1.5', destination: '10.244.2.7', ipVersion: 'IPv4' },
       l4: { TCP: { source_port: 41000, destination_port: 80, flags: { SYN: true } } },
-      source: { identity: 300, namespace: 'production', labels: ['k8s:app=checkout-frontend'], pod_name: 'checkout-frontend-abc', workloads: [{ name: 'checkout-frontend', kind: 'Deployment' }] },
+      source: {
+        identity: 300,
+        namespace: 'production',
+        labels: ['k8s:app=checkout-frontend'],
+        pod_name: 'checkout-frontend-abc',
+        workloads: [{ name: 'checkout-frontend', kind: 'Deployment' }],
+      },
       destination: { namespace: 'production', pod_name: 'cart-service-v1-def' },
       Type: 'L3_L4',
       node_name: 'lab-node-1',
@@ -74,7 +87,9 @@ describe('wire compatibility with Cilium observer.proto / flow.proto', () => {
     const numbers = new Map(fields(flow).map((f) => [f.no, f]));
     // Cilium flow.proto: time 1, verdict 2, IP 5, l4 6, source 8, destination 9, Type 10,
     // node_name 11, l7 15, event_type 19, traffic_direction 22, drop_reason_desc 25, is_reply 26, uuid 34, Summary 100000.
-    expect([...numbers.keys()].sort((a, b) => a - b)).toEqual([1, 2, 5, 6, 8, 9, 10, 11, 15, 19, 22, 25, 26, 34, 100000]);
+    expect([...numbers.keys()].sort((a, b) => a - b)).toEqual([
+      1, 2, 5, 6, 8, 9, 10, 11, 15, 19, 22, 25, 26, 34, 100000,
+    ]);
     expect(numbers.get(2)?.value).toBe(2n); // Verdict DROPPED = 2
     expect(numbers.get(10)?.value).toBe(1n); // FlowType L3_L4 = 1
     expect(numbers.get(22)?.value).toBe(2n); // TrafficDirection EGRESS = 2
@@ -94,14 +109,24 @@ describe('wire compatibility with Cilium observer.proto / flow.proto', () => {
     const req = service.GetFlows.requestSerialize({
       number: '5',
       follow: true,
-      whitelist: [{ source_pod: ['production/'], destination_pod: ['finance/'], verdict: ['DROPPED'], destination_port: ['80'] }],
+      whitelist: [
+        { source_pod: ['production/'], destination_pod: ['finance/'], verdict: ['DROPPED'], destination_port: ['80'] },
+      ],
       since: { seconds: '1', nanos: 0 },
       until: { seconds: '2', nanos: 0 },
       first: true,
     });
-    expect(fields(req).map((f) => f.no).sort((a, b) => a - b)).toEqual([1, 3, 6, 7, 8, 9]);
+    expect(
+      fields(req)
+        .map((f) => f.no)
+        .sort((a, b) => a - b),
+    ).toEqual([1, 3, 6, 7, 8, 9]);
     const filter = field(req, 6)?.bytes as Buffer;
-    expect(fields(filter).map((f) => f.no).sort((a, b) => a - b)).toEqual([2, 4, 5, 14]);
+    expect(
+      fields(filter)
+        .map((f) => f.no)
+        .sort((a, b) => a - b),
+    ).toEqual([2, 4, 5, 14]);
   });
 
   test('the service path is /observer.Observer/GetFlows, server-streaming', () => {
@@ -118,9 +143,16 @@ describe('one summariser for gRPC flows and hubble observe -o json', () => {
     const parsed = parseHubbleJson(capture);
     expect(parsed.skipped).toEqual([]);
     const summary = summariseFlows(parsed.records);
-    expect(summary.drops.find((d) => d.port === 5353)).toMatchObject({ source: 'production/checkout-frontend', destination: 'production/cart-service-v2', reason: 'POLICY_DENIED', count: 5 });
+    expect(summary.drops.find((d) => d.port === 5353)).toMatchObject({
+      source: 'production/checkout-frontend',
+      destination: 'production/cart-service-v2',
+      reason: 'POLICY_DENIED',
+      count: 5,
+    });
     expect(summary.drops.find((d) => d.port === 9090)).toMatchObject({ reason: 'NIGHTSHIFT_CHAOS_FAULT' });
-    expect(summary.http).toEqual([expect.objectContaining({ destination: 'production/cart-service-v2', responses: 7, errors: 3 })]);
+    expect(summary.http).toEqual([
+      expect.objectContaining({ destination: 'production/cart-service-v2', responses: 7, errors: 3 }),
+    ]);
   });
 
   test('lines in the hubble CLI form: enums as strings, int64 as strings, lost events, junk reported', () => {
@@ -133,11 +165,28 @@ describe('one summariser for gRPC flows and hubble observe -o json', () => {
     const parsed = parseHubbleJson(lines);
     expect(parsed.lost).toBe(42);
     expect(parsed.skipped).toEqual([{ line: 3, reason: 'not JSON' }]);
-    expect(parsed.records[0]).toMatchObject({ verdict: 'DROPPED', dropReason: 'POLICY_DENIED', destinationPort: 8080, tcpFlags: ['SYN'], source: { workload: 'checkout-frontend', namespace: 'production' }, destination: { workload: 'payment-processor' } });
+    expect(parsed.records[0]).toMatchObject({
+      verdict: 'DROPPED',
+      dropReason: 'POLICY_DENIED',
+      destinationPort: 8080,
+      tcpFlags: ['SYN'],
+      source: { workload: 'checkout-frontend', namespace: 'production' },
+      destination: { workload: 'payment-processor' },
+    });
   });
 
   test('a flow printed as protojson reads back as the same record', () => {
-    const flow = { verdict: 'FORWARDED', Type: 'L7', l4: { TCP: { source_port: 80, destination_port: 40000 } }, l7: { type: 'RESPONSE', latency_ns: '2500000', http: { code: 503 } }, source: { namespace: 'production', pod_name: 'cart-service-v2-5c8d7b6f9-qq4hd' }, destination: { namespace: 'production', pod_name: 'checkout-frontend-7d9f8b6c4-x2x7q' }, is_reply: { value: true }, node_name: 'n1', time: { seconds: '1700000000', nanos: 500000000 } };
+    const flow = {
+      verdict: 'FORWARDED',
+      Type: 'L7',
+      l4: { TCP: { source_port: 80, destination_port: 40000 } },
+      l7: { type: 'RESPONSE', latency_ns: '2500000', http: { code: 503 } },
+      source: { namespace: 'production', pod_name: 'cart-service-v2-5c8d7b6f9-qq4hd' },
+      destination: { namespace: 'production', pod_name: 'checkout-frontend-7d9f8b6c4-x2x7q' },
+      is_reply: { value: true },
+      node_name: 'n1',
+      time: { seconds: '1700000000', nanos: 500000000 },
+    };
     const line = toHubbleJson({ flow, node_name: 'n1', time: flow.time });
     expect(JSON.parse(line).flow.time).toBe('2023-11-14T22:13:20.5Z');
     expect(parseHubbleJson(line).records[0]).toEqual(toRecord(flowSchema.parse(flow), 'n1'));
@@ -146,7 +195,14 @@ describe('one summariser for gRPC flows and hubble observe -o json', () => {
 });
 
 describe('the stand-in applies FlowFilters as Hubble does', () => {
-  const flow = { verdict: 'DROPPED', node_name: 'lab-node-2', IP: { source: '10.244.1.5', destination: '10.244.2.7' }, source: { namespace: 'production', pod_name: 'checkout-frontend-x', labels: ['k8s:app=checkout-frontend'] }, destination: { namespace: 'production', pod_name: 'cart-service-v1-y', labels: ['k8s:app=cart-service-v1'] }, l4: { TCP: { source_port: 40000, destination_port: 80 } } };
+  const flow = {
+    verdict: 'DROPPED',
+    node_name: 'lab-node-2',
+    IP: { source: '10.244.1.5', destination: '10.244.2.7' },
+    source: { namespace: 'production', pod_name: 'checkout-frontend-x', labels: ['k8s:app=checkout-frontend'] },
+    destination: { namespace: 'production', pod_name: 'cart-service-v1-y', labels: ['k8s:app=cart-service-v1'] },
+    l4: { TCP: { source_port: 40000, destination_port: 80 } },
+  };
 
   test('fields AND, list elements OR, pod prefixes with namespace, CIDRs, labels, globs', () => {
     expect(flowMatches({ source_pod: ['production/checkout'] }, flow)).toBe(true);

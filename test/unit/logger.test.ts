@@ -26,7 +26,15 @@ describe('logging', () => {
       'starting',
     );
     const text = lines.join('');
-    for (const secret of ['xoxb-123-secret', 'shh-signing', 'xapp-1-secret', 'Bearer abc.def', 'v0=deadbeef', 'tmprl-key', 'hunter2']) {
+    for (const secret of [
+      'xoxb-123-secret',
+      'shh-signing',
+      'xapp-1-secret',
+      'Bearer abc.def',
+      'v0=deadbeef',
+      'tmprl-key',
+      'hunter2',
+    ]) {
       expect(text).not.toContain(secret);
     }
     expect(text).toContain('[redacted]');

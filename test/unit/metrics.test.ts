@@ -41,14 +41,23 @@ describe('prometheus text', () => {
     expect(scrape.samples[0]).toEqual({ name: 'x_total', labels: { path: '/a"b', code: '200' }, value: 3 });
     expect(sum(scrape, 'x_total')).toBe(5);
     expect(sum(scrape, 'x_total', { code: '500' })).toBe(2);
-    expect(scrape.samples.find((s) => s.name === 'y_bucket')).toEqual({ name: 'y_bucket', labels: { le: '+Inf' }, value: 7 });
+    expect(scrape.samples.find((s) => s.name === 'y_bucket')).toEqual({
+      name: 'y_bucket',
+      labels: { le: '+Inf' },
+      value: 7,
+    });
     expect(Number.isNaN(scrape.samples.find((s) => s.name === 'z')?.value)).toBe(true);
     expect(scrape.skipped).toBe(1);
   });
 });
 
 describe('histogram quantiles (histogram_quantile semantics)', () => {
-  const buckets = h([[1, 10], [2, 20], [4, 40], [Number.POSITIVE_INFINITY, 40]]);
+  const buckets = h([
+    [1, 10],
+    [2, 20],
+    [4, 40],
+    [Number.POSITIVE_INFINITY, 40],
+  ]);
 
   test('interpolates linearly inside the bucket holding the rank', () => {
     expect(quantile(buckets, 0.5)).toBeCloseTo(2, 10);
@@ -58,16 +67,36 @@ describe('histogram quantiles (histogram_quantile semantics)', () => {
   });
 
   test('a rank in the +Inf bucket answers the highest finite bound', () => {
-    expect(quantile(h([[1, 10], [Number.POSITIVE_INFINITY, 20]]), 0.99)).toBe(1);
+    expect(
+      quantile(
+        h([
+          [1, 10],
+          [Number.POSITIVE_INFINITY, 20],
+        ]),
+        0.99,
+      ),
+    ).toBe(1);
   });
 
   test('no observations, no quantile', () => {
-    expect(quantile(h([[1, 0], [Number.POSITIVE_INFINITY, 0]]), 0.99)).toBeUndefined();
+    expect(
+      quantile(
+        h([
+          [1, 0],
+          [Number.POSITIVE_INFINITY, 0],
+        ]),
+        0.99,
+      ),
+    ).toBeUndefined();
   });
 
   test('the share above a value that is not a bucket edge is interpolated', () => {
     // CoreDNS-like buckets: 32 ms and 64 ms edges; 50 ms sits between them.
-    const dns = h([[0.032, 90], [0.064, 100], [Number.POSITIVE_INFINITY, 100]]);
+    const dns = h([
+      [0.032, 90],
+      [0.064, 100],
+      [Number.POSITIVE_INFINITY, 100],
+    ]);
     expect(isBucketEdge(dns, 0.05)).toBe(false);
     // 90 + 10 × (18/32) = 95.625 observations at or below 50 ms.
     expect(fractionAbove(dns, 0.05)).toBeCloseTo(0.04375, 10);
@@ -75,8 +104,16 @@ describe('histogram quantiles (histogram_quantile semantics)', () => {
   });
 
   test('the difference of two scrapes covers only the observations between them', () => {
-    const before = h([[1, 10], [2, 10], [Number.POSITIVE_INFINITY, 10]]);
-    const after = h([[1, 10], [2, 30], [Number.POSITIVE_INFINITY, 30]]);
+    const before = h([
+      [1, 10],
+      [2, 10],
+      [Number.POSITIVE_INFINITY, 10],
+    ]);
+    const after = h([
+      [1, 10],
+      [2, 30],
+      [Number.POSITIVE_INFINITY, 30],
+    ]);
     const window = since(after, before);
     expect(window.count).toBe(20);
     expect(quantile(window, 0.5)).toBeCloseTo(1.5, 10);
@@ -98,7 +135,13 @@ describe('etcd captures', () => {
   test('a member read from its capture: leader, term, db size, p99s', () => {
     const status = parseEtcdStatus(JSON.parse(fixture('etcd-status-leader.json')));
     const started = sum(leader, 'process_start_time_seconds') as number;
-    const member = readMember({ endpoint: 'http://c', status, scrape: leader, windowMs: 900_000, now: started * 1000 + 60_000 });
+    const member = readMember({
+      endpoint: 'http://c',
+      status,
+      scrape: leader,
+      windowMs: 900_000,
+      now: started * 1000 + 60_000,
+    });
     expect(member.isLeader).toBe(true);
     expect(member.hasLeader).toBe(true);
     expect(member.raftTerm).toBe(2);
@@ -116,10 +159,18 @@ describe('etcd captures', () => {
     const status = parseEtcdStatus(JSON.parse(fixture('etcd-status-after-election.json')));
     const elected = readMember({ endpoint: 'http://a', status, scrape: after, windowMs: 900_000, now });
     expect(elected.leaderChangesInWindow).toBe(1);
-    const alone = readMember({ endpoint: 'http://a', scrape: lonely, health: { healthy: false, reason: 'RAFT NO LEADER' }, windowMs: 900_000, now });
+    const alone = readMember({
+      endpoint: 'http://a',
+      scrape: lonely,
+      health: { healthy: false, reason: 'RAFT NO LEADER' },
+      windowMs: 900_000,
+      now,
+    });
     expect(alone.hasLeader).toBe(false);
     const findings = new Findings('etcd');
     assessEtcd([alone], DEFAULT_ETCD_THRESHOLDS, 900_000, findings);
-    expect(findings.list.map((f) => f.kind)).toEqual(expect.arrayContaining(['etcd.unhealthy', 'etcd.no-leader', 'etcd.leader-changes']));
+    expect(findings.list.map((f) => f.kind)).toEqual(
+      expect.arrayContaining(['etcd.unhealthy', 'etcd.no-leader', 'etcd.leader-changes']),
+    );
   });
 });

@@ -46,7 +46,9 @@ describe('secure-payment-gateway (docs/scenario.md)', () => {
   });
 
   test('paths are fully anchored regexes: /v1/charge/extra does not match', () => {
-    expect(ask(policies, { from: FRONTEND, to: PAYMENT, port: 8080, method: 'POST', path: '/v1/charge/extra' }).verdict).toBe('denied');
+    expect(
+      ask(policies, { from: FRONTEND, to: PAYMENT, port: 8080, method: 'POST', path: '/v1/charge/extra' }).verdict,
+    ).toBe('denied');
   });
 
   test('without an HTTP request the flow is allowed only under the L7 condition', () => {
@@ -57,7 +59,13 @@ describe('secure-payment-gateway (docs/scenario.md)', () => {
   });
 
   test('any other workload is denied by default deny, and the policy is named', () => {
-    const e = ask(policies, { from: 'production/app=cart-service-v1', to: PAYMENT, port: 8080, method: 'POST', path: '/v1/charge' });
+    const e = ask(policies, {
+      from: 'production/app=cart-service-v1',
+      to: PAYMENT,
+      port: 8080,
+      method: 'POST',
+      path: '/v1/charge',
+    });
     expect(e.verdict).toBe('denied');
     expect(e.ingress.reason).toBe('default-deny');
     expect(e.ingress.selectedBy).toEqual(['CiliumNetworkPolicy finance/secure-payment-gateway']);
@@ -65,7 +73,13 @@ describe('secure-payment-gateway (docs/scenario.md)', () => {
   });
 
   test('the same labels in another namespace do not match: the rule names production', () => {
-    const e = ask(policies, { from: 'finance/app=checkout-frontend', to: PAYMENT, port: 8080, method: 'POST', path: '/v1/charge' });
+    const e = ask(policies, {
+      from: 'finance/app=checkout-frontend',
+      to: PAYMENT,
+      port: 8080,
+      method: 'POST',
+      path: '/v1/charge',
+    });
     expect(e.verdict).toBe('denied');
   });
 
@@ -74,7 +88,9 @@ describe('secure-payment-gateway (docs/scenario.md)', () => {
   });
 
   test('egress to the database is allowed; to the database label in another namespace it is not', () => {
-    expect(ask(policies, { from: PAYMENT, to: 'finance/app=postgres-db', port: 5432 }).egress.reason).toBe('allowed-by-rule');
+    expect(ask(policies, { from: PAYMENT, to: 'finance/app=postgres-db', port: 5432 }).egress.reason).toBe(
+      'allowed-by-rule',
+    );
     const other = ask(policies, { from: PAYMENT, to: 'production/app=postgres-db', port: 5432 });
     expect(other.verdict).toBe('denied');
     expect(other.egress.considered.map((c) => c.why).join('\n')).toContain('only in namespace finance');
@@ -103,7 +119,15 @@ describe('secure-payment-gateway without the namespace label', () => {
   });
 
   test('what the rule really allows: checkout-frontend pods in finance', () => {
-    expect(ask(policies, { from: 'finance/app=checkout-frontend', to: PAYMENT, port: 8080, method: 'POST', path: '/v1/charge' }).verdict).toBe('allowed');
+    expect(
+      ask(policies, {
+        from: 'finance/app=checkout-frontend',
+        to: PAYMENT,
+        port: 8080,
+        method: 'POST',
+        path: '/v1/charge',
+      }).verdict,
+    ).toBe('allowed');
   });
 
   test('toFQDNs without DNS egress: allowed by name, with a note that lookups are denied', () => {
@@ -115,7 +139,12 @@ describe('secure-payment-gateway without the namespace label', () => {
 
 describe('Kubernetes NetworkPolicy semantics', () => {
   const policies = load('production-netpol.yaml');
-  const monitoring: Endpoint = { namespace: 'monitoring', labels: { app: 'prometheus' }, namespaceLabels: { team: 'observability' }, external: false };
+  const monitoring: Endpoint = {
+    namespace: 'monitoring',
+    labels: { app: 'prometheus' },
+    namespaceLabels: { team: 'observability' },
+    external: false,
+  };
   const cart: Endpoint = { namespace: 'production', labels: { app: 'cart-service-v1' }, external: false };
 
   test('frontend → cart on 80 is allowed in both directions', () => {
@@ -128,7 +157,10 @@ describe('Kubernetes NetworkPolicy semantics', () => {
   test('frontend → cart on 8080 is denied by ingress default deny, naming both policies', () => {
     const e = ask(policies, { from: FRONTEND, to: 'production/app=cart-service-v2', port: 8080 });
     expect(e.verdict).toBe('denied');
-    expect(e.ingress.selectedBy.sort()).toEqual(['NetworkPolicy production/cart-from-frontend', 'NetworkPolicy production/default-deny-ingress']);
+    expect(e.ingress.selectedBy.sort()).toEqual([
+      'NetworkPolicy production/cart-from-frontend',
+      'NetworkPolicy production/default-deny-ingress',
+    ]);
   });
 
   test('a namespaceSelector alone admits every pod of matching namespaces; the protocol defaults to TCP', () => {
@@ -140,8 +172,12 @@ describe('Kubernetes NetworkPolicy semantics', () => {
   });
 
   test('namespaceSelector and podSelector in one peer select pods in those namespaces', () => {
-    expect(ask(policies, { from: FRONTEND, to: PAYMENT, port: 8080 }).egress.rule).toBe('NetworkPolicy production/frontend-egress spec.egress[1]');
-    expect(ask(policies, { from: FRONTEND, to: 'staging/app=payment-processor', port: 8080 }).egress.verdict).toBe('denied');
+    expect(ask(policies, { from: FRONTEND, to: PAYMENT, port: 8080 }).egress.rule).toBe(
+      'NetworkPolicy production/frontend-egress spec.egress[1]',
+    );
+    expect(ask(policies, { from: FRONTEND, to: 'staging/app=payment-processor', port: 8080 }).egress.verdict).toBe(
+      'denied',
+    );
   });
 
   test('ipBlock with except and a port range', () => {
@@ -151,16 +187,25 @@ describe('Kubernetes NetworkPolicy semantics', () => {
   });
 
   test('a rule with ports but no peers allows every peer on those ports', () => {
-    expect(ask(policies, { from: FRONTEND, to: 'kube-system/k8s-app=kube-dns', port: 53, protocol: 'UDP' }).egress.reason).toBe('allowed-by-rule');
+    expect(
+      ask(policies, { from: FRONTEND, to: 'kube-system/k8s-app=kube-dns', port: 53, protocol: 'UDP' }).egress.reason,
+    ).toBe('allowed-by-rule');
   });
 
   test('egress is unrestricted where no policy has the Egress type', () => {
-    expect(ask(policies, { from: 'production/app=cart-service-v1', to: '198.51.100.1', port: 443 }).egress.reason).toBe('no-policy');
+    expect(ask(policies, { from: 'production/app=cart-service-v1', to: '198.51.100.1', port: 443 }).egress.reason).toBe(
+      'no-policy',
+    );
   });
 
   test('a named port is reported as not evaluated', () => {
-    const unsupported = explain(parseQuery({ from: FRONTEND, to: 'production/app=metrics', port: 9100 }), policies).unsupported;
-    expect(unsupported.some((u) => u.path.endsWith('ports[0].port') && u.note.includes('named port "metrics"'))).toBe(true);
+    const unsupported = explain(
+      parseQuery({ from: FRONTEND, to: 'production/app=metrics', port: 9100 }),
+      policies,
+    ).unsupported;
+    expect(unsupported.some((u) => u.path.endsWith('ports[0].port') && u.note.includes('named port "metrics"'))).toBe(
+      true,
+    );
   });
 });
 
@@ -175,7 +220,9 @@ describe('Cilium rules', () => {
 
   test('an empty ingress rule turns on default deny and allows nothing', () => {
     const policies = inline(cnp('lockdown', { ...frontend, ingress: [{}] }));
-    expect(ask(policies, { from: 'production/app=cart-service-v1', to: FRONTEND, port: 8080 }).ingress.reason).toBe('default-deny');
+    expect(ask(policies, { from: 'production/app=cart-service-v1', to: FRONTEND, port: 8080 }).ingress.reason).toBe(
+      'default-deny',
+    );
   });
 
   test('a rule with only toPorts applies to every peer', () => {
@@ -184,15 +231,25 @@ describe('Cilium rules', () => {
   });
 
   test('a deny rule wins over an allow rule', () => {
-    const policies = inline(cnp('no-outside', { ...frontend, egress: [{ toEntities: ['all'] }], egressDeny: [{ toCIDR: ['10.200.0.100/32'] }] }));
+    const policies = inline(
+      cnp('no-outside', {
+        ...frontend,
+        egress: [{ toEntities: ['all'] }],
+        egressDeny: [{ toCIDR: ['10.200.0.100/32'] }],
+      }),
+    );
     const e = ask(policies, { from: FRONTEND, to: '10.200.0.100', port: 80 });
     expect(e.egress.reason).toBe('denied-by-rule');
     expect(ask(policies, { from: FRONTEND, to: '10.200.0.101', port: 80 }).verdict).toBe('allowed');
   });
 
   test('enableDefaultDeny false keeps the direction open', () => {
-    const policies = inline(cnp('audit', { ...frontend, enableDefaultDeny: { ingress: false }, ingress: [{ fromEntities: ['world'] }] }));
-    expect(ask(policies, { from: 'production/app=cart-service-v1', to: FRONTEND, port: 8080 }).ingress.reason).toBe('no-policy');
+    const policies = inline(
+      cnp('audit', { ...frontend, enableDefaultDeny: { ingress: false }, ingress: [{ fromEntities: ['world'] }] }),
+    );
+    expect(ask(policies, { from: 'production/app=cart-service-v1', to: FRONTEND, port: 8080 }).ingress.reason).toBe(
+      'no-policy',
+    );
   });
 
   test('a clusterwide policy selects across namespaces without the namespace label', () => {
@@ -200,7 +257,10 @@ describe('Cilium rules', () => {
       apiVersion: 'cilium.io/v2',
       kind: 'CiliumClusterwideNetworkPolicy',
       metadata: { name: 'payments-only-from-frontend' },
-      spec: { endpointSelector: { matchLabels: { app: 'payment-processor' } }, ingress: [{ fromEndpoints: [{ matchLabels: { app: 'checkout-frontend' } }] }] },
+      spec: {
+        endpointSelector: { matchLabels: { app: 'payment-processor' } },
+        ingress: [{ fromEndpoints: [{ matchLabels: { app: 'checkout-frontend' } }] }],
+      },
     });
     expect(ask(policies, { from: FRONTEND, to: PAYMENT, port: 8080 }).verdict).toBe('allowed');
   });
@@ -223,10 +283,21 @@ describe('Cilium rules', () => {
         ingress: [{ fromRequires: [{ matchLabels: { env: 'prod' } }], icmps: [{ fields: [{ type: 8 }] }] }],
       }),
     );
-    const e = ask(policies, { from: FRONTEND, to: 'production/app=cart-service-v1', port: 80, method: 'GET', path: '/' });
+    const e = ask(policies, {
+      from: FRONTEND,
+      to: 'production/app=cart-service-v1',
+      port: 80,
+      method: 'GET',
+      path: '/',
+    });
     const paths = e.caveats.map((c) => c.path);
     expect(paths).toEqual(
-      expect.arrayContaining(['spec.egress[0].toServices', 'spec.egress[1].toPorts[0].rules.http[0].headers', 'spec.ingress[0].fromRequires', 'spec.ingress[0].icmps']),
+      expect.arrayContaining([
+        'spec.egress[0].toServices',
+        'spec.egress[1].toPorts[0].rules.http[0].headers',
+        'spec.ingress[0].fromRequires',
+        'spec.ingress[0].icmps',
+      ]),
     );
   });
 

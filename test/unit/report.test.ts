@@ -12,18 +12,72 @@ const status: RunStatus = {
   requestedBy: { id: 'alertmanager', name: 'alert CheckoutErrorBudgetBurn', via: 'alert' },
   params: { namespace: 'production' },
   steps: [
-    { id: 'gather', kind: 'gather', title: 'gather', status: 'done', startedAt: at(1), endedAt: at(4), result: { collectors: {}, findings: [
-      { kind: 'flows.dropped', severity: 'critical', summary: 'production/checkout-frontend → production/cart-service-v1:80 dropped ×412 <script>alert(1)</script>', source: 'flows' },
-      { kind: 'dns.ok', severity: 'info', summary: 'DNS p95 1.2 ms', source: 'dns' },
-    ] } },
-    { id: 'choose', kind: 'decide', title: 'choose', status: 'done', startedAt: at(5), endedAt: at(30), result: { choice: 'stop-fault' } },
-    { id: 'fix', kind: 'act', title: 'fix', status: 'done', startedAt: at(30), endedAt: at(31), result: { summary: 'aborted fault cart-drop' } },
-    { id: 'check', kind: 'verify', title: 'check', status: 'done', startedAt: at(31), endedAt: at(41), result: { ok: true, attempts: 3 } },
+    {
+      id: 'gather',
+      kind: 'gather',
+      title: 'gather',
+      status: 'done',
+      startedAt: at(1),
+      endedAt: at(4),
+      result: {
+        collectors: {},
+        findings: [
+          {
+            kind: 'flows.dropped',
+            severity: 'critical',
+            summary:
+              'production/checkout-frontend → production/cart-service-v1:80 dropped ×412 <script>alert(1)</script>',
+            source: 'flows',
+          },
+          { kind: 'dns.ok', severity: 'info', summary: 'DNS p95 1.2 ms', source: 'dns' },
+        ],
+      },
+    },
+    {
+      id: 'choose',
+      kind: 'decide',
+      title: 'choose',
+      status: 'done',
+      startedAt: at(5),
+      endedAt: at(30),
+      result: { choice: 'stop-fault' },
+    },
+    {
+      id: 'fix',
+      kind: 'act',
+      title: 'fix',
+      status: 'done',
+      startedAt: at(30),
+      endedAt: at(31),
+      result: { summary: 'aborted fault cart-drop' },
+    },
+    {
+      id: 'check',
+      kind: 'verify',
+      title: 'check',
+      status: 'done',
+      startedAt: at(31),
+      endedAt: at(41),
+      result: { ok: true, attempts: 3 },
+    },
   ],
-  decisions: [{ step: 'choose', option: 'stop-fault', by: { id: 'U0BOB', name: 'bob', via: 'slack' }, at: at(30), auto: false }],
-  diagnosis: { hypotheses: [
-    { id: 'pod-to-pod-drop', title: 'Packets between two workloads are dropped', confidence: 0.92, explanation: 'Dropped flows from frontend to cart.', evidence: ['flows.dropped'], remediations: [{ id: 'stop-fault', title: 'Stop the chaos fault', action: 'stop-fault', params: {}, destructive: false }] },
-  ] },
+  decisions: [
+    { step: 'choose', option: 'stop-fault', by: { id: 'U0BOB', name: 'bob', via: 'slack' }, at: at(30), auto: false },
+  ],
+  diagnosis: {
+    hypotheses: [
+      {
+        id: 'pod-to-pod-drop',
+        title: 'Packets between two workloads are dropped',
+        confidence: 0.92,
+        explanation: 'Dropped flows from frontend to cart.',
+        evidence: ['flows.dropped'],
+        remediations: [
+          { id: 'stop-fault', title: 'Stop the chaos fault', action: 'stop-fault', params: {}, destructive: false },
+        ],
+      },
+    ],
+  },
   compensations: [],
   startedAt: at(0),
   endedAt: at(42),
@@ -33,7 +87,13 @@ const status: RunStatus = {
 const input: ReportInput = {
   runId: 'alert-abc-1',
   status,
-  series: Array.from({ length: 50 }, (_, i) => ({ t: Date.parse(at(0)) / 1000 - 5 + i, requests: 20, failures: i > 5 && i < 36 ? 20 : 0, successRate: i > 5 && i < 36 ? 0 : 1, p95Ms: 12 })),
+  series: Array.from({ length: 50 }, (_, i) => ({
+    t: Date.parse(at(0)) / 1000 - 5 + i,
+    requests: 20,
+    failures: i > 5 && i < 36 ? 20 : 0,
+    successRate: i > 5 && i < 36 ? 0 : 1,
+    p95Ms: 12,
+  })),
   faults: [{ id: 'cart-drop', label: 'drop on production/app=cart-service-v1', from: at(-2), to: at(31) }],
   generatedAt: at(50),
 };
@@ -43,7 +103,9 @@ describe('incident report', () => {
     const md = renderMarkdown(input);
     expect(md).toMatch(/^# Traffic between pods vanished: completed/);
     expect(md).toContain('- traffic: 600 of 1000 probe requests failed; worst second 0% success, worst p95 12 ms');
-    expect(md).toContain('1. **Packets between two workloads are dropped** (`pod-to-pod-drop`, 92%) — Dropped flows from frontend to cart.');
+    expect(md).toContain(
+      '1. **Packets between two workloads are dropped** (`pod-to-pod-drop`, 92%) — Dropped flows from frontend to cart.',
+    );
     expect(md.indexOf('**critical**')).toBeLessThan(md.indexOf('**info**'));
     expect(md).toContain('**stop-fault** chosen at `choose` by bob');
     expect(md).toContain('- `check` (verify): traffic verified after 3 probe(s)');

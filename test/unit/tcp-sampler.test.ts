@@ -19,26 +19,62 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((done) => server.close(() => done())));
 
 test('a listening port connects, a closed one is refused (the path works), each attempt counted', async () => {
-  const samples = await sampleTcp({ targets: [{ name: 'up', host: '127.0.0.1', port: open }, { name: 'shut', host: '127.0.0.1', port: closed }], attempts: 3, timeoutMs: 500, intervalMs: 0 });
-  expect(samples.filter((s) => s.target === 'up').map((s) => s.outcome)).toEqual(['connected', 'connected', 'connected']);
+  const samples = await sampleTcp({
+    targets: [
+      { name: 'up', host: '127.0.0.1', port: open },
+      { name: 'shut', host: '127.0.0.1', port: closed },
+    ],
+    attempts: 3,
+    timeoutMs: 500,
+    intervalMs: 0,
+  });
+  expect(samples.filter((s) => s.target === 'up').map((s) => s.outcome)).toEqual([
+    'connected',
+    'connected',
+    'connected',
+  ]);
   expect(samples.filter((s) => s.target === 'shut').map((s) => s.outcome)).toEqual(['refused', 'refused', 'refused']);
 });
 
 test('with a budget, attempts that could not finish in it are not started: fewer samples, never none', async () => {
   const started = Date.now();
-  const samples = await sampleTcp({ targets: [{ name: 'up', host: '127.0.0.1', port: open }], attempts: 50, timeoutMs: 200, intervalMs: 100, endBy: started + 450 });
+  const samples = await sampleTcp({
+    targets: [{ name: 'up', host: '127.0.0.1', port: open }],
+    attempts: 50,
+    timeoutMs: 200,
+    intervalMs: 100,
+    endBy: started + 450,
+  });
   expect(samples.length).toBeGreaterThanOrEqual(1);
   expect(samples.length).toBeLessThan(5);
   expect(Date.now() - started).toBeLessThan(1000);
-  const tight = await sampleTcp({ targets: [{ name: 'up', host: '127.0.0.1', port: open }], attempts: 5, timeoutMs: 500, intervalMs: 0, endBy: Date.now() + 1 });
+  const tight = await sampleTcp({
+    targets: [{ name: 'up', host: '127.0.0.1', port: open }],
+    attempts: 5,
+    timeoutMs: 500,
+    intervalMs: 0,
+    endBy: Date.now() + 1,
+  });
   expect(tight).toHaveLength(1);
 });
 
 test('with an end time, a helper that started late still answers by then: one attempt, not a kill', async () => {
   const endBy = Date.now() + 300;
-  const samples = await sampleTcp({ targets: [{ name: 'up', host: '127.0.0.1', port: open }], attempts: 50, timeoutMs: 200, intervalMs: 100, endBy });
+  const samples = await sampleTcp({
+    targets: [{ name: 'up', host: '127.0.0.1', port: open }],
+    attempts: 50,
+    timeoutMs: 200,
+    intervalMs: 100,
+    endBy,
+  });
   expect(samples.length).toBeGreaterThanOrEqual(1);
   expect(samples.length).toBeLessThan(3);
-  const late = await sampleTcp({ targets: [{ name: 'up', host: '127.0.0.1', port: open }], attempts: 5, timeoutMs: 500, intervalMs: 0, endBy: Date.now() - 1000 });
+  const late = await sampleTcp({
+    targets: [{ name: 'up', host: '127.0.0.1', port: open }],
+    attempts: 5,
+    timeoutMs: 500,
+    intervalMs: 0,
+    endBy: Date.now() - 1000,
+  });
   expect(late).toHaveLength(1);
 });

@@ -15,7 +15,13 @@ const MATCHER = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\
 export function parseMatcher(text: string): Matcher {
   const match = MATCHER.exec(text);
   if (!match) throw new Error(`"${text}" is not a matcher like alertname="X" or namespace=~"prod.*"`);
-  const [, name, op, quoted, bare] = match as unknown as [string, string, MatchOp, string | undefined, string | undefined];
+  const [, name, op, quoted, bare] = match as unknown as [
+    string,
+    string,
+    MatchOp,
+    string | undefined,
+    string | undefined,
+  ];
   const value = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (bare ?? '');
   if (op === '=~' || op === '!~') {
     try {

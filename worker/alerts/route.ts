@@ -57,7 +57,13 @@ export class RunbookCache {
 }
 
 /** `channel`: where alert-started runs publish their thread (none: they run silently). */
-export function envelopes(payload: WebhookPayload, config: Config, runbooks: RunbookSource, channel?: string, now = new Date()): AlertEnvelope[] {
+export function envelopes(
+  payload: WebhookPayload,
+  config: Config,
+  runbooks: RunbookSource,
+  channel?: string,
+  now = new Date(),
+): AlertEnvelope[] {
   return payload.alerts.map((alert) => {
     const key = dedupeKey(payload, alert, config.alerts.dedupeBy);
     const base: AlertEnvelope = {

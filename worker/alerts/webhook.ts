@@ -71,24 +71,33 @@ export async function handleAlertWebhook(req: WebhookRequest, deps: AlertWebhook
   }
   const parsed = webhookSchema.safeParse(json);
   if (!parsed.success) {
-    return { status: 400, body: { error: 'not an Alertmanager webhook payload', problems: formatIssues(parsed.error.issues) } };
+    return {
+      status: 400,
+      body: { error: 'not an Alertmanager webhook payload', problems: formatIssues(parsed.error.issues) },
+    };
   }
   const routed = await submitAlerts(parsed.data, deps);
   const unrouted = routed.filter((e) => !e.run);
-  for (const e of unrouted) deps.log.info({ alertname: e.alertname, reason: e.unrouted }, 'alert not routed to a runbook');
+  for (const e of unrouted)
+    deps.log.info({ alertname: e.alertname, reason: e.unrouted }, 'alert not routed to a runbook');
   return {
     status: 200,
     body: {
       accepted: routed.length,
       routed: routed.length - unrouted.length,
       unrouted: unrouted.map((e) => ({ alertname: e.alertname, fingerprint: e.fingerprint, reason: e.unrouted })),
-      runs: routed.flatMap((e) => (e.run ? [{ alertname: e.alertname, runId: e.run.workflowId, status: e.status }] : [])),
+      runs: routed.flatMap((e) =>
+        e.run ? [{ alertname: e.alertname, runId: e.run.workflowId, status: e.status }] : [],
+      ),
     },
   };
 }
 
 /** Route a payload's alerts and hand them to the alert intake in one signal. */
-export async function submitAlerts(payload: WebhookPayload, deps: Omit<AlertWebhookDeps, 'log'>): Promise<AlertEnvelope[]> {
+export async function submitAlerts(
+  payload: WebhookPayload,
+  deps: Omit<AlertWebhookDeps, 'log'>,
+): Promise<AlertEnvelope[]> {
   const routed = envelopes(payload, deps.config, deps.runbooks, deps.channel);
   const { alerts, temporal } = deps.config;
   await deps.client.workflow.signalWithStart('alertIntakeWorkflow', {
@@ -109,7 +118,11 @@ export async function submitAlerts(payload: WebhookPayload, deps: Omit<AlertWebh
 }
 
 /** Read a request body, refusing (413) past `limit` bytes without buffering the rest. */
-export async function readBody(stream: AsyncIterable<Buffer>, limit: number, declared?: number): Promise<Buffer | 'too-large'> {
+export async function readBody(
+  stream: AsyncIterable<Buffer>,
+  limit: number,
+  declared?: number,
+): Promise<Buffer | 'too-large'> {
   if (declared !== undefined && declared > limit) return 'too-large';
   const chunks: Buffer[] = [];
   let size = 0;

@@ -51,7 +51,10 @@ export class Access {
           const parsed = membersSchema.safeParse(await client.usergroups.users.list({ usergroup: group }));
           if (parsed.success) this.members.set(group, new Set(parsed.data.users));
         } catch (err) {
-          log.warn({ group, err: err instanceof Error ? err.message : String(err) }, 'could not read user group members; keeping the last known');
+          log.warn(
+            { group, err: err instanceof Error ? err.message : String(err) },
+            'could not read user group members; keeping the last known',
+          );
         }
       }
     };

@@ -57,7 +57,11 @@ export interface Gateway {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { slack, log } = options;
   const metrics = new Metrics();
-  const webClient = createSlackClient({ token: slack.botToken, ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}), log });
+  const webClient = createSlackClient({
+    token: slack.botToken,
+    ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}),
+    log,
+  });
   // Fails fast on a wrong token or an unreachable API, before any request arrives.
   const identity = await webClient.auth.test();
   const access = options.access ?? accessFor(options.config, slack, log);
@@ -73,7 +77,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const receiver = slack.socketMode
     ? undefined
-    : new HTTPReceiver({ signingSecret: slack.signingSecret, endpoints: SLACK_PATH, logger, unhandledRequestTimeoutMillis: 2_900 });
+    : new HTTPReceiver({
+        signingSecret: slack.signingSecret,
+        endpoints: SLACK_PATH,
+        logger,
+        unhandledRequestTimeoutMillis: 2_900,
+      });
   const app = receiver
     ? new App({ ...common, receiver })
     : new App({ ...common, socketMode: true, ...(slack.appToken ? { appToken: slack.appToken } : {}) });
@@ -95,20 +104,32 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   actions.register(app, ctx);
 
   const slackRoute: Route[] = receiver
-    ? [{
-        method: 'POST',
-        path: SLACK_PATH,
-        handler: slackEdge(slack.signingSecret, receiver.requestListener, (rejection) => {
-          metrics.inc('nightshift_slack_rejected_total', 'Slack requests refused at the edge', { status: String(rejection.status) });
-          log.warn({ status: rejection.status, reason: rejection.reason }, 'refused a Slack request');
-        }),
-      }]
+    ? [
+        {
+          method: 'POST',
+          path: SLACK_PATH,
+          handler: slackEdge(slack.signingSecret, receiver.requestListener, (rejection) => {
+            metrics.inc('nightshift_slack_rejected_total', 'Slack requests refused at the edge', {
+              status: String(rejection.status),
+            });
+            log.warn({ status: rejection.status, reason: rejection.reason }, 'refused a Slack request');
+          }),
+        },
+      ]
     : [];
   const port = options.port ?? options.config.http.port;
-  const http = await serve([...slackRoute, ...healthRoutes(options.client, metrics), ...(options.routes ?? [])], metrics, port, options.host);
+  const http = await serve(
+    [...slackRoute, ...healthRoutes(options.client, metrics), ...(options.routes ?? [])],
+    metrics,
+    port,
+    options.host,
+  );
   if (!receiver) await app.start();
   const host = options.host ?? '127.0.0.1';
-  log.info({ port: http.port, mode: slack.mode, socketMode: slack.socketMode, channel: slack.channel }, 'gateway listening');
+  log.info(
+    { port: http.port, mode: slack.mode, socketMode: slack.socketMode, channel: slack.channel },
+    'gateway listening',
+  );
   return {
     port: http.port,
     url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${http.port}`,

@@ -14,16 +14,23 @@ export type Rejection = { status: 400 | 401 | 413 | 415; reason: string };
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function verifySignature(secret: string, headers: IncomingMessage['headers'], body: string, nowMs = Date.now()): Rejection | undefined {
+export function verifySignature(
+  secret: string,
+  headers: IncomingMessage['headers'],
+  body: string,
+  nowMs = Date.now(),
+): Rejection | undefined {
   const signature = headers['x-slack-signature'];
   const stamp = headers['x-slack-request-timestamp'];
   if (typeof signature !== 'string' || !signature) return { status: 401, reason: 'missing x-slack-signature header' };
   if (typeof stamp !== 'string' || !stamp) return { status: 401, reason: 'missing x-slack-request-timestamp header' };
   if (!/^\d{1,12}$/.test(stamp)) return { status: 401, reason: 'malformed x-slack-request-timestamp header' };
-  if (Math.abs(nowMs / 1000 - Number(stamp)) > MAX_AGE_SECONDS) return { status: 401, reason: 'request timestamp is more than five minutes away (replay?)' };
+  if (Math.abs(nowMs / 1000 - Number(stamp)) > MAX_AGE_SECONDS)
+    return { status: 401, reason: 'request timestamp is more than five minutes away (replay?)' };
   const expected = Buffer.from(`v0=${createHmac('sha256', secret).update(`v0:${stamp}:${body}`).digest('hex')}`);
   const given = Buffer.from(signature);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { status: 401, reason: 'signature mismatch' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { status: 401, reason: 'signature mismatch' };
   return undefined;
 }
 
@@ -73,7 +80,11 @@ async function buffer(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
-export function slackEdge(secret: string, next: Handler, onReject: (rejection: Rejection) => void = () => undefined): Handler {
+export function slackEdge(
+  secret: string,
+  next: Handler,
+  onReject: (rejection: Rejection) => void = () => undefined,
+): Handler {
   return (req, res) => {
     const reject = (rejection: Rejection) => {
       onReject(rejection);

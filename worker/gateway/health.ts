@@ -12,7 +12,9 @@ export function healthRoutes(client: Client, metrics: Metrics, readyTimeoutMs = 
       path: '/readyz',
       handler: async (_req, res) => {
         try {
-          await client.connection.withDeadline(Date.now() + readyTimeoutMs, () => client.workflowService.getSystemInfo({}));
+          await client.connection.withDeadline(Date.now() + readyTimeoutMs, () =>
+            client.workflowService.getSystemInfo({}),
+          );
           json(res, 200, { ok: true, temporal: 'reachable' });
         } catch (err) {
           json(res, 503, { ok: false, temporal: `unreachable: ${err instanceof Error ? err.message : String(err)}` });

@@ -5,7 +5,9 @@ type Labels = Record<string, string>;
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 const labelText = (labels: Labels) => {
-  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  const pairs = Object.entries(labels).map(
+    ([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
+  );
   return pairs.length ? `{${pairs.join(',')}}` : '';
 };
 
@@ -17,7 +19,10 @@ interface Series {
 }
 
 export class Metrics {
-  private readonly families = new Map<string, { help: string; type: 'counter' | 'histogram'; series: Map<string, Series> }>();
+  private readonly families = new Map<
+    string,
+    { help: string; type: 'counter' | 'histogram'; series: Map<string, Series> }
+  >();
 
   inc(name: string, help: string, labels: Labels = {}, by = 1): void {
     this.series(name, help, 'counter', labels).value += by;
@@ -47,7 +52,9 @@ export class Metrics {
           lines.push(`${name}${labelText(s.labels)} ${s.value}`);
           continue;
         }
-        BUCKETS.forEach((le, i) => lines.push(`${name}_bucket${labelText({ ...s.labels, le: String(le) })} ${s.buckets?.[i] ?? 0}`));
+        BUCKETS.forEach((le, i) =>
+          lines.push(`${name}_bucket${labelText({ ...s.labels, le: String(le) })} ${s.buckets?.[i] ?? 0}`),
+        );
         lines.push(`${name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.value}`);
         lines.push(`${name}_sum${labelText(s.labels)} ${s.sum ?? 0}`, `${name}_count${labelText(s.labels)} ${s.value}`);
       }

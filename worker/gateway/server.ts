@@ -31,11 +31,18 @@ export async function serve(routes: Route[], metrics: Metrics, port: number, hos
     res.once('finish', () => {
       const labels = { route: name, status: String(res.statusCode) };
       metrics.inc('nightshift_http_requests_total', 'HTTP requests by route and status', labels);
-      metrics.observe('nightshift_http_request_seconds', 'Time to answer (for /slack/events: the ack)', (performance.now() - started) / 1000, { route: name });
+      metrics.observe(
+        'nightshift_http_request_seconds',
+        'Time to answer (for /slack/events: the ack)',
+        (performance.now() - started) / 1000,
+        { route: name },
+      );
     });
     if (!route) {
       const allowed = routes.filter((r) => r.path === path).map((r) => r.method);
-      return allowed.length ? json(res, 405, { error: `use ${allowed.join(' or ')}` }) : json(res, 404, { error: `no route ${path}` });
+      return allowed.length
+        ? json(res, 405, { error: `use ${allowed.join(' or ')}` })
+        : json(res, 404, { error: `no route ${path}` });
     }
     Promise.resolve(route.handler(req, res)).catch((err: unknown) => {
       if (!res.headersSent) json(res, 500, { error: err instanceof Error ? err.message : 'internal error' });

@@ -23,7 +23,11 @@ export interface SlackSettings {
 
 type Secret = 'botToken' | 'signingSecret' | 'appToken';
 
-const ENV: Record<Secret, string> = { botToken: 'SLACK_BOT_TOKEN', signingSecret: 'SLACK_SIGNING_SECRET', appToken: 'SLACK_APP_TOKEN' };
+const ENV: Record<Secret, string> = {
+  botToken: 'SLACK_BOT_TOKEN',
+  signingSecret: 'SLACK_SIGNING_SECRET',
+  appToken: 'SLACK_APP_TOKEN',
+};
 
 /**
  * The stand-in's token and signing secret, made once per data dir and kept
@@ -34,11 +38,15 @@ function standinSecrets(dataDir: string): { token: string; signingSecret: string
   const file = join(resolve(dataDir), 'slack-standin.json');
   try {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as { token?: unknown; signingSecret?: unknown };
-    if (typeof saved.token === 'string' && typeof saved.signingSecret === 'string') return { token: saved.token, signingSecret: saved.signingSecret };
+    if (typeof saved.token === 'string' && typeof saved.signingSecret === 'string')
+      return { token: saved.token, signingSecret: saved.signingSecret };
   } catch {
     // not there yet (or unreadable): make new ones below
   }
-  const fresh = { token: `xoxb-standin-${randomBytes(12).toString('hex')}`, signingSecret: randomBytes(24).toString('hex') };
+  const fresh = {
+    token: `xoxb-standin-${randomBytes(12).toString('hex')}`,
+    signingSecret: randomBytes(24).toString('hex'),
+  };
   try {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `${JSON.stringify(fresh)}\n`, { mode: 0o600, flag: 'wx' });

@@ -11,12 +11,14 @@ import { identityMethods } from './methods/identity.ts';
 
 const METHODS: Record<string, Method> = { ...chatMethods, ...conversationMethods, ...fileMethods, ...identityMethods };
 
-export type ApiAnswer = { ok: true; [field: string]: unknown } | { ok: false; error: string; response_metadata?: { messages: string[] } };
+export type ApiAnswer =
+  { ok: true; [field: string]: unknown } | { ok: false; error: string; response_metadata?: { messages: string[] } };
 
 /** Parse a form or JSON body into fields; undefined when it is neither. */
 export function parseBody(contentType: string | undefined, raw: string): Record<string, unknown> | undefined {
   const type = (contentType ?? '').split(';')[0]?.trim();
-  if (type === 'application/x-www-form-urlencoded' || (type === '' && raw === '')) return Object.fromEntries(new URLSearchParams(raw));
+  if (type === 'application/x-www-form-urlencoded' || (type === '' && raw === ''))
+    return Object.fromEntries(new URLSearchParams(raw));
   if (type === 'application/json') {
     try {
       const parsed: unknown = JSON.parse(raw || '{}');
@@ -44,7 +46,13 @@ function sameToken(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function callMethod(name: string, req: IncomingMessage, raw: string, token: string, ctx: MethodContext): ApiAnswer {
+export function callMethod(
+  name: string,
+  req: IncomingMessage,
+  raw: string,
+  token: string,
+  ctx: MethodContext,
+): ApiAnswer {
   const fields = parseBody(req.headers['content-type'], raw);
   const args = withoutToken(fields ?? {});
   const answer = answerCall(name, req, fields, token, ctx);
@@ -52,7 +60,13 @@ export function callMethod(name: string, req: IncomingMessage, raw: string, toke
   return answer;
 }
 
-function answerCall(name: string, req: IncomingMessage, fields: Record<string, unknown> | undefined, token: string, ctx: MethodContext): ApiAnswer {
+function answerCall(
+  name: string,
+  req: IncomingMessage,
+  fields: Record<string, unknown> | undefined,
+  token: string,
+  ctx: MethodContext,
+): ApiAnswer {
   const method = METHODS[name];
   if (!method) return { ok: false, error: 'unknown_method' };
   if (!fields) return { ok: false, error: 'invalid_form_data' };

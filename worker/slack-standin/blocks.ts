@@ -2,9 +2,13 @@
 // known block types, text limits, button limits, unique action ids.
 import { z } from 'zod';
 
-const plain = (max: number) => z.strictObject({ type: z.literal('plain_text'), text: z.string().min(1).max(max), emoji: z.boolean().optional() });
+const plain = (max: number) =>
+  z.strictObject({ type: z.literal('plain_text'), text: z.string().min(1).max(max), emoji: z.boolean().optional() });
 const text = (max: number) =>
-  z.union([plain(max), z.strictObject({ type: z.literal('mrkdwn'), text: z.string().min(1).max(max), verbatim: z.boolean().optional() })]);
+  z.union([
+    plain(max),
+    z.strictObject({ type: z.literal('mrkdwn'), text: z.string().min(1).max(max), verbatim: z.boolean().optional() }),
+  ]);
 
 const button = z.strictObject({
   type: z.literal('button'),
@@ -21,7 +25,13 @@ const blockSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('header'), text: plain(150), block_id: blockId }),
   z.strictObject({ type: z.literal('divider'), block_id: blockId }),
   z
-    .strictObject({ type: z.literal('section'), text: text(3000).optional(), fields: z.array(text(2000)).max(10).optional(), accessory: button.optional(), block_id: blockId })
+    .strictObject({
+      type: z.literal('section'),
+      text: text(3000).optional(),
+      fields: z.array(text(2000)).max(10).optional(),
+      accessory: button.optional(),
+      block_id: blockId,
+    })
     .refine((b) => b.text !== undefined || (b.fields?.length ?? 0) > 0, { error: 'a section needs text or fields' }),
   z.strictObject({ type: z.literal('context'), elements: z.array(text(2000)).min(1).max(10), block_id: blockId }),
   z.strictObject({ type: z.literal('actions'), elements: z.array(button).min(1).max(25), block_id: blockId }),

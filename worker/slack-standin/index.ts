@@ -3,7 +3,15 @@
 // person can use the whole flow without a Slack workspace.
 export { startStandin, type Standin, type StandinOptions } from './server.ts';
 export { signature, signForm, deliver, type Delivery, type SignedRequest } from './sign.ts';
-export { BOT, DEFAULT_CHANNELS, DEFAULT_PEOPLE, TEAM, Workspace, type Message, type RecordedCall } from './workspace.ts';
+export {
+  BOT,
+  DEFAULT_CHANNELS,
+  DEFAULT_PEOPLE,
+  TEAM,
+  Workspace,
+  type Message,
+  type RecordedCall,
+} from './workspace.ts';
 export { InteractionError, type Interactor } from './interact.ts';
 
 /** Roles for the stand-in's demo people, used when the config names nobody. */

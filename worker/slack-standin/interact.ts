@@ -7,7 +7,10 @@ import { deliver, signForm, type Delivery, type SignedRequest } from './sign.ts'
 import { BOT, TEAM, type Workspace } from './workspace.ts';
 
 export interface Interactor {
-  command(input: { user: string; text: string; channel?: string; command?: string }, headers?: Record<string, string>): Promise<Delivery & { triggerId: string }>;
+  command(
+    input: { user: string; text: string; channel?: string; command?: string },
+    headers?: Record<string, string>,
+  ): Promise<Delivery & { triggerId: string }>;
   click(input: ClickInput, headers?: Record<string, string>): Promise<Delivery & { triggerId: string }>;
   /** The block_actions payload a click would send (its response_url works), without sending it. */
   clickPayload(input: ClickInput): { payload: Record<string, unknown>; triggerId: string };
@@ -17,8 +20,17 @@ export interface Interactor {
   responder(id: string): { user: string; channel: string; messageTs?: string } | undefined;
 }
 
-const buttonSchema = z.object({ type: z.literal('button'), action_id: z.string(), value: z.string().optional(), text: z.object({ text: z.string() }) });
-const actionsBlockSchema = z.object({ type: z.literal('actions'), block_id: z.string().optional(), elements: z.array(z.unknown()) });
+const buttonSchema = z.object({
+  type: z.literal('button'),
+  action_id: z.string(),
+  value: z.string().optional(),
+  text: z.object({ text: z.string() }),
+});
+const actionsBlockSchema = z.object({
+  type: z.literal('actions'),
+  block_id: z.string().optional(),
+  elements: z.array(z.unknown()),
+});
 
 export class InteractionError extends Error {}
 
@@ -29,7 +41,10 @@ export interface ClickInput {
   actionId: string;
 }
 
-export function createInteractor(ws: Workspace, options: { baseUrl: () => string; gatewayUrl: string | (() => string); signingSecret: string }): Interactor {
+export function createInteractor(
+  ws: Workspace,
+  options: { baseUrl: () => string; gatewayUrl: string | (() => string); signingSecret: string },
+): Interactor {
   const responders = new Map<string, { user: string; channel: string; messageTs?: string }>();
   const sent: Interactor['sent'] = [];
   const send = async (request: SignedRequest, headers: Record<string, string>) => {
@@ -97,7 +112,14 @@ export function createInteractor(ws: Workspace, options: { baseUrl: () => string
         trigger_id: triggerId,
         team: { id: TEAM.id, domain: TEAM.domain },
         channel: { id: message.channel, name: ws.channel(message.channel)?.name ?? '' },
-        message: { type: 'message', ts: message.ts, user: BOT.userId, bot_id: BOT.botId, text: message.text, blocks: message.blocks },
+        message: {
+          type: 'message',
+          ts: message.ts,
+          user: BOT.userId,
+          bot_id: BOT.botId,
+          text: message.text,
+          blocks: message.blocks,
+        },
         response_url: responseUrl({ user: person.id, channel: message.channel, messageTs: message.ts }),
         actions: [
           {
@@ -124,7 +146,8 @@ function findButton(blocks: unknown[], actionId: string) {
     if (!block.success) continue;
     for (const element of block.data.elements) {
       const button = buttonSchema.safeParse(element);
-      if (button.success && button.data.action_id === actionId) return { button: button.data, blockId: block.data.block_id ?? 'actions' };
+      if (button.success && button.data.action_id === actionId)
+        return { button: button.data, blockId: block.data.block_id ?? 'actions' };
     }
   }
   return undefined;

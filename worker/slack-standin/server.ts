@@ -40,7 +40,12 @@ const responseSchema = z.object({
   delete_original: z.boolean().optional(),
 });
 const commandSchema = z.object({ user: z.string().min(1), text: z.string(), channel: z.string().optional() });
-const clickSchema = z.object({ user: z.string().min(1), channel: z.string().min(1), ts: z.string().min(1), actionId: z.string().min(1) });
+const clickSchema = z.object({
+  user: z.string().min(1),
+  channel: z.string().min(1),
+  ts: z.string().min(1),
+  actionId: z.string().min(1),
+});
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -73,59 +78,103 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     ...(options.groups ? { groups: options.groups } : {}),
   });
   let baseUrl = '';
-  const interactor = createInteractor(ws, { baseUrl: () => baseUrl, gatewayUrl: options.gatewayUrl, signingSecret: options.signingSecret });
+  const interactor = createInteractor(ws, {
+    baseUrl: () => baseUrl,
+    gatewayUrl: options.gatewayUrl,
+    signingSecret: options.signingSecret,
+  });
 
-  const routes: [string, RegExp, (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => Promise<void>][] = [
-    ['POST', /^\/api\/([\w.]+)$/, async (req, res, m) => {
-      const raw = (await readBody(req)).toString('utf8');
-      send(res, 200, callMethod(m[1] ?? '', req, raw, options.token, { ws, baseUrl }));
-    }],
-    ['POST', /^\/upload\/(F\w+)$/, async (req, res, m) => {
-      const file = ws.files.get(m[1] ?? '');
-      if (!file) return send(res, 404, 'no such upload', 'text/plain');
-      file.content = await readBody(req);
-      ws.record({ method: 'upload', args: { file: file.id, bytes: file.content.length }, ok: true });
-      send(res, 200, `OK - ${file.content.length}`, 'text/plain');
-    }],
-    ['GET', /^\/files\/(F\w+)$/, async (_req, res, m) => {
-      const file = ws.files.get(m[1] ?? '');
-      if (!file?.content) return send(res, 404, 'no such file', 'text/plain');
-      send(res, 200, file.content.toString('utf8'), 'text/plain; charset=utf-8');
-    }],
-    ['POST', /^\/respond\/(\w+)$/, async (req, res, m) => {
-      const target = interactor.responder(m[1] ?? '');
-      const parsed = responseSchema.safeParse(parseJson(await readBody(req)));
-      ws.record({ method: 'response_url', args: parsed.success ? parsed.data : {}, ok: Boolean(target && parsed.success) });
-      if (!target) return send(res, 404, 'unknown response_url', 'text/plain');
-      if (!parsed.success) return send(res, 400, 'invalid JSON body', 'text/plain');
-      respond(ws, target, parsed.data);
-      send(res, 200, 'ok', 'text/plain');
-    }],
+  const routes: [
+    string,
+    RegExp,
+    (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray) => Promise<void>,
+  ][] = [
+    [
+      'POST',
+      /^\/api\/([\w.]+)$/,
+      async (req, res, m) => {
+        const raw = (await readBody(req)).toString('utf8');
+        send(res, 200, callMethod(m[1] ?? '', req, raw, options.token, { ws, baseUrl }));
+      },
+    ],
+    [
+      'POST',
+      /^\/upload\/(F\w+)$/,
+      async (req, res, m) => {
+        const file = ws.files.get(m[1] ?? '');
+        if (!file) return send(res, 404, 'no such upload', 'text/plain');
+        file.content = await readBody(req);
+        ws.record({ method: 'upload', args: { file: file.id, bytes: file.content.length }, ok: true });
+        send(res, 200, `OK - ${file.content.length}`, 'text/plain');
+      },
+    ],
+    [
+      'GET',
+      /^\/files\/(F\w+)$/,
+      async (_req, res, m) => {
+        const file = ws.files.get(m[1] ?? '');
+        if (!file?.content) return send(res, 404, 'no such file', 'text/plain');
+        send(res, 200, file.content.toString('utf8'), 'text/plain; charset=utf-8');
+      },
+    ],
+    [
+      'POST',
+      /^\/respond\/(\w+)$/,
+      async (req, res, m) => {
+        const target = interactor.responder(m[1] ?? '');
+        const parsed = responseSchema.safeParse(parseJson(await readBody(req)));
+        ws.record({
+          method: 'response_url',
+          args: parsed.success ? parsed.data : {},
+          ok: Boolean(target && parsed.success),
+        });
+        if (!target) return send(res, 404, 'unknown response_url', 'text/plain');
+        if (!parsed.success) return send(res, 400, 'invalid JSON body', 'text/plain');
+        respond(ws, target, parsed.data);
+        send(res, 200, 'ok', 'text/plain');
+      },
+    ],
     ['GET', /^\/$/, async (_req, res) => send(res, 200, PAGE, 'text/html; charset=utf-8')],
-    ['GET', /^\/_state$/, async (req, res) => {
-      const user = new URL(req.url ?? '/', 'http://x').searchParams.get('user') ?? '';
-      send(res, 200, {
-        bot: BOT,
-        channels: ws.channels,
-        people: ws.people,
-        messages: ws.messages,
-        ephemerals: ws.ephemerals.filter((e) => e.user === user),
-      });
-    }],
-    ['GET', /^\/_calls$/, async (req, res) => {
-      const method = new URL(req.url ?? '/', 'http://x').searchParams.get('method');
-      send(res, 200, method ? ws.calls.filter((c) => c.method === method) : ws.calls);
-    }],
-    ['POST', /^\/_command$/, async (req, res) => {
-      const parsed = commandSchema.safeParse(parseJson(await readBody(req)));
-      if (!parsed.success) return send(res, 400, { error: 'expected {user, text}' });
-      send(res, 200, await interactor.command(parsed.data));
-    }],
-    ['POST', /^\/_click$/, async (req, res) => {
-      const parsed = clickSchema.safeParse(parseJson(await readBody(req)));
-      if (!parsed.success) return send(res, 400, { error: 'expected {user, channel, ts, actionId}' });
-      send(res, 200, await interactor.click(parsed.data));
-    }],
+    [
+      'GET',
+      /^\/_state$/,
+      async (req, res) => {
+        const user = new URL(req.url ?? '/', 'http://x').searchParams.get('user') ?? '';
+        send(res, 200, {
+          bot: BOT,
+          channels: ws.channels,
+          people: ws.people,
+          messages: ws.messages,
+          ephemerals: ws.ephemerals.filter((e) => e.user === user),
+        });
+      },
+    ],
+    [
+      'GET',
+      /^\/_calls$/,
+      async (req, res) => {
+        const method = new URL(req.url ?? '/', 'http://x').searchParams.get('method');
+        send(res, 200, method ? ws.calls.filter((c) => c.method === method) : ws.calls);
+      },
+    ],
+    [
+      'POST',
+      /^\/_command$/,
+      async (req, res) => {
+        const parsed = commandSchema.safeParse(parseJson(await readBody(req)));
+        if (!parsed.success) return send(res, 400, { error: 'expected {user, text}' });
+        send(res, 200, await interactor.command(parsed.data));
+      },
+    ],
+    [
+      'POST',
+      /^\/_click$/,
+      async (req, res) => {
+        const parsed = clickSchema.safeParse(parseJson(await readBody(req)));
+        if (!parsed.success) return send(res, 400, { error: 'expected {user, channel, ts, actionId}' });
+        send(res, 200, await interactor.click(parsed.data));
+      },
+    ],
   ];
 
   const server = createServer((req, res) => {
@@ -161,7 +210,11 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
 }
 
 /** A response_url reply: ephemeral to the person, into the channel, or replacing the clicked message. */
-function respond(ws: Workspace, target: { user: string; channel: string; messageTs?: string }, reply: z.infer<typeof responseSchema>): void {
+function respond(
+  ws: Workspace,
+  target: { user: string; channel: string; messageTs?: string },
+  reply: z.infer<typeof responseSchema>,
+): void {
   const original = target.messageTs ? ws.message(target.channel, target.messageTs) : undefined;
   if (reply.delete_original && original) {
     ws.messages.splice(ws.messages.indexOf(original), 1);
@@ -174,8 +227,22 @@ function respond(ws: Workspace, target: { user: string; channel: string; message
   }
   const ts = ws.nextTs();
   if (reply.response_type === 'in_channel') {
-    ws.messages.push({ ts, channel: target.channel, user: BOT.userId, bot_id: BOT.botId, text: reply.text ?? '', ...(reply.blocks ? { blocks: reply.blocks } : {}) });
+    ws.messages.push({
+      ts,
+      channel: target.channel,
+      user: BOT.userId,
+      bot_id: BOT.botId,
+      text: reply.text ?? '',
+      ...(reply.blocks ? { blocks: reply.blocks } : {}),
+    });
     return;
   }
-  ws.ephemerals.push({ channel: target.channel, user: target.user, text: reply.text ?? '', ...(reply.blocks ? { blocks: reply.blocks } : {}), ts, via: 'response_url' });
+  ws.ephemerals.push({
+    channel: target.channel,
+    user: target.user,
+    text: reply.text ?? '',
+    ...(reply.blocks ? { blocks: reply.blocks } : {}),
+    ts,
+    via: 'response_url',
+  });
 }

@@ -13,7 +13,11 @@ export interface SignedRequest {
 }
 
 /** Headers Slack sends with a form body; `timestamp` in seconds, now by default. */
-export function signForm(secret: string, fields: Record<string, string>, timestamp = Math.floor(Date.now() / 1000)): SignedRequest {
+export function signForm(
+  secret: string,
+  fields: Record<string, string>,
+  timestamp = Math.floor(Date.now() / 1000),
+): SignedRequest {
   const body = new URLSearchParams(fields).toString();
   return {
     body,
@@ -32,9 +36,17 @@ export interface Delivery {
   ms: number;
 }
 
-export async function deliver(url: string, request: SignedRequest, extraHeaders: Record<string, string> = {}): Promise<Delivery> {
+export async function deliver(
+  url: string,
+  request: SignedRequest,
+  extraHeaders: Record<string, string> = {},
+): Promise<Delivery> {
   const started = performance.now();
-  const response = await fetch(url, { method: 'POST', headers: { ...request.headers, ...extraHeaders }, body: request.body });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { ...request.headers, ...extraHeaders },
+    body: request.body,
+  });
   const body = await response.text();
   return { status: response.status, body, ms: performance.now() - started };
 }

@@ -146,7 +146,12 @@ async function reportExcess(state: IntakeState): Promise<void> {
   try {
     await notify({
       params: { message, ...(state.channel ? { channel: state.channel } : {}) },
-      context: { workflowId: wf.workflowInfo().workflowId, runbook: 'alert-intake', stepId: 'burst', key: `burst/${excess[0]?.at ?? ''}` },
+      context: {
+        workflowId: wf.workflowInfo().workflowId,
+        runbook: 'alert-intake',
+        stepId: 'burst',
+        key: `burst/${excess[0]?.at ?? ''}`,
+      },
     });
   } catch (err) {
     wf.log.error('could not report an alert burst', { error: (err as Error).message, count: excess.length });

@@ -14,17 +14,24 @@ export function agent(node: string) {
 
 /** Revert outlasts an agent restart: more attempts, longer waits for a poller. */
 export function revertingAgent(node: string) {
-  return nodeAgent(node, { ...presets.kernel, scheduleToStartTimeout: '2m', retry: { ...presets.kernel.retry, maximumAttempts: 10 } });
+  return nodeAgent(node, {
+    ...presets.kernel,
+    scheduleToStartTimeout: '2m',
+    retry: { ...presets.kernel.retry, maximumAttempts: 10 },
+  });
 }
 
 /** A stop-condition probe: one attempt per check, its failure ends the fault. */
 export function probe(name: string, everyMs: number): (call: StepCall) => Promise<unknown> {
   const timeout = Math.max(1000, Math.min(everyMs, 30_000));
-  return catalogueActivity({ name, activity: name, queue: 'control' }, {
-    startToCloseTimeout: timeout,
-    scheduleToCloseTimeout: timeout * 2,
-    retry: { maximumAttempts: 1 },
-  });
+  return catalogueActivity(
+    { name, activity: name, queue: 'control' },
+    {
+      startToCloseTimeout: timeout,
+      scheduleToCloseTimeout: timeout * 2,
+      retry: { maximumAttempts: 1 },
+    },
+  );
 }
 
 export function errorMessage(err: unknown): string {

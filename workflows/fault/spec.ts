@@ -11,7 +11,9 @@ export type PortSpec = number | string | { from: number; to: number };
 /** The stable input type: what `nightshift fault inject` and game days send. */
 export interface FaultSpec {
   /** Direct: a node's interface (in `netns`, or the node's own namespace). Kubernetes: pods by selector. */
-  target: { node: string; interface: string; netns?: string } | { namespace: string; selector: Record<string, string> | string };
+  target:
+    | { node: string; interface: string; netns?: string }
+    | { namespace: string; selector: Record<string, string> | string };
   kind: FaultKind;
   match: {
     direction: 'ingress' | 'egress';
@@ -37,7 +39,11 @@ export interface FaultLimits {
 }
 
 /** Limits from config.faults (worker/config.ts). */
-export function faultLimits(faults: { maxDuration: string; allowedNamespaces: string[]; maxPods: number }): FaultLimits {
+export function faultLimits(faults: {
+  maxDuration: string;
+  allowedNamespaces: string[];
+  maxPods: number;
+}): FaultLimits {
   return {
     maxDurationMs: parseDuration(faults.maxDuration) ?? 30 * 60_000,
     allowedNamespaces: faults.allowedNamespaces,
@@ -71,24 +77,29 @@ function portBounds(value: PortSpec): [number, number] | undefined {
   return [Number(m[1]), Number(m[2] ?? m[1])];
 }
 
-const portRange = z.union([z.number(), z.string(), z.object({ from: z.number(), to: z.number() })]).transform((value, ctx) => {
-  const bounds = portBounds(value);
-  if (!bounds) {
-    ctx.addIssue({ code: 'custom', message: `expected a port or a range like "8000-8100", got ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  const [from, to] = bounds;
-  const bad = bounds.find((port) => !Number.isInteger(port) || port < 1 || port > 65535);
-  if (bad !== undefined) {
-    ctx.addIssue({ code: 'custom', message: `port ${bad} is out of range (1-65535)` });
-    return z.NEVER;
-  }
-  if (from > to) {
-    ctx.addIssue({ code: 'custom', message: `port range ${from}-${to} runs backwards` });
-    return z.NEVER;
-  }
-  return { from, to };
-});
+const portRange = z
+  .union([z.number(), z.string(), z.object({ from: z.number(), to: z.number() })])
+  .transform((value, ctx) => {
+    const bounds = portBounds(value);
+    if (!bounds) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a port or a range like "8000-8100", got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    const [from, to] = bounds;
+    const bad = bounds.find((port) => !Number.isInteger(port) || port < 1 || port > 65535);
+    if (bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `port ${bad} is out of range (1-65535)` });
+      return z.NEVER;
+    }
+    if (from > to) {
+      ctx.addIssue({ code: 'custom', message: `port range ${from}-${to} runs backwards` });
+      return z.NEVER;
+    }
+    return { from, to };
+  });
 
 const targetSchema = z
   .strictObject({
@@ -106,7 +117,11 @@ const targetSchema = z
     } else if (direct && (!t.node || !t.interface)) {
       ctx.addIssue({ code: 'custom', path: [t.node ? 'interface' : 'node'], message: 'required for a direct target' });
     } else if (kube && (!t.namespace || t.selector === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [t.namespace ? 'selector' : 'namespace'], message: 'required for a Kubernetes target' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [t.namespace ? 'selector' : 'namespace'],
+        message: 'required for a Kubernetes target',
+      });
     }
   });
 
@@ -118,7 +133,10 @@ const schema = z.strictObject({
     protocol: z.enum(['tcp', 'udp', 'icmp', 'any']).default('any'),
     srcPorts: portRange.optional(),
     dstPorts: portRange.optional(),
-    peers: z.array(z.union([z.cidrv4(), z.cidrv6()], { error: 'expected an IPv4 or IPv6 CIDR like "10.0.1.0/24"' })).max(65536).default([]),
+    peers: z
+      .array(z.union([z.cidrv4(), z.cidrv6()], { error: 'expected an IPv4 or IPv6 CIDR like "10.0.1.0/24"' }))
+      .max(65536)
+      .default([]),
   }),
   magnitude: z.strictObject({
     percent: z.number().min(0).max(100).optional(),
@@ -128,7 +146,13 @@ const schema = z.strictObject({
   }),
   duration: durationSchema,
   stopWhen: z
-    .array(z.strictObject({ probe: z.string().min(1), params: z.record(z.string(), valueSchema).default({}), every: durationSchema.default('5s') }))
+    .array(
+      z.strictObject({
+        probe: z.string().min(1),
+        params: z.record(z.string(), valueSchema).default({}),
+        every: durationSchema.default('5s'),
+      }),
+    )
     .max(8)
     .default([]),
   verdictAfter: durationSchema.default('2s'),
@@ -145,7 +169,8 @@ function limitProblems(spec: z.infer<typeof schema>, limits: FaultLimits): strin
   const { magnitude, match, kind, target } = spec;
   if (kind === 'drop' && magnitude.percent === undefined) problems.push('magnitude.percent: required for a drop fault');
   if (kind === 'drop' && magnitude.delayMs !== undefined) problems.push('magnitude.delayMs: only for a delay fault');
-  if (kind === 'delay' && magnitude.delayMs === undefined) problems.push('magnitude.delayMs: required for a delay fault');
+  if (kind === 'delay' && magnitude.delayMs === undefined)
+    problems.push('magnitude.delayMs: required for a delay fault');
   if (kind === 'delay' && magnitude.percent !== undefined) problems.push('magnitude.percent: only for a drop fault');
   for (const field of ['srcPorts', 'dstPorts'] as const) {
     if (match[field] && match.protocol !== 'tcp' && match.protocol !== 'udp') {
@@ -156,7 +181,9 @@ function limitProblems(spec: z.infer<typeof schema>, limits: FaultLimits): strin
     if ((parseDuration(stop.every) ?? 0) < 1000) problems.push(`stopWhen[${i}].every: must be 1s or more`);
   });
   if (target.namespace !== undefined && !limits.allowedNamespaces.includes(target.namespace)) {
-    problems.push(`target.namespace: faults are not allowed in "${target.namespace}" (allowed: ${limits.allowedNamespaces.join(', ') || 'none'})`);
+    problems.push(
+      `target.namespace: faults are not allowed in "${target.namespace}" (allowed: ${limits.allowedNamespaces.join(', ') || 'none'})`,
+    );
   }
   return problems;
 }
@@ -167,7 +194,12 @@ function normalise(spec: z.infer<typeof schema>): ValidFault {
     target:
       target.namespace !== undefined && target.selector !== undefined
         ? { type: 'kubernetes', namespace: target.namespace, selector: target.selector }
-        : { type: 'direct', node: target.node ?? '', interface: target.interface ?? '', ...(target.netns ? { netns: target.netns } : {}) },
+        : {
+            type: 'direct',
+            node: target.node ?? '',
+            interface: target.interface ?? '',
+            ...(target.netns ? { netns: target.netns } : {}),
+          },
     kind: spec.kind,
     match: {
       direction: match.direction,
@@ -179,7 +211,11 @@ function normalise(spec: z.infer<typeof schema>): ValidFault {
     magnitude:
       spec.kind === 'drop'
         ? { dropPpm: Math.round((magnitude.percent ?? 0) * 10_000) }
-        : { delayMs: magnitude.delayMs ?? 0, jitterMs: magnitude.jitterMs ?? 0, ...(magnitude.ratePps ? { ratePps: magnitude.ratePps } : {}) },
+        : {
+            delayMs: magnitude.delayMs ?? 0,
+            jitterMs: magnitude.jitterMs ?? 0,
+            ...(magnitude.ratePps ? { ratePps: magnitude.ratePps } : {}),
+          },
     durationMs: parseDuration(spec.duration) ?? 0,
     stopWhen: spec.stopWhen.map((s) => ({ probe: s.probe, params: s.params, everyMs: parseDuration(s.every) ?? 5000 })),
     verdictAfterMs: parseDuration(spec.verdictAfter) ?? 2000,

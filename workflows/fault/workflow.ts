@@ -22,7 +22,9 @@ export async function faultWorkflow(input: FaultInput): Promise<FaultStatus> {
   wf.setHandler(faultAbortSignal, (request) => run.end('aborted', new Date(), request.reason));
 
   const checked = validateFault(input.spec, input.limits);
-  const problems = [...(SAFE_ID.test(faultId) ? [] : [`faultId: "${faultId}" must be letters, digits, "-", "_" or "."`])];
+  const problems = [
+    ...(SAFE_ID.test(faultId) ? [] : [`faultId: "${faultId}" must be letters, digits, "-", "_" or "."`]),
+  ];
   if (!checked.ok) problems.push(...checked.problems);
   if (problems.length > 0 || !checked.ok) {
     run.refuse(problems, new Date());
@@ -160,7 +162,10 @@ async function watch(run: FaultRun, stop: ValidFault['stopWhen'][number], index:
   const stepId = `stop-${index}`;
   while (!run.ended) {
     try {
-      await check({ params: stop.params, context: { workflowId, runbook: 'fault', stepId, key: `${workflowId}/${stepId}` } });
+      await check({
+        params: stop.params,
+        context: { workflowId, runbook: 'fault', stepId, key: `${workflowId}/${stepId}` },
+      });
     } catch (err) {
       if (wf.isCancellation(err)) throw err;
       run.end('stop-condition', new Date(), `${stop.probe} failed: ${errorMessage(err)}`);

@@ -8,5 +8,7 @@ export const gameday = controlActivities({ ...presets.short, startToCloseTimeout
 
 /** A probe named by the experiment, with a deadline that suits a 1 s watch loop. */
 export function callProbe(ref: ActivityRef, call: StepCall): Promise<unknown> {
-  return catalogueActivity(ref, { startToCloseTimeout: '5s', retry: { maximumAttempts: 2, initialInterval: '200ms' } })(call);
+  return catalogueActivity(ref, { startToCloseTimeout: '5s', retry: { maximumAttempts: 2, initialInterval: '200ms' } })(
+    call,
+  );
 }

@@ -2,11 +2,25 @@
 // workflow time, so a replay gets the same answer.
 import type { Blackout } from './experiment.ts';
 
-const WEEKDAY_INDEX: Record<string, string> = { Mon: 'mon', Tue: 'tue', Wed: 'wed', Thu: 'thu', Fri: 'fri', Sat: 'sat', Sun: 'sun' };
+const WEEKDAY_INDEX: Record<string, string> = {
+  Mon: 'mon',
+  Tue: 'tue',
+  Wed: 'wed',
+  Thu: 'thu',
+  Fri: 'fri',
+  Sat: 'sat',
+  Sun: 'sun',
+};
 
 /** Weekday and minutes since midnight of `at` in a time zone. */
 function local(at: Date, timezone: string): { weekday: string; minutes: number } {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: timezone,
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(at);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return { weekday: WEEKDAY_INDEX[get('weekday')] ?? '', minutes: Number(get('hour')) * 60 + Number(get('minute')) };
 }

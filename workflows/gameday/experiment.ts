@@ -20,7 +20,11 @@ const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 /** A window when game days must not run: absolute, or weekly in a time zone. */
 export const blackoutSchema = z.union(
   [
-    z.strictObject({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }), reason: z.string().optional() }),
+    z.strictObject({
+      from: z.iso.datetime({ offset: true }),
+      to: z.iso.datetime({ offset: true }),
+      reason: z.string().optional(),
+    }),
     z.strictObject({
       weekdays: z.array(z.enum(WEEKDAYS)).min(1),
       start: z.string().regex(HHMM, { error: 'expected a time like "09:00"' }),

@@ -4,15 +4,7 @@ import type { FaultStatus } from '../fault/messages.ts';
 import type { GamedayScore, TimelineEvent } from './score.ts';
 
 export type GamedayState =
-  | 'checking'
-  | 'refused'
-  | 'injecting'
-  | 'watching'
-  | 'recovering'
-  | 'passed'
-  | 'failed'
-  | 'aborted'
-  | 'yielded';
+  'checking' | 'refused' | 'injecting' | 'watching' | 'recovering' | 'passed' | 'failed' | 'aborted' | 'yielded';
 
 export interface GamedayStatus {
   experiment: string;

@@ -41,13 +41,17 @@ export interface Observed {
 
 export function score(o: Observed): GamedayScore {
   const detectMs = o.injectedAt !== undefined && o.diagnosedAt !== undefined ? o.diagnosedAt - o.injectedAt : undefined;
-  const recoverMs = o.injectedAt !== undefined && o.recoveredAt !== undefined ? o.recoveredAt - o.injectedAt : undefined;
+  const recoverMs =
+    o.injectedAt !== undefined && o.recoveredAt !== undefined ? o.recoveredAt - o.injectedAt : undefined;
   const namedCause = o.named?.id === o.expected && detectMs !== undefined && detectMs <= o.withinMs;
   const reasons: string[] = [];
   if (o.ended) reasons.push(o.ended.reason);
   if (!o.named) reasons.push(`the runbook named no cause within ${Math.round(o.withinMs / 1000)} s`);
   else if (o.named.id !== o.expected) reasons.push(`the runbook named ${o.named.id}, not ${o.expected}`);
-  else if (!namedCause) reasons.push(`the runbook named ${o.expected} after ${Math.round((detectMs ?? 0) / 1000)} s, later than ${Math.round(o.withinMs / 1000)} s`);
+  else if (!namedCause)
+    reasons.push(
+      `the runbook named ${o.expected} after ${Math.round((detectMs ?? 0) / 1000)} s, later than ${Math.round(o.withinMs / 1000)} s`,
+    );
   if (!o.ended && o.recoveredAt === undefined) reasons.push('steady state did not return after the fault was reverted');
   const outcome = o.ended?.outcome ?? (namedCause && o.recoveredAt !== undefined ? 'passed' : 'failed');
   return {

@@ -11,7 +11,13 @@ import type { faultWorkflow } from '../fault/workflow.ts';
 import { callProbe, gameday } from './activities.ts';
 import { activeBlackout } from './blackout.ts';
 import type { GamedayInput } from './experiment.ts';
-import { gamedayStatusQuery, realIncidentSignal, stopGamedaySignal, type GamedayState, type GamedayStatus } from './messages.ts';
+import {
+  gamedayStatusQuery,
+  realIncidentSignal,
+  stopGamedaySignal,
+  type GamedayState,
+  type GamedayStatus,
+} from './messages.ts';
 import { describeScore, score, type Observed } from './score.ts';
 
 const PROGRESS_EVERY_MS = 2000;
@@ -29,7 +35,10 @@ export async function gamedayWorkflow(input: GamedayInput): Promise<GamedayStatu
   let stop: { outcome: 'aborted' | 'yielded' | 'refused'; reason: string } | undefined;
   wf.setHandler(gamedayStatusQuery, () => status);
   wf.setHandler(realIncidentSignal, ({ runId, alertname }) => {
-    stop ??= { outcome: 'yielded', reason: `a real incident (${alertname}) arrived for the same service; the game day yielded to run ${runId}` };
+    stop ??= {
+      outcome: 'yielded',
+      reason: `a real incident (${alertname}) arrived for the same service; the game day yielded to run ${runId}`,
+    };
   });
   wf.setHandler(stopGamedaySignal, ({ reason, by }) => {
     stop ??= { outcome: 'aborted', reason: `stopped${by ? ` by ${by}` : ''}: ${reason}` };
@@ -46,7 +55,8 @@ export async function gamedayWorkflow(input: GamedayInput): Promise<GamedayStatu
   if (blackout) return refuse(status, observed, `refused to start: now is inside a ${blackout}`, say);
   const steady = await check(input.steadyState, id, 'steady-state-before');
   note('steady state checked', steady.why);
-  if (!steady.ok) return refuse(status, observed, `refused to start: the steady state does not hold (${steady.why})`, say);
+  if (!steady.ok)
+    return refuse(status, observed, `refused to start: the steady state does not hold (${steady.why})`, say);
 
   await say(
     `:test_tube: Game day *${input.experiment.title}* is starting (${input.trigger.via}, ${input.trigger.by}): ` +
@@ -54,7 +64,10 @@ export async function gamedayWorkflow(input: GamedayInput): Promise<GamedayStatu
       `Expecting *${input.expect.runbook}* to name *${input.expect.hypothesis}* within ${formatDuration(input.expect.withinMs)}.`,
     'announce',
   );
-  const namespace = 'namespace' in input.fault.spec.target ? input.fault.spec.target.namespace : (input.expect.alert.labels.namespace ?? '');
+  const namespace =
+    'namespace' in input.fault.spec.target
+      ? input.fault.spec.target.namespace
+      : (input.expect.alert.labels.namespace ?? '');
   await gameday.registerGameday({ workflowId: id, namespace, services: services(input) });
   let fault: FaultStatus | undefined;
   try {
@@ -73,7 +86,11 @@ export async function gamedayWorkflow(input: GamedayInput): Promise<GamedayStatu
     );
     void result.then(() => (childDone = true));
 
-    const raised = await gameday.raiseGamedayAlert({ gamedayId: id, alertname: input.expect.alert.alertname, labels: input.expect.alert.labels });
+    const raised = await gameday.raiseGamedayAlert({
+      gamedayId: id,
+      alertname: input.expect.alert.alertname,
+      labels: input.expect.alert.labels,
+    });
     if (raised.runId) {
       status.runId = raised.runId;
       note('alert raised; runbook started', raised.runId);
@@ -112,21 +129,39 @@ export async function gamedayWorkflow(input: GamedayInput): Promise<GamedayStatu
         const pending = progress?.pendingDecision;
         const option = pending?.options[0];
         if (input.expect.autoApprove && pending && option && !approved) {
-          const answer = await gameday.approveRemediation({ runId: status.runId, step: pending.step, option: option.id, gamedayId: id });
+          const answer = await gameday.approveRemediation({
+            runId: status.runId,
+            step: pending.step,
+            option: option.id,
+            gamedayId: id,
+          });
           approved = answer.accepted;
-          note(answer.accepted ? 'remediation approved by the game day' : 'remediation not approved', answer.accepted ? option.label : answer.reason);
+          note(
+            answer.accepted ? 'remediation approved by the game day' : 'remediation not approved',
+            answer.accepted ? option.label : answer.reason,
+          );
         }
       }
-      const waits = [nextStopCheck, status.runId ? nextProgress : Number.POSITIVE_INFINITY].map((t) => Math.max(100, t - Date.now()));
+      const waits = [nextStopCheck, status.runId ? nextProgress : Number.POSITIVE_INFINITY].map((t) =>
+        Math.max(100, t - Date.now()),
+      );
       await wf.condition(() => childDone || stop !== undefined, Math.min(...waits, 5000));
     }
     const outcome = await result;
     if ('value' in outcome) fault = outcome.value;
     else fault = failedFaultStatus(outcome.error);
     status.fault = fault;
-    if (fault?.state === 'refused') stop ??= { outcome: 'refused', reason: `the fault was refused: ${fault.problems.join('; ')}` };
-    if (fault?.verdict) note(`fault ${fault.verdict.outcome}`, `dropped ${fault.verdict.counters.dropped ?? 0}, delayed ${fault.verdict.counters.delayed ?? 0}`);
-    note('fault reverted', fault?.end ? `${fault.end.reason}${fault.end.detail ? `: ${fault.end.detail}` : ''}` : undefined);
+    if (fault?.state === 'refused')
+      stop ??= { outcome: 'refused', reason: `the fault was refused: ${fault.problems.join('; ')}` };
+    if (fault?.verdict)
+      note(
+        `fault ${fault.verdict.outcome}`,
+        `dropped ${fault.verdict.counters.dropped ?? 0}, delayed ${fault.verdict.counters.delayed ?? 0}`,
+      );
+    note(
+      'fault reverted',
+      fault?.end ? `${fault.end.reason}${fault.end.detail ? `: ${fault.end.detail}` : ''}` : undefined,
+    );
   } finally {
     await wf.CancellationScope.nonCancellable(() => gameday.unregisterGameday({ workflowId: id }));
   }
@@ -142,7 +177,9 @@ export async function gamedayWorkflow(input: GamedayInput): Promise<GamedayStatu
   observed.errorBudget = await errorBudget(input, id, observed.injectedAt ?? Date.now());
   if (stop) observed.ended = stop;
   if (status.runId) {
-    await gameday.abortRun({ runId: status.runId, reason: `game day ${input.experiment.name} is over` }).catch(() => undefined);
+    await gameday
+      .abortRun({ runId: status.runId, reason: `game day ${input.experiment.name} is over` })
+      .catch(() => undefined);
   }
   status.score = score(observed);
   setState(status, status.score.outcome);
@@ -185,7 +222,10 @@ async function check(c: Check, id: string, step: string): Promise<{ ok: boolean;
   try {
     const result = await callProbe(c.probe, { params: c.params, context: context(id, step) });
     const failing = c.conditions.filter((cond) => !evaluate(cond, { result }));
-    return { ok: failing.length === 0, why: `${summarise(result)}${failing.length ? `; failing: ${failing.map((f) => JSON.stringify(f)).join(', ')}` : ''}` };
+    return {
+      ok: failing.length === 0,
+      why: `${summarise(result)}${failing.length ? `; failing: ${failing.map((f) => JSON.stringify(f)).join(', ')}` : ''}`,
+    };
   } catch (err) {
     if (wf.isCancellation(err)) throw err;
     return { ok: false, why: `probe ${c.probe.name} failed: ${(err as Error).message}` };
@@ -221,7 +261,12 @@ async function errorBudget(input: GamedayInput, id: string, since: number): Prom
       context: context(id, 'error-budget'),
     })) as { requests?: number; failures?: number; successRate?: number };
     if (typeof result.requests !== 'number' || typeof result.failures !== 'number') return undefined;
-    return { windowSeconds, requests: result.requests, failures: result.failures, successRate: result.successRate ?? 1 };
+    return {
+      windowSeconds,
+      requests: result.requests,
+      failures: result.failures,
+      successRate: result.successRate ?? 1,
+    };
   } catch (err) {
     if (wf.isCancellation(err)) throw err;
     return undefined;
@@ -231,13 +276,22 @@ async function errorBudget(input: GamedayInput, id: string, since: number): Prom
 function summarise(result: unknown): string {
   if (result === null || typeof result !== 'object') return String(result);
   const r = result as Record<string, unknown>;
-  const parts = ['successRate', 'p95Ms', 'requests', 'failures'].filter((k) => typeof r[k] === 'number').map((k) => `${k}=${String(r[k])}`);
+  const parts = ['successRate', 'p95Ms', 'requests', 'failures']
+    .filter((k) => typeof r[k] === 'number')
+    .map((k) => `${k}=${String(r[k])}`);
   return parts.length ? parts.join(' ') : JSON.stringify(result).slice(0, 200);
 }
 
 function describeTarget(input: GamedayInput): string {
   const t = input.fault.spec.target;
-  if ('namespace' in t) return `${t.namespace}/${typeof t.selector === 'string' ? t.selector : Object.entries(t.selector).map(([k, v]) => `${k}=${v}`).join(',')}`;
+  if ('namespace' in t)
+    return `${t.namespace}/${
+      typeof t.selector === 'string'
+        ? t.selector
+        : Object.entries(t.selector)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')
+    }`;
   return `${t.node}/${t.interface}`;
 }
 

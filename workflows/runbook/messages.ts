@@ -2,7 +2,15 @@
 // decide Update (validated: option exists, still open, decider authorised),
 // an abort signal and the alert notices that reach a run.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AbortRequest, Actor, AlertNotice, DecideRequest, DecisionRecord, RunStatus, Value } from '../../model/index.ts';
+import type {
+  AbortRequest,
+  Actor,
+  AlertNotice,
+  DecideRequest,
+  DecisionRecord,
+  RunStatus,
+  Value,
+} from '../../model/index.ts';
 import type { CompiledRunbook } from '../../runbooks/index.ts';
 
 export interface RunbookInput {

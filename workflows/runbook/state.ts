@@ -1,6 +1,17 @@
 // The run's state, kept as plain data so the status query returns it whole
 // and a replay rebuilds it exactly.
-import type { AbortRequest, AlertNotice, DecideRequest, DecisionRecord, Diagnosis, PendingDecision, RunReport, RunState, RunStatus, StepRecord } from '../../model/index.ts';
+import type {
+  AbortRequest,
+  AlertNotice,
+  DecideRequest,
+  DecisionRecord,
+  Diagnosis,
+  PendingDecision,
+  RunReport,
+  RunState,
+  RunStatus,
+  StepRecord,
+} from '../../model/index.ts';
 import type { CompiledStep, Scope } from '../../runbooks/index.ts';
 import { refuseDecision } from './decisions.ts';
 import type { RunbookInput } from './messages.ts';

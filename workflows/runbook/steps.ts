@@ -6,12 +6,15 @@ import type {
   CollectorResult,
   Diagnosis,
   StepCall,
-  StepContext, DiagnoseCall, RunStatus, Value, OptionView
+  StepContext,
+  DiagnoseCall,
+  RunStatus,
+  Value,
+  OptionView,
 } from '../../model/index.ts';
-import {
-  DENY, evaluate, render, renderParams
-} from '../../runbooks/index.ts';
-import type { DecisionOption,
+import { DENY, evaluate, render, renderParams } from '../../runbooks/index.ts';
+import type {
+  DecisionOption,
   ActionRef,
   ActivityRef,
   CompiledAct,
@@ -20,12 +23,17 @@ import type { DecisionOption,
   CompiledGather,
   CompiledNotify,
   CompiledStep,
-  CompiledVerify } from '../../runbooks/index.ts';
+  CompiledVerify,
+} from '../../runbooks/index.ts';
 import { catalogueActivity } from '../activities.ts';
 import { collectorOptions, presets, stepOptions } from '../presets.ts';
 import type { Run } from './state.ts';
 
-function call<R, A extends { params?: Record<string, Value> } = StepCall>(ref: ActivityRef, options: wf.ActivityOptions, arg: A): Promise<R> {
+function call<R, A extends { params?: Record<string, Value> } = StepCall>(
+  ref: ActivityRef,
+  options: wf.ActivityOptions,
+  arg: A,
+): Promise<R> {
   return catalogueActivity<R, A>(ref, options, arg.params?.node)(arg);
 }
 
@@ -87,11 +95,15 @@ async function diagnose(step: CompiledDiagnose, run: Run): Promise<Diagnosis> {
     if (gathered) evidence[id] = gathered.collectors;
   }
   const ref: ActivityRef = { name: 'diagnose', activity: step.activity, queue: 'control' };
-  const diagnosis = await call<Diagnosis, DiagnoseCall>(ref, { ...presets.short, startToCloseTimeout: step.timeoutMs }, {
-    params: run.input.params,
-    context: context(run, step),
-    evidence,
-  });
+  const diagnosis = await call<Diagnosis, DiagnoseCall>(
+    ref,
+    { ...presets.short, startToCloseTimeout: step.timeoutMs },
+    {
+      params: run.input.params,
+      context: context(run, step),
+      evidence,
+    },
+  );
   run.setDiagnosis(diagnosis);
   return diagnosis;
 }
@@ -137,7 +149,13 @@ async function decide(step: CompiledDecide, run: Run): Promise<DecideResult> {
   const options = decisionOptions(step, run);
   const now = () => new Date().toISOString();
   if (options.length === 0) {
-    const record = run.decide({ step: step.id, option: DENY, by: { id: 'nightshift', name: 'nothing to decide' }, at: now(), auto: true });
+    const record = run.decide({
+      step: step.id,
+      option: DENY,
+      by: { id: 'nightshift', name: 'nothing to decide' },
+      at: now(),
+      auto: true,
+    });
     return { choice: DENY, by: record.by, at: record.at, auto: true, options };
   }
   const namespace = run.input.params.namespace;
@@ -160,12 +178,25 @@ async function decide(step: CompiledDecide, run: Run): Promise<DecideResult> {
   await run.published();
   const decided = await wf.condition(() => run.decisionAt(step.id) !== undefined, step.timeoutMs);
   if (!decided) {
-    run.decide({ step: step.id, option: step.default, by: { id: 'nightshift', name: 'timeout', via: 'timeout' }, at: now(), auto: true });
+    run.decide({
+      step: step.id,
+      option: step.default,
+      by: { id: 'nightshift', name: 'timeout', via: 'timeout' },
+      at: now(),
+      auto: true,
+    });
   }
   const record = run.decisionAt(step.id);
   if (!record) throw wf.ApplicationFailure.nonRetryable(`decision at ${step.id} vanished`);
   const option = options.find((o) => o.id === record.option);
-  return { choice: record.option, ...(option ? { option } : {}), by: record.by, at: record.at, auto: record.auto, options };
+  return {
+    choice: record.option,
+    ...(option ? { option } : {}),
+    by: record.by,
+    at: record.at,
+    auto: record.auto,
+    options,
+  };
 }
 
 export interface ActResult extends Partial<ActionResult> {
@@ -190,7 +221,8 @@ async function act(step: CompiledAct, run: Run): Promise<ActResult> {
   const arg: StepCall = { params: renderParams(params, run.scope()), context: context(run, step), dryRun: step.dryRun };
   // The undo is registered before the change, so a crash or abort mid-action still undoes it.
   const undo = step.compensate && action.undo && !step.dryRun ? { ...arg } : undefined;
-  if (undo && action.undo) run.registerUndo({ step: step.id, activity: action.undo, queue: action.queue, args: [undo] });
+  if (undo && action.undo)
+    run.registerUndo({ step: step.id, activity: action.undo, queue: action.queue, args: [undo] });
   const result = await call<ActionResult>(action, stepOptions(step.timeoutMs), arg);
   if (undo && result.undo) Object.assign(undo, { undo: result.undo });
   return { action: action.name, params: arg.params, dryRun: step.dryRun, ...result };
@@ -229,13 +261,19 @@ async function notify(step: CompiledNotify, run: Run): Promise<unknown> {
   const channel = step.channel ?? run.input.notify?.channel;
   const ref: ActivityRef = { name: 'notify', activity: step.activity, queue: 'control' };
   return call<unknown, StepCall & { status: RunStatus }>(ref, presets.short, {
-    params: { message: String(render(step.message, run.scope())), attach: step.attach, ...(channel ? { channel } : {}) },
+    params: {
+      message: String(render(step.message, run.scope())),
+      attach: step.attach,
+      ...(channel ? { channel } : {}),
+    },
     context: context(run, step),
     status: run.status,
   });
 }
 
-type Handlers = { [K in CompiledStep['kind']]: (step: Extract<CompiledStep, { kind: K }>, run: Run) => Promise<unknown> };
+type Handlers = {
+  [K in CompiledStep['kind']]: (step: Extract<CompiledStep, { kind: K }>, run: Run) => Promise<unknown>;
+};
 
 export const handlers: Handlers = { gather, diagnose, decide, act, verify, notify };
 

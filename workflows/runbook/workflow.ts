@@ -28,7 +28,11 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunStatus> {
       run.decide({
         step: request.step ?? run.status.pendingDecision?.step ?? '',
         option: request.option,
-        by: { id: request.by.id, ...(request.by.name ? { name: request.by.name } : {}), ...(request.by.via ? { via: request.by.via } : {}) },
+        by: {
+          id: request.by.id,
+          ...(request.by.name ? { name: request.by.name } : {}),
+          ...(request.by.via ? { via: request.by.via } : {}),
+        },
         at: new Date().toISOString(),
         auto: false,
         ...(request.comment ? { comment: request.comment } : {}),
@@ -75,7 +79,13 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunStatus> {
     } else {
       const reason = cancelled ? 'cancelled' : errorMessage(err);
       run.finish(cancelled ? 'cancelled' : 'failed', new Date(), reason);
-      failure = cancelled ? err : wf.ApplicationFailure.nonRetryable(`runbook ${input.runbook.name} failed: ${reason}`, 'RunbookFailed', run.status);
+      failure = cancelled
+        ? err
+        : wf.ApplicationFailure.nonRetryable(
+            `runbook ${input.runbook.name} failed: ${reason}`,
+            'RunbookFailed',
+            run.status,
+          );
     }
   }
   await wf.CancellationScope.nonCancellable(async () => {

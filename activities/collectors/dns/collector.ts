@@ -25,7 +25,11 @@ export interface DnsDeps {
   memory?: ScrapeMemory;
 }
 
-const duration = (fallback: string) => z.string().refine((t) => parseDuration(t) !== undefined, 'expected a duration like "1s"').default(fallback);
+const duration = (fallback: string) =>
+  z
+    .string()
+    .refine((t) => parseDuration(t) !== undefined, 'expected a duration like "1s"')
+    .default(fallback);
 
 const paramsSchema = z.object({
   namespace: optionalText,
@@ -56,24 +60,52 @@ export function createDnsCollector(deps: DnsDeps) {
       }
       const p = parsed.data;
       const { kube } = resolveKube(deps.kube);
-      const discovered = kube ? await within(clusterDnsServers(kube), time.left() / 4, () => ({ servers: [], metrics: [] })) : { servers: [], metrics: [] };
+      const discovered = kube
+        ? await within(clusterDnsServers(kube), time.left() / 4, () => ({ servers: [], metrics: [] }))
+        : { servers: [], metrics: [] };
       const given = p.servers ?? deps.servers;
-      const servers = given?.length ? given.map((address) => ({ address, kind: 'custom' as const })) : discovered.servers;
+      const servers = given?.length
+        ? given.map((address) => ({ address, kind: 'custom' as const }))
+        : discovered.servers;
       if (servers.length === 0) {
-        findings.add('dns.unavailable', 'warning', 'dns collector: no DNS server known (no kube-system/kube-dns Service readable; give the "servers" param or NIGHTSHIFT_CLUSTER_DNS)');
+        findings.add(
+          'dns.unavailable',
+          'warning',
+          'dns collector: no DNS server known (no kube-system/kube-dns Service readable; give the "servers" param or NIGHTSHIFT_CLUSTER_DNS)',
+        );
         return undefined;
       }
-      const vantages = await chooseVantages(kube, p.namespace, p.selector ?? (p.workload ? `app=${p.workload}` : undefined), p.maxPods, findings, time.left() / 4);
+      const vantages = await chooseVantages(
+        kube,
+        p.namespace,
+        p.selector ?? (p.workload ? `app=${p.workload}` : undefined),
+        p.maxPods,
+        findings,
+        time.left() / 4,
+      );
       const queryTimeoutMs = parseDuration(p.queryTimeout) ?? 1000;
       const names = p.names ?? DEFAULT_NAMES;
-      const plan = { servers: servers.map((s) => s.address), names, samples: p.samples, timeoutMs: queryTimeoutMs, concurrency: p.concurrency };
-      const metricsUrls = p.corednsMetrics ?? deps.metrics ?? (discovered.metrics.length ? discovered.metrics : servers.filter((s) => s.kind !== 'nodelocal').map((s) => `http://${s.address}:9153/metrics`));
+      const plan = {
+        servers: servers.map((s) => s.address),
+        names,
+        samples: p.samples,
+        timeoutMs: queryTimeoutMs,
+        concurrency: p.concurrency,
+      };
+      const metricsUrls =
+        p.corednsMetrics ??
+        deps.metrics ??
+        (discovered.metrics.length
+          ? discovered.metrics
+          : servers.filter((s) => s.kind !== 'nodelocal').map((s) => `http://${s.address}:9153/metrics`));
       const perVantage = await Promise.all(
         vantages.map(async (v) => {
           try {
             return { v, samples: await dnsFrom(v.netns, plan, time.left(500)) };
           } catch (err) {
-            findings.add('dns.vantage-failed', 'warning', `could not measure DNS from ${v.label}: ${errorText(err)}`, { from: v.label });
+            findings.add('dns.vantage-failed', 'warning', `could not measure DNS from ${v.label}: ${errorText(err)}`, {
+              from: v.label,
+            });
             return { v, samples: [] };
           }
         }),
@@ -83,7 +115,15 @@ export function createDnsCollector(deps: DnsDeps) {
       const targets = perVantage.flatMap(({ v, samples }) =>
         samples.length ? servers.map((s) => dnsStats(samples, v.label, s.address, s.kind, v.workload)) : [],
       );
-      const evidence: DnsEvidence = { names, servers, targets, coredns, slowMs: p.slowMs, queryTimeoutMs, ...(p.baselineP95Ms ? { baselineP95Ms: p.baselineP95Ms } : {}) };
+      const evidence: DnsEvidence = {
+        names,
+        servers,
+        targets,
+        coredns,
+        slowMs: p.slowMs,
+        queryTimeoutMs,
+        ...(p.baselineP95Ms ? { baselineP95Ms: p.baselineP95Ms } : {}),
+      };
       findDns(evidence, findings);
       return evidence;
     });
@@ -99,19 +139,31 @@ async function chooseVantages(
   timeoutMs: number,
 ): Promise<Vantage[]> {
   if (kube && namespace) {
-    const found = await within(podVantages(kube, namespace, selector, max), timeoutMs, () => undefined).catch((err: unknown) => {
-      findings.add('dns.pods-unknown', 'info', `could not list pods in ${namespace}: ${errorText(err)}`);
-      return undefined;
-    });
+    const found = await within(podVantages(kube, namespace, selector, max), timeoutMs, () => undefined).catch(
+      (err: unknown) => {
+        findings.add('dns.pods-unknown', 'info', `could not list pods in ${namespace}: ${errorText(err)}`);
+        return undefined;
+      },
+    );
     if (found?.skipped.length) {
-      findings.add('dns.from-worker', 'info', `pods ${found.skipped.join(', ')} have no network namespace on this host; lookups for them run from the worker`);
+      findings.add(
+        'dns.from-worker',
+        'info',
+        `pods ${found.skipped.join(', ')} have no network namespace on this host; lookups for them run from the worker`,
+      );
     }
     if (found && found.vantages.length) return found.vantages;
   }
   return [{ label: 'worker' }];
 }
 
-async function scrapeCoredns(urls: string[], slowMs: number, memory: ScrapeMemory, timeoutMs: number, findings: Parameters<typeof findDns>[1]): Promise<CorednsStats[]> {
+async function scrapeCoredns(
+  urls: string[],
+  slowMs: number,
+  memory: ScrapeMemory,
+  timeoutMs: number,
+  findings: Parameters<typeof findDns>[1],
+): Promise<CorednsStats[]> {
   const results = await Promise.all(
     urls.map(async (url) => {
       try {
@@ -123,7 +175,9 @@ async function scrapeCoredns(urls: string[], slowMs: number, memory: ScrapeMemor
         memory.remember(url, scrape, now);
         return corednsStats(url, scrape, slowMs, baseline);
       } catch (err) {
-        findings.add('dns.metrics-unavailable', 'info', `CoreDNS metrics at ${url} unavailable: ${errorText(err)}`, { url });
+        findings.add('dns.metrics-unavailable', 'info', `CoreDNS metrics at ${url} unavailable: ${errorText(err)}`, {
+          url,
+        });
         return undefined;
       }
     }),

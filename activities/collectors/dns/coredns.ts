@@ -24,7 +24,12 @@ export interface CorednsStats {
 
 const DURATION = 'coredns_dns_request_duration_seconds';
 
-export function corednsStats(endpoint: string, scrape: Scrape, slowMs: number, baseline?: { scrape: Scrape; ageMs: number }): CorednsStats {
+export function corednsStats(
+  endpoint: string,
+  scrape: Scrape,
+  slowMs: number,
+  baseline?: { scrape: Scrape; ageMs: number },
+): CorednsStats {
   const full = histogram(scrape, DURATION);
   const h = full && baseline ? since(full, histogram(baseline.scrape, DURATION)) : full;
   const ms = (v: number | undefined) => (v === undefined ? undefined : round(v * 1000, 2));

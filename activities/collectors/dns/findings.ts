@@ -16,7 +16,9 @@ export interface DnsEvidence {
 
 export function findDns(e: DnsEvidence, findings: Findings): void {
   const slowLimit = e.baselineP95Ms ? Math.max(e.slowMs, e.baselineP95Ms * 3) : e.slowMs;
-  const yardstick = e.baselineP95Ms ? `3× the cluster's baseline p95 ${e.baselineP95Ms} ms` : `${e.slowMs} ms (a rule of thumb; cache hits answer in under 1 ms)`;
+  const yardstick = e.baselineP95Ms
+    ? `3× the cluster's baseline p95 ${e.baselineP95Ms} ms`
+    : `${e.slowMs} ms (a rule of thumb; cache hits answer in under 1 ms)`;
   for (const t of e.targets) {
     const id = `${t.from}>${t.server}`;
     if (t.timeouts > 0) {
@@ -29,31 +31,95 @@ export function findDns(e: DnsEvidence, findings: Findings): void {
       );
     }
     if (t.stalls > 0) {
-      findings.add('dns.stalls', 'warning', `from ${t.from}: ${t.stalls} lookup(s) to ${t.server} took a second or more (max ${t.maxMs} ms): retries after loss`, { ...t }, `stalls:${id}`);
+      findings.add(
+        'dns.stalls',
+        'warning',
+        `from ${t.from}: ${t.stalls} lookup(s) to ${t.server} took a second or more (max ${t.maxMs} ms): retries after loss`,
+        { ...t },
+        `stalls:${id}`,
+      );
     }
     if (t.answeredP95Ms !== undefined && t.answeredP95Ms > slowLimit) {
-      findings.add('dns.slow', 'warning', `from ${t.from}: DNS p95 ${t.answeredP95Ms} ms to ${t.server} (p50 ${t.p50Ms} ms) is over ${yardstick}`, { ...t }, `slow:${id}`);
+      findings.add(
+        'dns.slow',
+        'warning',
+        `from ${t.from}: DNS p95 ${t.answeredP95Ms} ms to ${t.server} (p50 ${t.p50Ms} ms) is over ${yardstick}`,
+        { ...t },
+        `slow:${id}`,
+      );
     }
-    if (t.servfail > 0) findings.add('dns.servfail', 'warning', `from ${t.from}: ${t.servfail} SERVFAIL answer(s) from ${t.server}`, { ...t }, `servfail:${id}`);
-    if (t.nxdomain > 0) findings.add('dns.nxdomain', 'info', `from ${t.from}: ${t.nxdomain} NXDOMAIN answer(s) from ${t.server} for ${e.names.join(', ')}`, { ...t }, `nxdomain:${id}`);
-    if (t.errors > 0) findings.add('dns.errors', 'warning', `from ${t.from}: ${t.errors} lookup(s) to ${t.server} failed to send`, { ...t }, `errors:${id}`);
+    if (t.servfail > 0)
+      findings.add(
+        'dns.servfail',
+        'warning',
+        `from ${t.from}: ${t.servfail} SERVFAIL answer(s) from ${t.server}`,
+        { ...t },
+        `servfail:${id}`,
+      );
+    if (t.nxdomain > 0)
+      findings.add(
+        'dns.nxdomain',
+        'info',
+        `from ${t.from}: ${t.nxdomain} NXDOMAIN answer(s) from ${t.server} for ${e.names.join(', ')}`,
+        { ...t },
+        `nxdomain:${id}`,
+      );
+    if (t.errors > 0)
+      findings.add(
+        'dns.errors',
+        'warning',
+        `from ${t.from}: ${t.errors} lookup(s) to ${t.server} failed to send`,
+        { ...t },
+        `errors:${id}`,
+      );
   }
   for (const c of e.coredns) {
     if (c.p95Ms !== undefined && c.p95Ms > slowLimit) {
-      findings.add('coredns.slow', 'warning', `CoreDNS ${c.endpoint}: request p95 ${c.p95Ms} ms (${c.basis}; from histogram buckets)`, { ...c }, `coredns-slow:${c.endpoint}`);
+      findings.add(
+        'coredns.slow',
+        'warning',
+        `CoreDNS ${c.endpoint}: request p95 ${c.p95Ms} ms (${c.basis}; from histogram buckets)`,
+        { ...c },
+        `coredns-slow:${c.endpoint}`,
+      );
     }
     if (c.slowShare !== undefined && c.slowShare > 0.05) {
-      findings.add('coredns.slow-share', 'warning', `CoreDNS ${c.endpoint}: ${round(c.slowShare * 100, 1)}% of requests over ${e.slowMs} ms (${c.slowNote})`, { ...c }, `coredns-share:${c.endpoint}`);
+      findings.add(
+        'coredns.slow-share',
+        'warning',
+        `CoreDNS ${c.endpoint}: ${round(c.slowShare * 100, 1)}% of requests over ${e.slowMs} ms (${c.slowNote})`,
+        { ...c },
+        `coredns-share:${c.endpoint}`,
+      );
     }
     if (c.servfailShare > 0.01) {
-      findings.add('coredns.servfail', 'warning', `CoreDNS ${c.endpoint}: ${round(c.servfailShare * 100, 1)}% of responses SERVFAIL (${c.basis})`, { ...c }, `coredns-servfail:${c.endpoint}`);
+      findings.add(
+        'coredns.servfail',
+        'warning',
+        `CoreDNS ${c.endpoint}: ${round(c.servfailShare * 100, 1)}% of responses SERVFAIL (${c.basis})`,
+        { ...c },
+        `coredns-servfail:${c.endpoint}`,
+      );
     }
-    if (c.panics > 0) findings.add('coredns.panics', 'warning', `CoreDNS ${c.endpoint} panicked ${c.panics} time(s)`, { ...c }, `coredns-panics:${c.endpoint}`);
+    if (c.panics > 0)
+      findings.add(
+        'coredns.panics',
+        'warning',
+        `CoreDNS ${c.endpoint} panicked ${c.panics} time(s)`,
+        { ...c },
+        `coredns-panics:${c.endpoint}`,
+      );
   }
-  const troubled = findings.list.some((f) => f.kind.startsWith('dns.') && f.severity !== 'info' && f.kind !== 'dns.vantage-failed');
+  const troubled = findings.list.some(
+    (f) => f.kind.startsWith('dns.') && f.severity !== 'info' && f.kind !== 'dns.vantage-failed',
+  );
   if (!troubled && e.targets.length) {
     const worstP95 = Math.max(...e.targets.map((t) => t.p95Ms ?? 0));
     const total = e.targets.reduce((sum, t) => sum + t.samples, 0);
-    findings.add('dns.healthy', 'info', `DNS healthy: ${total} lookups from ${new Set(e.targets.map((t) => t.from)).size} place(s), worst p95 ${worstP95} ms, none lost`);
+    findings.add(
+      'dns.healthy',
+      'info',
+      `DNS healthy: ${total} lookups from ${new Set(e.targets.map((t) => t.from)).size} place(s), worst p95 ${worstP95} ms, none lost`,
+    );
   }
 }

@@ -34,7 +34,13 @@ function percentile(sorted: number[], q: number): number | undefined {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-export function dnsStats(samples: DnsSample[], from: string, server: string, kind: DnsTargetStats['kind'], workload?: string): DnsTargetStats {
+export function dnsStats(
+  samples: DnsSample[],
+  from: string,
+  server: string,
+  kind: DnsTargetStats['kind'],
+  workload?: string,
+): DnsTargetStats {
   const mine = samples.filter((s) => s.server === server);
   const answered = mine.filter((s) => s.outcome !== 'TIMEOUT' && s.outcome !== 'ERROR');
   // Latency quantiles cover every query: a lost one counts at the timeout, as a user would feel it.
@@ -44,7 +50,12 @@ export function dnsStats(samples: DnsSample[], from: string, server: string, kin
   const p50 = q(percentile(all, 0.5));
   const p95 = q(percentile(all, 0.95));
   const max = q(all[all.length - 1]);
-  const answeredP95 = q(percentile(answered.map((s) => s.ms).sort((a, b) => a - b), 0.95));
+  const answeredP95 = q(
+    percentile(
+      answered.map((s) => s.ms).sort((a, b) => a - b),
+      0.95,
+    ),
+  );
   return {
     from,
     ...(workload ? { workload } : {}),

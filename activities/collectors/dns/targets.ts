@@ -15,7 +15,12 @@ export interface Vantage {
 }
 
 /** One ready pod per workload (up to `max`), measured from its own network namespace when it has one here. */
-export async function podVantages(kube: Kube, namespace: string, selector: string | undefined, max: number): Promise<{ vantages: Vantage[]; skipped: string[] }> {
+export async function podVantages(
+  kube: Kube,
+  namespace: string,
+  selector: string | undefined,
+  max: number,
+): Promise<{ vantages: Vantage[]; skipped: string[] }> {
   const [pods, deployments] = await Promise.all([
     kube.core.listNamespacedPod({ namespace, ...(selector ? { labelSelector: selector } : {}) }),
     kube.apps.listNamespacedDeployment({ namespace }).catch(() => ({ items: [] })),
@@ -23,23 +28,33 @@ export async function podVantages(kube: Kube, namespace: string, selector: strin
   const names = deployments.items.map((d) => d.metadata?.name ?? '');
   const infos: PodInfo[] = pods.items.map((p) => podInfo(p, names)).filter((p) => p.ready || p.phase === 'Running');
   const byWorkload = new Map<string, PodInfo>();
-  for (const p of infos.sort((a, b) => a.name.localeCompare(b.name))) if (!byWorkload.has(p.workload)) byWorkload.set(p.workload, p);
+  for (const p of infos.sort((a, b) => a.name.localeCompare(b.name)))
+    if (!byWorkload.has(p.workload)) byWorkload.set(p.workload, p);
   const vantages: Vantage[] = [];
   const skipped: string[] = [];
   for (const p of [...byWorkload.values()].slice(0, max)) {
-    if (p.netns && netnsExists(p.netns)) vantages.push({ label: `pod ${p.namespace}/${p.name}`, workload: `${p.namespace}/${p.workload}`, netns: p.netns });
+    if (p.netns && netnsExists(p.netns))
+      vantages.push({
+        label: `pod ${p.namespace}/${p.name}`,
+        workload: `${p.namespace}/${p.workload}`,
+        netns: p.netns,
+      });
     else skipped.push(`${p.namespace}/${p.name}`);
   }
   return { vantages, skipped };
 }
 
 /** The cluster DNS Service address (kube-system/kube-dns), and NodeLocal DNSCache when its DaemonSet exists. */
-export async function clusterDnsServers(kube: Kube): Promise<{ servers: { address: string; kind: 'cluster-dns' | 'nodelocal' }[]; metrics: string[] }> {
+export async function clusterDnsServers(
+  kube: Kube,
+): Promise<{ servers: { address: string; kind: 'cluster-dns' | 'nodelocal' }[]; metrics: string[] }> {
   const servers: { address: string; kind: 'cluster-dns' | 'nodelocal' }[] = [];
   const metrics: string[] = [];
   const [service, slices, nodelocal] = await Promise.all([
     kube.core.readNamespacedService({ namespace: 'kube-system', name: 'kube-dns' }).catch(() => undefined),
-    kube.discovery.listNamespacedEndpointSlice({ namespace: 'kube-system', labelSelector: 'kubernetes.io/service-name=kube-dns' }).catch(() => undefined),
+    kube.discovery
+      .listNamespacedEndpointSlice({ namespace: 'kube-system', labelSelector: 'kubernetes.io/service-name=kube-dns' })
+      .catch(() => undefined),
     kube.apps.readNamespacedDaemonSet({ namespace: 'kube-system', name: 'node-local-dns' }).catch(() => undefined),
   ]);
   const ip = service?.spec?.clusterIP;
@@ -48,7 +63,8 @@ export async function clusterDnsServers(kube: Kube): Promise<{ servers: { addres
   for (const slice of slices?.items ?? []) {
     const port = slice.ports?.find((p) => p.name === 'metrics')?.port;
     if (!port) continue;
-    for (const ep of slice.endpoints ?? []) for (const address of ep.addresses ?? []) metrics.push(`http://${address}:${port}/metrics`);
+    for (const ep of slice.endpoints ?? [])
+      for (const address of ep.addresses ?? []) metrics.push(`http://${address}:${port}/metrics`);
   }
   return { servers, metrics };
 }

@@ -20,10 +20,16 @@ export interface EtcdDeps {
 
 const paramsSchema = z.object({
   endpoints: listParam.optional(),
-  window: z.string().refine((t) => parseDuration(t) !== undefined, 'expected a duration like "15m"').default('15m'),
+  window: z
+    .string()
+    .refine((t) => parseDuration(t) !== undefined, 'expected a duration like "15m"')
+    .default('15m'),
   discover: z.boolean().default(true),
   /** A member that has not answered by then is reported unreachable. */
-  requestTimeout: z.string().refine((t) => parseDuration(t) !== undefined, 'expected a duration like "2s"').default('2s'),
+  requestTimeout: z
+    .string()
+    .refine((t) => parseDuration(t) !== undefined, 'expected a duration like "2s"')
+    .default('2s'),
   fsyncP99Ms: z.number().positive().default(DEFAULT_ETCD_THRESHOLDS.fsyncP99Ms),
   commitP99Ms: z.number().positive().default(DEFAULT_ETCD_THRESHOLDS.commitP99Ms),
   leaderChanges: z.number().int().positive().default(DEFAULT_ETCD_THRESHOLDS.leaderChanges),
@@ -43,14 +49,27 @@ export function createEtcdCollector(deps: EtcdDeps | undefined) {
       const p = params.data;
       const endpoints = p.endpoints ?? deps?.endpoints ?? [];
       if (!deps || endpoints.length === 0) {
-        findings.add('etcd.unavailable', 'warning', 'etcd collector: no etcd endpoints configured (set NIGHTSHIFT_ETCD_ENDPOINTS or the "endpoints" param)');
+        findings.add(
+          'etcd.unavailable',
+          'warning',
+          'etcd collector: no etcd endpoints configured (set NIGHTSHIFT_ETCD_ENDPOINTS or the "endpoints" param)',
+        );
         return undefined;
       }
       const windowMs = parseDuration(p.window) ?? 900_000;
-      const members = p.discover ? await discover(deps.client, endpoints, time) : endpoints.map((endpoint) => ({ endpoint }));
+      const members = p.discover
+        ? await discover(deps.client, endpoints, time)
+        : endpoints.map((endpoint) => ({ endpoint }));
       const requestMs = parseDuration(p.requestTimeout) ?? 2000;
-      const inputs = await Promise.all(members.map((m) => fetchMember(deps.client, memory, m, windowMs, time, requestMs)));
-      const thresholds = { fsyncP99Ms: p.fsyncP99Ms, commitP99Ms: p.commitP99Ms, leaderChanges: p.leaderChanges, peerRttP99Ms: p.peerRttP99Ms };
+      const inputs = await Promise.all(
+        members.map((m) => fetchMember(deps.client, memory, m, windowMs, time, requestMs)),
+      );
+      const thresholds = {
+        fsyncP99Ms: p.fsyncP99Ms,
+        commitP99Ms: p.commitP99Ms,
+        leaderChanges: p.leaderChanges,
+        peerRttP99Ms: p.peerRttP99Ms,
+      };
       return assessEtcd(inputs.map(readMember), thresholds, windowMs, findings);
     });
   };

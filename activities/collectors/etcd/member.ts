@@ -85,7 +85,10 @@ function readStatus(member: EtcdMember, status: EtcdStatus): void {
   if (leader) member.leader = leader;
   member.hasLeader = leader !== undefined;
   if (id && leader) member.isLeader = id === leader;
-  const assign = (key: 'raftTerm' | 'raftIndex' | 'raftAppliedIndex' | 'dbSizeBytes' | 'dbSizeInUseBytes', v?: number) => {
+  const assign = (
+    key: 'raftTerm' | 'raftIndex' | 'raftAppliedIndex' | 'dbSizeBytes' | 'dbSizeInUseBytes',
+    v?: number,
+  ) => {
     if (v !== undefined && Number.isFinite(v)) member[key] = v;
   };
   assign('raftTerm', status.raftTerm ?? status.header?.raft_term);
@@ -140,8 +143,10 @@ function readCounters(member: EtcdMember, input: MemberInput, scrape: Scrape, ba
   const uptimeMs = started === undefined ? undefined : input.now - started * 1000;
   if (baseline) {
     const before = (name: string) => sum(baseline.scrape, name) ?? 0;
-    if (changes !== undefined) member.leaderChangesInWindow = Math.max(0, changes - before('etcd_server_leader_changes_seen_total'));
-    if (failed !== undefined) member.proposalsFailedInWindow = Math.max(0, failed - before('etcd_server_proposals_failed_total'));
+    if (changes !== undefined)
+      member.leaderChangesInWindow = Math.max(0, changes - before('etcd_server_leader_changes_seen_total'));
+    if (failed !== undefined)
+      member.proposalsFailedInWindow = Math.max(0, failed - before('etcd_server_proposals_failed_total'));
     member.basis.counters = `last ${Math.round(baseline.ageMs / 1000)}s`;
   } else if (uptimeMs !== undefined && uptimeMs <= input.windowMs) {
     // The process is younger than the window: everything it counted is inside it,

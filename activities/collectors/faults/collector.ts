@@ -46,10 +46,23 @@ const statusSchema = z
       .object({
         kind: z.string(),
         target: z.union([
-          z.object({ type: z.literal('kubernetes'), namespace: z.string(), selector: z.union([z.string(), z.record(z.string(), z.string())]) }).loose(),
+          z
+            .object({
+              type: z.literal('kubernetes'),
+              namespace: z.string(),
+              selector: z.union([z.string(), z.record(z.string(), z.string())]),
+            })
+            .loose(),
           z.object({ type: z.literal('direct'), node: z.string(), interface: z.string() }).loose(),
         ]),
-        match: z.object({ direction: z.string(), protocol: z.string(), srcPorts: range.optional(), dstPorts: range.optional() }).loose(),
+        match: z
+          .object({
+            direction: z.string(),
+            protocol: z.string(),
+            srcPorts: range.optional(),
+            dstPorts: range.optional(),
+          })
+          .loose(),
       })
       .loose()
       .optional(),
@@ -63,7 +76,14 @@ function describe(status: z.infer<typeof statusSchema>): ActiveFault {
   const f = status.fault;
   const target = f?.target;
   const ports = f?.match.dstPorts ?? f?.match.srcPorts;
-  const selector = target && target.type === 'kubernetes' ? (typeof target.selector === 'string' ? target.selector : Object.entries(target.selector).map(([k, v]) => `${k}=${v}`).join(',')) : undefined;
+  const selector =
+    target && target.type === 'kubernetes'
+      ? typeof target.selector === 'string'
+        ? target.selector
+        : Object.entries(target.selector)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')
+      : undefined;
   return {
     faultId: status.faultId,
     kind: f?.kind ?? '?',
@@ -83,13 +103,20 @@ export function createFaultsCollector(given: ClientSource) {
     return collect<FaultsEvidence>('faults', async (findings) => {
       const client = activityClient(given);
       if (!client) {
-        findings.add('faults.unavailable', 'info', 'faults collector: no Temporal client in this context; active faults unknown');
+        findings.add(
+          'faults.unavailable',
+          'info',
+          'faults collector: no Temporal client in this context; active faults unknown',
+        );
         return undefined;
       }
       try {
         const ids: string[] = [];
         const listing = (async () => {
-          for await (const wf of client.workflow.list({ query: `WorkflowType = '${FAULT_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'` })) ids.push(wf.workflowId);
+          for await (const wf of client.workflow.list({
+            query: `WorkflowType = '${FAULT_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`,
+          }))
+            ids.push(wf.workflowId);
         })();
         await within(listing, time.left() / 2, () => undefined);
         const statuses = await Promise.all(
@@ -100,10 +127,18 @@ export function createFaultsCollector(given: ClientSource) {
             ),
           ),
         );
-        const active = statuses.filter((s): s is z.infer<typeof statusSchema> => s !== undefined && ACTIVE.includes(s.state)).map(describe);
+        const active = statuses
+          .filter((s): s is z.infer<typeof statusSchema> => s !== undefined && ACTIVE.includes(s.state))
+          .map(describe);
         for (const f of active) {
           const where = f.namespace ? `${f.namespace}/${f.selector ?? '*'}` : `node ${f.node ?? '?'}`;
-          findings.add('faults.active', 'warning', `nightshift fault ${f.faultId} is ${f.state}: ${f.kind} ${f.direction ?? ''} ${f.protocol ?? ''}${f.ports ? `/${f.ports}` : ''} on ${where}`, { ...f }, `active:${f.faultId}`);
+          findings.add(
+            'faults.active',
+            'warning',
+            `nightshift fault ${f.faultId} is ${f.state}: ${f.kind} ${f.direction ?? ''} ${f.protocol ?? ''}${f.ports ? `/${f.ports}` : ''} on ${where}`,
+            { ...f },
+            `active:${f.faultId}`,
+          );
         }
         if (active.length === 0) findings.add('faults.none', 'info', 'no nightshift fault is active');
         return { active };

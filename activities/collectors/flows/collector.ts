@@ -27,7 +27,10 @@ export interface FlowsEvidence extends FlowSummary {
 const paramsSchema = z.object({
   namespace: optionalText,
   /** How far back drops and HTTP answers are read. */
-  window: z.string().refine((t) => parseDuration(t) !== undefined, 'expected a duration like "30s"').default('30s'),
+  window: z
+    .string()
+    .refine((t) => parseDuration(t) !== undefined, 'expected a duration like "30s"')
+    .default('30s'),
   /** Most flows read per query. */
   maxFlows: z.number().int().positive().default(10_000),
   /** How many recent forwarded flows give the traffic picture. */
@@ -48,7 +51,11 @@ export function createFlowsCollector(hubble: HubbleClient | undefined) {
       const p = params.data;
       if (p.capture) return fromCapture(p.capture, findings);
       if (!hubble) {
-        findings.add('flows.unavailable', 'warning', 'flows collector: no Hubble Relay configured (set NIGHTSHIFT_HUBBLE_RELAY to host:port, 4245 by default)');
+        findings.add(
+          'flows.unavailable',
+          'warning',
+          'flows collector: no Hubble Relay configured (set NIGHTSHIFT_HUBBLE_RELAY to host:port, 4245 by default)',
+        );
         return undefined;
       }
       const since = new Date(Date.now() - (parseDuration(p.window) ?? 30_000));
@@ -56,7 +63,12 @@ export function createFlowsCollector(hubble: HubbleClient | undefined) {
       if (!answer) return undefined;
       const summary = summariseFlows(answer.records, answer.lost);
       describe(summary, findings, answer.truncated);
-      return { ...summary, source: `hubble-relay ${hubble.address}`, since: since.toISOString(), truncated: answer.truncated };
+      return {
+        ...summary,
+        source: `hubble-relay ${hubble.address}`,
+        since: since.toISOString(),
+        truncated: answer.truncated,
+      };
     });
   };
 }
@@ -66,22 +78,39 @@ export function createFlowsCollector(hubble: HubbleClient | undefined) {
  * answers of the window, and the latest forwarded flows for the traffic
  * picture. A relay that answers some of them still gives evidence.
  */
-async function readRelay(hubble: HubbleClient, p: z.infer<typeof paramsSchema>, since: Date, time: Budget, findings: Findings): Promise<FlowAnswer | undefined> {
+async function readRelay(
+  hubble: HubbleClient,
+  p: z.infer<typeof paramsSchema>,
+  since: Date,
+  time: Budget,
+  findings: Findings,
+): Promise<FlowAnswer | undefined> {
   const filters = (extra: FlowFilter) => (p.namespace ? namespaceFilters(p.namespace, extra) : [extra]);
   const options = { deadline: time.deadline, maxFlows: p.maxFlows, signal: time.signal };
   const queries = [
     hubble.getFlows({ since, whitelist: filters({ verdict: ['DROPPED'] }) }, options),
     hubble.getFlows({ since, whitelist: filters({ protocol: ['http'] }) }, options),
-    ...(p.recentFlows ? [hubble.getFlows({ number: p.recentFlows, whitelist: filters({ verdict: ['FORWARDED'] }) }, options)] : []),
+    ...(p.recentFlows
+      ? [hubble.getFlows({ number: p.recentFlows, whitelist: filters({ verdict: ['FORWARDED'] }) }, options)]
+      : []),
   ];
   const settled = await Promise.allSettled(queries);
   const answers = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const errors = settled.flatMap((s) => (s.status === 'rejected' ? [errorText(s.reason)] : []));
   if (answers.length === 0) {
-    findings.add('flows.unavailable', 'warning', `flows collector: Hubble Relay at ${hubble.address} did not answer: ${errors[0] ?? 'no answer'}`);
+    findings.add(
+      'flows.unavailable',
+      'warning',
+      `flows collector: Hubble Relay at ${hubble.address} did not answer: ${errors[0] ?? 'no answer'}`,
+    );
     return undefined;
   }
-  if (errors.length) findings.add('flows.partial', 'info', `${errors.length} of ${settled.length} flow queries failed (${errors[0]}); the summary covers the rest`);
+  if (errors.length)
+    findings.add(
+      'flows.partial',
+      'info',
+      `${errors.length} of ${settled.length} flow queries failed (${errors[0]}); the summary covers the rest`,
+    );
   const seen = new Set<string>();
   const records = answers.flatMap((a) => a.records).filter((r) => !r.uuid || (!seen.has(r.uuid) && seen.add(r.uuid)));
   return { records, lost: Math.max(...answers.map((a) => a.lost)), truncated: answers.some((a) => a.truncated) };
@@ -97,7 +126,11 @@ async function fromCapture(path: string, findings: Findings): Promise<FlowsEvide
   }
   const parsed = parseHubbleJson(text);
   if (parsed.skipped.length) {
-    findings.add('flows.capture-skipped', 'info', `${parsed.skipped.length} line(s) of ${path} were not flows (first: line ${parsed.skipped[0]?.line}, ${parsed.skipped[0]?.reason})`);
+    findings.add(
+      'flows.capture-skipped',
+      'info',
+      `${parsed.skipped.length} line(s) of ${path} were not flows (first: line ${parsed.skipped[0]?.line}, ${parsed.skipped[0]?.reason})`,
+    );
   }
   const summary = summariseFlows(parsed.records, parsed.lost);
   describe(summary, findings, false);
@@ -122,11 +155,19 @@ export function describe(summary: FlowSummary, findings: Findings, truncated: bo
   for (const h of summary.http) {
     const ratio = h.errors / Math.max(1, h.responses);
     if (h.errors > 0 && ratio >= 0.01) {
-      findings.add('flows.http-errors', ratio >= 0.5 ? 'critical' : 'warning', `${h.destination}: ${h.errors} of ${h.responses} HTTP responses were 5xx (${round(ratio * 100, 1)}%)`, { ...h, ratio }, `http-errors:${h.destination}`);
+      findings.add(
+        'flows.http-errors',
+        ratio >= 0.5 ? 'critical' : 'warning',
+        `${h.destination}: ${h.errors} of ${h.responses} HTTP responses were 5xx (${round(ratio * 100, 1)}%)`,
+        { ...h, ratio },
+        `http-errors:${h.destination}`,
+      );
     }
   }
-  if (summary.lost > 0) findings.add('flows.lost', 'info', `${summary.lost} flow event(s) were lost before Hubble saw them`);
-  if (truncated) findings.add('flows.truncated', 'info', `stopped after ${summary.flows} flows; the summary covers those`);
+  if (summary.lost > 0)
+    findings.add('flows.lost', 'info', `${summary.lost} flow event(s) were lost before Hubble saw them`);
+  if (truncated)
+    findings.add('flows.truncated', 'info', `stopped after ${summary.flows} flows; the summary covers those`);
   if (summary.flows === 0) findings.add('flows.none', 'info', 'Hubble returned no flows for this window');
   else if (totalDrops === 0) findings.add('flows.clean', 'info', `${summary.flows} flows, none dropped`);
 }

@@ -54,7 +54,9 @@ export interface KubeEvidence {
 export function assembleKube(snap: KubeSnapshot, windowMs: number, findings: Findings): KubeEvidence {
   const now = Date.parse(snap.at);
   const deploymentNames = snap.deployments.map((d) => d.metadata?.name ?? '');
-  const pods = snap.pods.map((p) => podInfo(p, deploymentNames)).sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+  const pods = snap.pods
+    .map((p) => podInfo(p, deploymentNames))
+    .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   const workloads = snap.deployments.map(workloadInfo);
   const services = servicesOf(snap.slices);
   const events = snap.events.map(eventInfo).filter((e) => !e.lastSeen || now - Date.parse(e.lastSeen) <= windowMs);
@@ -65,7 +67,11 @@ export function assembleKube(snap: KubeSnapshot, windowMs: number, findings: Fin
   });
   const policies = policyInfos(snap, pods);
   const sorted = [...snap.latencies].sort((a, b) => a - b);
-  const api = { calls: sorted.length, p50Ms: sorted[Math.floor(sorted.length / 2)] ?? 0, maxMs: sorted[sorted.length - 1] ?? 0 };
+  const api = {
+    calls: sorted.length,
+    p50Ms: sorted[Math.floor(sorted.length / 2)] ?? 0,
+    maxMs: sorted[sorted.length - 1] ?? 0,
+  };
 
   findProblems(snap.problems, findings);
   findPods(pods, workloads, findings);
@@ -74,7 +80,13 @@ export function assembleKube(snap: KubeSnapshot, windowMs: number, findings: Fin
   findEvents(events, findings);
   findPolicies(policies, now, windowMs, findings);
   findRoutes(routes, findings);
-  if (api.p50Ms > 1000) findings.add('kubernetes.api-slow', 'warning', `the API server answered slowly: p50 ${api.p50Ms} ms, max ${api.maxMs} ms over ${api.calls} calls`, api);
+  if (api.p50Ms > 1000)
+    findings.add(
+      'kubernetes.api-slow',
+      'warning',
+      `the API server answered slowly: p50 ${api.p50Ms} ms, max ${api.maxMs} ms over ${api.calls} calls`,
+      api,
+    );
   return {
     namespaces: snap.namespaces,
     ...(snap.selector ? { selector: snap.selector } : {}),
@@ -96,7 +108,16 @@ function policyInfos(snap: KubeSnapshot, pods: PodInfo[]): PolicyInfo[] {
   const objects = policyObjects(snap.policies, 'cluster').objects;
   return objects.flatMap((object) => {
     const model: Policy[] = toPolicies([object]).policies;
-    const selected = pods.filter((p) => model.some((m) => selects(m, { namespace: p.namespace, labels: p.labels, namespaceLabels: snap.namespaceLabels[p.namespace] ?? {}, external: false })));
+    const selected = pods.filter((p) =>
+      model.some((m) =>
+        selects(m, {
+          namespace: p.namespace,
+          labels: p.labels,
+          namespaceLabels: snap.namespaceLabels[p.namespace] ?? {},
+          external: false,
+        }),
+      ),
+    );
     const first = model[0];
     return [
       {
@@ -117,33 +138,70 @@ function policyInfos(snap: KubeSnapshot, pods: PodInfo[]): PolicyInfo[] {
 function findProblems(problems: ReadProblem[], findings: Findings): void {
   for (const p of problems) {
     if (p.kind === 'forbidden') {
-      findings.add('kubernetes.forbidden', 'warning', `nightshift may not ${p.what}: grant that verb on that resource to its service account (${p.message})`, { what: p.what }, `forbidden:${p.what}`);
+      findings.add(
+        'kubernetes.forbidden',
+        'warning',
+        `nightshift may not ${p.what}: grant that verb on that resource to its service account (${p.message})`,
+        { what: p.what },
+        `forbidden:${p.what}`,
+      );
     } else if (p.kind === 'not-found') {
       const crd = /cilium|httproutes/.test(p.what) ? ' (the CRD is not installed: those objects are not analysed)' : '';
-      findings.add('kubernetes.missing', 'info', `could not ${p.what}: not found${crd}`, { what: p.what }, `missing:${p.what}`);
+      findings.add(
+        'kubernetes.missing',
+        'info',
+        `could not ${p.what}: not found${crd}`,
+        { what: p.what },
+        `missing:${p.what}`,
+      );
     } else {
-      findings.add('kubernetes.read-failed', 'warning', `could not ${p.what}: ${p.message}`, { what: p.what }, `failed:${p.what}`);
+      findings.add(
+        'kubernetes.read-failed',
+        'warning',
+        `could not ${p.what}: ${p.message}`,
+        { what: p.what },
+        `failed:${p.what}`,
+      );
     }
   }
 }
 
 function findPods(pods: PodInfo[], workloads: WorkloadInfo[], findings: Findings): void {
   const byWorkload = new Map<string, PodInfo[]>();
-  for (const p of pods) byWorkload.set(`${p.namespace}/${p.workload}`, [...(byWorkload.get(`${p.namespace}/${p.workload}`) ?? []), p]);
+  for (const p of pods)
+    byWorkload.set(`${p.namespace}/${p.workload}`, [...(byWorkload.get(`${p.namespace}/${p.workload}`) ?? []), p]);
   for (const [workload, list] of byWorkload) {
     const notReady = list.filter((p) => !p.ready);
     if (notReady.length) {
       const reasons = [...new Set(notReady.flatMap((p) => p.reasons))];
-      findings.add('kubernetes.pods-not-ready', notReady.length === list.length ? 'critical' : 'warning', `${workload}: ${notReady.length} of ${list.length} pod(s) not ready${reasons.length ? ` (${reasons.join(', ')})` : ''}`, { workload, pods: notReady.map((p) => p.name) }, `not-ready:${workload}`);
+      findings.add(
+        'kubernetes.pods-not-ready',
+        notReady.length === list.length ? 'critical' : 'warning',
+        `${workload}: ${notReady.length} of ${list.length} pod(s) not ready${reasons.length ? ` (${reasons.join(', ')})` : ''}`,
+        { workload, pods: notReady.map((p) => p.name) },
+        `not-ready:${workload}`,
+      );
     }
     const restarts = list.reduce((sum, p) => sum + p.restarts, 0);
     if (restarts > 0) {
-      findings.add('kubernetes.restarts', 'warning', `${workload}: ${restarts} container restart(s)`, { workload, restarts }, `restarts:${workload}`);
+      findings.add(
+        'kubernetes.restarts',
+        'warning',
+        `${workload}: ${restarts} container restart(s)`,
+        { workload, restarts },
+        `restarts:${workload}`,
+      );
     }
   }
   for (const w of workloads) {
     if (w.ready < w.replicas || w.problems.length) {
-      findings.add('kubernetes.workload-degraded', w.ready === 0 ? 'critical' : 'warning', `Deployment ${w.namespace}/${w.name}: ${w.ready}/${w.replicas} ready${w.problems.length ? `, ${w.problems.join(', ')}` : ''}`, { workload: `${w.namespace}/${w.name}` }, `degraded:${w.namespace}/${w.name}`);
+      findings.add(
+        'kubernetes.workload-degraded',
+        w.ready === 0 ? 'critical' : 'warning',
+        `Deployment ${w.namespace}/${w.name}: ${w.ready}/${w.replicas} ready${w.problems.length ? `, ${w.problems.join(', ')}` : ''}`,
+        { workload: `${w.namespace}/${w.name}` },
+        `degraded:${w.namespace}/${w.name}`,
+      );
     }
   }
 }
@@ -151,7 +209,13 @@ function findPods(pods: PodInfo[], workloads: WorkloadInfo[], findings: Findings
 function findServices(services: ServiceInfo[], findings: Findings): void {
   for (const s of services) {
     if (s.ready === 0) {
-      findings.add('kubernetes.endpoints-empty', 'critical', `Service ${s.namespace}/${s.name} has no ready endpoints (${s.notReady} not ready)`, { service: `${s.namespace}/${s.name}` }, `endpoints-empty:${s.namespace}/${s.name}`);
+      findings.add(
+        'kubernetes.endpoints-empty',
+        'critical',
+        `Service ${s.namespace}/${s.name} has no ready endpoints (${s.notReady} not ready)`,
+        { service: `${s.namespace}/${s.name}` },
+        `endpoints-empty:${s.namespace}/${s.name}`,
+      );
     }
   }
 }
@@ -160,9 +224,30 @@ function findNodes(nodes: NodeInfo[], pods: PodInfo[], findings: Findings): void
   const used = new Set(pods.flatMap((p) => (p.node ? [p.node] : [])));
   for (const n of nodes) {
     const hosts = used.has(n.name) ? ' (hosts affected pods)' : '';
-    if (!n.ready) findings.add('kubernetes.node-not-ready', 'critical', `node ${n.name} is not Ready${hosts}: ${n.problems.join(', ')}`, { node: n.name }, `node-not-ready:${n.name}`);
-    else if (n.problems.length) findings.add('kubernetes.node-conditions', 'warning', `node ${n.name}${hosts}: ${n.problems.join(', ')}`, { node: n.name }, `node-conditions:${n.name}`);
-    if (n.unschedulable) findings.add('kubernetes.node-cordoned', 'info', `node ${n.name} is cordoned`, { node: n.name }, `cordoned:${n.name}`);
+    if (!n.ready)
+      findings.add(
+        'kubernetes.node-not-ready',
+        'critical',
+        `node ${n.name} is not Ready${hosts}: ${n.problems.join(', ')}`,
+        { node: n.name },
+        `node-not-ready:${n.name}`,
+      );
+    else if (n.problems.length)
+      findings.add(
+        'kubernetes.node-conditions',
+        'warning',
+        `node ${n.name}${hosts}: ${n.problems.join(', ')}`,
+        { node: n.name },
+        `node-conditions:${n.name}`,
+      );
+    if (n.unschedulable)
+      findings.add(
+        'kubernetes.node-cordoned',
+        'info',
+        `node ${n.name} is cordoned`,
+        { node: n.name },
+        `cordoned:${n.name}`,
+      );
   }
 }
 
@@ -172,7 +257,13 @@ function findEvents(events: EventInfo[], findings: Findings): void {
   for (const [reason, list] of [...byReason].sort((a, b) => b[1].length - a[1].length).slice(0, 5)) {
     const count = list.reduce((sum, e) => sum + e.count, 0);
     const example = list[0] as EventInfo;
-    findings.add('kubernetes.warning-events', 'info', `${count} Warning event(s) ${reason}, e.g. ${example.object}: ${example.message}`, { reason, count, objects: list.map((e) => e.object).slice(0, 10) }, `events:${reason}`);
+    findings.add(
+      'kubernetes.warning-events',
+      'info',
+      `${count} Warning event(s) ${reason}, e.g. ${example.object}: ${example.message}`,
+      { reason, count, objects: list.map((e) => e.object).slice(0, 10) },
+      `events:${reason}`,
+    );
   }
 }
 
@@ -180,26 +271,51 @@ function findPolicies(policies: PolicyInfo[], now: number, windowMs: number, fin
   for (const p of policies.filter((x) => x.selectsPods > 0)) {
     const changed = p.changedAt ? now - Date.parse(p.changedAt) : undefined;
     if (changed !== undefined && changed >= 0 && changed <= windowMs) {
-      findings.add('kubernetes.policy-changed', 'warning', `${p.name} changed ${round(changed / 60_000, 1)} min ago and selects ${p.selectsWorkloads.join(', ')}`, { policy: p.name, changedAt: p.changedAt, workloads: p.selectsWorkloads }, `policy-changed:${p.name}`);
+      findings.add(
+        'kubernetes.policy-changed',
+        'warning',
+        `${p.name} changed ${round(changed / 60_000, 1)} min ago and selects ${p.selectsWorkloads.join(', ')}`,
+        { policy: p.name, changedAt: p.changedAt, workloads: p.selectsWorkloads },
+        `policy-changed:${p.name}`,
+      );
     }
   }
   const selecting = policies.filter((x) => x.selectsPods > 0);
   if (selecting.length) {
-    findings.add('kubernetes.policies', 'info', `${selecting.length} polic${selecting.length === 1 ? 'y selects' : 'ies select'} the pods: ${selecting.map((p) => p.name).join(', ')}`, { policies: selecting.map((p) => p.name) });
+    findings.add(
+      'kubernetes.policies',
+      'info',
+      `${selecting.length} polic${selecting.length === 1 ? 'y selects' : 'ies select'} the pods: ${selecting.map((p) => p.name).join(', ')}`,
+      { policies: selecting.map((p) => p.name) },
+    );
   }
 }
 
 function findRoutes(routes: RouteInfo[], findings: Findings): void {
   for (const r of routes) {
     const id = `${r.namespace}/${r.name}`;
-    const weights = r.rules.map((rule) => rule.backends.map((b) => `${b.name} ${b.weight} (${Math.round(b.share * 100)}%)`).join(', ')).join(' | ');
+    const weights = r.rules
+      .map((rule) => rule.backends.map((b) => `${b.name} ${b.weight} (${Math.round(b.share * 100)}%)`).join(', '))
+      .join(' | ');
     findings.add('kubernetes.route', 'info', `HTTPRoute ${id}: ${weights}`, { route: id }, `route:${id}`);
     const bad = r.conditions.filter((c) => ['Accepted', 'ResolvedRefs'].includes(c.type) && c.status !== 'True');
     if (bad.length) {
-      findings.add('kubernetes.route-not-accepted', 'warning', `HTTPRoute ${id}: ${bad.map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`).join(', ')}`, { route: id }, `route-bad:${id}`);
+      findings.add(
+        'kubernetes.route-not-accepted',
+        'warning',
+        `HTTPRoute ${id}: ${bad.map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`).join(', ')}`,
+        { route: id },
+        `route-bad:${id}`,
+      );
     }
     if (!r.statusCurrent && r.conditions.length) {
-      findings.add('kubernetes.route-status-stale', 'info', `HTTPRoute ${id}: status not yet written for generation ${r.generation ?? '?'}`, { route: id }, `route-stale:${id}`);
+      findings.add(
+        'kubernetes.route-status-stale',
+        'info',
+        `HTTPRoute ${id}: status not yet written for generation ${r.generation ?? '?'}`,
+        { route: id },
+        `route-stale:${id}`,
+      );
     }
   }
 }

@@ -31,7 +31,10 @@ const paramsSchema = z.object({
   selector: optionalText,
   /** A Deployment name; shorthand for selector app=<workload>. */
   workload: optionalText,
-  window: z.string().refine((t) => parseDuration(t) !== undefined, 'expected a duration like "1h"').default('1h'),
+  window: z
+    .string()
+    .refine((t) => parseDuration(t) !== undefined, 'expected a duration like "1h"')
+    .default('1h'),
 });
 
 export function createKubernetesCollector(source: KubeSource | undefined, history?: PolicyHistory) {
@@ -40,7 +43,11 @@ export function createKubernetesCollector(source: KubeSource | undefined, histor
     return collect<KubeEvidence>('kubernetes', async (findings) => {
       const params = paramsSchema.safeParse(call.params);
       if (!params.success) {
-        findings.add('kubernetes.unavailable', 'warning', `kubernetes collector: bad params: ${z.prettifyError(params.error)}`);
+        findings.add(
+          'kubernetes.unavailable',
+          'warning',
+          `kubernetes collector: bad params: ${z.prettifyError(params.error)}`,
+        );
         return undefined;
       }
       const { kube, error } = resolveKube(source);
@@ -51,14 +58,26 @@ export function createKubernetesCollector(source: KubeSource | undefined, histor
       const p = params.data;
       const namespaces = [...new Set([p.namespace, ...(p.namespaces ?? [])])];
       const selector = p.selector ?? (p.workload ? `app=${p.workload}` : undefined);
-      const snapshot = await within(takeSnapshot(kube, namespaces, selector, time.deadline), time.left(), () => undefined);
+      const snapshot = await within(
+        takeSnapshot(kube, namespaces, selector, time.deadline),
+        time.left(),
+        () => undefined,
+      );
       if (!snapshot) {
-        findings.add('kubernetes.unavailable', 'warning', `kubernetes collector: the API server did not answer within ${Math.round(time.left() / 1000)} s`);
+        findings.add(
+          'kubernetes.unavailable',
+          'warning',
+          `kubernetes collector: the API server did not answer within ${Math.round(time.left() / 1000)} s`,
+        );
         return undefined;
       }
       const unreachable = snapshot.problems.length > 0 && snapshot.problems.every((pr) => pr.kind === 'failed');
       if (unreachable) {
-        findings.add('kubernetes.unavailable', 'warning', `kubernetes collector: every API call failed, e.g. ${snapshot.problems[0]?.message ?? '?'}`);
+        findings.add(
+          'kubernetes.unavailable',
+          'warning',
+          `kubernetes collector: every API call failed, e.g. ${snapshot.problems[0]?.message ?? '?'}`,
+        );
         return undefined;
       }
       const evidence = assembleKube(snapshot, parseDuration(p.window) ?? 3_600_000, findings);
@@ -74,6 +93,11 @@ async function remember(history: PolicyHistory, evidence: KubeEvidence, at: stri
     const object = z.record(z.string(), z.unknown()).safeParse(p.object);
     if (!object.success) continue;
     const meta = z.object({ resourceVersion: z.string().optional() }).loose().safeParse(object.data.metadata);
-    await history.record({ kind: p.kind, ...(p.namespace ? { namespace: p.namespace } : {}), name: p.objectName }, policyContent(object.data), meta.data?.resourceVersion, at);
+    await history.record(
+      { kind: p.kind, ...(p.namespace ? { namespace: p.namespace } : {}), name: p.objectName },
+      policyContent(object.data),
+      meta.data?.resourceVersion,
+      at,
+    );
   }
 }

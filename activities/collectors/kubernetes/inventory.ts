@@ -104,7 +104,12 @@ export function podInfo(pod: V1Pod, deployments: string[]): PodInfo {
 
 export function workloadInfo(d: V1Deployment): WorkloadInfo {
   const problems = (d.status?.conditions ?? [])
-    .filter((c) => (c.type === 'Available' && c.status !== 'True') || (c.type === 'Progressing' && c.status === 'False') || (c.type === 'ReplicaFailure' && c.status === 'True'))
+    .filter(
+      (c) =>
+        (c.type === 'Available' && c.status !== 'True') ||
+        (c.type === 'Progressing' && c.status === 'False') ||
+        (c.type === 'ReplicaFailure' && c.status === 'True'),
+    )
     .map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`);
   return {
     namespace: d.metadata?.namespace ?? 'default',
@@ -116,7 +121,9 @@ export function workloadInfo(d: V1Deployment): WorkloadInfo {
     updated: d.status?.updatedReplicas ?? 0,
     ...(d.metadata?.generation === undefined ? {} : { generation: d.metadata.generation }),
     ...(d.status?.observedGeneration === undefined ? {} : { observedGeneration: d.status.observedGeneration }),
-    ...(d.metadata?.annotations?.['deployment.kubernetes.io/revision'] ? { revision: d.metadata.annotations['deployment.kubernetes.io/revision'] } : {}),
+    ...(d.metadata?.annotations?.['deployment.kubernetes.io/revision']
+      ? { revision: d.metadata.annotations['deployment.kubernetes.io/revision'] }
+      : {}),
     selector: d.spec?.selector?.matchLabels ?? {},
     problems,
   };

@@ -26,7 +26,12 @@ const backendSchema = z
 export const httpRouteSchema = z
   .object({
     metadata: z
-      .object({ name: z.string(), namespace: z.string().optional(), generation: z.number().optional(), resourceVersion: z.string().optional() })
+      .object({
+        name: z.string(),
+        namespace: z.string().optional(),
+        generation: z.number().optional(),
+        resourceVersion: z.string().optional(),
+      })
       .loose(),
     spec: z
       .object({
@@ -36,7 +41,18 @@ export const httpRouteSchema = z
           .array(
             z
               .object({
-                matches: z.array(z.object({ path: z.object({ type: z.string().optional(), value: z.string().optional() }).loose().optional() }).loose()).optional(),
+                matches: z
+                  .array(
+                    z
+                      .object({
+                        path: z
+                          .object({ type: z.string().optional(), value: z.string().optional() })
+                          .loose()
+                          .optional(),
+                      })
+                      .loose(),
+                  )
+                  .optional(),
                 backendRefs: z.array(backendSchema).default([]),
               })
               .loose(),
@@ -46,7 +62,16 @@ export const httpRouteSchema = z
       .loose(),
     status: z
       .object({
-        parents: z.array(z.object({ parentRef: z.object({ name: z.string() }).loose().optional(), conditions: z.array(conditionSchema).default([]) }).loose()).default([]),
+        parents: z
+          .array(
+            z
+              .object({
+                parentRef: z.object({ name: z.string() }).loose().optional(),
+                conditions: z.array(conditionSchema).default([]),
+              })
+              .loose(),
+          )
+          .default([]),
       })
       .loose()
       .optional(),
@@ -80,7 +105,14 @@ export interface RouteInfo {
   hostnames: string[];
   parents: string[];
   rules: RouteRule[];
-  conditions: { parent: string; type: string; status: string; reason?: string; message?: string; observedGeneration?: number }[];
+  conditions: {
+    parent: string;
+    type: string;
+    status: string;
+    reason?: string;
+    message?: string;
+    observedGeneration?: number;
+  }[];
   /** Every parent's conditions were written for the current generation. */
   statusCurrent: boolean;
 }
@@ -112,7 +144,11 @@ export function readRoute(object: HttpRouteObject): RouteInfo {
       ...(c.observedGeneration === undefined ? {} : { observedGeneration: c.observedGeneration }),
     })),
   );
-  const statusCurrent = conditions.length > 0 && conditions.every((c) => generation === undefined || c.observedGeneration === undefined || c.observedGeneration >= generation);
+  const statusCurrent =
+    conditions.length > 0 &&
+    conditions.every(
+      (c) => generation === undefined || c.observedGeneration === undefined || c.observedGeneration >= generation,
+    );
   return {
     namespace,
     name: object.metadata.name,

@@ -65,12 +65,19 @@ function plain(object: unknown, kind: string, apiVersion: string): unknown {
 }
 
 const itemsOf = (list: unknown): unknown[] =>
-  list !== null && typeof list === 'object' && Array.isArray((list as { items?: unknown }).items) ? (list as { items: unknown[] }).items : [];
+  list !== null && typeof list === 'object' && Array.isArray((list as { items?: unknown }).items)
+    ? (list as { items: unknown[] }).items
+    : [];
 
 const CILIUM = { group: 'cilium.io', version: 'v2' };
 const GATEWAY = { group: 'gateway.networking.k8s.io', version: 'v1' };
 
-export async function takeSnapshot(kube: Kube, namespaces: string[], selector: string | undefined, deadline: number): Promise<KubeSnapshot> {
+export async function takeSnapshot(
+  kube: Kube,
+  namespaces: string[],
+  selector: string | undefined,
+  deadline: number,
+): Promise<KubeSnapshot> {
   const r = reader(deadline);
   const perNamespace = await Promise.all(namespaces.map((ns) => readNamespace(kube, r, ns, selector)));
   const [nodes, clusterPolicies, labels] = await Promise.all([
@@ -109,9 +116,15 @@ async function readNamespace(kube: Kube, r: Reader, namespace: string, selector:
   const [pods, deployments, slices, events, netpols, cnps, routes] = await Promise.all([
     r.read(`list pods in ${namespace}`, () => kube.core.listNamespacedPod({ namespace, ...sel })),
     r.read(`list deployments.apps in ${namespace}`, () => kube.apps.listNamespacedDeployment({ namespace })),
-    r.read(`list endpointslices.discovery.k8s.io in ${namespace}`, () => kube.discovery.listNamespacedEndpointSlice({ namespace })),
-    r.read(`list events in ${namespace}`, () => kube.core.listNamespacedEvent({ namespace, fieldSelector: 'type=Warning' })),
-    r.read(`list networkpolicies.networking.k8s.io in ${namespace}`, () => kube.networking.listNamespacedNetworkPolicy({ namespace })),
+    r.read(`list endpointslices.discovery.k8s.io in ${namespace}`, () =>
+      kube.discovery.listNamespacedEndpointSlice({ namespace }),
+    ),
+    r.read(`list events in ${namespace}`, () =>
+      kube.core.listNamespacedEvent({ namespace, fieldSelector: 'type=Warning' }),
+    ),
+    r.read(`list networkpolicies.networking.k8s.io in ${namespace}`, () =>
+      kube.networking.listNamespacedNetworkPolicy({ namespace }),
+    ),
     r.read(`list ciliumnetworkpolicies.cilium.io in ${namespace}`, () =>
       kube.custom.listNamespacedCustomObject({ ...CILIUM, namespace, plural: 'ciliumnetworkpolicies' }),
     ),

@@ -12,7 +12,16 @@ const HELPER = fileURLToPath(new URL('./helper.ts', import.meta.url));
 export const NETNS_DIR = '/run/netns';
 
 const dnsSamples = z.object({
-  samples: z.array(z.object({ server: z.string(), name: z.string(), ms: z.number(), outcome: z.string(), answers: z.number().optional(), error: z.string().optional() })),
+  samples: z.array(
+    z.object({
+      server: z.string(),
+      name: z.string(),
+      ms: z.number(),
+      outcome: z.string(),
+      answers: z.number().optional(),
+      error: z.string().optional(),
+    }),
+  ),
 });
 const tcpSamples = z.object({
   samples: z.array(

@@ -13,11 +13,15 @@ export interface PairStats {
   p95Ms?: number;
 }
 
-const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+const pct = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 
 export function pairStats(from: string, to: string, samples: TcpSample[]): PairStats {
   const lost = samples.filter((s) => s.outcome === 'timeout' || s.outcome === 'unreachable').length;
-  const answered = samples.filter((s) => s.outcome === 'connected' || s.outcome === 'refused').map((s) => s.ms).sort((a, b) => a - b);
+  const answered = samples
+    .filter((s) => s.outcome === 'connected' || s.outcome === 'refused')
+    .map((s) => s.ms)
+    .sort((a, b) => a - b);
   const p50 = pct(answered, 0.5);
   const p95 = pct(answered, 0.95);
   return {
@@ -31,25 +35,58 @@ export function pairStats(from: string, to: string, samples: TcpSample[]): PairS
   };
 }
 
-export function assessPairs(perNode: { from: string; samples: TcpSample[] }[], lossThreshold: number, slowMs: number, findings: Findings): PairStats[] {
+export function assessPairs(
+  perNode: { from: string; samples: TcpSample[] }[],
+  lossThreshold: number,
+  slowMs: number,
+  findings: Findings,
+): PairStats[] {
   const pairs = perNode.flatMap(({ from, samples }) => {
     const targets = [...new Set(samples.map((s) => s.target))].sort();
-    return targets.map((to) => pairStats(from, to, samples.filter((s) => s.target === to)));
+    return targets.map((to) =>
+      pairStats(
+        from,
+        to,
+        samples.filter((s) => s.target === to),
+      ),
+    );
   });
   const lossy = pairs.filter((p) => p.lossRatio >= lossThreshold && p.lost > 0);
   for (const p of lossy) {
-    findings.add('node-network.loss', p.lossRatio >= 0.25 ? 'critical' : 'warning', `${p.from} → ${p.to}: ${p.lost} of ${p.attempts} TCP connects got no answer (${round(p.lossRatio * 100, 1)}%)`, { ...p }, `loss:${p.from}>${p.to}`);
+    findings.add(
+      'node-network.loss',
+      p.lossRatio >= 0.25 ? 'critical' : 'warning',
+      `${p.from} → ${p.to}: ${p.lost} of ${p.attempts} TCP connects got no answer (${round(p.lossRatio * 100, 1)}%)`,
+      { ...p },
+      `loss:${p.from}>${p.to}`,
+    );
   }
   for (const p of pairs.filter((x) => x.p95Ms !== undefined && x.p95Ms > slowMs)) {
-    findings.add('node-network.slow', 'warning', `${p.from} → ${p.to}: TCP connect p95 ${p.p95Ms} ms (p50 ${p.p50Ms} ms)`, { ...p }, `slow:${p.from}>${p.to}`);
+    findings.add(
+      'node-network.slow',
+      'warning',
+      `${p.from} → ${p.to}: TCP connect p95 ${p.p95Ms} ms (p50 ${p.p50Ms} ms)`,
+      { ...p },
+      `slow:${p.from}>${p.to}`,
+    );
   }
   const common = commonNode(lossy);
   if (common) {
-    findings.add('node-network.node-suspect', 'critical', `every lossy pair involves node ${common} (${lossy.length} of ${pairs.length} pairs lose packets)`, { node: common, lossyPairs: lossy.length, pairs: pairs.length }, `suspect:${common}`);
+    findings.add(
+      'node-network.node-suspect',
+      'critical',
+      `every lossy pair involves node ${common} (${lossy.length} of ${pairs.length} pairs lose packets)`,
+      { node: common, lossyPairs: lossy.length, pairs: pairs.length },
+      `suspect:${common}`,
+    );
   }
   if (lossy.length === 0 && pairs.length) {
     const worst = Math.max(...pairs.map((p) => p.p95Ms ?? 0));
-    findings.add('node-network.healthy', 'info', `node-to-node: ${pairs.length} pairs, no loss, worst connect p95 ${worst} ms`);
+    findings.add(
+      'node-network.healthy',
+      'info',
+      `node-to-node: ${pairs.length} pairs, no loss, worst connect p95 ${worst} ms`,
+    );
   }
   return pairs;
 }
@@ -59,6 +96,9 @@ export function commonNode(lossy: PairStats[]): string | undefined {
   if (lossy.length < 2) return undefined;
   const counts = new Map<string, number>();
   for (const p of lossy) for (const n of new Set([p.from, p.to])) counts.set(n, (counts.get(n) ?? 0) + 1);
-  const everywhere = [...counts].filter(([, c]) => c === lossy.length).map(([n]) => n).sort();
+  const everywhere = [...counts]
+    .filter(([, c]) => c === lossy.length)
+    .map(([n]) => n)
+    .sort();
   return everywhere.length === 1 ? everywhere[0] : undefined;
 }

@@ -10,10 +10,25 @@ import type { Candidate } from './candidate.ts';
 
 type Drop = FlowsView['drops'][number];
 
-const reasonWords = (r: string) => (r === 'NIGHTSHIFT_CHAOS_FAULT' ? 'a nightshift fault' : r === 'POLICY_DENIED' || r === 'POLICY_DENY' ? 'a network policy' : r);
+const reasonWords = (r: string) =>
+  r === 'NIGHTSHIFT_CHAOS_FAULT'
+    ? 'a nightshift fault'
+    : r === 'POLICY_DENIED' || r === 'POLICY_DENY'
+      ? 'a network policy'
+      : r;
 const flowText = (g: Drop) => `${g.source} → ${g.destination} ${g.protocol}/${g.port ?? '?'}`;
 const dropRefs = (s: Signals, groups: Drop[]) =>
-  groups.flatMap((g) => cite(s.flows, (f) => (f.kind === 'flows.dropped' || f.kind === 'flows.dns-dropped') && f.data?.source === g.source && f.data?.destination === g.destination && f.data?.port === g.port && f.data?.reason === g.reason));
+  groups.flatMap((g) =>
+    cite(
+      s.flows,
+      (f) =>
+        (f.kind === 'flows.dropped' || f.kind === 'flows.dns-dropped') &&
+        f.data?.source === g.source &&
+        f.data?.destination === g.destination &&
+        f.data?.port === g.port &&
+        f.data?.reason === g.reason,
+    ),
+  );
 
 /** Data-path drops, DNS excluded (it has its own hypotheses). */
 export function dataDrops(s: Signals): Drop[] {
@@ -30,7 +45,12 @@ export function suspectNode(s: Signals): string | undefined {
 function recentPolicies(s: Signals, workloads: string[]) {
   const now = s.kube ? Date.parse(s.kube.v.at) : Date.now();
   return (s.kube?.v.policies ?? [])
-    .filter((p) => p.changedAt && now - Date.parse(p.changedAt) <= 3_600_000 && p.selectsWorkloads.some((w) => workloads.includes(w)))
+    .filter(
+      (p) =>
+        p.changedAt &&
+        now - Date.parse(p.changedAt) <= 3_600_000 &&
+        p.selectsWorkloads.some((w) => workloads.includes(w)),
+    )
     .sort((a, b) => (b.changedAt ?? '').localeCompare(a.changedAt ?? ''));
 }
 
@@ -57,13 +77,28 @@ export function podToPodDrop(s: Signals): Candidate | undefined {
   if (onSuspect) c -= 0.35;
   if (!suspect && destinations >= 3 && Object.keys(s.flows?.v.dropsByNode ?? {}).length === 1) c -= 0.2;
   // Every drop on a node whose own interface carries a drop fault: the node explains them.
-  const faultedNode = onSuspect ? undefined : top.nodes.find((n) => drops.every((g) => g.nodes.includes(n)) && matchingFaults(s, { kind: 'drop', on: 'node', node: n }).length > 0);
+  const faultedNode = onSuspect
+    ? undefined
+    : top.nodes.find(
+        (n) =>
+          drops.every((g) => g.nodes.includes(n)) &&
+          matchingFaults(s, { kind: 'drop', on: 'node', node: n }).length > 0,
+      );
   if (faultedNode) c -= 0.2;
   const namespace = top.source.includes('/') ? top.source.split('/')[0] : top.destination.split('/')[0];
-  const faults = matchingFaults(s, { kind: 'drop', on: 'workload', ...(namespace ? { namespace } : {}), ...(top.port ? { port: top.port } : {}), protocol: top.protocol });
+  const faults = matchingFaults(s, {
+    kind: 'drop',
+    on: 'workload',
+    ...(namespace ? { namespace } : {}),
+    ...(top.port ? { port: top.port } : {}),
+    protocol: top.protocol,
+  });
   if (faults.length) c += 0.05;
   const policies = recentPolicies(s, [top.source, top.destination]);
-  const remediations: Remediation[] = [...faults.map(stopFault), ...policies.slice(0, 1).map((p) => restorePolicy(p.kind, p.namespace, p.objectName))];
+  const remediations: Remediation[] = [
+    ...faults.map(stopFault),
+    ...policies.slice(0, 1).map((p) => restorePolicy(p.kind, p.namespace, p.objectName)),
+  ];
   const main = drops.filter((g) => g.count >= top.count * 0.2).slice(0, 3);
   const why = `${top.count} of ${total} dropped flows go ${flowText(top)}, dropped by ${reasonWords(top.reason)}`;
   const symptom = s.symptom.erroring ? ' while the checkout probe fails' : '';
@@ -89,7 +124,9 @@ export function policyDenies(s: Signals): Candidate | undefined {
   const endpoint = (name: string): Endpoint | undefined => {
     const [namespace, workload] = name.split('/');
     const pod = kube.pods.find((p) => p.namespace === namespace && p.workload === workload);
-    return pod && namespace ? { namespace, labels: pod.labels, namespaceLabels: kube.namespaceLabels[namespace] ?? {}, external: false } : undefined;
+    return pod && namespace
+      ? { namespace, labels: pod.labels, namespaceLabels: kube.namespaceLabels[namespace] ?? {}, external: false }
+      : undefined;
   };
   for (const g of dataDrops(s).slice(0, 3)) {
     const from = endpoint(g.source);
@@ -110,7 +147,15 @@ export function policyDenies(s: Signals): Candidate | undefined {
       id: 'policy-denies',
       confidence: clamp(c),
       explanation: `The policies in the cluster deny ${flowText(g)}: ${deciding.sentence}${g.reason === 'NIGHTSHIFT_CHAOS_FAULT' ? ' (though these drops came from a nightshift fault)' : ''}.`,
-      evidence: [...dropRefs(s, [g]), ...cite(s.kube, (f) => f.kind === 'kubernetes.policies' || (f.kind === 'kubernetes.policy-changed' && names.some((n) => f.summary.includes(n))))],
+      evidence: [
+        ...dropRefs(s, [g]),
+        ...cite(
+          s.kube,
+          (f) =>
+            f.kind === 'kubernetes.policies' ||
+            (f.kind === 'kubernetes.policy-changed' && names.some((n) => f.summary.includes(n))),
+        ),
+      ],
       remediations: target ? [restorePolicy(target.kind, target.namespace, target.objectName)] : [],
     };
   }
@@ -124,7 +169,8 @@ export function nodeNetworkLoss(s: Signals): Candidate | undefined {
   const byNode = Object.entries(s.flows?.v.dropsByNode ?? {}).sort((a, b) => b[1] - a[1]);
   const dropTotal = byNode.reduce((sum, [, n]) => sum + n, 0);
   const [hotNode, hotCount = 0] = byNode[0] ?? [];
-  const concentrated = dropTotal >= 5 && hotCount / dropTotal >= 0.7 && new Set(dataDrops(s).map((g) => g.destination)).size >= 2;
+  const concentrated =
+    dropTotal >= 5 && hotCount / dropTotal >= 0.7 && new Set(dataDrops(s).map((g) => g.destination)).size >= 2;
   if (lossy.length === 0 && !concentrated) return undefined;
   const node = suspect ?? (concentrated ? hotNode : undefined);
   let c = lossy.length ? 0.45 : 0.3;
@@ -145,7 +191,11 @@ export function nodeNetworkLoss(s: Signals): Candidate | undefined {
     explanation: node
       ? `Packet loss follows node ${node}: ${lossy.length} of ${pairs.length} node pairs lose TCP connects (${pairText})${concentrated && hotNode === node ? `, and ${hotCount} of ${dropTotal} dropped flows were seen there` : ''}${faultOnNode ? `; a nightshift drop fault holds on its interface` : ''}.`
       : `${lossy.length} node pair(s) lose packets (${pairText}), with no single node in common.`,
-    evidence: [...citeKinds(s, 'node-network.node-suspect', 'node-network.loss'), ...s.symptom.refs, ...citeFaults(s, faults)],
+    evidence: [
+      ...citeKinds(s, 'node-network.node-suspect', 'node-network.loss'),
+      ...s.symptom.refs,
+      ...citeFaults(s, faults),
+    ],
     remediations: [...faults.map(stopFault), ...(node ? [cordonNode(node)] : [])],
   };
 }
@@ -164,7 +214,13 @@ function fromActiveFault(s: Signals): Candidate | undefined {
     id: 'pod-to-pod-drop',
     confidence: clamp(quiet ? 0.6 : 0.45),
     explanation: `nightshift fault ${f.faultId} drops ${f.protocol ?? ''}${f.ports ? `/${f.ports}` : ''} ${f.direction ?? ''} traffic of ${f.namespace}/${f.selector ?? '*'} while the checkout probe fails${s.flows ? '' : ' (no flow evidence to confirm it)'}.`,
-    evidence: [...citeFaults(s, faults.map((x) => x.faultId)), ...s.symptom.refs],
+    evidence: [
+      ...citeFaults(
+        s,
+        faults.map((x) => x.faultId),
+      ),
+      ...s.symptom.refs,
+    ],
     remediations: faults.map((x) => stopFault(x.faultId)),
   };
 }

@@ -22,22 +22,33 @@ export function dnsLoss(s: Signals): Candidate | undefined {
   if (s.symptom.erroring || s.symptom.slow) c += 0.05;
   const suspect = suspectNode(s);
   const lossyFrom = [...new Set(lossy.map((t) => t.from))];
-  const onSuspect = suspect !== undefined && lossyFrom.length > 0 && lossyFrom.every((from) => nodeOfPod(s, from) === suspect);
+  const onSuspect =
+    suspect !== undefined && lossyFrom.length > 0 && lossyFrom.every((from) => nodeOfPod(s, from) === suspect);
   if (onSuspect) c -= 0.35;
   const worst = [...lossy].sort((a, b) => b.lossRatio - a.lossRatio || a.from.localeCompare(b.from))[0];
-  const healthyFrom = [...new Set(targets.filter((t) => t.timeouts === 0 && t.stalls === 0).map((t) => t.from))].filter((f) => !lossyFrom.includes(f));
+  const healthyFrom = [...new Set(targets.filter((t) => t.timeouts === 0 && t.stalls === 0).map((t) => t.from))].filter(
+    (f) => !lossyFrom.includes(f),
+  );
   const faults = matchingFaults(s, { kind: 'drop', port: 53, protocol: 'udp' });
   const parts = [
-    worst ? `from ${worst.from}, ${worst.timeouts} of ${worst.samples} lookups to ${worst.server} got no answer (${pct(worst.lossRatio)})` : '',
+    worst
+      ? `from ${worst.from}, ${worst.timeouts} of ${worst.samples} lookups to ${worst.server} got no answer (${pct(worst.lossRatio)})`
+      : '',
     droppedCount ? `${droppedCount} flows to port 53 were dropped` : '',
-    healthyFrom.length && lossyFrom.length ? `lookups from ${healthyFrom.length} other place(s) were fine, so the loss is on the path of ${lossyFrom.map(shortFrom).join(', ')}` : '',
+    healthyFrom.length && lossyFrom.length
+      ? `lookups from ${healthyFrom.length} other place(s) were fine, so the loss is on the path of ${lossyFrom.map(shortFrom).join(', ')}`
+      : '',
     onSuspect ? `but those pods run on node ${suspect}, which loses packets to every peer` : '',
   ].filter(Boolean);
   return {
     id: 'dns-loss',
     confidence: clamp(c),
     explanation: `DNS queries are lost: ${parts.join('; ')}.`,
-    evidence: [...citeKinds(s, 'dns.loss', 'dns.stalls'), ...cite(s.flows, (f) => f.kind === 'flows.dns-dropped'), ...s.symptom.refs],
+    evidence: [
+      ...citeKinds(s, 'dns.loss', 'dns.stalls'),
+      ...cite(s.flows, (f) => f.kind === 'flows.dns-dropped'),
+      ...s.symptom.refs,
+    ],
     remediations: [...faults.map(stopFault), restartDns(s)],
   };
 }
@@ -52,7 +63,8 @@ export function dnsSlow(s: Signals): Candidate | undefined {
   if (slow.length === 0 && corednsSlow.length === 0) return undefined;
   const places = new Set(dns.targets.map((t) => t.from));
   const slowPlaces = new Set(slow.map((t) => t.from));
-  const widespread = slowPlaces.size >= 2 || (slowPlaces.size > 0 && slowPlaces.size === places.size && places.size > 0);
+  const widespread =
+    slowPlaces.size >= 2 || (slowPlaces.size > 0 && slowPlaces.size === places.size && places.size > 0);
   let c = 0.3;
   if (widespread) c += 0.15;
   if (corednsSlow.length) c += 0.25;
@@ -60,8 +72,12 @@ export function dnsSlow(s: Signals): Candidate | undefined {
   const lone = !widespread && corednsSlow.length === 0;
   if (lone) c = 0.25;
   const worst = [...slow].sort((a, b) => (b.answeredP95Ms ?? 0) - (a.answeredP95Ms ?? 0))[0];
-  const text = worst ? `from ${shortFrom(worst.from)}, DNS p95 is ${worst.answeredP95Ms} ms (over ${dns.slowMs} ms)` : '';
-  const server = corednsSlow[0] ? `CoreDNS itself reports p95 ${corednsSlow[0].p95Ms} ms` : 'CoreDNS itself answers quickly';
+  const text = worst
+    ? `from ${shortFrom(worst.from)}, DNS p95 is ${worst.answeredP95Ms} ms (over ${dns.slowMs} ms)`
+    : '';
+  const server = corednsSlow[0]
+    ? `CoreDNS itself reports p95 ${corednsSlow[0].p95Ms} ms`
+    : 'CoreDNS itself answers quickly';
   return {
     id: 'dns-slow',
     confidence: clamp(c),

@@ -37,7 +37,18 @@ export function etcdUnhealthy(s: Signals): Candidate | undefined {
     id: 'etcd-unhealthy',
     confidence: clamp(c),
     explanation: `etcd is unhealthy (${parts.join('; ')})${dataPathFine ? ' while the data path looks fine' : ''}: page the control-plane owner and do not restart workloads.`,
-    evidence: citeKinds(s, 'etcd.member-unreachable', 'etcd.unhealthy', 'etcd.no-leader', 'etcd.quorum-lost', 'etcd.leader-changes', 'etcd.split-leaders', 'etcd.fsync-slow', 'etcd.commit-slow', 'kubernetes.api-slow'),
+    evidence: citeKinds(
+      s,
+      'etcd.member-unreachable',
+      'etcd.unhealthy',
+      'etcd.no-leader',
+      'etcd.quorum-lost',
+      'etcd.leader-changes',
+      'etcd.split-leaders',
+      'etcd.fsync-slow',
+      'etcd.commit-slow',
+      'kubernetes.api-slow',
+    ),
     remediations: [],
   };
 }

@@ -34,11 +34,17 @@ function judgeSplit(
 ): Candidate | undefined {
   const ns = route.namespace;
   const stats = (name: string) => http.find((h) => h.destination === `${ns}/${name}`);
-  const ratio = (h: { errors: number; responses: number } | undefined) => (h && h.responses > 0 ? h.errors / h.responses : undefined);
+  const ratio = (h: { errors: number; responses: number } | undefined) =>
+    h && h.responses > 0 ? h.errors / h.responses : undefined;
   const canaryShare = backends.filter((b) => split.canaries.includes(b.name)).reduce((sum, b) => sum + b.share, 0);
-  const failingCanary = split.canaries.find((name) => (ratio(stats(name)) ?? 0) >= 0.3 && (stats(name)?.responses ?? 0) >= 3);
+  const failingCanary = split.canaries.find(
+    (name) => (ratio(stats(name)) ?? 0) >= 0.3 && (stats(name)?.responses ?? 0) >= 3,
+  );
   const stableRatio = ratio(stats(split.stable));
-  const unwell = s.kube?.v.pods.filter((p) => p.namespace === ns && split.canaries.includes(p.workload) && (!p.ready || p.restarts > 0)) ?? [];
+  const unwell =
+    s.kube?.v.pods.filter(
+      (p) => p.namespace === ns && split.canaries.includes(p.workload) && (!p.ready || p.restarts > 0),
+    ) ?? [];
   const fits = s.symptom.erroring && Math.abs(errorRatio - canaryShare) <= Math.max(0.05, canaryShare * 0.6);
 
   let c = 0;
@@ -55,8 +61,12 @@ function judgeSplit(
 
   const canary = failingCanary ?? split.canaries[0] ?? '?';
   const parts = [
-    failingCanary ? `${pct(ratio(stats(failingCanary)) ?? 0)} of ${failingCanary}'s HTTP answers are 5xx${stableRatio !== undefined ? ` against ${pct(stableRatio)} for ${split.stable}` : ''}` : '',
-    s.symptom.erroring ? `the probe fails ${pct(errorRatio)} of requests, close to the canary's ${pct(canaryShare)} share of HTTPRoute ${ns}/${route.name}` : '',
+    failingCanary
+      ? `${pct(ratio(stats(failingCanary)) ?? 0)} of ${failingCanary}'s HTTP answers are 5xx${stableRatio !== undefined ? ` against ${pct(stableRatio)} for ${split.stable}` : ''}`
+      : '',
+    s.symptom.erroring
+      ? `the probe fails ${pct(errorRatio)} of requests, close to the canary's ${pct(canaryShare)} share of HTTPRoute ${ns}/${route.name}`
+      : '',
     unwell.length ? `${unwell.length} ${canary} pod(s) unready or restarting` : '',
   ].filter(Boolean);
   return {
@@ -64,7 +74,10 @@ function judgeSplit(
     confidence: clamp(c),
     explanation: `The canary ${canary} fails: ${parts.join('; ')}.`,
     evidence: [
-      ...cite(s.flows, (f) => f.kind === 'flows.http-errors' && split.canaries.some((n) => f.summary.startsWith(`${ns}/${n}`))),
+      ...cite(
+        s.flows,
+        (f) => f.kind === 'flows.http-errors' && split.canaries.some((n) => f.summary.startsWith(`${ns}/${n}`)),
+      ),
       ...cite(s.kube, (f) => f.kind === 'kubernetes.route' && f.summary.includes(`${ns}/${route.name}`)),
       ...s.symptom.refs,
     ],
@@ -83,13 +96,20 @@ export function endpointsEmpty(s: Signals): Candidate | undefined {
   if (workload && workload.ready === 0) c += 0.1;
   // Pods cut off by dropped packets fail their readiness probes too: then the drops are the cause.
   const name = `${first.namespace}/${first.name}`;
-  const cutOff = dataDrops(s).some((g) => g.destination === name && DECISIVE_DROPS.includes(g.reason)) || matchingFaults(s, { kind: 'drop', namespace: first.namespace }).some((id) => s.faults?.v.active.find((f) => f.faultId === id)?.selector?.includes(first.name));
+  const cutOff =
+    dataDrops(s).some((g) => g.destination === name && DECISIVE_DROPS.includes(g.reason)) ||
+    matchingFaults(s, { kind: 'drop', namespace: first.namespace }).some((id) =>
+      s.faults?.v.active.find((f) => f.faultId === id)?.selector?.includes(first.name),
+    );
   if (cutOff) c -= 0.35;
   return {
     id: 'endpoints-empty',
     confidence: clamp(c),
     explanation: `Service ${first.namespace}/${first.name} has no ready endpoints (${first.notReady} not ready)${empty.length > 1 ? `, and ${empty.length - 1} more Service(s) have none` : ''}${workload ? `; its Deployment has ${workload.ready}/${workload.replicas} ready` : ''}${cutOff ? '; but its pods are cut off by dropped packets, which also fail their readiness probes' : ''}.`,
-    evidence: [...citeKinds(s, 'kubernetes.endpoints-empty', 'kubernetes.pods-not-ready', 'kubernetes.workload-degraded'), ...s.symptom.refs],
+    evidence: [
+      ...citeKinds(s, 'kubernetes.endpoints-empty', 'kubernetes.pods-not-ready', 'kubernetes.workload-degraded'),
+      ...s.symptom.refs,
+    ],
     remediations: workload ? [rollback(workload.namespace, workload.name)] : [],
   };
 }
@@ -103,12 +123,19 @@ export function serviceLatency(s: Signals): Candidate | undefined {
   const faults = matchingFaults(s, { kind: 'delay' });
   if (faults.length) c += 0.1;
   if (p && p.summary.successRate < 0.5) c -= 0.1;
-  const slowHttp = [...(s.flows?.v.http ?? [])].filter((h) => h.p95Ms !== undefined).sort((a, b) => (b.p95Ms ?? 0) - (a.p95Ms ?? 0))[0];
-  const dnsLone = (s.dns?.v.targets ?? []).filter((t) => t.answeredP95Ms !== undefined && t.answeredP95Ms > (s.dns?.v.slowMs ?? 50));
+  const slowHttp = [...(s.flows?.v.http ?? [])]
+    .filter((h) => h.p95Ms !== undefined)
+    .sort((a, b) => (b.p95Ms ?? 0) - (a.p95Ms ?? 0))[0];
+  const dnsLone = (s.dns?.v.targets ?? []).filter(
+    (t) => t.answeredP95Ms !== undefined && t.answeredP95Ms > (s.dns?.v.slowMs ?? 50),
+  );
   const slowFrom = [...new Set(dnsLone.map((t) => t.workload ?? t.from))];
-  if (slowFrom.length === 1 && (s.dns?.v.coredns ?? []).every((cd) => (cd.p95Ms ?? 0) <= (s.dns?.v.slowMs ?? 50))) c += 0.05;
+  if (slowFrom.length === 1 && (s.dns?.v.coredns ?? []).every((cd) => (cd.p95Ms ?? 0) <= (s.dns?.v.slowMs ?? 50)))
+    c += 0.05;
   const parts = [
-    p ? `the probe's p95 is ${p.summary.p95Ms} ms${p.typicalP95Ms !== undefined ? ` (typical second ${p.typicalP95Ms} ms)` : ''}${p.baseline ? ` against ${p.baseline.p95Ms} ms before` : ''}` : 'the probe is slow',
+    p
+      ? `the probe's p95 is ${p.summary.p95Ms} ms${p.typicalP95Ms !== undefined ? ` (typical second ${p.typicalP95Ms} ms)` : ''}${p.baseline ? ` against ${p.baseline.p95Ms} ms before` : ''}`
+      : 'the probe is slow',
     clean ? 'with no dropped flows and DNS answering' : '',
     slowHttp?.p95Ms ? `the slowest HTTP server seen is ${slowHttp.destination} (p95 ${slowHttp.p95Ms} ms)` : '',
     slowFrom.length === 1 ? `only ${slowFrom[0]}'s own lookups are slow, so its network path is delayed` : '',

@@ -40,7 +40,9 @@ export const section = (markdown: string): SlackBlock => ({
 
 export const fields = (pairs: [string, string][]): SlackBlock => ({
   type: 'section',
-  fields: pairs.slice(0, 10).map(([name, value]) => ({ type: 'mrkdwn', text: clip(`*${name}*\n${value}`, LIMITS.field) })),
+  fields: pairs
+    .slice(0, 10)
+    .map(([name, value]) => ({ type: 'mrkdwn', text: clip(`*${name}*\n${value}`, LIMITS.field) })),
 });
 
 export const context = (markdown: string): SlackBlock => ({

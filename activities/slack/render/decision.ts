@@ -12,7 +12,12 @@ export function decisionKey(key: string, step: string): string {
   return `${key}#decision:${step}`;
 }
 
-export function renderDecision(key: string, step: StepRecord, status: RunStatus, remembered?: Record<string, string>): Draft | undefined {
+export function renderDecision(
+  key: string,
+  step: StepRecord,
+  status: RunStatus,
+  remembered?: Record<string, string>,
+): Draft | undefined {
   if (step.kind !== 'decide') return undefined;
   const pending = status.pendingDecision?.step === step.id ? status.pendingDecision : undefined;
   if (pending) return open(key, pending, status);
@@ -45,7 +50,9 @@ function open(key: string, pending: PendingDecision, status: RunStatus): Draft {
   const who = [
     pending.deciders.roles.length ? `role ${pending.deciders.roles.join(' or ')}` : '',
     pending.deciders.users.map((u) => `<@${u}>`).join(', '),
-  ].filter(Boolean).join(' or ');
+  ]
+    .filter(Boolean)
+    .join(' or ');
   const second = pending.secondPerson ? ' · a second person must approve (production)' : '';
   const resolved = status.alerts.find((a) => a.status === 'resolved');
   return {
@@ -54,8 +61,16 @@ function open(key: string, pending: PendingDecision, status: RunStatus): Draft {
     blocks: [
       section(`*Decision needed:* ${esc(pending.question)}`),
       actions(`decide:${pending.step}`, buttons),
-      context(`who may decide: ${who || 'nobody configured'}${second} · default *${esc(pending.default)}* at ${when(pending.deadline)}`),
-      ...(resolved ? [section(`ℹ️ The alert that started this run resolved ${when(resolved.at)}: check whether acting is still needed.`)] : []),
+      context(
+        `who may decide: ${who || 'nobody configured'}${second} · default *${esc(pending.default)}* at ${when(pending.deadline)}`,
+      ),
+      ...(resolved
+        ? [
+            section(
+              `ℹ️ The alert that started this run resolved ${when(resolved.at)}: check whether acting is still needed.`,
+            ),
+          ]
+        : []),
     ],
     memo: { question: pending.question },
   };
@@ -63,7 +78,10 @@ function open(key: string, pending: PendingDecision, status: RunStatus): Draft {
 
 function closed(key: string, step: StepRecord, record: DecisionRecord, question: string | undefined): Draft {
   const options = readDecide(step.result)?.options ?? [];
-  const label = record.option === DENY ? 'Deny (change nothing)' : (options.find((o) => o.id === record.option)?.label ?? record.option);
+  const label =
+    record.option === DENY
+      ? 'Deny (change nothing)'
+      : (options.find((o) => o.id === record.option)?.label ?? record.option);
   const outcome = record.auto
     ? record.by.via === 'timeout'
       ? `⏱ Nobody decided in time: the default *${esc(label)}* was taken ${when(record.at)}.`
@@ -78,5 +96,7 @@ function closed(key: string, step: StepRecord, record: DecisionRecord, question:
 }
 
 function actor(record: DecisionRecord): string {
-  return record.by.via === 'slack' ? `<@${record.by.id}>` : `${esc(record.by.name ?? record.by.id)}${record.by.via ? ` (${esc(record.by.via)})` : ''}`;
+  return record.by.via === 'slack'
+    ? `<@${record.by.id}>`
+    : `${esc(record.by.name ?? record.by.id)}${record.by.via ? ` (${esc(record.by.via)})` : ''}`;
 }

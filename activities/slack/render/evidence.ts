@@ -23,7 +23,9 @@ export function renderEvidence(key: string, step: StepRecord): Draft | undefined
     .flatMap(([, c]) => c.findings)
     .filter((f) => f.kind !== 'collector.failed')
     .sort((a, b) => SEVERITY[a.severity].rank - SEVERITY[b.severity].rank);
-  const shown = findings.slice(0, MAX_FINDINGS).map((f) => `${SEVERITY[f.severity].icon} ${esc(f.summary)} _(${esc(f.source)})_`);
+  const shown = findings
+    .slice(0, MAX_FINDINGS)
+    .map((f) => `${SEVERITY[f.severity].icon} ${esc(f.summary)} _(${esc(f.source)})_`);
   const more = findings.length > MAX_FINDINGS ? [`…and ${findings.length - MAX_FINDINGS} more`] : [];
   return {
     key: `${key}#evidence:${step.id}`,

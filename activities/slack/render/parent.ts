@@ -28,7 +28,11 @@ export function renderParent(key: string, status: RunStatus, now: Date): Draft {
     .join(' ');
   const current = status.steps.find((s) => s.id === status.currentStep);
   const steps = status.steps.map((s) => `${STEP[s.status]} ${esc(s.title)}${stepNote(s)}`).join('\n');
-  const ending = status.abort ? `Aborted: ${esc(status.abort.reason)}` : status.error ? `Error: ${esc(status.error)}` : undefined;
+  const ending = status.abort
+    ? `Aborted: ${esc(status.abort.reason)}`
+    : status.error
+      ? `Error: ${esc(status.error)}`
+      : undefined;
   const blocks = [
     header(`${status.title}`),
     fields([
@@ -39,7 +43,9 @@ export function renderParent(key: string, status: RunStatus, now: Date): Draft {
     ]),
     section(steps),
     ...(ending ? [section(ending)] : []),
-    context(`run \`${esc(key)}\` · runbook \`${esc(status.runbook)}\`${params ? ` · ${params}` : ''} · details in the thread`),
+    context(
+      `run \`${esc(key)}\` · runbook \`${esc(status.runbook)}\`${params ? ` · ${params}` : ''} · details in the thread`,
+    ),
   ];
   return { key, text: `${status.title}: ${STATE[status.state]}`, blocks };
 }

@@ -25,7 +25,11 @@ const optionSchema = z.object({ id: z.string(), label: z.string(), destructive: 
 
 export const decideResultSchema = z.object({ choice: z.string(), options: z.array(optionSchema) });
 
-const actionResultSchema = z.object({ summary: z.string().optional(), skipped: z.string().optional(), action: z.string().optional() });
+const actionResultSchema = z.object({
+  summary: z.string().optional(),
+  skipped: z.string().optional(),
+  action: z.string().optional(),
+});
 
 export function readGather(result: unknown): GatherView | undefined {
   const parsed = gatherResultSchema.safeParse(result);

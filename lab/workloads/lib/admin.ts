@@ -33,7 +33,9 @@ export function startAdmin(port: number, sw: Switch, log: (msg: object) => void)
       }
       const parsed = misbehavePatchSchema.safeParse(body);
       if (!parsed.success) {
-        return sendJson(res, 400, { error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+        return sendJson(res, 400, {
+          error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+        });
       }
       sw.current = { ...sw.current, ...parsed.data };
       log({ msg: 'misbehave changed', misbehave: sw.current });

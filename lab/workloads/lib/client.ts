@@ -46,13 +46,17 @@ function once(address: string, url: URL, options: CallOptions, deadline: number)
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('end', () =>
+          done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
         res.on('error', (err) => fail(new CallError('reset', err.message)));
       },
     );
     req.on('timeout', () => req.destroy(new CallError('timeout', `timeout calling ${url.host}`)));
     req.on('error', (err: NodeJS.ErrnoException) =>
-      fail(err instanceof CallError ? err : new CallError(err.code ?? 'error', `${err.code ?? ''} ${err.message}`.trim())),
+      fail(
+        err instanceof CallError ? err : new CallError(err.code ?? 'error', `${err.code ?? ''} ${err.message}`.trim()),
+      ),
     );
     req.end(payload);
   });
@@ -69,13 +73,19 @@ export async function call(target: string, options: CallOptions): Promise<CallRe
     const found = await Promise.race([
       lookup(url.hostname, { family: 4, all: true }),
       new Promise<never>((_, fail) => {
-        timer = setTimeout(() => fail(new CallError('dns-timeout', `DNS lookup of ${url.hostname} timed out`)), options.timeoutMs);
+        timer = setTimeout(
+          () => fail(new CallError('dns-timeout', `DNS lookup of ${url.hostname} timed out`)),
+          options.timeoutMs,
+        );
       }),
     ]);
     addresses = found.map((a) => a.address);
   } catch (err) {
     if (err instanceof CallError) throw err;
-    throw new CallError('dns', `cannot resolve ${url.hostname}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new CallError(
+      'dns',
+      `cannot resolve ${url.hostname}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   } finally {
     clearTimeout(timer);
   }

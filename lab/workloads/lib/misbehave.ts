@@ -23,7 +23,9 @@ export function misbehaveFromEnv(env: NodeJS.ProcessEnv): Misbehave {
   });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
-    throw new Error(`bad misbehave settings in env (NIGHTSHIFT_ERROR_RATE/_ERROR_STATUS/_DELAY_MS): ${lines.join('; ')}`);
+    throw new Error(
+      `bad misbehave settings in env (NIGHTSHIFT_ERROR_RATE/_ERROR_STATUS/_DELAY_MS): ${lines.join('; ')}`,
+    );
   }
   return parsed.data;
 }

@@ -12,7 +12,10 @@ import { LAB_CRDS } from '../../../lab/crds/index.ts';
 import { startEtcdCluster, type EtcdTestCluster } from './etcd-cluster.ts';
 import { freePort, waitFor } from './ports.ts';
 
-export const APISERVER_BIN = resolve(process.env.NIGHTSHIFT_TOOLS ?? resolve(import.meta.dirname, '../../../.tools'), 'bin/kube-apiserver');
+export const APISERVER_BIN = resolve(
+  process.env.NIGHTSHIFT_TOOLS ?? resolve(import.meta.dirname, '../../../.tools'),
+  'bin/kube-apiserver',
+);
 
 const KUBECTL_BIN = APISERVER_BIN.replace(/kube-apiserver$/, 'kubectl');
 
@@ -59,7 +62,9 @@ export async function startApiserver(): Promise<TestApiserver> {
     etcd = await startEtcdCluster(1);
     const port = await freePort();
     execFileSync('openssl', ['genrsa', '-out', join(dir, 'sa.key'), '2048'], { stdio: 'ignore' });
-    execFileSync('openssl', ['rsa', '-in', join(dir, 'sa.key'), '-pubout', '-out', join(dir, 'sa.pub')], { stdio: 'ignore' });
+    execFileSync('openssl', ['rsa', '-in', join(dir, 'sa.key'), '-pubout', '-out', join(dir, 'sa.pub')], {
+      stdio: 'ignore',
+    });
     writeFileSync(join(dir, 'tokens.csv'), 'admin-token,admin,1,"system:masters"\nnobody-token,nobody,2\n');
     child = spawn(
       APISERVER_BIN,
@@ -85,17 +90,36 @@ export async function startApiserver(): Promise<TestApiserver> {
     const server = `https://127.0.0.1:${port}`;
     const adminConfig = kubeconfig(dir, 'admin', server, 'admin-token');
     const admin = kubeFromConfig(adminConfig);
-    await waitFor('kube-apiserver ready', async () => ((await admin.core.listNamespace({})).items.length > 0 ? true : undefined), 90_000).catch((err: unknown) => {
+    await waitFor(
+      'kube-apiserver ready',
+      async () => ((await admin.core.listNamespace({})).items.length > 0 ? true : undefined),
+      90_000,
+    ).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}\n${stderr}`, { cause: err });
     });
     // kubectl sends the CRDs as written; the typed client would drop their
     // x-kubernetes-preserve-unknown-fields (it only knows the camelCase name).
-    execFileSync(KUBECTL_BIN, ['--kubeconfig', adminConfig, 'apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: LAB_CRDS }), stdio: ['pipe', 'ignore', 'pipe'] });
-    await waitFor('CRDs served', async () => {
-      await admin.custom.listClusterCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' });
-      await admin.custom.listClusterCustomObject({ group: 'cilium.io', version: 'v2', plural: 'ciliumnetworkpolicies' });
-      return true;
-    }, 30_000);
+    execFileSync(KUBECTL_BIN, ['--kubeconfig', adminConfig, 'apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: LAB_CRDS }),
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    await waitFor(
+      'CRDs served',
+      async () => {
+        await admin.custom.listClusterCustomObject({
+          group: 'gateway.networking.k8s.io',
+          version: 'v1',
+          plural: 'httproutes',
+        });
+        await admin.custom.listClusterCustomObject({
+          group: 'cilium.io',
+          version: 'v2',
+          plural: 'ciliumnetworkpolicies',
+        });
+        return true;
+      },
+      30_000,
+    );
     return { admin, adminConfig, nobody: kubeFromConfig(kubeconfig(dir, 'nobody', server, 'nobody-token')), stop };
   } catch (err) {
     await stop();

@@ -20,7 +20,13 @@ import { summariseFlows, type FlowRecord, type Peer } from '../../../activities/
 import { assessProbe, DEFAULT_PROBE_THRESHOLDS, type ProbeEvidence } from '../../../activities/probes/index.ts';
 import type { CollectorResult } from '../../../model/index.ts';
 
-const result = <E>(collector: string, evidence: E, findings: Findings): CollectorResult<E> => ({ collector, ok: true, durationMs: 5, evidence, findings: findings.list });
+const result = <E>(collector: string, evidence: E, findings: Findings): CollectorResult<E> => ({
+  collector,
+  ok: true,
+  durationMs: 5,
+  evidence,
+  findings: findings.list,
+});
 
 // --- flows ---------------------------------------------------------------
 
@@ -39,7 +45,9 @@ export interface FlowSpec {
 export function flow(spec: FlowSpec): FlowRecord[] {
   const peer = (name: string): Peer => {
     const [namespace, workload = name] = name.includes('/') ? name.split('/') : [undefined, name];
-    return namespace ? { namespace, workload, labels: { app: workload }, pod: `${workload}-7d9f8b6c4-abcde` } : { workload, labels: {}, ip: name };
+    return namespace
+      ? { namespace, workload, labels: { app: workload }, pod: `${workload}-7d9f8b6c4-abcde` }
+      : { workload, labels: {}, ip: name };
   };
   return Array.from({ length: spec.count ?? 1 }, (): FlowRecord => ({
     verdict: spec.verdict ?? 'FORWARDED',
@@ -50,16 +58,36 @@ export function flow(spec: FlowSpec): FlowRecord[] {
     protocol: spec.protocol ?? 'TCP',
     destinationPort: spec.port,
     tcpFlags: [],
-    ...(spec.http ? { http: { code: spec.http }, isReply: true, source: peer(spec.to), destination: peer(spec.from) } : {}),
+    ...(spec.http
+      ? { http: { code: spec.http }, isReply: true, source: peer(spec.to), destination: peer(spec.from) }
+      : {}),
   }));
 }
 
 /** Normal shop traffic: frontend → cart v1/v2 → answers, frontend → payment. */
 export function shopTraffic(extra: FlowRecord[] = []): FlowRecord[] {
   return [
-    ...flow({ from: 'production/checkout-frontend', to: 'production/cart-service-v1', port: 80, count: 90, node: 'lab-node-1' }),
-    ...flow({ from: 'production/checkout-frontend', to: 'production/cart-service-v2', port: 80, count: 10, node: 'lab-node-2' }),
-    ...flow({ from: 'production/checkout-frontend', to: 'finance/payment-processor', port: 8080, count: 40, node: 'lab-node-3' }),
+    ...flow({
+      from: 'production/checkout-frontend',
+      to: 'production/cart-service-v1',
+      port: 80,
+      count: 90,
+      node: 'lab-node-1',
+    }),
+    ...flow({
+      from: 'production/checkout-frontend',
+      to: 'production/cart-service-v2',
+      port: 80,
+      count: 10,
+      node: 'lab-node-2',
+    }),
+    ...flow({
+      from: 'production/checkout-frontend',
+      to: 'finance/payment-processor',
+      port: 8080,
+      count: 40,
+      node: 'lab-node-3',
+    }),
     ...extra,
   ];
 }
@@ -74,7 +102,26 @@ export function flowsResult(records: FlowRecord[]) {
 // --- DNS ------------------------------------------------------------------
 
 export function dnsTarget(from: string, workload: string, over: Partial<DnsTargetStats> = {}): DnsTargetStats {
-  return { from, workload, server: '10.96.0.10', kind: 'cluster-dns', samples: 20, answered: 20, p50Ms: 0.4, p95Ms: 0.9, maxMs: 1.2, answeredP95Ms: 0.9, timeouts: 0, stalls: 0, servfail: 0, nxdomain: 0, refused: 0, errors: 0, lossRatio: 0, ...over };
+  return {
+    from,
+    workload,
+    server: '10.96.0.10',
+    kind: 'cluster-dns',
+    samples: 20,
+    answered: 20,
+    p50Ms: 0.4,
+    p95Ms: 0.9,
+    maxMs: 1.2,
+    answeredP95Ms: 0.9,
+    timeouts: 0,
+    stalls: 0,
+    servfail: 0,
+    nxdomain: 0,
+    refused: 0,
+    errors: 0,
+    lossRatio: 0,
+    ...over,
+  };
 }
 
 export const FRONTEND_POD = 'pod production/checkout-frontend-7d9f8b6c4-aaaaa';
@@ -86,7 +133,19 @@ export function dnsResult(targets: DnsTargetStats[], corednsP95Ms = 0.8) {
     names: ['kubernetes.default.svc.cluster.local'],
     servers: [{ address: '10.96.0.10', kind: 'cluster-dns' }],
     targets,
-    coredns: [{ endpoint: 'http://10.200.0.1:9153/metrics', requests: 500, p50Ms: 0.3, p95Ms: corednsP95Ms, p99Ms: corednsP95Ms * 1.2, byRcode: { NOERROR: 500 }, servfailShare: 0, panics: 0, basis: 'since CoreDNS started' }],
+    coredns: [
+      {
+        endpoint: 'http://10.200.0.1:9153/metrics',
+        requests: 500,
+        p50Ms: 0.3,
+        p95Ms: corednsP95Ms,
+        p99Ms: corednsP95Ms * 1.2,
+        byRcode: { NOERROR: 500 },
+        servfailShare: 0,
+        panics: 0,
+        basis: 'since CoreDNS started',
+      },
+    ],
     slowMs: 50,
     queryTimeoutMs: 1000,
   };
@@ -95,12 +154,35 @@ export function dnsResult(targets: DnsTargetStats[], corednsP95Ms = 0.8) {
   return result('dns', evidence, findings);
 }
 
-export const healthyDns = () => dnsResult([dnsTarget(FRONTEND_POD, 'production/checkout-frontend'), dnsTarget(CART_POD, 'production/cart-service-v1'), dnsTarget(CART2_POD, 'production/cart-service-v2')]);
+export const healthyDns = () =>
+  dnsResult([
+    dnsTarget(FRONTEND_POD, 'production/checkout-frontend'),
+    dnsTarget(CART_POD, 'production/cart-service-v1'),
+    dnsTarget(CART2_POD, 'production/cart-service-v2'),
+  ]);
 
 // --- etcd -----------------------------------------------------------------
 
 export function etcdMember(name: string, over: Partial<EtcdMember> = {}): EtcdMember {
-  return { endpoint: `http://10.200.0.2${name.slice(-1)}:2379`, name, id: name, reachable: true, healthy: true, hasLeader: true, leader: 'etcd-1', isLeader: name === 'etcd-1', raftTerm: 2, raftIndex: 900, walFsyncP99Ms: 4, backendCommitP99Ms: 8, leaderChangesInWindow: 0, peerRttP99Ms: {}, peerSendFailures: {}, basis: { latency: 'since process start', counters: 'since process start' }, ...over };
+  return {
+    endpoint: `http://10.200.0.2${name.slice(-1)}:2379`,
+    name,
+    id: name,
+    reachable: true,
+    healthy: true,
+    hasLeader: true,
+    leader: 'etcd-1',
+    isLeader: name === 'etcd-1',
+    raftTerm: 2,
+    raftIndex: 900,
+    walFsyncP99Ms: 4,
+    backendCommitP99Ms: 8,
+    leaderChangesInWindow: 0,
+    peerRttP99Ms: {},
+    peerSendFailures: {},
+    basis: { latency: 'since process start', counters: 'since process start' },
+    ...over,
+  };
 }
 
 export function etcdResult(members: EtcdMember[]) {
@@ -121,17 +203,30 @@ export function nodesResult(lossyNode?: string, lost = 4, measuredFrom: readonly
   const perNode = measuredFrom.map((from) => ({
     from,
     samples: NODES.filter((to) => to !== from).flatMap((to): TcpSample[] =>
-      Array.from({ length: 10 }, (_, i) => (lossyNode && (from === lossyNode || to === lossyNode) && i < lost ? { target: to, ms: 500, outcome: 'timeout' } : { target: to, ms: 0.3 + i * 0.01, outcome: 'refused' })),
+      Array.from({ length: 10 }, (_, i) =>
+        lossyNode && (from === lossyNode || to === lossyNode) && i < lost
+          ? { target: to, ms: 500, outcome: 'timeout' }
+          : { target: to, ms: 0.3 + i * 0.01, outcome: 'refused' },
+      ),
     ),
   }));
   const findings = new Findings('node-network');
   const pairs = assessPairs(perNode, 0.1, 50, findings);
-  return result('node-network', { nodes: NODES.map((name) => ({ name })), pairs, port: 10250, attempts: 10, timeoutMs: 500 }, findings);
+  return result(
+    'node-network',
+    { nodes: NODES.map((name) => ({ name })), pairs, port: 10250, attempts: 10, timeoutMs: 500 },
+    findings,
+  );
 }
 
 // --- probe ----------------------------------------------------------------
 
-export function probeResult(successRate: number, p95Ms = 25, failureKinds: Record<string, number> = {}, baselineP95Ms = 25) {
+export function probeResult(
+  successRate: number,
+  p95Ms = 25,
+  failureKinds: Record<string, number> = {},
+  baselineP95Ms = 25,
+) {
   const requests = 200;
   const failures = Math.round(requests * (1 - successRate));
   const evidence: ProbeEvidence = {
@@ -150,7 +245,14 @@ export function probeResult(successRate: number, p95Ms = 25, failureKinds: Recor
 
 export function faultsResult(active: ActiveFault[]) {
   const findings = new Findings('faults');
-  for (const f of active) findings.add('faults.active', 'warning', `nightshift fault ${f.faultId} is ${f.state}`, { ...f }, `active:${f.faultId}`);
+  for (const f of active)
+    findings.add(
+      'faults.active',
+      'warning',
+      `nightshift fault ${f.faultId} is ${f.state}`,
+      { ...f },
+      `active:${f.faultId}`,
+    );
   if (!active.length) findings.add('faults.none', 'info', 'no nightshift fault is active');
   return result('faults', { active }, findings);
 }
@@ -169,9 +271,21 @@ interface PodSpec {
 function pod(p: PodSpec): V1Pod {
   const hash = '7d9f8b6c4';
   return {
-    metadata: { namespace: p.namespace, name: `${p.workload}-${hash}-${'abcde'.slice(0, 4)}${p.index ?? 0}`, labels: { app: p.workload, 'pod-template-hash': hash }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${p.workload}-${hash}`, uid: 'x' }] },
+    metadata: {
+      namespace: p.namespace,
+      name: `${p.workload}-${hash}-${'abcde'.slice(0, 4)}${p.index ?? 0}`,
+      labels: { app: p.workload, 'pod-template-hash': hash },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${p.workload}-${hash}`, uid: 'x' }],
+    },
     spec: { nodeName: p.node, containers: [] },
-    status: { phase: 'Running', podIP: `10.244.1.${(p.index ?? 0) + 10}`, conditions: [{ type: 'Ready', status: p.ready === false ? 'False' : 'True' }], containerStatuses: [{ name: 'app', image: 'x', imageID: 'x', ready: p.ready !== false, restartCount: p.restarts ?? 0 }] },
+    status: {
+      phase: 'Running',
+      podIP: `10.244.1.${(p.index ?? 0) + 10}`,
+      conditions: [{ type: 'Ready', status: p.ready === false ? 'False' : 'True' }],
+      containerStatuses: [
+        { name: 'app', image: 'x', imageID: 'x', ready: p.ready !== false, restartCount: p.restarts ?? 0 },
+      ],
+    },
   };
 }
 
@@ -186,11 +300,15 @@ const slice = (namespace: string, service: string, ready: number, notReady = 0):
   metadata: { namespace, name: `${service}-x`, labels: { 'kubernetes.io/service-name': service } },
   endpoints: [
     ...Array.from({ length: ready }, (_, i) => ({ addresses: [`10.244.1.${i + 50}`], conditions: { ready: true } })),
-    ...Array.from({ length: notReady }, (_, i) => ({ addresses: [`10.244.1.${i + 80}`], conditions: { ready: false } })),
+    ...Array.from({ length: notReady }, (_, i) => ({
+      addresses: [`10.244.1.${i + 80}`],
+      conditions: { ready: false },
+    })),
   ],
 });
 
-const fixture = (name: string): unknown => parse(readFileSync(new URL(`../../fixtures/evidence/${name}`, import.meta.url), 'utf8'));
+const fixture = (name: string): unknown =>
+  parse(readFileSync(new URL(`../../fixtures/evidence/${name}`, import.meta.url), 'utf8'));
 
 export interface ShopOptions {
   canaryReady?: boolean;
@@ -206,10 +324,21 @@ export function kubeResult(options: ShopOptions = {}) {
     pod({ namespace: 'production', workload: 'checkout-frontend', node: 'lab-node-2', index: 1 }),
     pod({ namespace: 'production', workload: 'cart-service-v1', node: 'lab-node-2', index: 2, ready: cartReady > 0 }),
     pod({ namespace: 'production', workload: 'cart-service-v1', node: 'lab-node-3', index: 3, ready: cartReady > 1 }),
-    pod({ namespace: 'production', workload: 'cart-service-v2', node: 'lab-node-3', index: 4, ready: options.canaryReady !== false }),
+    pod({
+      namespace: 'production',
+      workload: 'cart-service-v2',
+      node: 'lab-node-3',
+      index: 4,
+      ready: options.canaryReady !== false,
+    }),
   ];
   const policy = fixture('policies/secure-payment-gateway-same-namespace.yaml') as Record<string, unknown>;
-  const metadata = { ...(policy.metadata as Record<string, unknown>), ...(options.policyChangedAt ? { managedFields: [{ manager: 'kubectl', time: options.policyChangedAt }] } : { creationTimestamp: '2026-01-01T00:00:00Z' }) };
+  const metadata = {
+    ...(policy.metadata as Record<string, unknown>),
+    ...(options.policyChangedAt
+      ? { managedFields: [{ manager: 'kubectl', time: options.policyChangedAt }] }
+      : { creationTimestamp: '2026-01-01T00:00:00Z' }),
+  };
   const snapshot: KubeSnapshot = {
     namespaces: ['production', 'finance'],
     pods: [...pods, pod({ namespace: 'finance', workload: 'payment-processor', node: 'lab-node-1', index: 5 })],
@@ -219,7 +348,12 @@ export function kubeResult(options: ShopOptions = {}) {
       deployment('production', 'cart-service-v2', 1, options.canaryReady === false ? 0 : 1),
       deployment('finance', 'payment-processor', 2, 2),
     ],
-    slices: [slice('production', 'checkout-frontend', 2), slice('production', 'cart-service-v1', cartReady, 2 - cartReady), slice('production', 'cart-service-v2', 1), slice('finance', 'payment-processor', 2)],
+    slices: [
+      slice('production', 'checkout-frontend', 2),
+      slice('production', 'cart-service-v1', cartReady, 2 - cartReady),
+      slice('production', 'cart-service-v2', 1),
+      slice('finance', 'payment-processor', 2),
+    ],
     events: [],
     policies: [{ ...policy, metadata }],
     routes: [
@@ -227,7 +361,10 @@ export function kubeResult(options: ShopOptions = {}) {
         ...(fixture('route-store-traffic-split.yaml') as Record<string, unknown>),
       },
     ],
-    nodes: ['lab-node-1', 'lab-node-2', 'lab-node-3'].map((name) => ({ metadata: { name }, status: { conditions: [{ type: 'Ready', status: 'True' }] } })),
+    nodes: ['lab-node-1', 'lab-node-2', 'lab-node-3'].map((name) => ({
+      metadata: { name },
+      status: { conditions: [{ type: 'Ready', status: 'True' }] },
+    })),
     namespaceLabels: { production: {}, finance: {} },
     problems: [],
     latencies: [12, 15, 20],

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, waitFor } from './ports.ts';
 
-export const COREDNS_BIN = resolve(process.env.NIGHTSHIFT_TOOLS ?? resolve(import.meta.dirname, '../../../.tools'), 'bin/coredns');
+export const COREDNS_BIN = resolve(
+  process.env.NIGHTSHIFT_TOOLS ?? resolve(import.meta.dirname, '../../../.tools'),
+  'bin/coredns',
+);
 
 export function corednsAvailable(): boolean {
   return existsSync(COREDNS_BIN);
@@ -23,7 +26,9 @@ export interface TestCoredns {
  * Zones: shop.test is authoritative from a zone file (unknown names: NXDOMAIN);
  * lossy.test drops every 2nd query; slow.test answers every query 80 ms late.
  */
-export async function startCoredns(options: { netns?: string; port?: number; metricsPort?: number } = {}): Promise<TestCoredns> {
+export async function startCoredns(
+  options: { netns?: string; port?: number; metricsPort?: number } = {},
+): Promise<TestCoredns> {
   const dir = mkdtempSync(join(tmpdir(), 'nightshift-coredns-'));
   const port = options.port ?? (await freePort());
   const metricsPort = options.metricsPort ?? (await freePort());
@@ -47,7 +52,9 @@ export async function startCoredns(options: { netns?: string; port?: number; met
     ].join('\n'),
   );
   const command = options.netns ? 'ip' : COREDNS_BIN;
-  const args = options.netns ? ['netns', 'exec', options.netns, COREDNS_BIN, '-conf', join(dir, 'Corefile')] : ['-conf', join(dir, 'Corefile')];
+  const args = options.netns
+    ? ['netns', 'exec', options.netns, COREDNS_BIN, '-conf', join(dir, 'Corefile')]
+    : ['-conf', join(dir, 'Corefile')];
   const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

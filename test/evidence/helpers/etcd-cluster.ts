@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, waitFor } from './ports.ts';
 
-export const ETCD_BIN = resolve(process.env.NIGHTSHIFT_TOOLS ?? resolve(import.meta.dirname, '../../../.tools'), 'bin/etcd');
+export const ETCD_BIN = resolve(
+  process.env.NIGHTSHIFT_TOOLS ?? resolve(import.meta.dirname, '../../../.tools'),
+  'bin/etcd',
+);
 
 export function etcdAvailable(): boolean {
   return existsSync(ETCD_BIN);

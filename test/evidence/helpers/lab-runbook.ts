@@ -22,14 +22,20 @@ import { uniqueQueue, workflowBundle } from '../../helpers/temporal.ts';
 import { freePort } from './ports.ts';
 
 export function trafficVanish(only?: string[]): CompiledRunbook {
-  const result = validateRunbookText(readFileSync(new URL('../../../runbooks/traffic-vanish.yaml', import.meta.url), 'utf8'), { catalogue: defaultCatalogue });
+  const result = validateRunbookText(
+    readFileSync(new URL('../../../runbooks/traffic-vanish.yaml', import.meta.url), 'utf8'),
+    { catalogue: defaultCatalogue },
+  );
   if (!result.ok) throw new Error(result.problems.map(formatProblem).join('; '));
   return only ? { ...result.runbook, steps: result.runbook.steps.filter((s) => only.includes(s.id)) } : result.runbook;
 }
 
 const listening = (address: string) =>
   new Promise<boolean>((resolve) => {
-    const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+    const [host, port] = [
+      address.slice(0, address.lastIndexOf(':')),
+      Number(address.slice(address.lastIndexOf(':') + 1)),
+    ];
     const socket = connect({ host, port }, () => {
       socket.destroy();
       resolve(true);
@@ -41,7 +47,11 @@ export interface LabRunner {
   /** This runner's task queue: its worker also runs fault workflows (their control activity included). */
   taskQueue: string;
   /** Run to the end; `choose` picks the decision (an option id for an action, default "deny"). */
-  run(params?: Record<string, string>, runbook?: CompiledRunbook, choose?: (options: { id: string; action?: string }[]) => string): Promise<RunStatus>;
+  run(
+    params?: Record<string, string>,
+    runbook?: CompiledRunbook,
+    choose?: (options: { id: string; action?: string }[]) => string,
+  ): Promise<RunStatus>;
   stop(): Promise<void>;
 }
 
@@ -52,10 +62,14 @@ export async function labRunner(dataDir: string, connection: NativeConnection, c
     // The lab does not run the stand-in (yet): run it here, as its own process like in the lab.
     const address = `127.0.0.1:${await freePort()}`;
     const spawn = hubbleStandinSpawn(dataDir);
-    const child = spawnProcess(spawn.command, spawn.args, { env: { ...process.env, ...spawn.env, NIGHTSHIFT_HUBBLE_LISTEN: address, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawnProcess(spawn.command, spawn.args, {
+      env: { ...process.env, ...spawn.env, NIGHTSHIFT_HUBBLE_LISTEN: address, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const deadline = Date.now() + 60_000;
     while (!(await listening(address))) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the Hubble stand-in did not start (exit ${child.exitCode})`);
+      if (child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`the Hubble stand-in did not start (exit ${child.exitCode})`);
       await new Promise((r) => setTimeout(r, 250));
     }
     env.NIGHTSHIFT_HUBBLE_RELAY = address;
@@ -73,7 +87,10 @@ export async function labRunner(dataDir: string, connection: NativeConnection, c
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: {
-      ...createActivities({ evidence: evidenceDepsFromEnv({ ...env, NIGHTSHIFT_DATA_DIR: dataDir }), temporal: client }),
+      ...createActivities({
+        evidence: evidenceDepsFromEnv({ ...env, NIGHTSHIFT_DATA_DIR: dataDir }),
+        temporal: client,
+      }),
       ...createFaultControlActivities({ pods: kubePodLister(loadKubeConfig(labPaths(dataDir).kubeconfig)) }),
     },
   });
@@ -90,13 +107,22 @@ export async function labRunner(dataDir: string, connection: NativeConnection, c
       const handle = await client.workflow.start<typeof runbookWorkflow>('runbookWorkflow', {
         taskQueue,
         workflowId: `lab-traffic-vanish-${Math.random().toString(16).slice(2)}`,
-        args: [{ runbook, params: params.params, requestedBy: { id: 'U-test', name: 'scenario test', via: 'cli' }, productionNamespaces: ['production'] }],
+        args: [
+          {
+            runbook,
+            params: params.params,
+            requestedBy: { id: 'U-test', name: 'scenario test', via: 'cli' },
+            productionNamespaces: ['production'],
+          },
+        ],
       });
       for (;;) {
         const status = await handle.query(statusQuery);
         if (status.pendingDecision) {
           const option = choose(status.pendingDecision.options);
-          await handle.executeUpdate(decideUpdate, { args: [{ option, by: { id: 'U-responder', name: 'responder', roles: ['responder'] } }] });
+          await handle.executeUpdate(decideUpdate, {
+            args: [{ option, by: { id: 'U-responder', name: 'responder', roles: ['responder'] } }],
+          });
         }
         if (!['running', 'waiting'].includes(status.state)) return status;
         await new Promise((r) => setTimeout(r, 250));

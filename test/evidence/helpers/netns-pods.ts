@@ -21,16 +21,22 @@ export interface PodPair {
   stop(): Promise<void>;
 }
 
-const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const sh = (cmd: string, args: string[]) =>
+  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-export async function startPodPair(subnet = `10.${150 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`): Promise<PodPair> {
+export async function startPodPair(
+  subnet = `10.${150 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`,
+): Promise<PodPair> {
   const tag = randomBytes(3).toString('hex');
   const client: TestPod = { netns: `nstest-c-${tag}`, ip: `${subnet}.1` };
   const server: TestPod = { netns: `nstest-s-${tag}`, ip: `${subnet}.2` };
   const port = 8080;
   for (const pod of [client, server]) sh('ip', ['netns', 'add', pod.netns]);
   sh('ip', ['link', 'add', `ntc${tag}`, 'type', 'veth', 'peer', 'name', `nts${tag}`]);
-  for (const [pod, link] of [[client, `ntc${tag}`], [server, `nts${tag}`]] as const) {
+  for (const [pod, link] of [
+    [client, `ntc${tag}`],
+    [server, `nts${tag}`],
+  ] as const) {
     sh('ip', ['link', 'set', link, 'netns', pod.netns]);
     sh('ip', ['-n', pod.netns, 'link', 'set', link, 'name', 'eth0']);
     sh('ip', ['-n', pod.netns, 'addr', 'add', `${pod.ip}/24`, 'dev', 'eth0']);
@@ -38,7 +44,9 @@ export async function startPodPair(subnet = `10.${150 + Math.floor(Math.random()
     sh('ip', ['-n', pod.netns, 'link', 'set', 'lo', 'up']);
   }
   const code = `require('node:http').createServer((q, s) => { s.writeHead(q.url === '/fail' ? 500 : 200); s.end('x'); }).listen(${port}, '${server.ip}')`;
-  const httpd: ChildProcess = spawn('nsenter', [`--net=/run/netns/${server.netns}`, process.execPath, '-e', code], { stdio: 'ignore' });
+  const httpd: ChildProcess = spawn('nsenter', [`--net=/run/netns/${server.netns}`, process.execPath, '-e', code], {
+    stdio: 'ignore',
+  });
   const exec = (netns: string, command: string[]) => sh('nsenter', [`--net=/run/netns/${netns}`, ...command]);
   for (let i = 0; i < 50; i++) {
     try {
@@ -53,9 +61,24 @@ export async function startPodPair(subnet = `10.${150 + Math.floor(Math.random()
     server,
     port,
     exec,
-    request: (path) => exec(client.netns, ['curl', '-s', '-o', '/dev/null', '--max-time', '2', '-w', '%{http_code}', `http://${server.ip}:${port}${path}`]),
+    request: (path) =>
+      exec(client.netns, [
+        'curl',
+        '-s',
+        '-o',
+        '/dev/null',
+        '--max-time',
+        '2',
+        '-w',
+        '%{http_code}',
+        `http://${server.ip}:${port}${path}`,
+      ]),
     udp: (udpPort, count) => {
-      exec(client.netns, ['bash', '-c', `for i in $(seq ${count}); do echo hi > /dev/udp/${server.ip}/${udpPort}; done`]);
+      exec(client.netns, [
+        'bash',
+        '-c',
+        `for i in $(seq ${count}); do echo hi > /dev/udp/${server.ip}/${udpPort}; done`,
+      ]);
     },
     async stop() {
       httpd.kill('SIGTERM');

@@ -14,13 +14,37 @@ export async function startProbeServer(successRate: () => number, p95Ms = 20): P
   const summary = () => {
     const requests = 200;
     const failures = Math.round(requests * (1 - successRate()));
-    return { successRate: successRate(), requests, failures, successes: requests - failures, p50Ms: 8, p95Ms, p99Ms: p95Ms * 1.5, failureKinds: failures ? { timeout: failures } : {}, windowSeconds: 10, from: 0, to: 0, target: 'test' };
+    return {
+      successRate: successRate(),
+      requests,
+      failures,
+      successes: requests - failures,
+      p50Ms: 8,
+      p95Ms,
+      p99Ms: p95Ms * 1.5,
+      failureKinds: failures ? { timeout: failures } : {},
+      windowSeconds: 10,
+      from: 0,
+      to: 0,
+      target: 'test',
+    };
   };
   const server = createHttpServer((req, res) => {
     const now = Math.floor(Date.now() / 1000);
-    if (req.url?.startsWith('/summary')) return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(summary()));
+    if (req.url?.startsWith('/summary'))
+      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(summary()));
     if (req.url?.startsWith('/series')) {
-      const rows = Array.from({ length: 60 }, (_, i) => ({ t: now - 60 + i, requests: 20, successes: 20, failures: 0, successRate: 1, p50Ms: 8, p95Ms: 20, p99Ms: 30, failureKinds: {} }));
+      const rows = Array.from({ length: 60 }, (_, i) => ({
+        t: now - 60 + i,
+        requests: 20,
+        successes: 20,
+        failures: 0,
+        successRate: 1,
+        p50Ms: 8,
+        p95Ms: 20,
+        p99Ms: 30,
+        failureKinds: {},
+      }));
       return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ target: 'test', rows }));
     }
     return res.writeHead(404).end();

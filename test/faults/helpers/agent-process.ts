@@ -7,11 +7,15 @@ import { temporalAddress } from '../../helpers/temporal.ts';
 const cli = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
 
 export async function startAgentProcess(node: string, nodeNetns: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [cli, 'agent', '--node', node, '--node-netns', nodeNetns, '--reconcile-every', '10m'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Jest's process.env is a copy: the child gets the address explicitly.
-    env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), LOG_LEVEL: 'warn' },
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, 'agent', '--node', node, '--node-netns', nodeNetns, '--reconcile-every', '10m'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Jest's process.env is a copy: the child gets the address explicitly.
+      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), LOG_LEVEL: 'warn' },
+    },
+  );
   let output = '';
   const collect = (chunk: Buffer) => (output += chunk.toString());
   child.stdout.on('data', collect);

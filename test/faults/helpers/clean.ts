@@ -22,14 +22,16 @@ export async function leftovers(topology: Topology, faultIds: string[]): Promise
     const links = await runJson(anyObject, 'ip', ['-j', 'link', 'show', 'dev', IFACE], { netns }).catch(() => []);
     if (links.length === 0) continue; // the test deleted it: nothing can hang on it
     const progs = await nsfault.query(IFACE, { netns });
-    for (const prog of [...progs.ingress, ...progs.egress]) found.programs.push(`${netns}/${IFACE}: ${prog.name} #${prog.id}`);
+    for (const prog of [...progs.ingress, ...progs.egress])
+      found.programs.push(`${netns}/${IFACE}: ${prog.name} #${prog.id}`);
     for (const hook of ['ingress', 'egress']) {
       const filters = await runJson(anyObject, 'tc', ['-j', 'filter', 'show', 'dev', IFACE, hook], { netns });
       for (const f of filters) found.filters.push(`${netns}/${IFACE} ${hook}: ${JSON.stringify(f)}`);
     }
     const qdiscs = await runJson(anyObject, 'tc', ['-j', 'qdisc', 'show', 'dev', IFACE], { netns });
     for (const q of qdiscs) {
-      if (q.kind === 'clsact' || q.handle === FQ_HANDLE || q.kind === 'fq') found.qdiscs.push(`${netns}/${IFACE}: ${String(q.kind)} ${String(q.handle)}`);
+      if (q.kind === 'clsact' || q.handle === FQ_HANDLE || q.kind === 'fq')
+        found.qdiscs.push(`${netns}/${IFACE}: ${String(q.kind)} ${String(q.handle)}`);
     }
   }
   for (const id of faultIds) if (existsSync(join(PIN_ROOT, id))) found.pins.push(join(PIN_ROOT, id));

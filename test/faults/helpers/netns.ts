@@ -51,7 +51,8 @@ export async function createTopology(): Promise<Topology> {
     await run('ip', ['link', 'add', IFACE, 'netns', client, 'type', 'veth', 'peer', 'name', IFACE, 'netns', server]);
     await ip(client, 'addr', 'add', `${ADDR.client}/24`, 'dev', IFACE);
     await ip(client, 'addr', 'add', `${ADDR.client6}/64`, 'dev', IFACE, 'nodad');
-    for (const addr of [ADDR.server, ADDR.matched, ADDR.neighbour]) await ip(server, 'addr', 'add', `${addr}/24`, 'dev', IFACE);
+    for (const addr of [ADDR.server, ADDR.matched, ADDR.neighbour])
+      await ip(server, 'addr', 'add', `${addr}/24`, 'dev', IFACE);
     for (const addr of [ADDR.server6, ADDR.matched6, ADDR.neighbour6]) {
       await ip(server, 'addr', 'add', `${addr}/64`, 'dev', IFACE, 'nodad');
     }

@@ -5,12 +5,20 @@ import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createFaultControlActivities, createNodeAgentActivities, type PodLister } from '../../../activities/faults/index.ts';
+import {
+  createFaultControlActivities,
+  createNodeAgentActivities,
+  type PodLister,
+} from '../../../activities/faults/index.ts';
 import type { FaultInput, FaultLimits, FaultSpec, faultWorkflow } from '../../../workflows/index.ts';
 import { nodeQueue } from '../../../model/index.ts';
 import { testEnv, uniqueQueue, workflowBundle } from '../../helpers/temporal.ts';
 
-export const LIMITS: FaultLimits = { maxDurationMs: 10 * 60_000, allowedNamespaces: ['production', 'finance', 'default'], maxPods: 10 };
+export const LIMITS: FaultLimits = {
+  maxDurationMs: 10 * 60_000,
+  allowedNamespaces: ['production', 'finance', 'default'],
+  maxPods: 10,
+};
 
 export interface AgentSpec {
   node: string;
@@ -30,7 +38,10 @@ export interface Harness {
   env: TestWorkflowEnvironment;
   client: Client;
   taskQueue: string;
-  start(spec: FaultSpec, options?: { id?: string; dryRun?: boolean; limits?: FaultLimits }): Promise<WorkflowHandle<typeof faultWorkflow>>;
+  start(
+    spec: FaultSpec,
+    options?: { id?: string; dryRun?: boolean; limits?: FaultLimits },
+  ): Promise<WorkflowHandle<typeof faultWorkflow>>;
   startAgent(agent: AgentSpec): Promise<void>;
   stop(): Promise<void>;
 }
@@ -77,7 +88,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     taskQueue,
     startAgent,
     start(spec, opts = {}) {
-      const input: FaultInput = { spec, limits: opts.limits ?? LIMITS, dryRun: opts.dryRun ?? false, requestedBy: { id: 'test', via: 'test' } };
+      const input: FaultInput = {
+        spec,
+        limits: opts.limits ?? LIMITS,
+        dryRun: opts.dryRun ?? false,
+        requestedBy: { id: 'test', via: 'test' },
+      };
       return env.client.workflow.start<typeof faultWorkflow>('faultWorkflow', {
         taskQueue,
         workflowId: opts.id ?? faultId(),
@@ -93,7 +109,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 }
 
 /** Polls until the predicate holds. */
-export async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(
+  probe: () => Promise<T>,
+  ok: (value: T) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);

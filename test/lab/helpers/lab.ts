@@ -35,7 +35,9 @@ export function removeDataDirs(): void {
 }
 
 export async function kubectl(kubeconfig: string, args: string[]): Promise<string> {
-  const { stdout } = await exec(join(TOOLS_BIN, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], { timeout: 120_000 });
+  const { stdout } = await exec(join(TOOLS_BIN, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], {
+    timeout: 120_000,
+  });
   return stdout;
 }
 
@@ -67,7 +69,10 @@ export async function inNetns(netns: string, command: string[]): Promise<string>
 
 export async function netnsList(): Promise<string[]> {
   const { stdout } = await exec('ip', ['netns', 'list']);
-  return stdout.split('\n').map((line) => line.split(' ')[0] ?? '').filter(Boolean);
+  return stdout
+    .split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter(Boolean);
 }
 
 /** The MAC of `dev` in `netns`. */
@@ -78,7 +83,10 @@ export async function linkMac(netns: string, dev: string): Promise<string> {
 
 export async function hostLinks(): Promise<string[]> {
   const { stdout } = await exec('ip', ['-o', 'link', 'show']);
-  return stdout.split('\n').map((line) => /^\d+:\s+([^:@\s]+)/.exec(line)?.[1] ?? '').filter(Boolean);
+  return stdout
+    .split('\n')
+    .map((line) => /^\d+:\s+([^:@\s]+)/.exec(line)?.[1] ?? '')
+    .filter(Boolean);
 }
 
 /** Processes whose environment carries the lab marker for `labRoot`. */
@@ -127,4 +135,11 @@ export async function leftovers(labRoot: string, knownNetns: string[], knownPids
   };
 }
 
-export const NOTHING_LEFT: Leftovers = { netns: [], links: [], etcNetns: [], pins: false, processes: [], labDir: false };
+export const NOTHING_LEFT: Leftovers = {
+  netns: [],
+  links: [],
+  etcNetns: [],
+  pins: false,
+  processes: [],
+  labDir: false,
+};

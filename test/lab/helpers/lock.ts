@@ -16,7 +16,13 @@ const OWNER = join(LOCK, 'owner.json');
 /** Between mkdir and writing the owner file; a lock without one for longer was left by a killed run. */
 const OWNERLESS_GRACE_MS = 10_000;
 
-const ownerSchema = z.object({ pid: z.number(), startTime: z.number(), bootId: z.string(), command: z.string(), since: z.string() });
+const ownerSchema = z.object({
+  pid: z.number(),
+  startTime: z.number(),
+  bootId: z.string(),
+  command: z.string(),
+  since: z.string(),
+});
 type Owner = z.infer<typeof ownerSchema>;
 
 function bootId(): string {
@@ -36,7 +42,9 @@ function staleness(): string | undefined {
   const owner = readOwner();
   if (!owner) {
     const mtime = statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs;
-    return mtime !== undefined && Date.now() - mtime > OWNERLESS_GRACE_MS ? 'it names no holder (left by an older or killed run)' : undefined;
+    return mtime !== undefined && Date.now() - mtime > OWNERLESS_GRACE_MS
+      ? 'it names no holder (left by an older or killed run)'
+      : undefined;
   }
   if (owner.bootId !== bootId()) return `its holder (pid ${owner.pid}) ran before the machine restarted`;
   if (!isAlive(owner.pid, owner.startTime)) return `its holder (pid ${owner.pid}, ${owner.command}) is gone`;
@@ -53,7 +61,9 @@ async function sweepDeadLab(): Promise<void> {
   try {
     const report = await labDown(scratch);
     if (report.netns.length || report.links.length || report.processes) {
-      console.warn(`lab lock: swept the lab a dead holder left: ${report.netns.length} namespaces, ${report.links.length} links, ${report.processes} processes`);
+      console.warn(
+        `lab lock: swept the lab a dead holder left: ${report.netns.length} namespaces, ${report.links.length} links, ${report.processes} processes`,
+      );
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -76,7 +86,8 @@ export async function lockLab(timeoutMs = 8 * 60_000): Promise<() => void> {
       }
       const owner = readOwner();
       const holder = owner ? `pid ${owner.pid} (${owner.command}) since ${owner.since}` : 'a run that is just starting';
-      if (Date.now() > deadline) throw new Error(`another lab test still holds ${LOCK} after ${timeoutMs / 1000} s: ${holder}`);
+      if (Date.now() > deadline)
+        throw new Error(`another lab test still holds ${LOCK} after ${timeoutMs / 1000} s: ${holder}`);
       if (!announced) console.warn(`lab lock: waiting for ${LOCK}, held by ${holder}`);
       announced = true;
       await sleep(1000);

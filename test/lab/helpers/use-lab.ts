@@ -38,31 +38,38 @@ export function useLab(): LabContext {
     return s;
   };
 
-  beforeAll(async () => {
-    try {
-      unlock = await lockLab(LOCK_WAIT_MS);
-      const own = await labTestConfig();
-      const steps: string[] = [];
-      const up = labUp({ config: own, signal: abort.signal, progress: (line) => steps.push(line) });
-      starting = up.catch(() => undefined);
-      config = own;
-      let timer: NodeJS.Timeout | undefined;
-      const result = await Promise.race([
-        up,
-        new Promise<never>((_, fail) => {
-          timer = setTimeout(() => {
-            abort.abort();
-            fail(new Error(`lab up took longer than ${UP_BUDGET_MS / 1000} s; steps done: ${steps.join('; ') || 'none'}`));
-          }, UP_BUDGET_MS);
-        }),
-      ]).finally(() => clearTimeout(timer));
-      if (result.alreadyUp) throw new Error('a lab was already up in a fresh data dir');
-      labRoot = (await status()).labDir;
-    } catch (err) {
-      failure = (err as Error).message;
-      throw err;
-    }
-  }, LOCK_WAIT_MS + UP_BUDGET_MS + 30_000);
+  beforeAll(
+    async () => {
+      try {
+        unlock = await lockLab(LOCK_WAIT_MS);
+        const own = await labTestConfig();
+        const steps: string[] = [];
+        const up = labUp({ config: own, signal: abort.signal, progress: (line) => steps.push(line) });
+        starting = up.catch(() => undefined);
+        config = own;
+        let timer: NodeJS.Timeout | undefined;
+        const result = await Promise.race([
+          up,
+          new Promise<never>((_, fail) => {
+            timer = setTimeout(() => {
+              abort.abort();
+              fail(
+                new Error(
+                  `lab up took longer than ${UP_BUDGET_MS / 1000} s; steps done: ${steps.join('; ') || 'none'}`,
+                ),
+              );
+            }, UP_BUDGET_MS);
+          }),
+        ]).finally(() => clearTimeout(timer));
+        if (result.alreadyUp) throw new Error('a lab was already up in a fresh data dir');
+        labRoot = (await status()).labDir;
+      } catch (err) {
+        failure = (err as Error).message;
+        throw err;
+      }
+    },
+    LOCK_WAIT_MS + UP_BUDGET_MS + 30_000,
+  );
 
   afterAll(async () => {
     try {

@@ -8,18 +8,26 @@ import { corefile } from '../../../lab/control-plane/coredns.ts';
 const objects = readdirSync(MANIFESTS_DIR)
   .filter((f) => f.endsWith('.yaml'))
   .flatMap((f) => parseManifest(readFileSync(join(MANIFESTS_DIR, f), 'utf8'), f));
-const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata?.name === name) as Record<string, unknown> | undefined;
+const find = (kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata?.name === name) as Record<string, unknown> | undefined;
 
 describe('lab manifests', () => {
   test('every shop Deployment has a headless Service of the same name', () => {
-    const deployments = objects.filter((o) => o.kind === 'Deployment').map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`);
+    const deployments = objects
+      .filter((o) => o.kind === 'Deployment')
+      .map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`);
     expect(deployments.sort()).toEqual([
-      'finance/payment-processor', 'finance/postgres-db',
-      'production/cart-service-v1', 'production/cart-service-v2', 'production/checkout-frontend',
+      'finance/payment-processor',
+      'finance/postgres-db',
+      'production/cart-service-v1',
+      'production/cart-service-v2',
+      'production/checkout-frontend',
     ]);
     for (const d of deployments) {
       const [namespace, name] = d.split('/');
-      const svc = objects.find((o) => o.kind === 'Service' && o.metadata?.name === name && o.metadata?.namespace === namespace);
+      const svc = objects.find(
+        (o) => o.kind === 'Service' && o.metadata?.name === name && o.metadata?.namespace === namespace,
+      );
       expect(svc).toMatchObject({ spec: { clusterIP: 'None', selector: { app: name } } });
     }
   });
@@ -30,7 +38,15 @@ describe('lab manifests', () => {
       spec: {
         parentRefs: [{ name: 'external-gateway' }],
         hostnames: ['shop.example.test'],
-        rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/cart' } }], backendRefs: [{ name: 'cart-service-v1', port: 80, weight: 90 }, { name: 'cart-service-v2', port: 80, weight: 10 }] }],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/cart' } }],
+            backendRefs: [
+              { name: 'cart-service-v1', port: 80, weight: 90 },
+              { name: 'cart-service-v2', port: 80, weight: 10 },
+            ],
+          },
+        ],
       },
     });
   });
@@ -40,18 +56,33 @@ describe('lab manifests', () => {
       metadata: { namespace: 'finance' },
       spec: {
         endpointSelector: { matchLabels: { app: 'payment-processor' } },
-        ingress: [{ fromEndpoints: [{ matchLabels: { app: 'checkout-frontend' } }], toPorts: [{ ports: [{ port: '8080', protocol: 'TCP' }], rules: { http: [{ method: 'POST', path: '/v1/charge' }] } }] }],
-        egress: [{ toFQDNs: [{ matchName: 'api.stripe.com' }] }, { toEndpoints: [{ matchLabels: { app: 'postgres-db' } }] }],
+        ingress: [
+          {
+            fromEndpoints: [{ matchLabels: { app: 'checkout-frontend' } }],
+            toPorts: [
+              { ports: [{ port: '8080', protocol: 'TCP' }], rules: { http: [{ method: 'POST', path: '/v1/charge' }] } },
+            ],
+          },
+        ],
+        egress: [
+          { toFQDNs: [{ matchName: 'api.stripe.com' }] },
+          { toEndpoints: [{ matchLabels: { app: 'postgres-db' } }] },
+        ],
       },
     });
   });
 
   test('CRDs: cilium.io/v2 and gateway.networking.k8s.io/v1, structural (no $ref), protected group approved', () => {
     expect(LAB_CRDS.map((c) => c.metadata.name)).toEqual([
-      'ciliumnetworkpolicies.cilium.io', 'gatewayclasses.gateway.networking.k8s.io', 'gateways.gateway.networking.k8s.io', 'httproutes.gateway.networking.k8s.io',
+      'ciliumnetworkpolicies.cilium.io',
+      'gatewayclasses.gateway.networking.k8s.io',
+      'gateways.gateway.networking.k8s.io',
+      'httproutes.gateway.networking.k8s.io',
     ]);
     for (const crd of LAB_CRDS) expect(JSON.stringify(crd)).not.toContain('$ref');
-    expect(LAB_CRDS[3]?.metadata).toMatchObject({ annotations: { 'api-approved.kubernetes.io': expect.stringContaining('gateway-api') } });
+    expect(LAB_CRDS[3]?.metadata).toMatchObject({
+      annotations: { 'api-approved.kubernetes.io': expect.stringContaining('gateway-api') },
+    });
   });
 
   test('a manifest that is not a Kubernetes object is refused with its place', () => {

@@ -4,8 +4,12 @@ import { decide, misbehaveFromEnv, misbehavePatchSchema } from '../../../lab/wor
 describe('misbehave switch', () => {
   test('defaults to behaving; env sets rate, status and delay', () => {
     expect(misbehaveFromEnv({})).toEqual({ errorRate: 0, errorStatus: 500, delayMs: 0 });
-    expect(misbehaveFromEnv({ NIGHTSHIFT_ERROR_RATE: '0.25', NIGHTSHIFT_ERROR_STATUS: '503', NIGHTSHIFT_DELAY_MS: '200' })).toEqual({
-      errorRate: 0.25, errorStatus: 503, delayMs: 200,
+    expect(
+      misbehaveFromEnv({ NIGHTSHIFT_ERROR_RATE: '0.25', NIGHTSHIFT_ERROR_STATUS: '503', NIGHTSHIFT_DELAY_MS: '200' }),
+    ).toEqual({
+      errorRate: 0.25,
+      errorStatus: 503,
+      delayMs: 200,
     });
   });
 

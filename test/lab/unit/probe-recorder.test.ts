@@ -20,7 +20,13 @@ describe('probe recorder', () => {
     r.record(T0 + 1100, 30, 'http-502');
     r.record(T0 + 2500, 5, undefined); // the current second: not reported yet
     const s = probeSummarySchema.parse(r.summary(2, T0 + 2600));
-    expect(s).toMatchObject({ requests: 22, failures: 2, successes: 20, windowSeconds: 2, failureKinds: { timeout: 1, 'http-502': 1 } });
+    expect(s).toMatchObject({
+      requests: 22,
+      failures: 2,
+      successes: 20,
+      windowSeconds: 2,
+      failureKinds: { timeout: 1, 'http-502': 1 },
+    });
     expect(s.successRate).toBeCloseTo(20 / 22);
     expect(s.p99Ms).toBe(2000);
   });
@@ -33,7 +39,11 @@ describe('probe recorder', () => {
     r.record(T0 + 40, 2000, 'timeout');
     for (let i = 0; i < 20; i++) r.record(T0 + 1000 + i, 5, 'http-500', `error ${i}`);
     const first = r.summary(1, T0 + 1000);
-    expect(first.failureReasons).toEqual({ 'http-502: cart answered 503 (checkout-frontend-a)': 2, 'http-502: cart: timeout (checkout-frontend-b)': 1, timeout: 1 });
+    expect(first.failureReasons).toEqual({
+      'http-502: cart answered 503 (checkout-frontend-a)': 2,
+      'http-502: cart: timeout (checkout-frontend-b)': 1,
+      timeout: 1,
+    });
     expect(Object.keys(first.failureReasons ?? {})[0]).toBe('http-502: cart answered 503 (checkout-frontend-a)');
     const both = probeSummarySchema.parse(r.summary(2, T0 + 2000));
     expect(Object.keys(both.failureReasons ?? {})).toHaveLength(10);

@@ -7,7 +7,11 @@ const node = (name: string, extra: Partial<V1Node['spec']> = {}, labels: Record<
   spec: extra,
 });
 const pod = (name: string, rs = 'rs-a', spec: Partial<V1Pod['spec']> = {}): V1Pod => ({
-  metadata: { name, namespace: 'production', ownerReferences: [{ kind: 'ReplicaSet', uid: rs, name: rs, apiVersion: 'apps/v1' }] },
+  metadata: {
+    name,
+    namespace: 'production',
+    ownerReferences: [{ kind: 'ReplicaSet', uid: rs, name: rs, apiVersion: 'apps/v1' }],
+  },
   spec: { containers: [], ...spec },
 });
 const nodes = [node('lab-node-1'), node('lab-node-2'), node('lab-node-3')];
@@ -19,7 +23,10 @@ describe('chooseNode', () => {
   });
 
   test('prefers the node with fewer pods when replicas are even', () => {
-    const placed = new Map([['lab-node-1', [pod('x', 'rs-x')]], ['lab-node-2', [pod('y', 'rs-y'), pod('z', 'rs-z')]]]);
+    const placed = new Map([
+      ['lab-node-1', [pod('x', 'rs-x')]],
+      ['lab-node-2', [pod('y', 'rs-y'), pod('z', 'rs-z')]],
+    ]);
     expect(chooseNode(pod('a-1'), nodes, placed)).toEqual({ node: 'lab-node-3' });
   });
 
@@ -29,14 +36,18 @@ describe('chooseNode', () => {
       node('lab-node-2', { taints: [{ key: 'gpu', value: 'yes', effect: 'NoSchedule' }] }),
       node('lab-node-3'),
     ];
-    expect(chooseNode(pod('a-1'), fenced, new Map([['lab-node-3', [pod('a-0'), pod('b', 'rs-b')]]]))).toEqual({ node: 'lab-node-3' });
+    expect(chooseNode(pod('a-1'), fenced, new Map([['lab-node-3', [pod('a-0'), pod('b', 'rs-b')]]]))).toEqual({
+      node: 'lab-node-3',
+    });
     const tolerant = pod('t', 'rs-t', { tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }] });
     expect(chooseNode(tolerant, fenced, new Map([['lab-node-3', [pod('q', 'rs-q')]]]))).toEqual({ node: 'lab-node-2' });
   });
 
   test('honours nodeSelector and explains when nothing fits', () => {
     const labelled = [node('lab-node-1'), node('lab-node-2', {}, { disk: 'ssd' })];
-    expect(chooseNode(pod('s', 'rs-s', { nodeSelector: { disk: 'ssd' } }), labelled, new Map())).toEqual({ node: 'lab-node-2' });
+    expect(chooseNode(pod('s', 'rs-s', { nodeSelector: { disk: 'ssd' } }), labelled, new Map())).toEqual({
+      node: 'lab-node-2',
+    });
     const none = chooseNode(pod('s', 'rs-s', { nodeSelector: { disk: 'nvme' } }), labelled, new Map());
     expect(none).toEqual({ reason: expect.stringMatching(/^0\/2 nodes are available/) });
   });
@@ -53,7 +64,13 @@ describe('waitForNodesToSettle', () => {
 
   test('binds at once when no node carries a lifecycle taint; a cordon or another taint is no reason to wait', () => {
     expect(waitForNodesToSettle(nodes, 1000, 1000)).toBe(false);
-    const fenced = [node('lab-node-1', { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }] }), node('lab-node-2', { taints: [{ key: 'gpu', effect: 'NoSchedule' }] })];
+    const fenced = [
+      node('lab-node-1', {
+        unschedulable: true,
+        taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }],
+      }),
+      node('lab-node-2', { taints: [{ key: 'gpu', effect: 'NoSchedule' }] }),
+    ];
     expect(waitForNodesToSettle(fenced, 1000, 1000)).toBe(false);
   });
 

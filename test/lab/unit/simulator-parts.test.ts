@@ -18,13 +18,19 @@ describe('node simulator parts', () => {
   });
 
   test('images name lab workloads; anything else is refused with the known ones', () => {
-    expect(resolveImage('nightshift-lab/cart-service:2.0')).toMatchObject({ script: expect.stringMatching(/workloads\/cart-service\.ts$/), tag: '2.0' });
+    expect(resolveImage('nightshift-lab/cart-service:2.0')).toMatchObject({
+      script: expect.stringMatching(/workloads\/cart-service\.ts$/),
+      tag: '2.0',
+    });
     expect(() => resolveImage('nginx:1.27')).toThrow(/not a lab image/);
     expect(() => resolveImage('nightshift-lab/redis')).toThrow(/known: checkout-frontend, cart-service/);
   });
 
   test('env: values, $(VAR) references and the downward API', () => {
-    const pod: V1Pod = { metadata: { name: 'p', namespace: 'finance', labels: { app: 'payment-processor' } }, spec: { nodeName: 'lab-node-2', containers: [] } };
+    const pod: V1Pod = {
+      metadata: { name: 'p', namespace: 'finance', labels: { app: 'payment-processor' } },
+      spec: { nodeName: 'lab-node-2', containers: [] },
+    };
     const container: V1Container = {
       name: 'c',
       env: [
@@ -36,9 +42,16 @@ describe('node simulator parts', () => {
       ],
     };
     expect(containerEnv(pod, container, '10.244.2.7', '10.200.0.12')).toEqual({
-      PORT: '8080', URL: 'http://x:8080/', NS: 'finance', IP: '10.244.2.7', APP: 'payment-processor',
+      PORT: '8080',
+      URL: 'http://x:8080/',
+      NS: 'finance',
+      IP: '10.244.2.7',
+      APP: 'payment-processor',
     });
-    const secret: V1Container = { name: 'c', env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] };
+    const secret: V1Container = {
+      name: 'c',
+      env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }],
+    };
     expect(() => containerEnv(pod, secret, '', '')).toThrow(EnvError);
   });
 
@@ -48,13 +61,29 @@ describe('node simulator parts', () => {
       podIp: '10.244.1.5',
       hostIp: '10.200.0.11',
       startTime: startedAt,
-      containers: [{ name: 'c', image: 'nightshift-lab/cart-service:1', state: { kind: 'running' as const, startedAt }, ready, restartCount: 0, lastTermination: undefined, pid: 42 }],
+      containers: [
+        {
+          name: 'c',
+          image: 'nightshift-lab/cart-service:1',
+          state: { kind: 'running' as const, startedAt },
+          ready,
+          restartCount: 0,
+          lastTermination: undefined,
+          pid: 42,
+        },
+      ],
     });
     const first = podStatus(view(false), [], new Date('2026-01-01T00:00:01Z'));
     expect(first.phase).toBe('Running');
-    expect(first.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady' });
+    expect(first.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotReady',
+    });
     const second = podStatus(view(true), first.conditions, new Date('2026-01-01T00:00:05Z'));
-    expect(second.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: '2026-01-01T00:00:05Z' });
+    expect(second.conditions.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      lastTransitionTime: '2026-01-01T00:00:05Z',
+    });
     expect(second.conditions.find((c) => c.type === 'PodScheduled')?.lastTransitionTime).toBe('2026-01-01T00:00:01Z');
     expect(second.podIP).toBe('10.244.1.5');
     expect(second.containerStatuses[0]).toMatchObject({ ready: true, started: true, containerID: 'lab://42' });
@@ -65,6 +94,8 @@ describe('node simulator parts', () => {
     const veth = podHostVethName('production', 'a'.repeat(63), 'uid');
     expect(veth).toMatch(/^lxc[0-9a-f]{11}$/);
     expect(veth.length).toBeLessThanOrEqual(15);
-    expect(resolvConf('finance', 'p')).toContain('search finance.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5');
+    expect(resolvConf('finance', 'p')).toContain(
+      'search finance.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5',
+    );
   });
 });

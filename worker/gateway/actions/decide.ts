@@ -30,7 +30,8 @@ function readClick(body: unknown) {
   if (!button.success) return { problem: 'that control is not a decision button' } as const;
   const value = decodeDecideValue(button.data.value);
   if (!value.ok) return { problem: value.problem } as const;
-  if (button.data.action_id !== `${DECIDE_ACTION_PREFIX}${value.value.o}`) return { problem: 'the button does not match its value' } as const;
+  if (button.data.action_id !== `${DECIDE_ACTION_PREFIX}${value.value.o}`)
+    return { problem: 'the button does not match its value' } as const;
   return { payload: payload.data, decision: value.value } as const;
 }
 
@@ -43,7 +44,12 @@ export function handleDecide(ctx: ListenerContext) {
       ctx.log.warn({ err }, 'ack of a decision click failed; the click was not carried out');
       return;
     }
-    ctx.metrics.observe('nightshift_slack_ack_seconds', 'Listener time until ack', (performance.now() - started) / 1000, { kind: 'action' });
+    ctx.metrics.observe(
+      'nightshift_slack_ack_seconds',
+      'Listener time until ack',
+      (performance.now() - started) / 1000,
+      { kind: 'action' },
+    );
     const click = readClick(body);
     if (!click.payload) {
       ctx.metrics.inc('nightshift_slack_decisions_total', 'Decision clicks by outcome', { outcome: 'malformed' });
@@ -51,21 +57,31 @@ export function handleDecide(ctx: ListenerContext) {
     }
     const { payload, decision } = click;
     const user = payload.user;
-    const by = { id: user.id, name: user.username ?? user.name ?? user.id, via: 'slack', roles: ctx.access.roles(user.id) };
-    const outcome = (name: string) => ctx.metrics.inc('nightshift_slack_decisions_total', 'Decision clicks by outcome', { outcome: name });
+    const by = {
+      id: user.id,
+      name: user.username ?? user.name ?? user.id,
+      via: 'slack',
+      roles: ctx.access.roles(user.id),
+    };
+    const outcome = (name: string) =>
+      ctx.metrics.inc('nightshift_slack_decisions_total', 'Decision clicks by outcome', { outcome: name });
     try {
       const record = await ctx.client.workflow.getHandle(decision.r).executeUpdate(decideUpdate, {
         args: [{ step: decision.s, option: decision.o, by }],
         updateId: updateIdFor(payload.trigger_id),
       });
       outcome('accepted');
-      await respond(ephemeral(`✅ Accepted: *${record.option}* at \`${record.step}\` by <@${record.by.id}>. The run continues.`));
+      await respond(
+        ephemeral(`✅ Accepted: *${record.option}* at \`${record.step}\` by <@${record.by.id}>. The run continues.`),
+      );
     } catch (err) {
       const reason = refusal(err);
       if (!reason) {
         outcome('error');
         ctx.log.error({ err, run: decision.r }, 'could not send a decision to its run');
-        return void (await respond(ephemeral('⚠️ Could not reach the run just now; nothing was recorded. Please click again.')));
+        return void (await respond(
+          ephemeral('⚠️ Could not reach the run just now; nothing was recorded. Please click again.'),
+        ));
       }
       outcome('refused');
       ctx.log.info({ run: decision.r, step: decision.s, user: user.id, reason }, 'decision refused');

@@ -8,6 +8,10 @@ import { handleDecide, handleUnknownAction } from './decide.ts';
 export function register(app: App, ctx: ListenerContext): void {
   const decide = handleDecide(ctx);
   const unknown = handleUnknownAction(ctx);
-  app.action({ type: 'block_actions', action_id: DECIDE_ACTION }, async ({ body, ack, respond }) => decide({ body, ack, respond }));
-  app.action({ type: 'block_actions', action_id: /^(?!nightshift:decide:)/ }, async ({ body, ack, respond }) => unknown({ body, ack, respond }));
+  app.action({ type: 'block_actions', action_id: DECIDE_ACTION }, async ({ body, ack, respond }) =>
+    decide({ body, ack, respond }),
+  );
+  app.action({ type: 'block_actions', action_id: /^(?!nightshift:decide:)/ }, async ({ body, ack, respond }) =>
+    unknown({ body, ack, respond }),
+  );
 }

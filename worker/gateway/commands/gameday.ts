@@ -22,7 +22,8 @@ function experiment(name: string | undefined, ctx: Invocation['ctx']) {
   try {
     return loadExperimentFile(name, ctx.config, catalogue());
   } catch (err) {
-    if (err instanceof RunRequestError) throw new UsageProblem(`Cannot use *${name}*: ${err.problems.map((p) => `\n• ${p}`).join('')}`);
+    if (err instanceof RunRequestError)
+      throw new UsageProblem(`Cannot use *${name}*: ${err.problems.map((p) => `\n• ${p}`).join('')}`);
     throw err;
   }
 }
@@ -31,13 +32,22 @@ function runPlan([name]: string[], { command, ctx }: Invocation): Plan {
   const input = experiment(name, ctx);
   const workflowId = `gameday-${input.experiment.name}-slack-${createHash('sha256').update(command.trigger_id).digest('hex').slice(0, 10)}`;
   return {
-    ack: { response_type: 'in_channel', text: `🧪 <@${command.user_id}> is starting game day *${input.experiment.title}* as \`${workflowId}\`.` },
+    ack: {
+      response_type: 'in_channel',
+      text: `🧪 <@${command.user_id}> is starting game day *${input.experiment.title}* as \`${workflowId}\`.`,
+    },
     async after(respond) {
       try {
         await ctx.client.workflow.start('gamedayWorkflow', {
           taskQueue: ctx.config.temporal.taskQueue,
           workflowId,
-          args: [{ ...input, ...(input.channel ? {} : { channel: ctx.channel }), trigger: { via: 'slack', by: command.user_name ?? command.user_id } }],
+          args: [
+            {
+              ...input,
+              ...(input.channel ? {} : { channel: ctx.channel }),
+              trigger: { via: 'slack', by: command.user_name ?? command.user_id },
+            },
+          ],
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
         });
       } catch (err) {
@@ -55,13 +65,23 @@ function onGameday([id]: string[], { ctx, command }: Invocation, what: 'status' 
     async after(respond) {
       const handle = ctx.client.workflow.getHandle(id);
       if (what === 'stop') {
-        await handle.signal(stopGamedaySignal, { reason: 'stopped from Slack', by: command.user_name ?? command.user_id });
+        await handle.signal(stopGamedaySignal, {
+          reason: 'stopped from Slack',
+          by: command.user_name ?? command.user_id,
+        });
         await say(respond, `🛑 <@${command.user_id}> stopped game day \`${id}\`.`);
         return;
       }
       const s = await handle.query(gamedayStatusQuery);
-      const last = s.timeline.slice(-5).map((e) => `\n• ${e.at.slice(11, 19)} ${e.event}${e.detail ? ` — ${e.detail}` : ''}`).join('');
-      await respond(ephemeral(`*${s.experiment}* is ${s.state}${s.runId ? ` (run \`${s.runId}\`)` : ''}${last}${s.score ? `\n${describeScore(s.experiment, s.score)}` : ''}`));
+      const last = s.timeline
+        .slice(-5)
+        .map((e) => `\n• ${e.at.slice(11, 19)} ${e.event}${e.detail ? ` — ${e.detail}` : ''}`)
+        .join('');
+      await respond(
+        ephemeral(
+          `*${s.experiment}* is ${s.state}${s.runId ? ` (run \`${s.runId}\`)` : ''}${last}${s.score ? `\n${describeScore(s.experiment, s.score)}` : ''}`,
+        ),
+      );
     },
   };
 }
@@ -69,16 +89,26 @@ function onGameday([id]: string[], { ctx, command }: Invocation, what: 'status' 
 function schedulePlan([action, ...rest]: string[], { ctx, command }: Invocation): Plan {
   if (action === 'create') {
     const [name, how, value, tzWord, tz] = rest;
-    if ((how !== 'every' && how !== 'cron') || !value) throw new UsageProblem('say `every <duration>` or `cron "<expression>"`');
-    if (tzWord !== undefined && (tzWord !== 'tz' || !tz)) throw new UsageProblem('a time zone is given as `tz Europe/Oslo`');
+    if ((how !== 'every' && how !== 'cron') || !value)
+      throw new UsageProblem('say `every <duration>` or `cron "<expression>"`');
+    if (tzWord !== undefined && (tzWord !== 'tz' || !tz))
+      throw new UsageProblem('a time zone is given as `tz Europe/Oslo`');
     const input = experiment(name, ctx);
     const id = `gameday-${input.experiment.name}`;
     return {
       ack: ephemeral(`Scheduling *${input.experiment.title}* (${how} ${value}${tz ? `, ${tz}` : ''}) as \`${id}\`…`),
       async after(respond) {
         try {
-          const view = await createSchedule(ctx.client, ctx.config, input, { id, ...(how === 'every' ? { every: value } : { cron: [value] }), ...(tz ? { timezone: tz } : {}), note: `by ${command.user_name ?? command.user_id} from Slack` });
-          await say(respond, `🗓 <@${command.user_id}> scheduled *${input.experiment.title}*: ${view.spec}; next ${view.nextRuns[0] ?? 'not planned'}.`);
+          const view = await createSchedule(ctx.client, ctx.config, input, {
+            id,
+            ...(how === 'every' ? { every: value } : { cron: [value] }),
+            ...(tz ? { timezone: tz } : {}),
+            note: `by ${command.user_name ?? command.user_id} from Slack`,
+          });
+          await say(
+            respond,
+            `🗓 <@${command.user_id}> scheduled *${input.experiment.title}*: ${view.spec}; next ${view.nextRuns[0] ?? 'not planned'}.`,
+          );
         } catch (err) {
           await respond(ephemeral(`Could not schedule it: ${err instanceof Error ? err.message : String(err)}`));
         }
@@ -95,7 +125,13 @@ function schedulePlan([action, ...rest]: string[], { ctx, command }: Invocation)
           await onSchedule(ctx.client, id, action, `by ${command.user_name ?? command.user_id} from Slack`);
           await say(respond, `🗓 <@${command.user_id}>: ${action} \`${id}\` done.`);
         } catch (err) {
-          await respond(ephemeral(err instanceof ScheduleError ? err.message : `Failed: ${err instanceof Error ? err.message : String(err)}`));
+          await respond(
+            ephemeral(
+              err instanceof ScheduleError
+                ? err.message
+                : `Failed: ${err instanceof Error ? err.message : String(err)}`,
+            ),
+          );
         }
       },
     };
@@ -114,7 +150,18 @@ function plan(invocation: Invocation): Plan {
       ack: ephemeral('Looking up schedules…'),
       async after(respond) {
         const views = await listSchedules(invocation.ctx.client);
-        await respond(ephemeral(views.length ? views.map((v) => `• \`${v.id}\` ${v.experiment}: ${v.spec}${v.paused ? ' (paused)' : ''}${v.nextRuns[0] ? `, next ${v.nextRuns[0]}` : ''}`).join('\n') : 'No scheduled game days.'));
+        await respond(
+          ephemeral(
+            views.length
+              ? views
+                  .map(
+                    (v) =>
+                      `• \`${v.id}\` ${v.experiment}: ${v.spec}${v.paused ? ' (paused)' : ''}${v.nextRuns[0] ? `, next ${v.nextRuns[0]}` : ''}`,
+                  )
+                  .join('\n')
+              : 'No scheduled game days.',
+          ),
+        );
       },
     }),
   };

@@ -39,7 +39,10 @@ export function handleCommand(ctx: ListenerContext) {
       const sub = SUBCOMMANDS[name];
       if (!sub) return { ack: ephemeral(`Unknown subcommand "${name}".\n${usageText(SUBCOMMANDS)}`), sub: 'unknown' };
       if (sub.permission && !ctx.access.allows(parsed.data.user_id, sub.permission)) {
-        return { ack: ephemeral(`You may not use \`${name}\`: it needs the role ${NEEDS[sub.permission].join(' or ')}.`), sub: name };
+        return {
+          ack: ephemeral(`You may not use \`${name}\`: it needs the role ${NEEDS[sub.permission].join(' or ')}.`),
+          sub: name,
+        };
       }
       try {
         return { ...sub.plan({ args, command: parsed.data, ctx }), sub: name };
@@ -57,11 +60,18 @@ export function handleCommand(ctx: ListenerContext) {
       return;
     }
     ctx.metrics.inc('nightshift_slack_commands_total', 'Slash commands by subcommand', { sub: outcome.sub });
-    ctx.metrics.observe('nightshift_slack_ack_seconds', 'Listener time until ack', (performance.now() - started) / 1000, { kind: 'command' });
+    ctx.metrics.observe(
+      'nightshift_slack_ack_seconds',
+      'Listener time until ack',
+      (performance.now() - started) / 1000,
+      { kind: 'command' },
+    );
     if (!('after' in outcome) || !outcome.after) return;
     await outcome.after(respond).catch(async (err: unknown) => {
       ctx.log.error({ err, sub: outcome.sub }, 'command failed after ack');
-      await respond(ephemeral(`Something went wrong: ${err instanceof Error ? err.message : String(err)}`)).catch(() => undefined);
+      await respond(ephemeral(`Something went wrong: ${err instanceof Error ? err.message : String(err)}`)).catch(
+        () => undefined,
+      );
     });
   };
 }

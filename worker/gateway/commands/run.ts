@@ -17,15 +17,26 @@ export function runIdFor(runbook: string, triggerId: string): string {
 function plan({ args, command, ctx }: Invocation): Plan {
   const [name, ...rest] = args;
   if (!name) throw new UsageProblem('which runbook? e.g. `/nightshift run traffic-vanish namespace=production`');
-  if (!idSchema.safeParse(name).success) throw new UsageProblem(`"${name}" is not a runbook name (lowercase letters, digits and dashes)`);
+  if (!idSchema.safeParse(name).success)
+    throw new UsageProblem(`"${name}" is not a runbook name (lowercase letters, digits and dashes)`);
   const params = keyValues(rest);
   const requestedBy = { id: command.user_id, ...(command.user_name ? { name: command.user_name } : {}), via: 'slack' };
   let input;
   try {
     const runbook = ctx.runbooks(name);
-    input = buildRunInput({ runbook, params, requestedBy, notify: { channel: ctx.channel }, trigger: { source: 'slack', channel: command.channel_id } }, ctx.config);
+    input = buildRunInput(
+      {
+        runbook,
+        params,
+        requestedBy,
+        notify: { channel: ctx.channel },
+        trigger: { source: 'slack', channel: command.channel_id },
+      },
+      ctx.config,
+    );
   } catch (err) {
-    if (err instanceof RunRequestError) return { ack: ephemeral(`Cannot start *${name}*: ${err.problems.map((p) => `\n• ${p}`).join('')}`) };
+    if (err instanceof RunRequestError)
+      return { ack: ephemeral(`Cannot start *${name}*: ${err.problems.map((p) => `\n• ${p}`).join('')}`) };
     throw err;
   }
   const workflowId = runIdFor(name, command.trigger_id);

@@ -25,7 +25,13 @@ async function list({ ctx }: Invocation, respond: Respond): Promise<void> {
     lines.push(`• \`${run.workflowId}\` — started ${run.startTime.toISOString().slice(0, 19).replace('T', ' ')} UTC`);
     if (lines.length >= MAX_LISTED) break;
   }
-  await respond(ephemeral(lines.length ? `*Runs in progress*\n${lines.join('\n')}\n_\`/nightshift status <run-id>\` for one run_` : 'No runs in progress.'));
+  await respond(
+    ephemeral(
+      lines.length
+        ? `*Runs in progress*\n${lines.join('\n')}\n_\`/nightshift status <run-id>\` for one run_`
+        : 'No runs in progress.',
+    ),
+  );
 }
 
 function plan(invocation: Invocation): Plan {

@@ -5,7 +5,8 @@ import { ephemeral, UsageProblem, type Invocation, type Plan, type Subcommand } 
 function plan({ args, command, ctx }: Invocation): Plan {
   if (args.length) throw new UsageProblem('stop-all takes no arguments');
   const stopAllFaults = ctx.stopAllFaults;
-  if (!stopAllFaults) return { ack: ephemeral('Fault control is not available in this gateway yet; nothing was stopped.') };
+  if (!stopAllFaults)
+    return { ack: ephemeral('Fault control is not available in this gateway yet; nothing was stopped.') };
   return {
     ack: { response_type: 'in_channel', text: `🛑 <@${command.user_id}> is stopping all faults…` },
     async after(respond) {
@@ -15,7 +16,10 @@ function plan({ args, command, ctx }: Invocation): Plan {
         requestId: command.trigger_id,
       });
       ctx.metrics.inc('nightshift_slack_stop_all_total', 'stop-all requests from Slack');
-      const details = (result.details ?? []).slice(0, 20).map((d) => `\n• ${d}`).join('');
+      const details = (result.details ?? [])
+        .slice(0, 20)
+        .map((d) => `\n• ${d}`)
+        .join('');
       await respond({ response_type: 'in_channel', text: `🛑 All faults stopped (${result.stopped}).${details}` });
     },
   };

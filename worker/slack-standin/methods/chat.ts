@@ -15,7 +15,13 @@ function needText(args: { text?: string | undefined; blocks?: unknown[] | undefi
 
 export const chatMethods = {
   'chat.postMessage': method(
-    z.object({ channel: z.string().min(1), ...content, thread_ts: z.string().optional(), metadata: json(metadataSchema).optional(), mrkdwn: flag.optional() }),
+    z.object({
+      channel: z.string().min(1),
+      ...content,
+      thread_ts: z.string().optional(),
+      metadata: json(metadataSchema).optional(),
+      mrkdwn: flag.optional(),
+    }),
     (args, ctx) => {
       needText(args);
       const channel = channelOf(ctx, args.channel);
@@ -35,7 +41,12 @@ export const chatMethods = {
     },
   ),
   'chat.update': method(
-    z.object({ channel: z.string().min(1), ts: z.string().min(1), ...content, metadata: json(metadataSchema).optional() }),
+    z.object({
+      channel: z.string().min(1),
+      ts: z.string().min(1),
+      ...content,
+      metadata: json(metadataSchema).optional(),
+    }),
     (args, ctx) => {
       needText(args);
       const channel = channelOf(ctx, args.channel);
@@ -56,7 +67,14 @@ export const chatMethods = {
       const channel = channelOf(ctx, args.channel);
       if (!ctx.ws.person(args.user)) throw new ApiError('user_not_in_channel');
       const ts = ctx.ws.nextTs();
-      ctx.ws.ephemerals.push({ channel, user: args.user, text: args.text ?? '', ...(args.blocks ? { blocks: args.blocks } : {}), ts, via: 'chat.postEphemeral' });
+      ctx.ws.ephemerals.push({
+        channel,
+        user: args.user,
+        text: args.text ?? '',
+        ...(args.blocks ? { blocks: args.blocks } : {}),
+        ts,
+        via: 'chat.postEphemeral',
+      });
       return { message_ts: ts };
     },
   ),

@@ -14,7 +14,10 @@ export interface Method<S extends z.ZodType = z.ZodType> {
   run(args: z.infer<S>, ctx: MethodContext): Record<string, unknown>;
 }
 
-export function method<S extends z.ZodType>(args: S, run: (args: z.infer<S>, ctx: MethodContext) => Record<string, unknown>): Method {
+export function method<S extends z.ZodType>(
+  args: S,
+  run: (args: z.infer<S>, ctx: MethodContext) => Record<string, unknown>,
+): Method {
   return { args, run } as Method;
 }
 

@@ -7,7 +7,12 @@ import { ApiError, channelOf, json, method } from './common.ts';
 
 export const fileMethods = {
   'files.getUploadURLExternal': method(
-    z.object({ filename: z.string().min(1), length: z.coerce.number().int().min(1), alt_txt: z.string().optional(), snippet_type: z.string().optional() }),
+    z.object({
+      filename: z.string().min(1),
+      length: z.coerce.number().int().min(1),
+      alt_txt: z.string().optional(),
+      snippet_type: z.string().optional(),
+    }),
     (args, ctx) => {
       const id = ctx.ws.newFileId();
       ctx.ws.files.set(id, { id, name: args.filename, title: args.filename, length: args.length });

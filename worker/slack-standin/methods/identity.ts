@@ -16,7 +16,13 @@ export const identityMethods = {
     const person = ctx.ws.person(args.user);
     if (!person) throw new ApiError('user_not_found');
     return {
-      user: { id: person.id, team_id: TEAM.id, name: person.name, real_name: person.realName, profile: { display_name: person.name, real_name: person.realName } },
+      user: {
+        id: person.id,
+        team_id: TEAM.id,
+        name: person.name,
+        real_name: person.realName,
+        profile: { display_name: person.name, real_name: person.realName },
+      },
     };
   }),
   'usergroups.users.list': method(z.object({ usergroup: z.string().min(1) }), (args, ctx) => {
