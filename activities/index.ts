@@ -76,3 +76,4 @@ export { kubeFromConfig, takeSnapshot, type Kube, type KubeSnapshot } from './co
 export * from './policy/index.ts';
 /** The Hubble Observer wire format, shared with the lab's Relay stand-in. */
 export { observerService, podWorkload, toRecord, type FlowRecord } from './hubble/index.ts';
+export { evidenceSources, type EvidenceSource } from './collectors/index.ts';

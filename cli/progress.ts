@@ -41,6 +41,7 @@ function summariseResult(kind: string, result: unknown): string {
       return `— ${collectors.length} collectors (${failed} without evidence), ${findings} findings`;
     },
     diagnose: () => {
+      if (typeof r.headline === 'string') return `— ${r.headline}`;
       const top = (r.hypotheses as { id: string; confidence: number }[] | undefined)?.[0];
       return top ? `— top hypothesis ${top.id} (${Math.round(top.confidence * 100)}%)` : '— no hypotheses';
     },
@@ -54,6 +55,7 @@ function summariseResult(kind: string, result: unknown): string {
 
 export function summarise(status: RunStatus): string[] {
   const lines = [`run of ${status.runbook}: ${status.state}`];
+  if (status.diagnosis?.headline) lines.push(`  ${status.diagnosis.headline}`);
   for (const h of status.diagnosis?.hypotheses.slice(0, 3) ?? []) {
     lines.push(`  ${Math.round(h.confidence * 100)}% ${h.id}: ${h.title}`);
     lines.push(`      ${h.explanation}`);

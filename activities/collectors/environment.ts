@@ -2,7 +2,7 @@
 // the environment, read once, validated as a whole, every problem in one
 // message. Clients are made lazily, so a missing or broken one becomes a
 // finding of the collector that needs it, never a worker that cannot start.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { z } from 'zod';
@@ -10,7 +10,7 @@ import { FilePolicyHistory, type PolicyHistory } from '../actions/history.ts';
 import { createHubbleClient, type HubbleClient } from '../hubble/client.ts';
 import { createEtcdClient } from './etcd/client.ts';
 import type { EtcdDeps } from './etcd/collector.ts';
-import { kubeFromConfig, type Kube } from './kubernetes/client.ts';
+import { kubeAccessMissing, kubeFromConfig, type Kube } from './kubernetes/client.ts';
 import type { KubeSource } from './kubernetes/collector.ts';
 import { ScrapeMemory } from './metrics/memory.ts';
 
@@ -101,4 +101,76 @@ export function evidenceDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Evide
     ...(e.NIGHTSHIFT_PROBE_URL ? { probeUrl: e.NIGHTSHIFT_PROBE_URL } : {}),
     policyHistory: new FilePolicyHistory(join(resolve(e.NIGHTSHIFT_DATA_DIR), 'policy-history')),
   };
+}
+
+/** One evidence source: whether this process has it, and where from or which setting would give it. */
+export interface EvidenceSource {
+  source: string;
+  collectors: string;
+  have: boolean;
+  detail: string;
+}
+
+/** Which evidence sources the environment gives, and what to set for each missing one. */
+export function evidenceSources(env: NodeJS.ProcessEnv = process.env): EvidenceSource[] {
+  const kubeMissing =
+    env.KUBECONFIG && !existsSync(env.KUBECONFIG)
+      ? `KUBECONFIG names ${env.KUBECONFIG}, which does not exist`
+      : kubeAccessMissing(env);
+  const kubeFrom = env.KUBECONFIG
+    ? `KUBECONFIG=${env.KUBECONFIG}`
+    : env.KUBERNETES_SERVICE_HOST
+      ? 'in-cluster service account'
+      : '~/.kube/config';
+  const set = (name: string, value: string | undefined, missing: string): Pick<EvidenceSource, 'have' | 'detail'> =>
+    value ? { have: true, detail: `${name}=${value}` } : { have: false, detail: missing };
+  return [
+    {
+      source: 'Kubernetes API',
+      collectors: 'kubernetes, node-network, dns targets, actions',
+      have: !kubeMissing,
+      detail: kubeMissing ?? kubeFrom,
+    },
+    {
+      source: 'Hubble Relay',
+      collectors: 'flows',
+      ...set('NIGHTSHIFT_HUBBLE_RELAY', env.NIGHTSHIFT_HUBBLE_RELAY, 'set NIGHTSHIFT_HUBBLE_RELAY=host:4245'),
+    },
+    {
+      source: 'etcd',
+      collectors: 'etcd',
+      ...set(
+        'NIGHTSHIFT_ETCD_ENDPOINTS',
+        env.NIGHTSHIFT_ETCD_ENDPOINTS,
+        'set NIGHTSHIFT_ETCD_ENDPOINTS=https://host:2379,...',
+      ),
+    },
+    {
+      source: 'cluster DNS',
+      collectors: 'dns',
+      ...(env.NIGHTSHIFT_CLUSTER_DNS
+        ? { have: true, detail: `NIGHTSHIFT_CLUSTER_DNS=${env.NIGHTSHIFT_CLUSTER_DNS}` }
+        : !kubeMissing
+          ? { have: true, detail: 'the kube-system/kube-dns Service, read through the Kubernetes API' }
+          : { have: false, detail: 'set NIGHTSHIFT_CLUSTER_DNS=ip,... (or give Kubernetes access)' }),
+    },
+    {
+      source: 'CoreDNS metrics',
+      collectors: 'dns',
+      ...set(
+        'NIGHTSHIFT_COREDNS_METRICS',
+        env.NIGHTSHIFT_COREDNS_METRICS,
+        'set NIGHTSHIFT_COREDNS_METRICS=http://host:9153/metrics',
+      ),
+    },
+    {
+      source: 'traffic probe',
+      collectors: 'probe (the symptom), verify',
+      ...set(
+        'NIGHTSHIFT_PROBE_URL',
+        env.NIGHTSHIFT_PROBE_URL,
+        'set NIGHTSHIFT_PROBE_URL=http://probe (without it the symptom is unknown)',
+      ),
+    },
+  ];
 }

@@ -26,5 +26,12 @@ export function createCollectorActivities(deps: EvidenceDeps, temporal?: Client)
   };
 }
 
-export { EvidenceConfigError, evidenceDepsFromEnv, evidenceEnvSchema, type EvidenceDeps } from './environment.ts';
+export {
+  EvidenceConfigError,
+  evidenceDepsFromEnv,
+  evidenceEnvSchema,
+  evidenceSources,
+  type EvidenceDeps,
+  type EvidenceSource,
+} from './environment.ts';
 export type { CollectorResult, Finding } from '../../model/index.ts';

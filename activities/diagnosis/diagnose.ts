@@ -1,8 +1,11 @@
 // The diagnosis: every rule looks at the same signals; their hypotheses are
 // ranked by confidence (ties by catalogue order), destructive remediations
-// are dropped below 0.5, and when nothing stands out the answer is
-// `no-fault-found` with what was checked. Same evidence, same answer.
-import type { CollectorResult, Diagnosis, Hypothesis, Value } from '../../model/index.ts';
+// are dropped below 0.5. How far the evidence goes is said as the outcome:
+// ranked causes; a failing symptom that nothing explains; or too little
+// evidence to tell. `no-fault-found` needs a healthy symptom: an alert that
+// nobody could look into is never called "nothing wrong". Same evidence,
+// same answer.
+import type { CollectorResult, Diagnosis, DiagnosisOutcome, Hypothesis, Value } from '../../model/index.ts';
 import { Evidence, locate } from './bundle.ts';
 import { CONFIDENT, HYPOTHESES, type HypothesisId } from './catalogue.ts';
 import type { Candidate, Rule } from './rules/candidate.ts';
@@ -43,13 +46,57 @@ export function diagnose(
     const c = rule(s);
     return c ? [finish(c)] : [];
   });
-  candidates.sort(
+  const coverage = ev.coverage();
+  const top = candidates.reduce((best, c) => Math.max(best, c.confidence), 0);
+  const symptom = symptomOf(s);
+  const outcome: DiagnosisOutcome =
+    top >= CONFIDENT || symptom === 'healthy' ? 'ranked' : symptom === 'failing' ? 'unexplained' : 'cannot-tell';
+  const ranked = outcome === 'cannot-tell' ? [] : rank(candidates);
+  const hypotheses =
+    outcome === 'ranked' && top < CONFIDENT ? rank([...ranked, noFaultFound(s, top, coverage)]) : ranked;
+  return {
+    hypotheses,
+    outcome,
+    headline: headline(outcome, hypotheses, s, coverage),
+    coverage,
+    problems: ev.problems,
+  };
+}
+
+type Symptom = 'failing' | 'healthy' | 'unknown';
+
+/** What the symptom (the probe) says: failing, healthy, or nothing because it gave no evidence. */
+function symptomOf(s: Signals): Symptom {
+  if (s.symptom.erroring || s.symptom.slow) return 'failing';
+  return s.probe ? 'healthy' : 'unknown';
+}
+
+function rank(hypotheses: Hypothesis[]): Hypothesis[] {
+  return [...hypotheses].sort(
     (a, b) => b.confidence - a.confidence || ORDER.indexOf(a.id as HypothesisId) - ORDER.indexOf(b.id as HypothesisId),
   );
-  const top = candidates[0]?.confidence ?? 0;
-  const coverage = ev.coverage();
-  const hypotheses = top >= CONFIDENT ? candidates : [noFaultFound(s, top, coverage), ...candidates];
-  return { hypotheses, coverage, problems: ev.problems };
+}
+
+const percent = (x: number) => `${Math.round(x * 100)}%`;
+
+function headline(
+  outcome: DiagnosisOutcome,
+  hypotheses: Hypothesis[],
+  s: Signals,
+  coverage: { answered: string[]; failed: string[] },
+): string {
+  const missing = coverage.failed.length ? `no evidence from ${coverage.failed.join(', ')}` : '';
+  const lead = hypotheses[0];
+  if (outcome === 'cannot-tell') {
+    const seen = coverage.answered.length ? `; ${coverage.answered.join(', ')} found nothing that explains an alert` : '';
+    return `Cannot tell: the symptom could not be seen (${missing || 'no probe in this runbook'})${seen}.`;
+  }
+  if (outcome === 'unexplained') {
+    const symptom = s.probe?.findings.find((f) => f.kind.startsWith('probe.') && f.severity !== 'info')?.summary;
+    const best = lead ? ` The best lead is weak: ${lead.title} (${percent(lead.confidence)}).` : '';
+    return `Unexplained: ${symptom ?? 'the symptom fails'}, and nothing gathered explains it${missing ? ` (${missing})` : ''}.${best}`;
+  }
+  return lead ? `Most likely: ${lead.title} (${percent(lead.confidence)}).` : 'No hypothesis fits the evidence.';
 }
 
 function finish(c: Candidate): Hypothesis {
@@ -67,7 +114,6 @@ function finish(c: Candidate): Hypothesis {
 function noFaultFound(s: Signals, top: number, coverage: { answered: string[]; failed: string[] }): Hypothesis {
   const total = coverage.answered.length + coverage.failed.length;
   const share = total ? coverage.answered.length / total : 0;
-  const symptom = s.symptom.erroring || s.symptom.slow;
   const checked = [
     s.probe
       ? `probe ${Math.round(s.probe.v.summary.successRate * 1000) / 10}% success, p95 ${s.probe.v.summary.p95Ms} ms`
@@ -80,15 +126,13 @@ function noFaultFound(s: Signals, top: number, coverage: { answered: string[]; f
     s.nodes ? `${s.nodes.v.pairs.length} node pairs measured` : '',
   ].filter(Boolean);
   const missing = coverage.failed.length ? `; no evidence from ${coverage.failed.join(', ')}` : '';
-  const confidence = symptom ? 0.2 : clamp((1 - top) * (0.5 + 0.5 * share));
-  const explanation = symptom
-    ? `The probe shows a problem but no collector found its cause (${checked.join('; ')}${missing}).`
-    : `Nothing looks wrong: ${checked.join('; ') || 'no evidence gathered'}${missing}.`;
   return {
     id: 'no-fault-found',
     title: HYPOTHESES['no-fault-found'],
-    confidence,
-    explanation,
+    // A healthy symptom is positive evidence: at least even odds, more as the
+    // other collectors answer and the best competing lead is weaker.
+    confidence: clamp(0.5 + 0.5 * (1 - top) * share),
+    explanation: `Nothing looks wrong: ${checked.join('; ')}${missing}.`,
     evidence: s.ev
       .findings('probe.healthy', 'flows.clean', 'dns.healthy', 'etcd.healthy', 'node-network.healthy', 'faults.none')
       .map((f) => f.ref),

@@ -51,7 +51,9 @@ export function renderMarkdown(input: ReportInput): string {
 
   push('## Diagnosis', '');
   const hypotheses = status.diagnosis?.hypotheses ?? [];
-  if (hypotheses.length === 0) push('No diagnosis was made.');
+  if (status.diagnosis?.headline) push(`**${status.diagnosis.headline}**`, '');
+  if (!status.diagnosis) push('No diagnosis was made.');
+  else if (hypotheses.length === 0) push('No hypothesis was ranked.');
   hypotheses.forEach((h, i) => {
     push(`${i + 1}. **${h.title}** (\`${h.id}\`, ${Math.round(h.confidence * 100)}%) — ${h.explanation}`);
     if (h.evidence.length) push(`   - evidence: ${h.evidence.join(', ')}`);

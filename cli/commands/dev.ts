@@ -9,6 +9,7 @@ import {
   startLocalStandin,
   startStack,
 } from '../../worker/index.ts';
+import { evidenceSources } from '../../activities/index.ts';
 import { parse, type Command } from '../command.ts';
 
 export const devCommand: Command = {
@@ -36,6 +37,11 @@ export const devCommand: Command = {
     io.out(
       `gateway on http://127.0.0.1:${gateway.port} (Slack: ${slack.mode})${standin ? `; Slack stand-in page ${standin.url}` : ''}`,
     );
+    const sources = evidenceSources();
+    const width = Math.max(...sources.map((s) => s.source.length));
+    for (const s of sources) {
+      io.out(`evidence: ${s.have ? 'have' : 'LACK'} ${s.source.padEnd(width)}  ${s.detail}  (${s.collectors})`);
+    }
     io.out('press Ctrl-C to stop');
     await new Promise<void>((done) => {
       process.once('SIGINT', done);

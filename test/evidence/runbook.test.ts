@@ -9,7 +9,7 @@ import { Worker } from '@temporalio/worker';
 import type { TapRecord } from '../../lab/hubble/flowtap.ts';
 import { createEtcdClient } from '../../activities/collectors/etcd/index.ts';
 import { createHubbleClient } from '../../activities/hubble/index.ts';
-import { createActivities } from '../../activities/index.ts';
+import { createActivities, renderRun } from '../../activities/index.ts';
 import {
   FlowStore,
   identityOf,
@@ -119,22 +119,27 @@ run('traffic-vanish on Temporal with real collectors', () => {
     await env?.teardown();
   });
 
-  async function runTrafficVanish(probeSuccess: number, relay: string): Promise<RunStatus> {
+  /** The runbook with every evidence client, or only those `only` names (the rest missing, as on a new install). */
+  async function runTrafficVanish(
+    probeSuccess: number,
+    relay: string,
+    only?: ('probe' | 'flows')[],
+  ): Promise<RunStatus> {
     const probe = await startProbeServer(() => probeSuccess);
     probes.push(probe);
     const taskQueue = uniqueQueue('traffic-vanish');
+    const all = {
+      hubble: createHubbleClient(relay),
+      etcd: { client: createEtcdClient(), endpoints: etcd.endpoints },
+      dns: { servers: [dns.server], metrics: [dns.metricsUrl] },
+      probeUrl: probe.url,
+    };
+    const evidence = only ? { ...(only.includes('probe') ? { probeUrl: probe.url } : {}) } : all;
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: await workflowBundle(),
-      activities: createActivities({
-        evidence: {
-          hubble: createHubbleClient(relay),
-          etcd: { client: createEtcdClient(), endpoints: etcd.endpoints },
-          dns: { servers: [dns.server], metrics: [dns.metricsUrl] },
-          probeUrl: probe.url,
-        },
-      }),
+      activities: createActivities({ evidence }),
     });
     workers.push({ worker, running: worker.run() });
     const params = resolveParams(runbook.parameters, { namespace: 'production', dnsNames: 'cart.shop.test' });
@@ -196,5 +201,45 @@ run('traffic-vanish on Temporal with real collectors', () => {
       'gather.flows#dropped:production/checkout-frontend>production/cart-service-v1:tcp/80:NIGHTSHIFT_CHAOS_FAULT',
     );
     expect(top?.explanation).toContain('dropped by a nightshift fault');
+  });
+
+  test('no evidence source at all: the diagnosis cannot tell, says what gave nothing, and offers nothing to change', async () => {
+    const status = await runTrafficVanish(1, blackhole.url, []);
+    expect(status.state).toBe('completed');
+    expect(status.diagnosis).toEqual(
+      expect.objectContaining({
+        outcome: 'cannot-tell',
+        hypotheses: [],
+        headline: expect.stringMatching(
+          /^Cannot tell: the symptom could not be seen \(no evidence from probe, flows, dns, etcd, kubernetes, node-network/,
+        ),
+      }),
+    );
+    expect(status.decisions).toEqual([
+      expect.objectContaining({
+        step: 'choose',
+        option: 'deny',
+        auto: true,
+        by: expect.objectContaining({ name: 'nothing to decide' }),
+      }),
+    ]);
+    const kubernetes = (
+      status.steps.find((s) => s.id === 'gather')?.result as {
+        collectors: Record<string, { findings: { summary: string }[] }>;
+      }
+    ).collectors.kubernetes;
+    expect(kubernetes?.findings[0]?.summary).toMatch(/no Kubernetes access configured/);
+    // The thread's parent message says it plainly.
+    const thread = renderRun(status.runbook, status, new Date());
+    expect(JSON.stringify(thread.parent.blocks)).toContain('*Diagnosis:* Cannot tell: the symptom could not be seen');
+    expect(thread.replies.find((r) => r.key.endsWith('#diagnosis'))?.text).toMatch(/^Diagnosis: Cannot tell/);
+  });
+
+  test('only a healthy symptom: no-fault-found, citing the symptom', async () => {
+    const status = await runTrafficVanish(1, blackhole.url, ['probe']);
+    expect(status.diagnosis?.outcome).toBe('ranked');
+    expect(status.diagnosis?.hypotheses.map((h) => h.id)).toEqual(['no-fault-found']);
+    expect(status.diagnosis?.hypotheses[0]?.evidence).toEqual(expect.arrayContaining(['gather.probe#probe.healthy']));
+    expect(status.diagnosis?.hypotheses[0]?.explanation).toMatch(/no evidence from flows, dns, etcd, kubernetes/);
   });
 });

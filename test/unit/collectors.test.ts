@@ -1,9 +1,12 @@
 // The collectors' pure parts: the DNS wire format and DNS statistics,
 // CoreDNS metrics (a real capture), HTTPRoute reading, node-pair loss, the
 // probe's baseline, and the environment that configures the clients.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { evidenceDepsFromEnv, EvidenceConfigError } from '../../activities/collectors/index.ts';
+import { evidenceDepsFromEnv, evidenceSources, EvidenceConfigError } from '../../activities/collectors/index.ts';
+import { kubeAccessMissing, kubeFromConfig } from '../../activities/collectors/kubernetes/client.ts';
 import { corednsStats, dnsStats, type DnsSample } from '../../activities/collectors/dns/index.ts';
 import { splitServer } from '../../activities/collectors/dns/sampler.ts';
 import { decodeHeader, encodeQuery } from '../../activities/collectors/dns/wire.ts';
@@ -265,5 +268,40 @@ describe('configuration from the environment', () => {
     expect(deps.dns).toEqual({ servers: ['10.96.0.10'] });
     expect(deps.probeUrl).toBeUndefined();
     deps.hubble?.close();
+  });
+
+  test('with no kubeconfig anywhere, the error says so and names the setting, not a TLS detail', () => {
+    const home = mkdtempSync(join(tmpdir(), 'nightshift-home-'));
+    const env = { HOME: home };
+    expect(kubeAccessMissing(env)).toBe(
+      `no Kubernetes access configured: KUBECONFIG is unset, ${home}/.kube/config does not exist, and this is not a pod ` +
+        'in a cluster (no KUBERNETES_SERVICE_HOST and service-account token); set KUBECONFIG to a kubeconfig file',
+    );
+    expect(kubeAccessMissing({ ...env, KUBECONFIG: '/somewhere/kubeconfig' })).toBeUndefined();
+    mkdirSync(join(home, '.kube'));
+    writeFileSync(join(home, '.kube', 'config'), 'apiVersion: v1\n');
+    expect(kubeAccessMissing(env)).toBeUndefined();
+    expect(() => kubeFromConfig('/no/such/kubeconfig')).toThrow(
+      'KUBECONFIG names /no/such/kubeconfig, which does not exist',
+    );
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  test('the evidence sources a process has and lacks, each with what to set', () => {
+    const home = mkdtempSync(join(tmpdir(), 'nightshift-home-'));
+    const sources = evidenceSources({ HOME: home, NIGHTSHIFT_PROBE_URL: 'http://127.0.0.1:9470' });
+    expect(sources.map((s) => [s.source, s.have])).toEqual([
+      ['Kubernetes API', false],
+      ['Hubble Relay', false],
+      ['etcd', false],
+      ['cluster DNS', false],
+      ['CoreDNS metrics', false],
+      ['traffic probe', true],
+    ]);
+    expect(sources.find((s) => s.source === 'Hubble Relay')?.detail).toBe('set NIGHTSHIFT_HUBBLE_RELAY=host:4245');
+    expect(sources.find((s) => s.source === 'traffic probe')?.detail).toBe(
+      'NIGHTSHIFT_PROBE_URL=http://127.0.0.1:9470',
+    );
+    rmSync(home, { recursive: true, force: true });
   });
 });

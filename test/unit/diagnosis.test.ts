@@ -464,4 +464,69 @@ describe('diagnosis', () => {
       expect(h.confidence).toBeLessThanOrEqual(1);
     }
   });
+
+  describe('how far the evidence goes', () => {
+    const failed = (collector: string, summary: string): CollectorResult => ({
+      collector,
+      ok: false,
+      durationMs: 10,
+      findings: [{ kind: `${collector}.unavailable`, severity: 'warning', summary, source: collector }],
+    });
+    const nothing = [
+      failed('probe', 'probe collector: no probe URL (set NIGHTSHIFT_PROBE_URL or the "url" param)'),
+      failed('flows', 'flows collector: no Hubble Relay configured'),
+      failed('dns', 'dns collector: no DNS server known'),
+      failed('etcd', 'etcd collector: no etcd endpoints configured'),
+      failed('kubernetes', 'kubernetes collector: no Kubernetes access configured'),
+      failed('node-network', 'node-network collector: no Kubernetes access configured'),
+    ];
+
+    test('every collector failing: cannot tell, naming what gave nothing, and no hypothesis to act on', () => {
+      const d = diagnose(bundle(nothing), { namespace: 'production' });
+      expect(d.outcome).toBe('cannot-tell');
+      expect(d.hypotheses).toEqual([]);
+      expect(d.headline).toBe(
+        'Cannot tell: the symptom could not be seen (no evidence from probe, flows, dns, etcd, kubernetes, node-network).',
+      );
+    });
+
+    test('a healthy symptom alone: no-fault-found, citing the symptom', () => {
+      const d = diagnose(bundle([probeResult(1), ...nothing.slice(1)]), { namespace: 'production' });
+      expect(d.outcome).toBe('ranked');
+      expect(d.hypotheses.map((h) => h.id)).toEqual(['no-fault-found']);
+      expect(d.hypotheses[0]?.evidence).toEqual(['gather.probe#probe.healthy']);
+      expect(d.hypotheses[0]?.explanation).toMatch(
+        /^Nothing looks wrong: probe 100% success, p95 \d+ ms; no evidence from flows/,
+      );
+      expect(d.headline).toMatch(/^Most likely: The evidence shows nothing wrong \(\d+%\)\.$/);
+    });
+
+    test('a failing symptom nobody explains is never "nothing wrong": unexplained, weak leads first', () => {
+      const d = diagnose(bundle([probeResult(0.5, 40, { 'http-502': 100 }), ...nothing.slice(1)]), {
+        namespace: 'production',
+      });
+      expect(d.outcome).toBe('unexplained');
+      expect(d.hypotheses.map((h) => h.id)).not.toContain('no-fault-found');
+      expect(d.hypotheses.every((h) => h.confidence < 0.5)).toBe(true);
+      expect(d.headline).toMatch(
+        /^Unexplained: checkout probe: 50% success .*http-502 ×100\), and nothing gathered explains it \(no evidence from flows, dns, etcd, kubernetes, node-network\)\.$/,
+      );
+    });
+
+    test('without a symptom, a cause seen directly still ranks; no-fault-found never does', () => {
+      const etcd = etcdResult([
+        etcdMember('etcd-1', { leaderChangesInWindow: 1 }),
+        etcdMember('etcd-2', { leaderChangesInWindow: 1 }),
+        etcdMember('etcd-3', { healthy: false, hasLeader: false, isLeader: false }),
+      ]);
+      const d = run({ probe: failed('probe', 'probe collector: no probe URL'), etcd });
+      expect(d.outcome).toBe('ranked');
+      expect(d.hypotheses[0]?.id).toBe('etcd-unhealthy');
+      expect(d.hypotheses.map((h) => h.id)).not.toContain('no-fault-found');
+      expect(d.headline).toMatch(/^Most likely: etcd is unhealthy: leader, members or disk \(\d+%\)\.$/);
+      const quiet = run({ probe: failed('probe', 'probe collector: no probe URL') });
+      expect(quiet.outcome).toBe('cannot-tell');
+      expect(quiet.headline).toMatch(/found nothing that explains an alert\.$/);
+    });
+  });
 });

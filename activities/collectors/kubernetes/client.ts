@@ -10,6 +10,9 @@ import {
   KubeConfig,
   NetworkingV1Api,
 } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { errorText } from '../result.ts';
 
 export interface Kube {
@@ -24,8 +27,17 @@ export interface Kube {
 /** Clients from a kubeconfig file, or from the default places (KUBECONFIG, ~/.kube/config, in-cluster). */
 export function kubeFromConfig(kubeconfigPath?: string): Kube {
   const config = new KubeConfig();
-  if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
-  else config.loadFromDefault();
+  if (kubeconfigPath && !existsSync(kubeconfigPath)) {
+    throw new Error(`KUBECONFIG names ${kubeconfigPath}, which does not exist`);
+  }
+  const missing = kubeconfigPath ? undefined : kubeAccessMissing();
+  if (missing) throw new Error(missing);
+  try {
+    if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
+    else config.loadFromDefault();
+  } catch (err) {
+    throw new Error(`cannot load the kubeconfig${kubeconfigPath ? ` ${kubeconfigPath}` : ''}: ${errorText(err)}`);
+  }
   return {
     config,
     core: config.makeApiClient(CoreV1Api),
@@ -35,6 +47,25 @@ export function kubeFromConfig(kubeconfigPath?: string): Kube {
     custom: config.makeApiClient(CustomObjectsApi),
   };
 }
+
+/**
+ * Why no Kubernetes access can be found in the default places, in words a
+ * newcomer can act on; undefined when one of them is there. (Without any,
+ * the client library falls back to http://localhost:8080 and fails later
+ * with a TLS message that names none of this.)
+ */
+export function kubeAccessMissing(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.KUBECONFIG) return undefined;
+  const home = join(env.HOME ?? homedir(), '.kube', 'config');
+  if (existsSync(home)) return undefined;
+  if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) return undefined;
+  return (
+    `no Kubernetes access configured: KUBECONFIG is unset, ${home} does not exist, and this is not a pod in a ` +
+    'cluster (no KUBERNETES_SERVICE_HOST and service-account token); set KUBECONFIG to a kubeconfig file'
+  );
+}
+
+const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 export type KubeFailure =
   | { kind: 'forbidden'; message: string }

@@ -20,7 +20,7 @@ export function resolveKube(source: KubeSource | undefined): { kube?: Kube; erro
   try {
     return { kube: typeof source === 'function' ? source() : source };
   } catch (err) {
-    return { error: `cannot load the kubeconfig: ${errorText(err)}` };
+    return { error: errorText(err) };
   }
 }
 

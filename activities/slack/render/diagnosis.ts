@@ -20,11 +20,14 @@ export function renderDiagnosis(key: string, diagnosis: Diagnosis | undefined): 
     );
   });
   const top = ranked[0];
+  const headline = diagnosis.headline ?? (top ? `Most likely: ${top.title} (${Math.round(top.confidence * 100)}%)` : '');
+  const title = diagnosis.outcome === 'cannot-tell' ? '*Diagnosis — cannot tell*' : '*Diagnosis — ranked hypotheses*';
   return {
     key: `${key}#diagnosis`,
-    text: top ? `Diagnosis: ${top.title} (${Math.round(top.confidence * 100)}%)` : 'Diagnosis: no hypotheses',
+    text: headline ? `Diagnosis: ${headline}` : 'Diagnosis: no hypotheses',
     blocks: [
-      section('*Diagnosis — ranked hypotheses*'),
+      section(title),
+      ...(diagnosis.headline ? [section(`*${esc(diagnosis.headline)}*`)] : []),
       ...(blocks.length ? blocks : [section('No hypothesis fits the evidence.')]),
       context('⚠️ marks a destructive remediation; it is never offered below 50% confidence'),
     ],

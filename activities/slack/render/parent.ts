@@ -42,6 +42,7 @@ export function renderParent(key: string, status: RunStatus, now: Date): Draft {
       ['Requested by', `${byWhom}${status.requestedBy.via ? ` via ${esc(status.requestedBy.via)}` : ''}`],
     ]),
     section(steps),
+    ...(status.diagnosis?.headline ? [section(`*Diagnosis:* ${esc(status.diagnosis.headline)}`)] : []),
     ...(ending ? [section(ending)] : []),
     context(
       `run \`${esc(key)}\` · runbook \`${esc(status.runbook)}\`${params ? ` · ${params}` : ''} · details in the thread`,
