@@ -48,9 +48,11 @@ export class Evidence {
   }
 
   /** Which collectors answered, and which did not. */
+  /** Which evidence collectors answered; nightshift's own fault registry is not evidence about the cluster. */
   coverage(): { answered: string[]; failed: string[] } {
-    const answered = this.all.filter((l) => l.result.ok).map((l) => l.result.collector);
-    const failed = this.all.filter((l) => !l.result.ok).map((l) => l.result.collector);
+    const evidence = this.all.filter((l) => l.result.collector !== 'faults');
+    const answered = evidence.filter((l) => l.result.ok).map((l) => l.result.collector);
+    const failed = evidence.filter((l) => !l.result.ok).map((l) => l.result.collector);
     return { answered: [...new Set(answered)], failed: [...new Set(failed)] };
   }
 }
@@ -80,6 +82,21 @@ export const flowsView = z.object({
       dropped: z.number(),
     }),
   ),
+  /** Connections per pair and how many were answered (absent in evidence from before it existed). */
+  connections: z
+    .array(
+      z.object({
+        source: z.string(),
+        destination: z.string(),
+        protocol: z.string(),
+        port: z.number().optional(),
+        attempts: z.number(),
+        answered: z.number(),
+        refused: z.number().default(0),
+        nodes: z.array(z.string()).default([]),
+      }),
+    )
+    .default([]),
   dropsByNode: z.record(z.string(), z.number()),
   http: z.array(
     z.object({ destination: z.string(), responses: z.number(), errors: z.number(), p95Ms: z.number().optional() }),

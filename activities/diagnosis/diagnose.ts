@@ -3,9 +3,12 @@
 // are dropped below 0.5. How far the evidence goes is said as the outcome:
 // ranked causes; a failing symptom that nothing explains; or too little
 // evidence to tell. `no-fault-found` needs a healthy symptom: an alert that
-// nobody could look into is never called "nothing wrong". Same evidence,
-// same answer.
+// nobody could look into is never called "nothing wrong". The rules read
+// only what a cluster shows; nightshift's own faults are matched to the
+// ranked hypotheses afterwards (attribute.ts) and never move a confidence.
+// Same evidence, same answer.
 import type { CollectorResult, Diagnosis, DiagnosisOutcome, Hypothesis, Value } from '../../model/index.ts';
+import { attribute } from './attribute.ts';
 import { Evidence, locate } from './bundle.ts';
 import { CONFIDENT, HYPOTHESES, type HypothesisId } from './catalogue.ts';
 import type { Candidate, Rule } from './rules/candidate.ts';
@@ -42,18 +45,21 @@ export function diagnose(
 ): DiagnosisDetail {
   const ev = new Evidence(locate(bundle));
   const s = readSignals(ev, params);
-  const candidates = RULES.flatMap((rule) => {
+  const proposed = RULES.flatMap((rule) => {
     const c = rule(s);
-    return c ? [finish(c)] : [];
+    return c ? [c] : [];
   });
+  const subjects = new Map(proposed.map((c) => [c.id, c.subject]));
+  const candidates = proposed.map(finish);
   const coverage = ev.coverage();
   const top = candidates.reduce((best, c) => Math.max(best, c.confidence), 0);
   const symptom = symptomOf(s);
   const outcome: DiagnosisOutcome =
     top >= CONFIDENT || symptom === 'healthy' ? 'ranked' : symptom === 'failing' ? 'unexplained' : 'cannot-tell';
   const ranked = outcome === 'cannot-tell' ? [] : rank(candidates);
-  const hypotheses =
-    outcome === 'ranked' && top < CONFIDENT ? rank([...ranked, noFaultFound(s, top, coverage)]) : ranked;
+  const hypotheses = (
+    outcome === 'ranked' && top < CONFIDENT ? rank([...ranked, noFaultFound(s, top, coverage)]) : ranked
+  ).map((h) => attribute(h, subjects.get(h.id as HypothesisId), s));
   return {
     hypotheses,
     outcome,
@@ -88,7 +94,9 @@ function headline(
   const missing = coverage.failed.length ? `no evidence from ${coverage.failed.join(', ')}` : '';
   const lead = hypotheses[0];
   if (outcome === 'cannot-tell') {
-    const seen = coverage.answered.length ? `; ${coverage.answered.join(', ')} found nothing that explains an alert` : '';
+    const seen = coverage.answered.length
+      ? `; ${coverage.answered.join(', ')} found nothing that explains an alert`
+      : '';
     return `Cannot tell: the symptom could not be seen (${missing || 'no probe in this runbook'})${seen}.`;
   }
   if (outcome === 'unexplained') {
@@ -134,7 +142,7 @@ function noFaultFound(s: Signals, top: number, coverage: { answered: string[]; f
     confidence: clamp(0.5 + 0.5 * (1 - top) * share),
     explanation: `Nothing looks wrong: ${checked.join('; ')}${missing}.`,
     evidence: s.ev
-      .findings('probe.healthy', 'flows.clean', 'dns.healthy', 'etcd.healthy', 'node-network.healthy', 'faults.none')
+      .findings('probe.healthy', 'flows.clean', 'dns.healthy', 'etcd.healthy', 'node-network.healthy')
       .map((f) => f.ref),
     remediations: [],
   };

@@ -91,5 +91,5 @@ export function nodeOfPod(s: Signals, label: string): string | undefined {
   return s.kube?.v.pods.find((p) => `${p.namespace}/${p.name}` === name)?.node;
 }
 
-/** Drop reasons that nightshift or a policy caused; others are the kernel's own and weigh less. */
-export const DECISIVE_DROPS = ['NIGHTSHIFT_CHAOS_FAULT', 'POLICY_DENIED', 'POLICY_DENY', 'AUTH_REQUIRED'];
+/** Cilium's drop reasons for policy: the policy-denies rule explains these. */
+export const POLICY_DROPS = ['POLICY_DENIED', 'POLICY_DENY', 'AUTH_REQUIRED'];

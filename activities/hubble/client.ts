@@ -16,6 +16,9 @@ export interface FlowFilter {
   source_port?: string[];
   destination_port?: string[];
   node_name?: string[];
+  reply?: boolean[];
+  /** Flows whose TCP flags include all flags of any one of these sets (Hubble's semantics). */
+  tcp_flags?: Partial<Record<'SYN' | 'ACK' | 'FIN' | 'RST' | 'PSH', boolean>>[];
 }
 
 export interface FlowQuery {

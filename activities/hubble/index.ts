@@ -24,6 +24,7 @@ export {
   peerName,
   reasonText,
   summariseFlows,
+  type ConnectionStats,
   type DropGroup,
   type FlowSummary,
   type HttpStats,

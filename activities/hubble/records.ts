@@ -110,7 +110,6 @@ const VERDICTS = ['VERDICT_UNKNOWN', 'FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', '
 const DROP_REASONS: Record<number, string> = {
   133: 'POLICY_DENIED',
   181: 'POLICY_DENY',
-  250: 'NIGHTSHIFT_CHAOS_FAULT',
 };
 
 function timeText(t: z.infer<typeof timeSchema> | undefined): string | undefined {

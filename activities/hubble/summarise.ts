@@ -1,5 +1,7 @@
 // What a pile of flows says: dropped flows grouped by source, destination,
-// port and reason; traffic per workload pair; HTTP answers per destination;
+// port and reason; traffic per workload pair; connections and whether they
+// were answered (a SYN with no SYN-ACK, a query with no reply: the mark a
+// packet lost outside Cilium's view leaves); HTTP answers per destination;
 // drops per node. Replies are folded into their request's direction, so a
 // conversation counts once per pair. Pure and deterministic.
 import type { FlowRecord, Peer } from './records.ts';
@@ -27,6 +29,24 @@ export interface PairTraffic {
   syns: number;
 }
 
+/** Connections between two workloads on one port, and how many got an answer. */
+export interface ConnectionStats {
+  source: string;
+  destination: string;
+  protocol: string;
+  port?: number;
+  /** TCP: connections a SYN opened (one per client port); UDP: client ports that sent. */
+  attempts: number;
+  /** Of those, the ones something came back on: a SYN-ACK, a reset, any reply. */
+  answered: number;
+  /** TCP: answered with a reset: the path works, the server refused. */
+  refused: number;
+  sourcePods: string[];
+  destinationPods: string[];
+  /** Nodes the requests were seen on. */
+  nodes: string[];
+}
+
 export interface HttpStats {
   destination: string;
   responses: number;
@@ -43,6 +63,8 @@ export interface FlowSummary {
   byDropReason: Record<string, number>;
   drops: DropGroup[];
   pairs: PairTraffic[];
+  /** Pairs whose connections went unanswered first. */
+  connections: ConnectionStats[];
   dropsByNode: Record<string, number>;
   http: HttpStats[];
   window?: { first: string; last: string };
@@ -70,6 +92,7 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20):
   const drops = new Map<string, DropGroup>();
   const pairs = new Map<string, PairTraffic>();
   const http = new Map<string, HttpStats & { latencies: number[] }>();
+  const conversations = new Map<string, Conversation>();
   const times: string[] = [];
 
   for (const r of records) {
@@ -91,6 +114,7 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20):
       syns: 0,
     };
     if (r.tcpFlags.includes('SYN') && !r.tcpFlags.includes('ACK')) pair.syns++;
+    if (r.verdict !== 'DROPPED') track(conversations, r, pair);
     if (r.verdict === 'DROPPED') {
       pair.dropped++;
       const reason = r.dropReason ?? 'unknown';
@@ -136,6 +160,7 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20):
     byDropReason,
     drops: sortedDrops.slice(0, maxGroups),
     pairs: sortedPairs.slice(0, maxGroups * 2),
+    connections: connectionStats(conversations).slice(0, maxGroups),
     dropsByNode,
     http: [...http.values()]
       .map(({ latencies, ...rest }) => ({
@@ -145,6 +170,70 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20):
       .sort((a, b) => a.destination.localeCompare(b.destination)),
     ...(times.length ? { window: { first: times[0] as string, last: times[times.length - 1] as string } } : {}),
   };
+}
+
+/** One client port's conversation with a server port, as the flows show it. */
+interface Conversation {
+  pair: PairTraffic;
+  opened: boolean;
+  answered: boolean;
+  refused: boolean;
+  sourcePod?: string;
+  destinationPod?: string;
+  node?: string;
+}
+
+function track(conversations: Map<string, Conversation>, r: FlowRecord, pair: PairTraffic): void {
+  const client = r.isReply ? r.destination : r.source;
+  const server = r.isReply ? r.source : r.destination;
+  const clientPort = r.isReply ? r.destinationPort : r.sourcePort;
+  const serverPort = r.isReply ? r.sourcePort : r.destinationPort;
+  if (!client.ip || !server.ip || !clientPort || !serverPort) return;
+  if (r.protocol !== 'TCP' && r.protocol !== 'UDP') return;
+  const key = `${client.ip}:${clientPort}>${server.ip}:${serverPort}/${r.protocol}`;
+  const c = conversations.get(key) ?? { pair, opened: false, answered: false, refused: false };
+  if (r.isReply) {
+    c.answered = true;
+    if (r.tcpFlags.includes('RST')) c.refused = true;
+  } else {
+    // A TCP connection opens with a SYN; a UDP conversation with its first datagram.
+    if (r.protocol === 'UDP' || (r.tcpFlags.includes('SYN') && !r.tcpFlags.includes('ACK'))) c.opened = true;
+    c.sourcePod ??= client.pod;
+    c.destinationPod ??= server.pod;
+    c.node ??= r.node;
+  }
+  conversations.set(key, c);
+}
+
+function connectionStats(conversations: Map<string, Conversation>): ConnectionStats[] {
+  const byPair = new Map<string, ConnectionStats>();
+  for (const c of conversations.values()) {
+    if (!c.opened) continue;
+    const key = `${c.pair.source}>${c.pair.destination}>${c.pair.protocol}/${c.pair.port ?? ''}`;
+    const stats = byPair.get(key) ?? {
+      source: c.pair.source,
+      destination: c.pair.destination,
+      protocol: c.pair.protocol,
+      ...(c.pair.port ? { port: c.pair.port } : {}),
+      attempts: 0,
+      answered: 0,
+      refused: 0,
+      sourcePods: [],
+      destinationPods: [],
+      nodes: [],
+    };
+    stats.attempts++;
+    if (c.answered) stats.answered++;
+    if (c.refused) stats.refused++;
+    addUnique(stats.sourcePods, c.sourcePod);
+    addUnique(stats.destinationPods, c.destinationPod);
+    addUnique(stats.nodes, c.node);
+    byPair.set(key, stats);
+  }
+  const unanswered = (c: ConnectionStats) => c.attempts - c.answered;
+  return [...byPair.entries()]
+    .sort(([ka, a], [kb, b]) => unanswered(b) - unanswered(a) || b.attempts - a.attempts || ka.localeCompare(kb))
+    .map(([, c]) => c);
 }
 
 function countHttp(http: Map<string, HttpStats & { latencies: number[] }>, r: FlowRecord): void {
@@ -165,9 +254,8 @@ function percentile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
 }
 
-/** Words for a drop reason; NIGHTSHIFT_CHAOS_FAULT is ours. */
+/** Words for a drop reason. */
 export function reasonText(reason: string): string {
-  if (reason === 'NIGHTSHIFT_CHAOS_FAULT') return 'chaos fault (a nightshift fault dropped them)';
   if (reason === 'POLICY_DENIED' || reason === 'POLICY_DENY') return `${reason} (network policy)`;
   return reason;
 }

@@ -21,6 +21,8 @@ export const flowFilterSchema = z
     destination_port: list,
     node_name: list,
     traffic_direction: z.array(z.union([z.string(), z.number()])).optional(),
+    reply: z.array(z.boolean()).optional(),
+    tcp_flags: z.array(z.record(z.string(), z.boolean())).optional(),
   })
   .loose();
 
@@ -34,8 +36,9 @@ export interface FlowView {
   IP?: { source?: string; destination?: string; ipVersion?: string };
   source?: { namespace?: string; pod_name?: string; labels?: string[] };
   destination?: { namespace?: string; pod_name?: string; labels?: string[] };
+  is_reply?: { value?: boolean };
   l4?: {
-    TCP?: { source_port?: number; destination_port?: number };
+    TCP?: { source_port?: number; destination_port?: number; flags?: Record<string, boolean> };
     UDP?: { source_port?: number; destination_port?: number };
   };
   l7?: { http?: unknown; dns?: unknown };
@@ -105,6 +108,12 @@ export function compile(f: FlowFilter): Test {
   if (given(f.traffic_direction)) {
     const directions = new Set(f.traffic_direction.map((d) => named(d, DIRECTIONS)));
     tests.push((flow) => directions.has(flow.traffic_direction));
+  }
+  if (given(f.reply)) tests.push((flow) => (f.reply ?? []).includes(flow.is_reply?.value ?? false));
+  if (given(f.tcp_flags)) {
+    // A flow matches a set when it carries every flag the set turns on.
+    const sets = f.tcp_flags.map((set) => Object.keys(set).filter((k) => set[k]));
+    tests.push((flow) => sets.some((set) => set.every((flag) => flow.l4?.TCP?.flags?.[flag] === true)));
   }
   return (flow) => tests.every((t) => t(flow));
 }

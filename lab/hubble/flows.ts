@@ -1,10 +1,14 @@
-// From flowtap's per-flow counters to Hubble flow events. Like Hubble's
-// monitor aggregation, forwarded traffic is one event per flow per tick (with
-// the TCP flags seen); every drop is its own event (capped per tick), with
-// the reason translated (a tc drop is a nightshift fault); HTTP requests and
-// answers become L7 events.
+// From flowtap's per-flow counters to Hubble flow events, as Cilium's Hubble
+// would show the same packets. Like Hubble's monitor aggregation, forwarded
+// traffic is one event per flow, per observation point, per tick, with the
+// TCP flags seen: leaving the source pod (FROM_ENDPOINT, on its node) and
+// arriving at the destination pod (TO_ENDPOINT, on its node). A packet lost
+// between the two shows as the first without the second, and a connection
+// whose SYN is lost has no SYN-ACK. Nothing is reported as DROPPED: Hubble
+// reports only Cilium's own drops, and the lab's datapath makes none. HTTP
+// requests and answers become L7 events.
 import { randomUUID } from 'node:crypto';
-import type { DropMeaning, TapRecord } from './flowtap.ts';
+import type { TapRecord } from './flowtap.ts';
 import type { EndpointInfo, EndpointSource } from './endpoints.ts';
 import type { FlowView } from './filter.ts';
 
@@ -106,8 +110,6 @@ function endpoint(e: EndpointInfo): Record<string, unknown> {
 
 export interface Context {
   endpoints: EndpointSource;
-  /** Kernel drop reason code -> what it means to Hubble. */
-  meaning: (code: number) => DropMeaning;
   at: Date;
 }
 
@@ -139,33 +141,31 @@ export function toFlows(d: Delta, ctx: Context): FlowMessage[] {
   const l4 = (flags: Record<string, boolean> = {}) => (tcp ? { TCP: { ...ports, flags } } : { UDP: ports });
   const out: FlowMessage[] = [];
 
-  for (let i = 0; i < Math.min(d.drops, MAX_PER_KIND); i++) {
-    const meaning = ctx.meaning(r.dropReason);
-    out.push(
-      base(ctx.endpoints.nodeOfNetns(r.dropNetns) ?? src.node, {
-        verdict: 'DROPPED',
-        drop_reason: meaning === 'NIGHTSHIFT_CHAOS_FAULT' ? 250 : meaning === 'POLICY_DENIED' ? 133 : 0,
-        drop_reason_desc: meaning,
-        Type: 'L3_L4',
-        l4: l4(),
-        event_type: { type: 1, sub_type: 0 },
-        ...(meaning === 'NIGHTSHIFT_CHAOS_FAULT' ? { Summary: 'chaos fault: dropped by a nightshift fault' } : {}),
-      }),
-    );
-  }
   if (d.tx + d.rx > 0) {
     const flags = { SYN: d.syn > 0, FIN: d.fin > 0, RST: d.rst > 0, ACK: !(d.syn > 0 && !isReply) };
-    const egress = d.tx > 0;
-    out.push(
-      base(egress ? src.node : dst.node, {
-        verdict: 'FORWARDED',
-        Type: 'L3_L4',
-        l4: l4(Object.fromEntries(Object.entries(flags).filter(([, v]) => v))),
-        event_type: { type: 4, sub_type: egress ? 0 : 3 },
-        traffic_direction: egress ? 'EGRESS' : 'INGRESS',
-        trace_observation_point: egress ? 'FROM_ENDPOINT' : 'TO_ENDPOINT',
-      }),
-    );
+    const l4Flags = l4(Object.fromEntries(Object.entries(flags).filter(([, v]) => v)));
+    if (d.tx > 0)
+      out.push(
+        base(src.node, {
+          verdict: 'FORWARDED',
+          Type: 'L3_L4',
+          l4: l4Flags,
+          event_type: { type: 4, sub_type: 0 },
+          traffic_direction: isReply ? 'INGRESS' : 'EGRESS',
+          trace_observation_point: 'FROM_ENDPOINT',
+        }),
+      );
+    if (d.rx > 0)
+      out.push(
+        base(dst.node, {
+          verdict: 'FORWARDED',
+          Type: 'L3_L4',
+          l4: l4Flags,
+          event_type: { type: 4, sub_type: 3 },
+          traffic_direction: isReply ? 'EGRESS' : 'INGRESS',
+          trace_observation_point: 'TO_ENDPOINT',
+        }),
+      );
   }
   for (let i = 0; i < Math.min(d.requests, MAX_PER_KIND); i++) {
     out.push(

@@ -1,8 +1,11 @@
 // The TypeScript side of flowtap.bpf.c: where its object and pins live,
-// which kernel drop reasons it reports and what they mean, attaching its tc
-// programs to a pod's eth0 (inside the pod's namespace, so they never share a
-// hook with a fault on the host side), and the per-flow record the lab's
-// Hubble stand-in reads (lab/hubble loads the program and reads the map).
+// attaching its tc programs to a pod's eth0 (inside the pod's namespace, the
+// place Cilium's endpoint programs sit, so they never share a hook with a
+// fault on the host side), and the per-flow record the lab's Hubble stand-in
+// reads (lab/hubble loads the program and reads the map). Like Hubble, the
+// stand-in sees only what passes those hooks: a packet that a foreign tc
+// program or the kernel's stack drops is never reported as dropped (its
+// kfree_skb counter is left unfed: the lab has no drop reasons to report).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,28 +49,6 @@ export async function flowtapObject(cacheDir: string): Promise<string> {
     out,
   ]);
   return out;
-}
-
-/** What a kernel drop reason means to Hubble's DropReason. */
-export type DropMeaning = 'NIGHTSHIFT_CHAOS_FAULT' | 'POLICY_DENIED' | 'DROP_REASON_UNKNOWN';
-
-/** Reasons flowtap reports: tc drops are nightshift faults; netfilter drops stand for policy. */
-export function meaningOf(reasonName: string): DropMeaning | undefined {
-  if (reasonName.startsWith('TC_')) return 'NIGHTSHIFT_CHAOS_FAULT';
-  if (reasonName === 'NETFILTER_DROP') return 'POLICY_DENIED';
-  if (['QDISC_DROP', 'FQ_DROP_LIMIT', 'FQ_FLOW_LIMIT', 'CPU_BACKLOG', 'FULL_RING'].includes(reasonName))
-    return 'DROP_REASON_UNKNOWN';
-  return undefined;
-}
-
-/** enum skb_drop_reason of the running kernel, from its BTF: code -> name without the prefix. */
-export async function kernelDropReasons(): Promise<Map<number, string>> {
-  const { stdout } = await run('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], {
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  const reasons = new Map<number, string>();
-  for (const m of stdout.matchAll(/^\s*SKB_DROP_REASON_(\w+) = (\d+),?$/gm)) reasons.set(Number(m[2]), m[1] as string);
-  return reasons;
 }
 
 /** tc on a pod's eth0, run inside its namespace (nsenter keeps /sys/fs/bpf visible). */

@@ -2,18 +2,7 @@
 // lab pod's eth0 (pods come and go), turn each interval's changed counters
 // into flow events, and put them in the store.
 import { mkdirSync, rmSync } from 'node:fs';
-import {
-  attachTap,
-  detachTap,
-  FLOWTAP_FLOWS,
-  FLOWTAP_PINS,
-  flowtapObject,
-  kernelDropReasons,
-  meaningOf,
-  tapKey,
-  type DropMeaning,
-  type TapRecord,
-} from './flowtap.ts';
+import { attachTap, detachTap, FLOWTAP_FLOWS, FLOWTAP_PINS, flowtapObject, tapKey, type TapRecord } from './flowtap.ts';
 import type { EndpointSource } from './endpoints.ts';
 import { FlowBaseline, toFlows } from './flows.ts';
 import { helperBinary, loadFlowtap, watchFlowtap, type Watch } from './helper.ts';
@@ -39,19 +28,11 @@ export interface FlowTap {
 export async function startFlowTap(o: TapOptions): Promise<FlowTap> {
   const pins = o.pins ?? FLOWTAP_PINS;
   const log = o.log ?? (() => undefined);
-  const [helper, object, reasons] = await Promise.all([
-    helperBinary(o.buildDir),
-    flowtapObject(o.buildDir),
-    kernelDropReasons(),
-  ]);
-  const reported = new Map<number, DropMeaning>();
-  for (const [code, name] of reasons) {
-    const meaning = meaningOf(name);
-    if (meaning) reported.set(code, meaning);
-  }
+  const [helper, object] = await Promise.all([helperBinary(o.buildDir), flowtapObject(o.buildDir)]);
   mkdirSync(pins, { recursive: true });
-  const { loaded } = await loadFlowtap(helper, object, pins, [...reported.keys()]);
-  log(loaded ? 'flowtap loaded' : 'flowtap already loaded', { pins, reasons: reported.size });
+  // No kernel drop reasons: Hubble never reports a packet that a foreign program or the stack dropped.
+  const { loaded } = await loadFlowtap(helper, object, pins, []);
+  log(loaded ? 'flowtap loaded' : 'flowtap already loaded', { pins });
 
   const attached = new Set<string>();
   const reconcile = async () => {
@@ -83,12 +64,8 @@ export async function startFlowTap(o: TapOptions): Promise<FlowTap> {
       return;
     }
     const at = new Date();
-    const meaning = (code: number) => reported.get(code) ?? 'DROP_REASON_UNKNOWN';
     for (const record of records) {
-      o.store.push(
-        toFlows(baseline.next(tapKey(record), record), { endpoints: o.endpoints, meaning, at }),
-        at.getTime(),
-      );
+      o.store.push(toFlows(baseline.next(tapKey(record), record), { endpoints: o.endpoints, at }), at.getTime());
     }
   };
   let watch: Watch | undefined;

@@ -139,17 +139,19 @@ describe('wire compatibility with Cilium observer.proto / flow.proto', () => {
 describe('one summariser for gRPC flows and hubble observe -o json', () => {
   const capture = readFileSync(new URL('../fixtures/evidence/hubble-standin.jsonl', import.meta.url), 'utf8');
 
-  test('a capture from the lab stand-in: the netfilter drop, the fault drop, HTTP 5xx', () => {
+  test('a capture from the lab stand-in: nothing dropped, connections the server never answered, HTTP 5xx', () => {
     const parsed = parseHubbleJson(capture);
     expect(parsed.skipped).toEqual([]);
     const summary = summariseFlows(parsed.records);
-    expect(summary.drops.find((d) => d.port === 5353)).toMatchObject({
+    expect(summary.drops).toEqual([]);
+    expect(summary.connections.find((c) => c.port === 9091)).toMatchObject({
       source: 'production/checkout-frontend',
       destination: 'production/cart-service-v2',
-      reason: 'POLICY_DENIED',
-      count: 5,
+      protocol: 'TCP',
+      answered: 0,
     });
-    expect(summary.drops.find((d) => d.port === 9090)).toMatchObject({ reason: 'NIGHTSHIFT_CHAOS_FAULT' });
+    expect(summary.connections.find((c) => c.port === 5353)).toMatchObject({ protocol: 'UDP', answered: 0 });
+    expect(summary.connections.find((c) => c.port === 9090)).toBeUndefined(); // the fault dropped it unseen
     expect(summary.http).toEqual([
       expect.objectContaining({ destination: 'production/cart-service-v2', responses: 7, errors: 3 }),
     ]);

@@ -90,6 +90,12 @@ async function readRelay(
   const queries = [
     hubble.getFlows({ since, whitelist: filters({ verdict: ['DROPPED'] }) }, options),
     hubble.getFlows({ since, whitelist: filters({ protocol: ['http'] }) }, options),
+    // Connection openings and their answers (SYN, SYN-ACK, RST), and DNS both ways.
+    hubble.getFlows({ since, whitelist: filters({ tcp_flags: [{ SYN: true }, { RST: true }] }) }, options),
+    hubble.getFlows(
+      { since, whitelist: [...filters({ destination_port: ['53'] }), ...filters({ source_port: ['53'] })] },
+      options,
+    ),
     ...(p.recentFlows
       ? [hubble.getFlows({ number: p.recentFlows, whitelist: filters({ verdict: ['FORWARDED'] }) }, options)]
       : []),
@@ -137,9 +143,29 @@ async function fromCapture(path: string, findings: Findings): Promise<FlowsEvide
   return { ...summary, source: `capture ${path}`, truncated: false };
 }
 
-/** Findings from a summary: the drops that matter, HTTP errors, and a word when all is quiet. */
+/** Fewest unanswered connections, and their least share, that make a finding (a window's edge leaves a few). */
+const UNANSWERED_MIN = 3;
+const UNANSWERED_SHARE = 0.3;
+
+/** Findings from a summary: the drops that matter, unanswered connections, HTTP errors, and a word when all is quiet. */
 export function describe(summary: FlowSummary, findings: Findings, truncated: boolean): void {
   const totalDrops = summary.byVerdict.DROPPED ?? 0;
+  let unansweredPairs = 0;
+  for (const c of summary.connections) {
+    const unanswered = c.attempts - c.answered;
+    if (unanswered < UNANSWERED_MIN || unanswered / c.attempts < UNANSWERED_SHARE) continue;
+    unansweredPairs++;
+    const dns = c.port === 53;
+    const opened = c.protocol === 'TCP' ? 'connection(s) opened' : 'conversation(s) started';
+    const answer = c.protocol === 'TCP' ? 'no SYN-ACK or reset came back' : 'no reply came back';
+    findings.add(
+      dns ? 'flows.dns-unanswered' : 'flows.unanswered',
+      unanswered >= 10 || c.answered === 0 ? 'critical' : 'warning',
+      `${c.source} → ${c.destination} ${c.protocol}/${c.port ?? '?'}: ${unanswered} of ${c.attempts} ${opened} got no answer (${answer})${c.nodes.length ? `; seen leaving on ${c.nodes.join(', ')}` : ''}`,
+      { ...c, unanswered },
+      `unanswered:${c.source}>${c.destination}:${c.protocol.toLowerCase()}/${c.port ?? ''}`,
+    );
+  }
   for (const g of summary.drops.slice(0, 8)) {
     const dns = g.port === 53;
     const share = g.count / Math.max(1, totalDrops);
@@ -169,5 +195,6 @@ export function describe(summary: FlowSummary, findings: Findings, truncated: bo
   if (truncated)
     findings.add('flows.truncated', 'info', `stopped after ${summary.flows} flows; the summary covers those`);
   if (summary.flows === 0) findings.add('flows.none', 'info', 'Hubble returned no flows for this window');
-  else if (totalDrops === 0) findings.add('flows.clean', 'info', `${summary.flows} flows, none dropped`);
+  else if (totalDrops === 0 && unansweredPairs === 0)
+    findings.add('flows.clean', 'info', `${summary.flows} flows, none dropped, every connection answered`);
 }

@@ -36,7 +36,9 @@ export function kubeFromConfig(kubeconfigPath?: string): Kube {
     if (kubeconfigPath) config.loadFromFile(kubeconfigPath);
     else config.loadFromDefault();
   } catch (err) {
-    throw new Error(`cannot load the kubeconfig${kubeconfigPath ? ` ${kubeconfigPath}` : ''}: ${errorText(err)}`);
+    throw new Error(`cannot load the kubeconfig${kubeconfigPath ? ` ${kubeconfigPath}` : ''}: ${errorText(err)}`, {
+      cause: err,
+    });
   }
   return {
     config,

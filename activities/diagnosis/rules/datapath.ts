@@ -1,36 +1,55 @@
-// Hypotheses about packets: dropped between two workloads, denied by a
-// policy, or lost between particular nodes.
+// Hypotheses about packets: lost between two workloads, denied by a policy,
+// or lost between particular nodes. They rest on what a cluster shows: the
+// connections Hubble saw opened and never answered (a SYN with no SYN-ACK),
+// the drops Cilium itself reports (policy), node-to-node connects measured by
+// the node agents, and the symptom. nightshift's own faults are not read here.
 import { commonNode } from '../../collectors/nodes/pairs.ts';
 import { explain, policyObjects, toPolicies, type Endpoint } from '../../policy/index.ts';
 import type { Remediation } from '../../../model/index.ts';
 import type { FlowsView } from '../bundle.ts';
-import { citeFaults, cordonNode, matchingFaults, restorePolicy, stopFault } from '../remedies.ts';
-import { cite, citeKinds, clamp, DECISIVE_DROPS, type Signals } from '../signals.ts';
+import { cordonNode, restorePolicy } from '../remedies.ts';
+import { cite, citeKinds, clamp, POLICY_DROPS, type Signals } from '../signals.ts';
 import type { Candidate } from './candidate.ts';
 
 type Drop = FlowsView['drops'][number];
+type Connections = FlowsView['connections'][number];
 
-const reasonWords = (r: string) =>
-  r === 'NIGHTSHIFT_CHAOS_FAULT'
-    ? 'a nightshift fault'
-    : r === 'POLICY_DENIED' || r === 'POLICY_DENY'
-      ? 'a network policy'
-      : r;
-const flowText = (g: Drop) => `${g.source} → ${g.destination} ${g.protocol}/${g.port ?? '?'}`;
-const dropRefs = (s: Signals, groups: Drop[]) =>
-  groups.flatMap((g) =>
-    cite(
-      s.flows,
-      (f) =>
-        (f.kind === 'flows.dropped' || f.kind === 'flows.dns-dropped') &&
-        f.data?.source === g.source &&
-        f.data?.destination === g.destination &&
-        f.data?.port === g.port &&
-        f.data?.reason === g.reason,
-    ),
-  );
+/** A pair of workloads whose traffic is lost: connections left unanswered, or packets Cilium dropped. */
+export interface Cut {
+  source: string;
+  destination: string;
+  protocol: string;
+  port?: number;
+  /** Connections opened and never answered, or packets dropped. */
+  lost: number;
+  /** Connections opened (or packets seen) on the pair. */
+  of: number;
+  /** Cilium's drop reason, when Cilium reported the loss. */
+  reason?: string;
+  nodes: string[];
+}
 
-/** Data-path drops, DNS excluded (it has its own hypotheses). */
+const UNANSWERED_MIN = 3;
+const UNANSWERED_SHARE = 0.3;
+
+const flowText = (c: { source: string; destination: string; protocol: string; port?: number }) =>
+  `${c.source} → ${c.destination} ${c.protocol}/${c.port ?? '?'}`;
+
+const namespaceOf = (workload: string) => (workload.includes('/') ? workload.split('/')[0] : undefined);
+
+/** Pairs whose connections go unanswered or whose packets Cilium drops, DNS excluded (it has its own rules). */
+export function cuts(s: Signals): Cut[] {
+  const unanswered = (s.flows?.v.connections ?? [])
+    .filter((c: Connections) => c.port !== 53)
+    .filter(
+      (c) => c.attempts - c.answered >= UNANSWERED_MIN && (c.attempts - c.answered) / c.attempts >= UNANSWERED_SHARE,
+    )
+    .map((c): Cut => ({ ...c, lost: c.attempts - c.answered, of: c.attempts }));
+  const dropped = dataDrops(s).map((g): Cut => ({ ...g, lost: g.count, of: g.count, reason: g.reason }));
+  return [...dropped, ...unanswered].sort((a, b) => b.lost - a.lost || flowText(a).localeCompare(flowText(b)));
+}
+
+/** Packets Cilium reported dropped, DNS excluded. */
 export function dataDrops(s: Signals): Drop[] {
   return (s.flows?.v.drops ?? []).filter((g) => g.port !== 53);
 }
@@ -39,6 +58,38 @@ export function dataDrops(s: Signals): Drop[] {
 export function suspectNode(s: Signals): string | undefined {
   const lossy = (s.nodes?.v.pairs ?? []).filter((p) => p.lost > 0 && p.lossRatio >= 0.1);
   return commonNode(lossy.map((p) => ({ ...p })));
+}
+
+/** The one node that the unanswered connections to two or more workloads all lead to, if any. */
+function hotNode(s: Signals): string | undefined {
+  const all = cuts(s);
+  if (new Set(all.map((c) => c.destination)).size < 2) return undefined;
+  const shared = all.map((c) => nodesOf(s, c.destination)).reduce((a, b) => a.filter((n) => b.includes(n)));
+  return shared.length === 1 ? shared[0] : undefined;
+}
+
+/**
+ * The node that explains the loss: the one every lossy node pair involves,
+ * or the one the unanswered connections lead to when a lossy pair involves it.
+ */
+export function lossyNode(s: Signals): string | undefined {
+  const suspect = suspectNode(s);
+  if (suspect) return suspect;
+  const hot = hotNode(s);
+  const lossy = (s.nodes?.v.pairs ?? []).filter((p) => p.lost > 0 && p.lossRatio >= 0.1);
+  return hot && lossy.some((p) => p.from === hot || p.to === hot) ? hot : undefined;
+}
+
+/** The nodes the pods of a workload ("ns/name") run on. */
+function nodesOf(s: Signals, workload: string): string[] {
+  const [namespace, name] = workload.split('/');
+  return [
+    ...new Set(
+      (s.kube?.v.pods ?? [])
+        .filter((p) => p.namespace === namespace && p.workload === name)
+        .flatMap((p) => p.node ?? []),
+    ),
+  ];
 }
 
 /** Policies selecting a workload that changed within the last hour, newest first. */
@@ -54,69 +105,61 @@ function recentPolicies(s: Signals, workloads: string[]) {
     .sort((a, b) => (b.changedAt ?? '').localeCompare(a.changedAt ?? ''));
 }
 
+/** Evidence ids of the findings behind these cuts. */
+function cutRefs(s: Signals, list: Cut[]): string[] {
+  return list.flatMap((c) =>
+    cite(
+      s.flows,
+      (f) =>
+        (f.kind === 'flows.unanswered' || f.kind === 'flows.dropped') &&
+        f.data?.source === c.source &&
+        f.data?.destination === c.destination &&
+        f.data?.port === c.port,
+    ),
+  );
+}
+
 export function podToPodDrop(s: Signals): Candidate | undefined {
-  const drops = dataDrops(s);
-  const total = drops.reduce((sum, g) => sum + g.count, 0);
-  const top = drops[0];
-  if (!top || total < 5) return fromActiveFault(s);
-  const decisive = drops.filter((g) => DECISIVE_DROPS.includes(g.reason)).reduce((sum, g) => sum + g.count, 0);
-  const topShare = top.count / total;
-  const suspect = suspectNode(s);
-  const onSuspect = suspect !== undefined && drops.every((g) => g.nodes.includes(suspect));
-  const destinations = new Set(drops.map((g) => g.destination)).size;
+  const all = cuts(s).filter((c) => !c.reason || !POLICY_DROPS.includes(c.reason));
+  const top = all[0];
+  if (!top) return undefined;
+  const lost = all.reduce((sum, c) => sum + c.lost, 0);
+  const suspect = lossyNode(s);
+  // Cut pairs whose destination pods all run on the node that loses packets: the node explains them.
+  const onSuspect = suspect !== undefined && all.every((c) => nodesOf(s, c.destination).includes(suspect));
   let c = 0.45;
-  // Drops nightshift or a policy made explain an outage; the kernel's own
-  // (a full backlog or qdisc on a busy node) come and go with load.
-  if (decisive / total >= 0.5) c += 0.1;
-  else c -= 0.1;
-  // Policy drops are better explained by policy-denies, which names the rule.
-  if (top.reason === 'POLICY_DENIED' || top.reason === 'POLICY_DENY') c -= 0.1;
+  if (top.lost === top.of) c += 0.1; // nothing answered at all: a cut, not congestion
   if (s.symptom.erroring) c += 0.2;
-  if (topShare >= 0.6) c += 0.1;
+  if (top.lost / lost >= 0.6) c += 0.1;
   if (!suspect && citeKinds(s, 'dns.loss').length === 0) c += 0.05;
   if (onSuspect) c -= 0.35;
-  if (!suspect && destinations >= 3 && Object.keys(s.flows?.v.dropsByNode ?? {}).length === 1) c -= 0.2;
-  // Every drop on a node whose own interface carries a drop fault: the node explains them.
-  const faultedNode = onSuspect
-    ? undefined
-    : top.nodes.find(
-        (n) =>
-          drops.every((g) => g.nodes.includes(n)) &&
-          matchingFaults(s, { kind: 'drop', on: 'node', node: n }).length > 0,
-      );
-  if (faultedNode) c -= 0.2;
-  const namespace = top.source.includes('/') ? top.source.split('/')[0] : top.destination.split('/')[0];
-  const faults = matchingFaults(s, {
-    kind: 'drop',
-    on: 'workload',
-    ...(namespace ? { namespace } : {}),
-    ...(top.port ? { port: top.port } : {}),
-    protocol: top.protocol,
-  });
-  if (faults.length) c += 0.05;
+  const destinations = new Set(all.map((x) => x.destination)).size;
+  if (!suspect && destinations >= 3) c -= 0.15; // loss towards everything looks like a node or the network
   const policies = recentPolicies(s, [top.source, top.destination]);
-  const remediations: Remediation[] = [
-    ...faults.map(stopFault),
-    ...policies.slice(0, 1).map((p) => restorePolicy(p.kind, p.namespace, p.objectName)),
-  ];
-  const main = drops.filter((g) => g.count >= top.count * 0.2).slice(0, 3);
-  const why = `${top.count} of ${total} dropped flows go ${flowText(top)}, dropped by ${reasonWords(top.reason)}`;
+  const remediations: Remediation[] = policies.slice(0, 1).map((p) => restorePolicy(p.kind, p.namespace, p.objectName));
+  const main = all.filter((x) => x.lost >= top.lost * 0.2).slice(0, 3);
+  const how = top.reason
+    ? `${top.lost} packet(s) ${flowText(top)} were dropped (${top.reason})`
+    : `${top.lost} of ${top.of} connection(s) ${flowText(top)} got no answer`;
   const symptom = s.symptom.erroring ? ' while the checkout probe fails' : '';
-  const caveat = onSuspect
-    ? `; but every drop passes node ${suspect}, which loses packets to all its peers`
-    : faultedNode
-      ? `; but every drop happens on node ${faultedNode}, whose own interface carries a nightshift drop fault`
-      : '';
+  const caveat = onSuspect ? `; but those pods run on node ${suspect}, which loses packets to its peers` : '';
   return {
     id: 'pod-to-pod-drop',
     confidence: clamp(c),
-    explanation: `${why}${symptom}${faults.length ? ` (nightshift fault ${faults.join(', ')} is active)` : ''}${caveat}.`,
-    evidence: [...dropRefs(s, main), ...s.symptom.refs, ...citeFaults(s, faults)],
+    explanation: `Packets between workloads are lost: ${how}${symptom}${caveat}.`,
+    evidence: [...cutRefs(s, main), ...s.symptom.refs],
     remediations,
+    subject: {
+      kind: 'drop',
+      on: 'workload',
+      namespaces: [namespaceOf(top.source), namespaceOf(top.destination)].flatMap((n) => n ?? []),
+      ...(top.port ? { port: top.port } : {}),
+      protocol: top.protocol,
+    },
   };
 }
 
-/** Ask the analyser whether the policies in the evidence deny the top failing flows. */
+/** Ask the analyser whether the policies in the evidence deny the flows that are lost. */
 export function policyDenies(s: Signals): Candidate | undefined {
   const kube = s.kube?.v;
   if (!kube || kube.policies.length === 0) return undefined;
@@ -128,7 +171,7 @@ export function policyDenies(s: Signals): Candidate | undefined {
       ? { namespace, labels: pod.labels, namespaceLabels: kube.namespaceLabels[namespace] ?? {}, external: false }
       : undefined;
   };
-  for (const g of dataDrops(s).slice(0, 3)) {
+  for (const g of cuts(s).slice(0, 3)) {
     const from = endpoint(g.source);
     const to = endpoint(g.destination);
     if (!from || !to || !g.port) continue;
@@ -136,19 +179,21 @@ export function policyDenies(s: Signals): Candidate | undefined {
     const answer = explain({ from, to, port: g.port, protocol }, policies);
     if (answer.verdict !== 'denied') continue;
     const deciding = answer.ingress.verdict === 'denied' ? answer.ingress : answer.egress;
-    const byPolicy = g.reason === 'POLICY_DENIED' || g.reason === 'POLICY_DENY';
+    // Cilium saying so itself outweighs the analyser reading the policies.
+    const byPolicy = g.reason !== undefined && POLICY_DROPS.includes(g.reason);
     const changed = recentPolicies(s, [g.source, g.destination]);
-    let c = byPolicy ? 0.75 : g.reason === 'NIGHTSHIFT_CHAOS_FAULT' ? 0.35 : 0.5;
+    let c = byPolicy ? 0.75 : 0.5;
     if (changed.length) c += 0.1;
     if (s.symptom.erroring) c += 0.1;
     const names = deciding.rule ? [deciding.rule.split(' spec')[0] ?? deciding.rule] : deciding.selectedBy;
     const target = kube.policies.find((p) => names.some((n) => n === p.name));
+    const seen = byPolicy ? `Cilium drops ${flowText(g)} (${g.reason})` : `${flowText(g)} goes unanswered`;
     return {
       id: 'policy-denies',
       confidence: clamp(c),
-      explanation: `The policies in the cluster deny ${flowText(g)}: ${deciding.sentence}${g.reason === 'NIGHTSHIFT_CHAOS_FAULT' ? ' (though these drops came from a nightshift fault)' : ''}.`,
+      explanation: `${seen}, and the policies in the cluster deny it: ${deciding.sentence}.`,
       evidence: [
-        ...dropRefs(s, [g]),
+        ...cutRefs(s, [g]),
         ...cite(
           s.kube,
           (f) =>
@@ -166,61 +211,26 @@ export function nodeNetworkLoss(s: Signals): Candidate | undefined {
   const pairs = s.nodes?.v.pairs ?? [];
   const lossy = pairs.filter((p) => p.lost > 0 && p.lossRatio >= 0.1);
   const suspect = suspectNode(s);
-  const byNode = Object.entries(s.flows?.v.dropsByNode ?? {}).sort((a, b) => b[1] - a[1]);
-  const dropTotal = byNode.reduce((sum, [, n]) => sum + n, 0);
-  const [hotNode, hotCount = 0] = byNode[0] ?? [];
-  const concentrated =
-    dropTotal >= 5 && hotCount / dropTotal >= 0.7 && new Set(dataDrops(s).map((g) => g.destination)).size >= 2;
-  if (lossy.length === 0 && !concentrated) return undefined;
-  const node = suspect ?? (concentrated ? hotNode : undefined);
+  // Unanswered connections towards pods of several workloads that all run on one node.
+  const hot = hotNode(s);
+  if (lossy.length === 0 && !hot) return undefined;
+  const node = suspect ?? hot;
   let c = lossy.length ? 0.45 : 0.3;
   if (suspect) c += 0.25;
   else if (lossy.length) c += 0.05;
-  if (concentrated && (!suspect || hotNode === suspect)) c += 0.1;
+  if (hot && (!suspect || hot === suspect)) c += 0.1;
   if (s.symptom.erroring || s.symptom.slow) c += 0.05;
   if (node && s.kube?.v.nodes.some((n) => n.name === node && !n.ready)) c += 0.05;
-  // Only faults on this node's own interface: a workload's fault elsewhere is not this node's to stop.
-  const faults = node ? matchingFaults(s, { kind: 'drop', on: 'node', node }) : [];
-  const faultOnNode = faults.length > 0;
-  if (faultOnNode) c += 0.1;
   const worst = [...lossy].sort((a, b) => b.lossRatio - a.lossRatio)[0];
   const pairText = worst ? `${worst.from} → ${worst.to} lost ${worst.lost} of ${worst.attempts} connects` : '';
   return {
     id: 'node-network-loss',
     confidence: clamp(c),
     explanation: node
-      ? `Packet loss follows node ${node}: ${lossy.length} of ${pairs.length} node pairs lose TCP connects (${pairText})${concentrated && hotNode === node ? `, and ${hotCount} of ${dropTotal} dropped flows were seen there` : ''}${faultOnNode ? `; a nightshift drop fault holds on its interface` : ''}.`
+      ? `Packet loss follows node ${node}: ${lossy.length} of ${pairs.length} node pairs lose TCP connects${pairText ? ` (${pairText})` : ''}${hot === node ? ', and connections to workloads on it go unanswered' : ''}.`
       : `${lossy.length} node pair(s) lose packets (${pairText}), with no single node in common.`,
-    evidence: [
-      ...citeKinds(s, 'node-network.node-suspect', 'node-network.loss'),
-      ...s.symptom.refs,
-      ...citeFaults(s, faults),
-    ],
-    remediations: [...faults.map(stopFault), ...(node ? [cordonNode(node)] : [])],
-  };
-}
-
-/**
- * Without flow evidence (no relay, or it answered nothing), an active
- * nightshift drop fault on workloads, with the probe failing, still points here.
- */
-function fromActiveFault(s: Signals): Candidate | undefined {
-  if (!s.symptom.erroring) return undefined;
-  const faults = (s.faults?.v.active ?? []).filter((f) => f.kind === 'drop' && f.namespace && f.ports !== '53');
-  const f = faults[0];
-  if (!f) return undefined;
-  const quiet = s.flows === undefined || (s.flows.v.byVerdict.DROPPED ?? 0) === 0;
-  return {
-    id: 'pod-to-pod-drop',
-    confidence: clamp(quiet ? 0.6 : 0.45),
-    explanation: `nightshift fault ${f.faultId} drops ${f.protocol ?? ''}${f.ports ? `/${f.ports}` : ''} ${f.direction ?? ''} traffic of ${f.namespace}/${f.selector ?? '*'} while the checkout probe fails${s.flows ? '' : ' (no flow evidence to confirm it)'}.`,
-    evidence: [
-      ...citeFaults(
-        s,
-        faults.map((x) => x.faultId),
-      ),
-      ...s.symptom.refs,
-    ],
-    remediations: faults.map((x) => stopFault(x.faultId)),
+    evidence: [...citeKinds(s, 'node-network.node-suspect', 'node-network.loss'), ...s.symptom.refs],
+    remediations: node ? [cordonNode(node)] : [],
+    ...(node ? { subject: { kind: 'drop', on: 'node', node } } : {}),
   };
 }

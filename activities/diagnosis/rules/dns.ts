@@ -2,10 +2,10 @@
 // port 53) and slow answers. Loss that only affects pods on a node that loses
 // packets everywhere is that node's, not DNS's.
 import type { DnsView } from '../bundle.ts';
-import { matchingFaults, restartDns, stopFault } from '../remedies.ts';
+import { restartDns } from '../remedies.ts';
 import { cite, citeKinds, clamp, nodeOfPod, type Signals } from '../signals.ts';
 import type { Candidate } from './candidate.ts';
-import { suspectNode } from './datapath.ts';
+import { lossyNode } from './datapath.ts';
 
 type Target = DnsView['targets'][number];
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -13,14 +13,18 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 export function dnsLoss(s: Signals): Candidate | undefined {
   const targets = s.dns?.v.targets ?? [];
   const lossy = targets.filter((t) => (t.timeouts > 0 && t.lossRatio >= 0.05) || t.stalls > 0);
+  // Queries Hubble saw leave with no reply, and any Cilium dropped, on port 53.
+  const unanswered = (s.flows?.v.connections ?? [])
+    .filter((c) => c.port === 53)
+    .reduce((sum, c) => sum + (c.attempts - c.answered), 0);
   const dropped = (s.flows?.v.drops ?? []).filter((g) => g.port === 53);
-  const droppedCount = dropped.reduce((sum, g) => sum + g.count, 0);
+  const droppedCount = dropped.reduce((sum, g) => sum + g.count, 0) + unanswered;
   if (lossy.length === 0 && droppedCount < 3) return undefined;
   const maxLoss = Math.max(0, ...lossy.map((t) => t.lossRatio));
   let c = lossy.length ? 0.45 + 0.35 * Math.min(1, maxLoss / 0.3) : 0.45;
   if (droppedCount >= 3) c += 0.1;
   if (s.symptom.erroring || s.symptom.slow) c += 0.05;
-  const suspect = suspectNode(s);
+  const suspect = lossyNode(s);
   const lossyFrom = [...new Set(lossy.map((t) => t.from))];
   const onSuspect =
     suspect !== undefined && lossyFrom.length > 0 && lossyFrom.every((from) => nodeOfPod(s, from) === suspect);
@@ -29,12 +33,11 @@ export function dnsLoss(s: Signals): Candidate | undefined {
   const healthyFrom = [...new Set(targets.filter((t) => t.timeouts === 0 && t.stalls === 0).map((t) => t.from))].filter(
     (f) => !lossyFrom.includes(f),
   );
-  const faults = matchingFaults(s, { kind: 'drop', port: 53, protocol: 'udp' });
   const parts = [
     worst
       ? `from ${worst.from}, ${worst.timeouts} of ${worst.samples} lookups to ${worst.server} got no answer (${pct(worst.lossRatio)})`
       : '',
-    droppedCount ? `${droppedCount} flows to port 53 were dropped` : '',
+    droppedCount ? `${droppedCount} DNS queries seen on the wire got no reply` : '',
     healthyFrom.length && lossyFrom.length
       ? `lookups from ${healthyFrom.length} other place(s) were fine, so the loss is on the path of ${lossyFrom.map(shortFrom).join(', ')}`
       : '',
@@ -46,10 +49,11 @@ export function dnsLoss(s: Signals): Candidate | undefined {
     explanation: `DNS queries are lost: ${parts.join('; ')}.`,
     evidence: [
       ...citeKinds(s, 'dns.loss', 'dns.stalls'),
-      ...cite(s.flows, (f) => f.kind === 'flows.dns-dropped'),
+      ...cite(s.flows, (f) => f.kind === 'flows.dns-dropped' || f.kind === 'flows.dns-unanswered'),
       ...s.symptom.refs,
     ],
-    remediations: [...faults.map(stopFault), restartDns(s)],
+    remediations: [restartDns(s)],
+    subject: { kind: 'drop', port: 53, protocol: 'udp' },
   };
 }
 

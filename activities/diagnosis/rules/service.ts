@@ -1,10 +1,10 @@
 // Hypotheses about services: a failing canary behind an HTTPRoute, a Service
 // with no ready endpoints, a workload that answers slowly without loss.
 import type { KubeView } from '../bundle.ts';
-import { citeFaults, matchingFaults, rollback, shiftRoute, stopFault } from '../remedies.ts';
-import { cite, citeKinds, clamp, DECISIVE_DROPS, type Signals } from '../signals.ts';
+import { rollback, shiftRoute } from '../remedies.ts';
+import { cite, citeKinds, clamp, type Signals } from '../signals.ts';
 import type { Candidate } from './candidate.ts';
-import { dataDrops } from './datapath.ts';
+import { cuts } from './datapath.ts';
 
 type Route = KubeView['routes'][number];
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -53,10 +53,8 @@ function judgeSplit(
   if (s.symptom.erroring) c += c ? 0.1 : fits ? 0.45 : 0;
   if (fits) c += 0.1;
   if (unwell.length) c += 0.1;
-  // Drops nightshift or a policy made, or DNS loss, may explain the failures
-  // instead; a few of the kernel's own drops on a busy node do not.
-  if (dataDrops(s).some((g) => DECISIVE_DROPS.includes(g.reason)) || citeKinds(s, 'dns.loss').length) c -= 0.2;
-  else if (dataDrops(s).length) c -= 0.05;
+  // Lost connections or DNS loss may explain the failures instead.
+  if (cuts(s).length || citeKinds(s, 'dns.loss').length) c -= 0.2;
   if (c < 0.3) return undefined;
 
   const canary = failingCanary ?? split.canaries[0] ?? '?';
@@ -91,21 +89,21 @@ export function endpointsEmpty(s: Signals): Candidate | undefined {
   if (!kube || empty.length === 0) return undefined;
   const first = empty[0] as (typeof empty)[number];
   const workload = kube.workloads.find((w) => w.namespace === first.namespace && w.name === first.name);
+  const pods = kube.pods.filter((p) => p.namespace === first.namespace && p.workload === first.name);
   let c = 0.55;
   if (s.symptom.erroring) c += 0.2;
-  if (workload && workload.ready === 0) c += 0.1;
-  // Pods cut off by dropped packets fail their readiness probes too: then the drops are the cause.
+  // The cause: no pods at all (scaled to zero, deleted) or pods that crash.
+  const noPods = pods.length === 0 || (workload !== undefined && workload.replicas === 0);
+  const crashing = pods.some((p) => p.restarts > 0);
+  if (noPods || crashing) c += 0.1;
+  // A consequence: running pods cut off by lost packets also fail their readiness probes.
   const name = `${first.namespace}/${first.name}`;
-  const cutOff =
-    dataDrops(s).some((g) => g.destination === name && DECISIVE_DROPS.includes(g.reason)) ||
-    matchingFaults(s, { kind: 'drop', namespace: first.namespace }).some((id) =>
-      s.faults?.v.active.find((f) => f.faultId === id)?.selector?.includes(first.name),
-    );
+  const cutOff = !noPods && !crashing && cuts(s).some((g) => g.destination === name);
   if (cutOff) c -= 0.35;
   return {
     id: 'endpoints-empty',
     confidence: clamp(c),
-    explanation: `Service ${first.namespace}/${first.name} has no ready endpoints (${first.notReady} not ready)${empty.length > 1 ? `, and ${empty.length - 1} more Service(s) have none` : ''}${workload ? `; its Deployment has ${workload.ready}/${workload.replicas} ready` : ''}${cutOff ? '; but its pods are cut off by dropped packets, which also fail their readiness probes' : ''}.`,
+    explanation: `Service ${first.namespace}/${first.name} has no ready endpoints (${first.notReady} not ready)${empty.length > 1 ? `, and ${empty.length - 1} more Service(s) have none` : ''}${workload ? `; its Deployment has ${workload.ready}/${workload.replicas} ready` : ''}${noPods ? ', and no pods at all' : crashing ? ', and its pods restart' : ''}${cutOff ? '; but its pods run and connections to them go unanswered: lost packets also fail readiness probes' : ''}.`,
     evidence: [
       ...citeKinds(s, 'kubernetes.endpoints-empty', 'kubernetes.pods-not-ready', 'kubernetes.workload-degraded'),
       ...s.symptom.refs,
@@ -118,10 +116,8 @@ export function serviceLatency(s: Signals): Candidate | undefined {
   if (!s.symptom.slow) return undefined;
   const p = s.probe?.v;
   let c = 0.5;
-  const clean = dataDrops(s).length === 0 && citeKinds(s, 'dns.loss').length === 0;
+  const clean = cuts(s).length === 0 && citeKinds(s, 'dns.loss').length === 0;
   if (clean) c += 0.15;
-  const faults = matchingFaults(s, { kind: 'delay' });
-  if (faults.length) c += 0.1;
   if (p && p.summary.successRate < 0.5) c -= 0.1;
   const slowHttp = [...(s.flows?.v.http ?? [])]
     .filter((h) => h.p95Ms !== undefined)
@@ -136,16 +132,17 @@ export function serviceLatency(s: Signals): Candidate | undefined {
     p
       ? `the probe's p95 is ${p.summary.p95Ms} ms${p.typicalP95Ms !== undefined ? ` (typical second ${p.typicalP95Ms} ms)` : ''}${p.baseline ? ` against ${p.baseline.p95Ms} ms before` : ''}`
       : 'the probe is slow',
-    clean ? 'with no dropped flows and DNS answering' : '',
+    clean && s.flows ? 'with every connection answered' : '',
+    clean && s.dns ? 'DNS answering' : '',
     slowHttp?.p95Ms ? `the slowest HTTP server seen is ${slowHttp.destination} (p95 ${slowHttp.p95Ms} ms)` : '',
     slowFrom.length === 1 ? `only ${slowFrom[0]}'s own lookups are slow, so its network path is delayed` : '',
-    faults.length ? `nightshift delay fault ${faults.join(', ')} is active` : '',
   ].filter(Boolean);
   return {
     id: 'service-latency',
     confidence: clamp(c),
     explanation: `Requests are slow but not lost: ${parts.join('; ')}.`,
-    evidence: [...s.symptom.refs, ...citeFaults(s, faults), ...citeKinds(s, 'dns.slow')],
-    remediations: faults.map(stopFault),
+    evidence: [...s.symptom.refs, ...citeKinds(s, 'dns.slow')],
+    remediations: [],
+    subject: { kind: 'delay' },
   };
 }

@@ -20,7 +20,8 @@ export function renderDiagnosis(key: string, diagnosis: Diagnosis | undefined): 
     );
   });
   const top = ranked[0];
-  const headline = diagnosis.headline ?? (top ? `Most likely: ${top.title} (${Math.round(top.confidence * 100)}%)` : '');
+  const headline =
+    diagnosis.headline ?? (top ? `Most likely: ${top.title} (${Math.round(top.confidence * 100)}%)` : '');
   const title = diagnosis.outcome === 'cannot-tell' ? '*Diagnosis — cannot tell*' : '*Diagnosis — ranked hypotheses*';
   return {
     key: `${key}#diagnosis`,

@@ -35,33 +35,89 @@ export interface FlowSpec {
   to: string;
   port: number;
   protocol?: 'TCP' | 'UDP';
+  /** DROPPED: packets Cilium dropped (with its reason). FORWARDED (default): connections. */
   verdict?: 'FORWARDED' | 'DROPPED';
   reason?: string;
   node?: string;
   count?: number;
   http?: number;
+  /** Connections get their SYN-ACK (UDP: a reply) unless false: then only the opening is seen, as Hubble shows a lost packet. */
+  answered?: boolean;
 }
 
+let clientPort = 40_000;
+
+const ipOf = (name: string) => {
+  let h = 0;
+  for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return `10.244.${(h >> 8) % 250}.${(h % 250) + 2}`;
+};
+
+/** Flow records as Hubble hands them out for what the spec describes. */
 export function flow(spec: FlowSpec): FlowRecord[] {
   const peer = (name: string): Peer => {
     const [namespace, workload = name] = name.includes('/') ? name.split('/') : [undefined, name];
     return namespace
-      ? { namespace, workload, labels: { app: workload }, pod: `${workload}-7d9f8b6c4-abcde` }
+      ? { namespace, workload, labels: { app: workload }, pod: `${workload}-7d9f8b6c4-abcde`, ip: ipOf(name) }
       : { workload, labels: {}, ip: name };
   };
-  return Array.from({ length: spec.count ?? 1 }, (): FlowRecord => ({
-    verdict: spec.verdict ?? 'FORWARDED',
-    ...(spec.verdict === 'DROPPED' ? { dropReason: spec.reason ?? 'NIGHTSHIFT_CHAOS_FAULT' } : {}),
-    ...(spec.node ? { node: spec.node } : {}),
-    source: peer(spec.from),
-    destination: peer(spec.to),
-    protocol: spec.protocol ?? 'TCP',
-    destinationPort: spec.port,
-    tcpFlags: [],
-    ...(spec.http
-      ? { http: { code: spec.http }, isReply: true, source: peer(spec.to), destination: peer(spec.from) }
-      : {}),
-  }));
+  const protocol = spec.protocol ?? 'TCP';
+  const node = spec.node ? { node: spec.node } : {};
+  return Array.from({ length: spec.count ?? 1 }, (): FlowRecord[] => {
+    const port = clientPort++;
+    if (spec.http)
+      return [
+        {
+          verdict: 'FORWARDED',
+          ...node,
+          source: peer(spec.to),
+          destination: peer(spec.from),
+          protocol,
+          sourcePort: spec.port,
+          destinationPort: port,
+          tcpFlags: [],
+          isReply: true,
+          http: { code: spec.http },
+        },
+      ];
+    if (spec.verdict === 'DROPPED')
+      return [
+        {
+          verdict: 'DROPPED',
+          dropReason: spec.reason ?? 'POLICY_DENIED',
+          ...node,
+          source: peer(spec.from),
+          destination: peer(spec.to),
+          protocol,
+          sourcePort: port,
+          destinationPort: spec.port,
+          tcpFlags: protocol === 'TCP' ? ['SYN'] : [],
+          isReply: false,
+        },
+      ];
+    const opening: FlowRecord = {
+      verdict: 'FORWARDED',
+      ...node,
+      source: peer(spec.from),
+      destination: peer(spec.to),
+      protocol,
+      sourcePort: port,
+      destinationPort: spec.port,
+      tcpFlags: protocol === 'TCP' ? ['SYN'] : [],
+      isReply: false,
+    };
+    const answer: FlowRecord = {
+      verdict: 'FORWARDED',
+      source: peer(spec.to),
+      destination: peer(spec.from),
+      protocol,
+      sourcePort: spec.port,
+      destinationPort: port,
+      tcpFlags: protocol === 'TCP' ? ['SYN', 'ACK'] : [],
+      isReply: true,
+    };
+    return spec.answered === false ? [opening] : [opening, answer];
+  }).flat();
 }
 
 /** Normal shop traffic: frontend → cart v1/v2 → answers, frontend → payment. */
@@ -313,18 +369,36 @@ const fixture = (name: string): unknown =>
 export interface ShopOptions {
   canaryReady?: boolean;
   cartReady?: number;
+  /** 0: cart v1 scaled to zero (no pods at all). */
+  cartReplicas?: number;
   policyChangedAt?: string;
+  /** Run every pod of these workloads on this node. */
+  nodeOf?: Record<string, string>;
 }
 
 /** The shop of docs/scenario.md as the Kubernetes collector would report it. */
 export function kubeResult(options: ShopOptions = {}) {
   const cartReady = options.cartReady ?? 2;
-  const pods: V1Pod[] = [
-    pod({ namespace: 'production', workload: 'checkout-frontend', node: 'lab-node-1', index: 0 }),
-    pod({ namespace: 'production', workload: 'checkout-frontend', node: 'lab-node-2', index: 1 }),
-    pod({ namespace: 'production', workload: 'cart-service-v1', node: 'lab-node-2', index: 2, ready: cartReady > 0 }),
-    pod({ namespace: 'production', workload: 'cart-service-v1', node: 'lab-node-3', index: 3, ready: cartReady > 1 }),
-    pod({
+  const cartReplicas = options.cartReplicas ?? 2;
+  const placed = (p: Parameters<typeof pod>[0]) => pod({ ...p, node: options.nodeOf?.[p.workload] ?? p.node });
+  const shop: V1Pod[] = [
+    placed({ namespace: 'production', workload: 'checkout-frontend', node: 'lab-node-1', index: 0 }),
+    placed({ namespace: 'production', workload: 'checkout-frontend', node: 'lab-node-2', index: 1 }),
+    placed({
+      namespace: 'production',
+      workload: 'cart-service-v1',
+      node: 'lab-node-2',
+      index: 2,
+      ready: cartReady > 0,
+    }),
+    placed({
+      namespace: 'production',
+      workload: 'cart-service-v1',
+      node: 'lab-node-3',
+      index: 3,
+      ready: cartReady > 1,
+    }),
+    placed({
       namespace: 'production',
       workload: 'cart-service-v2',
       node: 'lab-node-3',
@@ -332,6 +406,7 @@ export function kubeResult(options: ShopOptions = {}) {
       ready: options.canaryReady !== false,
     }),
   ];
+  const pods = shop.filter((p) => cartReplicas > 0 || !p.metadata?.name?.startsWith('cart-service-v1'));
   const policy = fixture('policies/secure-payment-gateway-same-namespace.yaml') as Record<string, unknown>;
   const metadata = {
     ...(policy.metadata as Record<string, unknown>),
@@ -341,16 +416,16 @@ export function kubeResult(options: ShopOptions = {}) {
   };
   const snapshot: KubeSnapshot = {
     namespaces: ['production', 'finance'],
-    pods: [...pods, pod({ namespace: 'finance', workload: 'payment-processor', node: 'lab-node-1', index: 5 })],
+    pods: [...pods, placed({ namespace: 'finance', workload: 'payment-processor', node: 'lab-node-1', index: 5 })],
     deployments: [
       deployment('production', 'checkout-frontend', 2, 2),
-      deployment('production', 'cart-service-v1', 2, cartReady),
+      deployment('production', 'cart-service-v1', cartReplicas, cartReady),
       deployment('production', 'cart-service-v2', 1, options.canaryReady === false ? 0 : 1),
       deployment('finance', 'payment-processor', 2, 2),
     ],
     slices: [
       slice('production', 'checkout-frontend', 2),
-      slice('production', 'cart-service-v1', cartReady, 2 - cartReady),
+      slice('production', 'cart-service-v1', cartReady, cartReplicas - cartReady),
       slice('production', 'cart-service-v2', 1),
       slice('finance', 'payment-processor', 2),
     ],
