@@ -53,7 +53,8 @@ export const defaultCatalogue: Catalogue = {
     },
     probe: {
       activity: 'collectProbe',
-      description: 'the traffic probe: success rate and latency against its own baseline',
+      description:
+        'the symptom from an SLI source (source: probe | http): success rate and latency, against the seconds before when the source keeps them',
     },
     faults: { activity: 'collectFaults', description: 'nightshift faults active right now' },
   },
@@ -102,6 +103,11 @@ export const defaultCatalogue: Catalogue = {
     http: {
       activity: 'httpProbe',
       description: 'N requests to a URL: {successRate, requests, failures, p50Ms, p95Ms, statuses}',
+    },
+    sli: {
+      activity: 'sliProbe',
+      description:
+        'the SLI source a runbook names (source: probe | http; url): {successRate, requests, failures, p50Ms, p95Ms, source}',
     },
   },
   builtins: { diagnose: 'diagnose', notify: 'notify' },

@@ -4,6 +4,8 @@ import { round, type Findings } from '../collectors/result.ts';
 import type { ProbeSeries, ProbeSummary } from './schema.ts';
 
 export interface ProbeEvidence {
+  /** The SLI source: the traffic probe's window, or requests made now (no baseline then). */
+  source?: 'probe' | 'http';
   url: string;
   windowSeconds: number;
   summary: ProbeSummary;

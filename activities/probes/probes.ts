@@ -1,6 +1,7 @@
 // Verify probes (the interpreter's `verify` step) and the `probe` collector.
 // `checkout-probe` reads the traffic probe's summary; `http` makes its own
-// requests to a URL and reports the same shape.
+// requests to a URL and reports the same shape; `sli` and the collector read
+// whichever SLI source the runbook names (sli.ts).
 import { z } from 'zod';
 import { parseDuration, failure } from '../../model/index.ts';
 import { httpText } from '../collectors/metrics/fetch.ts';
@@ -8,8 +9,9 @@ import { optionalText } from '../collectors/params.ts';
 import { budget, collect, errorText, round } from '../collectors/result.ts';
 import type { CollectorResult, StepCall } from '../../model/index.ts';
 import { assessProbe, DEFAULT_PROBE_THRESHOLDS, probeEvidence, type ProbeEvidence } from './assess.ts';
-import { readSeries, readSummary } from './client.ts';
+import { readSummary } from './client.ts';
 import type { ProbeSummary } from './schema.ts';
+import { readSli, sliParamsSchema } from './sli.ts';
 
 export interface ProbeDeps {
   /** Base URL of the traffic probe, e.g. http://127.0.0.1:9470. */
@@ -92,34 +94,46 @@ export function createProbeActivities(deps: ProbeDeps) {
       };
     },
 
-    /** Collector: the probe's recent window against its own baseline. */
+    /** Verify probe: the runbook's SLI source, the same one its symptom came from. */
+    async sliProbe(call: StepCall): Promise<ProbeSummary & { source: string }> {
+      const p = sliParamsSchema.safeParse(call.params);
+      if (!p.success) throw failure('InvalidInput', `sli probe: bad params: ${z.prettifyError(p.error)}`);
+      const reading = await readSli(p.data, deps.probeUrl, 20_000);
+      return { ...reading.summary, source: reading.source };
+    },
+
+    /** Collector: the SLI source's recent window, against the seconds before it when the source keeps them. */
     async collectProbe(call: StepCall): Promise<CollectorResult<ProbeEvidence>> {
       const time = budget(5000);
       return collect<ProbeEvidence>('probe', async (findings) => {
-        const p = checkoutParams.safeParse(call.params);
-        const url = p.success ? (p.data.url ?? deps.probeUrl) : undefined;
-        if (!p.success || !url) {
+        const p = sliParamsSchema.safeParse(call.params);
+        if (!p.success) {
+          findings.add('probe.unavailable', 'warning', `probe collector: bad params: ${z.prettifyError(p.error)}`);
+          return undefined;
+        }
+        if (p.data.source === 'probe' && !p.data.url && !deps.probeUrl) {
           findings.add(
             'probe.unavailable',
             'warning',
-            p.success
-              ? 'probe collector: no probe URL (set NIGHTSHIFT_PROBE_URL or the "url" param)'
-              : `probe collector: bad params: ${z.prettifyError(p.error)}`,
+            'probe collector: no probe URL (set NIGHTSHIFT_PROBE_URL or the "url" param)',
           );
           return undefined;
         }
-        const windowSeconds = seconds(p.data.window);
         try {
-          const timeoutMs = Math.min(3000, time.left(200));
-          const [summary, series] = await Promise.all([
-            readSummary(url, windowSeconds, timeoutMs),
-            readSeries(url, 120, timeoutMs).catch(() => undefined),
-          ]);
-          const evidence = probeEvidence(url, windowSeconds, summary, series);
+          const reading = await readSli(
+            p.data,
+            deps.probeUrl,
+            Math.min(p.data.source === 'http' ? 4000 : 3000, time.left(200)),
+          );
+          const evidence = {
+            ...probeEvidence(reading.url, reading.windowSeconds, reading.summary, reading.series),
+            source: reading.source,
+          };
           assessProbe(evidence, DEFAULT_PROBE_THRESHOLDS, findings);
           return evidence;
         } catch (err) {
-          findings.add('probe.unavailable', 'warning', `probe collector: ${url} did not answer: ${errorText(err)}`);
+          const where = p.data.url ?? deps.probeUrl ?? '(no url)';
+          findings.add('probe.unavailable', 'warning', `probe collector: ${where} did not answer: ${errorText(err)}`);
           return undefined;
         }
       });
