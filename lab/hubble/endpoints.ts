@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import type { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import { podWorkload } from '../../activities/index.ts';
+import { POD_ANNOTATIONS } from '../topology.ts';
 
 export interface EndpointInfo {
   namespace?: string;
@@ -22,6 +23,8 @@ export interface PodNetns {
   pod: string;
   netns: string;
   node?: string;
+  /** The node-side end of the pod's veth, and the node namespace it lives in. */
+  host?: { netns: string; ifname: string };
 }
 
 /** What the tap needs to know about the cluster. Tests give a fixed one. */
@@ -161,7 +164,10 @@ export class KubeEndpoints implements EndpointSource {
         `k8s:io.kubernetes.pod.namespace=${namespace}`,
       ].sort();
       const node = pod.spec?.nodeName;
-      const netns = pod.metadata?.annotations?.['nightshift.dev/netns'];
+      const annotations = pod.metadata?.annotations ?? {};
+      const netns = annotations[POD_ANNOTATIONS.netns];
+      const hostNetns = annotations[POD_ANNOTATIONS.nodeNetns];
+      const hostIf = annotations[POD_ANNOTATIONS.hostInterface];
       const info: EndpointInfo = {
         namespace,
         pod: name,
@@ -173,7 +179,13 @@ export class KubeEndpoints implements EndpointSource {
       for (const ip of pod.status?.podIPs?.map((p) => p.ip) ?? (pod.status?.podIP ? [pod.status.podIP] : []))
         ips.set(ip, info);
       if (netns) {
-        podList.push({ namespace, pod: name, netns, ...(node ? { node } : {}) });
+        podList.push({
+          namespace,
+          pod: name,
+          netns,
+          ...(node ? { node } : {}),
+          ...(hostNetns && hostIf ? { host: { netns: hostNetns, ifname: hostIf } } : {}),
+        });
         if (node) netnsNode.set(netns, node);
       }
     }

@@ -8,7 +8,13 @@
  *                                        programs, attach and pin the kfree_skb
  *                                        link, list the drop reasons to report.
  *                                        A second load finds the pins and
- *                                        only refreshes the reasons.
+ *                                        only refreshes the reasons (pins of
+ *                                        an older flowtap, without
+ *                                        endpoint_devs, are replaced).
+ *   endpoint <pin dir> <netns inode> <ifindex>
+ *                                        list a pod's host-side veth: a tc
+ *                                        egress drop there counts as delivered
+ *                                        (see flowtap.bpf.c).
  *   watch <pin dir> <interval ms>       every interval, print one JSON line per
  *                                        flow that changed since the last one.
  *
@@ -74,20 +80,35 @@ static int set_reasons(const char *dir, int argc, char **argv)
 	return 0;
 }
 
+static const char *const PINS[] = { "flows", "reasons", "endpoint_devs", "egress", "ingress", "drop_link" };
+
+static int pinned(const char *dir, const char *name)
+{
+	char path[512];
+
+	path_of(path, sizeof(path), dir, name);
+	return access(path, F_OK) == 0;
+}
+
 static int cmd_load(const char *obj_path, const char *dir, int argc, char **argv)
 {
 	struct bpf_object *obj;
 	struct bpf_program *prog;
 	struct bpf_link *link;
 	char path[512];
+	size_t i;
 	int err;
 
-	path_of(path, sizeof(path), dir, "drop_link");
-	if (access(path, F_OK) == 0) {
+	if (pinned(dir, "drop_link") && pinned(dir, "endpoint_devs")) {
 		if (set_reasons(dir, argc, argv))
 			return 1;
 		printf("{\"loaded\":false,\"pins\":\"%s\"}\n", dir);
 		return 0;
+	}
+	/* Nothing, or an older flowtap's pins: load afresh (tc filters are re-pointed by their owner). */
+	for (i = 0; i < sizeof(PINS) / sizeof(PINS[0]); i++) {
+		path_of(path, sizeof(path), dir, PINS[i]);
+		unlink(path);
 	}
 	obj = bpf_object__open_file(obj_path, NULL);
 	if (!obj)
@@ -96,6 +117,8 @@ static int cmd_load(const char *obj_path, const char *dir, int argc, char **argv
 	bpf_map__set_pin_path(bpf_object__find_map_by_name(obj, "flows"), path);
 	path_of(path, sizeof(path), dir, "reasons");
 	bpf_map__set_pin_path(bpf_object__find_map_by_name(obj, "reasons"), path);
+	path_of(path, sizeof(path), dir, "endpoint_devs");
+	bpf_map__set_pin_path(bpf_object__find_map_by_name(obj, "endpoint_devs"), path);
 	err = bpf_object__load(obj);
 	if (err)
 		return fail("load", err);
@@ -119,6 +142,26 @@ static int cmd_load(const char *obj_path, const char *dir, int argc, char **argv
 	if (set_reasons(dir, argc, argv))
 		return 1;
 	printf("{\"loaded\":true,\"pins\":\"%s\"}\n", dir);
+	return 0;
+}
+
+static int cmd_endpoint(const char *dir, const char *netns, const char *ifindex)
+{
+	struct {
+		__u32 netns, ifindex;
+	} key = { (__u32)strtoul(netns, NULL, 10), (__u32)strtoul(ifindex, NULL, 10) };
+	__u32 one = 1;
+	char path[512];
+	int fd;
+
+	path_of(path, sizeof(path), dir, "endpoint_devs");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return fail("open endpoint_devs map", errno);
+	if (bpf_map_update_elem(fd, &key, &one, BPF_ANY))
+		return fail("update endpoint_devs map", errno);
+	close(fd);
+	printf("{\"ok\":true}\n");
 	return 0;
 }
 
@@ -201,9 +244,12 @@ int main(int argc, char **argv)
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
 	if (argc >= 4 && strcmp(argv[1], "load") == 0)
 		return cmd_load(argv[2], argv[3], argc - 4, argv + 4);
+	if (argc == 5 && strcmp(argv[1], "endpoint") == 0)
+		return cmd_endpoint(argv[2], argv[3], argv[4]);
 	if (argc == 4 && strcmp(argv[1], "watch") == 0)
 		return cmd_watch(argv[2], (unsigned)strtoul(argv[3], NULL, 10));
 	fprintf(stderr, "usage: flowtap-helper load <obj> <pin dir> [reason...]\n"
+			"       flowtap-helper endpoint <pin dir> <netns inode> <ifindex>\n"
 			"       flowtap-helper watch <pin dir> <interval ms>\n");
 	return 2;
 }

@@ -8,8 +8,12 @@
  *   flags, HTTP requests and response status classes, and the client-side
  *   time from a request to its response.
  * - flowtap_drop (tp_btf/kfree_skb, anywhere): count packets the kernel drops
- *   for a reason user space listed in `reasons` (tc drops are nightshift's
- *   faults), with the reason and the network namespace where it happened.
+ *   for a reason user space listed in `reasons`, with the reason and the
+ *   network namespace where it happened. And one case that is not a drop for
+ *   Hubble: a packet that a tc egress program drops on a pod's host-side veth
+ *   (a device listed in `endpoint_devs`) had already passed the point where
+ *   Cilium's to-container program traces it (TRACE_TO_LXC, before the
+ *   redirect into that device), so it counts as delivered, flags included.
  *
  * Only IPv4 TCP/UDP. The structs below mirror flowtap.ts.
  */
@@ -77,6 +81,24 @@ struct {
 	__type(value, __u32);
 } reasons SEC(".maps");
 
+/* Pods' host-side veths, {netns inode, ifindex} -> 1; written by user space. */
+struct endpoint_dev {
+	__u32 netns;
+	__u32 ifindex;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct endpoint_dev);
+	__type(value, __u32);
+} endpoint_devs SEC(".maps");
+
+/* The running kernel's value comes from its BTF (CO-RE); the number here is a placeholder. */
+enum skb_drop_reason {
+	SKB_DROP_REASON_TC_EGRESS = 1,
+};
+
 /* Just the kernel fields flowtap reads; CO-RE finds them in the running kernel. */
 struct ns_common {
 	unsigned int inum;
@@ -92,10 +114,12 @@ typedef struct {
 
 struct net_device {
 	possible_net_t nd_net;
+	int ifindex;
 } __attribute__((preserve_access_index));
 
 struct sk_buff {
 	struct net_device *dev;
+	unsigned int len;
 	unsigned char *head;
 	__u16 network_header;
 	__u16 transport_header;
@@ -259,6 +283,19 @@ int flowtap_ingress(struct __sk_buff *skb)
 	return tap(skb, 0);
 }
 
+/* A packet dropped on its way into a pod, after Cilium would have traced it to the endpoint. */
+static __always_inline int to_endpoint_drop(struct sk_buff *skb, int reason)
+{
+	struct endpoint_dev dev = {};
+
+	if (!bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_TC_EGRESS) ||
+	    reason != bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TC_EGRESS))
+		return 0;
+	dev.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	dev.ifindex = BPF_CORE_READ(skb, dev, ifindex);
+	return bpf_map_lookup_elem(&endpoint_devs, &dev) != NULL;
+}
+
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(flowtap_drop, struct sk_buff *skb, void *location, int reason)
 {
@@ -269,8 +306,10 @@ int BPF_PROG(flowtap_drop, struct sk_buff *skb, void *location, int reason)
 	unsigned char *head;
 	__u16 nh, th;
 	__u16 ports[2];
+	__u8 flags = 0;
+	int delivered = to_endpoint_drop(skb, reason);
 
-	if (!bpf_map_lookup_elem(&reasons, &why))
+	if (!delivered && !bpf_map_lookup_elem(&reasons, &why))
 		return 0;
 	if (BPF_CORE_READ(skb, protocol) != bpf_htons(ETH_P_IP))
 		return 0;
@@ -285,6 +324,8 @@ int BPF_PROG(flowtap_drop, struct sk_buff *skb, void *location, int reason)
 		th = nh + ip.ihl * 4;
 	if (bpf_probe_read_kernel(ports, sizeof(ports), head + th) < 0)
 		return 0;
+	if (ip.protocol == IPPROTO_TCP && bpf_probe_read_kernel(&flags, 1, head + th + 13) < 0)
+		return 0;
 	key.saddr = ip.saddr;
 	key.daddr = ip.daddr;
 	key.sport = bpf_ntohs(ports[0]);
@@ -293,9 +334,21 @@ int BPF_PROG(flowtap_drop, struct sk_buff *skb, void *location, int reason)
 	val = flow_of(&key);
 	if (!val)
 		return 0;
-	__sync_fetch_and_add(&val->drops, 1);
-	val->drop_reason = why;
-	val->drop_netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	if (delivered) {
+		/* Counted as flowtap_ingress would have counted it inside the pod. */
+		__sync_fetch_and_add(&val->rx_packets, 1);
+		__sync_fetch_and_add(&val->rx_bytes, BPF_CORE_READ(skb, len));
+		if (flags & 0x02)
+			__sync_fetch_and_add(&val->syn, 1);
+		if (flags & 0x01)
+			__sync_fetch_and_add(&val->fin, 1);
+		if (flags & 0x04)
+			__sync_fetch_and_add(&val->rst, 1);
+	} else {
+		__sync_fetch_and_add(&val->drops, 1);
+		val->drop_reason = why;
+		val->drop_netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	}
 	val->last_ns = bpf_ktime_get_ns();
 	return 0;
 }

@@ -63,6 +63,24 @@ export async function loadFlowtap(
   return { loaded: answer.loaded };
 }
 
+/**
+ * List a pod's host-side veth (by its node namespace's inode and its
+ * ifindex there): a packet a tc egress program drops on it counts as
+ * delivered, as Cilium traces it before the device (flowtap.bpf.c).
+ */
+export async function addEndpointDevice(
+  helper: string,
+  pins: string,
+  netnsInode: number,
+  ifindex: number,
+): Promise<void> {
+  const { stdout } = await run(helper, ['endpoint', pins, String(netnsInode), String(ifindex)]).catch(
+    (err: { stdout?: string; message: string }) => ({ stdout: err.stdout ?? JSON.stringify({ error: err.message }) }),
+  );
+  const answer = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { error?: string };
+  if (answer.error) throw new FlowtapError(`flowtap: ${answer.error}`);
+}
+
 export interface Watch {
   process: ChildProcess;
   stop(): void;

@@ -1,11 +1,14 @@
 // The feed of the Hubble stand-in: load flowtap, keep it attached to every
-// lab pod's eth0 (pods come and go), turn each interval's changed counters
-// into flow events, and put them in the store.
-import { mkdirSync, rmSync } from 'node:fs';
+// lab pod's eth0 (pods come and go) and its host-side veth listed (where
+// Cilium traces a packet to the endpoint), turn each interval's changed
+// counters into flow events, and put them in the store.
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { attachTap, detachTap, FLOWTAP_FLOWS, FLOWTAP_PINS, flowtapObject, tapKey, type TapRecord } from './flowtap.ts';
-import type { EndpointSource } from './endpoints.ts';
+import { NETNS_DIR, type EndpointSource, type PodNetns } from './endpoints.ts';
 import { FlowBaseline, toFlows } from './flows.ts';
-import { helperBinary, loadFlowtap, watchFlowtap, type Watch } from './helper.ts';
+import { addEndpointDevice, helperBinary, loadFlowtap, watchFlowtap, type Watch } from './helper.ts';
 import type { FlowStore } from './store.ts';
 
 export interface TapOptions {
@@ -25,6 +28,16 @@ export interface FlowTap {
   stop(options?: { unload?: boolean }): Promise<void>;
 }
 
+const run = promisify(execFile);
+
+/** The node namespace's inode and the ifindex of a pod's host-side veth in it. */
+async function hostDevice(host: NonNullable<PodNetns['host']>): Promise<{ inode: number; ifindex: number }> {
+  const { stdout } = await run('ip', ['-n', host.netns, '-j', 'link', 'show', 'dev', host.ifname]);
+  const [link] = JSON.parse(stdout) as { ifindex?: number }[];
+  if (!link?.ifindex) throw new Error(`no interface ${host.ifname} in ${host.netns}`);
+  return { inode: statSync(`${NETNS_DIR}/${host.netns}`).ino, ifindex: link.ifindex };
+}
+
 export async function startFlowTap(o: TapOptions): Promise<FlowTap> {
   const pins = o.pins ?? FLOWTAP_PINS;
   const log = o.log ?? (() => undefined);
@@ -35,9 +48,11 @@ export async function startFlowTap(o: TapOptions): Promise<FlowTap> {
   log(loaded ? 'flowtap loaded' : 'flowtap already loaded', { pins });
 
   const attached = new Set<string>();
+  const listed = new Set<string>();
   const reconcile = async () => {
     await o.endpoints.refresh();
-    const want = new Set(o.endpoints.podNamespaces().map((p) => p.netns));
+    const pods = o.endpoints.podNamespaces();
+    const want = new Set(pods.map((p) => p.netns));
     for (const netns of want) {
       if (attached.has(netns)) continue;
       try {
@@ -48,6 +63,19 @@ export async function startFlowTap(o: TapOptions): Promise<FlowTap> {
       }
     }
     for (const netns of [...attached]) if (!want.has(netns)) attached.delete(netns);
+    const devices = new Set(pods.flatMap((p) => (p.host ? [`${p.host.netns}/${p.host.ifname}`] : [])));
+    for (const pod of pods) {
+      const key = pod.host && `${pod.host.netns}/${pod.host.ifname}`;
+      if (!pod.host || !key || listed.has(key)) continue;
+      try {
+        const { inode, ifindex } = await hostDevice(pod.host);
+        await addEndpointDevice(helper, pins, inode, ifindex);
+        listed.add(key);
+      } catch (err) {
+        log('cannot list host-side veth', { pod: `${pod.namespace}/${pod.pod}`, error: (err as Error).message });
+      }
+    }
+    for (const key of [...listed]) if (!devices.has(key)) listed.delete(key);
   };
   await reconcile();
   const timer = setInterval(() => {

@@ -1,7 +1,9 @@
 // The lab's Hubble stand-in end to end on this kernel: flowtap attached to
 // two network-namespace "pods", real HTTP, UDP and TCP traffic, packets the
 // server's own firewall drops (after the endpoint hook: seen arriving, never
-// answered) and a real nightshift fault drop (before it: not seen at all),
+// answered), a real nightshift fault drop on the client's eth0 (before the
+// hook: not seen at all) and one on the server's host-side veth (after
+// Cilium's to-container trace: seen arriving, never answered),
 // served over the Observer API and read by the same client and summariser
 // the flows collector uses. Nothing is ever reported DROPPED: Hubble reports
 // only Cilium's own drops.
@@ -54,7 +56,13 @@ function endpointsFor(pair: PodPair): EndpointSource {
         netns: pair.client.netns,
         node: 'lab-node-1',
       },
-      { namespace: 'production', pod: 'cart-service-v2-5c8d7b6f9-qq4hd', netns: pair.server.netns, node: 'lab-node-2' },
+      {
+        namespace: 'production',
+        pod: 'cart-service-v2-5c8d7b6f9-qq4hd',
+        netns: pair.server.netns,
+        node: 'lab-node-2',
+        host: { netns: pair.node.netns, ifname: pair.node.server },
+      },
     ],
     nodeOfNetns: () => 'lab-node-1',
     refresh: async () => undefined,
@@ -103,6 +111,22 @@ run('Hubble Relay stand-in fed by flowtap', () => {
         { ifname: 'eth0', netns: pair.client.netns, hook: 'egress' },
       );
       pair.exec(pair.client.netns, ['bash', '-c', `curl -s --max-time 1 http://${pair.server.ip}:9090/ || true`]);
+      // And one on the server's host-side veth, as a fault on a pod's ingress sits: TCP to 9092.
+      await attach(
+        {
+          faultId,
+          key: 't1',
+          kind: 'drop',
+          protocol: 'tcp',
+          dstPorts: { from: 9092, to: 9092 },
+          peerIsDst: false,
+          dropPpm: 1_000_000,
+          ttlMs: 60_000,
+        },
+        { ifname: pair.node.server, netns: pair.node.netns, hook: 'egress' },
+      );
+      for (let i = 0; i < 3; i++)
+        pair.exec(pair.client.netns, ['bash', '-c', `curl -s --max-time 1 http://${pair.server.ip}:9092/ || true`]);
     }
     await new Promise((r) => setTimeout(r, 1200));
   }, 120_000);
@@ -172,6 +196,24 @@ run('Hubble Relay stand-in fed by flowtap', () => {
         { deadline: Date.now() + 5000, maxFlows: 1000 },
       );
       expect(answer.records).toEqual([]);
+    },
+  );
+
+  (nsfault ? test : test.skip)(
+    "a packet a fault drops on the pod's host-side veth was traced to the endpoint: seen arriving, never answered",
+    async () => {
+      const answer = await client.getFlows(
+        { since: new Date(Date.now() - 60_000), whitelist: [{ destination_port: ['9092'] }] },
+        { deadline: Date.now() + 5000, maxFlows: 1000 },
+      );
+      // Nothing reported dropped: the SYNs are seen leaving the client and arriving at the server.
+      expect(answer.records.every((r) => r.verdict === 'FORWARDED')).toBe(true);
+      const arriving = answer.records.filter((r) => r.node === 'lab-node-2' && r.tcpFlags.includes('SYN'));
+      expect(arriving.length).toBeGreaterThan(0);
+      const tcp = summariseFlows(answer.records).connections.find((c) => c.port === 9092);
+      expect(tcp).toMatchObject({ source: 'production/checkout-frontend', destination: 'production/cart-service-v2' });
+      expect(tcp?.attempts).toBeGreaterThanOrEqual(3);
+      expect(tcp?.answered).toBe(0);
     },
   );
 

@@ -1,5 +1,6 @@
-// Two "pods" for tests: network namespaces joined by a veth pair (eth0 in
-// each), an HTTP server in the second that answers 500 on /fail, removed by
+// Two "pods" for tests: network namespaces whose eth0 pairs with a veth in a
+// third, the "node", where a bridge joins them (as a lab node's cbr0 does);
+// an HTTP server in the second that answers 500 on /fail; all removed by
 // stop(). Needs root.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,8 @@ export interface TestPod {
 export interface PodPair {
   client: TestPod;
   server: TestPod;
+  /** The node namespace and each pod's host-side veth in it. */
+  node: { netns: string; client: string; server: string };
   port: number;
   /** curl from the client to the server; returns the HTTP status. */
   request(path: string): string;
@@ -31,14 +34,16 @@ export async function startPodPair(
   const client: TestPod = { netns: `nstest-c-${tag}`, ip: `${subnet}.1` };
   const server: TestPod = { netns: `nstest-s-${tag}`, ip: `${subnet}.2` };
   const port = 8080;
-  for (const pod of [client, server]) sh('ip', ['netns', 'add', pod.netns]);
-  sh('ip', ['link', 'add', `ntc${tag}`, 'type', 'veth', 'peer', 'name', `nts${tag}`]);
-  for (const [pod, link] of [
-    [client, `ntc${tag}`],
-    [server, `nts${tag}`],
+  const node = { netns: `nstest-n-${tag}`, client: 'lxcclient', server: 'lxcserver' };
+  for (const ns of [client.netns, server.netns, node.netns]) sh('ip', ['netns', 'add', ns]);
+  sh('ip', ['-n', node.netns, 'link', 'add', 'br0', 'type', 'bridge']);
+  sh('ip', ['-n', node.netns, 'link', 'set', 'br0', 'up']);
+  for (const [pod, host] of [
+    [client, node.client],
+    [server, node.server],
   ] as const) {
-    sh('ip', ['link', 'set', link, 'netns', pod.netns]);
-    sh('ip', ['-n', pod.netns, 'link', 'set', link, 'name', 'eth0']);
+    sh('ip', ['-n', node.netns, 'link', 'add', host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod.netns]);
+    sh('ip', ['-n', node.netns, 'link', 'set', host, 'master', 'br0', 'up']);
     sh('ip', ['-n', pod.netns, 'addr', 'add', `${pod.ip}/24`, 'dev', 'eth0']);
     sh('ip', ['-n', pod.netns, 'link', 'set', 'eth0', 'up']);
     sh('ip', ['-n', pod.netns, 'link', 'set', 'lo', 'up']);
@@ -59,6 +64,7 @@ export async function startPodPair(
   return {
     client,
     server,
+    node,
     port,
     exec,
     request: (path) =>
@@ -82,9 +88,9 @@ export async function startPodPair(
     },
     async stop() {
       httpd.kill('SIGTERM');
-      for (const pod of [client, server]) {
+      for (const ns of [client.netns, server.netns, node.netns]) {
         try {
-          sh('ip', ['netns', 'del', pod.netns]);
+          sh('ip', ['netns', 'del', ns]);
         } catch {
           // already gone
         }
