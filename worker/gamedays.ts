@@ -49,7 +49,7 @@ export function loadExperiment(text: string, config: Config, catalogue: Catalogu
   }
   const e = doc.data;
   const limits = faultLimits(config.faults);
-  const fault = validateFault(e.fault, limits);
+  const fault = validateFault(e.fault, limits, { catalogue });
   if (!fault.ok) {
     for (const line of fault.problems) {
       const at = line.indexOf(': ');
