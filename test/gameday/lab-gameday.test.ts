@@ -81,7 +81,6 @@ describe('game days in the lab', () => {
       named: 'pod-to-pod-drop',
       namedCause: true,
     });
-    expect(status.score?.detectMs).toBeLessThan(90_000);
     expect(status.score?.recoverMs).toBeGreaterThan(status.score?.detectMs ?? 0);
     expect(status.score?.errorBudget?.failures).toBeGreaterThan(0);
     // Nothing of the fault is left: the fault workflow reverted every attachment.
