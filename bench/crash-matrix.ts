@@ -20,7 +20,16 @@ const bed = await new CrashBed().start();
 const results = [];
 try {
   for (const cell of cells) {
-    const result = await bed.run(cell);
+    // A cell that cannot be driven to its end is a finding too, not the end of the matrix.
+    const result = await bed.run(cell).catch((err: unknown) => ({
+      cell: cellName(cell),
+      observed: 'error',
+      lost: 1,
+      duplicated: 0,
+      leftBehind: 0,
+      notes: [`the cell failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`],
+      recoveredMs: 0,
+    }));
     results.push(result);
     process.stderr.write(
       `${result.cell}: lost ${result.lost}, duplicated ${result.duplicated}, left ${result.leftBehind}\n`,

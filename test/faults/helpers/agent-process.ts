@@ -31,7 +31,8 @@ export async function startAgentProcess(
   child.stderr.on('data', collect);
   try {
     await new Promise<void>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`agent not ready after 30 s:\n${output}`)), 30_000);
+      // Generous: on a loaded machine an agent's start (imports, Temporal, the first reconcile) takes a while.
+      const timer = setTimeout(() => fail(new Error(`agent not ready after 120 s:\n${output}`)), 120_000);
       child.stdout.on('data', () => {
         if (output.includes('nightshift agent: node')) {
           clearTimeout(timer);
