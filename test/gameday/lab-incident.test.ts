@@ -11,7 +11,15 @@ import { formatProblem } from '../../runbooks/index.ts';
 import { catalogue } from '../../worker/catalogue.ts';
 import type { Config } from '../../worker/config.ts';
 import { loadExperiment, startGameday } from '../../worker/gamedays.ts';
-import { createLogger, gatewayRoutes, startGateway, type Gateway, type SlackSettings } from '../../worker/index.ts';
+import {
+  createLogger,
+  gatewayRoutes,
+  startGateway,
+  startStandin,
+  type Gateway,
+  type SlackSettings,
+  type Standin,
+} from '../../worker/index.ts';
 import { abortSignal, gamedayStatusQuery, type GamedayStatus } from '../../workflows/index.ts';
 import { useLab } from '../lab/helpers/use-lab.ts';
 
@@ -25,19 +33,23 @@ describe('a real incident during a game day', () => {
   const lab = useLab();
   let client: Client;
   let gateway: Gateway | undefined;
+  let standin: Standin | undefined;
 
   beforeAll(async () => {
     client = new Client({ connection: await Connection.connect({ address: lab.config.temporal.address }) });
     const config: Config = { ...lab.config, alerts: { ...lab.config.alerts, bearerToken: TOKEN } };
-    // No Slack here: the alert path needs none (runs publish nowhere without a channel).
+    // The gateway talks to a Slack stand-in of its own; alert-started runs publish nowhere (no channel).
+    const token = 'xoxb-lab-incident';
+    const signingSecret = 'lab-incident-signing-secret';
+    standin = await startStandin({ port: 0, token, signingSecret, gatewayUrl: 'http://127.0.0.1:9/slack/events' });
     const slack: SlackSettings = {
       mode: 'standin',
-      botToken: 'xoxb-unused',
-      signingSecret: 'unused-signing-secret',
+      botToken: token,
+      signingSecret,
       socketMode: false,
-      channel: '', // an empty channel: alert-started runs publish nowhere
-      apiUrl: 'http://127.0.0.1:9/api/',
-      standin: { host: '127.0.0.1', port: 0, url: 'http://127.0.0.1:9' },
+      channel: '',
+      apiUrl: standin.apiUrl,
+      standin: { host: '127.0.0.1', port: 0, url: standin.url },
     };
     const log = createLogger({ level: 'warn' });
     gateway = await startGateway({
@@ -52,6 +64,7 @@ describe('a real incident during a game day', () => {
   });
   afterAll(async () => {
     await gateway?.stop();
+    await standin?.stop();
     await client?.connection.close();
   });
 
