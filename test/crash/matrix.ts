@@ -307,11 +307,23 @@ export class CrashBed {
     const killedAt = Date.now();
     await this.up(proc);
     client = await this.client();
-    const final = await within(client.workflow.getHandle<typeof faultWorkflow>(id).result(), 240_000);
+    const after = client.workflow.getHandle<typeof faultWorkflow>(id);
+    let error = '';
+    const final = await within(
+      after.result().catch(async (err: unknown) => {
+        const cause = err instanceof Error ? err.cause : undefined;
+        error = cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err);
+        return after.query(faultStatusQuery); // a failed fault still answers with what it did
+      }),
+      240_000,
+    );
     const recoveredMs = Date.now() - killedAt;
     await client.connection.close();
     const ok = final !== undefined && ['completed', 'aborted'].includes(final.state) && final.revertErrors.length === 0;
-    if (!ok) notes.push(`ended ${final?.state ?? 'never'} ${final?.revertErrors.join('; ') ?? ''}`.trim());
+    if (!ok) {
+      const reverts = final ? `, reverts found ${final.reverts.map((r) => r.found).join('/') || 'none'}` : '';
+      notes.push(`ended ${final?.state ?? 'never'}${error ? `: ${error.split('\n')[0]}` : ''}${reverts}`);
+    }
     return {
       cell: cellName({ proc, life: 'fault', step }),
       observed,
