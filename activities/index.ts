@@ -68,6 +68,8 @@ export * from './slack/index.ts';
 export {
   createNodeAgentActivities,
   reconcile,
+  resolveProtected,
+  stopAllLocal,
   type NodeAgentActivities,
   type NodeAgentDeps,
   type ReconcileReport,

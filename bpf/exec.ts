@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { z } from 'zod';
 
 export interface RunOptions {
-  /** Name under /run/netns; undefined runs in the caller's namespace. */
+  /** Name under /run/netns (or a path netnsPath accepts); undefined runs in the caller's namespace. */
   netns?: string;
   input?: string;
   timeoutMs?: number;
@@ -24,8 +24,25 @@ export class CommandError extends Error {
   }
 }
 
-export function netnsPath(name: string): string {
-  return `/run/netns/${name}`;
+/** The runtime's namespace files: /run/netns/<name>, /var/run/netns/<name>, /proc/<pid>/ns/net. */
+const NETNS_FILE = /^(?:\/(?:var\/)?run\/netns\/[A-Za-z0-9][A-Za-z0-9_.-]{0,40}|\/proc\/[1-9]\d{0,9}\/ns\/net)$/;
+const NETNS_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+export class NetnsRefused extends Error {
+  constructor(ref: string) {
+    super(
+      `network namespace ${JSON.stringify(ref)} is refused: only a name under /run/netns or a path under ` +
+        '/run/netns, /var/run/netns or /proc/<pid>/ns/net',
+    );
+    this.name = 'NetnsRefused';
+  }
+}
+
+/** The file of a network namespace given by name (under /run/netns) or by a path in the runtime's directories. */
+export function netnsPath(ref: string): string {
+  if (NETNS_NAME.test(ref)) return `/run/netns/${ref}`;
+  if (NETNS_FILE.test(ref)) return ref;
+  throw new NetnsRefused(ref);
 }
 
 export function inNetns(netns: string | undefined, command: string, args: string[]): [string, string[]] {

@@ -2,8 +2,11 @@
 /*
  * nightshift's fault program: a tc classifier (ingress or egress) that drops
  * or delays the packets of one fault. Checks run cheapest first (protocol,
- * ports, then the peer prefix lookup, then the clock), so traffic the fault
- * does not target leaves after a few loads and compares.
+ * ports, then the peer prefix lookup, the protected addresses, then the
+ * clock), so traffic the fault does not target leaves after a few loads and
+ * compares. A protected peer (the node's API server, etcd, Temporal, cluster
+ * DNS: keep_v4/keep_v6) always passes, whatever the match says; so do ARP
+ * and IPv6 neighbour discovery, without which no peer is reachable at all.
  *
  * Pass means "next program": tcx and cls_bpf both continue with whatever
  * else is attached (Cilium's programs, for one), so a fault never
@@ -27,6 +30,8 @@
 #ifndef IPPROTO_ICMPV6
 #define IPPROTO_ICMPV6	58
 #endif
+#define NS_ND_FIRST	133		/* ICMPv6 router solicitation .. */
+#define NS_ND_LAST	137		/* .. redirect: neighbour discovery */
 
 /* The match, fixed at load by the loader. */
 const volatile struct ns_match match = {
@@ -97,7 +102,7 @@ static __always_inline int parse_v4(void *l3, void *data_end, struct ns_pkt *pkt
 	if (ihl < sizeof(*ip))
 		return -1;
 	pkt->proto = ip->protocol;
-	if (match.peers_v4) {
+	if (match.peers_v4 || (match.keep & NS_KEEP_V4)) {
 		__builtin_memcpy(pkt->v4key.addr, match.peer_is_dst ? &ip->daddr : &ip->saddr, 4);
 		pkt->v4key.prefixlen = 32;
 	}
@@ -114,7 +119,16 @@ static __always_inline int parse_v6(void *l3, void *data_end, struct ns_pkt *pkt
 		return -1;
 	pkt->v6 = 1;
 	pkt->proto = ip6->nexthdr == IPPROTO_ICMPV6 ? IPPROTO_ICMP : ip6->nexthdr;
-	if (match.peers_v6) {
+	if (ip6->nexthdr == IPPROTO_ICMPV6) {
+		__u8 *type = (void *)(ip6 + 1);
+
+		/* Neighbour discovery is IPv6's ARP: like ARP, never a fault's to drop. */
+		if ((void *)(type + 1) > data_end)
+			return -1;
+		if (*type >= NS_ND_FIRST && *type <= NS_ND_LAST)
+			return -1;
+	}
+	if (match.peers_v6 || (match.keep & NS_KEEP_V6)) {
 		__builtin_memcpy(pkt->v6key.addr, match.peer_is_dst ? &ip6->daddr : &ip6->saddr, 16);
 		pkt->v6key.prefixlen = 128;
 	}
@@ -129,6 +143,14 @@ static __always_inline int peer_match(const struct ns_pkt *pkt)
 	if (pkt->v6)
 		return match.peers_v6 && peer_v6(&pkt->v6key);
 	return match.peers_v4 && peer_v4(&pkt->v4key);
+}
+
+/* The peer is one the node agent protects (its control plane): never matched. */
+static __always_inline int kept(const struct ns_pkt *pkt)
+{
+	if (pkt->v6)
+		return (match.keep & NS_KEEP_V6) && bpf_map_lookup_elem(&keep_v6, &pkt->v6key);
+	return (match.keep & NS_KEEP_V4) && bpf_map_lookup_elem(&keep_v4, &pkt->v4key);
 }
 
 static __always_inline int ports_match(const struct ns_pkt *pkt)
@@ -195,7 +217,7 @@ int nightshift(struct __sk_buff *skb)
 	}
 	if (match.proto && pkt.proto != match.proto)
 		goto out;
-	if (!ports_match(&pkt) || !peer_match(&pkt))
+	if (!ports_match(&pkt) || !peer_match(&pkt) || kept(&pkt))
 		goto out;
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)

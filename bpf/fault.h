@@ -35,6 +35,13 @@ enum ns_peers {
 };
 
 #define NS_MAX_LENS	4
+#define NS_MAX_KEEP	64	/* protected addresses per attachment */
+
+/* Which families have protected addresses (ns_match.keep). */
+enum ns_keep {
+	NS_KEEP_V4 = 1,
+	NS_KEEP_V6 = 2,
+};
 
 /* Fixed when the program is loaded (const volatile in the program). */
 struct ns_match {
@@ -45,7 +52,7 @@ struct ns_match {
 	__u8 peers_v6;		/* enum ns_peers */
 	__u8 n_lens_v4;		/* NS_PEERS_EXACT: entries used in lens_v4 */
 	__u8 n_lens_v6;
-	__u8 pad;
+	__u8 keep;		/* enum ns_keep bits: peers that always pass (keep_v4/keep_v6) */
 	__u8 lens_v4[NS_MAX_LENS];	/* NS_PEERS_EXACT: prefix lengths present, longest first */
 	__u8 lens_v6[NS_MAX_LENS];
 	__u16 sport_lo;		/* source port range, inclusive; 0-65535 = any */

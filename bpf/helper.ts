@@ -35,6 +35,8 @@ export const pinnedSchema = z.object({
     peerIsDst: z.number(),
     peersV4: z.number(),
     peersV6: z.number(),
+    /** Bits: 1 = protected IPv4 addresses, 2 = IPv6 (never matched). */
+    keep: z.number().default(0),
     sport: z.tuple([z.number(), z.number()]),
     dport: z.tuple([z.number(), z.number()]),
   }),

@@ -17,4 +17,4 @@ export { attachmentDir, ensureBpffs, faultDir, helperPath, NAME_PATTERN, PIN_ROO
 export { FQ_HANDLE, fqOptions, TC_HANDLE_PREFIX, TC_PRIO_BASE, type FqSizing } from './qdisc.ts';
 export { testRun, loadEmpty, type TestRunResult } from './testrun.ts';
 export { buildPacket, type PacketSpec } from './packets.ts';
-export { CommandError, run, runJson, netnsPath } from './exec.ts';
+export { CommandError, NetnsRefused, run, runJson, netnsPath } from './exec.ts';

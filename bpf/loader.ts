@@ -33,6 +33,8 @@ export interface ProgramSpec {
   peers?: string[];
   /** The peer is the packet's destination (the target sends) or its source. */
   peerIsDst: boolean;
+  /** Addresses (no prefix) the program never matches: the node's control plane. */
+  protected?: string[];
   dropPpm?: number;
   delayMs?: number;
   jitterMs?: number;
@@ -122,8 +124,14 @@ function programArgs(spec: ProgramSpec, pin: string): string[] {
     ns(spec.jitterMs ?? 0),
     '--ttl-ns',
     ns(Math.max(spec.ttlMs, 1)),
-    ...(spec.peers?.length ? ['--peers', '-'] : []),
+    ...(spec.peers?.length || spec.protected?.length ? ['--peers', '-'] : []),
   ];
+}
+
+/** The helper's stdin: one peer CIDR a line, then "!address" for each protected one. */
+function peerLines(spec: ProgramSpec): string | undefined {
+  const lines = [...(spec.peers ?? []), ...(spec.protected ?? []).map((address) => `!${address}`)];
+  return lines.length ? `${lines.join('\n')}\n` : undefined;
 }
 
 /** The state of one attachment, or undefined when nothing is pinned there. */
@@ -168,9 +176,10 @@ export async function attach(
         extra.push('--replaced-root');
       }
     }
+    const input = peerLines(spec);
     await nsfault.load([...programArgs(spec, pin), ...extra], {
       ...(at?.netns ? { netns: at.netns } : {}),
-      ...(spec.peers?.length ? { input: `${spec.peers.join('\n')}\n` } : {}),
+      ...(input ? { input } : {}),
     });
   } catch (err) {
     if (at && addedClsact) await releaseClsact(at.ifname, at.netns).catch(() => undefined);
@@ -193,7 +202,7 @@ export async function detach(pin: string): Promise<Detached> {
     removeEmptyDir(join(PIN_ROOT, faultId));
     return { pin, faultId, key, state: 'absent' };
   }
-  const netnsAlive = !pinned.netns || existsSync(netnsPath(pinned.netns));
+  const netnsAlive = !pinned.netns || netnsExists(pinned.netns);
   const netns = netnsAlive && pinned.netns ? pinned.netns : undefined;
   const result = await nsfault.detach(pin, netns ? { netns } : {});
   // Deadline and meta as they were; counters as the helper read them last.
@@ -205,6 +214,15 @@ export async function detach(pin: string): Promise<Detached> {
   if (netnsAlive && state === 'detached') await restoreQdiscs(pinned, netns);
   removeEmptyDir(join(PIN_ROOT, faultId));
   return { pin, faultId, key, state, attachment: { ...attachment, interfaceGone: state === 'interface-gone' } };
+}
+
+/** A namespace recorded in a pin's meta still exists (a refused reference counts as gone). */
+function netnsExists(ref: string): boolean {
+  try {
+    return existsSync(netnsPath(ref));
+  } catch {
+    return false;
+  }
 }
 
 async function restoreQdiscs(pinned: Pinned, netns: string | undefined): Promise<void> {

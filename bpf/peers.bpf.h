@@ -45,6 +45,22 @@ struct {
 	__type(value, __u8);
 } trie_v6 SEC(".maps");
 
+/* Protected IPv4 addresses (/32 keys): never matched, whatever the peers say; written by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NS_MAX_KEEP);
+	__type(key, struct ns_peer_v4);
+	__type(value, __u8);
+} keep_v4 SEC(".maps");
+
+/* Protected IPv6 addresses (/128 keys); written by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NS_MAX_KEEP);
+	__type(key, struct ns_peer_v6);
+	__type(value, __u8);
+} keep_v6 SEC(".maps");
+
 /* Network-order mask of the first len bits of a 32-bit word. */
 static __always_inline __u32 mask32(int len)
 {

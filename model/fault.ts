@@ -37,7 +37,10 @@ export interface PodRef {
   namespace: string;
   name: string;
   ip: string;
-  /** The pod's network namespace under /run/netns (annotation nightshift.dev/netns). */
+  /**
+   * The pod's network namespace (annotation nightshift.dev/netns): a name under
+   * /run/netns or a path in the runtime's directories (see NETNS_REF).
+   */
   netns?: string;
 }
 
@@ -65,6 +68,16 @@ export interface InjectRequest {
   deadline: string;
   /** Resolve and plan only; nothing is attached. */
   dryRun?: boolean;
+  /** The requester holds PROTECTED_PEERS_ROLE: protected peers named exactly in match.peers may be touched. */
+  allowProtected?: boolean;
+}
+
+/** An address the node agent keeps every fault away from (its control plane). */
+export interface ProtectedPeer {
+  /** What it is: "API server", "Temporal frontend", "etcd", "cluster DNS", or a configured name. */
+  what: string;
+  /** One IPv4 or IPv6 address. */
+  address: string;
 }
 
 /** Exactly what is (or would be) attached where: the undo record. */
@@ -84,6 +97,10 @@ export interface AttachmentPlan {
   /** Delay faults: the fq root qdisc installed for Earliest Departure Time. */
   qdisc?: string;
   pod?: PodRef;
+  /** Peers the kernel program passes untouched whatever the match says. */
+  protected?: ProtectedPeer[];
+  /** The deadline asked for, when the agent cut it to its own ceiling. */
+  clampedFrom?: string;
 }
 
 export interface Counters {

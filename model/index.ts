@@ -7,6 +7,7 @@ export * from './duration.ts';
 export * from './errors.ts';
 export type * from './evidence.ts';
 export type * from './fault.ts';
+export * from './fault-schema.ts';
 export type * from './gameday.ts';
 export * from './issues.ts';
 export * from './queues.ts';

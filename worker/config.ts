@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { durationSchema, formatIssues } from '../model/index.ts';
 import { ALERT_ENV, alertsSchema } from './alerts/config.ts';
 
-export const ROLES = ['viewer', 'responder', 'chaos-operator', 'approver'] as const;
+export const ROLES = ['viewer', 'responder', 'chaos-operator', 'approver', 'chaos-admin'] as const;
 export const roleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof roleSchema>;
 
@@ -84,6 +84,11 @@ export const configSchema = z.object({
       maxDuration: durationSchema.default('30m'),
       allowedNamespaces: z.array(z.string()).default(['production', 'finance', 'default']),
       maxPods: z.coerce.number().int().positive().default(10),
+      /**
+       * More peers every node agent keeps faults away from, besides the ones it finds
+       * (Temporal, the API server, etcd, cluster DNS): "host", "host:port" or "name=host".
+       */
+      protectedPeers: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
   slack: slackSchema.prefault({}),
@@ -109,6 +114,7 @@ const ENV_PATHS: Record<string, string[]> = {
   NIGHTSHIFT_PRODUCTION_NAMESPACES: ['access', 'productionNamespaces'],
   NIGHTSHIFT_FAULT_MAX_DURATION: ['faults', 'maxDuration'],
   NIGHTSHIFT_FAULT_ALLOWED_NAMESPACES: ['faults', 'allowedNamespaces'],
+  NIGHTSHIFT_FAULT_PROTECTED_PEERS: ['faults', 'protectedPeers'],
   NIGHTSHIFT_SLACK_MODE: ['slack', 'mode'],
   SLACK_BOT_TOKEN: ['slack', 'botToken'],
   SLACK_BOT_TOKEN_FILE: ['slack', 'botTokenFile'],
@@ -127,7 +133,11 @@ const ENV_PATHS: Record<string, string[]> = {
 };
 
 /** Config sections whose values are lists; their env values are comma-separated. */
-const LIST_ENV = new Set(['NIGHTSHIFT_PRODUCTION_NAMESPACES', 'NIGHTSHIFT_FAULT_ALLOWED_NAMESPACES']);
+const LIST_ENV = new Set([
+  'NIGHTSHIFT_PRODUCTION_NAMESPACES',
+  'NIGHTSHIFT_FAULT_ALLOWED_NAMESPACES',
+  'NIGHTSHIFT_FAULT_PROTECTED_PEERS',
+]);
 
 export class ConfigError extends Error {
   constructor(message: string) {

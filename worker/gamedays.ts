@@ -33,10 +33,37 @@ export function findExperiment(nameOrPath: string): string | undefined {
 
 export type ExperimentResult = { ok: true; input: Omit<GamedayInput, 'trigger'> } | { ok: false; problems: Problem[] };
 
-export function loadExperiment(text: string, config: Config, catalogue: Catalogue): ExperimentResult {
+/**
+ * Fields laid over an experiment before it is checked (a deployment's or a
+ * test's settings: a shorter duration, looser thresholds, autoApprove).
+ * Objects merge field by field; anything else, lists included, replaces.
+ * The result is checked as a whole, so an override naming a field the
+ * schema does not know is refused with its path, never silently ignored.
+ */
+export type ExperimentOverride = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function overlay(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    out[key] = Object.hasOwn(base, key) ? overlay(base[key], value) : value;
+  }
+  return out;
+}
+
+export function loadExperiment(
+  text: string,
+  config: Config,
+  catalogue: Catalogue,
+  override?: ExperimentOverride,
+): ExperimentResult {
   const parsed = parseYamlWithLines(text);
   if (!parsed.ok) return parsed;
-  const doc = experimentSchema.safeParse(parsed.value);
+  const doc = experimentSchema.safeParse(override ? overlay(parsed.value, override) : parsed.value);
   const problems: Problem[] = [];
   if (!doc.success) {
     for (const issue of doc.error.issues) {
@@ -49,7 +76,7 @@ export function loadExperiment(text: string, config: Config, catalogue: Catalogu
   }
   const e = doc.data;
   const limits = faultLimits(config.faults);
-  const fault = validateFault(e.fault, limits);
+  const fault = validateFault(e.fault, limits, { catalogue });
   if (!fault.ok) {
     for (const line of fault.problems) {
       const at = line.indexOf(': ');

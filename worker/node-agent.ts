@@ -1,7 +1,10 @@
 // The node agent: a Temporal worker on `nightshift-node-<node>` running the
 // fault activities (inject, revert, counters, list, capabilities, stopAll),
 // and a reconciler on start and every 30 s that removes any attachment whose
-// deadline passed or whose fault workflow is no longer running.
+// deadline passed or whose fault workflow is no longer running. Its own
+// limits come from its own config: the longest fault (faults.maxDuration)
+// and the peers no fault may match (protectedPeers below). Its kill switch
+// (killSwitch(), SIGUSR1 in `nightshift agent`) needs no Temporal.
 //
 // Lab nodes are network namespaces: NIGHTSHIFT_NODE_NETNS names the node's,
 // and the agent reaches it with nsenter. Start the agent in the host's mount
@@ -9,9 +12,16 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { Logger as Pino } from 'pino';
-import { createNodeAgentActivities, reconcile, type ReconcileReport } from '../activities/index.ts';
+import { KubeConfig } from '@kubernetes/client-node';
+import {
+  createNodeAgentActivities,
+  reconcile,
+  resolveProtected,
+  stopAllLocal,
+  type ReconcileReport,
+} from '../activities/index.ts';
 import { ensureBpffs } from '../bpf/index.ts';
-import { nodeQueue } from '../model/index.ts';
+import { nodeQueue, parseDuration, type ProtectedPeer, type StopAllResult } from '../model/index.ts';
 import type { Config } from './config.ts';
 import { installRuntime } from './runtime.ts';
 import { connectClient, connectWorker } from './temporal.ts';
@@ -29,6 +39,13 @@ export interface NodeAgentOptions {
 
 export interface NodeAgent {
   taskQueue: string;
+  /** What this agent keeps every fault away from. */
+  protectedPeers: ProtectedPeer[];
+  /**
+   * The local kill switch: removes every attachment on this node now, without
+   * Temporal, and refuses injects until the agent is restarted.
+   */
+  killSwitch(reason: string): Promise<StopAllResult>;
   /** Reconciles now (also runs on start and on a timer). */
   reconcile(): Promise<ReconcileReport>;
   stop(): Promise<void>;
@@ -49,10 +66,44 @@ export function faultActiveIn(client: Client) {
   };
 }
 
+/** Endpoints of this node's control plane, from the agent's config and environment. */
+export function controlPlaneEndpoints(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+): { what: string; endpoint: string }[] {
+  const list = (value: string | undefined) =>
+    (value ?? '')
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
+  const endpoints = [{ what: 'Temporal frontend', endpoint: config.temporal.address }];
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromDefault();
+    const server = kc.getCurrentCluster()?.server;
+    if (server) endpoints.push({ what: 'API server', endpoint: server });
+  } catch {
+    // no kubeconfig: no API server to protect
+  }
+  if (env.KUBERNETES_SERVICE_HOST) endpoints.push({ what: 'API server', endpoint: env.KUBERNETES_SERVICE_HOST });
+  for (const e of list(env.NIGHTSHIFT_ETCD_ENDPOINTS)) endpoints.push({ what: 'etcd', endpoint: e });
+  for (const e of list(env.NIGHTSHIFT_CLUSTER_DNS)) endpoints.push({ what: 'cluster DNS', endpoint: e });
+  for (const entry of config.faults.protectedPeers) {
+    const at = entry.indexOf('=');
+    endpoints.push(
+      at > 0 ? { what: entry.slice(0, at), endpoint: entry.slice(at + 1) } : { what: 'configured', endpoint: entry },
+    );
+  }
+  return endpoints;
+}
+
 export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAgent> {
   const { config, node, log } = options;
   installRuntime(log);
   await ensureBpffs();
+  const protectedPeers = await resolveProtected(controlPlaneEndpoints(config));
+  const maxTtlMs = parseDuration(config.faults.maxDuration) ?? 30 * 60_000;
+  let halted: string | undefined;
   const taskQueue = nodeQueue(node);
   let connection: NativeConnection | undefined;
   let client: Client | undefined;
@@ -74,6 +125,9 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
       taskQueue,
       activities: createNodeAgentActivities({
         node,
+        maxTtlMs,
+        protectedPeers,
+        halted: () => halted,
         ...(options.nodeNetns ? { nodeNetns: options.nodeNetns } : {}),
         ...(options.attachMode ? { attachMode: options.attachMode } : {}),
       }),
@@ -87,11 +141,18 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
         .catch((err: unknown) => log.warn({ err }, 'reconcile failed'))
         .finally(() => (reconciling = undefined));
     }, options.reconcileEveryMs ?? RECONCILE_EVERY_MS);
-    log.info({ node, taskQueue, nodeNetns: options.nodeNetns }, 'node agent running');
+    log.info({ node, taskQueue, nodeNetns: options.nodeNetns, protectedPeers, maxTtlMs }, 'node agent running');
     const openClient = client;
     const openConnection = connection;
     return {
       taskQueue,
+      protectedPeers,
+      async killSwitch(reason) {
+        halted = `the kill switch was pulled on node ${node} at ${new Date().toISOString()} (${reason})`;
+        const result = await stopAllLocal(node);
+        log.warn({ node, reason, reverted: result.reverted.length }, 'kill switch: every fault on this node removed');
+        return result;
+      },
       reconcile: reconcileNow,
       done,
       async stop() {

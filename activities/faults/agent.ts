@@ -1,6 +1,9 @@
 // The node agent's activities: inject, revert, counters, list, capabilities,
 // stopAll. Every one is idempotent: inject with a known fault id and key
 // returns what is there; revert of an unknown fault succeeds and says so.
+// The agent trusts nothing it receives: every request is checked with the
+// fault's own field rules (model/fault-schema.ts), its deadline is cut to the
+// agent's ceiling, and its protected peers are kept out of every match.
 import {
   attach,
   detach,
@@ -15,10 +18,19 @@ import {
   type Counters,
   type Detached,
 } from '../../bpf/index.ts';
-import { ErrorType, failure } from '../../model/index.ts';
+import {
+  countersRequestSchema,
+  ErrorType,
+  failure,
+  formatIssues,
+  injectRequestSchema,
+  revertRequestSchema,
+} from '../../model/index.ts';
+import type { z } from 'zod';
 import { withKernelLock } from './lock.ts';
 import { planAttachment } from './plan.ts';
 import type {
+  ProtectedPeer,
   AttachmentState,
   CountersResult,
   InjectRequest,
@@ -38,6 +50,32 @@ export interface NodeAgentDeps {
   attachMode?: 'tcx' | 'tc';
   /** Capability probe; defaults to a real one, run once. */
   probe?: () => Promise<Capabilities>;
+  /** The agent's own ceiling on a fault's lifetime (default 30 minutes). */
+  maxTtlMs?: number;
+  /** Addresses no fault may match here: API server, etcd, Temporal, cluster DNS, ... */
+  protectedPeers?: ProtectedPeer[];
+  /** Why injects are refused now (the agent's kill switch was pulled), or undefined. */
+  halted?: () => string | undefined;
+}
+
+export const DEFAULT_MAX_TTL_MS = 30 * 60_000;
+
+/** A request checked with its schema; anything else is refused, naming every problem. */
+function checked<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw failure(ErrorType.InvalidInput, `${what} refused: ${formatIssues(parsed.error.issues).join('; ')}`);
+}
+
+/** Drop needs a percentage and no delay; delay needs a delay and no percentage. */
+function checkMagnitude(req: InjectRequest): void {
+  const { dropPpm, delayMs } = req.magnitude;
+  if (req.kind === 'drop' && (dropPpm === undefined || delayMs !== undefined)) {
+    throw failure(ErrorType.InvalidInput, 'inject refused: a drop needs magnitude.dropPpm and no delayMs');
+  }
+  if (req.kind === 'delay' && (delayMs === undefined || dropPpm !== undefined)) {
+    throw failure(ErrorType.InvalidInput, 'inject refused: a delay needs magnitude.delayMs and no dropPpm');
+  }
 }
 
 const ENODEV = 19;
@@ -104,6 +142,8 @@ function kernelFailure(err: unknown): unknown {
 
 export function createNodeAgentActivities(deps: NodeAgentDeps) {
   const { node } = deps;
+  const maxTtlMs = deps.maxTtlMs ?? DEFAULT_MAX_TTL_MS;
+  const protectedPeers = deps.protectedPeers ?? [];
   let probed: Promise<Capabilities> | undefined;
   const probe = (): Promise<Capabilities> => {
     probed ??= (deps.probe ?? (() => probeCapabilities(deps.nodeNetns)))().catch((err: unknown) => {
@@ -113,7 +153,8 @@ export function createNodeAgentActivities(deps: NodeAgentDeps) {
     return probed;
   };
 
-  async function revert(req: RevertRequest): Promise<RevertResult> {
+  async function revert(input: RevertRequest): Promise<RevertResult> {
+    const req = checked(revertRequestSchema, input, 'revert');
     const detached = await withKernelLock(async () =>
       req.key ? [await detach(attachmentDir(req.faultId, req.key))] : await detachFault(req.faultId),
     );
@@ -136,7 +177,11 @@ export function createNodeAgentActivities(deps: NodeAgentDeps) {
       };
     },
 
-    async inject(req: InjectRequest): Promise<InjectResult> {
+    async inject(input: InjectRequest): Promise<InjectResult> {
+      const req: InjectRequest = checked(injectRequestSchema, input, 'inject');
+      checkMagnitude(req);
+      const halted = deps.halted?.();
+      if (halted && !req.dryRun) throw failure(ErrorType.Refused, `inject refused: ${halted}`);
       const caps = await probe();
       if (caps.attachMode === 'none') {
         throw failure(ErrorType.Unsupported, `node ${node} cannot attach faults: ${caps.problems.join('; ')}`);
@@ -152,6 +197,8 @@ export function createNodeAgentActivities(deps: NodeAgentDeps) {
       const { plan, program, point } = await planAttachment(req, {
         node,
         attachMode,
+        maxTtlMs,
+        protectedPeers,
         ...(deps.nodeNetns ? { nodeNetns: deps.nodeNetns } : {}),
       });
       if (req.dryRun) return { dryRun: true, alreadyActive: false, plan };
@@ -171,7 +218,8 @@ export function createNodeAgentActivities(deps: NodeAgentDeps) {
 
     revert,
 
-    async counters(req: { faultId: string }): Promise<CountersResult> {
+    async counters(input: { faultId: string }): Promise<CountersResult> {
+      const req = checked(countersRequestSchema, input, 'counters');
       const attachments = await listAttachments(req.faultId);
       return {
         node,
@@ -191,12 +239,19 @@ export function createNodeAgentActivities(deps: NodeAgentDeps) {
     },
 
     async stopAll(): Promise<StopAllResult> {
-      const faults = faultIds();
-      const reverted: RevertResult[] = [];
-      for (const faultId of faults) reverted.push(await revert({ faultId }));
-      return { node, reverted };
+      return stopAllLocal(node);
     },
   };
+}
+
+/** Every nightshift attachment on this node removed, with the kernel alone (no Temporal). */
+export async function stopAllLocal(node: string): Promise<StopAllResult> {
+  const reverted: RevertResult[] = [];
+  for (const faultId of faultIds()) {
+    const detached = await withKernelLock(() => detachFault(faultId));
+    reverted.push(revertResult(node, faultId, detached, new Date()));
+  }
+  return { node, reverted };
 }
 
 export type NodeAgentActivities = ReturnType<typeof createNodeAgentActivities>;

@@ -3,6 +3,8 @@
 export {
   createNodeAgentActivities,
   addCounters,
+  stopAllLocal,
+  DEFAULT_MAX_TTL_MS,
   zeroCounters,
   type NodeAgentActivities,
   type NodeAgentDeps,
@@ -11,4 +13,5 @@ export { createFaultControlActivities, type FaultControlActivities, type FaultCo
 export { reconcile, type ReconcileDeps, type ReconcileReport, type Removal } from './reconcile.ts';
 export { kubePodLister, resolvePods, selectorString, NETNS_ANNOTATION, type PodLister } from './resolve.ts';
 export { planAttachment } from './plan.ts';
+export { canonicalAddress, hostOf, keptPeers, resolveProtected } from './protect.ts';
 export type * from '../../model/index.ts';

@@ -1,25 +1,31 @@
 // From an inject request to exactly what gets attached where: the interface
 // (by name, or a pod's host-side peer by route lookup), the tc hook, the pin
 // path and the program's match. Nothing is changed here.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import {
   attachmentDir,
   fqOptions,
   netnsPath,
+  NetnsRefused,
   NAME_PATTERN,
   runJson,
   type AttachPoint,
   type ProgramSpec,
 } from '../../bpf/index.ts';
 import { ErrorType, failure } from '../../model/index.ts';
-import type { AttachmentPlan, Direction, InjectRequest } from '../../model/index.ts';
+import type { AttachmentPlan, Direction, InjectRequest, ProtectedPeer } from '../../model/index.ts';
+import { keptPeers } from './protect.ts';
 
 export interface AgentContext {
   node: string;
   /** The node's own namespace under /run/netns (lab nodes); undefined = the agent's. */
   nodeNetns?: string;
   attachMode: 'tcx' | 'tc';
+  /** The agent's own ceiling on a fault's lifetime: longer deadlines are cut to it. */
+  maxTtlMs: number;
+  /** Addresses no fault on this node may match (see protect.ts). */
+  protectedPeers: ProtectedPeer[];
 }
 
 export interface Planned {
@@ -28,7 +34,7 @@ export interface Planned {
   point: AttachPoint;
 }
 
-const routeSchema = z.object({ dev: z.string() });
+const routeSchema = z.object({ dev: z.string(), type: z.string().optional() });
 const addrSchema = z.object({
   ifname: z.string(),
   address: z.string().optional(),
@@ -41,10 +47,35 @@ const linkSchema = z.object({ ifname: z.string() });
 
 const opposite = (d: Direction): Direction => (d === 'egress' ? 'ingress' : 'egress');
 
-function requireNetns(netns: string | undefined, what: string): void {
-  if (netns && !existsSync(netnsPath(netns))) {
-    throw failure(ErrorType.NotFound, `${what}: network namespace ${netns} does not exist (no ${netnsPath(netns)})`);
+/** The namespace file, refused when outside the runtime's directories, NotFound when missing. */
+function requireNetns(netns: string | undefined, what: string): string | undefined {
+  if (!netns) return undefined;
+  let path: string;
+  try {
+    path = netnsPath(netns);
+  } catch (err) {
+    if (err instanceof NetnsRefused) throw failure(ErrorType.Refused, `${what}: ${err.message}; nothing attached`);
+    throw err;
   }
+  if (!existsSync(path)) {
+    throw failure(ErrorType.NotFound, `${what}: network namespace ${netns} does not exist (no ${path})`);
+  }
+  return path;
+}
+
+/** Two namespace files are the same namespace (same nsfs inode). */
+function sameNamespace(a: string, b: string): boolean {
+  const x = statSync(a, { throwIfNoEntry: false });
+  const y = statSync(b, { throwIfNoEntry: false });
+  return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
+}
+
+function hostNetworkPod(pod: { namespace: string; name: string }, why: string): unknown {
+  return failure(
+    ErrorType.Refused,
+    `pod ${pod.namespace}/${pod.name} ${why}: it shares the node's network (hostNetwork), so a fault on it ` +
+      'would hit the node itself; nothing attached',
+  );
 }
 
 async function requireInterface(ifname: string, netns: string | undefined): Promise<void> {
@@ -63,10 +94,15 @@ async function requireInterface(ifname: string, netns: string | undefined): Prom
  * lab), the pod's own port on the bridge, found by its MAC in the bridge's
  * forwarding table: attaching to the bridge itself would hit every pod on it.
  */
-async function hostInterface(pod: { ip: string; netns?: string }, nodeNetns: string | undefined): Promise<string> {
+async function hostInterface(
+  pod: { namespace: string; name: string; ip: string; netns?: string },
+  nodeNetns: string | undefined,
+): Promise<string> {
   const routes = await runJson(routeSchema, 'ip', ['-j', 'route', 'get', pod.ip], { netns: nodeNetns }).catch(() => []);
   const dev = routes[0]?.dev;
-  if (!dev || dev === 'lo') throw failure(ErrorType.NotFound, `no host-side interface routes to pod IP ${pod.ip}`);
+  if (routes[0]?.type === 'local' || dev === 'lo')
+    throw hostNetworkPod(pod, `has IP ${pod.ip}, an address of the node`);
+  if (!dev) throw failure(ErrorType.NotFound, `no host-side interface routes to pod IP ${pod.ip}`);
   const link = await runJson(detailSchema, 'ip', ['-j', '-d', 'link', 'show', 'dev', dev], { netns: nodeNetns }).catch(
     () => [],
   );
@@ -117,6 +153,9 @@ async function placement(
   }
   const pod = target.pod;
   if (!pod) throw failure(ErrorType.InvalidInput, 'target: needs an interface or a pod');
+  const podNs = requireNetns(pod.netns, `pod ${pod.namespace}/${pod.name}`);
+  const nodeNs = requireNetns(ctx.nodeNetns, 'node') ?? '/proc/self/ns/net';
+  if (podNs && sameNamespace(podNs, nodeNs)) throw hostNetworkPod(pod, `names the node's own network namespace`);
   if (req.kind === 'delay' && match.direction === 'egress') {
     // The host-side peer sees a pod's egress at tc ingress, where a departure time delays nothing.
     if (!pod.netns) {
@@ -125,10 +164,8 @@ async function placement(
         `delaying what pod ${pod.namespace}/${pod.name} sends needs its network namespace (annotation nightshift.dev/netns)`,
       );
     }
-    requireNetns(pod.netns, `pod ${pod.namespace}/${pod.name}`);
     return { netns: pod.netns, ifname: await podInterface(pod.ip, pod.netns), hook: 'egress' };
   }
-  requireNetns(ctx.nodeNetns, 'node');
   const ifname = await hostInterface(pod, ctx.nodeNetns);
   return { ...(ctx.nodeNetns ? { netns: ctx.nodeNetns } : {}), ifname, hook: opposite(match.direction) };
 }
@@ -137,8 +174,12 @@ export async function planAttachment(req: InjectRequest, ctx: AgentContext, now 
   if (!NAME_PATTERN.test(req.faultId))
     throw failure(ErrorType.InvalidInput, `faultId: "${req.faultId}" is not a safe name`);
   if (!NAME_PATTERN.test(req.key)) throw failure(ErrorType.InvalidInput, `key: "${req.key}" is not a safe name`);
-  const ttlMs = Date.parse(req.deadline) - now;
-  if (!(ttlMs > 0)) throw failure(ErrorType.Refused, `deadline ${req.deadline} has already passed; nothing attached`);
+  const askedMs = Date.parse(req.deadline) - now;
+  if (!(askedMs > 0)) throw failure(ErrorType.Refused, `deadline ${req.deadline} has already passed; nothing attached`);
+  // The agent's own ceiling: whatever a request says, the kernel stops enforcing by then.
+  const ttlMs = Math.min(askedMs, ctx.maxTtlMs);
+  const deadline = ttlMs < askedMs ? new Date(now + ttlMs).toISOString() : req.deadline;
+  const kept = keptPeers(req.match, ctx.protectedPeers, req.allowProtected === true);
   const where = await placement(req, ctx);
   if (req.kind === 'delay' && where.hook !== 'egress') {
     throw failure(
@@ -163,9 +204,11 @@ export async function planAttachment(req: InjectRequest, ctx: AgentContext, now 
     peerIsDst,
     pin,
     mode: ctx.attachMode,
-    deadline: req.deadline,
+    deadline,
+    ...(deadline !== req.deadline ? { clampedFrom: req.deadline } : {}),
     ...(fq ? { qdisc: `fq ${fqOptions(fq).join(' ')}` } : {}),
     ...(req.target.pod ? { pod: req.target.pod } : {}),
+    ...(kept.length ? { protected: kept } : {}),
   };
   const program: ProgramSpec = {
     faultId: req.faultId,
@@ -176,6 +219,7 @@ export async function planAttachment(req: InjectRequest, ctx: AgentContext, now 
     ...(match.dstPorts ? { dstPorts: match.dstPorts } : {}),
     peers: match.peers,
     peerIsDst,
+    ...(kept.length ? { protected: kept.map((p) => p.address) } : {}),
     ...(magnitude.dropPpm === undefined ? {} : { dropPpm: magnitude.dropPpm }),
     ...(magnitude.delayMs === undefined ? {} : { delayMs: magnitude.delayMs }),
     ...(magnitude.jitterMs === undefined ? {} : { jitterMs: magnitude.jitterMs }),

@@ -53,6 +53,14 @@ export async function resolvePods(lister: PodLister, req: ResolveRequest): Promi
   } catch (err) {
     throw apiFailure(err, what);
   }
+  const onHost = pods.filter((pod) => pod.spec?.hostNetwork === true).map((pod) => pod.metadata?.name ?? '?');
+  if (onHost.length > 0) {
+    throw failure(
+      ErrorType.Refused,
+      `${what}: ${onHost.join(', ')} use${onHost.length === 1 ? 's' : ''} the host's network (hostNetwork): ` +
+        'a fault there would hit the node itself; nothing attached',
+    );
+  }
   const running = pods.flatMap((pod): ResolvedPod[] => {
     const node = pod.spec?.nodeName;
     const ip = pod.status?.podIP;

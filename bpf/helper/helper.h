@@ -29,11 +29,14 @@ int cmd_query(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 
-/* Peer prefixes read before the load, inserted after it (peers.c). */
+/* Peer prefixes and protected addresses read before the load, inserted after it (peers.c). */
 struct peers {
 	struct ns_peer_v4 *v4;
 	struct ns_peer_v6 *v6;
 	size_t n4, n6;
+	struct ns_peer_v4 keep4[NS_MAX_KEEP];
+	struct ns_peer_v6 keep6[NS_MAX_KEEP];
+	size_t k4, k6;
 };
 
 struct fault_bpf;

@@ -17,7 +17,8 @@
 #include "fault.skel.h"
 
 static const char *const pins[] = { "link", "prog", "config", "counters", "exact_v4",
-				    "exact_v6", "trie_v4", "trie_v6", "meta" };
+				    "exact_v6", "trie_v4", "trie_v6", "keep_v4", "keep_v6",
+				    "meta" };
 
 struct load_opts {
 	const char *dir;
@@ -124,7 +125,7 @@ static int pin_maps(struct fault_bpf *skel, const char *dir)
 {
 	struct bpf_map *maps[] = { skel->maps.config, skel->maps.counters, skel->maps.exact_v4,
 				   skel->maps.exact_v6, skel->maps.trie_v4, skel->maps.trie_v6,
-				   skel->maps.meta };
+				   skel->maps.keep_v4, skel->maps.keep_v6, skel->maps.meta };
 	char path[512];
 	size_t i;
 	int err;

@@ -2,7 +2,8 @@
 /*
  * Peer prefixes for nsfault load: read one CIDR a line before the load,
  * choose per family between exact lookups (at most NS_MAX_LENS prefix
- * lengths) and the trie, and insert them after the load.
+ * lengths) and the trie, and insert them after the load. A line "!<address>"
+ * names a protected address instead: the program never matches it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,7 +39,27 @@ static int add_peer(struct peers *p, char *line)
 	return -EINVAL;
 }
 
-/* One CIDR a line, from a file or "-" (stdin). */
+static int add_keep(struct peers *p, const char *addr)
+{
+	struct ns_peer_v6 k6 = { .prefixlen = 128 };
+	struct ns_peer_v4 k4 = { .prefixlen = 32 };
+
+	if (inet_pton(AF_INET, addr, k4.addr) == 1) {
+		if (p->k4 >= NS_MAX_KEEP)
+			return -E2BIG;
+		p->keep4[p->k4++] = k4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, k6.addr) == 1) {
+		if (p->k6 >= NS_MAX_KEEP)
+			return -E2BIG;
+		p->keep6[p->k6++] = k6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* One CIDR (or "!address") a line, from a file or "-" (stdin). */
 int read_peers(const char *file, struct peers *p)
 {
 	char line[128];
@@ -56,7 +77,9 @@ int read_peers(const char *file, struct peers *p)
 		return -errno;
 	while (!err && fgets(line, sizeof(line), in)) {
 		line[strcspn(line, "\r\n ")] = 0;
-		if (line[0])
+		if (line[0] == '!')
+			err = add_keep(p, line + 1);
+		else if (line[0])
 			err = add_peer(p, line);
 	}
 	if (in != stdin)
@@ -107,6 +130,7 @@ void choose_peers(const struct peers *p, struct ns_match *m)
 	m->peers_v6 = !n6 ? NS_PEERS_ANY : n6 <= NS_MAX_LENS ? NS_PEERS_EXACT : NS_PEERS_TRIE;
 	m->n_lens_v4 = m->peers_v4 == NS_PEERS_EXACT ? n4 : 0;
 	m->n_lens_v6 = m->peers_v6 == NS_PEERS_EXACT ? n6 : 0;
+	m->keep = (p->k4 ? NS_KEEP_V4 : 0) | (p->k6 ? NS_KEEP_V6 : 0);
 }
 
 int write_peers(struct fault_bpf *skel, struct peers *p, const struct ns_match *m)
@@ -125,5 +149,11 @@ int write_peers(struct fault_bpf *skel, struct peers *p, const struct ns_match *
 		mask(p->v6[i].addr, 16, p->v6[i].prefixlen);
 		err = bpf_map__update_elem(v6, &p->v6[i], sizeof(p->v6[i]), &one, 1, BPF_ANY);
 	}
+	for (i = 0; !err && i < p->k4; i++)
+		err = bpf_map__update_elem(skel->maps.keep_v4, &p->keep4[i], sizeof(p->keep4[i]), &one, 1,
+					   BPF_ANY);
+	for (i = 0; !err && i < p->k6; i++)
+		err = bpf_map__update_elem(skel->maps.keep_v6, &p->keep6[i], sizeof(p->keep6[i]), &one, 1,
+					   BPF_ANY);
 	return err;
 }

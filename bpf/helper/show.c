@@ -79,9 +79,9 @@ static void print_link(const char *dir)
 static void print_match(const struct ns_match *m)
 {
 	printf("\"match\":{\"proto\":%u,\"kind\":%u,\"peerIsDst\":%u,\"peersV4\":%u,"
-	       "\"peersV6\":%u,\"sport\":[%u,%u],\"dport\":[%u,%u]}", m->proto, m->kind,
-	       m->peer_is_dst, m->peers_v4, m->peers_v6, m->sport_lo, m->sport_hi, m->dport_lo,
-	       m->dport_hi);
+	       "\"peersV6\":%u,\"keep\":%u,\"sport\":[%u,%u],\"dport\":[%u,%u]}", m->proto,
+	       m->kind, m->peer_is_dst, m->peers_v4, m->peers_v6, m->keep, m->sport_lo, m->sport_hi,
+	       m->dport_lo, m->dport_hi);
 }
 
 int print_fault(const char *dir)

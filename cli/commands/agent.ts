@@ -1,9 +1,13 @@
-// `nightshift agent`: the node agent, until SIGINT/SIGTERM.
+// `nightshift agent`: the node agent, until SIGINT/SIGTERM; SIGUSR1 pulls its
+// kill switch (every fault on the node removed, injects refused until it is
+// restarted). `nightshift agent stop-all` does the same from outside, with
+// the kernel alone: it works with Temporal and the agent both down.
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { stopAllLocal } from '../../activities/index.ts';
 import { parseDuration } from '../../model/index.ts';
 import { loadConfig, createLogger, startNodeAgent } from '../../worker/index.ts';
-import { parse, UsageError, type Command } from '../command.ts';
+import { jsonFlag, parse, printJson, UsageError, type Command, type Io } from '../command.ts';
 
 const flags = z.object({
   node: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected a node name'),
@@ -15,12 +19,32 @@ const flags = z.object({
   'attach-mode': z.enum(['tcx', 'tc']).optional(),
 });
 
+/** `nightshift agent stop-all`: remove every nightshift attachment on this node, no Temporal needed. */
+async function stopAll(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, {
+    node: { type: 'string', default: process.env.NIGHTSHIFT_NODE_NAME || hostname() },
+    ...jsonFlag,
+  });
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  const result = await stopAllLocal(values.node);
+  if (values.json) printJson(io, result);
+  else {
+    const count = result.reverted.reduce((n, r) => n + r.attachments.filter((a) => a.state !== 'absent').length, 0);
+    io.out(`node ${values.node}: removed ${count} attachment(s) of ${result.reverted.length} fault(s)`);
+    for (const r of result.reverted) io.out(`  ${r.message}`);
+  }
+  return 0;
+}
+
 export const agentCommand: Command = {
   summary: 'run the node agent: fault activities on nightshift-node-<node>, plus the reconciler',
   usage:
     'usage: nightshift agent [--node <name>] [--node-netns <netns>] [--reconcile-every 30s] [--attach-mode tcx|tc]\n' +
-    '  --node defaults to NIGHTSHIFT_NODE_NAME, then the host name; --node-netns to NIGHTSHIFT_NODE_NETNS',
+    '       nightshift agent stop-all [--node <name>] [--json]   # the local kill switch: no Temporal needed\n' +
+    '  --node defaults to NIGHTSHIFT_NODE_NAME, then the host name; --node-netns to NIGHTSHIFT_NODE_NETNS\n' +
+    '  SIGUSR1 to a running agent pulls its kill switch: every fault removed, injects refused until restart',
   async run(args, io) {
+    if (args[0] === 'stop-all') return stopAll(args.slice(1), io);
     const { values, positionals } = parse(args, {
       node: { type: 'string', default: process.env.NIGHTSHIFT_NODE_NAME || hostname() },
       'node-netns': {
@@ -47,6 +71,13 @@ export const agentCommand: Command = {
       ...(opts['attach-mode'] ? { attachMode: opts['attach-mode'] } : {}),
     });
     io.out(`nightshift agent: node ${opts.node} on task queue ${agent.taskQueue}`);
+    const onKillSwitch = () => {
+      agent.killSwitch('SIGUSR1').then(
+        (result) => io.out(`nightshift agent: kill switch pulled; removed ${result.reverted.length} fault(s)`),
+        (err: unknown) => log.error({ err }, 'kill switch failed'),
+      );
+    };
+    process.on('SIGUSR1', onKillSwitch);
     const stopped = await Promise.race([
       new Promise<'signal'>((done) => {
         process.once('SIGINT', () => done('signal'));
@@ -54,6 +85,7 @@ export const agentCommand: Command = {
       }),
       agent.done.then(() => 'worker' as const),
     ]);
+    process.off('SIGUSR1', onKillSwitch);
     await agent.stop();
     return stopped === 'signal' ? 0 : 1;
   },

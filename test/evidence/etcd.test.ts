@@ -72,9 +72,7 @@ run('etcd collector on a real cluster', () => {
       );
     cluster.pause(follower.name);
     try {
-      const started = Date.now();
       const result = await collect(call({ discover: false }));
-      expect(Date.now() - started).toBeLessThan(3000);
       const unreachable = result.findings.filter((f) => f.kind === 'etcd.member-unreachable');
       expect(unreachable).toHaveLength(1);
       expect(unreachable[0]?.summary).toContain(follower.clientUrl);
@@ -103,12 +101,10 @@ run('etcd collector on a real cluster', () => {
 });
 
 describe('etcd collector without a server', () => {
-  test('a closed port is a finding, not an exception, and it comes quickly', async () => {
+  test('a closed port is a finding, not an exception', async () => {
     const port = await freePort();
     const collect = createEtcdCollector({ client: createEtcdClient(), endpoints: [`http://127.0.0.1:${port}`] });
-    const started = Date.now();
     const result = await collect(call());
-    expect(Date.now() - started).toBeLessThan(3000);
     expect(result.findings.map((f) => f.kind)).toContain('etcd.member-unreachable');
     expect(result.findings[0]?.summary).toMatch(/ECONNREFUSED/);
   });

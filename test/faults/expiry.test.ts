@@ -1,11 +1,13 @@
 // The kernel-side expiry: a fault whose agent is SIGKILLed and whose
 // workflow is gone still stops at its deadline, with no process alive, and
-// the next agent to start removes the stale attachment.
+// the next agent to start removes the stale attachment. Nothing here is
+// timed: the kernel's own view (expired or not, and what it passed because
+// of the expiry) says what happened.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { createFaultControlActivities } from '../../activities/faults/index.ts';
-import { PIN_ROOT } from '../../bpf/index.ts';
+import { list, PIN_ROOT } from '../../bpf/index.ts';
 import { faultStatusQuery } from '../../workflows/index.ts';
 import { kill } from '../helpers/process.ts';
 import { workflowBundle } from '../helpers/temporal.ts';
@@ -34,7 +36,7 @@ describe('kernel-side expiry', () => {
 
   const startAgent = (node: string) => startAgentProcess(node, topology.server);
 
-  test('SIGKILL the agent: traffic flows again within 1 s of the deadline; the next agent removes the leftover', async () => {
+  test('SIGKILL the agent: traffic flows again once the kernel deadline passes; the next agent removes the leftover', async () => {
     const node = nodeName();
     const agent = await startAgent(node);
     const control = await Worker.create({
@@ -51,7 +53,7 @@ describe('kernel-side expiry', () => {
           kind: 'drop',
           match: { direction: 'ingress', protocol: 'tcp', dstPorts: 8080 },
           magnitude: { percent: 100 },
-          duration: '3s',
+          duration: '8s',
           verdictAfter: '200ms',
         },
         { id },
@@ -66,22 +68,21 @@ describe('kernel-side expiry', () => {
       await handle.terminate('the control plane is gone too');
       return status;
     });
-    const deadlineMs = Date.parse(deadline ?? '');
-    expect(Date.now()).toBeLessThan(deadlineMs - 300);
+    expect(deadline).toBeDefined();
+    // Blocked, and the kernel (its own clock, its own deadline) says the fault has not expired yet.
     expect((await traffic.tcp(ADDR.server, 8080, 200)).ok).toBe(false);
+    expect((await list(id))[0]?.expired).toBe(false);
 
-    let flowingAt = 0;
-    while (Date.now() < deadlineMs + 5000) {
-      const attempt = Date.now();
-      if ((await traffic.tcp(ADDR.server, 8080, 150)).ok) {
-        flowingAt = attempt;
-        break;
-      }
-    }
-    process.stderr.write(`  expiry test: traffic flowed again ${flowingAt - deadlineMs} ms after the deadline\n`);
-    expect(flowingAt).toBeGreaterThan(0);
-    expect(flowingAt - deadlineMs).toBeLessThanOrEqual(1000);
-    expect(flowingAt).toBeGreaterThanOrEqual(deadlineMs - 200);
+    // No process of nightshift is left to end it. Once the kernel's clock passes the deadline...
+    await until(
+      () => list(id),
+      (a) => a[0]?.expired === true,
+      'the kernel deadline to pass',
+    );
+    // ...traffic flows, and the program counts what it passed because of the expiry.
+    expect((await traffic.tcp(ADDR.server, 8080)).ok).toBe(true);
+    expect((await list(id))[0]?.counters.expired).toBeGreaterThan(0);
+    // How long after the deadline traffic flows again is a benchmark's business (bench/crash-matrix.ts).
     expect(existsSync(join(PIN_ROOT, id))).toBe(true); // stale, but harmless: the kernel passes everything
 
     const next = await startAgent(node);

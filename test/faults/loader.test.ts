@@ -57,7 +57,7 @@ describe('node agent activities', () => {
     expect(again.state?.pin).toBe(first.state?.pin);
     const progs = await nsfault.query(IFACE, { netns: topology.client });
     expect(progs.egress.filter((p) => p.name === 'nightshift')).toHaveLength(1);
-    expect(await agent.list()).toEqual([
+    expect((await agent.list()).filter((a) => a.faultId === id)).toEqual([
       expect.objectContaining({ faultId: id, interface: IFACE, hook: 'egress', mode: 'tcx' }),
     ]);
     expect((await agent.revert({ faultId: id })).found).toBe(true);
@@ -142,7 +142,7 @@ describe('node agent activities', () => {
         magnitude: { delayMs: 50 },
         match: { direction: 'ingress', protocol: 'any', peers: [] },
       }),
-      { node, nodeNetns: topology.client, attachMode: 'tcx' },
+      { node, nodeNetns: topology.client, attachMode: 'tcx', maxTtlMs: 60_000, protectedPeers: [] },
     );
     await expect(plan).rejects.toMatchObject({
       type: 'InvalidInput',

@@ -48,6 +48,16 @@ describe('bad fault specs', () => {
       /target\.namespace: faults are not allowed in "kube-system"/,
     ],
     ['a duration over the maximum', () => ({ ...good(), duration: '2h' }), /duration: 2h is over the maximum of 10m/],
+    [
+      'a stop condition naming an action instead of a catalogue probe',
+      () => ({ ...good(), stopWhen: [{ probe: 'cordonNode' }] }),
+      /stopWhen\[0\]\.probe: unknown probe "cordonNode" \(a stop condition names a catalogue probe: checkout-probe, http, sli\)/,
+    ],
+    [
+      'a network namespace outside the runtime directories',
+      () => ({ ...good(), target: { node, interface: IFACE, netns: '/etc/../proc/1/ns/net' } }),
+      /target\.netns: expected a network namespace name, or a path under \/run\/netns/,
+    ],
   ];
 
   test.each(cases)('%s is refused, naming the field; nothing is attached', async (_what, spec, message) => {

@@ -244,7 +244,6 @@ describe('alert-started runs', () => {
 
   test('a burst is absorbed: new runs are capped per window and the excess is reported in one Slack message', async () => {
     const fps = Array.from({ length: 12 }, fingerprint);
-    const t0 = performance.now();
     const answers = await Promise.all(
       fps.map((fp) =>
         post(
@@ -255,9 +254,7 @@ describe('alert-started runs', () => {
         ),
       ),
     );
-    const elapsed = performance.now() - t0;
     expect(answers.every((a) => a.status === 200)).toBe(true);
-    expect(elapsed).toBeLessThan(10_000);
     const view = await eventually(
       'the burst to be handled',
       async () => {

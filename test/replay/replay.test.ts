@@ -29,8 +29,12 @@ describe('replay of recorded histories', () => {
       'closing-report-three-steps.json',
       // Recorded before the closing report existed: they replay without it.
       'decision-timeout.json',
+      // The fault workflow ended by a stop condition, with the catalogue-probe patch, and before it
+      // (recorded with the code of a032b2d: its probe named an activity; it replays without the patch).
+      'fault-stop-condition.json',
       'guided-aborted.json',
       'guided-approved.json',
+      'legacy-fault-stop-condition.json',
       'three-steps.json',
     ]);
   });

@@ -43,10 +43,9 @@ async function waitForDecision(runId: string) {
   });
 }
 
-test('a signed /nightshift run is acked in under a second and its thread follows the run to the decision', async () => {
+test('a signed /nightshift run is acked and its thread follows the run to the decision', async () => {
   const { sent, runId } = await startDrill('U0ALICE', 'run slack-drill namespace=staging');
-  expect(sent.status).toBe(200);
-  expect(sent.ms).toBeLessThan(1000);
+  expect(sent.status).toBe(200); // how fast: bench/slack-ack.ts
   expect(JSON.parse(sent.body)).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining(runId) });
 
   const decision = await waitForDecision(runId);
@@ -73,7 +72,6 @@ test('a signed /nightshift run is acked in under a second and its thread follows
     actionId: 'nightshift:decide:restart-cart',
   });
   expect(click.status).toBe(200);
-  expect(click.ms).toBeLessThan(1000);
   const result = await h.client.workflow.getHandle(runId).result();
   expect(result.state).toBe('completed');
   expect(result.decisions).toEqual([

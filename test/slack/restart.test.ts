@@ -70,7 +70,6 @@ test('a click after the worker and the gateway were killed and restarted is acce
     actionId: 'nightshift:decide:restart-cart',
   });
   expect(click.status).toBe(200);
-  expect(click.ms).toBeLessThan(1000);
   const result = await client.workflow.getHandle(runId).result();
   expect(result.state).toBe('completed');
   expect(result.decisions).toEqual([

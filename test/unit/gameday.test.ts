@@ -117,4 +117,23 @@ describe('experiment files', () => {
       ]),
     );
   });
+
+  test('an override lays fields over the experiment: objects merge, lists replace, and it is checked like the file', () => {
+    const result = loadExperiment(fixture, config, testCatalogue, {
+      fault: { duration: '20s' },
+      steadyState: { settle: '5s', conditions: [{ path: 'result.value', op: 'eq', value: 'bad' }] },
+      expect: { autoApprove: true },
+    });
+    if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
+    expect(result.input).toMatchObject({
+      fault: { spec: { kind: 'drop', duration: '20s', magnitude: { percent: 100 } } },
+      steadyState: { settleMs: 5000, conditions: [{ path: 'result.value', op: 'eq', value: 'bad' }] },
+      expect: { autoApprove: true, withinMs: 60_000 },
+    });
+  });
+
+  test('an override that names a field the experiment does not have is refused with its path, not ignored', () => {
+    const result = loadExperiment(fixture, config, testCatalogue, { steadyState: { settel: '5s' } });
+    expect(result.ok ? [] : result.problems.map((p) => p.message)).toEqual([expect.stringMatching(/settel/)]);
+  });
 });

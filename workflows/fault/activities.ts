@@ -21,11 +21,11 @@ export function revertingAgent(node: string) {
   });
 }
 
-/** A stop-condition probe: one attempt per check, its failure ends the fault. */
-export function probe(name: string, everyMs: number): (call: StepCall) => Promise<unknown> {
+/** A stop-condition probe (a catalogue probe's activity): one attempt per check, its failure ends the fault. */
+export function probe(name: string, activity: string, everyMs: number): (call: StepCall) => Promise<unknown> {
   const timeout = Math.max(1000, Math.min(everyMs, 30_000));
   return catalogueActivity(
-    { name, activity: name, queue: 'control' },
+    { name, activity, queue: 'control' },
     {
       startToCloseTimeout: timeout,
       scheduleToCloseTimeout: timeout * 2,

@@ -10,6 +10,8 @@ export interface Requester {
   name?: string;
   /** cli, slack, gameday, ... */
   via?: string;
+  /** Roles the caller checked against nightshift's access config (PROTECTED_PEERS_ROLE lets a fault touch protected peers it names). */
+  roles?: string[];
 }
 
 export interface FaultInput {

@@ -3,7 +3,21 @@
 // code all validate with this one module, and every problem names its field.
 import { z } from 'zod';
 import type { FaultKind, FaultMatch, Magnitude, Value } from '../../model/index.ts';
-import { durationSchema, formatDuration, parseDuration, formatIssues, valueSchema } from '../../model/index.ts';
+import {
+  delayMsSchema,
+  durationSchema,
+  formatDuration,
+  formatIssues,
+  ifnameSchema,
+  jitterMsSchema,
+  nameSchema,
+  netnsSchema,
+  parseDuration,
+  peersSchema,
+  ratePpsSchema,
+  valueSchema,
+} from '../../model/index.ts';
+import { defaultCatalogue, type Catalogue } from '../../runbooks/index.ts';
 
 /** A port, a "lo-hi" range, or {from, to}. */
 export type PortSpec = number | string | { from: number; to: number };
@@ -26,7 +40,7 @@ export interface FaultSpec {
   magnitude: { percent?: number; delayMs?: number; jitterMs?: number; ratePps?: number };
   /** "30s", "5m": at most the configured maximum. */
   duration: string;
-  /** Probe activities (by name) whose failure ends the fault early. */
+  /** Catalogue probes (runbooks/catalogue.ts, by name) whose failure ends the fault early. */
   stopWhen?: { probe: string; params?: Record<string, Value>; every?: string }[];
   /** How long after injecting the counters are read for the verdict (default 2s). */
   verdictAfter?: string;
@@ -62,12 +76,20 @@ export interface ValidFault {
   match: FaultMatch;
   magnitude: Magnitude;
   durationMs: number;
-  stopWhen: { probe: string; params: Record<string, Value>; everyMs: number }[];
+  /** `activity`: the catalogue probe's activity (absent in runs recorded before probes were checked). */
+  stopWhen: { probe: string; activity?: string; params: Record<string, Value>; everyMs: number }[];
   verdictAfterMs: number;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
+export interface ValidateFaultOptions {
+  /** Where stopWhen probes must come from (the default catalogue). */
+  catalogue?: Pick<Catalogue, 'probes'>;
+  /**
+   * Runs started before stop conditions were checked against the catalogue
+   * replay with probe names taken as activity names (see the workflow's patch).
+   */
+  legacyProbes?: boolean;
+}
 
 function portBounds(value: PortSpec): [number, number] | undefined {
   if (typeof value === 'number') return [value, value];
@@ -103,10 +125,10 @@ const portRange = z
 
 const targetSchema = z
   .strictObject({
-    node: z.string().regex(NAME, 'expected a node name').optional(),
-    interface: z.string().regex(IFNAME, 'expected an interface name (at most 15 characters)').optional(),
-    netns: z.string().regex(NAME, 'expected a network namespace name').optional(),
-    namespace: z.string().regex(NAME, 'expected a Kubernetes namespace').optional(),
+    node: nameSchema('a node name').optional(),
+    interface: ifnameSchema.optional(),
+    netns: netnsSchema.optional(),
+    namespace: nameSchema('a Kubernetes namespace').optional(),
     selector: z.union([z.record(z.string(), z.string()), z.string().min(1)]).optional(),
   })
   .superRefine((t, ctx) => {
@@ -133,16 +155,13 @@ const schema = z.strictObject({
     protocol: z.enum(['tcp', 'udp', 'icmp', 'any']).default('any'),
     srcPorts: portRange.optional(),
     dstPorts: portRange.optional(),
-    peers: z
-      .array(z.union([z.cidrv4(), z.cidrv6()], { error: 'expected an IPv4 or IPv6 CIDR like "10.0.1.0/24"' }))
-      .max(65536)
-      .default([]),
+    peers: peersSchema.default([]),
   }),
   magnitude: z.strictObject({
     percent: z.number().min(0).max(100).optional(),
-    delayMs: z.number().int().min(1).max(10_000).optional(),
-    jitterMs: z.number().int().min(0).max(10_000).optional(),
-    ratePps: z.number().int().positive().optional(),
+    delayMs: delayMsSchema.optional(),
+    jitterMs: jitterMsSchema.optional(),
+    ratePps: ratePpsSchema.optional(),
   }),
   duration: durationSchema,
   stopWhen: z
@@ -159,7 +178,7 @@ const schema = z.strictObject({
 });
 
 /** Problems of a spec against the limits, one line each, starting with the field. */
-function limitProblems(spec: z.infer<typeof schema>, limits: FaultLimits): string[] {
+function limitProblems(spec: z.infer<typeof schema>, limits: FaultLimits, options: ValidateFaultOptions): string[] {
   const problems: string[] = [];
   const durationMs = parseDuration(spec.duration) ?? 0;
   if (durationMs <= 0) problems.push('duration: must be longer than 0s');
@@ -177,8 +196,15 @@ function limitProblems(spec: z.infer<typeof schema>, limits: FaultLimits): strin
       problems.push(`match.${field}: ports need protocol tcp or udp (got ${match.protocol})`);
     }
   }
+  const probes = (options.catalogue ?? defaultCatalogue).probes;
   spec.stopWhen.forEach((stop, i) => {
     if ((parseDuration(stop.every) ?? 0) < 1000) problems.push(`stopWhen[${i}].every: must be 1s or more`);
+    if (!options.legacyProbes && !Object.hasOwn(probes, stop.probe)) {
+      problems.push(
+        `stopWhen[${i}].probe: unknown probe "${stop.probe}" (a stop condition names a catalogue probe: ` +
+          `${Object.keys(probes).join(', ') || 'none'})`,
+      );
+    }
   });
   if (target.namespace !== undefined && !limits.allowedNamespaces.includes(target.namespace)) {
     problems.push(
@@ -188,7 +214,8 @@ function limitProblems(spec: z.infer<typeof schema>, limits: FaultLimits): strin
   return problems;
 }
 
-function normalise(spec: z.infer<typeof schema>): ValidFault {
+function normalise(spec: z.infer<typeof schema>, options: ValidateFaultOptions): ValidFault {
+  const probes = (options.catalogue ?? defaultCatalogue).probes;
   const { target, match, magnitude } = spec;
   return {
     target:
@@ -217,7 +244,12 @@ function normalise(spec: z.infer<typeof schema>): ValidFault {
             ...(magnitude.ratePps ? { ratePps: magnitude.ratePps } : {}),
           },
     durationMs: parseDuration(spec.duration) ?? 0,
-    stopWhen: spec.stopWhen.map((s) => ({ probe: s.probe, params: s.params, everyMs: parseDuration(s.every) ?? 5000 })),
+    stopWhen: spec.stopWhen.map((s) => ({
+      probe: s.probe,
+      ...(options.legacyProbes ? {} : { activity: probes[s.probe]?.activity ?? s.probe }),
+      params: s.params,
+      everyMs: parseDuration(s.every) ?? 5000,
+    })),
     verdictAfterMs: parseDuration(spec.verdictAfter) ?? 2000,
   };
 }
@@ -241,12 +273,12 @@ function canonical(spec: z.infer<typeof schema>, fault: ValidFault): FaultSpec {
   };
 }
 
-export function validateFault(spec: unknown, limits: FaultLimits): Validation {
+export function validateFault(spec: unknown, limits: FaultLimits, options: ValidateFaultOptions = {}): Validation {
   const parsed = schema.safeParse(spec);
   if (!parsed.success) return { ok: false, problems: formatIssues(parsed.error.issues) };
-  const problems = limitProblems(parsed.data, limits);
+  const problems = limitProblems(parsed.data, limits, options);
   if (problems.length) return { ok: false, problems };
-  const fault = normalise(parsed.data);
+  const fault = normalise(parsed.data, options);
   return { ok: true, fault, spec: canonical(parsed.data, fault) };
 }
 

@@ -5,7 +5,7 @@
 // same revert.
 import * as wf from '@temporalio/workflow';
 import type { InjectRequest, NodeTarget } from '../../model/index.ts';
-import { ErrorType, failure } from '../../model/index.ts';
+import { ErrorType, failure, PROTECTED_PEERS_ROLE } from '../../model/index.ts';
 import { agent, control, errorMessage, errorType, probe, revertingAgent } from './activities.ts';
 import { faultAbortSignal, faultStatusQuery, type FaultInput, type FaultStatus } from './messages.ts';
 import { validateFault, type ValidFault } from './spec.ts';
@@ -14,6 +14,12 @@ import { FaultRun, sum } from './state.ts';
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** Errors that mean "this fault may not or cannot run here", not "something broke". */
 const REFUSALS: string[] = [ErrorType.InvalidInput, ErrorType.Unsupported, ErrorType.Refused, ErrorType.Forbidden];
+/**
+ * Stop conditions name catalogue probes only (a probe name is no longer taken
+ * as any activity's name), and the requester's roles reach the node agents.
+ * Runs recorded before it replay as they ran.
+ */
+export const CATALOGUE_PROBES_PATCH = 'fault-catalogue-probes';
 
 export async function faultWorkflow(input: FaultInput): Promise<FaultStatus> {
   const faultId = wf.workflowInfo().workflowId;
@@ -21,7 +27,7 @@ export async function faultWorkflow(input: FaultInput): Promise<FaultStatus> {
   wf.setHandler(faultStatusQuery, () => run.status);
   wf.setHandler(faultAbortSignal, (request) => run.end('aborted', new Date(), request.reason));
 
-  const checked = validateFault(input.spec, input.limits);
+  const checked = validateFault(input.spec, input.limits, { legacyProbes: !wf.patched(CATALOGUE_PROBES_PATCH) });
   const problems = [
     ...(SAFE_ID.test(faultId) ? [] : [`faultId: "${faultId}" must be letters, digits, "-", "_" or "."`]),
   ];
@@ -62,6 +68,7 @@ async function live(run: FaultRun, fault: ValidFault, input: FaultInput): Promis
   run.setTargets(targets);
   await checkCapabilities(fault, targets);
   const deadline = new Date(Date.now() + fault.durationMs);
+  const allowProtected = (input.requestedBy?.roles ?? []).includes(PROTECTED_PEERS_ROLE);
   const requests: InjectRequest[] = targets.map((target, i) => ({
     faultId: run.status.faultId,
     key: `t${i}`,
@@ -70,6 +77,7 @@ async function live(run: FaultRun, fault: ValidFault, input: FaultInput): Promis
     match: fault.match,
     magnitude: fault.magnitude,
     deadline: deadline.toISOString(),
+    ...(allowProtected ? { allowProtected } : {}),
   }));
   const plans = await Promise.all(requests.map((r) => agent(r.target.node).inject({ ...r, dryRun: true })));
   run.record(
@@ -157,7 +165,7 @@ async function hold(run: FaultRun, fault: ValidFault, deadline: Date): Promise<v
 }
 
 async function watch(run: FaultRun, stop: ValidFault['stopWhen'][number], index: number): Promise<void> {
-  const check = probe(stop.probe, stop.everyMs);
+  const check = probe(stop.probe, stop.activity ?? stop.probe, stop.everyMs);
   const { workflowId } = wf.workflowInfo();
   const stepId = `stop-${index}`;
   while (!run.ended) {

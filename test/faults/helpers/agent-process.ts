@@ -6,14 +6,23 @@ import { temporalAddress } from '../../helpers/temporal.ts';
 
 const cli = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
 
-export async function startAgentProcess(node: string, nodeNetns: string): Promise<ChildProcess> {
+export interface AgentProcess extends ChildProcess {
+  /** Everything it printed so far. */
+  output(): string;
+}
+
+export async function startAgentProcess(
+  node: string,
+  nodeNetns: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<AgentProcess> {
   const child = spawn(
     process.execPath,
     [cli, 'agent', '--node', node, '--node-netns', nodeNetns, '--reconcile-every', '10m'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       // Jest's process.env is a copy: the child gets the address explicitly.
-      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), LOG_LEVEL: 'warn' },
+      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), LOG_LEVEL: 'warn', ...env },
     },
   );
   let output = '';
@@ -22,7 +31,8 @@ export async function startAgentProcess(node: string, nodeNetns: string): Promis
   child.stderr.on('data', collect);
   try {
     await new Promise<void>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`agent not ready after 30 s:\n${output}`)), 30_000);
+      // Generous: on a loaded machine an agent's start (imports, Temporal, the first reconcile) takes a while.
+      const timer = setTimeout(() => fail(new Error(`agent not ready after 120 s:\n${output}`)), 120_000);
       child.stdout.on('data', () => {
         if (output.includes('nightshift agent: node')) {
           clearTimeout(timer);
@@ -38,5 +48,5 @@ export async function startAgentProcess(node: string, nodeNetns: string): Promis
     child.kill('SIGKILL');
     throw err;
   }
-  return child;
+  return Object.assign(child, { output: () => output });
 }

@@ -10,8 +10,8 @@ import {
   createNodeAgentActivities,
   type PodLister,
 } from '../../../activities/faults/index.ts';
-import type { FaultInput, FaultLimits, FaultSpec, faultWorkflow } from '../../../workflows/index.ts';
-import { nodeQueue } from '../../../model/index.ts';
+import type { FaultInput, FaultLimits, FaultSpec, faultWorkflow, Requester } from '../../../workflows/index.ts';
+import { nodeQueue, type ProtectedPeer } from '../../../model/index.ts';
 import { testEnv, uniqueQueue, workflowBundle } from '../../helpers/temporal.ts';
 
 export const LIMITS: FaultLimits = {
@@ -24,6 +24,8 @@ export interface AgentSpec {
   node: string;
   nodeNetns?: string;
   attachMode?: 'tcx' | 'tc';
+  maxTtlMs?: number;
+  protectedPeers?: ProtectedPeer[];
 }
 
 export interface HarnessOptions {
@@ -40,7 +42,7 @@ export interface Harness {
   taskQueue: string;
   start(
     spec: FaultSpec,
-    options?: { id?: string; dryRun?: boolean; limits?: FaultLimits },
+    options?: { id?: string; dryRun?: boolean; limits?: FaultLimits; requestedBy?: Requester },
   ): Promise<WorkflowHandle<typeof faultWorkflow>>;
   startAgent(agent: AgentSpec): Promise<void>;
   stop(): Promise<void>;
@@ -92,7 +94,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         spec,
         limits: opts.limits ?? LIMITS,
         dryRun: opts.dryRun ?? false,
-        requestedBy: { id: 'test', via: 'test' },
+        requestedBy: opts.requestedBy ?? { id: 'test', via: 'test' },
       };
       return env.client.workflow.start<typeof faultWorkflow>('faultWorkflow', {
         taskQueue,

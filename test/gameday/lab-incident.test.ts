@@ -1,0 +1,127 @@
+// A real incident wins over a rehearsal, end to end in the lab: the cart-drop
+// game day is running (its fault holds), and a real Alertmanager alert for
+// the same service arrives at the gateway's webhook. The alert starts its
+// own traffic-vanish run; the game day yields to it, its fault is reverted
+// on every node, and its score says why.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { alertPayload } from '../../cli/index.ts';
+import { formatProblem } from '../../runbooks/index.ts';
+import { catalogue } from '../../worker/catalogue.ts';
+import type { Config } from '../../worker/config.ts';
+import { loadExperiment, startGameday } from '../../worker/gamedays.ts';
+import {
+  createLogger,
+  gatewayRoutes,
+  startGateway,
+  startStandin,
+  type Gateway,
+  type SlackSettings,
+  type Standin,
+} from '../../worker/index.ts';
+import { abortSignal, gamedayStatusQuery, type GamedayStatus } from '../../workflows/index.ts';
+import { useLab } from '../lab/helpers/use-lab.ts';
+
+const experiment = readFileSync(
+  fileURLToPath(new URL('../../runbooks/experiments/cart-drop.yaml', import.meta.url)),
+  'utf8',
+);
+const TOKEN = 'lab-incident-test-token';
+
+describe('a real incident during a game day', () => {
+  const lab = useLab();
+  let client: Client;
+  let gateway: Gateway | undefined;
+  let standin: Standin | undefined;
+
+  beforeAll(async () => {
+    client = new Client({ connection: await Connection.connect({ address: lab.config.temporal.address }) });
+    const config: Config = { ...lab.config, alerts: { ...lab.config.alerts, bearerToken: TOKEN } };
+    // The gateway talks to a Slack stand-in of its own; alert-started runs publish nowhere (no channel).
+    const token = 'xoxb-lab-incident';
+    const signingSecret = 'lab-incident-signing-secret';
+    standin = await startStandin({ port: 0, token, signingSecret, gatewayUrl: 'http://127.0.0.1:9/slack/events' });
+    const slack: SlackSettings = {
+      mode: 'standin',
+      botToken: token,
+      signingSecret,
+      socketMode: false,
+      channel: '',
+      apiUrl: standin.apiUrl,
+      standin: { host: '127.0.0.1', port: 0, url: standin.url },
+    };
+    const log = createLogger({ level: 'warn' });
+    gateway = await startGateway({
+      config,
+      slack,
+      client,
+      log,
+      port: 0,
+      host: '127.0.0.1',
+      routes: gatewayRoutes(config, log, client, slack),
+    });
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+    await standin?.stop();
+    await client?.connection.close();
+  });
+
+  test('the alert starts its run, the game day yields, and its fault is reverted on every node', async () => {
+    const loaded = loadExperiment(experiment, lab.config, catalogue(), {
+      fault: { duration: '5m' },
+      steadyState: {
+        settle: '30s',
+        conditions: [
+          { path: 'result.successRate', op: 'gte', value: 0.99 },
+          { path: 'result.p95Ms', op: 'lte', value: 2000 },
+        ],
+      },
+    });
+    if (!loaded.ok) throw new Error(loaded.problems.map(formatProblem).join('\n'));
+    const handle = await startGameday(
+      client,
+      lab.config,
+      { ...loaded.input, trigger: { via: 'test', by: 'jest' }, ignoreBlackouts: true },
+      `gameday-lab-incident-${Date.now()}`,
+    );
+    // The rehearsal is under way: its fault holds.
+    for (let tries = 0; ; tries++) {
+      const status = await handle.query(gamedayStatusQuery).catch(() => undefined);
+      if (status?.fault?.state === 'holding') break;
+      if (tries > 240 || (status && ['refused', 'failed', 'aborted'].includes(status.state)))
+        throw new Error(`the game day did not get its fault to hold: ${JSON.stringify(status?.timeline)}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+
+    // A real page for the same service, as Alertmanager sends it (no nightshift_gameday label).
+    const response = await fetch(`${gateway?.url}/webhooks/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify(
+        alertPayload(new Date(Date.now() - 20_000), { namespace: 'production', service: 'checkout-frontend' }),
+      ),
+    });
+    expect(response.status).toBe(200);
+    const answer = (await response.json()) as { runs?: { runId: string }[] };
+    const runId = answer.runs?.[0]?.runId;
+    expect(runId).toMatch(/^alert-/);
+
+    const status = (await handle.result()) as GamedayStatus;
+    expect(status.state).toBe('yielded');
+    expect(status.score?.outcome).toBe('yielded');
+    expect(status.score?.reasons[0]).toMatch(
+      /a real incident \(CheckoutErrorBudgetBurn\) arrived for the same service/,
+    );
+    expect(status.timeline.map((e) => e.event)).toContain('yielding to a real incident');
+    expect(status.fault?.end?.reason).toBe('aborted');
+    expect(status.fault?.reverts.length).toBeGreaterThan(0);
+    expect(status.fault?.reverts.map((r) => r.found)).not.toContain(false);
+    expect(status.fault?.revertErrors).toEqual([]);
+    // The incident's own run goes on (it is not the game day's).
+    const run = client.workflow.getHandle(runId ?? '');
+    expect((await run.describe()).status.name).toBe('RUNNING');
+    await run.signal(abortSignal, { reason: 'test over' });
+  });
+});
