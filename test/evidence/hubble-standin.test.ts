@@ -201,7 +201,7 @@ run(suiteName, () => {
   });
 
   (nsfault ? test : test.skip)(
-    "a packet a fault drops on the pod's host-side veth was traced to the endpoint: seen arriving, never answered",
+    `a packet a fault drops on the pod's host-side veth was traced to the endpoint: seen arriving, never answered${nsfault ? '' : ' (skipped: bpf/build/nsfault is not built; scripts/build-bpf.sh)'}`,
     async () => {
       const answer = await client.getFlows(
         { since: new Date(Date.now() - 60_000), whitelist: [{ destination_port: ['9092'] }] },
