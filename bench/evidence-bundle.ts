@@ -8,7 +8,6 @@
 // a lab of its own (under the machine-wide lab lock) and takes it down after.
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { labDown, labStatus, labUp } from '../lab/index.ts';
 import { labRunner, trafficVanish } from '../test/evidence/helpers/lab-runbook.ts';
 import { labTestConfig, removeDataDirs } from '../test/lab/helpers/lab.ts';
@@ -38,12 +37,11 @@ const pct = (xs: number[], q: number) =>
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 process.env.NIGHTSHIFT_TEST_TEMPORAL ??= config.temporal.address;
-const connection = await NativeConnection.connect({ address: config.temporal.address });
 const client = new Client({
   connection: await Connection.connect({ address: config.temporal.address }),
   namespace: config.temporal.namespace,
 });
-const runner = await labRunner(config.dataDir, connection, client);
+const runner = await labRunner(config.dataDir, config.temporal, client);
 const runbook = trafficVanish(['gather', 'diagnose']);
 
 const totals: number[] = [];
@@ -66,7 +64,6 @@ try {
 } finally {
   await runner.stop();
   await client.connection.close();
-  await connection.close();
   await cleanup();
 }
 

@@ -20,11 +20,22 @@ export const presets = {
   k8sRollout: { startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry: retry(3) },
 } satisfies Record<string, ActivityOptions>;
 
-/** A collector gets its own deadline covering every attempt. */
+/** How long a collector may wait in its task queue before a worker starts it. */
+export const COLLECTOR_START_TIMEOUT_MS = 2000;
+
+/**
+ * A collector's timeout counts from when a worker starts it: the collector
+ * plans its work for that much time (activities/collectors/result.ts), so
+ * time spent waiting in the queue must not come out of it. The wait is
+ * bounded on its own (a busy worker is then named, not taken for a slow
+ * collector; Temporal never retries it), and every attempt fits inside the
+ * wait plus the timeout.
+ */
 export function collectorOptions(timeoutMs: number): ActivityOptions {
   return {
-    scheduleToCloseTimeout: timeoutMs,
+    scheduleToStartTimeout: COLLECTOR_START_TIMEOUT_MS,
     startToCloseTimeout: timeoutMs,
+    scheduleToCloseTimeout: COLLECTOR_START_TIMEOUT_MS + timeoutMs,
     retry: { ...retry(3), initialInterval: '200ms', maximumInterval: '1s' },
   };
 }

@@ -14,13 +14,21 @@ export interface Budget {
   left(floor?: number): number;
 }
 
-/** The time a collector has: its activity's start-to-close timeout, or `fallbackMs` outside an activity. */
+/**
+ * The time a collector has from its start: its activity's start-to-close
+ * timeout, or less when its schedule-to-close ends sooner (a retry gets what
+ * is left); `fallbackMs` outside an activity.
+ */
 export function budget(fallbackMs: number, now = Date.now()): Budget {
   let timeoutMs = fallbackMs;
   let signal = new AbortController().signal;
   try {
     const ctx = Context.current();
-    timeoutMs = ctx.info.startToCloseTimeoutMs || fallbackMs;
+    const { startToCloseTimeoutMs, scheduleToCloseTimeoutMs, scheduledTimestampMs } = ctx.info;
+    const left = scheduleToCloseTimeoutMs
+      ? scheduledTimestampMs + scheduleToCloseTimeoutMs - now
+      : Number.POSITIVE_INFINITY;
+    timeoutMs = Math.min(startToCloseTimeoutMs || fallbackMs, left);
     signal = ctx.cancellationSignal;
   } catch {
     // Called directly (tests, CLI): no activity context.

@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { Findings } from '../../activities/collectors/result.ts';
 import { assessProbe, DEFAULT_PROBE_THRESHOLDS, probeEvidence } from '../../activities/probes/index.ts';
 import type { FaultSpec } from '../../workflows/index.ts';
@@ -41,18 +40,16 @@ if (!blocker && !fq.fq) console.warn(`SKIPPED slow-service scenario: this kernel
 suite('docs/scenario.md failures → the expected top hypothesis', () => {
   const ctx = lab?.useLab();
   let client: Client;
-  let connection: NativeConnection;
   let runner: LabRunner;
 
   beforeAll(async () => {
     if (!ctx || !labApi) return;
     const config = ctx.config;
-    connection = await NativeConnection.connect({ address: config.temporal.address });
     client = new Client({
       connection: await Connection.connect({ address: config.temporal.address }),
       namespace: config.temporal.namespace,
     });
-    runner = await labRunner(config.dataDir, connection, client);
+    runner = await labRunner(config.dataDir, config.temporal, client);
     await ctx.status();
     await healthy();
   }, 240_000);
@@ -60,7 +57,6 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
   afterAll(async () => {
     await runner?.stop();
     await client?.connection.close();
-    await connection?.close();
   });
 
   /** Until the probe is back to normal (success ≥ 99 % over 10 s). */

@@ -13,12 +13,24 @@ export function temporalAddress(): string {
 
 let runtimeInstalled = false;
 
-/** Keep the SDK's own logs to warnings so test output stays readable. */
+const LEVELS = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' } as const;
+
+/**
+ * Keep the SDK's and the activities' logs to warnings so test output stays
+ * readable; NIGHTSHIFT_LOG_LEVEL=info (or debug, trace) asks for more, and
+ * for the SDK core's own lines at that level too.
+ */
 export function quietRuntime(): void {
   if (runtimeInstalled) return;
+  const asked = process.env.NIGHTSHIFT_LOG_LEVEL?.toLowerCase();
+  const level = asked && asked in LEVELS ? LEVELS[asked as keyof typeof LEVELS] : undefined;
+  if (asked && !level)
+    throw new Error(`NIGHTSHIFT_LOG_LEVEL=${asked}: expected one of ${Object.keys(LEVELS).join(', ')}`);
   Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } },
+    logger: new DefaultLogger(level ?? 'WARN'),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: level ?? 'ERROR', other: level ?? 'ERROR' }) },
+    },
   });
   runtimeInstalled = true;
 }

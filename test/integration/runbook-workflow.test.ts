@@ -97,6 +97,10 @@ describe('runbook workflow', () => {
     expect(gathered.collectors.echo?.ok).toBe(true);
     expect(gathered.collectors.broken?.ok).toBe(false);
     expect(gathered.collectors.slow?.ok).toBe(false);
+    const said = (
+      waiting.steps.find((s) => s.id === 'gather')?.result as { findings: { source: string; summary: string }[] }
+    ).findings;
+    expect(said.find((f) => f.source === 'slow')?.summary).toBe('collector slow did not answer within 1 s of starting');
     expect(waiting.diagnosis?.hypotheses[0]?.id).toBe('pod-to-pod-drop');
 
     const record = await decide(handle, { option: 'mark-it', by: { ...bob, roles: ['responder'] } });
@@ -119,6 +123,20 @@ describe('runbook workflow', () => {
     });
     const fixed = readEffects(dir).filter((e) => e.key === `${handle.workflowId}/fix`);
     expect(fixed).toHaveLength(1);
+  });
+
+  test('a collector no worker starts is named as such, and the run goes on', async () => {
+    const final = await (await start('unstarted')).result();
+    expect(final.state).toBe('completed');
+    const gathered = final.steps.find((s) => s.id === 'gather')?.result as {
+      collectors: Record<string, { ok: boolean }>;
+      findings: { source: string; summary: string }[];
+    };
+    expect(gathered.collectors.echo?.ok).toBe(true);
+    expect(gathered.collectors.stranded?.ok).toBe(false);
+    expect(gathered.findings.find((f) => f.source === 'stranded')?.summary).toBe(
+      'collector stranded did not start within 2 s: no worker picked it up (busy or gone)',
+    );
   });
 
   test('a decision nobody answers takes its default when the timeout passes', async () => {

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { evidenceDepsFromEnv, evidenceSources, EvidenceConfigError } from '../../activities/collectors/index.ts';
 import { kubeAccessMissing, kubeFromConfig } from '../../activities/collectors/kubernetes/client.ts';
 import { corednsStats, dnsStats, type DnsSample } from '../../activities/collectors/dns/index.ts';
@@ -14,7 +15,7 @@ import { readRoute, httpRouteSchema } from '../../activities/collectors/kubernet
 import { workloadOf } from '../../activities/collectors/kubernetes/inventory.ts';
 import { parsePrometheus } from '../../activities/collectors/metrics/index.ts';
 import { commonNode, pairStats } from '../../activities/collectors/nodes/index.ts';
-import { Findings } from '../../activities/collectors/result.ts';
+import { budget, Findings } from '../../activities/collectors/result.ts';
 import { assessProbe, baselineOf, DEFAULT_PROBE_THRESHOLDS, typicalP95Of } from '../../activities/probes/index.ts';
 
 describe('DNS', () => {
@@ -303,5 +304,25 @@ describe('configuration from the environment', () => {
       'NIGHTSHIFT_PROBE_URL=http://127.0.0.1:9470',
     );
     rmSync(home, { recursive: true, force: true });
+  });
+});
+
+describe("a collector's time budget", () => {
+  // Scheduled at 0, 6 s from its start, 8 s in all (2 s to start, as collectorOptions gives).
+  const timeouts = { scheduledTimestampMs: 0, startToCloseTimeoutMs: 6000, scheduleToCloseTimeoutMs: 8000 };
+  const planned = (startedAt: number) =>
+    new MockActivityEnvironment(timeouts).run(async () => budget(8000, startedAt).deadline - startedAt);
+
+  test('counts from its start: time spent waiting in the queue does not shorten it', async () => {
+    expect(await planned(0)).toBe(5700);
+    expect(await planned(1500)).toBe(5700);
+  });
+
+  test('a retry plans within what is left of the whole', async () => {
+    expect(await planned(6500)).toBe(1200);
+  });
+
+  test('outside an activity, the fallback', () => {
+    expect(budget(8000, 0).deadline).toBe(7700);
   });
 });

@@ -91,7 +91,7 @@ describe('runbook validation', () => {
       'a collector not in the catalogue',
       '      - collector: echo',
       '      - collector: hubble',
-      'steps[0].collectors[0].collector: unknown collector "hubble" (known: echo, slow, broken) (line 9)',
+      'steps[0].collectors[0].collector: unknown collector "hubble" (known: echo, slow, broken, stranded) (line 9)',
     ],
     [
       'a probe not in the catalogue',

@@ -26,7 +26,7 @@ import type {
   CompiledVerify,
 } from '../../runbooks/index.ts';
 import { catalogueActivity } from '../activities.ts';
-import { collectorOptions, presets, stepOptions } from '../presets.ts';
+import { COLLECTOR_START_TIMEOUT_MS, collectorOptions, presets, stepOptions } from '../presets.ts';
 import type { Run } from './state.ts';
 
 function call<R, A extends { params?: Record<string, Value> } = StepCall>(
@@ -45,6 +45,18 @@ function context(run: Run, step: CompiledStep): StepContext {
 function message(err: unknown): string {
   if (err instanceof wf.ActivityFailure && err.cause) return err.cause.message;
   return err instanceof Error ? err.message : String(err);
+}
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+/** Why a collector gave nothing: a worker that never started it is told apart from a collector past its time. */
+function collectorFailure(err: unknown, name: string, timeoutMs: number): string {
+  const timeout =
+    err instanceof wf.ActivityFailure && err.cause instanceof wf.TimeoutFailure ? err.cause.timeoutType : undefined;
+  if (timeout === 'SCHEDULE_TO_START')
+    return `collector ${name} did not start within ${seconds(COLLECTOR_START_TIMEOUT_MS)}: no worker picked it up (busy or gone)`;
+  if (timeout) return `collector ${name} did not answer within ${seconds(timeoutMs)} of starting`;
+  return `collector ${name} gave no evidence: ${message(err)}`;
 }
 
 export interface GatherResult {
@@ -75,7 +87,7 @@ async function gather(step: CompiledGather, run: Run): Promise<GatherResult> {
               {
                 kind: 'collector.failed',
                 severity: 'warning',
-                summary: `collector ${collector.name} gave no evidence: ${error}`,
+                summary: collectorFailure(err, collector.name, collector.timeoutMs),
                 source: collector.name,
               },
             ],

@@ -48,6 +48,13 @@ const paramsSchema = z.object({
 
 const DEFAULT_NAMES = ['kubernetes.default.svc.cluster.local'];
 
+/**
+ * Kept back from the lookups for the CoreDNS scrape that follows them: when
+ * lookups run to the end of the collector's time (a vantage whose helper
+ * starts late, DNS that loses packets), the scrape still fits before it.
+ */
+const SCRAPE_MS = 1000;
+
 export function createDnsCollector(deps: DnsDeps) {
   const memory = deps.memory ?? new ScrapeMemory();
   return async function collectDns(call: StepCall): Promise<CollectorResult<DnsEvidence>> {
@@ -98,10 +105,15 @@ export function createDnsCollector(deps: DnsDeps) {
         (discovered.metrics.length
           ? discovered.metrics
           : servers.filter((s) => s.kind !== 'nodelocal').map((s) => `http://${s.address}:9153/metrics`));
+      const lookupMs = time.left() - SCRAPE_MS;
       const perVantage = await Promise.all(
         vantages.map(async (v) => {
           try {
-            return { v, samples: await dnsFrom(v.netns, plan, time.left(500)) };
+            if (lookupMs <= 0)
+              throw new Error(
+                `no time left for lookups (${Math.round(time.left())} ms before the collector's deadline)`,
+              );
+            return { v, samples: await dnsFrom(v.netns, plan, lookupMs) };
           } catch (err) {
             findings.add('dns.vantage-failed', 'warning', `could not measure DNS from ${v.label}: ${errorText(err)}`, {
               from: v.label,
@@ -111,7 +123,7 @@ export function createDnsCollector(deps: DnsDeps) {
         }),
       );
       // Scraped after the lookups, so CoreDNS's counts include them.
-      const coredns = await scrapeCoredns(metricsUrls, p.slowMs, memory, time.left(300), findings);
+      const coredns = await scrapeCoredns(metricsUrls, p.slowMs, memory, time.left(), findings);
       const targets = perVantage.flatMap(({ v, samples }) =>
         samples.length ? servers.map((s) => dnsStats(samples, v.label, s.address, s.kind, v.workload)) : [],
       );

@@ -1,25 +1,23 @@
 // Running traffic-vanish against the lab from a test or a benchmark: a
-// control worker of our own (its own task queue) with the lab's evidence
-// clients, the Hubble stand-in (the lab's, or one started here), and a way to
-// run the runbook up to its diagnosis and decline the fix.
+// control worker of our own (its own task queue, its own process, as a
+// cluster's is) with the lab's evidence clients, the Hubble stand-in (the
+// lab's, or one started here), and a way to run the runbook up to its
+// diagnosis and decline the fix.
 import { spawn as spawnProcess } from 'node:child_process';
 import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { Worker, type NativeConnection } from '@temporalio/worker';
-import { createActivities } from '../../../activities/index.ts';
-import { evidenceDepsFromEnv } from '../../../activities/collectors/index.ts';
-import { createFaultControlActivities, kubePodLister } from '../../../activities/faults/index.ts';
 import { HUBBLE_RELAY_ADDRESS, hubbleStandinSpawn, labEvidenceEnv } from '../../../lab/hubble/index.ts';
-import { loadKubeConfig } from '../../../lab/k8s.ts';
-import { labPaths } from '../../../lab/paths.ts';
 import { defaultCatalogue, formatProblem, resolveParams, type CompiledRunbook } from '../../../runbooks/index.ts';
 import { validateRunbookText } from '../../../runbooks/loader.ts';
 import { readFileSync } from 'node:fs';
 import type { runbookWorkflow } from '../../../workflows/index.ts';
 import { decideUpdate, statusQuery } from '../../../workflows/index.ts';
 import { type RunStatus } from '../../../model/index.ts';
-import { uniqueQueue, workflowBundle } from '../../helpers/temporal.ts';
+import { uniqueQueue } from '../../helpers/temporal.ts';
 import { freePort } from './ports.ts';
+
+const WORKER_SCRIPT = fileURLToPath(new URL('../fixtures/worker-process.ts', import.meta.url));
 
 export function trafficVanish(only?: string[]): CompiledRunbook {
   const result = validateRunbookText(
@@ -55,7 +53,12 @@ export interface LabRunner {
   stop(): Promise<void>;
 }
 
-export async function labRunner(dataDir: string, connection: NativeConnection, client: Client): Promise<LabRunner> {
+/** `temporal` is where the runner's worker connects: the server and namespace `client` uses. */
+export async function labRunner(
+  dataDir: string,
+  temporal: { address: string; namespace: string },
+  client: Client,
+): Promise<LabRunner> {
   const env = labEvidenceEnv(dataDir);
   const stops: (() => Promise<void>)[] = [];
   if (!(await listening(HUBBLE_RELAY_ADDRESS))) {
@@ -82,22 +85,31 @@ export async function labRunner(dataDir: string, connection: NativeConnection, c
     );
   }
   const taskQueue = uniqueQueue('lab-traffic-vanish');
-  const worker = await Worker.create({
-    connection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: {
-      ...createActivities({
-        evidence: evidenceDepsFromEnv({ ...env, NIGHTSHIFT_DATA_DIR: dataDir }),
-        temporal: client,
-      }),
-      ...createFaultControlActivities({ pods: kubePodLister(loadKubeConfig(labPaths(dataDir).kubeconfig)) }),
+  // Not inside the test process: there the collectors would share jest's
+  // event loop and heap (its garbage collection; a fork of that heap for
+  // every helper they start), which no worker in a cluster does.
+  const worker = spawnProcess(
+    process.execPath,
+    [WORKER_SCRIPT, temporal.address, temporal.namespace, taskQueue, dataDir],
+    {
+      env: { ...process.env, ...env, NIGHTSHIFT_DATA_DIR: dataDir },
+      stdio: ['pipe', 'pipe', 'inherit'],
     },
-  });
-  const running = worker.run();
+  );
+  const exited = new Promise<void>((done) => worker.once('exit', () => done()));
   stops.unshift(async () => {
-    worker.shutdown();
-    await running;
+    worker.kill('SIGTERM');
+    await exited;
+  });
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    worker.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('ready\n')) resolve();
+    });
+    void exited.then(() =>
+      reject(new Error(`the lab runner's worker exited (${worker.exitCode ?? worker.signalCode}) before it was ready`)),
+    );
   });
   return {
     taskQueue,
