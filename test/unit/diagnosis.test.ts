@@ -56,6 +56,43 @@ describe('diagnosis', () => {
     expect(d.coverage.failed).toEqual([]);
   });
 
+  test("a window's tail of unanswered queries and connections on busy pairs is not loss", () => {
+    const tail = [
+      ...flow({ from: 'production/checkout-frontend', to: '10.96.0.10', port: 53, protocol: 'UDP', count: 900 }),
+      ...flow({
+        from: 'production/checkout-frontend',
+        to: '10.96.0.10',
+        port: 53,
+        protocol: 'UDP',
+        answered: false,
+        count: 26,
+      }),
+      ...flow({ from: 'production/checkout-frontend', to: 'finance/payment-processor', port: 8080, count: 300 }),
+      ...flow({
+        from: 'production/checkout-frontend',
+        to: 'finance/payment-processor',
+        port: 8080,
+        answered: false,
+        count: 5,
+      }),
+    ];
+    const d = run({ flows: flowsResult(shopTraffic(tail)) });
+    expect(ids(d)[0]).toMatch(/^no-fault-found /);
+    expect(d.hypotheses.map((h) => h.id)).not.toContain('dns-loss');
+    expect(d.hypotheses.map((h) => h.id)).not.toContain('pod-to-pod-drop');
+    // The same queries unanswered at a share that is loss: dns-loss.
+    const lossy = flow({
+      from: 'production/checkout-frontend',
+      to: '10.96.0.10',
+      port: 53,
+      protocol: 'UDP',
+      answered: false,
+      count: 400,
+    });
+    const lost = run({ flows: flowsResult(shopTraffic([...tail, ...lossy])) });
+    expect(lost.hypotheses.find((h) => h.id === 'dns-loss')?.explanation).toMatch(/426 DNS queries seen on the wire/);
+  });
+
   test('pod-to-pod drop: frontend → cart dropped by a fault, probe failing', () => {
     const d = run({
       flows: flowsResult(

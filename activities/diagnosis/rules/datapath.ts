@@ -37,13 +37,21 @@ const flowText = (c: { source: string; destination: string; protocol: string; po
 
 const namespaceOf = (workload: string) => (workload.includes('/') ? workload.split('/')[0] : undefined);
 
+/**
+ * Enough of a pair's connections went unanswered to call it loss (as the
+ * flows collector's finding does): a few at a window's edge, or a small share
+ * of a busy pair, are the ordinary tail of traffic.
+ */
+export function unansweredEnough(c: Connections): boolean {
+  const lost = c.attempts - c.answered;
+  return lost >= UNANSWERED_MIN && lost / c.attempts >= UNANSWERED_SHARE;
+}
+
 /** Pairs whose connections go unanswered or whose packets Cilium drops, DNS excluded (it has its own rules). */
 export function cuts(s: Signals): Cut[] {
   const unanswered = (s.flows?.v.connections ?? [])
     .filter((c: Connections) => c.port !== 53)
-    .filter(
-      (c) => c.attempts - c.answered >= UNANSWERED_MIN && (c.attempts - c.answered) / c.attempts >= UNANSWERED_SHARE,
-    )
+    .filter(unansweredEnough)
     .map((c): Cut => ({ ...c, lost: c.attempts - c.answered, of: c.attempts }));
   const dropped = dataDrops(s).map((g): Cut => ({ ...g, lost: g.count, of: g.count, reason: g.reason }));
   return [...dropped, ...unanswered].sort((a, b) => b.lost - a.lost || flowText(a).localeCompare(flowText(b)));

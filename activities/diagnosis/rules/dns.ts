@@ -5,7 +5,7 @@ import type { DnsView } from '../bundle.ts';
 import { restartDns } from '../remedies.ts';
 import { cite, citeKinds, clamp, nodeOfPod, type Signals } from '../signals.ts';
 import type { Candidate } from './candidate.ts';
-import { lossyNode } from './datapath.ts';
+import { lossyNode, unansweredEnough } from './datapath.ts';
 
 type Target = DnsView['targets'][number];
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -13,9 +13,10 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 export function dnsLoss(s: Signals): Candidate | undefined {
   const targets = s.dns?.v.targets ?? [];
   const lossy = targets.filter((t) => (t.timeouts > 0 && t.lossRatio >= 0.05) || t.stalls > 0);
-  // Queries Hubble saw leave with no reply, and any Cilium dropped, on port 53.
+  // Queries Hubble saw leave with no reply (on pairs where that is loss, not a window's tail), and any Cilium dropped.
   const unanswered = (s.flows?.v.connections ?? [])
     .filter((c) => c.port === 53)
+    .filter(unansweredEnough)
     .reduce((sum, c) => sum + (c.attempts - c.answered), 0);
   const dropped = (s.flows?.v.drops ?? []).filter((g) => g.port === 53);
   const droppedCount = dropped.reduce((sum, g) => sum + g.count, 0) + unanswered;
