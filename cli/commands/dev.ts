@@ -3,6 +3,7 @@ import {
   createLogger,
   gatewayRoutes,
   gatewayStopAll,
+  keepServing,
   loadConfig,
   resolveSlack,
   startGateway,
@@ -19,8 +20,9 @@ export const devCommand: Command = {
     parse(args, {}, false);
     const config = loadConfig();
     const log = createLogger({ level: config.logLevel });
+    const restore = keepServing(log);
     const slack = resolveSlack(config);
-    const standin = await startLocalStandin(config, slack);
+    const standin = await startLocalStandin(config, slack, log);
     const stack = await startStack(config, log, slack);
     const gateway = await startGateway({
       config,
@@ -45,6 +47,7 @@ export const devCommand: Command = {
     await gateway.stop();
     await stack.stop();
     await standin?.stop();
+    restore();
     return 0;
   },
 };

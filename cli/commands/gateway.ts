@@ -5,6 +5,7 @@ import {
   createLogger,
   gatewayRoutes,
   gatewayStopAll,
+  keepServing,
   loadConfig,
   resolveSlack,
   startGateway,
@@ -20,7 +21,8 @@ export const gatewayCommand: Command = {
     const config = loadConfig();
     const slack = resolveSlack(config);
     const log = createLogger({ level: config.logLevel, name: 'nightshift-gateway' });
-    const standin = values['no-standin'] ? undefined : await startLocalStandin(config, slack);
+    const restore = keepServing(log);
+    const standin = values['no-standin'] ? undefined : await startLocalStandin(config, slack, log);
     const client = await connectClient(config);
     const gateway = await startGateway({
       config,
@@ -40,6 +42,7 @@ export const gatewayCommand: Command = {
     await gateway.stop();
     await standin?.stop();
     await client.connection.close();
+    restore();
     return 0;
   },
 };

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Catalogue, CompiledRunbook } from '../../runbooks/index.ts';
 import type { AlertEnvelope } from '../../workflows/index.ts';
 import type { Config } from '../config.ts';
-import { buildRunInput, compileRunbook, RunRequestError } from '../runs.ts';
+import { buildRunInput, compileRunbookByName, RunRequestError } from '../runs.ts';
 import type { AlertRoute } from './config.ts';
 import { matchesAll, parseMatcher } from './matchers.ts';
 import type { Alert, WebhookPayload } from './payload.ts';
@@ -50,7 +50,7 @@ export class RunbookCache {
   readonly get = (name: string): CompiledRunbook => {
     const hit = this.entries.get(name);
     if (hit && Date.now() - hit.at < this.ttlMs) return hit.runbook;
-    const runbook = compileRunbook(name, this.catalogue);
+    const runbook = compileRunbookByName(name, this.catalogue);
     this.entries.set(name, { at: Date.now(), runbook });
     return runbook;
   };

@@ -67,7 +67,7 @@ function answerCall(
   token: string,
   ctx: MethodContext,
 ): ApiAnswer {
-  const method = METHODS[name];
+  const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
   if (!method) return { ok: false, error: 'unknown_method' };
   if (!fields) return { ok: false, error: 'invalid_form_data' };
   const given = tokenOf(req, fields);

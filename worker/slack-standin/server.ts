@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { guarded, guardServer, type GuardLog } from '../http-guard.ts';
 import { callMethod } from './api.ts';
 import { createInteractor, InteractionError, type Interactor } from './interact.ts';
 import { PAGE } from './page.ts';
@@ -20,6 +21,8 @@ export interface StandinOptions {
   channels?: Channel[];
   people?: Person[];
   groups?: Record<string, string[]>;
+  /** Where a request that could not be served is logged. */
+  log?: GuardLog;
 }
 
 export interface Standin {
@@ -47,12 +50,14 @@ const clickSchema = z.object({
   actionId: z.string().min(1),
 });
 
+class BodyTooLarge extends Error {}
+
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('body too large');
+    if (size > MAX_BODY) throw new BodyTooLarge(`body larger than ${MAX_BODY} bytes`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -61,6 +66,11 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 function send(res: ServerResponse, status: number, body: unknown, type = 'application/json; charset=utf-8'): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   res.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+/** A query parameter; the guard has already checked that the target parses. */
+function query(req: IncomingMessage, name: string): string | null {
+  return new URL(req.url ?? '/', 'http://standin').searchParams.get(name);
 }
 
 function parseJson(raw: Buffer): unknown {
@@ -139,7 +149,7 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
       'GET',
       /^\/_state$/,
       async (req, res) => {
-        const user = new URL(req.url ?? '/', 'http://x').searchParams.get('user') ?? '';
+        const user = query(req, 'user') ?? '';
         send(res, 200, {
           bot: BOT,
           channels: ws.channels,
@@ -153,7 +163,7 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
       'GET',
       /^\/_calls$/,
       async (req, res) => {
-        const method = new URL(req.url ?? '/', 'http://x').searchParams.get('method');
+        const method = query(req, 'method');
         send(res, 200, method ? ws.calls.filter((c) => c.method === method) : ws.calls);
       },
     ],
@@ -177,19 +187,23 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     ],
   ];
 
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    for (const [verb, pattern, handle] of routes) {
-      const match = pattern.exec(path);
-      if (!match || req.method !== verb) continue;
-      handle(req, res, match).catch((err: unknown) => {
-        const status = err instanceof InteractionError ? 400 : 500;
-        if (!res.headersSent) send(res, status, { error: err instanceof Error ? err.message : String(err) });
-      });
-      return;
-    }
-    send(res, 404, { error: `no route ${req.method} ${path}` });
-  });
+  const server = createServer(
+    guarded(async (req, res, path) => {
+      for (const [verb, pattern, handle] of routes) {
+        const match = pattern.exec(path);
+        if (!match || req.method !== verb) continue;
+        try {
+          await handle(req, res, match);
+        } catch (err) {
+          if (!(err instanceof InteractionError || err instanceof BodyTooLarge)) throw err;
+          if (!res.headersSent) send(res, err instanceof BodyTooLarge ? 413 : 400, { error: err.message });
+        }
+        return;
+      }
+      send(res, 404, { error: `no route ${req.method} ${path}` });
+    }, options.log),
+  );
+  guardServer(server, options.log);
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(options.port, options.host ?? '127.0.0.1', () => done());
