@@ -29,10 +29,20 @@ export function controlActivityDeps(config: Config, log: Pino, client: Client, s
   };
 }
 
-/** Routes the gateway serves beside Slack: the Alertmanager webhook. */
-export function gatewayRoutes(config: Config, log: Pino, client: Client, slack: SlackSettings): Route[] {
+/**
+ * Routes the gateway serves beside Slack: the Alertmanager webhook. Only
+ * `nightshift dev` and the demo say `where: 'dev'`; elsewhere the webhook
+ * needs credentials (or the explicit insecure flag) or this throws.
+ */
+export function gatewayRoutes(
+  config: Config,
+  log: Pino,
+  client: Client,
+  slack: SlackSettings,
+  where: 'dev' | 'service' = 'service',
+): Route[] {
   const runbooks = new RunbookCache(catalogue());
-  return [alertmanagerRoute({ config, client, runbooks: runbooks.get, log, channel: slack.channel })];
+  return [alertmanagerRoute({ config, client, runbooks: runbooks.get, log, channel: slack.channel }, where)];
 }
 
 /** The kill switch as the gateway's `/nightshift stop-all` calls it. */

@@ -29,7 +29,7 @@ export const devCommand: Command = {
       slack,
       client: stack.client,
       log,
-      routes: gatewayRoutes(config, log, stack.client, slack),
+      routes: gatewayRoutes(config, log, stack.client, slack, 'dev'),
       stopAllFaults: gatewayStopAll(config, stack.client),
     });
     io.out(

@@ -1,6 +1,7 @@
 // `nightshift gateway`: the HTTP gateway (Slack, health, metrics) against the
 // configured Temporal; in stand-in mode the stand-in runs beside it.
 import {
+  ConfigError,
   connectClient,
   createLogger,
   gatewayRoutes,
@@ -10,6 +11,7 @@ import {
   resolveSlack,
   startGateway,
   startLocalStandin,
+  webhookAuthProblem,
 } from '../../worker/index.ts';
 import { parse, type Command } from '../command.ts';
 
@@ -19,6 +21,9 @@ export const gatewayCommand: Command = {
   async run(args, io) {
     const { values } = parse(args, { 'no-standin': { type: 'boolean', default: false } }, false);
     const config = loadConfig();
+    // Before anything starts: a gateway outside dev and demo never serves an open webhook by accident.
+    const open = webhookAuthProblem(config.alerts, 'service');
+    if (open) throw new ConfigError(open);
     const slack = resolveSlack(config);
     const log = createLogger({ level: config.logLevel, name: 'nightshift-gateway' });
     const restore = keepServing(log);

@@ -80,7 +80,7 @@ export async function runDemo({ config, log, say }: DemoOptions): Promise<Runnin
       slack,
       client,
       log,
-      routes: gatewayRoutes(config, log, client, slack),
+      routes: gatewayRoutes(config, log, client, slack, 'dev'),
       stopAllFaults: gatewayStopAll(config, client),
     });
     const result = await scenario(config, client, gateway, standin, say);

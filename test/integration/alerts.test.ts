@@ -226,6 +226,7 @@ describe('alert-started runs', () => {
       /version: expected webhook payload version "4"/,
     ],
     ['no credentials', payload(), { authorization: '' }, 401, /credentials required/],
+    ['a body that is not declared JSON', payload(), { 'content-type': 'text/plain' }, 415, /must be application\/json/],
     ['wrong credentials', payload(), { authorization: 'Bearer nope' }, 401, /invalid credentials/],
   ])('%s is refused (%#)', async (_name, body, headers, status, message) => {
     const before = (await intake().catch(() => undefined))?.counters.received ?? 0;

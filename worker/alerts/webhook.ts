@@ -1,13 +1,13 @@
 // POST /webhooks/alertmanager: authenticate, bound the body, validate it with
 // zod, route each alert, and hand everything to the alert intake workflow in
 // one signal. Answers in milliseconds; the intake does the rest durably.
-import { timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
 import { parseDuration, formatIssues } from '../../model/index.ts';
 import { newIntakeState } from '../../workflows/index.ts';
 import { alertsSignal, intakeWorkflowId, type AlertEnvelope } from '../../workflows/index.ts';
 import type { Config } from '../config.ts';
+import { sameSecret } from '../secret-compare.ts';
 import { webhookSchema, type WebhookPayload } from './payload.ts';
 import { envelopes, type RunbookSource } from './route.ts';
 
@@ -37,21 +37,19 @@ function header(req: WebhookRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function same(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
 /** Undefined when the request may pass, else the 401 to send. */
 export function checkAuth(config: Config['alerts'], req: WebhookRequest): WebhookResponse | undefined {
   const { bearerToken, username, password } = config;
   if (!bearerToken && !username) return undefined;
   const given = header(req, 'authorization') ?? '';
-  if (bearerToken && given.startsWith('Bearer ') && same(given.slice(7), bearerToken)) return undefined;
-  if (username && given.startsWith('Basic ')) {
-    const [user, ...rest] = Buffer.from(given.slice(6), 'base64').toString('utf8').split(':');
-    if (same(user ?? '', username) && same(rest.join(':'), password ?? '')) return undefined;
+  if (bearerToken && given.startsWith('Bearer ') && sameSecret(given.slice(7), bearerToken)) return undefined;
+  if (username && password && given.startsWith('Basic ')) {
+    const decoded = Buffer.from(given.slice(6), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    // Both halves are always compared, so the time says nothing about which one was wrong.
+    const userOk = sameSecret(colon < 0 ? decoded : decoded.slice(0, colon), username);
+    const passwordOk = colon >= 0 && sameSecret(decoded.slice(colon + 1), password);
+    if (userOk && passwordOk) return undefined;
   }
   return {
     status: 401,
@@ -63,6 +61,9 @@ export function checkAuth(config: Config['alerts'], req: WebhookRequest): Webhoo
 export async function handleAlertWebhook(req: WebhookRequest, deps: AlertWebhookDeps): Promise<WebhookResponse> {
   const denied = checkAuth(deps.config.alerts, req);
   if (denied) return denied;
+  const type = (header(req, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json')
+    return { status: 415, body: { error: `Content-Type must be application/json, not ${type || '(none)'}` } };
   let json: unknown;
   try {
     json = JSON.parse(req.body.toString('utf8'));
