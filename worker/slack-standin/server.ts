@@ -73,6 +73,25 @@ function query(req: IncomingMessage, name: string): string | null {
   return new URL(req.url ?? '/', 'http://standin').searchParams.get(name);
 }
 
+/**
+ * Why a request to a control endpoint (`/_command`, `/_click`) is refused, or
+ * undefined: it must be JSON (a content type a cross-site form cannot send
+ * without a CORS preflight, which the stand-in never grants), and a browser
+ * must say it comes from the stand-in's own page (Sec-Fetch-Site, Origin).
+ */
+export function crossSiteProblem(req: IncomingMessage): string | undefined {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') return `control endpoints take application/json, not ${type || '(none)'}`;
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return `cross-site request refused (${site})`;
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    const host = URL.canParse(origin) ? new URL(origin).host : undefined;
+    if (!host || host !== req.headers.host) return `request from another origin refused (${origin.slice(0, 100)})`;
+  }
+  return undefined;
+}
+
 function parseJson(raw: Buffer): unknown {
   try {
     return JSON.parse(raw.toString('utf8')) as unknown;
@@ -171,6 +190,8 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
       'POST',
       /^\/_command$/,
       async (req, res) => {
+        const refused = crossSiteProblem(req);
+        if (refused) return send(res, 403, { error: refused });
         const parsed = commandSchema.safeParse(parseJson(await readBody(req)));
         if (!parsed.success) return send(res, 400, { error: 'expected {user, text}' });
         send(res, 200, await interactor.command(parsed.data));
@@ -180,6 +201,8 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
       'POST',
       /^\/_click$/,
       async (req, res) => {
+        const refused = crossSiteProblem(req);
+        if (refused) return send(res, 403, { error: refused });
         const parsed = clickSchema.safeParse(parseJson(await readBody(req)));
         if (!parsed.success) return send(res, 400, { error: 'expected {user, channel, ts, actionId}' });
         send(res, 200, await interactor.click(parsed.data));
