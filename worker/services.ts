@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
 import type { ActivityDeps, SyntheticPayload } from '../activities/index.ts';
-import { alertmanagerRoute, RunbookCache, submitAlerts, webhookSchema } from './alerts/index.ts';
+import { alertmanagerRoute, alertRunPort, RunbookCache, submitAlerts, webhookSchema } from './alerts/index.ts';
 import { catalogue } from './catalogue.ts';
 import type { Config } from './config.ts';
 import { stopAllFaults } from './faults.ts';
@@ -19,6 +19,7 @@ export function controlActivityDeps(config: Config, log: Pino, client: Client, s
   return {
     ...slackActivityDepsFor(slack, log),
     temporal: client,
+    alertRuns: alertRunPort({ client, config, runbooks: runbooks.get }),
     reports: { dir: join(config.dataDir, 'reports'), faultWindows: faultWindows(client) },
     gameday: gamedayPort({
       client,

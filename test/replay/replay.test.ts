@@ -33,6 +33,8 @@ describe('replay of recorded histories', () => {
       'guided-approved.json',
       // The alert intake through a burst, as it ran before envelopes carried runbook names (not compiled runbooks).
       'intake-alert-intake.json',
+      // The same with bounded state and runs started by name (patched 'alert-intake-bounded', 'alert-runs-by-name').
+      'intake-bounded-alert-intake.json',
       'three-steps.json',
     ]);
   });
