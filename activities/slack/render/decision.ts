@@ -5,7 +5,7 @@
 import { DENY } from '../../../runbooks/index.ts';
 import type { DecisionRecord, PendingDecision, RunStatus, StepRecord } from '../../../model/index.ts';
 import { decideActionId, encodeDecideValue } from '../actions.ts';
-import { actions, context, esc, section, when, type ButtonSpec, type Draft } from './blocks.ts';
+import { actions, clip, context, esc, FALLBACK, section, when, type ButtonSpec, type Draft } from './blocks.ts';
 import { readDecide } from './results.ts';
 
 export function decisionKey(key: string, step: string): string {
@@ -57,7 +57,7 @@ function open(key: string, pending: PendingDecision, status: RunStatus): Draft {
   const resolved = status.alerts.find((a) => a.status === 'resolved');
   return {
     key: decisionKey(key, pending.step),
-    text: `Decision needed: ${pending.question}`,
+    text: clip(`Decision needed: ${esc(pending.question)}`, FALLBACK),
     blocks: [
       section(`*Decision needed:* ${esc(pending.question)}`),
       actions(`decide:${pending.step}`, buttons),
@@ -89,7 +89,7 @@ function closed(key: string, step: StepRecord, record: DecisionRecord, question:
     : `${record.option === DENY ? '🚫' : '✅'} *${esc(label)}* — decided by ${actor(record)} ${when(record.at)}${record.comment ? `: “${esc(record.comment)}”` : ''}`;
   return {
     key: decisionKey(key, step.id),
-    text: `Decided: ${label}`,
+    text: clip(`Decided: ${esc(label)}`, FALLBACK),
     blocks: [section(`*${esc(question ?? step.title)}*`), section(outcome)],
     ...(question ? { memo: { question } } : {}),
   };
