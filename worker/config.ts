@@ -66,6 +66,13 @@ export const configSchema = z.object({
       users: z.record(z.string(), z.array(roleSchema)).default({}),
       /** Slack user-group id -> roles, for every member. */
       groups: z.record(z.string(), z.array(roleSchema)).default({}),
+      /**
+       * Local CLI user name -> the Slack user id that person is. The CLI
+       * acts as that user (their roles, and the same person in four-eyes);
+       * an unmapped CLI user is `cli:<name>` and may not approve changes that
+       * need four eyes.
+       */
+      cli: z.record(z.string(), z.string().min(1)).default({}),
       /** Namespaces where whoever started a run may not approve its remediation. */
       productionNamespaces: z.array(z.string()).default(['production', 'finance']),
     })

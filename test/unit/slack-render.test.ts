@@ -109,3 +109,27 @@ test('one long finding is cut, and the others are still shown', () => {
   expect(evidence).not.toContain('x'.repeat(400));
   expect(evidence).toContain('&lt;!channel&gt;');
 });
+
+test('a decision says which options need four eyes, and who has given the first of two approvals', () => {
+  const run = hostileRun();
+  run.requestedBy = { id: 'alertmanager', name: 'alert CheckoutDown', via: 'alert' };
+  run.pendingDecision = {
+    ...run.pendingDecision!,
+    options: [
+      { id: 'restart', label: 'Restart DNS', action: 'rollout-restart', fourEyes: ['destructive', 'kube-system'] },
+      { id: 'stop', label: 'Stop the fault', action: 'stop-fault' },
+    ],
+    twoPeople: true,
+    firstApproval: {
+      option: 'restart',
+      by: { id: 'U0ALICE', name: 'alice', via: 'slack' },
+      at: '2026-11-26T03:04:00Z',
+    },
+  };
+  const thread = renderRun('run-1', run, new Date('2026-11-26T03:05:00Z'));
+  const text = mrkdwn(thread.replies.find((d) => d.key === 'run-1#decision:choose')?.blocks).join('\n');
+  expect(text).toContain('🔒 *Restart DNS* changes destructive, kube-system');
+  expect(text).not.toContain('*Stop the fault* changes');
+  expect(text).toContain('an alert started this run: two people must choose these, the second an approver');
+  expect(text).toMatch(/✋ <@U0ALICE> chose \*Restart DNS\* .*it runs when an approver other than them chooses it too/);
+});
