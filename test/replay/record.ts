@@ -4,6 +4,7 @@
 // beside them, and what to record (runbook runs by default, or the intake):
 //   node test/replay/record.ts closing-report-
 //   node test/replay/record.ts intake- intake
+//   node test/replay/record.ts four-eyes-   (kept: the runs with a decision)
 // It starts its own in-memory dev server, so it needs nothing running.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,18 +63,21 @@ const worker = await Worker.create({
 const running = worker.run();
 const client = new Client({ connection: await Connection.connect({ address: server.address }) });
 const alice = { id: 'U-alice', name: 'alice', via: 'slack' };
-const bob = { id: 'U-bob', name: 'bob', via: 'slack', roles: ['responder'] };
+const bob = { id: 'U-bob', name: 'bob', via: 'slack', roles: ['responder', 'approver'] };
 
 async function record(
   name: string,
   runbook: string,
   params: RunbookInput['params'],
   drive?: (id: string) => Promise<void>,
+  started: Partial<RunbookInput> = {},
 ) {
   const handle = await client.workflow.start<typeof runbookWorkflow>('runbookWorkflow', {
     taskQueue,
     workflowId: `fixture-${name}`,
-    args: [{ runbook: testRunbook(runbook), params, requestedBy: alice, productionNamespaces: ['production'] }],
+    args: [
+      { runbook: testRunbook(runbook), params, requestedBy: alice, productionNamespaces: ['production'], ...started },
+    ],
   });
   await drive?.(handle.workflowId);
   await handle.result().catch(() => undefined);
@@ -174,4 +178,22 @@ async function recordRuns(): Promise<void> {
     await client.workflow.getHandle(id).signal(abortSignal, { reason: 'fixture', by: alice });
   });
   await record('failed', 'fails', { namespace: 'staging' });
+  // An alert-started production run: a first approval, then a second person's (patched 'four-eyes-by-option').
+  await record(
+    'guided-alert-two-people',
+    'guided',
+    { namespace: 'production' },
+    async (id) => {
+      await whenWaiting(id);
+      const handle = client.workflow.getHandle(id);
+      await handle.executeUpdate(decideUpdate, {
+        args: [{ option: 'mark-it', by: { ...alice, roles: ['responder'] } }],
+      });
+      await handle.executeUpdate(decideUpdate, { args: [{ option: 'mark-it', by: bob }] });
+    },
+    {
+      requestedBy: { id: 'alertmanager', name: 'alert CheckoutDown', via: 'alert' },
+      trigger: { kind: 'alert', alertname: 'CheckoutDown' },
+    },
+  );
 }
