@@ -27,13 +27,13 @@ describe('replay of recorded histories', () => {
       'closing-report-guided-aborted.json',
       'closing-report-guided-approved.json',
       'closing-report-three-steps.json',
+      // Recorded before the closing report existed: they replay without it (with guided-* and three-steps below).
+      'decision-timeout.json',
       // Each decision with four eyes per option (patched 'four-eyes-by-option'), an alert-started run's two approvals among them.
       'four-eyes-decision-timeout.json',
       'four-eyes-guided-aborted.json',
       'four-eyes-guided-alert-two-people.json',
       'four-eyes-guided-approved.json',
-      // Recorded before the closing report existed: they replay without it.
-      'decision-timeout.json',
       'guided-aborted.json',
       'guided-approved.json',
       // The alert intake through a burst, as it ran before envelopes carried runbook names (not compiled runbooks).
