@@ -66,7 +66,7 @@ export async function runDemo({ config, log, say }: DemoOptions): Promise<Runnin
   const up = await labUp({ config, progress: (line) => say(`lab: ${line}`) });
   say(up.alreadyUp ? 'the lab was already up' : `the lab is up in ${up.seconds.toFixed(1)} s`);
   const slack = resolveSlack(config);
-  const standin = await startLocalStandin(config, slack);
+  const standin = await startLocalStandin(config, slack, log);
   const client = await connectClient(config);
   let gateway: Gateway | undefined;
   const stop = async () => {
@@ -80,7 +80,7 @@ export async function runDemo({ config, log, say }: DemoOptions): Promise<Runnin
       slack,
       client,
       log,
-      routes: gatewayRoutes(config, log, client, slack),
+      routes: gatewayRoutes(config, log, client, slack, 'dev'),
       stopAllFaults: gatewayStopAll(config, client),
     });
     const result = await scenario(config, client, gateway, standin, say);
