@@ -49,6 +49,8 @@ export interface Running {
 }
 
 const ON_CALL = { id: 'U0BOB', name: 'bob' };
+/** The responder who makes the first of two approvals when an alert-started run's fix needs four eyes. */
+const FIRST_APPROVER = { id: 'U0ALICE', name: 'alice' };
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -171,6 +173,18 @@ async function scenario(
     const message = await until('the decision message in Slack', 30_000, async () =>
       standin.workspace.messages.find((m) => m.metadata?.event_payload.key === `${runId}#decision:${pending.step}`),
     );
+    // An alert started this run: a fix that needs four eyes takes two people, a responder first, then the approver.
+    if (pending.twoPeople && option.fourEyes?.length) {
+      await standin.interactor.click({
+        user: FIRST_APPROVER.id,
+        channel: message.channel,
+        ts: message.ts,
+        actionId: decideActionId(option.id),
+      });
+      say(
+        `03:02  ${at()} ${FIRST_APPROVER.name} clicks “${option.label}” first (it changes ${option.fourEyes.join(', ')})`,
+      );
+    }
     await standin.interactor.click({
       user: ON_CALL.id,
       channel: message.channel,
