@@ -2,6 +2,7 @@
 // every activity the control worker registers. Tests wire other clients.
 import type { Client } from '@temporalio/client';
 import { createActionActivities } from './actions/index.ts';
+import { createAlertActivities, type AlertDeps } from './alerts/index.ts';
 import { createCollectorActivities, evidenceDepsFromEnv, type EvidenceDeps } from './collectors/index.ts';
 import { createDiagnoseActivities } from './diagnosis/index.ts';
 import { createFaultControlActivities } from './faults/index.ts';
@@ -27,7 +28,7 @@ export interface ReportActivityDeps {
   reports?: Pick<ReportDeps, 'dir' | 'faultWindows'>;
 }
 
-export type ActivityDeps = NotifyDeps & SlackDeps & EvidenceActivityDeps & GamedayDeps & ReportActivityDeps;
+export type ActivityDeps = NotifyDeps & SlackDeps & EvidenceActivityDeps & GamedayDeps & ReportActivityDeps & AlertDeps;
 
 export function createActivities(deps: ActivityDeps = {}) {
   const slack = createSlackActivities(deps);
@@ -37,6 +38,7 @@ export function createActivities(deps: ActivityDeps = {}) {
     ...slack,
     ...createEvidenceActivities({ ...deps, evidence }),
     ...createGamedayActivities(deps),
+    ...createAlertActivities(deps),
     ...createFaultControlActivities(),
     ...createReportActivities({
       ...deps.reports,
@@ -63,6 +65,7 @@ function createEvidenceActivities(deps: EvidenceActivityDeps) {
 /** Every activity the control worker registers; workflows proxy them by this type. */
 export type ControlActivities = ReturnType<typeof createActivities>;
 export type { GamedayPort, SyntheticPayload } from './gameday/index.ts';
+export type { AlertRunPort } from './alerts/index.ts';
 export * from './reports/index.ts';
 export * from './slack/index.ts';
 export {

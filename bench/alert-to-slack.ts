@@ -49,7 +49,7 @@ const gateway = await startGateway({
   slack,
   client,
   log,
-  routes: gatewayRoutes(config, log, client, slack),
+  routes: gatewayRoutes(config, log, client, slack, 'dev'),
   stopAllFaults: gatewayStopAll(config, client),
 });
 

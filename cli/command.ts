@@ -1,4 +1,5 @@
 // What a CLI command is, and the small helpers every command shares.
+import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export interface Io {
@@ -33,6 +34,15 @@ export function parse<O extends Options>(args: string[], options: O, allowPositi
 }
 
 export const jsonFlag = { json: { type: 'boolean', default: false } } as const;
+
+/** The local user running the CLI: the account's name (not $USER, which anyone sets), else $USER. */
+export function localUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'cli';
+  }
+}
 
 export function printJson(io: Io, value: unknown): void {
   io.out(JSON.stringify(value, null, 2));

@@ -2,6 +2,7 @@
 // values, durations, issue lines, step calls, evidence, diagnoses, runs,
 // faults and task queues. It imports nothing of ours and nothing of Node,
 // so workflows (in their sandbox), activities and processes can all use it.
+export type * from './alerts.ts';
 export type * from './diagnosis.ts';
 export * from './duration.ts';
 export * from './errors.ts';

@@ -29,6 +29,12 @@ export interface OptionView {
   label: string;
   action?: string;
   destructive?: boolean;
+  /**
+   * Why choosing it needs four eyes (a production namespace, kube-system,
+   * cluster-scoped, destructive): then only an approver who did not start the
+   * run may choose it. Absent: no such rule (or a decision opened before it).
+   */
+  fourEyes?: string[];
 }
 
 export interface PendingDecision {
@@ -39,6 +45,14 @@ export interface PendingDecision {
   default: string;
   deciders: { roles: string[]; users: string[] };
   secondPerson: boolean;
+  /**
+   * A run started by an alert (not a game day): nobody started it, so an
+   * option needing four eyes is chosen by two people, the first choice
+   * waiting for a second approver. Absent: one person decides.
+   */
+  twoPeople?: boolean;
+  /** The first of the two, once someone has chosen a four-eyes option. */
+  firstApproval?: { option: string; by: Actor; at: string };
 }
 
 export interface DecisionRecord {
@@ -49,6 +63,13 @@ export interface DecisionRecord {
   /** True when the timeout chose the default. */
   auto: boolean;
   comment?: string;
+  /** Who chose the option first, when two people had to (alert-started runs). */
+  firstBy?: Actor;
+}
+
+/** The decide Update's answer: the decision, or a first approval still waiting for its second. */
+export interface DecideAnswer extends DecisionRecord {
+  awaitingSecond?: boolean;
 }
 
 export type RunState = 'running' | 'waiting' | 'completed' | 'aborted' | 'failed' | 'cancelled';

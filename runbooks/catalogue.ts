@@ -13,11 +13,20 @@ export interface CatalogueEntry {
   queue?: ActivityQueue;
 }
 
+/**
+ * What an action changes, for four-eyes: objects in the namespace its
+ * `namespace` parameter names (none named: treated as cluster-scoped),
+ * cluster-scoped objects (nodes), or only a nightshift fault (stopping chaos).
+ * Absent: treated as `namespace`.
+ */
+export type ActionTouches = 'namespace' | 'cluster' | 'fault';
+
 export interface ActionEntry extends CatalogueEntry {
   /** Activity that undoes this action, given the action's result. */
   undo?: string;
   /** Restart, cordon, rollback: never offered below 0.5 confidence. */
   destructive: boolean;
+  touches?: ActionTouches;
 }
 
 export interface Catalogue {
@@ -63,34 +72,40 @@ export const defaultCatalogue: Catalogue = {
       activity: 'shiftRouteWeight',
       undo: 'undoShiftRouteWeight',
       destructive: false,
+      touches: 'namespace',
       description: 'send all of an HTTPRoute rule to one backend (the stable one)',
     },
     'rollout-restart': {
       activity: 'rolloutRestart',
       destructive: true,
+      touches: 'namespace',
       description: 'restart a Deployment (kubectl rollout restart) and wait for the rollout',
     },
     'rollback-deployment': {
       activity: 'rollbackDeployment',
       undo: 'undoRollbackDeployment',
       destructive: true,
+      touches: 'namespace',
       description: "put back the previous revision's pod template of a Deployment",
     },
     'cordon-node': {
       activity: 'cordonNode',
       undo: 'uncordonNode',
       destructive: true,
+      touches: 'cluster',
       description: 'mark a node unschedulable',
     },
     'restore-policy': {
       activity: 'restorePolicy',
       undo: 'undoRestorePolicy',
       destructive: false,
+      touches: 'namespace',
       description: 'restore a NetworkPolicy or Cilium policy to its previous version',
     },
     'stop-fault': {
       activity: 'stopFault',
       destructive: false,
+      touches: 'fault',
       description: 'abort an active nightshift fault (it reverts itself)',
     },
   },

@@ -21,6 +21,7 @@ export function compile(document: RunbookDocument, catalogue: Catalogue): Compil
       ...entryRef(name, entry),
       destructive: entry.destructive,
       ...(entry.undo ? { undo: entry.undo } : {}),
+      ...(entry.touches ? { touches: entry.touches } : {}),
     };
   }
   const gatherIds = document.steps.filter((s) => s.kind === 'gather').map((s) => s.id);

@@ -13,6 +13,8 @@ export interface ActivityRef {
 export interface ActionRef extends ActivityRef {
   undo?: string;
   destructive: boolean;
+  /** What the action changes (catalogue `touches`); absent in runbooks compiled before it existed. */
+  touches?: 'namespace' | 'cluster' | 'fault';
 }
 
 interface StepBase {

@@ -23,9 +23,16 @@ export function parseYamlWithLines(text: string): ParsedYaml {
       })),
     };
   }
+  // An alias whose anchor is not set, or too many aliases, parse cleanly but fail here: a problem, not a throw.
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    return { ok: false, problems: [{ path: '(document)', message: `YAML ${(err as Error).message.split('\n')[0]}` }] };
+  }
   return {
     ok: true,
-    value: doc.toJS(),
+    value,
     locate: (problems) =>
       problems.map((p) => withLine(p, doc, lineCounter)).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
   };

@@ -7,30 +7,21 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { durationSchema, formatIssues } from '../model/index.ts';
 import { ALERT_ENV, alertsSchema } from './alerts/config.ts';
+import { flagSchema, portSchema } from './config-values.ts';
 
 export const ROLES = ['viewer', 'responder', 'chaos-operator', 'approver', 'chaos-admin'] as const;
 export const roleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof roleSchema>;
 
-const portSchema = z.coerce.number().int().min(1).max(65535);
-
-/** "true"/"false" from the environment, or a real boolean from the file. */
-const flagSchema = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
-  .transform((value) => value === true || value === 'true' || value === '1' || value === 'yes');
-
 /**
- * Slack: real Slack when any credential is given (or mode is "slack"), else the
- * local stand-in. Secrets come from the value or from a file named by *File.
+ * Slack: real Slack when a bot token is given (or mode is "slack"), else the
+ * local stand-in. Secrets come from the value or from a file (see SECRETS).
  */
 export const slackSchema = z.object({
   mode: z.enum(['auto', 'slack', 'standin']).default('auto'),
   botToken: z.string().min(1).optional(),
-  botTokenFile: z.string().min(1).optional(),
   signingSecret: z.string().min(1).optional(),
-  signingSecretFile: z.string().min(1).optional(),
   appToken: z.string().min(1).optional(),
-  appTokenFile: z.string().min(1).optional(),
   socketMode: flagSchema.default(false),
   /** Channel id (C…) where runs started from Slack post their thread. */
   channel: z.string().min(1).optional(),
@@ -75,6 +66,13 @@ export const configSchema = z.object({
       users: z.record(z.string(), z.array(roleSchema)).default({}),
       /** Slack user-group id -> roles, for every member. */
       groups: z.record(z.string(), z.array(roleSchema)).default({}),
+      /**
+       * Local CLI user name -> the Slack user id that person is. The CLI
+       * acts as that user (their roles, and the same person in four-eyes);
+       * an unmapped CLI user is `cli:<name>` and may not approve changes that
+       * need four eyes.
+       */
+      cli: z.record(z.string(), z.string().min(1)).default({}),
       /** Namespaces where whoever started a run may not approve its remediation. */
       productionNamespaces: z.array(z.string()).default(['production', 'finance']),
     })
@@ -117,11 +115,8 @@ const ENV_PATHS: Record<string, string[]> = {
   NIGHTSHIFT_FAULT_PROTECTED_PEERS: ['faults', 'protectedPeers'],
   NIGHTSHIFT_SLACK_MODE: ['slack', 'mode'],
   SLACK_BOT_TOKEN: ['slack', 'botToken'],
-  SLACK_BOT_TOKEN_FILE: ['slack', 'botTokenFile'],
   SLACK_SIGNING_SECRET: ['slack', 'signingSecret'],
-  SLACK_SIGNING_SECRET_FILE: ['slack', 'signingSecretFile'],
   SLACK_APP_TOKEN: ['slack', 'appToken'],
-  SLACK_APP_TOKEN_FILE: ['slack', 'appTokenFile'],
   NIGHTSHIFT_SLACK_SOCKET_MODE: ['slack', 'socketMode'],
   NIGHTSHIFT_SLACK_CHANNEL: ['slack', 'channel'],
   SLACK_API_URL: ['slack', 'apiUrl'],
@@ -130,6 +125,24 @@ const ENV_PATHS: Record<string, string[]> = {
   NIGHTSHIFT_STANDIN_TOKEN: ['slack', 'standin', 'token'],
   NIGHTSHIFT_STANDIN_SIGNING_SECRET: ['slack', 'standin', 'signingSecret'],
   ...ALERT_ENV,
+};
+
+/**
+ * Every secret: given as its value, or as a file that holds it (the variable
+ * with `_FILE`, or in the config file the key with `File`, e.g.
+ * `slack.botTokenFile`), never both. The file is read once at start; a
+ * trailing newline is dropped.
+ */
+export const SECRETS: Record<string, string[]> = {
+  SLACK_BOT_TOKEN: ['slack', 'botToken'],
+  SLACK_SIGNING_SECRET: ['slack', 'signingSecret'],
+  SLACK_APP_TOKEN: ['slack', 'appToken'],
+  NIGHTSHIFT_STANDIN_TOKEN: ['slack', 'standin', 'token'],
+  NIGHTSHIFT_STANDIN_SIGNING_SECRET: ['slack', 'standin', 'signingSecret'],
+  NIGHTSHIFT_ALERTS_TOKEN: ['alerts', 'bearerToken'],
+  NIGHTSHIFT_ALERTS_USERNAME: ['alerts', 'username'],
+  NIGHTSHIFT_ALERTS_PASSWORD: ['alerts', 'password'],
+  TEMPORAL_API_KEY: ['temporal', 'apiKey'],
 };
 
 /** Config sections whose values are lists; their env values are comma-separated. */
@@ -170,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     setPath(raw, path, LIST_ENV.has(name) ? splitList(value) : value);
     fromEnv.set(path.join('.'), name);
   }
+  readSecretFiles(raw, env, problems);
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     problems.push(
@@ -184,6 +198,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return result.data;
+}
+
+/** Replace each secret given as a file with the file's content; problems name the variable or key, never a value. */
+function readSecretFiles(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, problems: string[]): void {
+  for (const [name, path] of Object.entries(SECRETS)) {
+    const parent = getPath(raw, path.slice(0, -1));
+    const key = path[path.length - 1] as string;
+    const fileKey = `${key}File`;
+    const fromFile = parent?.[fileKey];
+    if (parent && fileKey in parent) delete parent[fileKey];
+    const file = env[`${name}_FILE`] || (typeof fromFile === 'string' ? fromFile : undefined);
+    if (!file) continue;
+    const where = env[`${name}_FILE`] ? `${name}_FILE` : `${path.join('.')}File`;
+    if (getPath(raw, path.slice(0, -1))?.[key] !== undefined) {
+      problems.push(`${where}: ${name} is set as well; give the secret one way`);
+      continue;
+    }
+    try {
+      const value = readFileSync(resolve(file), 'utf8').replace(/\r?\n$/, '');
+      if (!value) problems.push(`${where} ${file} is empty`);
+      else setPath(raw, path, value);
+    } catch (err) {
+      problems.push(`${where} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    }
+  }
+}
+
+function getPath(target: Record<string, unknown>, path: string[]): Record<string, unknown> | undefined {
+  let node: unknown = target;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node !== null && typeof node === 'object' && !Array.isArray(node)
+    ? (node as Record<string, unknown>)
+    : undefined;
 }
 
 function splitList(value: string): string[] {

@@ -1,7 +1,7 @@
 // Game days from outside Temporal (CLI, Slack, schedules): load and validate
 // an experiment file into the game-day workflow's input, start it, and manage
 // its Temporal Schedules.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { formatProblem, type Catalogue, type Problem } from '../runbooks/index.ts';
@@ -29,6 +29,37 @@ export const KNOWN_HYPOTHESES = [
 
 export function findExperiment(nameOrPath: string): string | undefined {
   return [nameOrPath, join(EXPERIMENT_DIR, `${nameOrPath}.yaml`)].map((p) => resolve(p)).find((p) => existsSync(p));
+}
+
+/** What an experiment name looks like: the file name in runbooks/experiments/ without `.yaml`. */
+export const EXPERIMENT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Experiments are small YAML files; a bigger one is not one. */
+const MAX_EXPERIMENT_BYTES = 256 * 1024;
+
+/**
+ * An experiment by name only, from runbooks/experiments/: never a path, never
+ * `..`, never a device or a directory. What the gateway uses, so a word typed
+ * in Slack cannot make it read any other file.
+ */
+export function loadExperimentByName(
+  name: string,
+  config: Config,
+  catalogue: Catalogue,
+): Omit<GamedayInput, 'trigger'> {
+  if (!EXPERIMENT_NAME.test(name))
+    throw new RunRequestError(`"${name.slice(0, 80)}" is not an experiment name`, [
+      'an experiment name is lowercase letters, digits and dashes (a file in runbooks/experiments/)',
+    ]);
+  const file = join(EXPERIMENT_DIR, `${name}.yaml`);
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (!stat?.isFile() || stat.size > MAX_EXPERIMENT_BYTES)
+    throw new RunRequestError(`experiment "${name}" not found`, [
+      stat ? `runbooks/experiments/${name}.yaml is not an experiment file` : `no runbooks/experiments/${name}.yaml`,
+    ]);
+  const result = loadExperiment(readFileSync(file, 'utf8'), config, catalogue);
+  if (!result.ok) throw new RunRequestError(`experiment ${name} is invalid`, result.problems.map(formatProblem));
+  return result.input;
 }
 
 export type ExperimentResult = { ok: true; input: Omit<GamedayInput, 'trigger'> } | { ok: false; problems: Problem[] };

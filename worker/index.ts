@@ -10,6 +10,7 @@ export * from './faults.ts';
 export * from './gameday-port.ts';
 export * from './gamedays.ts';
 export * from './gateway/index.ts';
+export { keepServing } from './http-guard.ts';
 export * from './node-agent.ts';
 export * from './report-sources.ts';
 export * from './runs.ts';

@@ -2,9 +2,11 @@
 // alert handler): validation and parameter problems stop here, so no invalid
 // runbook ever reaches a workflow.
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { formatProblem, resolveParams, type Catalogue, type CompiledRunbook } from '../runbooks/index.ts';
-import { findRunbook, loadRunbookFile } from '../runbooks/loader.ts';
+import { formatProblem, idSchema, resolveParams, type Catalogue, type CompiledRunbook } from '../runbooks/index.ts';
+import { findRunbook, loadRunbookFile, RUNBOOK_DIR } from '../runbooks/loader.ts';
 import type { runbookWorkflow, RunbookInput } from '../workflows/index.ts';
 import type { Actor } from '../model/index.ts';
 import type { Config } from './config.ts';
@@ -27,6 +29,30 @@ export function compileRunbook(nameOrPath: string, catalogue: Catalogue): Compil
     ]);
   const result = loadRunbookFile(file, catalogue);
   if (!result.ok) throw new RunRequestError(`runbook ${file} is invalid`, result.problems.map(formatProblem));
+  return result.runbook;
+}
+
+/** Runbooks are small YAML files; a bigger one is not one. */
+const MAX_RUNBOOK_BYTES = 512 * 1024;
+
+/**
+ * A runbook by name only, from the runbooks/ folder (`<name>.yaml` or
+ * `.yml`, a regular file): never a path. What the gateway and the alert path
+ * use, so a word from Slack or an alert cannot make them read another file.
+ */
+export function compileRunbookByName(name: string, catalogue: Catalogue, dir: string = RUNBOOK_DIR): CompiledRunbook {
+  if (!idSchema.safeParse(name).success)
+    throw new RunRequestError(`"${name.slice(0, 80)}" is not a runbook name`, [
+      'a runbook name is lowercase letters, digits and dashes (a file in runbooks/)',
+    ]);
+  const file = [`${name}.yaml`, `${name}.yml`]
+    .map((f) => join(dir, f))
+    .find((f) => statSync(f, { throwIfNoEntry: false })?.isFile());
+  if (!file) throw new RunRequestError(`runbook "${name}" not found`, [`no runbooks/${name}.yaml`]);
+  if ((statSync(file).size ?? 0) > MAX_RUNBOOK_BYTES)
+    throw new RunRequestError(`runbook "${name}" not found`, [`runbooks/${name}.yaml is not a runbook file`]);
+  const result = loadRunbookFile(file, catalogue);
+  if (!result.ok) throw new RunRequestError(`runbook ${name} is invalid`, result.problems.map(formatProblem));
   return result.runbook;
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
 import type { ActivityDeps, SyntheticPayload } from '../activities/index.ts';
-import { alertmanagerRoute, RunbookCache, submitAlerts, webhookSchema } from './alerts/index.ts';
+import { alertmanagerRoute, alertRunPort, RunbookCache, submitAlerts, webhookSchema } from './alerts/index.ts';
 import { catalogue } from './catalogue.ts';
 import type { Config } from './config.ts';
 import { stopAllFaults } from './faults.ts';
@@ -19,6 +19,7 @@ export function controlActivityDeps(config: Config, log: Pino, client: Client, s
   return {
     ...slackActivityDepsFor(slack, log),
     temporal: client,
+    alertRuns: alertRunPort({ client, config, runbooks: runbooks.get }),
     reports: { dir: join(config.dataDir, 'reports'), faultWindows: faultWindows(client) },
     gameday: gamedayPort({
       client,
@@ -29,10 +30,20 @@ export function controlActivityDeps(config: Config, log: Pino, client: Client, s
   };
 }
 
-/** Routes the gateway serves beside Slack: the Alertmanager webhook. */
-export function gatewayRoutes(config: Config, log: Pino, client: Client, slack: SlackSettings): Route[] {
+/**
+ * Routes the gateway serves beside Slack: the Alertmanager webhook. Only
+ * `nightshift dev` and the demo say `where: 'dev'`; elsewhere the webhook
+ * needs credentials (or the explicit insecure flag) or this throws.
+ */
+export function gatewayRoutes(
+  config: Config,
+  log: Pino,
+  client: Client,
+  slack: SlackSettings,
+  where: 'dev' | 'service' = 'service',
+): Route[] {
   const runbooks = new RunbookCache(catalogue());
-  return [alertmanagerRoute({ config, client, runbooks: runbooks.get, log, channel: slack.channel })];
+  return [alertmanagerRoute({ config, client, runbooks: runbooks.get, log, channel: slack.channel }, where)];
 }
 
 /** The kill switch as the gateway's `/nightshift stop-all` calls it. */

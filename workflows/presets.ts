@@ -16,6 +16,16 @@ export const presets = {
   short: { startToCloseTimeout: '30s', retry: retry(5) },
   /** Kernel changes on a node agent: fast, few retries, idempotent. */
   kernel: { startToCloseTimeout: '20s', scheduleToStartTimeout: '30s', retry: retry(3) },
+  /** Starting an alert's run: retried until Temporal answers (an alert is never dropped for a blip); bad input fails at once. */
+  alertStart: {
+    startToCloseTimeout: '30s',
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  },
   /** Rollouts and other long Kubernetes operations; they heartbeat. */
   k8sRollout: { startToCloseTimeout: '10m', heartbeatTimeout: '30s', retry: retry(3) },
 } satisfies Record<string, ActivityOptions>;

@@ -1,5 +1,6 @@
 // cordon-node: mark a node unschedulable, and say so on the node (who and
-// which step), so the undo only uncordons a node nightshift cordoned.
+// which step), so the undo only uncordons a node nightshift cordoned — and
+// finds it by the step's key even when the action's result was lost.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { Kube } from '../collectors/kubernetes/client.ts';
@@ -40,9 +41,13 @@ export function createNodeActions(kube: () => Kube) {
     },
 
     async uncordonNode(call: StepCall & { undo?: unknown }): Promise<ActionResult> {
-      const parsed = undoSchema.safeParse(call);
-      if (!parsed.success) return { changed: false, summary: 'cordon-node made no change to undo' };
-      const { node, key } = parsed.data.undo;
+      // Without the action's result (it failed or was cancelled after patching), the node says whether this step cordoned it.
+      const target = undoSchema.safeParse(call).data?.undo ?? {
+        node: cordonParams.safeParse(call.params).data?.node,
+        key: call.context.key,
+      };
+      if (!target.node) return { changed: false, summary: 'cordon-node made no change to undo' };
+      const { node, key } = target;
       const k = kube();
       const current = await k8s(`get node ${node}`, () => k.core.readNode({ name: node }));
       if (current.metadata?.annotations?.[CORDONED_BY] !== key)

@@ -3,6 +3,9 @@
 // seen, else from kubectl's last-applied annotation when that differs from
 // the live object. Otherwise it changes nothing and shows what is live.
 // The replace carries the resourceVersion, so a concurrent edit fails it.
+// The content it replaced is kept on the object (an annotation beside the
+// step's key), so a retried or failed attempt whose result was lost keeps
+// its undo.
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { failure } from '../../model/index.ts';
@@ -13,6 +16,7 @@ import { contentHash, policyContent, type PolicyHistory, type PolicyKey } from '
 import { lineDiff } from './diff.ts';
 
 const RESTORED_BY = 'nightshift.dev/restored-by';
+const REPLACED = 'nightshift.dev/replaced-content';
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 const restoreParams = z.object({
@@ -104,15 +108,32 @@ async function replace(kube: Kube, t: Target, body: Obj): Promise<void> {
   }
 }
 
-/** The body that puts `content` in place of the live object's spec/specs. */
-function withContent(live: Obj, content: Record<string, unknown>, key: string): Obj {
+/** The body that puts `content` in place of the live object's spec/specs, noting who did it (and what it replaced, for a restore). */
+function withContent(live: Obj, content: Record<string, unknown>, key: string, replaced?: string): Obj {
   const rest: Record<string, unknown> = Object.fromEntries(
     Object.entries(live).filter(([k]) => !['spec', 'specs', 'status'].includes(k)),
   );
+  const annotations = Object.fromEntries(
+    Object.entries({ ...live.metadata.annotations, [RESTORED_BY]: key }).filter(([name]) => name !== REPLACED),
+  );
   return {
     ...rest,
-    metadata: { ...live.metadata, annotations: { ...live.metadata.annotations, [RESTORED_BY]: key } },
+    metadata: { ...live.metadata, annotations: replaced ? { ...annotations, [REPLACED]: replaced } : annotations },
     ...content,
+  };
+}
+
+/** The undo this step left on the object, when it is this step's. */
+function undoOnObject(live: Obj, t: Target, key: string) {
+  const notes = live.metadata.annotations ?? {};
+  const replaced = notes[REPLACED];
+  if (notes[RESTORED_BY] !== key || !replaced) return undefined;
+  return {
+    kind: t.kind,
+    ...(t.namespace ? { namespace: t.namespace } : {}),
+    name: t.name,
+    content: replaced,
+    appliedHash: contentHash(policyContent(live)),
   };
 }
 
@@ -142,8 +163,10 @@ export function createPolicyActions(kube: () => Kube, history: PolicyHistory | u
       const k = kube();
       const what = `${t.kind} ${t.namespace ? `${t.namespace}/` : ''}${t.name}`;
       const live = await read(k, t);
-      if (live.metadata.annotations?.[RESTORED_BY] === call.context.key)
-        return { changed: false, summary: `${what} was already restored by this step` };
+      if (live.metadata.annotations?.[RESTORED_BY] === call.context.key) {
+        const undo = undoOnObject(live, t, call.context.key);
+        return { changed: false, summary: `${what} was already restored by this step`, ...(undo ? { undo } : {}) };
+      }
       const previous = await previousVersion(history, t, live);
       const liveContent = policyContent(live);
       if (!previous) {
@@ -160,7 +183,7 @@ export function createPolicyActions(kube: () => Kube, history: PolicyHistory | u
           summary: `would restore ${what} from ${previous.source}:\n${diff.join('\n')}`,
           details: { diff },
         };
-      await replace(k, t, withContent(live, previous.content, call.context.key));
+      await replace(k, t, withContent(live, previous.content, call.context.key, JSON.stringify(liveContent)));
       return {
         changed: true,
         summary: `${what} restored from ${previous.source} (${diff.filter((l) => /^[-+]/.test(l)).length} line(s) changed)`,
@@ -176,12 +199,17 @@ export function createPolicyActions(kube: () => Kube, history: PolicyHistory | u
     },
 
     async undoRestorePolicy(call: StepCall & { undo?: unknown }): Promise<ActionResult> {
-      const parsed = undoSchema.safeParse(call);
-      if (!parsed.success) return { changed: false, summary: 'restore-policy made no change to undo' };
-      const u = parsed.data.undo;
-      const t: Target = { kind: u.kind, ...(u.namespace ? { namespace: u.namespace } : {}), name: u.name };
       const k = kube();
+      const given = undoSchema.safeParse(call).data?.undo;
+      // Without the action's result (it failed or was cancelled after replacing), the object says whether this step restored it.
+      const asked = restoreParams.safeParse(call.params).data;
+      const t: Target | undefined = given
+        ? { kind: given.kind, ...(given.namespace ? { namespace: given.namespace } : {}), name: given.name }
+        : asked;
+      if (!t) return { changed: false, summary: 'restore-policy made no change to undo' };
       const live = await read(k, t);
+      const u = given ?? undoOnObject(live, t, call.context.key);
+      if (!u) return { changed: false, summary: 'restore-policy made no change to undo' };
       if (contentHash(policyContent(live)) !== u.appliedHash)
         return { changed: false, summary: `${u.kind} ${u.name} changed since nightshift restored it; left as it is` };
       await replace(

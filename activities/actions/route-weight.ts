@@ -1,8 +1,10 @@
 // shift-route-weight: send all of an HTTPRoute rule's traffic to one backend
 // (the stable one). Merge patch of spec.rules with the route's
 // resourceVersion as precondition, then wait until the route's status was
-// written for the new generation. The previous weights are recorded, so the
-// undo puts them back, unless someone changed them since.
+// written for the new generation. The previous weights are recorded, in the
+// result and on the route itself (annotations with the step's key), so the
+// undo puts them back — also after a retried or failed attempt whose result
+// was lost — unless someone changed them since.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { Value, ActionResult, StepCall } from '../../model/index.ts';
@@ -34,6 +36,30 @@ const undoParams = z.object({
 
 type Weights = Record<string, [string, number][]>;
 
+/** The step that shifted the route, and the weights before and after, kept on the route. */
+const SHIFTED_BY = 'nightshift.dev/shifted-by';
+const SHIFTED_BEFORE = 'nightshift.dev/shifted-before';
+const SHIFTED_AFTER = 'nightshift.dev/shifted-after';
+
+const weightsSchema = z.record(z.string(), z.array(z.tuple([z.string(), z.number()])));
+const annotationsOf = (raw: unknown): Record<string, string> =>
+  z
+    .object({ metadata: z.object({ annotations: z.record(z.string(), z.string()).default({}) }).loose() })
+    .loose()
+    .safeParse(raw).data?.metadata.annotations ?? {};
+
+/** The undo this step left on the route, when it is this step's. */
+function undoOnRoute(raw: unknown, key: string, namespace: string, route: string) {
+  const notes = annotationsOf(raw);
+  if (notes[SHIFTED_BY] !== key) return undefined;
+  const parse = (text: string | undefined) => weightsSchema.safeParse(JSON.parse(text ?? 'null')).data;
+  const before = parse(notes[SHIFTED_BEFORE]);
+  const after = parse(notes[SHIFTED_AFTER]);
+  return before && after ? { namespace, route, before, after } : undefined;
+}
+
+const targetParams = z.object({ namespace: z.string().min(1), route: z.string().min(1) });
+
 /** The route's rules as plain objects, so a patch keeps every field we do not touch. */
 const rawRules = z
   .object({ spec: z.object({ rules: z.array(z.record(z.string(), z.unknown())).default([]) }).loose() })
@@ -54,8 +80,15 @@ const weightsOf = (rules: { backendRefs: { name: string; weight?: number }[] }[]
     rules.map((r, i) => [String(i), r.backendRefs.map((b): [string, number] => [b.name, b.weight ?? 1])]),
   );
 
-/** Patch the rules' weights to `target` (per rule index) and wait for status of the new generation. */
-async function applyWeights(kube: Kube, namespace: string, name: string, target: Weights, statusTimeoutMs: number) {
+/** Patch the rules' weights to `target` (per rule index), and the annotations given (null removes), and wait for status of the new generation. */
+async function applyWeights(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  target: Weights,
+  statusTimeoutMs: number,
+  annotations: Record<string, string | null> = {},
+) {
   const { raw, route } = await readRoute(kube, namespace, name);
   const rules = raw.spec.rules.map((rule, i) => {
     const wanted = target[String(i)];
@@ -66,7 +99,7 @@ async function applyWeights(kube: Kube, namespace: string, name: string, target:
       backendRefs: refs.map((ref) => ({ ...ref, weight: wanted.find(([n]) => n === ref.name)?.[1] ?? ref.weight })),
     };
   });
-  const patch = { metadata: { resourceVersion: route.metadata.resourceVersion }, spec: { rules } };
+  const patch = { metadata: { resourceVersion: route.metadata.resourceVersion, annotations }, spec: { rules } };
   const patched: unknown = await k8s(`patch httproute ${namespace}/${name}`, () =>
     kube.custom.patchNamespacedCustomObject(
       { ...GATEWAY, namespace, name, body: patch },
@@ -95,7 +128,11 @@ export function createRouteWeightActions(kube: () => Kube) {
     async shiftRouteWeight(call: StepCall): Promise<ActionResult> {
       const p = params(shiftParams, call, 'shift-route-weight');
       const k = kube();
-      const { route } = await readRoute(k, p.namespace, p.route);
+      const { raw, route } = await readRoute(k, p.namespace, p.route);
+      const what = `HTTPRoute ${p.namespace}/${p.route}`;
+      // A retry of this step (its first attempt shifted, then its answer was lost): the undo is on the route.
+      const mine = undoOnRoute(raw, call.context.key, p.namespace, p.route);
+      if (mine) return { changed: false, summary: `${what} was already shifted by this step`, undo: toUndo(mine) };
       const before = weightsOf(route.spec.rules);
       const after: Weights = {};
       route.spec.rules.forEach((rule, i) => {
@@ -111,7 +148,6 @@ export function createRouteWeightActions(kube: () => Kube) {
           .filter(([n, w]) => before[i]?.find(([m]) => m === n)?.[1] !== w)
           .map(([n, w]) => `rule ${i}: ${n} ${before[i]?.find(([m]) => m === n)?.[1]} → ${w}`),
       );
-      const what = `HTTPRoute ${p.namespace}/${p.route}`;
       if (change.length === 0) return { changed: false, summary: `${what} already sends everything to ${p.backend}` };
       if (call.dryRun)
         return {
@@ -119,16 +155,15 @@ export function createRouteWeightActions(kube: () => Kube) {
           summary: `would merge-patch ${what}: ${change.join(', ')}`,
           details: { before, after },
         };
-      const { generation, observed } = await applyWeights(k, p.namespace, p.route, after, p.statusTimeout);
+      const { generation, observed } = await applyWeights(k, p.namespace, p.route, after, p.statusTimeout, {
+        [SHIFTED_BY]: call.context.key,
+        [SHIFTED_BEFORE]: JSON.stringify(pick(before, Object.keys(after))),
+        [SHIFTED_AFTER]: JSON.stringify(after),
+      });
       const status = observed
         ? `status for generation ${generation}: ${observed.join(', ')}`
         : `status not yet written for generation ${generation ?? '?'} (the gateway may lag)`;
-      const undo: Record<string, Value> = {
-        namespace: p.namespace,
-        route: p.route,
-        before: toValue(pick(before, Object.keys(after))),
-        after: toValue(after),
-      };
+      const undo = toUndo({ namespace: p.namespace, route: p.route, before: pick(before, Object.keys(after)), after });
       return {
         changed: true,
         summary: `${what}: ${change.join(', ')}; ${status}`,
@@ -138,11 +173,16 @@ export function createRouteWeightActions(kube: () => Kube) {
     },
 
     async undoShiftRouteWeight(call: StepCall & { undo?: unknown }): Promise<ActionResult> {
-      const parsed = undoParams.safeParse(call);
-      if (!parsed.success) return { changed: false, summary: 'shift-route-weight made no change to undo' };
-      const { namespace, route, before, after } = parsed.data.undo;
       const k = kube();
-      const now = weightsOf((await readRoute(k, namespace, route)).route.spec.rules);
+      const given = undoParams.safeParse(call).data?.undo;
+      // Without the action's result (it failed or was cancelled after patching), the route says whether this step shifted it.
+      const target = given ?? targetParams.safeParse(call.params).data;
+      if (!target) return { changed: false, summary: 'shift-route-weight made no change to undo' };
+      const current = await readRoute(k, target.namespace, target.route);
+      const undo = given ?? undoOnRoute(current.raw, call.context.key, target.namespace, target.route);
+      if (!undo) return { changed: false, summary: 'shift-route-weight made no change to undo' };
+      const { namespace, route, before, after } = undo;
+      const now = weightsOf(current.route.spec.rules);
       const untouched = Object.entries(after).every(([i, list]) =>
         list.every(([n, w]) => now[i]?.find(([m]) => m === n)?.[1] === w),
       );
@@ -152,7 +192,11 @@ export function createRouteWeightActions(kube: () => Kube) {
           summary: `HTTPRoute ${namespace}/${route} changed since nightshift shifted it; left as it is`,
           details: { now, expected: after },
         };
-      await applyWeights(k, namespace, route, before, 10_000);
+      await applyWeights(k, namespace, route, before, 10_000, {
+        [SHIFTED_BY]: null,
+        [SHIFTED_BEFORE]: null,
+        [SHIFTED_AFTER]: null,
+      });
       return {
         changed: true,
         summary: `HTTPRoute ${namespace}/${route}: weights restored to ${JSON.stringify(before)}`,
@@ -164,3 +208,9 @@ export function createRouteWeightActions(kube: () => Kube) {
 const pick = (w: Weights, keys: string[]): Weights => Object.fromEntries(keys.map((k) => [k, w[k] ?? []]));
 const toValue = (w: Weights): Value =>
   Object.fromEntries(Object.entries(w).map(([k, list]) => [k, list.map(([n, v]) => [n, v])]));
+const toUndo = (u: { namespace: string; route: string; before: Weights; after: Weights }): Record<string, Value> => ({
+  namespace: u.namespace,
+  route: u.route,
+  before: toValue(u.before),
+  after: toValue(u.after),
+});

@@ -72,7 +72,7 @@ export function renderMarkdown(input: ReportInput): string {
   if (status.decisions.length === 0) push('No decisions.');
   for (const d of status.decisions) {
     push(
-      `- ${d.at}: **${d.option}** chosen at \`${d.step}\` by ${d.auto ? `${d.by.name ?? 'timeout'} (automatic)` : (d.by.name ?? d.by.id)}${d.comment ? ` — “${d.comment}”` : ''}`,
+      `- ${d.at}: **${d.option}** chosen at \`${d.step}\` by ${d.auto ? `${d.by.name ?? 'timeout'} (automatic)` : `${d.firstBy ? `${d.firstBy.name ?? d.firstBy.id} and ` : ''}${d.by.name ?? d.by.id}`}${d.comment ? ` — “${d.comment}”` : ''}`,
     );
   }
   for (const s of status.steps.filter((x) => x.kind === 'act' || x.kind === 'verify')) {

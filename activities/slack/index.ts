@@ -10,6 +10,8 @@ import { createPublishReport } from './upload.ts';
 export { createSlackClient, slackLogger, type SlackClientOptions } from './client.ts';
 export * from './actions.ts';
 export { renderRun, type Draft, type RunThread } from './render/index.ts';
+/** Escape `&`, `<`, `>` in a string shown in Slack, so it can neither mention nor link. */
+export { esc as escapeSlack } from './render/blocks.ts';
 export { ThreadStore, EVENT_TYPE } from './thread-store.ts';
 export { uploadFile, type PublishReportArgs } from './upload.ts';
 export type { PublishRunArgs, PublishResult } from './publish.ts';

@@ -3,6 +3,7 @@ import {
   createLogger,
   gatewayRoutes,
   gatewayStopAll,
+  keepServing,
   loadConfig,
   resolveSlack,
   startGateway,
@@ -20,15 +21,16 @@ export const devCommand: Command = {
     parse(args, {}, false);
     const config = loadConfig();
     const log = createLogger({ level: config.logLevel });
+    const restore = keepServing(log);
     const slack = resolveSlack(config);
-    const standin = await startLocalStandin(config, slack);
+    const standin = await startLocalStandin(config, slack, log);
     const stack = await startStack(config, log, slack);
     const gateway = await startGateway({
       config,
       slack,
       client: stack.client,
       log,
-      routes: gatewayRoutes(config, log, stack.client, slack),
+      routes: gatewayRoutes(config, log, stack.client, slack, 'dev'),
       stopAllFaults: gatewayStopAll(config, stack.client),
     });
     io.out(
@@ -51,6 +53,7 @@ export const devCommand: Command = {
     await gateway.stop();
     await stack.stop();
     await standin?.stop();
+    restore();
     return 0;
   },
 };

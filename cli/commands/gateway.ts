@@ -1,14 +1,17 @@
 // `nightshift gateway`: the HTTP gateway (Slack, health, metrics) against the
 // configured Temporal; in stand-in mode the stand-in runs beside it.
 import {
+  ConfigError,
   connectClient,
   createLogger,
   gatewayRoutes,
   gatewayStopAll,
+  keepServing,
   loadConfig,
   resolveSlack,
   startGateway,
   startLocalStandin,
+  webhookAuthProblem,
 } from '../../worker/index.ts';
 import { parse, type Command } from '../command.ts';
 
@@ -18,9 +21,13 @@ export const gatewayCommand: Command = {
   async run(args, io) {
     const { values } = parse(args, { 'no-standin': { type: 'boolean', default: false } }, false);
     const config = loadConfig();
+    // Before anything starts: a gateway outside dev and demo never serves an open webhook by accident.
+    const open = webhookAuthProblem(config.alerts, 'service');
+    if (open) throw new ConfigError(open);
     const slack = resolveSlack(config);
     const log = createLogger({ level: config.logLevel, name: 'nightshift-gateway' });
-    const standin = values['no-standin'] ? undefined : await startLocalStandin(config, slack);
+    const restore = keepServing(log);
+    const standin = values['no-standin'] ? undefined : await startLocalStandin(config, slack, log);
     const client = await connectClient(config);
     const gateway = await startGateway({
       config,
@@ -40,6 +47,7 @@ export const gatewayCommand: Command = {
     await gateway.stop();
     await standin?.stop();
     await client.connection.close();
+    restore();
     return 0;
   },
 };

@@ -4,9 +4,15 @@ import type { Client } from '@temporalio/client';
 import { parseKeyValues } from '../../runbooks/index.ts';
 import type { CollectorResult, Finding, RunStatus } from '../../model/index.ts';
 import { statusQuery } from '../../workflows/index.ts';
-import { catalogue, loadConfig, compileRunbook, startRun, connectClient } from '../../worker/index.ts';
-import { parse, printJson, UsageError, type Command, type Io } from '../command.ts';
+import { catalogue, cliIdentity, loadConfig, compileRunbook, startRun, connectClient } from '../../worker/index.ts';
+import { localUser, parse, printJson, UsageError, type Command, type Io } from '../command.ts';
 import { describeChanges, summarise } from '../progress.ts';
+
+/** Who starts the run: the Slack user this CLI user is (access.cli), so four-eyes sees one person, not two. */
+function actor(config: ReturnType<typeof loadConfig>) {
+  const { id, name, via } = cliIdentity(config.access, localUser());
+  return { id, name, via };
+}
 
 export const runCommand: Command = {
   summary: 'start a runbook run; print its evidence and diagnosis (--wait: follow it to the end)',
@@ -36,7 +42,7 @@ export const runCommand: Command = {
       const handle = await startRun(client, config, {
         runbook,
         params: pairs.values,
-        requestedBy: { id: process.env.USER ?? 'cli', via: 'cli' },
+        requestedBy: actor(config),
         ...(values.id ? { workflowId: values.id } : {}),
       });
       if (values.detach) {

@@ -1,7 +1,7 @@
 // `nightshift slack-standin`: the local Slack Web API stand-in on its own.
 // Give the gateway and worker the same NIGHTSHIFT_STANDIN_TOKEN and
 // NIGHTSHIFT_STANDIN_SIGNING_SECRET so they agree with it.
-import { loadConfig, resolveSlack, startLocalStandin } from '../../worker/index.ts';
+import { createLogger, loadConfig, resolveSlack, startLocalStandin } from '../../worker/index.ts';
 import { parse, UsageError, type Command } from '../command.ts';
 
 export const slackStandinCommand: Command = {
@@ -18,6 +18,7 @@ export const slackStandinCommand: Command = {
     const standin = await startLocalStandin(
       config,
       resolveSlack({ ...config, slack: { ...config.slack, mode: 'standin' } }),
+      createLogger({ level: config.logLevel, name: 'nightshift-slack-standin' }),
     );
     if (!standin) return 1;
     io.err(

@@ -1,8 +1,8 @@
 // `nightshift status <run-id>`, `decide <run-id> <option>`, `abort <run-id>`
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { abortSignal, decideUpdate, statusQuery } from '../../workflows/index.ts';
-import { loadConfig, ROLES, connectClient } from '../../worker/index.ts';
-import { jsonFlag, parse, printJson, UsageError, type Command } from '../command.ts';
+import { cliIdentity, loadConfig, connectClient } from '../../worker/index.ts';
+import { jsonFlag, localUser, parse, printJson, UsageError, type Command } from '../command.ts';
 import { describeChanges, summarise } from '../progress.ts';
 
 async function withClient<T>(fn: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<T>): Promise<T> {
@@ -34,25 +34,28 @@ export const statusCommand: Command = {
 };
 
 export const decideCommand: Command = {
-  summary: "answer a run's open decision (as a Slack button would)",
-  usage: `usage: nightshift decide <run-id> <option> [--as <user>] [--role <${ROLES.join('|')}>] [--step <id>] [--json]`,
+  summary: "answer a run's open decision (as a Slack button would), as the Slack user access.cli maps you to",
+  usage:
+    'usage: nightshift decide <run-id> <option> [--step <id>] [--comment <text>] [--json]\n' +
+    'You decide as the Slack user config maps your login to (access.cli), with the roles access.users gives that user;\n' +
+    'an unmapped login is cli:<login> and may not approve a change that needs four eyes.',
   async run(args, io) {
     const { values, positionals } = parse(args, {
-      as: { type: 'string', default: process.env.USER ?? 'cli' },
-      role: { type: 'string', multiple: true, default: ['responder', 'approver'] },
       step: { type: 'string' },
       comment: { type: 'string' },
       ...jsonFlag,
     });
     const [runId, option] = positionals;
     if (!runId || !option || positionals.length > 2) throw new UsageError('expected a run id and an option');
+    const { mapped, ...by } = cliIdentity(loadConfig().access, localUser());
+    if (!mapped && !values.json) io.err(`deciding as ${by.id} (not mapped to a Slack user in access.cli)`);
     try {
       const record = await withClient((client) =>
         client.workflow.getHandle(runId).executeUpdate(decideUpdate, {
           args: [
             {
               option,
-              by: { id: values.as, name: values.as, via: 'cli', roles: values.role },
+              by,
               ...(values.step ? { step: values.step } : {}),
               ...(values.comment ? { comment: values.comment } : {}),
             },
@@ -60,6 +63,10 @@ export const decideCommand: Command = {
         }),
       );
       if (values.json) printJson(io, { accepted: true, ...record });
+      else if (record.awaitingSecond)
+        io.out(
+          `recorded: "${record.option}" at ${record.step} by ${record.by.id}; an alert started this run, so a second approver must choose it too`,
+        );
       else io.out(`accepted: "${record.option}" at ${record.step} by ${record.by.id}`);
       return 0;
     } catch (err) {
@@ -80,9 +87,10 @@ export const abortCommand: Command = {
     const [runId] = positionals;
     if (!runId || positionals.length > 1) throw new UsageError('expected exactly one run id');
     await withClient((client) =>
-      client.workflow
-        .getHandle(runId)
-        .signal(abortSignal, { reason: values.reason, by: { id: process.env.USER ?? 'cli', via: 'cli' } }),
+      client.workflow.getHandle(runId).signal(abortSignal, {
+        reason: values.reason,
+        by: (({ id, name, via }) => ({ id, name, via }))(cliIdentity(loadConfig().access, localUser())),
+      }),
     );
     io.out(`abort sent to ${runId}`);
     return 0;

@@ -49,6 +49,8 @@ export interface Running {
 }
 
 const ON_CALL = { id: 'U0BOB', name: 'bob' };
+/** The responder who makes the first of two approvals when an alert-started run's fix needs four eyes. */
+const FIRST_APPROVER = { id: 'U0ALICE', name: 'alice' };
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -66,7 +68,7 @@ export async function runDemo({ config, log, say }: DemoOptions): Promise<Runnin
   const up = await labUp({ config, progress: (line) => say(`lab: ${line}`) });
   say(up.alreadyUp ? 'the lab was already up' : `the lab is up in ${up.seconds.toFixed(1)} s`);
   const slack = resolveSlack(config);
-  const standin = await startLocalStandin(config, slack);
+  const standin = await startLocalStandin(config, slack, log);
   const client = await connectClient(config);
   let gateway: Gateway | undefined;
   const stop = async () => {
@@ -80,7 +82,7 @@ export async function runDemo({ config, log, say }: DemoOptions): Promise<Runnin
       slack,
       client,
       log,
-      routes: gatewayRoutes(config, log, client, slack),
+      routes: gatewayRoutes(config, log, client, slack, 'dev'),
       stopAllFaults: gatewayStopAll(config, client),
     });
     const result = await scenario(config, client, gateway, standin, say);
@@ -171,6 +173,18 @@ async function scenario(
     const message = await until('the decision message in Slack', 30_000, async () =>
       standin.workspace.messages.find((m) => m.metadata?.event_payload.key === `${runId}#decision:${pending.step}`),
     );
+    // An alert started this run: a fix that needs four eyes takes two people, a responder first, then the approver.
+    if (pending.twoPeople && option.fourEyes?.length) {
+      await standin.interactor.click({
+        user: FIRST_APPROVER.id,
+        channel: message.channel,
+        ts: message.ts,
+        actionId: decideActionId(option.id),
+      });
+      say(
+        `03:02  ${at()} ${FIRST_APPROVER.name} clicks “${option.label}” first (it changes ${option.fourEyes.join(', ')})`,
+      );
+    }
     await standin.interactor.click({
       user: ON_CALL.id,
       channel: message.channel,

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.ts';
-import { alertmanagerRoute } from '../../worker/alerts/index.ts';
+import { alertmanagerRoute, alertRunPort } from '../../worker/alerts/index.ts';
 import { loadConfig, type Config } from '../../worker/config.ts';
 import { slackActivityDepsFor, startGateway, type Gateway, type SlackSettings } from '../../worker/gateway/index.ts';
 import { createLogger } from '../../worker/logger.ts';
@@ -69,14 +69,20 @@ beforeAll(async () => {
     apiUrl: standin.apiUrl,
     standin: { host: '127.0.0.1', port: 0, url: standin.url },
   };
+  const runbooks = () => testRunbook('alert-test');
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: { ...createActivities(slackActivityDepsFor(slack, log)), ...createTestActivities(dir) },
+    activities: {
+      ...createActivities({
+        ...slackActivityDepsFor(slack, log),
+        alertRuns: alertRunPort({ client: env.client, config, runbooks }),
+      }),
+      ...createTestActivities(dir),
+    },
   });
   running = worker.run();
-  const runbooks = () => testRunbook('alert-test');
   gateway = await startGateway({
     config,
     slack,
@@ -226,6 +232,7 @@ describe('alert-started runs', () => {
       /version: expected webhook payload version "4"/,
     ],
     ['no credentials', payload(), { authorization: '' }, 401, /credentials required/],
+    ['a body that is not declared JSON', payload(), { 'content-type': 'text/plain' }, 415, /must be application\/json/],
     ['wrong credentials', payload(), { authorization: 'Bearer nope' }, 401, /invalid credentials/],
   ])('%s is refused (%#)', async (_name, body, headers, status, message) => {
     const before = (await intake().catch(() => undefined))?.counters.received ?? 0;
@@ -259,7 +266,7 @@ describe('alert-started runs', () => {
       'the burst to be handled',
       async () => {
         const v = await intake();
-        return v.queued === 0 && v.excess.length === 0 && v.counters.capped >= 7 ? v : undefined;
+        return v.queued === 0 && v.burst === undefined && v.counters.capped >= 7 ? v : undefined;
       },
       30_000,
     );

@@ -173,15 +173,53 @@ describe('runbook workflow', () => {
     expect(final.steps.find((s) => s.id === 'check')?.status).toBe('skipped');
   });
 
-  test('in a production namespace the requester cannot approve their own remediation', async () => {
+  test('in a production namespace the requester cannot approve their own remediation, nor a responder without the approver role', async () => {
     const handle = await start('guided', { params: { namespace: 'production' } });
     const waiting = await waitFor(handle, (s) => s.pendingDecision !== undefined);
     expect(waiting.pendingDecision?.secondPerson).toBe(true);
-    expect(await refusal(decide(handle, { option: 'mark-it', by: { ...alice, roles: ['responder'] } }))).toMatch(
-      /alice started this run and cannot approve its remediation here; a second person must decide/,
+    // The option acts in the run's namespace (its action says nothing else): four eyes, and why.
+    expect(waiting.pendingDecision?.options[0]).toMatchObject({
+      id: 'mark-it',
+      fourEyes: ['production namespace production'],
+    });
+    expect(
+      await refusal(decide(handle, { option: 'mark-it', by: { ...alice, roles: ['responder', 'approver'] } })),
+    ).toMatch(/alice started this run and cannot approve its remediation here; a second person must decide/);
+    expect(await refusal(decide(handle, { option: 'mark-it', by: { ...bob, roles: ['responder'] } }))).toMatch(
+      /bob may not approve here: "Mark it.*" changes production namespace production, which needs the approver role/,
     );
-    await decide(handle, { option: 'mark-it', by: { ...bob, roles: ['responder'] } });
+    expect((await handle.query(statusQuery)).decisions).toEqual([]);
+    await decide(handle, { option: 'mark-it', by: { ...bob, roles: ['responder', 'approver'] } });
     expect((await handle.result()).state).toBe('completed');
+  });
+
+  test('an alert-started production run needs two people: the first choice waits for an approver who is someone else', async () => {
+    const handle = await start('guided', {
+      params: { namespace: 'production' },
+      requestedBy: { id: 'alertmanager', name: 'alert CheckoutDown', via: 'alert' },
+      trigger: { kind: 'alert', alertname: 'CheckoutDown' },
+    });
+    const waiting = await waitFor(handle, (s) => s.pendingDecision !== undefined);
+    expect(waiting.pendingDecision?.twoPeople).toBe(true);
+    const first = await decide(handle, { option: 'mark-it', by: { ...alice, roles: ['responder'] } });
+    expect(first).toMatchObject({ option: 'mark-it', by: { id: 'U-alice' }, awaitingSecond: true });
+    const after = await handle.query(statusQuery);
+    expect(after.decisions).toEqual([]);
+    expect(after.pendingDecision?.firstApproval).toMatchObject({ option: 'mark-it', by: { id: 'U-alice' } });
+    expect(
+      await refusal(decide(handle, { option: 'mark-it', by: { ...alice, roles: ['responder', 'approver'] } })),
+    ).toMatch(/alice already approved "Mark it.*" changes production namespace production; .*a second person/);
+    expect(await refusal(decide(handle, { option: 'mark-it', by: { ...bob, roles: ['responder'] } }))).toMatch(
+      /bob may not approve here: .*which needs the approver role/,
+    );
+    const second = await decide(handle, { option: 'mark-it', by: { ...bob, roles: ['responder', 'approver'] } });
+    expect(second).toMatchObject({ option: 'mark-it', by: { id: 'U-bob' }, firstBy: { id: 'U-alice' } });
+    expect(second.awaitingSecond).toBeUndefined();
+    const final = await handle.result();
+    expect(final.state).toBe('completed');
+    expect(final.decisions).toEqual([
+      expect.objectContaining({ option: 'mark-it', firstBy: expect.objectContaining({ id: 'U-alice' }) }),
+    ]);
   });
 
   test('abort stops the run cleanly and runs registered compensations', async () => {

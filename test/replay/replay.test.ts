@@ -27,13 +27,22 @@ describe('replay of recorded histories', () => {
       'closing-report-guided-aborted.json',
       'closing-report-guided-approved.json',
       'closing-report-three-steps.json',
-      // Recorded before the closing report existed: they replay without it.
+      // Recorded before the closing report existed: they replay without it (with guided-* and three-steps below).
       'decision-timeout.json',
       // The fault workflow ended by a stop condition, with the catalogue-probe patch, and before it
-      // (recorded with the code of a032b2d: its probe named an activity; it replays without the patch).
+      // (legacy-…, recorded with the code of a032b2d: its probe named an activity; it replays without the patch).
       'fault-stop-condition.json',
+      // Each decision with four eyes per option (patched 'four-eyes-by-option'), an alert-started run's two approvals among them.
+      'four-eyes-decision-timeout.json',
+      'four-eyes-guided-aborted.json',
+      'four-eyes-guided-alert-two-people.json',
+      'four-eyes-guided-approved.json',
       'guided-aborted.json',
       'guided-approved.json',
+      // The alert intake through a burst, as it ran before envelopes carried runbook names (not compiled runbooks).
+      'intake-alert-intake.json',
+      // The same with bounded state and runs started by name (patched 'alert-intake-bounded', 'alert-runs-by-name').
+      'intake-bounded-alert-intake.json',
       'legacy-fault-stop-condition.json',
       'three-steps.json',
     ]);

@@ -76,6 +76,21 @@ describe('usage problems are answered in the ack, naming the problem', () => {
     expect(responses).toEqual([]);
   });
 
+  test('a subcommand that fails unexpectedly is still acked, saying nothing was done', async () => {
+    const { ctx, start } = fakeContext({
+      runbooks: () => {
+        throw new Error('EISDIR: illegal operation on a directory, read');
+      },
+    });
+    const { ack, responses } = await invoke(ctx, 'run slack-drill');
+    expect(ack).toMatchObject({
+      response_type: 'ephemeral',
+      text: 'Something went wrong with `run`; nothing was done.',
+    });
+    expect(start).not.toHaveBeenCalled();
+    expect(responses).toEqual([]);
+  });
+
   test('help lists every subcommand', async () => {
     const { ctx } = fakeContext();
     expect((await invoke(ctx, 'help')).ack?.text).toMatch(/run <runbook>[\s\S]*status[\s\S]*gameday[\s\S]*stop-all/);

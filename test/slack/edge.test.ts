@@ -1,6 +1,7 @@
 // What the gateway refuses, and how: bad signatures, stale or future
-// timestamps and missing headers get 401; malformed bodies 400; unknown or
-// tampered buttons an ephemeral answer. None of them changes a run.
+// timestamps and missing headers get 401; a body that is no Slack shape 415;
+// a signed Slack shape nightshift does not handle, an unknown or tampered
+// button, an ephemeral answer. None of them changes a run.
 import { statusQuery } from '../../workflows/index.ts';
 import { type RunStatus } from '../../model/index.ts';
 import { runIdFor } from '../../worker/gateway/index.ts';
@@ -84,19 +85,27 @@ function strip(request: { body: string; headers: Record<string, string> }, heade
   };
 }
 
-describe('signed but malformed bodies get 400 with the reason', () => {
+describe('signed Slack shapes nightshift does not handle are acked with an ephemeral message saying so', () => {
   const signed = (fields: Record<string, string>) => signForm(h.slack.signingSecret, fields);
   test.each([
-    ['a payload that is not JSON', () => signed({ payload: '{not json' }), /not JSON/],
+    ['a payload that is not JSON', () => signed({ payload: '{not json' }), /its payload is not JSON/, undefined],
     [
       'block_actions without actions',
       () => signed({ payload: JSON.stringify({ ...approvePayload().payload, actions: [] }) }),
-      /actions/,
+      /could not read that click \(actions:/,
+      'U0BOB',
     ],
     [
-      'an interaction type nightshift does not handle',
+      'an interaction type nightshift does not handle (a modal submission)',
       () => signed({ payload: JSON.stringify({ type: 'view_submission', user: { id: 'U0BOB' } }) }),
-      /unsupported interaction type/,
+      /does not handle `view_submission` interactions/,
+      undefined,
+    ],
+    [
+      'a message shortcut, answered through its response_url too',
+      () => signed({ payload: JSON.stringify({ ...approvePayload('U0CAROL').payload, type: 'message_action' }) }),
+      /does not handle `message_action` interactions/,
+      'U0CAROL',
     ],
     [
       'a slash command without a trigger id',
@@ -108,13 +117,35 @@ describe('signed but malformed bodies get 400 with the reason', () => {
           channel_id: CHANNEL,
           response_url: 'http://x/',
         }),
-      /trigger_id/,
+      /could not read that command \(trigger_id/,
+      undefined,
     ],
-  ])('%s', async (_name, make, reason) => {
+    [
+      'another slash command',
+      () =>
+        signed({
+          command: '/deploy',
+          text: 'everything',
+          user_id: 'U0BOB',
+          channel_id: CHANNEL,
+          trigger_id: 't-deploy',
+          response_url: 'http://x/',
+        }),
+      /answers \/nightshift only; `\/deploy` is not one of its commands/,
+      undefined,
+    ],
+  ])('%s', async (_name, make, reason, user) => {
+    const before = user ? ephemeralsFor(h.standin, user).length : 0;
     const request = make();
     const answer = await post(request.body, request.headers);
-    expect(answer.status).toBe(400);
-    expect(answer.text).toMatch(reason);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(reason) });
+    if (user)
+      await waitFor('the ephemeral reply', () =>
+        ephemeralsFor(h.standin, user)
+          .slice(before)
+          .some((t) => reason.test(t)),
+      );
     await unchanged();
   });
 
@@ -172,7 +203,9 @@ test('every refusal left the thread as it was and is counted in /metrics', async
   expect(readable(byKey(h.standin, `${runId}#decision:choose`))).toContain('nightshift:decide:restart-cart');
   const metrics = await fetch(`${h.gateway.url}/metrics`).then((r) => r.text());
   expect(metrics).toMatch(/nightshift_slack_rejected_total\{status="401"\} 5/);
-  expect(metrics).toMatch(/nightshift_slack_rejected_total\{status="400"\} 4/);
+  expect(metrics).toMatch(/nightshift_slack_rejected_total\{status="415"\} 1/);
+  expect(metrics).toMatch(/nightshift_slack_unhandled_total\{kind="interaction-type"\} 2/);
+  expect(metrics).toMatch(/nightshift_slack_unhandled_total\{kind="command"\} 1/);
   expect(metrics).toMatch(/nightshift_http_request_seconds_bucket\{route="\/slack\/events",le="1"\}/);
 });
 

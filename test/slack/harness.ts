@@ -11,6 +11,7 @@ import {
   slackActivityDepsFor,
   startGateway,
   type Gateway,
+  type GatewayOptions,
   type SlackSettings,
   type StopAllFaults,
 } from '../../worker/gateway/index.ts';
@@ -38,7 +39,7 @@ export function testConfig(queue: string, address: string): Config {
 }
 
 export function drillRunbooks(name: string) {
-  const runbook = DRILL_RUNBOOKS[name];
+  const runbook = Object.hasOwn(DRILL_RUNBOOKS, name) ? DRILL_RUNBOOKS[name] : undefined;
   if (!runbook)
     throw new RunRequestError(`runbook "${name}" not found`, [`known: ${Object.keys(DRILL_RUNBOOKS).join(', ')}`]);
   return runbook;
@@ -59,7 +60,7 @@ export interface Harness {
 
 export async function startHarness(
   bundle: WorkflowBundle,
-  extra: { stopAllFaults?: StopAllFaults } = {},
+  extra: { stopAllFaults?: StopAllFaults; runbooks?: GatewayOptions['runbooks'] } = {},
 ): Promise<Harness> {
   const env = await testEnv();
   const queue = uniqueQueue('slack');

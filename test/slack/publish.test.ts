@@ -121,6 +121,23 @@ test('the notify step posts into the run thread, and a retry updates it', async 
   expect(notes[0]?.text).toBe('All clear (retried)');
 });
 
+test('a notify message carrying alert or parameter text is posted escaped: no mention, no link', async () => {
+  const key = `run-${randomBytes(4).toString('hex')}`;
+  const worker = freshWorker();
+  const message = 'traffic-vanish in <!channel> & <https://evil.example|click here>';
+  await run(() =>
+    worker.notify({
+      params: { message, channel: 'C0INCIDENTS' },
+      context: { workflowId: key, runbook: 'slack-drill', stepId: 'tell', key: `${key}/tell` },
+    }),
+  );
+  const note = standin.workspace.messages.find((m) => m.metadata?.event_payload.key === `${key}/tell`);
+  const escaped = 'traffic-vanish in &lt;!channel&gt; &amp; &lt;https://evil.example|click here&gt;';
+  expect(note?.text).toBe(escaped);
+  expect(readable(note)).toContain(escaped);
+  expect(`${note?.text} ${readable(note)}`).not.toMatch(/<!channel>|<https:/);
+});
+
 test('the report is uploaded into the thread through the external upload sequence, once', async () => {
   const key = `run-${randomBytes(4).toString('hex')}`;
   const worker = freshWorker();

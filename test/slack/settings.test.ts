@@ -1,5 +1,6 @@
-// Which Slack the processes talk to: the stand-in without credentials; with
-// any credential, real Slack, refusing to start while naming what is missing.
+// Which Slack the processes talk to: the stand-in without a bot token (using
+// a given signing secret as its own); with one, real Slack, refusing to start
+// while naming what is missing.
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +25,19 @@ test('without credentials the stand-in is used, with a token and signing secret 
   expect(statSync(join(dataDir, 'slack-standin.json')).mode & 0o777).toBe(0o600);
 });
 
+test("without a bot token a given SLACK_SIGNING_SECRET is the stand-in's, so `nightshift dev` starts with it", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nightshift-standin-'));
+  const slack = resolveSlack(loadConfig({ NIGHTSHIFT_DATA_DIR: dataDir, SLACK_SIGNING_SECRET: 'the-given-secret' }));
+  expect(slack).toMatchObject({
+    mode: 'standin',
+    signingSecret: 'the-given-secret',
+    apiUrl: 'http://127.0.0.1:3001/api/',
+  });
+  expect(slack.botToken).toMatch(/^xoxb-standin-/);
+});
+
 test('Slack mode names every missing credential at once', () => {
-  expect(() => resolveSlack(loadConfig({ SLACK_SIGNING_SECRET: 'x' }))).toThrow(
+  expect(() => resolveSlack(loadConfig({ NIGHTSHIFT_SLACK_MODE: 'slack', SLACK_SIGNING_SECRET: 'x' }))).toThrow(
     /SLACK_BOT_TOKEN \(or SLACK_BOT_TOKEN_FILE\) is missing[\s\S]*NIGHTSHIFT_SLACK_CHANNEL/,
   );
   expect(() => resolveSlack(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', NIGHTSHIFT_SLACK_CHANNEL: 'C1' }))).toThrow(

@@ -1,6 +1,8 @@
 // The stand-in speaks the Web API's wire format: form or JSON bodies, a
 // Bearer token (or token field), {ok:false,error} answers, shape checks on
-// arguments and blocks; every call is recorded, without the token.
+// arguments and blocks; every call is recorded, without the token. Its
+// control endpoints take no cross-site request.
+import { request } from 'node:http';
 import { startStandin, type Standin } from '../../worker/slack-standin/index.ts';
 
 let standin: Standin;
@@ -130,5 +132,53 @@ test('users.info and usergroups answer for the workspace people', async () => {
   expect(await call('usergroups.users.list', 'usergroup=S0NONE', headers)).toEqual({
     ok: false,
     error: 'no_such_subteam',
+  });
+});
+
+describe('the control endpoints refuse what a cross-site page could send', () => {
+  /** A POST as a browser on some page would send it; node:http sends every header as given. */
+  function control(path: string, body: string, headers: Record<string, string>) {
+    return new Promise<{ status: number; body: string }>((done, fail) => {
+      const req = request(`${standin.url}${path}`, { method: 'POST', headers }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', fail);
+      req.end(body);
+    });
+  }
+  const own = () => new URL(standin.url).host;
+
+  test.each([
+    [
+      'a form post (a simple request any page may send)',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      /take application\/json/,
+    ],
+    ['text/plain (also simple)', { 'content-type': 'text/plain' }, /take application\/json/],
+    [
+      'JSON marked cross-site by the browser',
+      { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' },
+      /cross-site request refused/,
+    ],
+    [
+      'JSON from another origin',
+      { 'content-type': 'application/json', origin: 'http://evil.example' },
+      /another origin/,
+    ],
+  ])('%s gets 403', async (_name, headers, reason) => {
+    for (const path of ['/_command', '/_click']) {
+      const answer = await control(path, JSON.stringify({ user: 'U0ALICE', text: 'stop-all' }), headers);
+      expect(answer.status).toBe(403);
+      expect(answer.body).toMatch(reason);
+    }
+  });
+
+  test("the stand-in's own page gets through (here to the body check)", async () => {
+    const headers = { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin', origin: `http://${own()}` };
+    const answer = await control('/_command', '{}', headers);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatch(/expected \{user, text\}/);
   });
 });

@@ -1,8 +1,10 @@
 // The alert path's pure parts: matchers like Alertmanager's, payload
 // validation, routing with templated parameters, dedupe keys, auth.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { formatIssues } from '../../model/index.ts';
 import { loadConfig } from '../../worker/config.ts';
 import {
@@ -12,8 +14,10 @@ import {
   matchesAll,
   parseMatcher,
   renderParams,
+  webhookAuthProblem,
   webhookSchema,
 } from '../../worker/alerts/index.ts';
+import { sameSecret } from '../../worker/secret-compare.ts';
 import { payload } from '../fixtures/alerts.ts';
 
 describe('matchers', () => {
@@ -118,5 +122,64 @@ describe('authentication', () => {
       checkAuth(basic, { headers: { authorization: `Basic ${Buffer.from('am:nope').toString('base64')}` }, body })
         ?.status,
     ).toBe(401);
+  });
+
+  test.each([
+    ['the user alone', 'am'],
+    ['the user and an empty password', 'am:'],
+    ['an empty user and the password', ':pw:with:colons'],
+    ['a prefix of the password', 'am:pw'],
+  ])('basic auth refuses %s', (_name, credentials) => {
+    const authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+    expect(checkAuth(basic, { headers: { authorization }, body })?.status).toBe(401);
+  });
+
+  test('a username configured without a password (a config that loadConfig refuses) lets nobody in', () => {
+    const half = { ...loadConfig({}).alerts, username: 'am' };
+    const authorization = `Basic ${Buffer.from('am:').toString('base64')}`;
+    expect(checkAuth(half, { headers: { authorization }, body })?.status).toBe(401);
+  });
+
+  test('secrets compare equal only when equal, whatever their lengths', () => {
+    expect(sameSecret('s3cret', 's3cret')).toBe(true);
+    expect(sameSecret('s3cre', 's3cret')).toBe(false);
+    expect(sameSecret('s3cret!', 's3cret')).toBe(false);
+    expect(sameSecret('', 's3cret')).toBe(false);
+  });
+});
+
+describe('a webhook without credentials', () => {
+  test('outside dev and demo it is refused, naming how to protect it or opt out', () => {
+    expect(webhookAuthProblem(loadConfig({}).alerts, 'service')).toMatch(
+      /needs credentials: set NIGHTSHIFT_ALERTS_TOKEN[\s\S]*NIGHTSHIFT_ALERTS_ALLOW_UNAUTHENTICATED=true/,
+    );
+  });
+
+  test.each([
+    ['in dev and the demo', {}, 'dev'],
+    ['with a bearer token', { NIGHTSHIFT_ALERTS_TOKEN: 't' }, 'service'],
+    ['with basic auth', { NIGHTSHIFT_ALERTS_USERNAME: 'am', NIGHTSHIFT_ALERTS_PASSWORD: 'pw' }, 'service'],
+    ['with the explicit insecure flag', { NIGHTSHIFT_ALERTS_ALLOW_UNAUTHENTICATED: 'true' }, 'service'],
+  ] as const)('is allowed %s', (_name, env, where) => {
+    expect(webhookAuthProblem(loadConfig(env).alerts, where)).toBeUndefined();
+  });
+
+  test('`nightshift gateway` refuses to start without webhook credentials, before it connects to anything', () => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) => !name.startsWith('NIGHTSHIFT_ALERTS_') && !name.startsWith('SLACK_'),
+      ),
+    );
+    const run = spawnSync(process.execPath, [fileURLToPath(new URL('../../cli/main.ts', import.meta.url)), 'gateway'], {
+      env: {
+        ...env,
+        NIGHTSHIFT_DATA_DIR: mkdtempSync(join(tmpdir(), 'nightshift-gw-')),
+        TEMPORAL_ADDRESS: '127.0.0.1:1',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/the Alertmanager webhook needs credentials/);
   });
 });

@@ -1,10 +1,24 @@
 // Mounts the Alertmanager webhook on the gateway's HTTP server.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ConfigError } from '../config.ts';
+import { webhookAuthProblem } from './config.ts';
 import { handleAlertWebhook, readBody, type AlertWebhookDeps } from './webhook.ts';
 
 export const ALERTMANAGER_PATH = '/webhooks/alertmanager';
 
-export function alertmanagerRoute(deps: AlertWebhookDeps) {
+/**
+ * The webhook route. `where` is 'dev' only for `nightshift dev` and the demo;
+ * anywhere else it refuses to exist without credentials unless config
+ * explicitly allows an open webhook (ConfigError, so the gateway does not start).
+ */
+export function alertmanagerRoute(deps: AlertWebhookDeps, where: 'dev' | 'service' = 'service') {
+  const problem = webhookAuthProblem(deps.config.alerts, where);
+  if (problem) throw new ConfigError(problem);
+  if (!deps.config.alerts.bearerToken && !deps.config.alerts.username)
+    deps.log.warn(
+      { where, allowUnauthenticated: deps.config.alerts.allowUnauthenticated },
+      'the Alertmanager webhook accepts requests without credentials',
+    );
   return {
     method: 'POST' as const,
     path: ALERTMANAGER_PATH,

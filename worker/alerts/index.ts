@@ -5,3 +5,4 @@ export * from './payload.ts';
 export * from './route.ts';
 export * from './webhook.ts';
 export * from './http.ts';
+export * from './runs.ts';

@@ -3,9 +3,10 @@
 // alert's labels and annotations; the dedupe key names the run.
 import { createHash } from 'node:crypto';
 import type { Catalogue, CompiledRunbook } from '../../runbooks/index.ts';
-import type { AlertEnvelope } from '../../workflows/index.ts';
+import type { AlertRunRequest } from '../../model/index.ts';
+import type { AlertEnvelope, RunbookInput } from '../../workflows/index.ts';
 import type { Config } from '../config.ts';
-import { buildRunInput, compileRunbook, RunRequestError } from '../runs.ts';
+import { buildRunInput, compileRunbookByName, RunRequestError } from '../runs.ts';
 import type { AlertRoute } from './config.ts';
 import { matchesAll, parseMatcher } from './matchers.ts';
 import type { Alert, WebhookPayload } from './payload.ts';
@@ -50,13 +51,40 @@ export class RunbookCache {
   readonly get = (name: string): CompiledRunbook => {
     const hit = this.entries.get(name);
     if (hit && Date.now() - hit.at < this.ttlMs) return hit.runbook;
-    const runbook = compileRunbook(name, this.catalogue);
+    const runbook = compileRunbookByName(name, this.catalogue);
     this.entries.set(name, { at: Date.now(), runbook });
     return runbook;
   };
 }
 
-/** `channel`: where alert-started runs publish their thread (none: they run silently). */
+/** The run input an alert's run starts with: who asked (the alert), where it publishes, what triggered it. */
+export function alertRunInput(request: AlertRunRequest, config: Config, runbooks: RunbookSource): RunbookInput {
+  const { alert } = request;
+  return buildRunInput(
+    {
+      runbook: runbooks(request.runbook),
+      params: request.params,
+      requestedBy: { id: 'alertmanager', name: `alert ${alert.alertname}`, via: 'alert' },
+      ...(request.channel ? { notify: { channel: request.channel } } : {}),
+      trigger: {
+        kind: 'alert',
+        alertname: alert.alertname,
+        fingerprint: alert.fingerprint,
+        startsAt: alert.startsAt,
+        labels: alert.labels,
+        ...(alert.labels.nightshift_gameday ? { gameday: alert.labels.nightshift_gameday } : {}),
+      },
+    },
+    config,
+  );
+}
+
+/**
+ * Route every alert of a payload. A routed alert's envelope names its run's
+ * runbook and parameters (checked here, so a bad route is reported in the
+ * answer), never the compiled runbook. `channel`: where alert-started runs
+ * publish their thread (none: they run silently).
+ */
 export function envelopes(
   payload: WebhookPayload,
   config: Config,
@@ -79,28 +107,28 @@ export function envelopes(
     if (!route) return { ...base, unrouted: 'no route matches its labels' };
     const { params, missing } = renderParams(route, alert);
     if (missing.length) return { ...base, unrouted: `route for ${route.runbook} needs ${missing.join(', ')}` };
+    const run = {
+      workflowId: `alert-${key}`,
+      runbook: route.runbook,
+      params,
+      ...(channel ? { channel } : {}),
+    };
     try {
-      const input = buildRunInput(
-        {
-          runbook: runbooks(route.runbook),
-          params,
-          requestedBy: { id: 'alertmanager', name: `alert ${base.alertname}`, via: 'alert' },
-          ...(channel ? { notify: { channel } } : {}),
-          trigger: {
-            kind: 'alert',
-            alertname: base.alertname,
-            fingerprint: alert.fingerprint,
-            startsAt: alert.startsAt,
-            labels: alert.labels,
-            ...(alert.labels.nightshift_gameday ? { gameday: alert.labels.nightshift_gameday } : {}),
-          },
-        },
-        config,
-      );
-      return { ...base, run: { workflowId: `alert-${key}`, input } };
+      alertRunInput({ ...run, alert: alertOf(base) }, config, runbooks);
+      return { ...base, run };
     } catch (err) {
       if (!(err instanceof RunRequestError)) throw err;
       return { ...base, unrouted: err.message };
     }
   });
+}
+
+/** What a run is told of the alert that started it. */
+export function alertOf(envelope: Pick<AlertEnvelope, 'alertname' | 'fingerprint' | 'startsAt' | 'labels'>) {
+  return {
+    alertname: envelope.alertname,
+    fingerprint: envelope.fingerprint,
+    startsAt: envelope.startsAt,
+    labels: envelope.labels,
+  };
 }

@@ -68,3 +68,23 @@ export class Access {
     if (this.timer) clearInterval(this.timer);
   }
 }
+
+/**
+ * Who a local CLI user is to nightshift: the Slack user config maps them to
+ * (access.cli), or `cli:<name>`; with the roles access config gives that id
+ * (users only: group membership needs Slack). Never a flag's word.
+ */
+export function cliIdentity(
+  access: Pick<Config['access'], 'users' | 'cli'>,
+  localUser: string,
+): { id: string; name: string; via: 'cli'; roles: Role[]; mapped: boolean } {
+  const mapped = Object.hasOwn(access.cli, localUser) ? access.cli[localUser] : undefined;
+  const id = mapped ?? `cli:${localUser}`;
+  return {
+    id,
+    name: localUser,
+    via: 'cli',
+    roles: new Access({ users: access.users, groups: {} }).roles(id),
+    mapped: !!mapped,
+  };
+}

@@ -8,7 +8,7 @@ import { createSlackClient, slackLogger } from '../../activities/index.ts';
 import type { CompiledRunbook } from '../../runbooks/index.ts';
 import { catalogue } from '../catalogue.ts';
 import type { Config } from '../config.ts';
-import { compileRunbook } from '../runs.ts';
+import { compileRunbookByName } from '../runs.ts';
 import { DEMO_ACCESS } from '../slack-standin/index.ts';
 import { Access } from './access.ts';
 import * as actions from './actions/index.ts';
@@ -35,7 +35,7 @@ export interface GatewayOptions {
   /** Temporal. */
   client: Client;
   log: Pino;
-  /** Defaults to the runbooks/ folder with the process catalogue. */
+  /** Defaults to the runbooks/ folder (by name only) with the process catalogue. */
   runbooks?: (name: string) => CompiledRunbook;
   /** The kill switch, from the fault work; without it stop-all says it is unavailable. */
   stopAllFaults?: StopAllFaults;
@@ -97,7 +97,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log: log.child({ component: 'gateway' }),
     metrics,
     channel: slack.channel,
-    runbooks: options.runbooks ?? ((name) => compileRunbook(name, catalogue())),
+    runbooks: options.runbooks ?? ((name) => compileRunbookByName(name, catalogue())),
     ...(options.stopAllFaults ? { stopAllFaults: options.stopAllFaults } : {}),
   };
   commands.register(app, ctx);
@@ -108,11 +108,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         {
           method: 'POST',
           path: SLACK_PATH,
-          handler: slackEdge(slack.signingSecret, receiver.requestListener, (rejection) => {
-            metrics.inc('nightshift_slack_rejected_total', 'Slack requests refused at the edge', {
-              status: String(rejection.status),
-            });
-            log.warn({ status: rejection.status, reason: rejection.reason }, 'refused a Slack request');
+          handler: slackEdge(slack.signingSecret, receiver.requestListener, {
+            reject(rejection) {
+              metrics.inc('nightshift_slack_rejected_total', 'Slack requests refused at the edge', {
+                status: String(rejection.status),
+              });
+              log.warn({ status: rejection.status, reason: rejection.reason }, 'refused a Slack request');
+            },
+            unhandled({ kind, text }) {
+              metrics.inc('nightshift_slack_unhandled_total', 'Signed Slack requests acked without handling', {
+                kind,
+              });
+              log.info({ kind, answer: text }, 'acked a Slack request nightshift does not handle');
+            },
+            failedToTell(err) {
+              log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not reply to a response_url');
+            },
           }),
         },
       ]
@@ -123,6 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     port,
     options.host,
+    log.child({ component: 'http' }),
   );
   if (!receiver) await app.start();
   const host = options.host ?? '127.0.0.1';

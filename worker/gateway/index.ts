@@ -2,8 +2,8 @@
 // and the pieces other work plugs in (routes, the stop-all dependency).
 export { startGateway, SLACK_PATH, type Gateway, type GatewayOptions } from './app.ts';
 export { resolveSlack, type SlackSettings } from './settings.ts';
-export { Access } from './access.ts';
-export { json, type Route } from './server.ts';
+export { Access, cliIdentity } from './access.ts';
+export { json, serve, type HttpServer, type Route } from './server.ts';
 export { Metrics } from './metrics.ts';
 export type { StopAllFaults, StopAllRequest, StopAllResult } from './context.ts';
 export { runIdFor } from './commands/run.ts';

@@ -14,9 +14,14 @@ export function slackActivityDepsFor(slack: SlackSettings, log: Pino) {
 }
 
 /** Start the stand-in in this process when Slack is the stand-in; its page sends to our gateway. */
-export async function startLocalStandin(config: Config, slack: SlackSettings): Promise<Standin | undefined> {
+export async function startLocalStandin(
+  config: Config,
+  slack: SlackSettings,
+  log?: Pino,
+): Promise<Standin | undefined> {
   if (slack.mode !== 'standin') return undefined;
   return startStandin({
+    ...(log ? { log: log.child({ component: 'slack-standin' }) } : {}),
     port: slack.standin.port,
     host: slack.standin.host,
     token: slack.botToken,

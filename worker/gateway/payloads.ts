@@ -2,6 +2,9 @@
 // Bolt sees a request, and again in each listener for typed fields.
 import { z } from 'zod';
 
+/** The one slash command nightshift answers. */
+export const COMMAND = '/nightshift';
+
 export const slashCommandSchema = z.object({
   command: z.string().regex(/^\/[\w-]+$/),
   text: z.string().max(4000),

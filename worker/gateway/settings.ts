@@ -1,6 +1,7 @@
 // Which Slack the processes talk to, resolved once from config: real Slack
-// (every credential it needs present, or a ConfigError naming each missing
-// one) or the local stand-in (its own token and signing secret).
+// when there is a bot token (every credential it needs present, or a
+// ConfigError naming each missing one), else the local stand-in (its own
+// token; the given SLACK_SIGNING_SECRET, or its own).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -61,21 +62,10 @@ function standinSecrets(dataDir: string): { token: string; signingSecret: string
 export function resolveSlack(config: Config): SlackSettings {
   const slack = config.slack;
   const problems: string[] = [];
-  const secret = (name: Secret): string | undefined => {
-    const file = slack[`${name}File`];
-    if (slack[name] || !file) return slack[name];
-    try {
-      const value = readFileSync(file, 'utf8').trim();
-      if (!value) problems.push(`${ENV[name]}_FILE ${file} is empty`);
-      return value || undefined;
-    } catch (err) {
-      problems.push(`${ENV[name]}_FILE ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
-      return undefined;
-    }
-  };
-  const given = { botToken: secret('botToken'), signingSecret: secret('signingSecret'), appToken: secret('appToken') };
-  const anyGiven = Object.values(given).some(Boolean) || problems.length > 0;
-  const mode = slack.mode === 'auto' ? (anyGiven ? 'slack' : 'standin') : slack.mode;
+  // Secrets given as files were read by loadConfig (worker/config.ts SECRETS).
+  const given = { botToken: slack.botToken, signingSecret: slack.signingSecret, appToken: slack.appToken };
+  // Real Slack needs a bot token; without one it is the stand-in, which takes a given signing secret as its own.
+  const mode = slack.mode === 'auto' ? (given.botToken ? 'slack' : 'standin') : slack.mode;
   const standinUrl = `http://${slack.standin.host}:${slack.standin.port}`;
   const standin = { host: slack.standin.host, port: slack.standin.port, url: standinUrl };
 
@@ -84,7 +74,7 @@ export function resolveSlack(config: Config): SlackSettings {
     return {
       mode,
       botToken: slack.standin.token ?? shared.token,
-      signingSecret: slack.standin.signingSecret ?? shared.signingSecret,
+      signingSecret: slack.standin.signingSecret ?? given.signingSecret ?? shared.signingSecret,
       socketMode: false,
       channel: slack.channel ?? DEFAULT_CHANNELS[0]?.id ?? 'C0INCIDENTS',
       apiUrl: slack.apiUrl ?? `${standinUrl}/api/`,

@@ -2,7 +2,7 @@
 // Bearer token (or a `token` form field), answered the way Slack answers:
 // HTTP 200 with {ok: true, ...} or {ok: false, error}. Every call is recorded.
 import type { IncomingMessage } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../secret-compare.ts';
 import { chatMethods } from './methods/chat.ts';
 import { ApiError, type Method, type MethodContext } from './methods/common.ts';
 import { conversationMethods } from './methods/conversations.ts';
@@ -40,12 +40,6 @@ function withoutToken(fields: Record<string, unknown>): Record<string, unknown> 
   return Object.fromEntries(Object.entries(fields).filter(([name]) => name !== 'token'));
 }
 
-function sameToken(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 export function callMethod(
   name: string,
   req: IncomingMessage,
@@ -67,12 +61,12 @@ function answerCall(
   token: string,
   ctx: MethodContext,
 ): ApiAnswer {
-  const method = METHODS[name];
+  const method = Object.hasOwn(METHODS, name) ? METHODS[name] : undefined;
   if (!method) return { ok: false, error: 'unknown_method' };
   if (!fields) return { ok: false, error: 'invalid_form_data' };
   const given = tokenOf(req, fields);
   if (!given) return { ok: false, error: 'not_authed' };
-  if (!sameToken(given, token)) return { ok: false, error: 'invalid_auth' };
+  if (!sameSecret(given, token)) return { ok: false, error: 'invalid_auth' };
   const parsed = method.args.safeParse(withoutToken(fields));
   if (!parsed.success) {
     const messages = parsed.error.issues.map((i) => `[ERROR] ${i.message} [json-pointer:/${i.path.join('/')}]`);

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { guarded, guardServer, type GuardLog } from '../http-guard.ts';
 import { callMethod } from './api.ts';
 import { createInteractor, InteractionError, type Interactor } from './interact.ts';
 import { PAGE } from './page.ts';
@@ -20,6 +21,8 @@ export interface StandinOptions {
   channels?: Channel[];
   people?: Person[];
   groups?: Record<string, string[]>;
+  /** Where a request that could not be served is logged. */
+  log?: GuardLog;
 }
 
 export interface Standin {
@@ -47,12 +50,14 @@ const clickSchema = z.object({
   actionId: z.string().min(1),
 });
 
+class BodyTooLarge extends Error {}
+
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('body too large');
+    if (size > MAX_BODY) throw new BodyTooLarge(`body larger than ${MAX_BODY} bytes`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -61,6 +66,30 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 function send(res: ServerResponse, status: number, body: unknown, type = 'application/json; charset=utf-8'): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   res.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+/** A query parameter; the guard has already checked that the target parses. */
+function query(req: IncomingMessage, name: string): string | null {
+  return new URL(req.url ?? '/', 'http://standin').searchParams.get(name);
+}
+
+/**
+ * Why a request to a control endpoint (`/_command`, `/_click`) is refused, or
+ * undefined: it must be JSON (a content type a cross-site form cannot send
+ * without a CORS preflight, which the stand-in never grants), and a browser
+ * must say it comes from the stand-in's own page (Sec-Fetch-Site, Origin).
+ */
+export function crossSiteProblem(req: IncomingMessage): string | undefined {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') return `control endpoints take application/json, not ${type || '(none)'}`;
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return `cross-site request refused (${site})`;
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    const host = URL.canParse(origin) ? new URL(origin).host : undefined;
+    if (!host || host !== req.headers.host) return `request from another origin refused (${origin.slice(0, 100)})`;
+  }
+  return undefined;
 }
 
 function parseJson(raw: Buffer): unknown {
@@ -139,7 +168,7 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
       'GET',
       /^\/_state$/,
       async (req, res) => {
-        const user = new URL(req.url ?? '/', 'http://x').searchParams.get('user') ?? '';
+        const user = query(req, 'user') ?? '';
         send(res, 200, {
           bot: BOT,
           channels: ws.channels,
@@ -153,7 +182,7 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
       'GET',
       /^\/_calls$/,
       async (req, res) => {
-        const method = new URL(req.url ?? '/', 'http://x').searchParams.get('method');
+        const method = query(req, 'method');
         send(res, 200, method ? ws.calls.filter((c) => c.method === method) : ws.calls);
       },
     ],
@@ -161,6 +190,8 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
       'POST',
       /^\/_command$/,
       async (req, res) => {
+        const refused = crossSiteProblem(req);
+        if (refused) return send(res, 403, { error: refused });
         const parsed = commandSchema.safeParse(parseJson(await readBody(req)));
         if (!parsed.success) return send(res, 400, { error: 'expected {user, text}' });
         send(res, 200, await interactor.command(parsed.data));
@@ -170,6 +201,8 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
       'POST',
       /^\/_click$/,
       async (req, res) => {
+        const refused = crossSiteProblem(req);
+        if (refused) return send(res, 403, { error: refused });
         const parsed = clickSchema.safeParse(parseJson(await readBody(req)));
         if (!parsed.success) return send(res, 400, { error: 'expected {user, channel, ts, actionId}' });
         send(res, 200, await interactor.click(parsed.data));
@@ -177,19 +210,23 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     ],
   ];
 
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    for (const [verb, pattern, handle] of routes) {
-      const match = pattern.exec(path);
-      if (!match || req.method !== verb) continue;
-      handle(req, res, match).catch((err: unknown) => {
-        const status = err instanceof InteractionError ? 400 : 500;
-        if (!res.headersSent) send(res, status, { error: err instanceof Error ? err.message : String(err) });
-      });
-      return;
-    }
-    send(res, 404, { error: `no route ${req.method} ${path}` });
-  });
+  const server = createServer(
+    guarded(async (req, res, path) => {
+      for (const [verb, pattern, handle] of routes) {
+        const match = pattern.exec(path);
+        if (!match || req.method !== verb) continue;
+        try {
+          await handle(req, res, match);
+        } catch (err) {
+          if (!(err instanceof InteractionError || err instanceof BodyTooLarge)) throw err;
+          if (!res.headersSent) send(res, err instanceof BodyTooLarge ? 413 : 400, { error: err.message });
+        }
+        return;
+      }
+      send(res, 404, { error: `no route ${req.method} ${path}` });
+    }, options.log),
+  );
+  guardServer(server, options.log);
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(options.port, options.host ?? '127.0.0.1', () => done());

@@ -4,6 +4,25 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { GamedayRegistration } from '../../model/index.ts';
 import type { RunbookInput } from '../runbook/messages.ts';
 
+/**
+ * The run an alert starts, by runbook name and parameters: the runbook is
+ * compiled where the run is started (the control worker's startAlertRun), so
+ * it never travels through the intake's signals or carried state.
+ */
+export interface AlertRunByName {
+  workflowId: string;
+  runbook: string;
+  params: Record<string, string>;
+  /** Where the run publishes its thread. */
+  channel?: string;
+}
+
+/** What gateways sent before runs went by name: the whole compiled input. Still started (as a child), still replayed. */
+export interface LegacyAlertRun {
+  workflowId: string;
+  input: RunbookInput;
+}
+
 /** One alert, already routed by the gateway (or not, with the reason). */
 export interface AlertEnvelope {
   /** Deduplication key: one run per key. */
@@ -15,18 +34,40 @@ export interface AlertEnvelope {
   startsAt: string;
   receivedAt: string;
   /** The run to start for this alert; absent when no route matched or routing failed. */
-  run?: { workflowId: string; input: RunbookInput };
+  run?: AlertRunByName | LegacyAlertRun;
   unrouted?: string;
 }
 
+/** Alerts the cap kept from starting a run and not yet reported: counts, never a list. */
+export interface BurstCount {
+  /** When the first of them was capped; the report goes out one rate window later. */
+  since: string;
+  count: number;
+  /** By alertname, for the most frequent names (at most MAX_BURST_NAMES); the rest are counted in `otherNames`. */
+  byName: Record<string, number>;
+  otherNames: number;
+}
+
 export interface IntakeState {
-  /** Dedupe key -> run workflow id, with the time it started. */
+  /** Dedupe key -> run workflow id, with the time it started (the newest MAX_REMEMBERED_RUNS of the last day). */
   runs: Record<string, { workflowId: string; startedAt: string }>;
-  /** Start times of runs in the current rate window. */
+  /** Start times of runs in the current rate window (at most the cap). */
   recentStarts: string[];
+  /** Capped alerts not yet reported, as counts. */
+  burst?: BurstCount;
+  /** The list histories before bounded state carried instead of `burst`; always empty now. */
   excess: { alertname: string; key: string; at: string }[];
   gamedays: GamedayRegistration[];
-  counters: { received: number; started: number; repeats: number; resolved: number; unrouted: number; capped: number };
+  counters: {
+    received: number;
+    started: number;
+    repeats: number;
+    resolved: number;
+    unrouted: number;
+    capped: number;
+    /** Runs that could not be started (their runbook or parameters no longer valid). */
+    failed?: number;
+  };
   /** Where to report bursts. */
   channel?: string;
   maxNewRunsPerMinute: number;

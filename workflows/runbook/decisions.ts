@@ -1,7 +1,10 @@
 // Who may decide what, and when. Pure: the Update validator calls it, and so
-// do unit tests. Returns the reason to refuse, or undefined to accept.
+// do unit tests. Returns the reason to refuse, or undefined to accept. Roles
+// are the ones nightshift's access config gives the decider (the gateway and
+// the CLI look them up; a flag or a payload never names them).
 import { DENY } from '../../runbooks/index.ts';
 import type { Actor, DecideRequest, DecisionRecord, PendingDecision, RunState } from '../../model/index.ts';
+import { refuseFourEyes, twoPeopleStage } from './four-eyes.ts';
 
 export interface DecisionContext {
   state: RunState;
@@ -34,5 +37,11 @@ export function refuseDecision(request: DecideRequest, ctx: DecisionContext): st
   if (pending.secondPerson && request.option !== DENY && request.by.id === ctx.requestedBy.id) {
     return `${request.by.name ?? request.by.id} started this run and cannot approve its remediation here; a second person must decide`;
   }
-  return undefined;
+  // Declining changes nothing, so it never needs four eyes.
+  const chosen = request.option === DENY ? undefined : pending.options.find((o) => o.id === request.option);
+  if (!chosen) return undefined;
+  // In a run an alert started, the first approval stands in for the person who started it.
+  const stage = twoPeopleStage(pending, request);
+  const first = stage === 'second' ? pending.firstApproval?.by : undefined;
+  return refuseFourEyes(request.by, first ?? ctx.requestedBy, chosen.label, chosen.fourEyes ?? [], stage);
 }

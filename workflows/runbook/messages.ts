@@ -6,8 +6,8 @@ import type {
   AbortRequest,
   Actor,
   AlertNotice,
+  DecideAnswer,
   DecideRequest,
-  DecisionRecord,
   RunStatus,
   Value,
 } from '../../model/index.ts';
@@ -26,7 +26,7 @@ export interface RunbookInput {
 }
 
 export const statusQuery = defineQuery<RunStatus>('status');
-export const decideUpdate = defineUpdate<DecisionRecord, [DecideRequest]>('decide');
+export const decideUpdate = defineUpdate<DecideAnswer, [DecideRequest]>('decide');
 export const abortSignal = defineSignal<[AbortRequest]>('abort');
 /** A repeated or resolved alert notification reaching the run it started. */
 export const alertSignal = defineSignal<[AlertNotice]>('alert');

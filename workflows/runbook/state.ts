@@ -118,6 +118,11 @@ export class Run {
     });
   }
 
+  /** The first of two people chose a four-eyes option: the decision stays open for the second. */
+  approveFirst(first: NonNullable<PendingDecision['firstApproval']>): void {
+    if (this.status.pendingDecision) this.status.pendingDecision.firstApproval = first;
+  }
+
   decide(record: DecisionRecord): DecisionRecord {
     this.status.decisions.push(record);
     delete this.status.pendingDecision;

@@ -27,6 +27,7 @@ import type {
 } from '../../runbooks/index.ts';
 import { catalogueActivity } from '../activities.ts';
 import { COLLECTOR_START_TIMEOUT_MS, collectorOptions, presets, stepOptions } from '../presets.ts';
+import { FOUR_EYES_PATCH, fourEyesReasons, needsTwoPeople } from './four-eyes.ts';
 import type { Run } from './state.ts';
 
 function call<R, A extends { params?: Record<string, Value> } = StepCall>(
@@ -171,13 +172,27 @@ async function decide(step: CompiledDecide, run: Run): Promise<DecideResult> {
     return { choice: DENY, by: record.by, at: record.at, auto: true, options };
   }
   const namespace = run.input.params.namespace;
-  const production = typeof namespace === 'string' && (run.input.productionNamespaces ?? []).includes(namespace);
-  const view: OptionView[] = options.map((o) => ({
-    id: o.id,
-    label: o.label,
-    ...(o.action ? { action: o.action } : {}),
-    ...(o.destructive !== undefined ? { destructive: o.destructive } : {}),
-  }));
+  const productionNamespaces = run.input.productionNamespaces ?? [];
+  const production = typeof namespace === 'string' && productionNamespaces.includes(namespace);
+  // Decisions opened before four eyes per option existed keep the rule they were opened with.
+  const perOption = wf.patched(FOUR_EYES_PATCH);
+  const view: OptionView[] = options.map((o) => {
+    const reasons = perOption
+      ? fourEyesReasons(
+          { ...o, params: renderParams(o.params ?? {}, run.scope()) },
+          o.action ? run.input.runbook.actions[o.action] : undefined,
+          productionNamespaces,
+          namespace,
+        )
+      : [];
+    return {
+      id: o.id,
+      label: o.label,
+      ...(o.action ? { action: o.action } : {}),
+      ...(o.destructive !== undefined ? { destructive: o.destructive } : {}),
+      ...(reasons.length ? { fourEyes: reasons } : {}),
+    };
+  });
   run.open({
     step: step.id,
     question: String(render(step.question, run.scope())),
@@ -186,6 +201,9 @@ async function decide(step: CompiledDecide, run: Run): Promise<DecideResult> {
     default: step.default,
     deciders: step.deciders,
     secondPerson: step.secondPerson === 'always' || (step.secondPerson === 'production' && production),
+    ...(perOption && needsTwoPeople(run.input.requestedBy, run.input.trigger) && view.some((o) => o.fourEyes)
+      ? { twoPeople: true }
+      : {}),
   });
   await run.published();
   const decided = await wf.condition(() => run.decisionAt(step.id) !== undefined, step.timeoutMs);

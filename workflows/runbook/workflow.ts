@@ -10,6 +10,7 @@ import { abortSignal, alertSignal, decideUpdate, statusQuery, type RunbookInput 
 import { type RunStatus } from '../../model/index.ts';
 import { Run } from './state.ts';
 import { runStep } from './steps.ts';
+import { twoPeopleStage } from './four-eyes.ts';
 
 const { publishRun } = controlActivities({ ...presets.short, retry: { ...presets.short.retry, maximumAttempts: 3 } });
 const { writeRunReport } = controlActivities(presets.short);
@@ -24,8 +25,8 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunStatus> {
   wf.setHandler(statusQuery, () => run.status);
   wf.setHandler(
     decideUpdate,
-    (request) =>
-      run.decide({
+    (request) => {
+      const record = {
         step: request.step ?? run.status.pendingDecision?.step ?? '',
         option: request.option,
         by: {
@@ -36,7 +37,17 @@ export async function runbookWorkflow(input: RunbookInput): Promise<RunStatus> {
         at: new Date().toISOString(),
         auto: false,
         ...(request.comment ? { comment: request.comment } : {}),
-      }),
+      };
+      // Only decisions opened with four eyes per option (patched) can be two-people ones.
+      const pending = run.status.pendingDecision;
+      const stage = pending ? twoPeopleStage(pending, request) : undefined;
+      if (stage === 'first') {
+        run.approveFirst({ option: record.option, by: record.by, at: record.at });
+        return run.published().then(() => ({ ...record, awaitingSecond: true }));
+      }
+      const first = stage === 'second' ? pending?.firstApproval?.by : undefined;
+      return run.decide({ ...record, ...(first ? { firstBy: first } : {}) });
+    },
     {
       validator: (request) => {
         const reason = run.refuse(request);

@@ -19,6 +19,12 @@ export interface Draft {
 
 const LIMITS = { section: 3000, header: 150, button: 75, context: 2000, field: 2000 };
 
+/** Longest fallback `text` of a message (what notifications show); escaped like everything else. */
+export const FALLBACK = 300;
+
+/** Longest single piece of evidence (a finding, an error, an explanation), so one cannot crowd out the rest. */
+export const PIECE = 300;
+
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -3,9 +3,9 @@
 // the timeout took. The question is remembered in the message metadata,
 // because the status forgets it once the decision closes.
 import { DENY } from '../../../runbooks/index.ts';
-import type { DecisionRecord, PendingDecision, RunStatus, StepRecord } from '../../../model/index.ts';
+import type { Actor, DecisionRecord, PendingDecision, RunStatus, StepRecord } from '../../../model/index.ts';
 import { decideActionId, encodeDecideValue } from '../actions.ts';
-import { actions, context, esc, section, when, type ButtonSpec, type Draft } from './blocks.ts';
+import { actions, clip, context, esc, FALLBACK, section, when, type ButtonSpec, type Draft } from './blocks.ts';
 import { readDecide } from './results.ts';
 
 export function decisionKey(key: string, step: string): string {
@@ -54,16 +54,39 @@ function open(key: string, pending: PendingDecision, status: RunStatus): Draft {
     .filter(Boolean)
     .join(' or ');
   const second = pending.secondPerson ? ' · a second person must approve (production)' : '';
+  const guarded = pending.options
+    .filter((o) => o.fourEyes?.length)
+    .map((o) => `🔒 *${esc(clip(o.label, 75))}* changes ${esc((o.fourEyes ?? []).join(', '))}`);
   const resolved = status.alerts.find((a) => a.status === 'resolved');
+  const first = pending.firstApproval;
+  const firstLabel = first ? pending.options.find((o) => o.id === first.option)?.label : undefined;
   return {
     key: decisionKey(key, pending.step),
-    text: `Decision needed: ${pending.question}`,
+    text: clip(`Decision needed: ${esc(pending.question)}`, FALLBACK),
     blocks: [
       section(`*Decision needed:* ${esc(pending.question)}`),
       actions(`decide:${pending.step}`, buttons),
       context(
         `who may decide: ${who || 'nobody configured'}${second} · default *${esc(pending.default)}* at ${when(pending.deadline)}`,
       ),
+      ...(guarded.length
+        ? [
+            context(
+              `${guarded.join('\n')}\n${
+                pending.twoPeople
+                  ? 'an alert started this run: two people must choose these, the second an approver'
+                  : 'only an approver who did not start this run may choose these'
+              }`,
+            ),
+          ]
+        : []),
+      ...(first
+        ? [
+            section(
+              `✋ ${person(first.by)} chose *${esc(clip(firstLabel ?? first.option, 75))}* ${when(first.at)}: it runs when an approver other than them chooses it too.`,
+            ),
+          ]
+        : []),
       ...(resolved
         ? [
             section(
@@ -89,14 +112,16 @@ function closed(key: string, step: StepRecord, record: DecisionRecord, question:
     : `${record.option === DENY ? '🚫' : '✅'} *${esc(label)}* — decided by ${actor(record)} ${when(record.at)}${record.comment ? `: “${esc(record.comment)}”` : ''}`;
   return {
     key: decisionKey(key, step.id),
-    text: `Decided: ${label}`,
+    text: clip(`Decided: ${esc(label)}`, FALLBACK),
     blocks: [section(`*${esc(question ?? step.title)}*`), section(outcome)],
     ...(question ? { memo: { question } } : {}),
   };
 }
 
+function person(by: Actor): string {
+  return by.via === 'slack' ? `<@${by.id}>` : `${esc(by.name ?? by.id)}${by.via ? ` (${esc(by.via)})` : ''}`;
+}
+
 function actor(record: DecisionRecord): string {
-  return record.by.via === 'slack'
-    ? `<@${record.by.id}>`
-    : `${esc(record.by.name ?? record.by.id)}${record.by.via ? ` (${esc(record.by.via)})` : ''}`;
+  return record.firstBy ? `${person(record.firstBy)} and ${person(record.by)}` : person(record.by);
 }

@@ -1,6 +1,6 @@
 // The run's parent message: what is happening now, kept up to date in place.
 import type { RunState, RunStatus, StepRecord } from '../../../model/index.ts';
-import { context, elapsed, esc, fields, header, section, type Draft } from './blocks.ts';
+import { clip, context, elapsed, esc, FALLBACK, fields, header, PIECE, section, type Draft } from './blocks.ts';
 import { readAction } from './results.ts';
 
 const STATE: Record<RunState, string> = {
@@ -29,9 +29,9 @@ export function renderParent(key: string, status: RunStatus, now: Date): Draft {
   const current = status.steps.find((s) => s.id === status.currentStep);
   const steps = status.steps.map((s) => `${STEP[s.status]} ${esc(s.title)}${stepNote(s)}`).join('\n');
   const ending = status.abort
-    ? `Aborted: ${esc(status.abort.reason)}`
+    ? `Aborted: ${esc(clip(status.abort.reason, PIECE))}`
     : status.error
-      ? `Error: ${esc(status.error)}`
+      ? `Error: ${esc(clip(status.error, PIECE))}`
       : undefined;
   const blocks = [
     header(`${status.title}`),
@@ -48,13 +48,13 @@ export function renderParent(key: string, status: RunStatus, now: Date): Draft {
       `run \`${esc(key)}\` · runbook \`${esc(status.runbook)}\`${params ? ` · ${params}` : ''} · details in the thread`,
     ),
   ];
-  return { key, text: `${status.title}: ${STATE[status.state]}`, blocks };
+  return { key, text: clip(`${esc(status.title)}: ${STATE[status.state]}`, FALLBACK), blocks };
 }
 
 function stepNote(step: StepRecord): string {
-  if (step.status === 'failed') return ` — ${esc(step.error ?? 'failed')}`;
+  if (step.status === 'failed') return ` — ${esc(clip(step.error ?? 'failed', PIECE))}`;
   if (step.kind !== 'act' || step.status !== 'done') return '';
   const result = readAction(step.result);
   const note = result?.skipped ?? result?.summary;
-  return note ? ` — ${esc(note)}` : '';
+  return note ? ` — ${esc(clip(note, PIECE))}` : '';
 }

@@ -133,7 +133,8 @@ export async function labRunner(
         if (status.pendingDecision) {
           const option = choose(status.pendingDecision.options);
           await handle.executeUpdate(decideUpdate, {
-            args: [{ option, by: { id: 'U-responder', name: 'responder', roles: ['responder'] } }],
+            // The on-call approver, not the run's starter: four eyes lets them choose a change in production.
+            args: [{ option, by: { id: 'U-responder', name: 'responder', roles: ['responder', 'approver'] } }],
           });
         }
         if (!['running', 'waiting'].includes(status.state)) return status;

@@ -70,6 +70,14 @@ export function handleDecide(ctx: ListenerContext) {
         args: [{ step: decision.s, option: decision.o, by }],
         updateId: updateIdFor(payload.trigger_id),
       });
+      if (record.awaitingSecond) {
+        outcome('first-of-two');
+        return void (await respond(
+          ephemeral(
+            `✋ Recorded: <@${record.by.id}> chose *${record.option}* at \`${record.step}\`. An alert started this run, so an approver other than you must choose it too before it runs.`,
+          ),
+        ));
+      }
       outcome('accepted');
       await respond(
         ephemeral(`✅ Accepted: *${record.option}* at \`${record.step}\` by <@${record.by.id}>. The run continues.`),

@@ -4,10 +4,11 @@
 import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { catalogue } from '../../catalogue.ts';
-import { loadExperimentFile } from '../../gamedays.ts';
+import { EXPERIMENT_NAME, loadExperimentByName } from '../../gamedays.ts';
 import { RunRequestError } from '../../runs.ts';
 import { createSchedule, listSchedules, onSchedule, ScheduleError } from '../../schedules.ts';
 import { gamedayStatusQuery, stopGamedaySignal, describeScore } from '../../../workflows/index.ts';
+import { echo, echoError } from './echo.ts';
 import { ephemeral, UsageProblem, type Invocation, type Plan, type Respond, type Subcommand } from './types.ts';
 
 const USAGE =
@@ -17,13 +18,26 @@ const USAGE =
 
 const say = (respond: Respond, text: string) => respond({ response_type: 'in_channel', text });
 
+/** Game-day and schedule ids as nightshift makes them; anything else is refused before Temporal sees it. */
+const ID = /^[\w.-]{1,200}$/;
+
+function checkedId(id: string, what: string): string {
+  if (!ID.test(id)) throw new UsageProblem(`"${echo(id)}" is not a ${what} id`);
+  return id;
+}
+
+/** An experiment by name from runbooks/experiments/ only: never a path, so Slack cannot make the gateway read a file. */
 function experiment(name: string | undefined, ctx: Invocation['ctx']) {
   if (!name) throw new UsageProblem('which experiment? e.g. `/nightshift gameday run cart-drop`');
+  if (!EXPERIMENT_NAME.test(name))
+    throw new UsageProblem(
+      `"${echo(name)}" is not an experiment name (lowercase letters, digits and dashes: a file in runbooks/experiments/)`,
+    );
   try {
-    return loadExperimentFile(name, ctx.config, catalogue());
+    return loadExperimentByName(name, ctx.config, catalogue());
   } catch (err) {
     if (err instanceof RunRequestError)
-      throw new UsageProblem(`Cannot use *${name}*: ${err.problems.map((p) => `\n• ${p}`).join('')}`);
+      throw new UsageProblem(`Cannot use *${name}*: ${err.problems.map((p) => `\n• ${echo(p, 300)}`).join('')}`);
     throw err;
   }
 }
@@ -34,7 +48,7 @@ function runPlan([name]: string[], { command, ctx }: Invocation): Plan {
   return {
     ack: {
       response_type: 'in_channel',
-      text: `🧪 <@${command.user_id}> is starting game day *${input.experiment.title}* as \`${workflowId}\`.`,
+      text: `🧪 <@${command.user_id}> is starting game day *${echo(input.experiment.title)}* as \`${workflowId}\`.`,
     },
     async after(respond) {
       try {
@@ -52,14 +66,15 @@ function runPlan([name]: string[], { command, ctx }: Invocation): Plan {
         });
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) return; // a repeated delivery
-        await respond(ephemeral(`Could not start the game day: ${err instanceof Error ? err.message : String(err)}`));
+        await respond(ephemeral(`Could not start the game day: ${echoError(err)}`));
       }
     },
   };
 }
 
-function onGameday([id]: string[], { ctx, command }: Invocation, what: 'status' | 'stop'): Plan {
-  if (!id) throw new UsageProblem(`which game day? \`/nightshift gameday ${what} <gameday-id>\``);
+function onGameday([given]: string[], { ctx, command }: Invocation, what: 'status' | 'stop'): Plan {
+  if (!given) throw new UsageProblem(`which game day? \`/nightshift gameday ${what} <gameday-id>\``);
+  const id = checkedId(given, 'game-day');
   return {
     ack: ephemeral(what === 'stop' ? `Stopping ${id}; its fault is reverted at once.` : `Looking up ${id}…`),
     async after(respond) {
@@ -75,7 +90,7 @@ function onGameday([id]: string[], { ctx, command }: Invocation, what: 'status' 
       const s = await handle.query(gamedayStatusQuery);
       const last = s.timeline
         .slice(-5)
-        .map((e) => `\n• ${e.at.slice(11, 19)} ${e.event}${e.detail ? ` — ${e.detail}` : ''}`)
+        .map((e) => `\n• ${e.at.slice(11, 19)} ${e.event}${e.detail ? ` — ${echo(e.detail, 200)}` : ''}`)
         .join('');
       await respond(
         ephemeral(
@@ -96,7 +111,9 @@ function schedulePlan([action, ...rest]: string[], { ctx, command }: Invocation)
     const input = experiment(name, ctx);
     const id = `gameday-${input.experiment.name}`;
     return {
-      ack: ephemeral(`Scheduling *${input.experiment.title}* (${how} ${value}${tz ? `, ${tz}` : ''}) as \`${id}\`…`),
+      ack: ephemeral(
+        `Scheduling *${echo(input.experiment.title)}* (${how} ${echo(value)}${tz ? `, ${echo(tz)}` : ''}) as \`${id}\`…`,
+      ),
       async after(respond) {
         try {
           const view = await createSchedule(ctx.client, ctx.config, input, {
@@ -107,17 +124,18 @@ function schedulePlan([action, ...rest]: string[], { ctx, command }: Invocation)
           });
           await say(
             respond,
-            `🗓 <@${command.user_id}> scheduled *${input.experiment.title}*: ${view.spec}; next ${view.nextRuns[0] ?? 'not planned'}.`,
+            `🗓 <@${command.user_id}> scheduled *${echo(input.experiment.title)}*: ${echo(view.spec)}; next ${view.nextRuns[0] ?? 'not planned'}.`,
           );
         } catch (err) {
-          await respond(ephemeral(`Could not schedule it: ${err instanceof Error ? err.message : String(err)}`));
+          await respond(ephemeral(`Could not schedule it: ${echoError(err)}`));
         }
       },
     };
   }
   if (action === 'pause' || action === 'unpause' || action === 'trigger' || action === 'delete') {
-    const [id] = rest;
-    if (!id) throw new UsageProblem(`which schedule? \`/nightshift gameday schedule ${action} <schedule-id>\``);
+    const [given] = rest;
+    if (!given) throw new UsageProblem(`which schedule? \`/nightshift gameday schedule ${action} <schedule-id>\``);
+    const id = checkedId(given, 'schedule');
     return {
       ack: ephemeral(`${action} ${id}…`),
       async after(respond) {
@@ -125,18 +143,12 @@ function schedulePlan([action, ...rest]: string[], { ctx, command }: Invocation)
           await onSchedule(ctx.client, id, action, `by ${command.user_name ?? command.user_id} from Slack`);
           await say(respond, `🗓 <@${command.user_id}>: ${action} \`${id}\` done.`);
         } catch (err) {
-          await respond(
-            ephemeral(
-              err instanceof ScheduleError
-                ? err.message
-                : `Failed: ${err instanceof Error ? err.message : String(err)}`,
-            ),
-          );
+          await respond(ephemeral(err instanceof ScheduleError ? echoError(err) : `Failed: ${echoError(err)}`));
         }
       },
     };
   }
-  throw new UsageProblem(`unknown schedule action "${action ?? ''}"`);
+  throw new UsageProblem(`unknown schedule action "${echo(action ?? '')}"`);
 }
 
 function plan(invocation: Invocation): Plan {
@@ -165,8 +177,8 @@ function plan(invocation: Invocation): Plan {
       },
     }),
   };
-  const chosen = sub ? subs[sub] : undefined;
-  if (!chosen) throw new UsageProblem(sub ? `unknown gameday action "${sub}"` : 'what should the game day do?');
+  const chosen = sub && Object.hasOwn(subs, sub) ? subs[sub] : undefined;
+  if (!chosen) throw new UsageProblem(sub ? `unknown gameday action "${echo(sub)}"` : 'what should the game day do?');
   return chosen();
 }
 

@@ -4,16 +4,17 @@
 import type { App } from '@slack/bolt';
 import { NEEDS } from '../access.ts';
 import type { ListenerContext } from '../context.ts';
-import { slashCommandSchema } from '../payloads.ts';
+import { COMMAND, slashCommandSchema } from '../payloads.ts';
+import { echo, echoError } from './echo.ts';
 import { gameday } from './gameday.ts';
 import { helpCommand, usageText } from './help.ts';
 import { words } from './parse.ts';
 import { run } from './run.ts';
 import { status } from './status.ts';
 import { stopAll } from './stop-all.ts';
-import { ephemeral, UsageProblem, type Reply, type Respond, type Subcommand } from './types.ts';
+import { ephemeral, UsageProblem, type Plan, type Reply, type Respond, type Subcommand } from './types.ts';
 
-export const COMMAND = '/nightshift';
+export { COMMAND };
 
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   run,
@@ -29,15 +30,23 @@ export interface CommandArgs {
   respond: Respond;
 }
 
+/** The subcommand of this name; never one of Object's own properties (`constructor`, `__proto__`). */
+function subcommand(name: string): Subcommand | undefined {
+  return Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
+}
+
+type Outcome = Plan & { sub: string };
+
 export function handleCommand(ctx: ListenerContext) {
   return async ({ command, ack, respond }: CommandArgs): Promise<void> => {
     const started = performance.now();
     const parsed = slashCommandSchema.safeParse(command);
-    const plan = () => {
+    const plan = (): Outcome => {
       if (!parsed.success) return { ack: ephemeral('That command could not be read.'), sub: 'invalid' };
       const [name = 'help', ...args] = words(parsed.data.text);
-      const sub = SUBCOMMANDS[name];
-      if (!sub) return { ack: ephemeral(`Unknown subcommand "${name}".\n${usageText(SUBCOMMANDS)}`), sub: 'unknown' };
+      const sub = subcommand(name);
+      if (!sub)
+        return { ack: ephemeral(`Unknown subcommand "${echo(name)}".\n${usageText(SUBCOMMANDS)}`), sub: 'unknown' };
       if (sub.permission && !ctx.access.allows(parsed.data.user_id, sub.permission)) {
         return {
           ack: ephemeral(`You may not use \`${name}\`: it needs the role ${NEEDS[sub.permission].join(' or ')}.`),
@@ -47,8 +56,11 @@ export function handleCommand(ctx: ListenerContext) {
       try {
         return { ...sub.plan({ args, command: parsed.data, ctx }), sub: name };
       } catch (err) {
-        if (!(err instanceof UsageProblem)) throw err;
-        return { ack: ephemeral(`${err.message}\nusage: \`${sub.usage}\``), sub: name };
+        if (err instanceof UsageProblem)
+          return { ack: ephemeral(`${err.message}\nusage: \`${sub.usage}\``), sub: name };
+        // Still acked: Slack would otherwise tell the person only that the app did not answer.
+        ctx.log.error({ err, sub: name }, 'a command could not be planned');
+        return { ack: ephemeral(`Something went wrong with \`${name}\`; nothing was done.`), sub: name };
       }
     };
     const outcome = plan();
@@ -69,9 +81,7 @@ export function handleCommand(ctx: ListenerContext) {
     if (!('after' in outcome) || !outcome.after) return;
     await outcome.after(respond).catch(async (err: unknown) => {
       ctx.log.error({ err, sub: outcome.sub }, 'command failed after ack');
-      await respond(ephemeral(`Something went wrong: ${err instanceof Error ? err.message : String(err)}`)).catch(
-        () => undefined,
-      );
+      await respond(ephemeral(`Something went wrong: ${echoError(err)}`)).catch(() => undefined);
     });
   };
 }

@@ -1,6 +1,7 @@
 // Splitting the command text into words: whitespace separates, quotes (also
 // Slack's curly ones) group, so `reason="checkout is down"` is one word.
 import { parseKeyValues } from '../../../runbooks/index.ts';
+import { echo } from './echo.ts';
 import { UsageProblem } from './types.ts';
 
 const WORD = /([^\s"“”']*)(?:["“”]([^"“”]*)["“”]|'([^']*)')|(\S+)/g;
@@ -16,6 +17,6 @@ export function words(text: string): string[] {
 /** `k=v` arguments as a map; a word that is not one is a usage problem. */
 export function keyValues(args: string[]): Record<string, string> {
   const { values, problems } = parseKeyValues(args);
-  if (problems.length) throw new UsageProblem(`bad argument ${problems.join('; ')}`);
+  if (problems.length) throw new UsageProblem(`bad argument ${echo(problems.join('; '), 300)}`);
   return values;
 }

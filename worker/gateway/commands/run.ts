@@ -7,6 +7,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { idSchema } from '../../../runbooks/index.ts';
 import type { runbookWorkflow } from '../../../workflows/index.ts';
 import { buildRunInput, RunRequestError } from '../../runs.ts';
+import { echo, echoError } from './echo.ts';
 import { keyValues } from './parse.ts';
 import { ephemeral, UsageProblem, type Invocation, type Plan, type Subcommand } from './types.ts';
 
@@ -18,7 +19,7 @@ function plan({ args, command, ctx }: Invocation): Plan {
   const [name, ...rest] = args;
   if (!name) throw new UsageProblem('which runbook? e.g. `/nightshift run traffic-vanish namespace=production`');
   if (!idSchema.safeParse(name).success)
-    throw new UsageProblem(`"${name}" is not a runbook name (lowercase letters, digits and dashes)`);
+    throw new UsageProblem(`"${echo(name)}" is not a runbook name (lowercase letters, digits and dashes)`);
   const params = keyValues(rest);
   const requestedBy = { id: command.user_id, ...(command.user_name ? { name: command.user_name } : {}), via: 'slack' };
   let input;
@@ -36,7 +37,7 @@ function plan({ args, command, ctx }: Invocation): Plan {
     );
   } catch (err) {
     if (err instanceof RunRequestError)
-      return { ack: ephemeral(`Cannot start *${name}*: ${err.problems.map((p) => `\n• ${p}`).join('')}`) };
+      return { ack: ephemeral(`Cannot start *${name}*: ${err.problems.map((p) => `\n• ${echo(p, 300)}`).join('')}`) };
     throw err;
   }
   const workflowId = runIdFor(name, command.trigger_id);
@@ -60,7 +61,7 @@ function plan({ args, command, ctx }: Invocation): Plan {
           return;
         }
         ctx.log.error({ err, workflowId }, 'could not start a run from Slack');
-        await respond(ephemeral(`Could not start *${name}*: ${err instanceof Error ? err.message : String(err)}`));
+        await respond(ephemeral(`Could not start *${name}*: ${echoError(err)}`));
       }
     },
   };

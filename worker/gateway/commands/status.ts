@@ -3,6 +3,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { renderRun } from '../../../activities/index.ts';
 import { statusQuery } from '../../../workflows/index.ts';
+import { echo } from './echo.ts';
 import { ephemeral, UsageProblem, type Invocation, type Plan, type Respond, type Subcommand } from './types.ts';
 
 const MAX_LISTED = 10;
@@ -37,7 +38,7 @@ async function list({ ctx }: Invocation, respond: Respond): Promise<void> {
 function plan(invocation: Invocation): Plan {
   const [runId, ...extra] = invocation.args;
   if (extra.length) throw new UsageProblem('status takes at most one run id');
-  if (runId !== undefined && !/^[\w.-]{1,200}$/.test(runId)) throw new UsageProblem(`"${runId}" is not a run id`);
+  if (runId !== undefined && !/^[\w.-]{1,200}$/.test(runId)) throw new UsageProblem(`"${echo(runId)}" is not a run id`);
   return {
     ack: undefined,
     after: (respond) => (runId ? one(runId, invocation, respond) : list(invocation, respond)),
