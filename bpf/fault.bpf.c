@@ -5,7 +5,7 @@
  * ports, then the peer prefix lookup, the protected addresses, then the
  * clock), so traffic the fault does not target leaves after a few loads and
  * compares. A protected peer (the node's API server, etcd, Temporal, cluster
- * DNS: keep_v4/keep_v6) always passes, whatever the match says; so do ARP
+ * DNS: keep_v4/keep_v6, by address and port) always passes, whatever the match says; so do ARP
  * and IPv6 neighbour discovery, without which no peer is reachable at all.
  *
  * Pass means "next program": tcx and cls_bpf both continue with whatever
@@ -145,12 +145,28 @@ static __always_inline int peer_match(const struct ns_pkt *pkt)
 	return match.peers_v4 && peer_v4(&pkt->v4key);
 }
 
-/* The peer is one the node agent protects (its control plane): never matched. */
+/* The peer is one the node agent protects (its control plane's address and port): never matched. */
 static __always_inline int kept(const struct ns_pkt *pkt)
 {
-	if (pkt->v6)
-		return (match.keep & NS_KEEP_V6) && bpf_map_lookup_elem(&keep_v6, &pkt->v6key);
-	return (match.keep & NS_KEEP_V4) && bpf_map_lookup_elem(&keep_v4, &pkt->v4key);
+	const struct ns_keep_ports *keep = NULL;
+	__u16 port = match.peer_is_dst ? pkt->dport : pkt->sport;
+	int i;
+
+	if (pkt->v6 && (match.keep & NS_KEEP_V6))
+		keep = bpf_map_lookup_elem(&keep_v6, &pkt->v6key);
+	else if (!pkt->v6 && (match.keep & NS_KEEP_V4))
+		keep = bpf_map_lookup_elem(&keep_v4, &pkt->v4key);
+	if (!keep)
+		return 0;
+	if (keep->any)
+		return 1;
+	if (!pkt->has_ports)
+		return 0;
+#pragma unroll
+	for (i = 0; i < NS_KEEP_PORTS; i++)
+		if (i < keep->n && keep->ports[i] == port)
+			return 1;
+	return 0;
 }
 
 static __always_inline int ports_match(const struct ns_pkt *pkt)

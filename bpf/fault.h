@@ -36,6 +36,19 @@ enum ns_peers {
 
 #define NS_MAX_LENS	4
 #define NS_MAX_KEEP	64	/* protected addresses per attachment */
+#define NS_KEEP_PORTS	6	/* protected ports per protected address */
+
+/*
+ * What of a protected address always passes (the value of keep_v4/keep_v6):
+ * every port, or the listed ports (the peer's side of the packet: its
+ * destination port on egress, its source port on ingress). A control plane
+ * protects its service, not every other thing its host serves.
+ */
+struct ns_keep_ports {
+	__u8 any;
+	__u8 n;
+	__u16 ports[NS_KEEP_PORTS];
+};
 
 /* Which families have protected addresses (ns_match.keep). */
 enum ns_keep {

@@ -33,7 +33,7 @@ export interface ProgramSpec {
   peers?: string[];
   /** The peer is the packet's destination (the target sends) or its source. */
   peerIsDst: boolean;
-  /** Addresses (no prefix) the program never matches: the node's control plane. */
+  /** "address" or "address,port" (no prefix) the program never matches: the node's control plane. */
   protected?: string[];
   dropPpm?: number;
   delayMs?: number;
@@ -128,7 +128,7 @@ function programArgs(spec: ProgramSpec, pin: string): string[] {
   ];
 }
 
-/** The helper's stdin: one peer CIDR a line, then "!address" for each protected one. */
+/** The helper's stdin: one peer CIDR a line, then "!address" or "!address,port" for each protected one. */
 function peerLines(spec: ProgramSpec): string | undefined {
   const lines = [...(spec.peers ?? []), ...(spec.protected ?? []).map((address) => `!${address}`)];
   return lines.length ? `${lines.join('\n')}\n` : undefined;

@@ -45,20 +45,20 @@ struct {
 	__type(value, __u8);
 } trie_v6 SEC(".maps");
 
-/* Protected IPv4 addresses (/32 keys): never matched, whatever the peers say; written by the loader. */
+/* Protected IPv4 addresses (/32 keys) and their ports: never matched, whatever the peers say; written by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, NS_MAX_KEEP);
 	__type(key, struct ns_peer_v4);
-	__type(value, __u8);
+	__type(value, struct ns_keep_ports);
 } keep_v4 SEC(".maps");
 
-/* Protected IPv6 addresses (/128 keys); written by the loader. */
+/* Protected IPv6 addresses (/128 keys) and their ports; written by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, NS_MAX_KEEP);
 	__type(key, struct ns_peer_v6);
-	__type(value, __u8);
+	__type(value, struct ns_keep_ports);
 } keep_v6 SEC(".maps");
 
 /* Network-order mask of the first len bits of a 32-bit word. */

@@ -78,6 +78,8 @@ export interface ProtectedPeer {
   what: string;
   /** One IPv4 or IPv6 address. */
   address: string;
+  /** The port its service listens on; without one, every port of the address is kept. */
+  port?: number;
 }
 
 /** Exactly what is (or would be) attached where: the undo record. */

@@ -70,13 +70,15 @@ export function faultActiveIn(client: Client) {
 export function controlPlaneEndpoints(
   config: Config,
   env: NodeJS.ProcessEnv = process.env,
-): { what: string; endpoint: string }[] {
+): { what: string; endpoint: string; defaultPort?: number }[] {
   const list = (value: string | undefined) =>
     (value ?? '')
       .split(',')
       .map((v) => v.trim())
       .filter(Boolean);
-  const endpoints = [{ what: 'Temporal frontend', endpoint: config.temporal.address }];
+  const endpoints: { what: string; endpoint: string; defaultPort?: number }[] = [
+    { what: 'Temporal frontend', endpoint: config.temporal.address },
+  ];
   try {
     const kc = new KubeConfig();
     kc.loadFromDefault();
@@ -87,7 +89,8 @@ export function controlPlaneEndpoints(
   }
   if (env.KUBERNETES_SERVICE_HOST) endpoints.push({ what: 'API server', endpoint: env.KUBERNETES_SERVICE_HOST });
   for (const e of list(env.NIGHTSHIFT_ETCD_ENDPOINTS)) endpoints.push({ what: 'etcd', endpoint: e });
-  for (const e of list(env.NIGHTSHIFT_CLUSTER_DNS)) endpoints.push({ what: 'cluster DNS', endpoint: e });
+  for (const e of list(env.NIGHTSHIFT_CLUSTER_DNS))
+    endpoints.push({ what: 'cluster DNS', endpoint: e, defaultPort: 53 });
   for (const entry of config.faults.protectedPeers) {
     const at = entry.indexOf('=');
     endpoints.push(

@@ -15,7 +15,7 @@ import {
 } from '../../bpf/index.ts';
 import { ErrorType, failure } from '../../model/index.ts';
 import type { AttachmentPlan, Direction, InjectRequest, ProtectedPeer } from '../../model/index.ts';
-import { keptPeers } from './protect.ts';
+import { keepEntry, keptPeers } from './protect.ts';
 
 export interface AgentContext {
   node: string;
@@ -219,7 +219,7 @@ export async function planAttachment(req: InjectRequest, ctx: AgentContext, now 
     ...(match.dstPorts ? { dstPorts: match.dstPorts } : {}),
     peers: match.peers,
     peerIsDst,
-    ...(kept.length ? { protected: kept.map((p) => p.address) } : {}),
+    ...(kept.length ? { protected: kept.map(keepEntry) } : {}),
     ...(magnitude.dropPpm === undefined ? {} : { dropPpm: magnitude.dropPpm }),
     ...(magnitude.delayMs === undefined ? {} : { delayMs: magnitude.delayMs }),
     ...(magnitude.jitterMs === undefined ? {} : { jitterMs: magnitude.jitterMs }),

@@ -1,7 +1,9 @@
 // The node's control plane stays reachable whatever a fault says: the agent
-// hands the kernel program the addresses of its API server, etcd, Temporal
-// frontend and cluster DNS (and any it was configured with), and the program
-// never matches them. A spec may touch one only by naming its exact address
+// hands the kernel program the addresses and ports of its API server, etcd,
+// Temporal frontend and cluster DNS (and any it was configured with), and the
+// program never matches them. The port matters: a host that serves the API
+// server may serve other things (a gateway, a node's own pods' probes), and
+// those stay a fault's to drop. A spec may touch one only by naming its exact address
 // in match.peers, and only when its requester holds PROTECTED_PEERS_ROLE.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -24,6 +26,20 @@ export function hostOf(endpoint: string): string {
   return text.replace(/:\d+$/, '');
 }
 
+const SCHEME_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443 };
+
+/** The port of "host:port", "[v6]:port" or a URL (its scheme's when it names none); undefined when none is given. */
+export function portOf(endpoint: string): number | undefined {
+  const text = endpoint.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    const url = new URL(text);
+    return url.port ? Number(url.port) : SCHEME_PORTS[url.protocol];
+  }
+  if (isIP(text) === 6) return undefined;
+  const port = /:(\d+)$/.exec(text)?.[1];
+  return port ? Number(port) : undefined;
+}
+
 /** Every address a host name stands for (an address stands for itself); none when it does not resolve. */
 export async function addressesOf(host: string): Promise<string[]> {
   if (isIP(host)) return [canonicalAddress(host)];
@@ -31,19 +47,35 @@ export async function addressesOf(host: string): Promise<string[]> {
   return found.map((a) => canonicalAddress(a.address));
 }
 
-/** Protected peers from named endpoints, resolved to addresses, without duplicates. */
-export async function resolveProtected(endpoints: { what: string; endpoint: string }[]): Promise<ProtectedPeer[]> {
+/**
+ * Protected peers from named endpoints, resolved to addresses and ports,
+ * without duplicates. `defaultPort` is the port of an endpoint that names
+ * none (cluster DNS: 53); with neither, every port of the address is kept.
+ */
+export async function resolveProtected(
+  endpoints: { what: string; endpoint: string; defaultPort?: number }[],
+): Promise<ProtectedPeer[]> {
   const out = new Map<string, ProtectedPeer>();
-  for (const { what, endpoint } of endpoints) {
+  for (const { what, endpoint, defaultPort } of endpoints) {
     let host: string;
+    let port: number | undefined;
     try {
       host = hostOf(endpoint);
+      port = portOf(endpoint) ?? defaultPort;
     } catch {
       continue;
     }
-    for (const address of await addressesOf(host)) if (!out.has(address)) out.set(address, { what, address });
+    for (const address of await addressesOf(host)) {
+      const key = `${address},${port ?? ''}`;
+      if (!out.has(key)) out.set(key, { what, address, ...(port ? { port } : {}) });
+    }
   }
   return [...out.values()];
+}
+
+/** A protected peer as the kernel program is given it: "address" or "address,port". */
+export function keepEntry(peer: Pick<ProtectedPeer, 'address' | 'port'>): string {
+  return `${peer.address}${peer.port ? `,${peer.port}` : ''}`;
 }
 
 function exactPrefix(cidr: string): string | undefined {

@@ -36,6 +36,8 @@ struct peers {
 	size_t n4, n6;
 	struct ns_peer_v4 keep4[NS_MAX_KEEP];
 	struct ns_peer_v6 keep6[NS_MAX_KEEP];
+	struct ns_keep_ports keep4_ports[NS_MAX_KEEP];
+	struct ns_keep_ports keep6_ports[NS_MAX_KEEP];
 	size_t k4, k6;
 };
 

@@ -3,7 +3,8 @@
  * Peer prefixes for nsfault load: read one CIDR a line before the load,
  * choose per family between exact lookups (at most NS_MAX_LENS prefix
  * lengths) and the trie, and insert them after the load. A line "!<address>"
- * names a protected address instead: the program never matches it.
+ * names a protected address instead, "!<address>,<port>" one of its ports:
+ * the program never matches it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,27 +40,64 @@ static int add_peer(struct peers *p, char *line)
 	return -EINVAL;
 }
 
-static int add_keep(struct peers *p, const char *addr)
+/* Adds a port (0: every port) to what a protected address keeps. */
+static void keep_port(struct ns_keep_ports *k, long port)
+{
+	__u8 i;
+
+	if (port == 0 || k->n >= NS_KEEP_PORTS) {
+		k->any = 1; /* no room to list it: keep the whole address, the safe side */
+		return;
+	}
+	for (i = 0; i < k->n; i++)
+		if (k->ports[i] == port)
+			return;
+	k->ports[k->n++] = (__u16)port;
+}
+
+/* "address" or "address,port": a protected address, every port or one. */
+static int add_keep(struct peers *p, char *addr)
 {
 	struct ns_peer_v6 k6 = { .prefixlen = 128 };
 	struct ns_peer_v4 k4 = { .prefixlen = 32 };
+	char *comma = strchr(addr, ',');
+	long port = 0;
+	size_t i;
 
+	if (comma) {
+		char *end;
+
+		*comma = 0;
+		port = strtol(comma + 1, &end, 10);
+		if (*end || port < 1 || port > 65535)
+			return -EINVAL;
+	}
 	if (inet_pton(AF_INET, addr, k4.addr) == 1) {
-		if (p->k4 >= NS_MAX_KEEP)
-			return -E2BIG;
-		p->keep4[p->k4++] = k4;
+		for (i = 0; i < p->k4 && memcmp(&p->keep4[i], &k4, sizeof(k4)); i++)
+			;
+		if (i == p->k4) {
+			if (p->k4 >= NS_MAX_KEEP)
+				return -E2BIG;
+			p->keep4[p->k4++] = k4;
+		}
+		keep_port(&p->keep4_ports[i], port);
 		return 0;
 	}
 	if (inet_pton(AF_INET6, addr, k6.addr) == 1) {
-		if (p->k6 >= NS_MAX_KEEP)
-			return -E2BIG;
-		p->keep6[p->k6++] = k6;
+		for (i = 0; i < p->k6 && memcmp(&p->keep6[i], &k6, sizeof(k6)); i++)
+			;
+		if (i == p->k6) {
+			if (p->k6 >= NS_MAX_KEEP)
+				return -E2BIG;
+			p->keep6[p->k6++] = k6;
+		}
+		keep_port(&p->keep6_ports[i], port);
 		return 0;
 	}
 	return -EINVAL;
 }
 
-/* One CIDR (or "!address") a line, from a file or "-" (stdin). */
+/* One CIDR (or "!address[,port]") a line, from a file or "-" (stdin). */
 int read_peers(const char *file, struct peers *p)
 {
 	char line[128];
@@ -150,10 +188,10 @@ int write_peers(struct fault_bpf *skel, struct peers *p, const struct ns_match *
 		err = bpf_map__update_elem(v6, &p->v6[i], sizeof(p->v6[i]), &one, 1, BPF_ANY);
 	}
 	for (i = 0; !err && i < p->k4; i++)
-		err = bpf_map__update_elem(skel->maps.keep_v4, &p->keep4[i], sizeof(p->keep4[i]), &one, 1,
-					   BPF_ANY);
+		err = bpf_map__update_elem(skel->maps.keep_v4, &p->keep4[i], sizeof(p->keep4[i]),
+					   &p->keep4_ports[i], sizeof(p->keep4_ports[i]), BPF_ANY);
 	for (i = 0; !err && i < p->k6; i++)
-		err = bpf_map__update_elem(skel->maps.keep_v6, &p->keep6[i], sizeof(p->keep6[i]), &one, 1,
-					   BPF_ANY);
+		err = bpf_map__update_elem(skel->maps.keep_v6, &p->keep6[i], sizeof(p->keep6[i]),
+					   &p->keep6_ports[i], sizeof(p->keep6_ports[i]), BPF_ANY);
 	return err;
 }

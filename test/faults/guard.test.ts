@@ -168,6 +168,26 @@ describe('what the node agent refuses and protects', () => {
     expect((await traffic.tcp(ADDR.matched, 8080)).ok).toBe(true);
   });
 
+  test("a protected peer with a port keeps that service only: the same host's other port is the fault's", async () => {
+    const id = faultId('port');
+    ids.push(id);
+    const apiOnly = createNodeAgentActivities({
+      node,
+      nodeNetns: topology.client,
+      maxTtlMs: MAX_TTL_MS,
+      protectedPeers: [{ what: 'API server', address: ADDR.server, port: 8080 }],
+    });
+    const injected = await apiOnly.inject(dropAll(id, { match: { direction: 'egress', protocol: 'tcp', peers: [] } }));
+    try {
+      expect(injected.plan.protected).toEqual([{ what: 'API server', address: ADDR.server, port: 8080 }]);
+      expect((await traffic.tcp(ADDR.server, 8080)).ok).toBe(true);
+      expect((await traffic.tcp(ADDR.server, 8081, 800)).ok).toBe(false);
+    } finally {
+      await apiOnly.revert({ faultId: id });
+    }
+    expect((await traffic.tcp(ADDR.server, 8081)).ok).toBe(true);
+  });
+
   test('a peer wider than the protected address does not reach it: only an exact name does', async () => {
     const id = faultId('wide');
     ids.push(id);
