@@ -94,6 +94,9 @@ export const flowsView = z.object({
         answered: z.number(),
         refused: z.number().default(0),
         nodes: z.array(z.string()).default([]),
+        sinceFirstLoss: z
+          .object({ attempts: z.number(), unanswered: z.number(), at: z.string().optional() })
+          .optional(),
       }),
     )
     .default([]),

@@ -45,7 +45,34 @@ export interface ConnectionStats {
   destinationPods: string[];
   /** Nodes the requests were seen on. */
   nodes: string[];
+  /**
+   * Connections opened since the first one that got no answer, and how many
+   * of those got none: a cut that began mid-window is all of them, however
+   * much answered traffic came before it; a stray loss early on is few.
+   */
+  sinceFirstLoss: { attempts: number; unanswered: number; at?: string };
 }
+
+/** Fewest unanswered connections, and their least share since the first loss, that count as loss. */
+export const UNANSWERED_MIN = 3;
+export const UNANSWERED_SHARE = 0.3;
+
+/** The share of a pair's connections since its first unanswered one that got no answer. */
+export function lossShare(c: Pick<ConnectionStats, 'attempts' | 'answered'> & Partial<ConnectionStats>): number {
+  const since = c.sinceFirstLoss;
+  if (since && since.attempts > 0) return since.unanswered / since.attempts;
+  return c.attempts > 0 ? (c.attempts - c.answered) / c.attempts : 0;
+}
+
+/** Enough of a pair's connections went unanswered to call it loss, not the ordinary tail of traffic. */
+export function unansweredEnough(
+  c: Pick<ConnectionStats, 'attempts' | 'answered'> & Partial<ConnectionStats>,
+): boolean {
+  return c.attempts - c.answered >= UNANSWERED_MIN && lossShare(c) >= UNANSWERED_SHARE;
+}
+
+/** A connection opened this close to the newest flow may not have had its answer yet (a SYN is retried after 1 s). */
+export const REPLY_GRACE_MS = 2000;
 
 export interface HttpStats {
   destination: string;
@@ -85,7 +112,12 @@ const addUnique = (list: string[], value: string | undefined, max = 10) => {
   if (value && !list.includes(value) && list.length < max) list.push(value);
 };
 
-export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20): FlowSummary {
+/**
+ * `asOfMs` is when the flows were asked for (a connection opened within
+ * REPLY_GRACE_MS of it is too new to call unanswered); a capture's newest
+ * flow stands in when not given.
+ */
+export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20, asOfMs?: number): FlowSummary {
   const byVerdict: Record<string, number> = {};
   const byDropReason: Record<string, number> = {};
   const dropsByNode: Record<string, number> = {};
@@ -160,7 +192,7 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20):
     byDropReason,
     drops: sortedDrops.slice(0, maxGroups),
     pairs: sortedPairs.slice(0, maxGroups * 2),
-    connections: connectionStats(conversations).slice(0, maxGroups),
+    connections: connectionStats(conversations, asOfMs ?? newest(times)).slice(0, maxGroups),
     dropsByNode,
     http: [...http.values()]
       .map(({ latencies, ...rest }) => ({
@@ -176,6 +208,8 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20):
 interface Conversation {
   pair: PairTraffic;
   opened: boolean;
+  /** When the opening SYN (or first datagram) was seen, ms. */
+  openedAt?: number;
   answered: boolean;
   refused: boolean;
   sourcePod?: string;
@@ -197,7 +231,11 @@ function track(conversations: Map<string, Conversation>, r: FlowRecord, pair: Pa
     if (r.tcpFlags.includes('RST')) c.refused = true;
   } else {
     // A TCP connection opens with a SYN; a UDP conversation with its first datagram.
-    if (r.protocol === 'UDP' || (r.tcpFlags.includes('SYN') && !r.tcpFlags.includes('ACK'))) c.opened = true;
+    if (r.protocol === 'UDP' || (r.tcpFlags.includes('SYN') && !r.tcpFlags.includes('ACK'))) {
+      c.opened = true;
+      const at = r.time ? Date.parse(r.time) : NaN;
+      if (!Number.isNaN(at) && (c.openedAt === undefined || at < c.openedAt)) c.openedAt = at;
+    }
     c.sourcePod ??= client.pod;
     c.destinationPod ??= server.pod;
     c.node ??= r.node;
@@ -205,10 +243,14 @@ function track(conversations: Map<string, Conversation>, r: FlowRecord, pair: Pa
   conversations.set(key, c);
 }
 
-function connectionStats(conversations: Map<string, Conversation>): ConnectionStats[] {
+function connectionStats(conversations: Map<string, Conversation>, newestMs: number | undefined): ConnectionStats[] {
   const byPair = new Map<string, ConnectionStats>();
+  const opened = new Map<string, { at?: number; answered: boolean }[]>();
   for (const c of conversations.values()) {
     if (!c.opened) continue;
+    // Too new to tell: its answer may not have been seen yet.
+    if (!c.answered && newestMs !== undefined && c.openedAt !== undefined && newestMs - c.openedAt < REPLY_GRACE_MS)
+      continue;
     const key = `${c.pair.source}>${c.pair.destination}>${c.pair.protocol}/${c.pair.port ?? ''}`;
     const stats = byPair.get(key) ?? {
       source: c.pair.source,
@@ -221,6 +263,7 @@ function connectionStats(conversations: Map<string, Conversation>): ConnectionSt
       sourcePods: [],
       destinationPods: [],
       nodes: [],
+      sinceFirstLoss: { attempts: 0, unanswered: 0 },
     };
     stats.attempts++;
     if (c.answered) stats.answered++;
@@ -229,11 +272,40 @@ function connectionStats(conversations: Map<string, Conversation>): ConnectionSt
     addUnique(stats.destinationPods, c.destinationPod);
     addUnique(stats.nodes, c.node);
     byPair.set(key, stats);
+    opened.set(key, [
+      ...(opened.get(key) ?? []),
+      { ...(c.openedAt !== undefined ? { at: c.openedAt } : {}), answered: c.answered },
+    ]);
+  }
+  for (const [key, stats] of byPair) {
+    const list = (opened.get(key) ?? []).sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
+    const first = list.findIndex((c) => !c.answered);
+    // Without times there is no telling when the loss began: the whole window counts.
+    if (first < 0 || list.some((c) => c.at === undefined)) {
+      stats.sinceFirstLoss = { attempts: stats.attempts, unanswered: stats.attempts - stats.answered };
+      continue;
+    }
+    const since = list.slice(first);
+    const at = list[first]?.at;
+    stats.sinceFirstLoss = {
+      attempts: since.length,
+      unanswered: since.filter((c) => !c.answered).length,
+      ...(at !== undefined ? { at: new Date(at).toISOString() } : {}),
+    };
   }
   const unanswered = (c: ConnectionStats) => c.attempts - c.answered;
   return [...byPair.entries()]
     .sort(([ka, a], [kb, b]) => unanswered(b) - unanswered(a) || b.attempts - a.attempts || ka.localeCompare(kb))
     .map(([, c]) => c);
+}
+
+function newest(times: string[]): number | undefined {
+  let max: number | undefined;
+  for (const t of times) {
+    const ms = Date.parse(t);
+    if (!Number.isNaN(ms) && (max === undefined || ms > max)) max = ms;
+  }
+  return max;
 }
 
 function countHttp(http: Map<string, HttpStats & { latencies: number[] }>, r: FlowRecord): void {

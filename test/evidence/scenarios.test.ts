@@ -270,14 +270,19 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
     });
     try {
       await new Promise((r) => setTimeout(r, 15_000));
-      const status = await runner.run(
-        {},
-        undefined,
-        (options) => options.find((o) => o.action === 'stop-fault')?.id ?? 'deny',
-      );
+      let offered: string[] = [];
+      const status = await runner.run({}, undefined, (options) => {
+        offered = options.map((o) => `${o.id} ${o.action ?? ''}`);
+        return options.find((o) => o.action === 'stop-fault')?.id ?? 'deny';
+      });
       const fix = status.steps.find((s) => s.id === 'fix')?.result as
         { action?: string; changed?: boolean } | undefined;
-      expect(fix).toMatchObject({ action: 'stop-fault', changed: true });
+      // What was ranked and offered, should stop-fault be missing.
+      expect({
+        fix,
+        offered,
+        all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`),
+      }).toEqual(expect.objectContaining({ fix: expect.objectContaining({ action: 'stop-fault', changed: true }) }));
       expect(status.steps.find((s) => s.id === 'check')?.result).toMatchObject({ ok: true });
     } finally {
       await stop([id]);

@@ -11,7 +11,7 @@ import proto from '@temporalio/proto';
 import { formatProblem } from '../../runbooks/index.ts';
 import { catalogue } from '../../worker/catalogue.ts';
 import { loadExperiment, startGameday, type ExperimentOverride } from '../../worker/gamedays.ts';
-import type { GamedayStatus } from '../../workflows/index.ts';
+import { statusQuery, type GamedayStatus } from '../../workflows/index.ts';
 import { useLab } from '../lab/helpers/use-lab.ts';
 
 const experiment = readFileSync(
@@ -81,7 +81,20 @@ describe('game days in the lab', () => {
     expect(status.runId).toMatch(/^alert-/);
     expect(status.fault?.verdict?.outcome).toBe('confirmed');
     expect(status.fault?.counters.dropped).toBeGreaterThan(0);
-    expect(status.score).toMatchObject({
+    // What the runbook ranked and saw, should it name something else.
+    const run = status.runId
+      ? await client.workflow
+          .getHandle(status.runId)
+          .query(statusQuery)
+          .catch(() => undefined)
+      : undefined;
+    const gather = run?.steps.find((s) => s.id === 'gather')?.result as
+      { findings?: { kind: string; severity: string; summary: string }[] } | undefined;
+    expect({
+      ...status.score,
+      ranked: run?.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`),
+      seen: (gather?.findings ?? []).filter((f) => f.severity !== 'info').map((f) => `${f.kind}: ${f.summary}`),
+    }).toMatchObject({
       outcome: 'passed',
       expected: 'pod-to-pod-drop',
       named: 'pod-to-pod-drop',

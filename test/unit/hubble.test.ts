@@ -7,7 +7,11 @@ import { describe, expect, test } from '@jest/globals';
 import {
   observerService,
   parseHubbleJson,
+  REPLY_GRACE_MS,
   summariseFlows,
+  unansweredEnough,
+  type FlowRecord,
+  type Peer,
   toHubbleJson,
   toRecord,
   flowSchema,
@@ -214,5 +218,70 @@ describe('the stand-in applies FlowFilters as Hubble does', () => {
     expect(flowMatches({ destination_ip: ['10.244.2.0/24'], destination_port: ['80'] }, flow)).toBe(true);
     expect(flowMatches({ destination_label: ['k8s:app=cart-service-v1'], node_name: ['lab-node-*'] }, flow)).toBe(true);
     expect(flowMatches({ verdict: [2] }, flow)).toBe(true);
+  });
+});
+
+describe('connections: when the loss began', () => {
+  const T0 = Date.parse('2026-12-02T03:00:00Z');
+  const host: Peer = { workload: 'host', labels: {}, ip: '10.200.0.1' };
+  const cart: Peer = { namespace: 'production', workload: 'cart-service-v1', labels: {}, ip: '10.244.1.5' };
+  let clientPort = 40000;
+  /** One connection host → cart:80 opened at `atMs`, answered or not. */
+  const connection = (atMs: number, answered: boolean): FlowRecord[] => {
+    const port = clientPort++;
+    const time = new Date(T0 + atMs).toISOString();
+    const syn: FlowRecord = {
+      time,
+      verdict: 'FORWARDED',
+      source: host,
+      destination: cart,
+      protocol: 'TCP',
+      sourcePort: port,
+      destinationPort: 80,
+      tcpFlags: ['SYN'],
+      isReply: false,
+    };
+    const synAck: FlowRecord = {
+      ...syn,
+      source: cart,
+      destination: host,
+      sourcePort: 80,
+      destinationPort: port,
+      tcpFlags: ['SYN', 'ACK'],
+      isReply: true,
+    };
+    return answered ? [syn, synAck] : [syn];
+  };
+  const pair = (records: FlowRecord[], asOfMs = T0 + 30_000) =>
+    summariseFlows(records, 0, 20, asOfMs).connections.find((c) => c.port === 80);
+
+  test('a cut that began mid-window: few of the window, all since it began', () => {
+    const records = [
+      ...Array.from({ length: 300 }, (_, i) => connection(i * 50, true)).flat(), // 0-15 s answered
+      ...Array.from({ length: 40 }, (_, i) => connection(16_000 + i * 250, false)).flat(), // 16-26 s none
+    ];
+    const c = pair(records);
+    expect(c).toMatchObject({ attempts: 340, answered: 300 });
+    expect(c?.sinceFirstLoss).toEqual({ attempts: 40, unanswered: 40, at: '2026-12-02T03:00:16.000Z' });
+    expect(unansweredEnough(c!)).toBe(true);
+  });
+
+  test('stray losses spread over a busy window are not loss', () => {
+    const records = Array.from({ length: 600 }, (_, i) => connection(i * 40, i % 50 !== 7)).flat();
+    const c = pair(records);
+    expect(c?.attempts).toBe(600);
+    expect(c?.answered).toBe(588);
+    expect(c?.sinceFirstLoss.attempts).toBeGreaterThan(500);
+    expect(unansweredEnough(c!)).toBe(false);
+  });
+
+  test('connections opened within the grace before the question are not yet unanswered', () => {
+    const records = [
+      ...Array.from({ length: 100 }, (_, i) => connection(i * 100, true)).flat(),
+      ...Array.from({ length: 5 }, (_, i) => connection(29_000 + i * 100, false)).flat(),
+    ];
+    expect(pair(records)).toMatchObject({ attempts: 100, answered: 100 });
+    // Asked later, the same five have had their time: they count.
+    expect(pair(records, T0 + 29_400 + REPLY_GRACE_MS + 1)).toMatchObject({ attempts: 105, answered: 100 });
   });
 });

@@ -9,6 +9,7 @@ import {
   parseHubbleJson,
   reasonText,
   summariseFlows,
+  unansweredEnough,
   type FlowAnswer,
   type FlowFilter,
   type FlowSummary,
@@ -61,7 +62,7 @@ export function createFlowsCollector(hubble: HubbleClient | undefined) {
       const since = new Date(Date.now() - (parseDuration(p.window) ?? 30_000));
       const answer = await readRelay(hubble, p, since, time, findings);
       if (!answer) return undefined;
-      const summary = summariseFlows(answer.records, answer.lost);
+      const summary = summariseFlows(answer.records, answer.lost, undefined, Date.now());
       describe(summary, findings, answer.truncated);
       return {
         ...summary,
@@ -77,9 +78,10 @@ export function createFlowsCollector(hubble: HubbleClient | undefined) {
 const SUMMARY_MS = 500;
 
 /**
- * Three focused questions instead of every flow: the drops and the HTTP
- * answers of the window, and the latest forwarded flows for the traffic
- * picture. A relay that answers some of them still gives evidence.
+ * Focused questions instead of every flow: the drops and the HTTP answers of
+ * the window, connection openings and DNS (the newest of them in the
+ * window), and the latest forwarded flows for the traffic picture. A relay
+ * that answers some of them still gives evidence.
  */
 async function readRelay(
   hubble: HubbleClient,
@@ -90,15 +92,20 @@ async function readRelay(
 ): Promise<FlowAnswer | undefined> {
   const filters = (extra: FlowFilter) => (p.namespace ? namespaceFilters(p.namespace, extra) : [extra]);
   const options = { deadline: time.deadline - SUMMARY_MS, maxFlows: p.maxFlows, signal: time.signal };
+  // The busiest questions ask for the newest flows (as `hubble observe --last N`) and keep those in the
+  // window: a window with more than maxFlows of them loses its oldest end, never the newest (where a cut
+  // that has just begun shows).
+  const newest = async (whitelist: FlowFilter[]): Promise<FlowAnswer> => {
+    const answer = await hubble.getFlows({ number: p.maxFlows, whitelist }, options);
+    const records = answer.records.filter((r) => !r.time || Date.parse(r.time) >= since.getTime());
+    return { ...answer, records, truncated: answer.truncated || records.length >= p.maxFlows };
+  };
   const queries = [
     hubble.getFlows({ since, whitelist: filters({ verdict: ['DROPPED'] }) }, options),
     hubble.getFlows({ since, whitelist: filters({ protocol: ['http'] }) }, options),
     // Connection openings and their answers (SYN, SYN-ACK, RST), and DNS both ways.
-    hubble.getFlows({ since, whitelist: filters({ tcp_flags: [{ SYN: true }, { RST: true }] }) }, options),
-    hubble.getFlows(
-      { since, whitelist: [...filters({ destination_port: ['53'] }), ...filters({ source_port: ['53'] })] },
-      options,
-    ),
+    newest(filters({ tcp_flags: [{ SYN: true }, { RST: true }] })),
+    newest([...filters({ destination_port: ['53'] }), ...filters({ source_port: ['53'] })]),
     ...(p.recentFlows
       ? [hubble.getFlows({ number: p.recentFlows, whitelist: filters({ verdict: ['FORWARDED'] }) }, options)]
       : []),
@@ -146,9 +153,13 @@ async function fromCapture(path: string, findings: Findings): Promise<FlowsEvide
   return { ...summary, source: `capture ${path}`, truncated: false };
 }
 
-/** Fewest unanswered connections, and their least share, that make a finding (a window's edge leaves a few). */
-const UNANSWERED_MIN = 3;
-const UNANSWERED_SHARE = 0.3;
+/** "; all 40 since 03:12:09", when the loss began inside the window. */
+function since(c: FlowSummary['connections'][number]): string {
+  const f = c.sinceFirstLoss;
+  if (!f?.at || f.attempts === c.attempts) return '';
+  const share = f.unanswered === f.attempts ? 'all' : `${f.unanswered} of`;
+  return `; ${share} ${f.attempts} since ${f.at.slice(11, 19)} UTC`;
+}
 
 /** Findings from a summary: the drops that matter, unanswered connections, HTTP errors, and a word when all is quiet. */
 export function describe(summary: FlowSummary, findings: Findings, truncated: boolean): void {
@@ -156,7 +167,7 @@ export function describe(summary: FlowSummary, findings: Findings, truncated: bo
   let unansweredPairs = 0;
   for (const c of summary.connections) {
     const unanswered = c.attempts - c.answered;
-    if (unanswered < UNANSWERED_MIN || unanswered / c.attempts < UNANSWERED_SHARE) continue;
+    if (!unansweredEnough(c)) continue;
     unansweredPairs++;
     const dns = c.port === 53;
     const opened = c.protocol === 'TCP' ? 'connection(s) opened' : 'conversation(s) started';
@@ -164,7 +175,7 @@ export function describe(summary: FlowSummary, findings: Findings, truncated: bo
     findings.add(
       dns ? 'flows.dns-unanswered' : 'flows.unanswered',
       unanswered >= 10 || c.answered === 0 ? 'critical' : 'warning',
-      `${c.source} → ${c.destination} ${c.protocol}/${c.port ?? '?'}: ${unanswered} of ${c.attempts} ${opened} got no answer (${answer})${c.nodes.length ? `; seen leaving on ${c.nodes.join(', ')}` : ''}`,
+      `${c.source} → ${c.destination} ${c.protocol}/${c.port ?? '?'}: ${unanswered} of ${c.attempts} ${opened} got no answer (${answer})${since(c)}${c.nodes.length ? `; seen leaving on ${c.nodes.join(', ')}` : ''}`,
       { ...c, unanswered },
       `unanswered:${c.source}>${c.destination}:${c.protocol.toLowerCase()}/${c.port ?? ''}`,
     );

@@ -6,6 +6,7 @@
 import { commonNode } from '../../collectors/nodes/pairs.ts';
 import { explain, policyObjects, toPolicies, type Endpoint } from '../../policy/index.ts';
 import type { Remediation } from '../../../model/index.ts';
+import { unansweredEnough as isLoss } from '../../hubble/index.ts';
 import type { FlowsView } from '../bundle.ts';
 import { cordonNode, restorePolicy } from '../remedies.ts';
 import { cite, citeKinds, clamp, POLICY_DROPS, type Signals } from '../signals.ts';
@@ -26,25 +27,19 @@ export interface Cut {
   of: number;
   /** Cilium's drop reason, when Cilium reported the loss. */
   reason?: string;
+  /** Connections since the first unanswered one, and the unanswered among them. */
+  sinceFirstLoss?: { attempts: number; unanswered: number; at?: string };
   nodes: string[];
 }
-
-const UNANSWERED_MIN = 3;
-const UNANSWERED_SHARE = 0.3;
 
 const flowText = (c: { source: string; destination: string; protocol: string; port?: number }) =>
   `${c.source} → ${c.destination} ${c.protocol}/${c.port ?? '?'}`;
 
 const namespaceOf = (workload: string) => (workload.includes('/') ? workload.split('/')[0] : undefined);
 
-/**
- * Enough of a pair's connections went unanswered to call it loss (as the
- * flows collector's finding does): a few at a window's edge, or a small share
- * of a busy pair, are the ordinary tail of traffic.
- */
+/** Enough of a pair's connections went unanswered to call it loss (as the flows collector's finding does). */
 export function unansweredEnough(c: Connections): boolean {
-  const lost = c.attempts - c.answered;
-  return lost >= UNANSWERED_MIN && lost / c.attempts >= UNANSWERED_SHARE;
+  return isLoss(c);
 }
 
 /** Pairs whose connections go unanswered or whose packets Cilium drops, DNS excluded (it has its own rules). */
@@ -136,7 +131,9 @@ export function podToPodDrop(s: Signals): Candidate | undefined {
   // Cut pairs whose destination pods all run on the node that loses packets: the node explains them.
   const onSuspect = suspect !== undefined && all.every((c) => nodesOf(s, c.destination).includes(suspect));
   let c = 0.45;
-  if (top.lost === top.of) c += 0.1; // nothing answered at all: a cut, not congestion
+  // Nothing answered (since the loss began): a cut, not congestion.
+  const since = top.sinceFirstLoss;
+  if (top.lost === top.of || (since && since.attempts > 0 && since.unanswered === since.attempts)) c += 0.1;
   if (s.symptom.erroring) c += 0.2;
   if (top.lost / lost >= 0.6) c += 0.1;
   if (!suspect && citeKinds(s, 'dns.loss').length === 0) c += 0.05;
