@@ -94,9 +94,7 @@ export const flowsView = z.object({
         answered: z.number(),
         refused: z.number().default(0),
         nodes: z.array(z.string()).default([]),
-        sinceFirstLoss: z
-          .object({ attempts: z.number(), unanswered: z.number(), at: z.string().optional() })
-          .optional(),
+        trailingLoss: z.object({ unanswered: z.number(), since: z.string().optional() }).optional(),
       }),
     )
     .default([]),

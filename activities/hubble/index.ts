@@ -24,7 +24,6 @@ export {
   peerName,
   reasonText,
   summariseFlows,
-  lossShare,
   unansweredEnough,
   UNANSWERED_MIN,
   UNANSWERED_SHARE,

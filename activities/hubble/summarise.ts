@@ -46,29 +46,26 @@ export interface ConnectionStats {
   /** Nodes the requests were seen on. */
   nodes: string[];
   /**
-   * Connections opened since the first one that got no answer, and how many
-   * of those got none: a cut that began mid-window is all of them, however
-   * much answered traffic came before it; a stray loss early on is few.
+   * The connections opened after the last one that was answered, all of them
+   * unanswered, and when the first of them opened: a cut that still holds,
+   * however much answered traffic came before it in the window. Zero when
+   * the newest connection was answered (stray losses spread over a busy
+   * window end there).
    */
-  sinceFirstLoss: { attempts: number; unanswered: number; at?: string };
+  trailingLoss: { unanswered: number; since?: string };
 }
 
-/** Fewest unanswered connections, and their least share since the first loss, that count as loss. */
+/** Fewest unanswered connections, their least share of the window, or the least unanswered run at its end, that count as loss. */
 export const UNANSWERED_MIN = 3;
 export const UNANSWERED_SHARE = 0.3;
 
-/** The share of a pair's connections since its first unanswered one that got no answer. */
-export function lossShare(c: Pick<ConnectionStats, 'attempts' | 'answered'> & Partial<ConnectionStats>): number {
-  const since = c.sinceFirstLoss;
-  if (since && since.attempts > 0) return since.unanswered / since.attempts;
-  return c.attempts > 0 ? (c.attempts - c.answered) / c.attempts : 0;
-}
-
 /** Enough of a pair's connections went unanswered to call it loss, not the ordinary tail of traffic. */
 export function unansweredEnough(
-  c: Pick<ConnectionStats, 'attempts' | 'answered'> & Partial<ConnectionStats>,
+  c: Pick<ConnectionStats, 'attempts' | 'answered'> & { trailingLoss?: { unanswered: number } },
 ): boolean {
-  return c.attempts - c.answered >= UNANSWERED_MIN && lossShare(c) >= UNANSWERED_SHARE;
+  const lost = c.attempts - c.answered;
+  if (lost < UNANSWERED_MIN) return false;
+  return lost / c.attempts >= UNANSWERED_SHARE || (c.trailingLoss?.unanswered ?? 0) >= UNANSWERED_MIN;
 }
 
 /** A connection opened this close to the newest flow may not have had its answer yet (a SYN is retried after 1 s). */
@@ -263,7 +260,7 @@ function connectionStats(conversations: Map<string, Conversation>, newestMs: num
       sourcePods: [],
       destinationPods: [],
       nodes: [],
-      sinceFirstLoss: { attempts: 0, unanswered: 0 },
+      trailingLoss: { unanswered: 0 },
     };
     stats.attempts++;
     if (c.answered) stats.answered++;
@@ -278,19 +275,16 @@ function connectionStats(conversations: Map<string, Conversation>, newestMs: num
     ]);
   }
   for (const [key, stats] of byPair) {
-    const list = (opened.get(key) ?? []).sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
-    const first = list.findIndex((c) => !c.answered);
-    // Without times there is no telling when the loss began: the whole window counts.
-    if (first < 0 || list.some((c) => c.at === undefined)) {
-      stats.sinceFirstLoss = { attempts: stats.attempts, unanswered: stats.attempts - stats.answered };
-      continue;
-    }
-    const since = list.slice(first);
+    const list = opened.get(key) ?? [];
+    // Without times there is no telling what came last.
+    if (list.some((c) => c.at === undefined)) continue;
+    list.sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
+    let first = list.length;
+    while (first > 0 && !list[first - 1]?.answered) first--;
     const at = list[first]?.at;
-    stats.sinceFirstLoss = {
-      attempts: since.length,
-      unanswered: since.filter((c) => !c.answered).length,
-      ...(at !== undefined ? { at: new Date(at).toISOString() } : {}),
+    stats.trailingLoss = {
+      unanswered: list.length - first,
+      ...(at !== undefined ? { since: new Date(at).toISOString() } : {}),
     };
   }
   const unanswered = (c: ConnectionStats) => c.attempts - c.answered;

@@ -282,6 +282,7 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
         fix,
         offered,
         all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`),
+        seen: seen(status),
       }).toEqual(expect.objectContaining({ fix: expect.objectContaining({ action: 'stop-fault', changed: true }) }));
       expect(status.steps.find((s) => s.id === 'check')?.result).toMatchObject({ ok: true });
     } finally {

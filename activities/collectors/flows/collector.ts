@@ -153,12 +153,11 @@ async function fromCapture(path: string, findings: Findings): Promise<FlowsEvide
   return { ...summary, source: `capture ${path}`, truncated: false };
 }
 
-/** "; all 40 since 03:12:09", when the loss began inside the window. */
+/** "; none of the last 40 since 03:12:09 UTC", when the loss still holds at the window's end. */
 function since(c: FlowSummary['connections'][number]): string {
-  const f = c.sinceFirstLoss;
-  if (!f?.at || f.attempts === c.attempts) return '';
-  const share = f.unanswered === f.attempts ? 'all' : `${f.unanswered} of`;
-  return `; ${share} ${f.attempts} since ${f.at.slice(11, 19)} UTC`;
+  const t = c.trailingLoss;
+  if (!t?.since || t.unanswered < 3 || t.unanswered === c.attempts) return '';
+  return `; none of the last ${t.unanswered} since ${t.since.slice(11, 19)} UTC`;
 }
 
 /** Findings from a summary: the drops that matter, unanswered connections, HTTP errors, and a word when all is quiet. */

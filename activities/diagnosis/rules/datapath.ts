@@ -27,8 +27,8 @@ export interface Cut {
   of: number;
   /** Cilium's drop reason, when Cilium reported the loss. */
   reason?: string;
-  /** Connections since the first unanswered one, and the unanswered among them. */
-  sinceFirstLoss?: { attempts: number; unanswered: number; at?: string };
+  /** Unanswered connections after the last answered one (a cut that still holds). */
+  trailingLoss?: { unanswered: number; since?: string };
   nodes: string[];
 }
 
@@ -132,8 +132,7 @@ export function podToPodDrop(s: Signals): Candidate | undefined {
   const onSuspect = suspect !== undefined && all.every((c) => nodesOf(s, c.destination).includes(suspect));
   let c = 0.45;
   // Nothing answered (since the loss began): a cut, not congestion.
-  const since = top.sinceFirstLoss;
-  if (top.lost === top.of || (since && since.attempts > 0 && since.unanswered === since.attempts)) c += 0.1;
+  if (top.lost === top.of || (top.trailingLoss?.unanswered ?? 0) >= 3) c += 0.1;
   if (s.symptom.erroring) c += 0.2;
   if (top.lost / lost >= 0.6) c += 0.1;
   if (!suspect && citeKinds(s, 'dns.loss').length === 0) c += 0.05;
