@@ -94,7 +94,9 @@ export const flowsView = z.object({
         answered: z.number(),
         refused: z.number().default(0),
         nodes: z.array(z.string()).default([]),
-        trailingLoss: z.object({ unanswered: z.number(), since: z.string().optional() }).optional(),
+        trailingLoss: z
+          .object({ unanswered: z.number(), since: z.string().optional(), spanMs: z.number().optional() })
+          .optional(),
       }),
     )
     .default([]),

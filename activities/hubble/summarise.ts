@@ -52,7 +52,7 @@ export interface ConnectionStats {
    * the newest connection was answered (stray losses spread over a busy
    * window end there).
    */
-  trailingLoss: { unanswered: number; since?: string };
+  trailingLoss: { unanswered: number; since?: string; spanMs?: number };
 }
 
 /** Fewest unanswered connections, their least share of the window, or the least unanswered run at its end, that count as loss. */
@@ -61,11 +61,14 @@ export const UNANSWERED_SHARE = 0.3;
 
 /** Enough of a pair's connections went unanswered to call it loss, not the ordinary tail of traffic. */
 export function unansweredEnough(
-  c: Pick<ConnectionStats, 'attempts' | 'answered'> & { trailingLoss?: { unanswered: number } },
+  c: Pick<ConnectionStats, 'attempts' | 'answered'> & { trailingLoss?: { unanswered: number; spanMs?: number } },
 ): boolean {
   const lost = c.attempts - c.answered;
   if (lost < UNANSWERED_MIN) return false;
-  return lost / c.attempts >= UNANSWERED_SHARE || (c.trailingLoss?.unanswered ?? 0) >= UNANSWERED_MIN;
+  const trailing = c.trailingLoss;
+  // A run at the end counts when it lasts (a loss that holds), not when a few answers are merely late together.
+  const holds = (trailing?.unanswered ?? 0) >= UNANSWERED_MIN && (trailing?.spanMs ?? 0) >= REPLY_GRACE_MS;
+  return lost / c.attempts >= UNANSWERED_SHARE || holds;
 }
 
 /** A connection opened this close to the newest flow may not have had its answer yet (a SYN is retried after 1 s). */
@@ -282,9 +285,11 @@ function connectionStats(conversations: Map<string, Conversation>, newestMs: num
     let first = list.length;
     while (first > 0 && !list[first - 1]?.answered) first--;
     const at = list[first]?.at;
+    const last = list[list.length - 1]?.at;
     stats.trailingLoss = {
       unanswered: list.length - first,
       ...(at !== undefined ? { since: new Date(at).toISOString() } : {}),
+      ...(at !== undefined && last !== undefined && first < list.length ? { spanMs: last - at } : {}),
     };
   }
   const unanswered = (c: ConnectionStats) => c.attempts - c.answered;

@@ -183,8 +183,9 @@ run('traffic-vanish on Temporal with real collectors', () => {
   });
 
   test('connections that get no SYN-ACK and a failing probe: pod-to-pod-drop with its evidence', async () => {
-    const at = new Date();
-    // Ten connections from the frontend whose SYNs (each sent twice) leave its pod and are never answered.
+    // Ten connections from the frontend whose SYNs (each sent twice) left its pod over the last seconds and were
+    // never answered (older than the summary's grace for answers).
+    const at = new Date(Date.now() - 5000);
     for (let i = 0; i < 10; i++) {
       const syns = tapRecord({ sport: 41000 + i, tx: 2, syn: 2 });
       store.push(toFlows(delta(syns, undefined), { endpoints, at }), at.getTime());

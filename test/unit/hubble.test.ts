@@ -262,7 +262,7 @@ describe('connections: when the loss began', () => {
     ];
     const c = pair(records);
     expect(c).toMatchObject({ attempts: 340, answered: 297 });
-    expect(c?.trailingLoss).toEqual({ unanswered: 40, since: '2026-12-02T03:00:16.000Z' });
+    expect(c?.trailingLoss).toEqual({ unanswered: 40, since: '2026-12-02T03:00:16.000Z', spanMs: 9750 });
     expect(unansweredEnough(c!)).toBe(true);
   });
 
@@ -272,6 +272,16 @@ describe('connections: when the loss began', () => {
     expect(c?.attempts).toBe(600);
     expect(c?.answered).toBe(588);
     expect(c?.trailingLoss.unanswered).toBe(0);
+    expect(unansweredEnough(c!)).toBe(false);
+  });
+
+  test('a few answers late together at the end are not a cut: the run must last', () => {
+    const records = [
+      ...Array.from({ length: 30 }, (_, i) => connection(i * 500, true)).flat(),
+      ...Array.from({ length: 4 }, (_, i) => connection(20_000 + i * 100, false)).flat(),
+    ];
+    const c = pair(records);
+    expect(c?.trailingLoss.unanswered).toBe(4);
     expect(unansweredEnough(c!)).toBe(false);
   });
 

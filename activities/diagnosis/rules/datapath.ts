@@ -28,7 +28,7 @@ export interface Cut {
   /** Cilium's drop reason, when Cilium reported the loss. */
   reason?: string;
   /** Unanswered connections after the last answered one (a cut that still holds). */
-  trailingLoss?: { unanswered: number; since?: string };
+  trailingLoss?: { unanswered: number; since?: string; spanMs?: number };
   nodes: string[];
 }
 
