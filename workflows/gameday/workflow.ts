@@ -20,6 +20,11 @@ import {
 } from './messages.ts';
 import { describeScore, score, type Observed } from './score.ts';
 
+/** How long the game day's symptom holds before its alert fires (as an alert rule's `for:`). */
+export const GAMEDAY_ALERT_FOR_MS = 15_000;
+/** Game days recorded before the alert waited for its `for:` replay without the wait. */
+export const GAMEDAY_ALERT_FOR_PATCH = 'gameday-alert-for';
+
 const PROGRESS_EVERY_MS = 2000;
 
 export async function gamedayWorkflow(input: GamedayInput): Promise<GamedayStatus> {
@@ -85,6 +90,10 @@ export async function gamedayWorkflow(input: GamedayInput): Promise<GamedayStatu
       (error: unknown) => ({ error }),
     );
     void result.then(() => (childDone = true));
+
+    // An alert fires once its condition has held for a while (Alertmanager's `for:`), not the instant the
+    // fault starts: a runbook started earlier gathers the moment of injection, before the symptom shows.
+    if (wf.patched(GAMEDAY_ALERT_FOR_PATCH)) await wf.condition(() => childDone, GAMEDAY_ALERT_FOR_MS);
 
     const raised = await gameday.raiseGamedayAlert({
       gamedayId: id,
