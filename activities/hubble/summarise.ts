@@ -272,10 +272,9 @@ function connectionStats(conversations: Map<string, Conversation>, newestMs: num
     addUnique(stats.destinationPods, c.destinationPod);
     addUnique(stats.nodes, c.node);
     byPair.set(key, stats);
-    opened.set(key, [
-      ...(opened.get(key) ?? []),
-      { ...(c.openedAt !== undefined ? { at: c.openedAt } : {}), answered: c.answered },
-    ]);
+    const list = opened.get(key) ?? [];
+    list.push({ ...(c.openedAt !== undefined ? { at: c.openedAt } : {}), answered: c.answered });
+    opened.set(key, list);
   }
   for (const [key, stats] of byPair) {
     const list = opened.get(key) ?? [];

@@ -6,7 +6,7 @@
 import { commonNode } from '../../collectors/nodes/pairs.ts';
 import { explain, policyObjects, toPolicies, type Endpoint } from '../../policy/index.ts';
 import type { Remediation } from '../../../model/index.ts';
-import { unansweredEnough as isLoss } from '../../hubble/index.ts';
+import { unansweredEnough } from '../../hubble/index.ts';
 import type { FlowsView } from '../bundle.ts';
 import { cordonNode, restorePolicy } from '../remedies.ts';
 import { cite, citeKinds, clamp, POLICY_DROPS, type Signals } from '../signals.ts';
@@ -36,11 +36,6 @@ const flowText = (c: { source: string; destination: string; protocol: string; po
   `${c.source} → ${c.destination} ${c.protocol}/${c.port ?? '?'}`;
 
 const namespaceOf = (workload: string) => (workload.includes('/') ? workload.split('/')[0] : undefined);
-
-/** Enough of a pair's connections went unanswered to call it loss (as the flows collector's finding does). */
-export function unansweredEnough(c: Connections): boolean {
-  return isLoss(c);
-}
 
 /** Pairs whose connections go unanswered or whose packets Cilium drops, DNS excluded (it has its own rules). */
 export function cuts(s: Signals): Cut[] {

@@ -5,7 +5,8 @@ import type { DnsView } from '../bundle.ts';
 import { restartDns } from '../remedies.ts';
 import { cite, citeKinds, clamp, nodeOfPod, type Signals } from '../signals.ts';
 import type { Candidate } from './candidate.ts';
-import { lossyNode, unansweredEnough } from './datapath.ts';
+import { unansweredEnough } from '../../hubble/index.ts';
+import { lossyNode } from './datapath.ts';
 
 type Target = DnsView['targets'][number];
 const pct = (x: number) => `${Math.round(x * 100)}%`;

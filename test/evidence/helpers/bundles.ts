@@ -80,21 +80,6 @@ export function flow(spec: FlowSpec): FlowRecord[] {
           http: { code: spec.http },
         },
       ];
-    if (spec.verdict === 'DROPPED')
-      return [
-        {
-          verdict: 'DROPPED',
-          dropReason: spec.reason ?? 'POLICY_DENIED',
-          ...node,
-          source: peer(spec.from),
-          destination: peer(spec.to),
-          protocol,
-          sourcePort: port,
-          destinationPort: spec.port,
-          tcpFlags: protocol === 'TCP' ? ['SYN'] : [],
-          isReply: false,
-        },
-      ];
     const opening: FlowRecord = {
       verdict: 'FORWARDED',
       ...node,
@@ -106,6 +91,8 @@ export function flow(spec: FlowSpec): FlowRecord[] {
       tcpFlags: protocol === 'TCP' ? ['SYN'] : [],
       isReply: false,
     };
+    if (spec.verdict === 'DROPPED')
+      return [{ ...opening, verdict: 'DROPPED', dropReason: spec.reason ?? 'POLICY_DENIED' }];
     const answer: FlowRecord = {
       verdict: 'FORWARDED',
       source: peer(spec.to),
