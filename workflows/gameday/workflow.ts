@@ -304,10 +304,17 @@ function describeTarget(input: GamedayInput): string {
   return `${t.node}/${t.interface}`;
 }
 
+/**
+ * The services a game day touches: those its fault targets (the selector's values) and those its own alert
+ * names (where the symptom shows). A real page on either may be this rehearsal, or hidden by it.
+ */
 function services(input: GamedayInput): string[] {
   const t = input.fault.spec.target;
+  const labels = input.expect.alert.labels;
+  const alerted = [labels.service, labels.app, labels.workload].filter((s): s is string => !!s);
+  // A node's fault, or one chosen by a selector expression, may touch any service: every page counts.
   if (!('namespace' in t) || typeof t.selector === 'string') return [];
-  return Object.values(t.selector);
+  return [...new Set([...Object.values(t.selector), ...alerted])];
 }
 
 function failedFaultStatus(error: unknown): FaultStatus | undefined {
