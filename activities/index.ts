@@ -5,12 +5,18 @@ import { createActionActivities } from './actions/index.ts';
 import { createAlertActivities, type AlertDeps } from './alerts/index.ts';
 import { createCollectorActivities, evidenceDepsFromEnv, type EvidenceDeps } from './collectors/index.ts';
 import { createDiagnoseActivities } from './diagnosis/index.ts';
-import { createFaultControlActivities } from './faults/index.ts';
+import {
+  createFaultControlActivities,
+  createNodeAgentActivities,
+  type NodeAgentActivities,
+  type NodeAgentDeps,
+} from './faults/index.ts';
 import { createGamedayActivities, type GamedayDeps } from './gameday/index.ts';
 import { createNotifyActivities, type NotifyDeps } from './notify.ts';
 import { createProbeActivities } from './probes/index.ts';
 import { createReportActivities, type ReportDeps } from './reports/index.ts';
 import { createSlackActivities, type SlackDeps } from './slack/index.ts';
+import { createVantageActivities, type VantageActivities, type VantageDeps } from './vantage/index.ts';
 
 /**
  * Evidence clients (Kubernetes, Hubble Relay, etcd, DNS, probe): each optional,
@@ -77,6 +83,15 @@ export {
   type NodeAgentDeps,
   type ReconcileReport,
 } from './faults/index.ts';
+export { createVantageActivities, Measurers, type VantageActivities, type VantageDeps } from './vantage/index.ts';
+
+/** Every activity the node agent registers: faults and vantage measurements. */
+export type AgentActivities = NodeAgentActivities & VantageActivities;
+
+/** The node agent's activities, as it registers them. */
+export function createAgentActivities(deps: NodeAgentDeps & Omit<VantageDeps, 'node' | 'nodeNetns'>): AgentActivities {
+  return { ...createNodeAgentActivities(deps), ...createVantageActivities(deps) };
+}
 export { kubeFromConfig, takeSnapshot, type Kube, type KubeSnapshot } from './collectors/kubernetes/index.ts';
 export * from './policy/index.ts';
 /** The Hubble Observer wire format, shared with the lab's Relay stand-in. */

@@ -1,7 +1,8 @@
 // The ground floor: the vocabulary every other folder shares — errors,
 // values, durations, issue lines, step calls, evidence, diagnoses, runs,
-// faults and task queues. It imports nothing of ours and nothing of Node,
-// so workflows (in their sandbox), activities and processes can all use it.
+// faults, measurements from the node agents and task queues. It imports
+// nothing of ours and nothing of Node, so workflows (in their sandbox),
+// activities and processes can all use it.
 export type * from './alerts.ts';
 export type * from './diagnosis.ts';
 export * from './duration.ts';
@@ -15,3 +16,4 @@ export * from './queues.ts';
 export type * from './run.ts';
 export type * from './step.ts';
 export * from './value.ts';
+export * from './vantage.ts';

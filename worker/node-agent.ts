@@ -1,5 +1,7 @@
 // The node agent: a Temporal worker on `nightshift-node-<node>` running the
-// fault activities (inject, revert, counters, list, capabilities, stopAll),
+// fault activities (inject, revert, counters, list, capabilities, stopAll)
+// and the vantage activities (dnsFromPod, connectFromPod, connectFromNode:
+// measurements from inside this node's pods and from the node itself),
 // and a reconciler on start and every 30 s that removes any attachment whose
 // deadline passed or whose fault workflow is no longer running. Its own
 // limits come from its own config: the longest fault (faults.maxDuration)
@@ -14,7 +16,8 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { Logger as Pino } from 'pino';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
-  createNodeAgentActivities,
+  createAgentActivities,
+  Measurers,
   reconcile,
   resolveProtected,
   stopAllLocal,
@@ -110,6 +113,8 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
   const taskQueue = nodeQueue(node);
   let connection: NativeConnection | undefined;
   let client: Client | undefined;
+  // Helpers inside the namespaces this agent measures from (pods, the lab node's own).
+  const measurers = new Measurers();
   try {
     // The native connection first: if it fails, the Temporal runtime shuts itself down
     // instead of keeping the process alive.
@@ -126,11 +131,12 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
       connection,
       namespace: config.temporal.namespace,
       taskQueue,
-      activities: createNodeAgentActivities({
+      activities: createAgentActivities({
         node,
         maxTtlMs,
         protectedPeers,
         halted: () => halted,
+        measurers,
         ...(options.nodeNetns ? { nodeNetns: options.nodeNetns } : {}),
         ...(options.attachMode ? { attachMode: options.attachMode } : {}),
       }),
@@ -163,11 +169,13 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAge
         if (worker.getState() === 'RUNNING') worker.shutdown(); // SIGINT/SIGTERM already started it
         await done.catch((err: unknown) => log.error({ err }, 'node agent worker stopped with an error'));
         await reconciling;
+        await measurers.close();
         await openClient.connection.close();
         await openConnection.close();
       },
     };
   } catch (err) {
+    await measurers.close();
     await client?.connection.close();
     await connection?.close();
     throw err;

@@ -2,7 +2,7 @@
 // own factories (types only, so nothing of activities/ enters the sandbox),
 // made here with the named presets of presets.ts.
 import * as wf from '@temporalio/workflow';
-import type { ControlActivities, NodeAgentActivities } from '../activities/index.ts';
+import type { AgentActivities, ControlActivities } from '../activities/index.ts';
 import { nodeQueue, type StepCall } from '../model/index.ts';
 import type { ActivityRef } from '../runbooks/index.ts';
 
@@ -11,9 +11,9 @@ export function controlActivities(options: wf.ActivityOptions): ControlActivitie
   return wf.proxyActivities<ControlActivities>(options);
 }
 
-/** The node agent's activities on `node` (its own task queue). */
-export function nodeAgent(node: string, options: wf.ActivityOptions): NodeAgentActivities {
-  return wf.proxyActivities<NodeAgentActivities>({ ...options, taskQueue: nodeQueue(node) });
+/** The node agent's activities on `node` (its own task queue): faults and vantage measurements. */
+export function nodeAgent(node: string, options: wf.ActivityOptions): AgentActivities {
+  return wf.proxyActivities<AgentActivities>({ ...options, taskQueue: nodeQueue(node) });
 }
 
 /**

@@ -21,6 +21,8 @@ export {
 } from './fault/spec.ts';
 export { verdictOf } from './fault/state.ts';
 
+export { vantageWorkflow } from './vantage/workflow.ts';
+
 export { alertIntakeWorkflow } from './alerts/intake.ts';
 export * from './alerts/messages.ts';
 export { newIntakeState } from './alerts/state.ts';

@@ -2,6 +2,7 @@
 // (any of which may be missing: that collector then answers with a finding
 // that says what to configure) and returns every collector activity.
 import type { Client } from '@temporalio/client';
+import { temporalFanout } from './agents.ts';
 import { createDnsCollector } from './dns/index.ts';
 import type { EvidenceDeps } from './environment.ts';
 import { createEtcdCollector } from './etcd/index.ts';
@@ -12,16 +13,19 @@ import { ScrapeMemory } from './metrics/memory.ts';
 import { createNodeNetworkCollector } from './nodes/index.ts';
 
 export function createCollectorActivities(deps: EvidenceDeps, temporal?: Client) {
+  // DNS and node-to-node are measured by the node agents, reached through Temporal.
+  const agents = temporalFanout(temporal ? { client: temporal } : {});
   return {
     collectFlows: createFlowsCollector(deps.hubble),
     collectDns: createDnsCollector({
       ...deps.dns,
       ...(deps.kube ? { kube: deps.kube } : {}),
       memory: new ScrapeMemory(),
+      agents,
     }),
     collectEtcd: createEtcdCollector(deps.etcd),
     collectKubernetes: createKubernetesCollector(deps.kube, deps.policyHistory),
-    collectNodeNetwork: createNodeNetworkCollector(deps.kube),
+    collectNodeNetwork: createNodeNetworkCollector(deps.kube, agents),
     collectFaults: createFaultsCollector(temporal),
   };
 }
@@ -34,4 +38,5 @@ export {
   type EvidenceDeps,
   type EvidenceSource,
 } from './environment.ts';
+export { FanoutUnavailable, temporalFanout, type AgentFanout, type FanoutOptions } from './agents.ts';
 export type { CollectorResult, Finding } from '../../model/index.ts';

@@ -1,14 +1,14 @@
 // Every name the catalogue hands to a compiled runbook — collectors, actions
 // and their undos, probes, the interpreter's builtins — is an activity that
 // the worker on its queue registers: the control worker's createActivities,
-// or the node agent's createNodeAgentActivities. A typo would otherwise
+// or the node agent's createAgentActivities (faults and vantage points). A typo would otherwise
 // surface only when a workflow calls it (an undo, during compensation).
-import { createActivities, createNodeAgentActivities } from '../../activities/index.ts';
+import { createActivities, createAgentActivities } from '../../activities/index.ts';
 import { defaultCatalogue, type CatalogueEntry } from '../../runbooks/index.ts';
 
 const registered = {
   control: new Set(Object.keys(createActivities({ evidence: {} }))),
-  node: new Set(Object.keys(createNodeAgentActivities({ node: 'catalogue-test' }))),
+  node: new Set(Object.keys(createAgentActivities({ node: 'catalogue-test' }))),
 };
 
 const entries = (table: Record<string, CatalogueEntry & { undo?: string }>, kind: string) =>

@@ -1,4 +1,4 @@
-// The collectors' pure parts: the DNS wire format and DNS statistics,
+// The collectors' pure parts: DNS statistics,
 // CoreDNS metrics (a real capture), HTTPRoute reading, node-pair loss, the
 // probe's baseline, and the environment that configures the clients.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,57 +8,60 @@ import { describe, expect, test } from '@jest/globals';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { evidenceDepsFromEnv, evidenceSources, EvidenceConfigError } from '../../activities/collectors/index.ts';
 import { kubeAccessMissing, kubeFromConfig } from '../../activities/collectors/kubernetes/client.ts';
-import { corednsStats, dnsStats, type DnsSample } from '../../activities/collectors/dns/index.ts';
-import { splitServer } from '../../activities/collectors/dns/sampler.ts';
-import { decodeHeader, encodeQuery } from '../../activities/collectors/dns/wire.ts';
+import { corednsStats, dnsStats } from '../../activities/collectors/dns/index.ts';
 import { readRoute, httpRouteSchema } from '../../activities/collectors/kubernetes/index.ts';
 import { workloadOf } from '../../activities/collectors/kubernetes/inventory.ts';
 import { parsePrometheus } from '../../activities/collectors/metrics/index.ts';
 import { commonNode, pairStats } from '../../activities/collectors/nodes/index.ts';
 import { budget, Findings } from '../../activities/collectors/result.ts';
+import type { DnsLookupSample } from '../../model/index.ts';
 import { assessProbe, baselineOf, DEFAULT_PROBE_THRESHOLDS, typicalP95Of } from '../../activities/probes/index.ts';
 
 describe('DNS', () => {
-  test('a query on the wire: id, RD flag, one question, labels, type A class IN', () => {
-    const q = encodeQuery(0x1234, 'cart.shop.test.');
-    expect(q.subarray(0, 6)).toEqual(Buffer.from([0x12, 0x34, 0x01, 0x00, 0x00, 0x01]));
-    expect(q.subarray(12).toString('latin1')).toBe('\x04cart\x04shop\x04test\x00\x00\x01\x00\x01');
-  });
-
-  test('a response header: rcode and answer count; a query is not a response', () => {
-    const response = Buffer.from([0x12, 0x34, 0x81, 0x83, 0, 1, 0, 0, 0, 0, 0, 0]);
-    expect(decodeHeader(response)).toEqual({ id: 0x1234, rcode: 'NXDOMAIN', truncated: false, answers: 0 });
-    expect(decodeHeader(encodeQuery(1, 'x'))).toBeUndefined();
-  });
-
-  test('servers with and without ports', () => {
-    expect(splitServer('10.96.0.10')).toEqual({ address: '10.96.0.10', port: 53 });
-    expect(splitServer('127.0.0.1:5353')).toEqual({ address: '127.0.0.1', port: 5353 });
-    expect(splitServer('[fd00::10]:53')).toEqual({ address: 'fd00::10', port: 53 });
-    expect(splitServer('fd00::10')).toEqual({ address: 'fd00::10', port: 53 });
-  });
-
-  test('statistics count a lost query at the timeout, and keep answered-only p95 apart', () => {
-    const sample = (ms: number, outcome = 'NOERROR'): DnsSample => ({ server: 's', name: 'n', ms, outcome });
+  test('statistics are per lookup: a lookup without an answer is a timeout, a retried one a stall, cut ones are left out', () => {
+    const lookup = (
+      ms: number,
+      outcome: DnsLookupSample['outcome'] = 'NOERROR',
+      over: Partial<DnsLookupSample> = {},
+    ): DnsLookupSample => ({
+      name: 'n',
+      ms,
+      outcome,
+      answers: 1,
+      queries: 2,
+      lost: 0,
+      unknown: 0,
+      retries: 0,
+      ...over,
+    });
     const samples = [
-      ...Array.from({ length: 16 }, (_, i) => sample(0.5 + i * 0.01)),
-      sample(1200),
-      sample(1000, 'TIMEOUT'),
-      sample(1000, 'TIMEOUT'),
-      sample(0.7, 'SERVFAIL'),
+      ...Array.from({ length: 16 }, (_, i) => lookup(0.5 + i * 0.01)),
+      lookup(5000.4, 'NOERROR', { queries: 4, lost: 1, retries: 2 }), // a lost AAAA: single-request retry
+      lookup(10_002, 'TIMEOUT', { queries: 4, lost: 4, retries: 2 }),
+      lookup(1800, 'PENDING', { queries: 2, lost: 2 }), // still waiting on lost queries at the end
+      lookup(0.7, 'SERVFAIL'),
+      lookup(40, 'PENDING', { queries: 2, unknown: 2 }), // cut before anything could be told
     ];
-    const s = dnsStats(samples, 'pod p', 's', 'cluster-dns');
+    const s = dnsStats(samples, { from: 'pod p', server: 's', kind: 'cluster-dns' });
     expect(s).toMatchObject({
       samples: 20,
       answered: 18,
       timeouts: 2,
+      failed: 1,
+      pending: 1,
+      cut: 1,
       stalls: 1,
       servfail: 1,
       lossRatio: 0.1,
-      maxMs: 1200,
+      maxMs: 10_002,
+      queries: 46,
+      lostQueries: 7,
+      retries: 4,
     });
-    expect(s.p95Ms).toBe(1000);
-    expect(s.answeredP95Ms).toBe(1200);
+    expect(s.queryLossRatio).toBeCloseTo(7 / 44, 3);
+    expect(s.p95Ms).toBe(5000.4);
+    // Slowness apart from loss: the retried lookup is left out.
+    expect(s.answeredP95Ms).toBe(0.7);
     expect(s.p50Ms).toBeCloseTo(0.59, 2);
   });
 

@@ -1,20 +1,31 @@
-// The `dns` collector: times lookups from pods of the affected workloads
-// (inside their network namespaces) against cluster DNS and NodeLocal
-// DNSCache, and reads CoreDNS's own request-duration and rcode metrics.
+// The `dns` collector: lookups as the affected pods make them, measured by
+// the node agent on each pod's node from inside the pod's network namespace
+// with the pod's own resolv.conf (search path, ndots, timeout, attempts),
+// against the pod's nameservers and cluster DNS / NodeLocal DNSCache; and
+// CoreDNS's own request-duration and rcode metrics. With no pod to measure
+// from (no namespace given, no Kubernetes), the worker resolves from its own
+// namespace. A node without an agent is a finding, never a failure.
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { parseDuration } from '../../../model/index.ts';
-import type { CollectorResult, StepCall } from '../../../model/index.ts';
+import {
+  parseDuration,
+  type CollectorResult,
+  type PodDnsResult,
+  type StepCall,
+  type VantageJob,
+} from '../../../model/index.ts';
+import { parseResolvConf, runLookups } from '../../vantage/index.ts';
+import { FanoutUnavailable, temporalFanout, type AgentFanout } from '../agents.ts';
 import { resolveKube, type KubeSource } from '../kubernetes/collector.ts';
 import { httpText } from '../metrics/fetch.ts';
 import { ScrapeMemory } from '../metrics/memory.ts';
 import { parsePrometheus } from '../metrics/prometheus.ts';
-import { dnsFrom } from '../netns/run.ts';
 import { listParam, optionalNumber, optionalText } from '../params.ts';
-import { budget, collect, errorText, within } from '../result.ts';
+import { budget, collect, errorText, within, type Findings } from '../result.ts';
 import { corednsStats, type CorednsStats } from './coredns.ts';
 import { findDns, type DnsEvidence } from './findings.ts';
-import { dnsStats } from './stats.ts';
-import { clusterDnsServers, podVantages, type Vantage } from './targets.ts';
+import { dnsStats, type DnsTargetStats } from './stats.ts';
+import { clusterDnsServers, NODELOCAL_DNS, podVantages, type PodVantage } from './targets.ts';
 
 export interface DnsDeps {
   kube?: KubeSource;
@@ -23,13 +34,11 @@ export interface DnsDeps {
   /** CoreDNS /metrics URLs. */
   metrics?: string[];
   memory?: ScrapeMemory;
+  /** How the node agents are reached (default: a workflow through the worker's Temporal client). */
+  agents?: AgentFanout;
 }
 
-const duration = (fallback: string) =>
-  z
-    .string()
-    .refine((t) => parseDuration(t) !== undefined, 'expected a duration like "1s"')
-    .default(fallback);
+const duration = z.string().refine((t) => parseDuration(t) !== undefined, 'expected a duration like "1s"');
 
 const paramsSchema = z.object({
   namespace: optionalText,
@@ -38,9 +47,13 @@ const paramsSchema = z.object({
   names: listParam,
   servers: listParam,
   corednsMetrics: listParam,
+  /** Lookups from each place. */
   samples: z.number().int().min(1).max(500).default(20),
   concurrency: z.number().int().min(1).max(50).default(5),
-  queryTimeout: duration('1s'),
+  /** A query still unanswered this long when the measurement ends counts as lost. */
+  queryTimeout: duration.default('1s'),
+  /** At most this long for the lookups (default: as long as the collector's deadline allows). */
+  window: duration.optional(),
   maxPods: z.number().int().min(1).max(20).default(3),
   slowMs: z.number().positive().default(50),
   baselineP95Ms: optionalNumber,
@@ -50,13 +63,18 @@ const DEFAULT_NAMES = ['kubernetes.default.svc.cluster.local'];
 
 /**
  * Kept back from the lookups for the CoreDNS scrape that follows them: when
- * lookups run to the end of the collector's time (a vantage whose helper
+ * lookups run to the end of the collector's time (an agent whose helper
  * starts late, DNS that loses packets), the scrape still fits before it.
  */
 const SCRAPE_MS = 1000;
+/** Kept back after the lookups' end for the agents' answers to come back through the fan-out. */
+const EXIT_MS = 400;
+
+type Server = DnsEvidence['servers'][number];
 
 export function createDnsCollector(deps: DnsDeps) {
   const memory = deps.memory ?? new ScrapeMemory();
+  const agents = deps.agents ?? temporalFanout();
   return async function collectDns(call: StepCall): Promise<CollectorResult<DnsEvidence>> {
     const time = budget(8000);
     return collect<DnsEvidence>('dns', async (findings) => {
@@ -71,18 +89,10 @@ export function createDnsCollector(deps: DnsDeps) {
         ? await within(clusterDnsServers(kube), time.left() / 4, () => ({ servers: [], metrics: [] }))
         : { servers: [], metrics: [] };
       const given = p.servers ?? deps.servers;
-      const servers = given?.length
-        ? given.map((address) => ({ address, kind: 'custom' as const }))
+      const servers: Server[] = given?.length
+        ? given.map((address) => ({ address, kind: kindOf(address, discovered.servers) }))
         : discovered.servers;
-      if (servers.length === 0) {
-        findings.add(
-          'dns.unavailable',
-          'warning',
-          'dns collector: no DNS server known (no kube-system/kube-dns Service readable; give the "servers" param or NIGHTSHIFT_CLUSTER_DNS)',
-        );
-        return undefined;
-      }
-      const vantages = await chooseVantages(
+      const vantages = await choosePods(
         kube,
         p.namespace,
         p.selector ?? (p.workload ? `app=${p.workload}` : undefined),
@@ -90,51 +100,39 @@ export function createDnsCollector(deps: DnsDeps) {
         findings,
         time.left() / 4,
       );
-      const queryTimeoutMs = parseDuration(p.queryTimeout) ?? 1000;
+      if (vantages.length === 0 && servers.length === 0) {
+        findings.add(
+          'dns.unavailable',
+          'warning',
+          'dns collector: no pod to measure from and no DNS server known (no kube-system/kube-dns Service readable; give the "servers" param or NIGHTSHIFT_CLUSTER_DNS)',
+        );
+        return undefined;
+      }
+      const lossAfterMs = parseDuration(p.queryTimeout) ?? 1000;
+      const windowMs = (p.window ? parseDuration(p.window) : undefined) ?? Infinity;
+      const endBy = Math.min(Date.now() + windowMs, time.deadline - SCRAPE_MS - EXIT_MS);
       const names = p.names ?? DEFAULT_NAMES;
-      const plan = {
-        servers: servers.map((s) => s.address),
-        names,
-        samples: p.samples,
-        timeoutMs: queryTimeoutMs,
-        concurrency: p.concurrency,
-      };
+      const plan = { names, lookups: p.samples, concurrency: p.concurrency, lossAfterMs, endBy };
+      const measured = vantages.length
+        ? await fromPods(agents, vantages, plan, servers, findings, time.deadline - SCRAPE_MS)
+        : { targets: await fromWorker(plan, servers, findings), unmeasured: [] };
       const metricsUrls =
         p.corednsMetrics ??
         deps.metrics ??
         (discovered.metrics.length
           ? discovered.metrics
           : servers.filter((s) => s.kind !== 'nodelocal').map((s) => `http://${s.address}:9153/metrics`));
-      const lookupMs = time.left() - SCRAPE_MS;
-      const perVantage = await Promise.all(
-        vantages.map(async (v) => {
-          try {
-            if (lookupMs <= 0)
-              throw new Error(
-                `no time left for lookups (${Math.round(time.left())} ms before the collector's deadline)`,
-              );
-            return { v, samples: await dnsFrom(v.netns, plan, lookupMs) };
-          } catch (err) {
-            findings.add('dns.vantage-failed', 'warning', `could not measure DNS from ${v.label}: ${errorText(err)}`, {
-              from: v.label,
-            });
-            return { v, samples: [] };
-          }
-        }),
-      );
       // Scraped after the lookups, so CoreDNS's counts include them.
       const coredns = await scrapeCoredns(metricsUrls, p.slowMs, memory, time.left(), findings);
-      const targets = perVantage.flatMap(({ v, samples }) =>
-        samples.length ? servers.map((s) => dnsStats(samples, v.label, s.address, s.kind, v.workload)) : [],
-      );
       const evidence: DnsEvidence = {
         names,
         servers,
-        targets,
+        targets: measured.targets,
         coredns,
         slowMs: p.slowMs,
-        queryTimeoutMs,
+        queryTimeoutMs: lossAfterMs,
         ...(p.baselineP95Ms ? { baselineP95Ms: p.baselineP95Ms } : {}),
+        ...(measured.unmeasured.length ? { unmeasured: measured.unmeasured } : {}),
       };
       findDns(evidence, findings);
       return evidence;
@@ -142,31 +140,130 @@ export function createDnsCollector(deps: DnsDeps) {
   };
 }
 
-async function chooseVantages(
-  kube: Awaited<ReturnType<typeof resolveKube>>['kube'],
+function kindOf(address: string, discovered: Server[]): Server['kind'] {
+  const first = address.split(',')[0] ?? address;
+  if (first === NODELOCAL_DNS) return 'nodelocal';
+  return discovered.find((s) => s.address === first)?.kind ?? 'custom';
+}
+
+interface Plan {
+  names: string[];
+  lookups: number;
+  concurrency: number;
+  lossAfterMs: number;
+  endBy: number;
+}
+
+/** Each pod's agent measures from inside it: the pod's nameservers, then each known server with its settings. */
+async function fromPods(
+  agents: AgentFanout,
+  vantages: PodVantage[],
+  plan: Plan,
+  servers: Server[],
+  findings: Findings,
+  deadline: number,
+): Promise<{ targets: DnsTargetStats[]; unmeasured: NonNullable<DnsEvidence['unmeasured']> }> {
+  const jobs: VantageJob[] = vantages.map((v) => ({
+    node: v.pod.node,
+    activity: 'dnsFromPod',
+    request: { pod: v.pod, ...plan, servers: servers.map((s) => s.address) },
+  }));
+  let outcomes;
+  try {
+    outcomes = await agents.run(jobs, deadline);
+  } catch (err) {
+    const reason =
+      err instanceof FanoutUnavailable ? err.message : `the node agents could not be asked: ${errorText(err)}`;
+    findings.add('dns.no-agent', 'warning', `DNS not measured from the pods: ${reason}`);
+    return { targets: [], unmeasured: vantages.map((v) => ({ from: v.label, node: v.pod.node, reason })) };
+  }
+  const targets: DnsTargetStats[] = [];
+  const unmeasured: NonNullable<DnsEvidence['unmeasured']> = [];
+  outcomes.forEach((outcome, i) => {
+    const v = vantages[i] as PodVantage;
+    if (outcome.ok && outcome.result.kind === 'dns') {
+      targets.push(...podTargets(v, outcome.result, servers));
+      return;
+    }
+    const reason = outcome.ok ? 'the agent answered something else' : outcome.error;
+    unmeasured.push({ from: v.label, node: v.pod.node, reason });
+    if (!outcome.ok && outcome.reason === 'no-agent')
+      findings.add(
+        'dns.no-agent',
+        'warning',
+        `no agent on ${v.pod.node}: DNS not measured from ${v.label} (${reason})`,
+        { node: v.pod.node, from: v.label },
+        `no-agent:${v.pod.node}`,
+      );
+    else
+      findings.add('dns.vantage-failed', 'warning', `could not measure DNS from ${v.label}: ${reason}`, {
+        from: v.label,
+        node: v.pod.node,
+      });
+  });
+  return { targets, unmeasured };
+}
+
+function podTargets(v: PodVantage, result: PodDnsResult, servers: Server[]): DnsTargetStats[] {
+  const r = result.resolver;
+  const resolver = {
+    search: r.search,
+    ndots: r.ndots,
+    timeoutSeconds: r.timeoutSeconds,
+    attempts: r.attempts,
+    rotate: r.rotate,
+    source: `${result.node}:${r.source}`,
+  };
+  return result.runs.map((run) =>
+    dnsStats(
+      run.samples,
+      { from: v.label, workload: v.workload, node: result.node, server: run.server, kind: kindOf(run.server, servers) },
+      resolver,
+    ),
+  );
+}
+
+/** No pod to measure from: the worker resolves from its own namespace, with its own settings, against the servers. */
+async function fromWorker(plan: Plan, servers: Server[], findings: Findings): Promise<DnsTargetStats[]> {
+  const own = parseResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+  findings.add('dns.from-worker', 'info', 'no pod to measure from: lookups ran from the worker itself');
+  return Promise.all(
+    servers.map(async (s) => {
+      const samples = await runLookups({ ...plan, resolver: { ...own, nameservers: [s.address] } });
+      return dnsStats(
+        samples,
+        { from: 'worker', server: s.address, kind: s.kind },
+        {
+          search: own.search,
+          ndots: own.ndots,
+          timeoutSeconds: own.timeoutSeconds,
+          attempts: own.attempts,
+          rotate: own.rotate,
+          source: 'worker:/etc/resolv.conf',
+        },
+      );
+    }),
+  );
+}
+
+async function choosePods(
+  kube: ReturnType<typeof resolveKube>['kube'],
   namespace: string | undefined,
   selector: string | undefined,
   max: number,
-  findings: Parameters<typeof findDns>[1],
+  findings: Findings,
   timeoutMs: number,
-): Promise<Vantage[]> {
-  if (kube && namespace) {
-    const found = await within(podVantages(kube, namespace, selector, max), timeoutMs, () => undefined).catch(
-      (err: unknown) => {
-        findings.add('dns.pods-unknown', 'info', `could not list pods in ${namespace}: ${errorText(err)}`);
-        return undefined;
-      },
-    );
-    if (found?.skipped.length) {
-      findings.add(
-        'dns.from-worker',
-        'info',
-        `pods ${found.skipped.join(', ')} have no network namespace on this host; lookups for them run from the worker`,
-      );
-    }
-    if (found && found.vantages.length) return found.vantages;
-  }
-  return [{ label: 'worker' }];
+): Promise<PodVantage[]> {
+  if (!kube || !namespace) return [];
+  const found = await within(podVantages(kube, namespace, selector, max), timeoutMs, () => undefined).catch(
+    (err: unknown) => {
+      findings.add('dns.pods-unknown', 'info', `could not list pods in ${namespace}: ${errorText(err)}`);
+      return undefined;
+    },
+  );
+  if (found && found.length === 0)
+    findings.add('dns.pods-unknown', 'info', `no running pod with an IP in ${namespace} to measure DNS from`);
+  return found ?? [];
 }
 
 async function scrapeCoredns(
@@ -174,7 +271,7 @@ async function scrapeCoredns(
   slowMs: number,
   memory: ScrapeMemory,
   timeoutMs: number,
-  findings: Parameters<typeof findDns>[1],
+  findings: Findings,
 ): Promise<CorednsStats[]> {
   const results = await Promise.all(
     urls.map(async (url) => {

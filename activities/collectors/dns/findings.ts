@@ -1,5 +1,6 @@
-// What DNS evidence means: loss (queries without an answer), stalls, slow
-// answers, SERVFAIL/NXDOMAIN, and CoreDNS's own view.
+// What DNS evidence means: loss (lookups without an answer, query packets
+// unanswered), stalls, slow answers, SERVFAIL/NXDOMAIN, and CoreDNS's own
+// view.
 import { round, type Findings } from '../result.ts';
 import type { CorednsStats } from './coredns.ts';
 import type { DnsTargetStats } from './stats.ts';
@@ -11,7 +12,10 @@ export interface DnsEvidence {
   coredns: CorednsStats[];
   slowMs: number;
   baselineP95Ms?: number;
+  /** A query unanswered this long when the measurement ended counts as lost. */
   queryTimeoutMs: number;
+  /** Pods lookups were asked of and not measured from, and why (no agent on the node, the agent failed). */
+  unmeasured?: { from: string; node?: string; reason: string }[];
 }
 
 export function findDns(e: DnsEvidence, findings: Findings): void {
@@ -22,10 +26,18 @@ export function findDns(e: DnsEvidence, findings: Findings): void {
   for (const t of e.targets) {
     const id = `${t.from}>${t.server}`;
     if (t.timeouts > 0) {
+      const waiting = t.pending ? `; ${t.pending} still waiting after ${e.queryTimeoutMs} ms or more` : '';
+      const packets =
+        t.queries !== undefined
+          ? ` — ${t.lostQueries ?? 0} of ${t.queries} query packets went unanswered (${round((t.queryLossRatio ?? 0) * 100, 1)}%)`
+          : '';
+      const waits = t.resolver
+        ? `the pod's resolver waits ${t.resolver.timeoutSeconds} s for each before it retries (attempts:${t.resolver.attempts})`
+        : "a pod's resolver waits seconds for each before it retries";
       findings.add(
         'dns.loss',
         t.lossRatio >= 0.2 ? 'critical' : 'warning',
-        `from ${t.from}: ${t.timeouts} of ${t.samples} lookups to ${t.server} got no answer within ${e.queryTimeoutMs} ms (${round(t.lossRatio * 100, 1)}%) — packets lost; a pod's resolver stalls 5 s on each and retries`,
+        `from ${t.from}: ${t.timeouts} of ${t.samples} lookups to ${t.server} got no answer (${round(t.lossRatio * 100, 1)}%${waiting})${packets}; ${waits}`,
         { ...t },
         `loss:${id}`,
       );
@@ -34,7 +46,7 @@ export function findDns(e: DnsEvidence, findings: Findings): void {
       findings.add(
         'dns.stalls',
         'warning',
-        `from ${t.from}: ${t.stalls} lookup(s) to ${t.server} took a second or more (max ${t.maxMs} ms): retries after loss`,
+        `from ${t.from}: ${t.stalls} lookup(s) to ${t.server} took a second or more (max ${t.maxMs} ms): retries after lost query packets`,
         { ...t },
         `stalls:${id}`,
       );
@@ -68,7 +80,7 @@ export function findDns(e: DnsEvidence, findings: Findings): void {
       findings.add(
         'dns.errors',
         'warning',
-        `from ${t.from}: ${t.errors} lookup(s) to ${t.server} failed to send`,
+        `from ${t.from}: ${t.errors} lookup(s) to ${t.server} could not be made (no nameserver reachable, or the query could not be sent)`,
         { ...t },
         `errors:${id}`,
       );
@@ -111,7 +123,11 @@ export function findDns(e: DnsEvidence, findings: Findings): void {
       );
   }
   const troubled = findings.list.some(
-    (f) => f.kind.startsWith('dns.') && f.severity !== 'info' && f.kind !== 'dns.vantage-failed',
+    (f) =>
+      f.kind.startsWith('dns.') &&
+      f.severity !== 'info' &&
+      f.kind !== 'dns.vantage-failed' &&
+      f.kind !== 'dns.no-agent',
   );
   if (!troubled && e.targets.length) {
     const worstP95 = Math.max(...e.targets.map((t) => t.p95Ms ?? 0));
@@ -119,7 +135,8 @@ export function findDns(e: DnsEvidence, findings: Findings): void {
     findings.add(
       'dns.healthy',
       'info',
-      `DNS healthy: ${total} lookups from ${new Set(e.targets.map((t) => t.from)).size} place(s), worst p95 ${worstP95} ms, none lost`,
+      `DNS healthy: ${total} lookups from ${new Set(e.targets.map((t) => t.from)).size} place(s), worst p95 ${worstP95} ms, none lost` +
+        (e.unmeasured?.length ? ` (not measured from ${e.unmeasured.map((u) => u.from).join(', ')})` : ''),
     );
   }
 }

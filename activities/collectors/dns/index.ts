@@ -2,6 +2,5 @@
 export { createDnsCollector, type DnsDeps } from './collector.ts';
 export type { DnsEvidence } from './findings.ts';
 export { corednsStats, type CorednsStats } from './coredns.ts';
-export { sampleDns, type DnsPlan, type DnsSample } from './sampler.ts';
 export { dnsStats, type DnsTargetStats } from './stats.ts';
 export { NODELOCAL_DNS } from './targets.ts';

@@ -1,47 +1,42 @@
-// Where DNS is measured from and against: a few pods of the affected
-// workloads (by their network namespace), the cluster DNS address, NodeLocal
-// DNSCache when it is deployed, and CoreDNS's metrics endpoints.
+// Where DNS is measured from and against: a ready pod of each affected
+// workload (its node's agent measures from inside it), the cluster DNS
+// address, NodeLocal DNSCache when it is deployed, and CoreDNS's metrics.
+import type { PodOnNode } from '../../../model/index.ts';
 import type { Kube } from '../kubernetes/client.ts';
 import { podInfo, type PodInfo } from '../kubernetes/inventory.ts';
-import { netnsExists } from '../netns/run.ts';
 
 export const NODELOCAL_DNS = '169.254.20.10';
 
-export interface Vantage {
-  /** "pod production/checkout-frontend-…" or "worker". */
+export interface PodVantage {
+  /** "pod production/checkout-frontend-…" */
   label: string;
-  workload?: string;
-  netns?: string;
+  workload: string;
+  pod: PodOnNode;
 }
 
-/** One ready pod per workload (up to `max`), measured from its own network namespace when it has one here. */
+/** One running pod with an IP and a node per workload (ready ones first), up to `max` workloads. */
 export async function podVantages(
   kube: Kube,
   namespace: string,
   selector: string | undefined,
   max: number,
-): Promise<{ vantages: Vantage[]; skipped: string[] }> {
+): Promise<PodVantage[]> {
   const [pods, deployments] = await Promise.all([
     kube.core.listNamespacedPod({ namespace, ...(selector ? { labelSelector: selector } : {}) }),
     kube.apps.listNamespacedDeployment({ namespace }).catch(() => ({ items: [] })),
   ]);
   const names = deployments.items.map((d) => d.metadata?.name ?? '');
-  const infos: PodInfo[] = pods.items.map((p) => podInfo(p, names)).filter((p) => p.ready || p.phase === 'Running');
+  const infos: PodInfo[] = pods.items
+    .map((p) => podInfo(p, names))
+    .filter((p) => (p.ready || p.phase === 'Running') && p.ip && p.node);
   const byWorkload = new Map<string, PodInfo>();
-  for (const p of infos.sort((a, b) => a.name.localeCompare(b.name)))
-    if (!byWorkload.has(p.workload)) byWorkload.set(p.workload, p);
-  const vantages: Vantage[] = [];
-  const skipped: string[] = [];
-  for (const p of [...byWorkload.values()].slice(0, max)) {
-    if (p.netns && netnsExists(p.netns))
-      vantages.push({
-        label: `pod ${p.namespace}/${p.name}`,
-        workload: `${p.namespace}/${p.workload}`,
-        netns: p.netns,
-      });
-    else skipped.push(`${p.namespace}/${p.name}`);
-  }
-  return { vantages, skipped };
+  const order = (a: PodInfo, b: PodInfo) => Number(b.ready) - Number(a.ready) || a.name.localeCompare(b.name);
+  for (const p of infos.sort(order)) if (!byWorkload.has(p.workload)) byWorkload.set(p.workload, p);
+  return [...byWorkload.values()].slice(0, max).map((p) => ({
+    label: `pod ${p.namespace}/${p.name}`,
+    workload: `${p.namespace}/${p.workload}`,
+    pod: { namespace: p.namespace, name: p.name, ip: p.ip as string, node: p.node as string },
+  }));
 }
 
 /** The cluster DNS Service address (kube-system/kube-dns), and NodeLocal DNSCache when its DaemonSet exists. */

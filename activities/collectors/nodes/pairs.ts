@@ -1,7 +1,8 @@
 // Connect samples per node pair reduced to loss and latency, and the node
-// that every lossy pair has in common, when there is one.
+// that every lossy pair has in common, when there is one; the same for a
+// pod's connects to Service backends.
+import type { TcpSample } from '../../../model/index.ts';
 import { round, type Findings } from '../result.ts';
-import type { TcpSample } from '../netns/tcp.ts';
 
 export interface PairStats {
   from: string;
@@ -35,13 +36,8 @@ export function pairStats(from: string, to: string, samples: TcpSample[]): PairS
   };
 }
 
-export function assessPairs(
-  perNode: { from: string; samples: TcpSample[] }[],
-  lossThreshold: number,
-  slowMs: number,
-  findings: Findings,
-): PairStats[] {
-  const pairs = perNode.flatMap(({ from, samples }) => {
+function byTarget(perSource: { from: string; samples: TcpSample[] }[]): PairStats[] {
+  return perSource.flatMap(({ from, samples }) => {
     const targets = [...new Set(samples.map((s) => s.target))].sort();
     return targets.map((to) =>
       pairStats(
@@ -51,6 +47,15 @@ export function assessPairs(
       ),
     );
   });
+}
+
+export function assessPairs(
+  perNode: { from: string; samples: TcpSample[] }[],
+  lossThreshold: number,
+  slowMs: number,
+  findings: Findings,
+): PairStats[] {
+  const pairs = byTarget(perNode);
   const lossy = pairs.filter((p) => p.lossRatio >= lossThreshold && p.lost > 0);
   for (const p of lossy) {
     findings.add(
@@ -101,4 +106,38 @@ export function commonNode(lossy: PairStats[]): string | undefined {
     .map(([n]) => n)
     .sort();
   return everywhere.length === 1 ? everywhere[0] : undefined;
+}
+
+/** A pod's connects to Service backends: loss and slowness per path, and a clean bill when none. */
+export function assessPaths(
+  perPod: { from: string; samples: TcpSample[] }[],
+  lossThreshold: number,
+  slowMs: number,
+  findings: Findings,
+): PairStats[] {
+  const paths = byTarget(perPod);
+  const lossy = paths.filter((p) => p.lossRatio >= lossThreshold && p.lost > 0);
+  for (const p of lossy)
+    findings.add(
+      'node-network.path-loss',
+      p.lossRatio >= 0.25 ? 'critical' : 'warning',
+      `${p.from} → ${p.to}: ${p.lost} of ${p.attempts} TCP connects got no answer (${round(p.lossRatio * 100, 1)}%)`,
+      { ...p },
+      `path-loss:${p.from}>${p.to}`,
+    );
+  for (const p of paths.filter((x) => x.p95Ms !== undefined && x.p95Ms > slowMs))
+    findings.add(
+      'node-network.path-slow',
+      'warning',
+      `${p.from} → ${p.to}: TCP connect p95 ${p.p95Ms} ms (p50 ${p.p50Ms} ms)`,
+      { ...p },
+      `path-slow:${p.from}>${p.to}`,
+    );
+  if (lossy.length === 0 && paths.length)
+    findings.add(
+      'node-network.paths-healthy',
+      'info',
+      `pod to service backends: ${paths.length} paths, no loss, worst connect p95 ${Math.max(...paths.map((p) => p.p95Ms ?? 0))} ms`,
+    );
+  return paths;
 }

@@ -13,12 +13,11 @@ import { describeFlows } from '../../../activities/collectors/flows/index.ts';
 import { assembleKube } from '../../../activities/collectors/kubernetes/assemble.ts';
 import type { KubeSnapshot } from '../../../activities/collectors/kubernetes/snapshot.ts';
 import { assessPairs } from '../../../activities/collectors/nodes/pairs.ts';
-import type { TcpSample } from '../../../activities/collectors/netns/tcp.ts';
 import { Findings } from '../../../activities/collectors/result.ts';
 import type { ActiveFault } from '../../../activities/collectors/faults/collector.ts';
 import { summariseFlows, type FlowRecord, type Peer } from '../../../activities/hubble/index.ts';
 import { assessProbe, DEFAULT_PROBE_THRESHOLDS, type ProbeEvidence } from '../../../activities/probes/index.ts';
-import type { CollectorResult } from '../../../model/index.ts';
+import type { CollectorResult, TcpSample } from '../../../model/index.ts';
 
 const result = <E>(collector: string, evidence: E, findings: Findings): CollectorResult<E> => ({
   collector,

@@ -27,12 +27,13 @@ export interface TestCoredns {
  * lossy.test drops every 2nd query; slow.test answers every query 80 ms late.
  */
 export async function startCoredns(
-  options: { netns?: string; port?: number; metricsPort?: number } = {},
+  options: { netns?: string; port?: number; metricsPort?: number; bind?: string } = {},
 ): Promise<TestCoredns> {
   const dir = mkdtempSync(join(tmpdir(), 'nightshift-coredns-'));
   const port = options.port ?? (await freePort());
   const metricsPort = options.metricsPort ?? (await freePort());
-  const block = (zone: string, body: string) => `${zone}:${port} {\n  bind 127.0.0.1\n${body}\n}\n`;
+  const bind = options.bind ?? '127.0.0.1';
+  const block = (zone: string, body: string) => `${zone}:${port} {\n  bind ${bind}\n${body}\n}\n`;
   const corefile = [
     block('shop.test', `  file ${join(dir, 'db.shop.test')}\n  prometheus 127.0.0.1:${metricsPort}\n  errors`),
     block('lossy.test', '  erratic {\n    drop 2\n  }\n  prometheus 127.0.0.1:' + metricsPort),
@@ -78,5 +79,5 @@ export async function startCoredns(
   } else {
     await new Promise((r) => setTimeout(r, 1500));
   }
-  return { server: `127.0.0.1:${port}`, metricsUrl, stop };
+  return { server: `${bind}:${port}`, metricsUrl, stop };
 }

@@ -1,7 +1,7 @@
-// The node-to-node TCP sampler: a refused connect still proves the path, and
+// The agents' TCP connect sampler: a refused connect still proves the path, and
 // a time budget cuts the attempts short rather than losing every sample.
 import { createServer, type Server } from 'node:net';
-import { sampleTcp } from '../../activities/collectors/netns/tcp.ts';
+import { sampleTcp } from '../../activities/vantage/tcp.ts';
 
 let server: Server;
 let open = 0;

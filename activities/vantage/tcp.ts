@@ -2,27 +2,14 @@
 // peer's RST came back) and its time is a round trip; only a timeout or an
 // unreachable error counts as loss.
 import { Socket } from 'node:net';
+import type { ConnectPlan, TcpSample } from '../../model/index.ts';
 
-export interface TcpPlan {
-  targets: { name: string; host: string; port: number }[];
-  attempts: number;
-  timeoutMs: number;
-  /** Pause between attempts to one target, ms. */
-  intervalMs: number;
-  /**
-   * Stop starting attempts that could not finish by this wall-clock time
-   * (epoch ms): fewer samples, never none, and a helper started late on a
-   * busy machine still answers by then.
-   */
-  endBy?: number;
-}
-
-export interface TcpSample {
-  target: string;
-  ms: number;
-  outcome: 'connected' | 'refused' | 'timeout' | 'unreachable' | 'error';
-  error?: string;
-}
+/**
+ * A connect plan; `endBy` stops starting attempts that could not finish by
+ * then (fewer samples, never none, and a helper started late on a busy
+ * machine still answers in time).
+ */
+export type TcpPlan = Omit<ConnectPlan, 'endBy'> & { endBy?: number };
 
 function connectOnce(name: string, host: string, port: number, timeoutMs: number): Promise<TcpSample> {
   return new Promise((resolve) => {

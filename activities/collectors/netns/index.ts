@@ -1,3 +1,0 @@
-// Public face of in-namespace measurements (DNS lookups, TCP connects).
-export { dnsFrom, netnsExists, NETNS_DIR, NetnsError, tcpFrom } from './run.ts';
-export type { TcpPlan, TcpSample } from './tcp.ts';
