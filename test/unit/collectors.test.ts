@@ -8,7 +8,7 @@ import { describe, expect, test } from '@jest/globals';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { evidenceDepsFromEnv, evidenceSources, EvidenceConfigError } from '../../activities/collectors/index.ts';
 import { kubeAccessMissing, kubeFromConfig } from '../../activities/collectors/kubernetes/client.ts';
-import { corednsStats, dnsStats } from '../../activities/collectors/dns/index.ts';
+import { corednsStats, createDnsCollector, dnsStats } from '../../activities/collectors/dns/index.ts';
 import { readRoute, httpRouteSchema } from '../../activities/collectors/kubernetes/index.ts';
 import { workloadOf } from '../../activities/collectors/kubernetes/inventory.ts';
 import { parsePrometheus } from '../../activities/collectors/metrics/index.ts';
@@ -327,5 +327,26 @@ describe("a collector's time budget", () => {
 
   test('outside an activity, the fallback', () => {
     expect(budget(8000, 0).deadline).toBe(7700);
+  });
+});
+
+describe('a DNS collector without time for lookups', () => {
+  test('says so for each place it would have measured from, and never calls DNS healthy', async () => {
+    // 1.5 s to run: less than the CoreDNS scrape and the agents' answers keep back.
+    const timeouts = { scheduledTimestampMs: Date.now(), startToCloseTimeoutMs: 1500, scheduleToCloseTimeoutMs: 3500 };
+    const collect = createDnsCollector({ servers: ['127.0.0.1:53'] });
+    const call = {
+      params: { corednsMetrics: [] },
+      context: { workflowId: 't', runbook: 't', stepId: 'g', key: 't/g' },
+    };
+    let result: Awaited<ReturnType<typeof collect>> | undefined;
+    await new MockActivityEnvironment(timeouts).run(async () => {
+      result = await collect(call);
+    });
+    expect(result?.evidence?.targets).toEqual([]);
+    expect(result?.evidence?.unmeasured).toEqual([{ from: 'worker', reason: expect.stringMatching(/^no time left/) }]);
+    const kinds = result?.findings.map((f) => f.kind);
+    expect(kinds).toContain('dns.vantage-failed');
+    expect(kinds).not.toContain('dns.healthy');
   });
 });

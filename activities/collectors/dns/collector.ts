@@ -113,9 +113,12 @@ export function createDnsCollector(deps: DnsDeps) {
       const endBy = Math.min(Date.now() + windowMs, time.deadline - SCRAPE_MS - EXIT_MS);
       const names = p.names ?? DEFAULT_NAMES;
       const plan = { names, lookups: p.samples, concurrency: p.concurrency, lossAfterMs, endBy };
-      const measured = vantages.length
-        ? await fromPods(agents, vantages, plan, servers, findings, time.deadline - SCRAPE_MS)
-        : { targets: await fromWorker(plan, servers, findings), unmeasured: [] };
+      const measured =
+        endBy <= Date.now()
+          ? noTimeLeft(vantages, time.left(), findings)
+          : vantages.length
+            ? await fromPods(agents, vantages, plan, servers, findings, time.deadline - SCRAPE_MS)
+            : { targets: await fromWorker(plan, servers, findings), unmeasured: [] };
       const metricsUrls =
         p.corednsMetrics ??
         deps.metrics ??
@@ -146,6 +149,17 @@ function kindOf(address: string, discovered: Server[]): Server['kind'] {
   return discovered.find((s) => s.address === first)?.kind ?? 'custom';
 }
 
+type Measured = { targets: DnsTargetStats[]; unmeasured: NonNullable<DnsEvidence['unmeasured']> };
+
+/** The collector's time is gone before the lookups could start: said per place, never a clean bill. */
+function noTimeLeft(vantages: PodVantage[], leftMs: number, findings: Findings): Measured {
+  const reason = `no time left for lookups (${Math.round(leftMs)} ms before the collector's deadline)`;
+  const places = vantages.length ? vantages.map((v) => ({ from: v.label, node: v.pod.node })) : [{ from: 'worker' }];
+  for (const place of places)
+    findings.add('dns.vantage-failed', 'warning', `could not measure DNS from ${place.from}: ${reason}`, place);
+  return { targets: [], unmeasured: places.map((place) => ({ ...place, reason })) };
+}
+
 interface Plan {
   names: string[];
   lookups: number;
@@ -162,7 +176,7 @@ async function fromPods(
   servers: Server[],
   findings: Findings,
   deadline: number,
-): Promise<{ targets: DnsTargetStats[]; unmeasured: NonNullable<DnsEvidence['unmeasured']> }> {
+): Promise<Measured> {
   const jobs: VantageJob[] = vantages.map((v) => ({
     node: v.pod.node,
     activity: 'dnsFromPod',
