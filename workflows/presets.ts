@@ -50,6 +50,23 @@ export function collectorOptions(timeoutMs: number): ActivityOptions {
   };
 }
 
+/**
+ * A measurement on a node agent for a collector's fan-out
+ * (workflows/vantage): the wait for the agent to pick it up is bounded on
+ * its own (past it, the node counts as having no agent), the whole job fits
+ * in the time the collector gave (a late pickup or a hung helper cannot hold
+ * back the other nodes' answers past the collector's deadline), and it is
+ * tried once: a second try would come after the collector has moved on.
+ */
+export function vantageOptions(pickupMs: number, runMs: number): ActivityOptions {
+  return {
+    scheduleToStartTimeout: pickupMs,
+    startToCloseTimeout: runMs,
+    scheduleToCloseTimeout: runMs,
+    retry: { maximumAttempts: 1 },
+  };
+}
+
 /** An interpreter step with a timeout from the runbook; heartbeats after 30 s of silence. */
 export function stepOptions(timeoutMs: number): ActivityOptions {
   return {

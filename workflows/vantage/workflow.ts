@@ -13,17 +13,14 @@ import {
   type VantageRequest,
 } from '../../model/index.ts';
 import { nodeAgent } from '../activities.ts';
+import { vantageOptions } from '../presets.ts';
 
 type Answer = PodDnsResult | ConnectResult;
 
 export async function vantageWorkflow(request: VantageRequest): Promise<VantageOutcome[]> {
   return Promise.all(
     request.jobs.map(async (job): Promise<VantageOutcome> => {
-      const agent = nodeAgent(job.node, {
-        scheduleToStartTimeout: request.pickupMs,
-        startToCloseTimeout: request.runMs,
-        retry: { maximumAttempts: 1 },
-      });
+      const agent = nodeAgent(job.node, vantageOptions(request.pickupMs, request.runMs));
       // The job's activity and request belong together (VantageJob is a union over both).
       const measure = agent[job.activity] as (input: VantageJob['request']) => Promise<Answer>;
       try {
