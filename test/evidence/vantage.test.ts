@@ -287,11 +287,12 @@ run('vantage points on the node agents', () => {
       );
       expect(result.ok).toBe(true);
       const targets = result.evidence?.targets ?? [];
+      // One pod per workload, in the order podVantages gives (ready first, then by name).
       expect(targets.map((t) => [t.from, t.node, t.server, t.samples, t.answered])).toEqual([
-        ['pod shop/frontend-1', NODE.a, bed.dnsIp, 6, 6],
         ['pod shop/cart-1', NODE.b, bed.dnsIp, 6, 6],
+        ['pod shop/frontend-1', NODE.a, bed.dnsIp, 6, 6],
       ]);
-      expect(targets[0]?.resolver).toMatchObject({ ndots: 2, search: ['nope.shop.test', 'shop.test'] });
+      for (const t of targets) expect(t.resolver).toMatchObject({ ndots: 2, search: ['nope.shop.test', 'shop.test'] });
       const absent = `nothing picked up dnsFromPod on ${nodeQueue(NODE.none)} within ${PICKUP_MS} ms`;
       expect(result.evidence?.unmeasured).toEqual([{ from: 'pod shop/payment-1', node: NODE.none, reason: absent }]);
       const noAgent = result.findings.find((f) => f.kind === 'dns.no-agent');
