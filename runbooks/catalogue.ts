@@ -46,7 +46,8 @@ export const defaultCatalogue: Catalogue = {
     },
     dns: {
       activity: 'collectDns',
-      description: 'DNS latency, loss and SERVFAIL/NXDOMAIN from pods of the workloads, plus CoreDNS metrics',
+      description:
+        "DNS latency, loss and SERVFAIL/NXDOMAIN as pods of the workloads resolve (their own resolv.conf, measured by their nodes' agents), plus CoreDNS metrics",
     },
     etcd: {
       activity: 'collectEtcd',
@@ -58,7 +59,8 @@ export const defaultCatalogue: Catalogue = {
     },
     'node-network': {
       activity: 'collectNodeNetwork',
-      description: 'TCP connect latency and loss between the nodes of the affected pods',
+      description:
+        "TCP connect latency and loss between the nodes of the affected pods (each node's agent measures), and from the pods to named Services' backends",
     },
     probe: {
       activity: 'collectProbe',

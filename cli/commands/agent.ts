@@ -37,7 +37,8 @@ async function stopAll(args: string[], io: Io): Promise<number> {
 }
 
 export const agentCommand: Command = {
-  summary: 'run the node agent: fault activities on nightshift-node-<node>, plus the reconciler',
+  summary:
+    "run the node agent: fault activities and measurements from this node's pods and the node itself (DNS, TCP connects) on nightshift-node-<node>, plus the reconciler",
   usage:
     'usage: nightshift agent [--node <name>] [--node-netns <netns>] [--reconcile-every 30s] [--attach-mode tcx|tc]\n' +
     '       nightshift agent stop-all [--node <name>] [--json]   # the local kill switch: no Temporal needed\n' +
