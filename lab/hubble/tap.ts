@@ -83,8 +83,10 @@ export async function startFlowTap(o: TapOptions): Promise<FlowTap> {
   }, o.reconcileMs ?? 5000);
 
   const baseline = new FlowBaseline(2 * FLOWTAP_FLOWS);
-  // A program loaded before us holds old totals: the first tick only sets the baseline.
-  let primed = loaded;
+  // The first tick only sets the baseline: a program loaded before us holds old totals, and one we just
+  // loaded counted while the pods were being attached one by one (a SYN seen leaving one pod whose answer
+  // came back through a pod not yet attached would read as an unanswered connection).
+  let primed = false;
   const onTick = (records: TapRecord[]) => {
     if (!primed) {
       for (const record of records) baseline.prime(tapKey(record), record);
