@@ -113,9 +113,9 @@ const addUnique = (list: string[], value: string | undefined, max = 10) => {
 };
 
 /**
- * `asOfMs` is when the flows were asked for (a connection opened within
- * REPLY_GRACE_MS of it is too new to call unanswered); a capture's newest
- * flow stands in when not given.
+ * `asOfMs` is the moment the flows are judged at (a connection opened within
+ * REPLY_GRACE_MS of it is too new to call unanswered); by default the newest
+ * flow, so that an observer running behind is judged on what it has shown.
  */
 export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20, asOfMs?: number): FlowSummary {
   const byVerdict: Record<string, number> = {};

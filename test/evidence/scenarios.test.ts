@@ -342,6 +342,7 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
         all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`),
         fix: status.steps.find((s) => s.id === 'fix')?.result,
         seen: seen(status),
+        unanswered: unanswered(status),
       }).toEqual(
         expect.objectContaining({
           top: 'canary-failing',
