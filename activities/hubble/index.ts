@@ -28,6 +28,8 @@ export {
   UNANSWERED_MIN,
   UNANSWERED_SHARE,
   REPLY_GRACE_MS,
+  RELAY_LAG_MS,
+  judgedAt,
   type ConnectionStats,
   type DropGroup,
   type FlowSummary,

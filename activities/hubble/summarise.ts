@@ -74,6 +74,19 @@ export function unansweredEnough(
 /** A connection opened this close to the newest flow may not have had its answer yet (a SYN is retried after 1 s). */
 export const REPLY_GRACE_MS = 2000;
 
+/**
+ * How far behind the clock a relay may run and still be read as behind, not quiet (one tick of a node's
+ * observer and a second late). Flows are judged at the newest one the relay reported, or at this much
+ * before now when the relay has been quiet for longer: a quiet relay has shown every answer there was.
+ */
+export const RELAY_LAG_MS = 2000;
+
+/** The moment a relay's answer asked for at `nowMs` is judged at (see RELAY_LAG_MS). */
+export function judgedAt(records: FlowRecord[], nowMs: number): number {
+  const shown = newest(records.flatMap((r) => (r.time ? [r.time] : [])));
+  return Math.max(shown ?? -Infinity, nowMs - RELAY_LAG_MS);
+}
+
 export interface HttpStats {
   destination: string;
   responses: number;

@@ -9,6 +9,8 @@ import {
   parseHubbleJson,
   REPLY_GRACE_MS,
   summariseFlows,
+  judgedAt,
+  RELAY_LAG_MS,
   unansweredEnough,
   type FlowRecord,
   type Peer,
@@ -293,5 +295,18 @@ describe('connections: when the loss began', () => {
     expect(pair(records)).toMatchObject({ attempts: 100, answered: 100 });
     // Asked later, the same five have had their time: they count.
     expect(pair(records, T0 + 29_400 + REPLY_GRACE_MS + 1)).toMatchObject({ attempts: 105, answered: 100 });
+  });
+
+  test('a relay behind the clock is judged at its newest flow; a quiet one at the clock, less the lag it may run', () => {
+    const records = [
+      ...Array.from({ length: 20 }, (_, i) => connection(i * 100, true)).flat(),
+      ...Array.from({ length: 5 }, (_, i) => connection(10_000 + i * 100, false)).flat(), // newest flow at 10.4 s
+    ];
+    // Asked 1 s after its newest flow: the relay may still be behind, the five are too new.
+    expect(judgedAt(records, T0 + 11_400)).toBe(T0 + 10_400);
+    expect(pair(records, judgedAt(records, T0 + 11_400))).toMatchObject({ attempts: 20, answered: 20 });
+    // Asked 5 s after: the relay has been quiet longer than it may lag, so nothing more is coming.
+    expect(judgedAt(records, T0 + 15_400)).toBe(T0 + 15_400 - RELAY_LAG_MS);
+    expect(pair(records, judgedAt(records, T0 + 15_400))).toMatchObject({ attempts: 25, answered: 20 });
   });
 });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseDuration } from '../../../model/index.ts';
 import {
   namespaceFilters,
+  judgedAt,
   parseHubbleJson,
   reasonText,
   summariseFlows,
@@ -62,9 +63,10 @@ export function createFlowsCollector(hubble: HubbleClient | undefined) {
       const since = new Date(Date.now() - (parseDuration(p.window) ?? 30_000));
       const answer = await readRelay(hubble, p, since, time, findings);
       if (!answer) return undefined;
-      // "Too new to call unanswered" counts from the newest flow the relay has reported, not from now: an
-      // observer that is behind (a busy node, a relay catching up) has not yet shown the newest answers.
-      const summary = summariseFlows(answer.records, answer.lost);
+      // "Too new to call unanswered" counts from the newest flow the relay has reported while it may be
+      // behind (a busy node, a relay catching up has not shown the newest answers yet), from the clock
+      // when it has been quiet for longer (see RELAY_LAG_MS).
+      const summary = summariseFlows(answer.records, answer.lost, undefined, judgedAt(answer.records, Date.now()));
       describe(summary, findings, answer.truncated);
       return {
         ...summary,
