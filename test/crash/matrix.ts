@@ -273,7 +273,10 @@ export class CrashBed {
         kind: 'drop',
         match: { direction: 'ingress', protocol: 'tcp', dstPorts: 8080 },
         magnitude: { percent: 100 },
-        duration: '15s',
+        // An injection interrupted by a crash has the time to finish after the restart (a Temporal dev server
+        // restarted on a busy machine took long enough that a 15 s fault was rightly refused as past its
+        // deadline); once it holds, the cell aborts it instead of waiting it out.
+        duration: step === 'injecting' ? '90s' : '15s',
         verdictAfter: '500ms',
       },
       limits: LIMITS,
@@ -308,6 +311,16 @@ export class CrashBed {
     await this.up(proc);
     client = await this.client();
     const after = client.workflow.getHandle<typeof faultWorkflow>(id);
+    if (step === 'injecting') {
+      const until = Date.now() + 120_000;
+      for (;;) {
+        const status = await within(after.query(faultStatusQuery), 5000);
+        if (status && status.state !== 'starting' && status.state !== 'injecting') break;
+        if (Date.now() > until) break; // the result below says what became of it
+        await sleep(200);
+      }
+      await after.signal('abort', { reason: 'crash matrix' }).catch(() => undefined); // ended already: nothing to do
+    }
     let error = '';
     const final = await within(
       after.result().catch(async (err: unknown) => {

@@ -293,7 +293,8 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
     try {
       await new Promise((r) => setTimeout(r, 15_000));
       let offered: string[] = [];
-      const status = await runner.run({}, undefined, (options) => {
+      // The evidence window stays inside this scenario (the canary scenario before it answered 500s).
+      const status = await runner.run({ window: '13s' }, undefined, (options) => {
         offered = options.map((o) => `${o.id} ${o.action ?? ''}`);
         return options.find((o) => o.action === 'stop-fault')?.id ?? 'deny';
       });
