@@ -8,10 +8,11 @@ import { handleDecide, handleUnknownAction } from './decide.ts';
 export function register(app: App, ctx: ListenerContext): void {
   const decide = handleDecide(ctx);
   const unknown = handleUnknownAction(ctx);
+  const tracked = (work: Promise<void>) => ctx.inFlight?.track(work) ?? work;
   app.action({ type: 'block_actions', action_id: DECIDE_ACTION }, async ({ body, ack, respond }) =>
-    decide({ body, ack, respond }),
+    tracked(decide({ body, ack, respond })),
   );
   app.action({ type: 'block_actions', action_id: /^(?!nightshift:decide:)/ }, async ({ body, ack, respond }) =>
-    unknown({ body, ack, respond }),
+    tracked(unknown({ body, ack, respond })),
   );
 }

@@ -88,5 +88,8 @@ export function handleCommand(ctx: ListenerContext) {
 
 export function register(app: App, ctx: ListenerContext): void {
   const handle = handleCommand(ctx);
-  app.command(COMMAND, async ({ command, ack, respond }) => handle({ command, ack, respond }));
+  app.command(COMMAND, async ({ command, ack, respond }) => {
+    const work = handle({ command, ack, respond });
+    await (ctx.inFlight?.track(work) ?? work);
+  });
 }
