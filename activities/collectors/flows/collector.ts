@@ -65,15 +65,8 @@ export function createFlowsCollector(hubble: HubbleClient | undefined) {
       if (!answer) return undefined;
       // "Too new to call unanswered" counts from the newest flow the relay has reported while it may be
       // behind (a busy node, a relay catching up has not shown the newest answers yet), from the clock
-      // when it has been quiet for longer (see RELAY_LAG_MS), and from where an answer was cut short.
-      const judged = answer.cutAtMs ?? judgedAt(answer.records, Date.now());
-      const summary = summariseFlows(answer.records, answer.lost, undefined, judged);
-      if (answer.cutAtMs !== undefined)
-        findings.add(
-          'flows.cut-short',
-          'info',
-          `the relay did not send the window's newest flows in time: connections after ${new Date(answer.cutAtMs).toISOString()} are not judged`,
-        );
+      // when it has been quiet for longer (see RELAY_LAG_MS).
+      const summary = summariseFlows(answer.records, answer.lost, undefined, judgedAt(answer.records, Date.now()));
       describe(summary, findings, answer.truncated);
       return {
         ...summary,
@@ -100,15 +93,18 @@ async function readRelay(
   since: Date,
   time: Budget,
   findings: Findings,
-): Promise<WindowAnswer | undefined> {
+): Promise<FlowAnswer | undefined> {
   const filters = (extra: FlowFilter) => (p.namespace ? namespaceFilters(p.namespace, extra) : [extra]);
   const options = { deadline: time.deadline - SUMMARY_MS, maxFlows: p.maxFlows, signal: time.signal };
-  // The busiest questions read the window newest end first, a slice at a time: a relay that cannot send it
-  // all before the deadline (a busy node, thousands of flows) loses the window's oldest end, never the
-  // newest, where a cut that has just begun shows. (One question streams oldest first, so a deadline cut
-  // it at the old end and kept the newest seconds out of the evidence.)
-  const newest = (whitelist: FlowFilter[]) => newestFirst(hubble, whitelist, since, options);
-  const queries: Promise<WindowAnswer>[] = [
+  // The busiest questions ask for the newest flows (as `hubble observe --last N`) and keep those in the
+  // window: a window with more than maxFlows of them loses its oldest end, never the newest (where a cut
+  // that has just begun shows).
+  const newest = async (whitelist: FlowFilter[]): Promise<FlowAnswer> => {
+    const answer = await hubble.getFlows({ number: p.maxFlows, whitelist }, options);
+    const records = answer.records.filter((r) => !r.time || Date.parse(r.time) >= since.getTime());
+    return { ...answer, records, truncated: answer.truncated || records.length >= p.maxFlows };
+  };
+  const queries = [
     hubble.getFlows({ since, whitelist: filters({ verdict: ['DROPPED'] }) }, options),
     hubble.getFlows({ since, whitelist: filters({ protocol: ['http'] }) }, options),
     // Connection openings and their answers (SYN, SYN-ACK, RST), and DNS both ways.
@@ -137,56 +133,7 @@ async function readRelay(
     );
   const seen = new Set<string>();
   const records = answers.flatMap((a) => a.records).filter((r) => !r.uuid || (!seen.has(r.uuid) && seen.add(r.uuid)));
-  const cuts = answers.flatMap((a) => (a.cutAtMs !== undefined ? [a.cutAtMs] : []));
-  return {
-    records,
-    lost: Math.max(...answers.map((a) => a.lost)),
-    truncated: answers.some((a) => a.truncated),
-    ...(cuts.length ? { cutAtMs: Math.min(...cuts) } : {}),
-  };
-}
-
-/** A relay's answer; `cutAtMs` is where an answer cut short at its newest end stops (the newest flow it holds). */
-type WindowAnswer = FlowAnswer & { cutAtMs?: number };
-
-/** How much of a window one question asks for, newest first. */
-export const SLICE_MS = 10_000;
-
-/**
- * The window in slices of SLICE_MS, newest first, until the deadline or
- * maxFlows: an unfinished slice is kept only when it is the newest (marked
- * with where it stops), since an older one would leave a gap in the middle
- * (a SYN there whose SYN-ACK fell in the missing part would read as lost).
- */
-async function newestFirst(
-  hubble: HubbleClient,
-  whitelist: FlowFilter[],
-  since: Date,
-  options: { deadline: number; maxFlows: number; signal?: AbortSignal },
-): Promise<WindowAnswer> {
-  const records: FlowAnswer['records'] = [];
-  let lost = 0;
-  const newestEnd = Date.now();
-  let until = newestEnd;
-  while (until > since.getTime() && records.length < options.maxFlows && Date.now() < options.deadline) {
-    const from = Math.max(since.getTime(), until - SLICE_MS);
-    const asked = hubble.getFlows(
-      { since: new Date(from), until: new Date(until), whitelist },
-      { ...options, maxFlows: options.maxFlows - records.length },
-    );
-    // The newest slice failing fails the question; an older one only ends it (the newer slices stand).
-    const answer = until === newestEnd ? await asked : await asked.catch(() => undefined);
-    if (!answer) return { records, lost, truncated: true };
-    lost += answer.lost;
-    if (answer.truncated) {
-      if (until !== newestEnd) return { records, lost, truncated: true };
-      const times = answer.records.flatMap((r) => (r.time ? [Date.parse(r.time)] : []));
-      return { records: answer.records, lost, truncated: true, cutAtMs: times.length ? Math.max(...times) : from };
-    }
-    records.unshift(...answer.records);
-    until = from;
-  }
-  return { records, lost, truncated: until > since.getTime() };
+  return { records, lost: Math.max(...answers.map((a) => a.lost)), truncated: answers.some((a) => a.truncated) };
 }
 
 async function fromCapture(path: string, findings: Findings): Promise<FlowsEvidence | undefined> {
