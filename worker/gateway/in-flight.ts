@@ -13,10 +13,6 @@ export class InFlight {
     return work;
   }
 
-  get size(): number {
-    return this.pending.size;
-  }
-
   /** Until everything in flight has settled or `timeoutMs` passed; how many are still going. */
   async settled(timeoutMs: number): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
@@ -28,4 +24,9 @@ export class InFlight {
     clearTimeout(timer);
     return this.pending.size;
   }
+}
+
+/** `work`, counted in `inFlight` when the gateway keeps one (listener tests build contexts without it). */
+export function tracked<T>(inFlight: InFlight | undefined, work: Promise<T>): Promise<T> {
+  return inFlight ? inFlight.track(work) : work;
 }
