@@ -30,6 +30,7 @@ export {
   REPLY_GRACE_MS,
   RELAY_LAG_MS,
   judgedAt,
+  type AsOf,
   type ConnectionStats,
   type DropGroup,
   type FlowSummary,

@@ -93,9 +93,11 @@ export async function startFlowTap(o: TapOptions): Promise<FlowTap> {
       primed = true;
       return;
     }
-    const at = new Date();
+    // Each flow is dated by its last packet, not by the pass that printed it: a pass that visits a
+    // request before its packets and the answer after them prints the answer one pass before the request.
     for (const record of records) {
-      o.store.push(toFlows(baseline.next(tapKey(record), record), { endpoints: o.endpoints, at }), at.getTime());
+      const at = new Date(record.atMs);
+      o.store.push(toFlows(baseline.next(tapKey(record), record), { endpoints: o.endpoints, at }), record.atMs);
     }
   };
   let watch: Watch | undefined;

@@ -80,6 +80,7 @@ function tapRecord(over: Partial<TapRecord>): TapRecord {
     latencyNs: 0,
     latencyCount: 0,
     ageMs: 0,
+    atMs: Date.now(),
     method: '',
     path: '',
     ...over,

@@ -25,6 +25,7 @@ function record(sport: number, totals: Partial<TapRecord> = {}): TapRecord {
     latencyNs: 0,
     latencyCount: 0,
     ageMs: 0,
+    atMs: Date.now(),
     method: '',
     path: '',
     ...totals,
