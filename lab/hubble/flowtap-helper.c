@@ -226,14 +226,18 @@ static void print_flow(const struct flow_key *k, const struct flow_val *v, __u64
 	printf("}\n");
 }
 
+/* Flows read per batch: one syscall for this many map entries (each bucket must fit). */
+#define BATCH 4096
+
 static int cmd_watch(const char *dir, unsigned interval_ms)
 {
-	struct flow_key key, next;
-	struct flow_val val;
+	static struct flow_key keys[BATCH];
+	static struct flow_val vals[BATCH];
 	char path[512];
 	__u64 since = 0, now;
 	__s64 wall;
-	int fd, more;
+	__u32 token, count, i;
+	int fd, err, first;
 
 	path_of(path, sizeof(path), dir, "flows");
 	fd = bpf_obj_get(path);
@@ -243,12 +247,18 @@ static int cmd_watch(const char *dir, unsigned interval_ms)
 	for (;;) {
 		now = mono_ns();
 		wall = wall_ms();
-		more = bpf_map_get_next_key(fd, NULL, &next) == 0;
-		while (more) {
-			key = next;
-			if (bpf_map_lookup_elem(fd, &key, &val) == 0 && val.last_ns >= since)
-				print_flow(&key, &val, now, wall);
-			more = bpf_map_get_next_key(fd, &key, &next) == 0;
+		/* A whole pass in batches (a key at a time would be two syscalls per flow). */
+		for (first = 1;; first = 0) {
+			count = BATCH;
+			err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &count,
+						   NULL);
+			if (err && errno != ENOENT)
+				return fail("read flows map", errno);
+			for (i = 0; i < count; i++)
+				if (vals[i].last_ns >= since)
+					print_flow(&keys[i], &vals[i], now, wall);
+			if (err)
+				break; /* ENOENT: the pass is done */
 		}
 		printf("{\"tick\":%llu}\n", now / 1000000);
 		if (fflush(stdout) != 0)

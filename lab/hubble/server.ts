@@ -59,9 +59,11 @@ export async function startObserverServer(
       if (number && (r.since || r.until)) return refuse('number is incompatible with since/until');
       const keep = selector(r.whitelist, r.blacklist);
       const wanted = (item: Stored) => keep(item.flow);
-      let items = store.window(ms(r.since), ms(r.until)).filter(wanted);
-      if (number) items = r.first ? items.slice(0, number) : items.slice(-number);
-      else if (!r.since && !r.until && !r.follow) items = items.slice(-20); // Hubble's default: the last 20
+      let items: Stored[];
+      if (number) items = store.take(number, wanted, r.first);
+      else if (!r.since && !r.until && !r.follow)
+        items = store.take(20, wanted); // Hubble's default: the last 20
+      else items = store.window(ms(r.since), ms(r.until), wanted);
       for (const item of items) call.write(strip(item));
       if (!r.follow) {
         call.end();

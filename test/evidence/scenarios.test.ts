@@ -111,6 +111,21 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       );
   };
 
+  /** How much of the window the flows collector read (a slow relay is read from its newest end). */
+  const flowsRead = (status: RunStatus) => {
+    const gather = status.steps.find((s) => s.id === 'gather')?.result as
+      | {
+          collectors?: {
+            flows?: { evidence?: { flows?: number; since?: string; readFrom?: string; truncated?: boolean } };
+          };
+        }
+      | undefined;
+    const e = gather?.collectors?.flows?.evidence;
+    return e
+      ? `${e.flows} flows read back to ${e.readFrom} (window since ${e.since})${e.truncated ? ', cut' : ''}`
+      : 'none';
+  };
+
   async function stop(faultIds: string[]): Promise<void> {
     for (const id of faultIds) {
       await client.workflow
@@ -149,6 +164,7 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
         all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}`),
         seen: seen(status),
         unanswered: unanswered(status),
+        flows: flowsRead(status),
         counters,
       }).toEqual(expect.objectContaining({ top: expected }));
       expect(top?.evidence.length).toBeGreaterThan(0);
@@ -192,6 +208,7 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       top: status.diagnosis?.hypotheses[0]?.id,
       all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`),
       unanswered: unanswered(status),
+      flows: flowsRead(status),
     }).toEqual(expect.objectContaining({ top: 'no-fault-found' }));
   }, 120_000);
 
