@@ -6,69 +6,21 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createFlowsCollector, type FlowsEvidence } from '../../activities/collectors/flows/index.ts';
 import { createHubbleClient, type ConnectionStats, type HubbleClient } from '../../activities/hubble/index.ts';
 import type { TapRecord } from '../../lab/hubble/flowtap.ts';
-import {
-  delta,
-  FlowStore,
-  identityOf,
-  startObserverServer,
-  toFlows,
-  type ObserverServer,
-} from '../../lab/hubble/index.ts';
+import { delta, FlowStore, startObserverServer, toFlows, type ObserverServer } from '../../lab/hubble/index.ts';
+import { podEndpoints, shopPod, tapRecord } from './helpers/tap.ts';
 
 const FRONTEND = '10.244.1.10';
 /** The cut: the last 4.5 s of the window. */
 const CUT_MS = 4500;
 const CART = '10.244.2.20';
-const pod = (app: string) => {
-  const labels = [`k8s:app=${app}`, 'k8s:io.kubernetes.pod.namespace=production'];
-  return {
-    namespace: 'production',
-    pod: `${app}-7d9f8b6c4-x2x7q`,
-    labels,
-    workload: { name: app, kind: 'Deployment' },
-    node: 'lab-node-1',
-    identity: identityOf(labels),
-  };
-};
-const IPS = new Map([
-  [FRONTEND, pod('checkout-frontend')],
-  [CART, pod('cart-service-v1')],
-]);
-const endpoints = {
-  byIp: (ip: string) => IPS.get(ip) ?? { labels: ['reserved:world'], identity: 2 },
-  podNamespaces: () => [],
-  nodeOfNetns: () => 'lab-node-1',
-  refresh: async () => undefined,
-};
+const endpoints = podEndpoints(
+  new Map([
+    [FRONTEND, shopPod('checkout-frontend')],
+    [CART, shopPod('cart-service-v1')],
+  ]),
+);
 
-function record(over: Partial<TapRecord>): TapRecord {
-  return {
-    src: FRONTEND,
-    dst: CART,
-    sport: 40000,
-    dport: 80,
-    proto: 6,
-    tx: 0,
-    txBytes: 0,
-    rx: 0,
-    rxBytes: 0,
-    syn: 0,
-    fin: 0,
-    rst: 0,
-    drops: 0,
-    dropReason: 0,
-    dropNetns: 0,
-    httpRequests: 0,
-    httpStatus: [0, 0, 0, 0, 0, 0],
-    latencyNs: 0,
-    latencyCount: 0,
-    ageMs: 0,
-    atMs: 0,
-    method: '',
-    path: '',
-    ...over,
-  };
-}
+const record = (over: Partial<TapRecord>) => tapRecord({ src: FRONTEND, dst: CART, sport: 40000, atMs: 0, ...over });
 
 /**
  * A connection frontend → cart:80 every 50 ms over the last 30 s, each

@@ -63,7 +63,7 @@ export async function readRelay(
   const options = { deadline: time.deadline - SUMMARY_MS, signal: time.signal };
 
   /** One question over [since, now], SLICE_MS at a time from the newest end, until done, cut or full. */
-  const window = async (whitelist: FlowFilter[]): Promise<{ parts: Part[]; readFrom: number }> => {
+  const sliced = async (whitelist: FlowFilter[]): Promise<{ parts: Part[]; readFrom: number }> => {
     const parts: Part[] = [];
     let read = 0;
     for (let end = now; end > since.getTime(); end -= SLICE_MS) {
@@ -96,11 +96,11 @@ export async function readRelay(
   };
 
   const questions = [
-    window(filters({ verdict: ['DROPPED'] })),
-    window(filters({ protocol: ['http'] })),
+    sliced(filters({ verdict: ['DROPPED'] })),
+    sliced(filters({ protocol: ['http'] })),
     // Connection openings and their answers (SYN, SYN-ACK, RST), and DNS both ways.
-    window(filters({ tcp_flags: [{ SYN: true }, { RST: true }] })),
-    window([...filters({ destination_port: ['53'] }), ...filters({ source_port: ['53'] })]),
+    sliced(filters({ tcp_flags: [{ SYN: true }, { RST: true }] })),
+    sliced([...filters({ destination_port: ['53'] }), ...filters({ source_port: ['53'] })]),
     ...(q.recentFlows ? [sample()] : []),
   ];
   const settled = await Promise.allSettled(questions);
