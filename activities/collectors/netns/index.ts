@@ -1,3 +1,3 @@
 // Public face of in-namespace measurements (DNS lookups, TCP connects).
-export { dnsFrom, netnsExists, NETNS_DIR, NetnsError, tcpFrom } from './run.ts';
+export { dnsFrom, netnsExists, NETNS_DIR, NetnsError, privateDir, tcpFrom } from './run.ts';
 export type { TcpPlan, TcpSample } from './tcp.ts';
