@@ -60,10 +60,11 @@ export function createFlowsCollector(hubble: HubbleClient | undefined) {
         );
         return undefined;
       }
-      const since = new Date(Date.now() - (parseDuration(p.window) ?? 30_000));
+      const end = Date.now();
+      const since = new Date(end - (parseDuration(p.window) ?? 30_000));
       let answer: RelayReading;
       try {
-        answer = await readRelay(hubble, p, since, time);
+        answer = await readRelay(hubble, p, since, time, end);
       } catch (err) {
         findings.add(
           'flows.unavailable',
@@ -87,7 +88,7 @@ export function createFlowsCollector(hubble: HubbleClient | undefined) {
         findings.add(
           'flows.partly-read',
           'info',
-          `Hubble Relay answered slowly: the flows were read back to ${new Date(answer.readFrom).toISOString().slice(11, 19)} UTC, the newest ${Math.round((Date.now() - answer.readFrom) / 1000)} s of the ${p.window} window`,
+          `Hubble Relay answered slowly: the flows were read back to ${new Date(answer.readFrom).toISOString().slice(11, 19)} UTC, the newest ${Math.round((end - answer.readFrom) / 1000)} s of the ${p.window} window`,
         );
       return {
         ...summary,
