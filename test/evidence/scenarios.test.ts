@@ -9,8 +9,7 @@ import { Findings } from '../../activities/collectors/result.ts';
 import { assessProbe, DEFAULT_PROBE_THRESHOLDS, probeEvidence } from '../../activities/probes/index.ts';
 import type { FaultSpec } from '../../workflows/index.ts';
 import { faultLimits, faultStatusQuery } from '../../workflows/index.ts';
-import type { ConnectionStats } from '../../activities/hubble/index.ts';
-import type { RunStatus } from '../../model/index.ts';
+import { flowsRead, gatherOf, seen, unanswered } from '../helpers/gather.ts';
 import { findTool } from '../../worker/tools.ts';
 import { labRunner, type LabRunner } from './helpers/lab-runbook.ts';
 
@@ -92,40 +91,6 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
     }
   }
 
-  /** What the gather step saw, in one line per finding that is not informational. */
-  const seen = (status: RunStatus) => {
-    const gather = status.steps.find((s) => s.id === 'gather')?.result as
-      { findings?: { kind: string; severity: string; summary: string }[] } | undefined;
-    return (gather?.findings ?? []).filter((f) => f.severity !== 'info').map((f) => `${f.kind}: ${f.summary}`);
-  };
-  /** The connections the flows collector saw lose answers, one line each (what the datapath rules read). */
-  const unanswered = (status: RunStatus) => {
-    const gather = status.steps.find((s) => s.id === 'gather')?.result as
-      { collectors?: { flows?: { evidence?: { connections?: ConnectionStats[] } } } } | undefined;
-    return (gather?.collectors?.flows?.evidence?.connections ?? [])
-      .filter((c) => c.attempts > c.answered)
-      .map(
-        (c) =>
-          `${c.source} → ${c.destination} ${c.protocol}/${c.port}: ${c.answered}/${c.attempts} answered, ` +
-          `trailing ${JSON.stringify(c.trailingLoss)}`,
-      );
-  };
-
-  /** How much of the window the flows collector read (a slow relay is read from its newest end). */
-  const flowsRead = (status: RunStatus) => {
-    const gather = status.steps.find((s) => s.id === 'gather')?.result as
-      | {
-          collectors?: {
-            flows?: { evidence?: { flows?: number; since?: string; readFrom?: string; truncated?: boolean } };
-          };
-        }
-      | undefined;
-    const e = gather?.collectors?.flows?.evidence;
-    return e
-      ? `${e.flows} flows read back to ${e.readFrom} (window since ${e.since})${e.truncated ? ', cut' : ''}`
-      : 'none';
-  };
-
   async function stop(faultIds: string[]): Promise<void> {
     for (const id of faultIds) {
       await client.workflow
@@ -162,9 +127,9 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       expect({
         top: top?.id,
         all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}`),
-        seen: seen(status),
-        unanswered: unanswered(status),
-        flows: flowsRead(status),
+        seen: seen(gatherOf(status.steps)),
+        unanswered: unanswered(gatherOf(status.steps)),
+        flows: flowsRead(gatherOf(status.steps)),
         counters,
       }).toEqual(expect.objectContaining({ top: expected }));
       expect(top?.evidence.length).toBeGreaterThan(0);
@@ -207,8 +172,8 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
     expect({
       top: status.diagnosis?.hypotheses[0]?.id,
       all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`),
-      unanswered: unanswered(status),
-      flows: flowsRead(status),
+      unanswered: unanswered(gatherOf(status.steps)),
+      flows: flowsRead(gatherOf(status.steps)),
     }).toEqual(expect.objectContaining({ top: 'no-fault-found' }));
   }, 120_000);
 
@@ -283,7 +248,7 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       expect({
         top: result.diagnosis?.hypotheses[0]?.id,
         all: result.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}`),
-        seen: seen(result),
+        seen: seen(gatherOf(result.steps)),
       }).toEqual(expect.objectContaining({ top: 'canary-failing' }));
       expect(result.diagnosis?.hypotheses[0]?.remediations[0]).toEqual(
         expect.objectContaining({
@@ -292,7 +257,7 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
         }),
       );
       // No fault is active now: the earlier scenarios' fault drops stay in their own windows.
-      expect(seen(result).filter((finding) => finding.includes('chaos fault'))).toEqual([]);
+      expect(seen(gatherOf(result.steps)).filter((finding) => finding.includes('chaos fault'))).toEqual([]);
     } finally {
       await misbehave(undefined);
       await healthy();
@@ -322,8 +287,8 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
         fix,
         offered,
         all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`),
-        seen: seen(status),
-        unanswered: unanswered(status),
+        seen: seen(gatherOf(status.steps)),
+        unanswered: unanswered(gatherOf(status.steps)),
       }).toEqual(expect.objectContaining({ fix: expect.objectContaining({ action: 'stop-fault', changed: true }) }));
       expect(status.steps.find((s) => s.id === 'check')?.result).toMatchObject({ ok: true });
     } finally {
@@ -359,8 +324,8 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
         top: status.diagnosis?.hypotheses[0]?.id,
         all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`),
         fix: status.steps.find((s) => s.id === 'fix')?.result,
-        seen: seen(status),
-        unanswered: unanswered(status),
+        seen: seen(gatherOf(status.steps)),
+        unanswered: unanswered(gatherOf(status.steps)),
       }).toEqual(
         expect.objectContaining({
           top: 'canary-failing',
