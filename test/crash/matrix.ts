@@ -63,6 +63,20 @@ const fixture = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 const GATEWAY = fixture('../slack/fixtures/gateway-process.ts');
 const WORKER = fixture('./fixtures/worker.ts');
 
+/**
+ * A call to Temporal bounded by a gRPC deadline `ms` from now, so it has ended (answered, failed or past its
+ * deadline) when this returns: a call left running retries on its own timer, and a retry after the
+ * connection is closed throws "Channel has been shut down" into whichever test runs then.
+ */
+async function ask<T>(client: Client, ms: number, call: () => Promise<T>): Promise<T | undefined> {
+  return client.connection.withDeadline(Date.now() + ms, call).catch(() => undefined);
+}
+
+/** The result of `call`, made under `signal` so that aborting it ends the call before its connection closes. */
+function cancellable<T>(client: Client, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+  return client.connection.withAbortSignal(signal, call);
+}
+
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((done) => (timer = setTimeout(() => done(undefined), ms)));
@@ -225,12 +239,13 @@ export class CrashBed {
     const handle = client.workflow.getHandle<typeof runbookWorkflow>(runId);
     let final: RunStatus | undefined;
     const end = Date.now() + 240_000;
-    const result = handle.result().then(
+    const stopWaiting = new AbortController();
+    const result = cancellable(client, stopWaiting.signal, () => handle.result()).then(
       (status) => (final = status),
       (err: unknown) => notes.push(`run failed: ${err instanceof Error ? err.message : String(err)}`),
     );
     while (final === undefined && notes.length === 0 && Date.now() < end) {
-      const status = await within(handle.query(statusQuery), 5000);
+      const status = await ask(client, 5000, () => handle.query(statusQuery));
       // The person in Slack clicks again if the first click did not land (the gateway or the worker was down).
       if (status?.pendingDecision && status.decisions.length === 0) {
         clicked = false;
@@ -239,6 +254,8 @@ export class CrashBed {
       await within(result, 1000);
     }
     const recoveredMs = Date.now() - killedAt;
+    stopWaiting.abort();
+    await result;
     await client.connection.close();
     const lost = final?.state === 'completed' ? 0 : 1;
     if (lost) notes.push(`ended ${final?.state ?? 'never'}`);
@@ -295,7 +312,7 @@ export class CrashBed {
     let observed = 'starting';
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const status = await within(handle.query(faultStatusQuery), 5000);
+      const status = await ask(client, 5000, () => handle.query(faultStatusQuery));
       if (status) observed = status.state;
       if (status && want[step].includes(status.state)) break;
       if (Date.now() > deadline) throw new Error(`${id} never reached ${step} (last ${observed})`);
@@ -314,7 +331,7 @@ export class CrashBed {
     if (step === 'injecting') {
       const until = Date.now() + 120_000;
       for (;;) {
-        const status = await within(after.query(faultStatusQuery), 5000);
+        const status = await ask(client, 5000, () => after.query(faultStatusQuery));
         if (status && status.state !== 'starting' && status.state !== 'injecting') break;
         if (Date.now() > until) break; // the result below says what became of it
         await sleep(200);
@@ -322,13 +339,12 @@ export class CrashBed {
       await after.signal('abort', { reason: 'crash matrix' }).catch(() => undefined); // ended already: nothing to do
     }
     let error = '';
-    const final = await within(
+    const final = await ask(client, 240_000, () =>
       after.result().catch(async (err: unknown) => {
         const cause = err instanceof Error ? err.cause : undefined;
         error = cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err);
         return after.query(faultStatusQuery); // a failed fault still answers with what it did
       }),
-      240_000,
     );
     const recoveredMs = Date.now() - killedAt;
     await client.connection.close();
