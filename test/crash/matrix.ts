@@ -72,11 +72,6 @@ async function ask<T>(client: Client, ms: number, call: () => Promise<T>): Promi
   return client.connection.withDeadline(Date.now() + ms, call).catch(() => undefined);
 }
 
-/** The result of `call`, made under `signal` so that aborting it ends the call before its connection closes. */
-function cancellable<T>(client: Client, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
-  return client.connection.withAbortSignal(signal, call);
-}
-
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((done) => (timer = setTimeout(() => done(undefined), ms)));
@@ -240,10 +235,13 @@ export class CrashBed {
     let final: RunStatus | undefined;
     const end = Date.now() + 240_000;
     const stopWaiting = new AbortController();
-    const result = cancellable(client, stopWaiting.signal, () => handle.result()).then(
-      (status) => (final = status),
-      (err: unknown) => notes.push(`run failed: ${err instanceof Error ? err.message : String(err)}`),
-    );
+    // Made under a signal, so that aborting it ends the call before its connection closes.
+    const result = client.connection
+      .withAbortSignal(stopWaiting.signal, () => handle.result())
+      .then(
+        (status) => (final = status),
+        (err: unknown) => notes.push(`run failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
     while (final === undefined && notes.length === 0 && Date.now() < end) {
       const status = await ask(client, 5000, () => handle.query(statusQuery));
       // The person in Slack clicks again if the first click did not land (the gateway or the worker was down).

@@ -17,7 +17,7 @@ export const NETNS_DIR = '/run/netns';
  * once; from the cache each costs about 60 % of the CPU of a cold start (bench/netns-helper.ts), and a busy
  * node lends the rest to everything else gathering beside them. Per user, since the helpers may run as root.
  */
-export const HELPER_COMPILE_CACHE = join(tmpdir(), `nightshift-node-compile-cache-${process.getuid?.() ?? 'user'}`);
+const HELPER_COMPILE_CACHE = join(tmpdir(), `nightshift-node-compile-cache-${process.getuid?.() ?? 'user'}`);
 
 let cacheDir: string | undefined | null = null;
 
