@@ -5,6 +5,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
 import { requireTool } from './tools.ts';
 
 export interface DevServerOptions {
@@ -53,7 +54,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     child.once('exit', (code) => reject(new Error(`temporal dev server exited with ${code}; see ${logFile}`))),
   );
   exited.catch(() => undefined);
-  await Promise.race([waitForPort(options.port, options.startTimeoutMs ?? 60_000), exited]);
+  await Promise.race([waitForFrontend(address, options.port, options.startTimeoutMs ?? 60_000), exited]);
   return {
     address,
     process: child,
@@ -79,6 +80,29 @@ export async function waitForPort(port: number, timeoutMs: number): Promise<void
     await sleep(100);
   }
   throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
+}
+
+/** Until the frontend answers GetSystemInfo: its port opens before it is healthy ("Frontend is not healthy yet"). */
+async function waitForFrontend(address: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await waitForPort(port, timeoutMs);
+  const connection = await Connection.connect({ address, connectTimeout: Math.max(1, deadline - Date.now()) });
+  try {
+    for (;;) {
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } catch (err) {
+        if (Date.now() > deadline)
+          throw new Error(`temporal at ${address} not healthy after ${timeoutMs} ms: ${(err as Error).message}`, {
+            cause: err,
+          });
+        await sleep(100);
+      }
+    }
+  } finally {
+    await connection.close();
+  }
 }
 
 /** SIGTERM, then SIGKILL if it does not exit in time. */

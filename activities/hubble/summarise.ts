@@ -74,6 +74,19 @@ export function unansweredEnough(
 /** A connection opened this close to the newest flow may not have had its answer yet (a SYN is retried after 1 s). */
 export const REPLY_GRACE_MS = 2000;
 
+/**
+ * How far behind the clock a relay may run and still be read as behind, not quiet (one tick of a node's
+ * observer and a second late). Flows are judged at the newest one the relay reported, or at this much
+ * before now when the relay has been quiet for longer: a quiet relay has shown every answer there was.
+ */
+export const RELAY_LAG_MS = 2000;
+
+/** The moment a relay's answer asked for at `nowMs` is judged at (see RELAY_LAG_MS). */
+export function judgedAt(records: FlowRecord[], nowMs: number): number {
+  const shown = newest(records.flatMap((r) => (r.time ? [r.time] : [])));
+  return Math.max(shown ?? -Infinity, nowMs - RELAY_LAG_MS);
+}
+
 export interface HttpStats {
   destination: string;
   responses: number;
@@ -113,11 +126,19 @@ const addUnique = (list: string[], value: string | undefined, max = 10) => {
 };
 
 /**
- * `asOfMs` is when the flows were asked for (a connection opened within
- * REPLY_GRACE_MS of it is too new to call unanswered); a capture's newest
- * flow stands in when not given.
+ * The moment flows are judged at: a connection opened within REPLY_GRACE_MS
+ * of it is too new to call unanswered. One moment for all, or one per opening
+ * flow (answers read in parts that reach different moments: an opening is
+ * judged by how far the part that brought it reached, since its answer would
+ * have come in that part).
  */
-export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20, asOfMs?: number): FlowSummary {
+export type AsOf = number | ((opening: FlowRecord) => number | undefined);
+
+/**
+ * `asOf` says when the flows are judged (see AsOf); by default at the
+ * newest flow, so that an observer running behind is judged on what it has shown.
+ */
+export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20, asOf?: AsOf): FlowSummary {
   const byVerdict: Record<string, number> = {};
   const byDropReason: Record<string, number> = {};
   const dropsByNode: Record<string, number> = {};
@@ -126,6 +147,7 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20, 
   const http = new Map<string, HttpStats & { latencies: number[] }>();
   const conversations = new Map<string, Conversation>();
   const times: string[] = [];
+  const judgeOf = typeof asOf === 'function' ? asOf : () => asOf;
 
   for (const r of records) {
     if (r.time) times.push(r.time);
@@ -146,7 +168,7 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20, 
       syns: 0,
     };
     if (r.tcpFlags.includes('SYN') && !r.tcpFlags.includes('ACK')) pair.syns++;
-    if (r.verdict !== 'DROPPED') track(conversations, r, pair);
+    if (r.verdict !== 'DROPPED') track(conversations, r, pair, judgeOf);
     if (r.verdict === 'DROPPED') {
       pair.dropped++;
       const reason = r.dropReason ?? 'unknown';
@@ -192,7 +214,7 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20, 
     byDropReason,
     drops: sortedDrops.slice(0, maxGroups),
     pairs: sortedPairs.slice(0, maxGroups * 2),
-    connections: connectionStats(conversations, asOfMs ?? newest(times)).slice(0, maxGroups),
+    connections: connectionStats(conversations, newest(times)).slice(0, maxGroups),
     dropsByNode,
     http: [...http.values()]
       .map(({ latencies, ...rest }) => ({
@@ -210,6 +232,8 @@ interface Conversation {
   opened: boolean;
   /** When the opening SYN (or first datagram) was seen, ms. */
   openedAt?: number;
+  /** The latest moment one of its openings is judged at (see AsOf). */
+  judgedAt?: number;
   answered: boolean;
   refused: boolean;
   sourcePod?: string;
@@ -217,7 +241,12 @@ interface Conversation {
   node?: string;
 }
 
-function track(conversations: Map<string, Conversation>, r: FlowRecord, pair: PairTraffic): void {
+function track(
+  conversations: Map<string, Conversation>,
+  r: FlowRecord,
+  pair: PairTraffic,
+  judgeOf: (opening: FlowRecord) => number | undefined,
+): void {
   const client = r.isReply ? r.destination : r.source;
   const server = r.isReply ? r.source : r.destination;
   const clientPort = r.isReply ? r.destinationPort : r.sourcePort;
@@ -235,6 +264,8 @@ function track(conversations: Map<string, Conversation>, r: FlowRecord, pair: Pa
       c.opened = true;
       const at = r.time ? Date.parse(r.time) : NaN;
       if (!Number.isNaN(at) && (c.openedAt === undefined || at < c.openedAt)) c.openedAt = at;
+      const judged = judgeOf(r);
+      if (judged !== undefined && (c.judgedAt === undefined || judged > c.judgedAt)) c.judgedAt = judged;
     }
     c.sourcePod ??= client.pod;
     c.destinationPod ??= server.pod;
@@ -249,7 +280,8 @@ function connectionStats(conversations: Map<string, Conversation>, newestMs: num
   for (const c of conversations.values()) {
     if (!c.opened) continue;
     // Too new to tell: its answer may not have been seen yet.
-    if (!c.answered && newestMs !== undefined && c.openedAt !== undefined && newestMs - c.openedAt < REPLY_GRACE_MS)
+    const judged = c.judgedAt ?? newestMs;
+    if (!c.answered && judged !== undefined && c.openedAt !== undefined && judged - c.openedAt < REPLY_GRACE_MS)
       continue;
     const key = `${c.pair.source}>${c.pair.destination}>${c.pair.protocol}/${c.pair.port ?? ''}`;
     const stats = byPair.get(key) ?? {

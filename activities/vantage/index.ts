@@ -5,5 +5,6 @@ export { NetnsLocator, podResolvConf, type Located, type LocatorOptions } from '
 export { runLookups } from './lookups.ts';
 export { GLIBC_DEFAULTS, parseResolvConf, searchOrder, attemptTimeoutMs } from './resolvconf.ts';
 export { splitServer } from './resolver.ts';
+export { privateDir } from './cache.ts';
 export { dnsIn, MeasureError, Measurers, tcpIn } from './run.ts';
 export { sampleTcp, type TcpPlan } from './tcp.ts';

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { DnsLookupPlan, DnsRun, TcpSample } from '../../model/index.ts';
+import { helperEnv } from './cache.ts';
 import { runLookups } from './lookups.ts';
 import { dnsOutputSchema, tcpOutputSchema, type Task } from './task.ts';
 import { sampleTcp, type TcpPlan } from './tcp.ts';
@@ -52,6 +53,7 @@ class Helper {
     this.inode = inode;
     this.child = spawn('nsenter', [`--net=${path}`, process.execPath, '--no-warnings', HELPER, String(idleMs)], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: helperEnv(),
     });
     // A helper never keeps its agent alive: it ends on its own when the agent's end of stdin closes.
     this.child.unref();

@@ -80,7 +80,9 @@ static int set_reasons(const char *dir, int argc, char **argv)
 	return 0;
 }
 
-static const char *const PINS[] = { "flows", "reasons", "endpoint_devs", "egress", "ingress", "drop_link" };
+static const char *const PINS[] = {
+	"flows", "reasons", "endpoint_devs", "egress", "ingress", "drop_link",
+};
 
 static int pinned(const char *dir, const char *name)
 {
@@ -184,7 +186,21 @@ static void json_text(const char *s, size_t max)
 	putchar('"');
 }
 
-static void print_flow(const struct flow_key *k, const struct flow_val *v, __u64 now)
+static __s64 wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__s64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * `now` is the pass's start on the kernel's clock (CLOCK_MONOTONIC, as
+ * bpf_ktime_get_ns) and `wall` the same moment in Unix ms: a flow's last
+ * packet is stamped on the wall clock from them, so a reply is never dated
+ * before its request whichever pass prints it.
+ */
+static void print_flow(const struct flow_key *k, const struct flow_val *v, __u64 now, __s64 wall)
 {
 	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
 	int i;
@@ -200,22 +216,28 @@ static void print_flow(const struct flow_key *k, const struct flow_val *v, __u64
 	       v->http_requests);
 	for (i = 0; i < 6; i++)
 		printf(i ? ",%llu" : "%llu", v->http_status[i]);
-	printf("],\"latencyNs\":%llu,\"latencyCount\":%llu,\"ageMs\":%llu,\"method\":",
+	printf("],\"latencyNs\":%llu,\"latencyCount\":%llu,\"ageMs\":%llu,\"atMs\":%lld,\"method\":",
 	       v->http_latency_ns, v->http_latency_count,
-	       now > v->last_ns ? (now - v->last_ns) / 1000000 : 0);
+	       now > v->last_ns ? (now - v->last_ns) / 1000000 : 0,
+	       (long long)(wall - ((__s64)now - (__s64)v->last_ns) / 1000000));
 	json_text(v->method, METHOD_LEN);
 	printf(",\"path\":");
 	json_text(v->path, PATH_LEN);
 	printf("}\n");
 }
 
+/* Flows read per batch: one syscall for this many map entries (each bucket must fit). */
+#define BATCH 4096
+
 static int cmd_watch(const char *dir, unsigned interval_ms)
 {
-	struct flow_key key, next;
-	struct flow_val val;
+	static struct flow_key keys[BATCH];
+	static struct flow_val vals[BATCH];
 	char path[512];
 	__u64 since = 0, now;
-	int fd, more;
+	__s64 wall;
+	__u32 token, count, i;
+	int fd, err, first;
 
 	path_of(path, sizeof(path), dir, "flows");
 	fd = bpf_obj_get(path);
@@ -224,12 +246,19 @@ static int cmd_watch(const char *dir, unsigned interval_ms)
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	for (;;) {
 		now = mono_ns();
-		more = bpf_map_get_next_key(fd, NULL, &next) == 0;
-		while (more) {
-			key = next;
-			if (bpf_map_lookup_elem(fd, &key, &val) == 0 && val.last_ns >= since)
-				print_flow(&key, &val, now);
-			more = bpf_map_get_next_key(fd, &key, &next) == 0;
+		wall = wall_ms();
+		/* A whole pass in batches (a key at a time would be two syscalls per flow). */
+		for (first = 1;; first = 0) {
+			count = BATCH;
+			err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &count,
+						   NULL);
+			if (err && errno != ENOENT)
+				return fail("read flows map", errno);
+			for (i = 0; i < count; i++)
+				if (vals[i].last_ns >= since)
+					print_flow(&keys[i], &vals[i], now, wall);
+			if (err)
+				break; /* ENOENT: the pass is done */
 		}
 		printf("{\"tick\":%llu}\n", now / 1000000);
 		if (fflush(stdout) != 0)

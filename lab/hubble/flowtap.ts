@@ -112,6 +112,8 @@ export const tapRecordSchema = z.object({
   latencyNs: z.number(),
   latencyCount: z.number(),
   ageMs: z.number(),
+  /** When the flow's last packet passed, Unix ms (the kernel's timestamp on the wall clock). */
+  atMs: z.number(),
   method: z.string(),
   path: z.string(),
 });

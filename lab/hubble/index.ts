@@ -9,7 +9,7 @@ export { KubeEndpoints, identityOf, type EndpointInfo, type EndpointSource, type
 export { matches as flowMatches, selected as flowSelected, type FlowFilter } from './filter.ts';
 export { delta, toFlows, type FlowMessage } from './flows.ts';
 export { FlowtapError, helperBinary } from './helper.ts';
-export { startObserverServer, type ObserverServer } from './server.ts';
+export { serializeResponse, startObserverServer, type ObserverServer } from './server.ts';
 export { FlowStore } from './store.ts';
 export { startFlowTap, type FlowTap, type TapOptions } from './tap.ts';
 

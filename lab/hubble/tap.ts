@@ -83,17 +83,21 @@ export async function startFlowTap(o: TapOptions): Promise<FlowTap> {
   }, o.reconcileMs ?? 5000);
 
   const baseline = new FlowBaseline(2 * FLOWTAP_FLOWS);
-  // A program loaded before us holds old totals: the first tick only sets the baseline.
-  let primed = loaded;
+  // The first tick only sets the baseline: a program loaded before us holds old totals, and one we just
+  // loaded counted while the pods were being attached one by one (a SYN seen leaving one pod whose answer
+  // came back through a pod not yet attached would read as an unanswered connection).
+  let primed = false;
   const onTick = (records: TapRecord[]) => {
     if (!primed) {
       for (const record of records) baseline.prime(tapKey(record), record);
       primed = true;
       return;
     }
-    const at = new Date();
+    // Each flow is dated by its last packet, not by the pass that printed it: a pass that visits a
+    // request before its packets and the answer after them prints the answer one pass before the request.
     for (const record of records) {
-      o.store.push(toFlows(baseline.next(tapKey(record), record), { endpoints: o.endpoints, at }), at.getTime());
+      const at = new Date(record.atMs);
+      o.store.push(toFlows(baseline.next(tapKey(record), record), { endpoints: o.endpoints, at }), record.atMs);
     }
   };
   let watch: Watch | undefined;

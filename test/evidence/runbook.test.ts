@@ -6,18 +6,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { TapRecord } from '../../lab/hubble/flowtap.ts';
 import { createEtcdClient } from '../../activities/collectors/etcd/index.ts';
 import { createHubbleClient } from '../../activities/hubble/index.ts';
 import { createActivities, renderRun } from '../../activities/index.ts';
-import {
-  FlowStore,
-  identityOf,
-  startObserverServer,
-  toFlows,
-  delta,
-  type ObserverServer,
-} from '../../lab/hubble/index.ts';
+import { FlowStore, startObserverServer, toFlows, delta, type ObserverServer } from '../../lab/hubble/index.ts';
 import { defaultCatalogue, formatProblem, resolveParams } from '../../runbooks/index.ts';
 import { validateRunbookText } from '../../runbooks/loader.ts';
 import type { runbookWorkflow } from '../../workflows/index.ts';
@@ -26,6 +18,7 @@ import { testEnv, uniqueQueue, workflowBundle } from '../helpers/temporal.ts';
 import { corednsAvailable, startCoredns, type TestCoredns } from './helpers/coredns.ts';
 import { etcdAvailable, startEtcdCluster, type EtcdTestCluster } from './helpers/etcd-cluster.ts';
 import { startBlackhole, startProbeServer, type Running } from './helpers/servers.ts';
+import { podEndpoints, shopPod, tapRecord } from './helpers/tap.ts';
 
 const runbook = (() => {
   const result = validateRunbookText(
@@ -36,55 +29,12 @@ const runbook = (() => {
   return result.runbook;
 })();
 
-const pod = (app: string) => {
-  const labels = [`k8s:app=${app}`, 'k8s:io.kubernetes.pod.namespace=production'];
-  return {
-    namespace: 'production',
-    pod: `${app}-7d9f8b6c4-x2x7q`,
-    labels,
-    workload: { name: app, kind: 'Deployment' },
-    node: 'lab-node-1',
-    identity: identityOf(labels),
-  };
-};
-const IPS = new Map([
-  ['10.244.1.10', pod('checkout-frontend')],
-  ['10.244.2.20', pod('cart-service-v1')],
-]);
-const endpoints = {
-  byIp: (ip: string) => IPS.get(ip) ?? { labels: ['reserved:world'], identity: 2 },
-  podNamespaces: () => [],
-  nodeOfNetns: () => 'lab-node-1',
-  refresh: async () => undefined,
-};
-
-function tapRecord(over: Partial<TapRecord>): TapRecord {
-  return {
-    src: '10.244.1.10',
-    dst: '10.244.2.20',
-    sport: 41000,
-    dport: 80,
-    proto: 6,
-    tx: 0,
-    txBytes: 0,
-    rx: 0,
-    rxBytes: 0,
-    syn: 0,
-    fin: 0,
-    rst: 0,
-    drops: 0,
-    dropReason: 0,
-    dropNetns: 0,
-    httpRequests: 0,
-    httpStatus: [0, 0, 0, 0, 0, 0],
-    latencyNs: 0,
-    latencyCount: 0,
-    ageMs: 0,
-    method: '',
-    path: '',
-    ...over,
-  };
-}
+const endpoints = podEndpoints(
+  new Map([
+    ['10.244.1.10', shopPod('checkout-frontend')],
+    ['10.244.2.20', shopPod('cart-service-v1')],
+  ]),
+);
 
 const ready = etcdAvailable() && corednsAvailable();
 const run = ready ? describe : describe.skip;

@@ -13,6 +13,7 @@ import { catalogue } from '../../worker/catalogue.ts';
 import { loadExperiment, startGameday, type ExperimentOverride } from '../../worker/gamedays.ts';
 import { statusQuery, type GamedayStatus } from '../../workflows/index.ts';
 import { useLab } from '../lab/helpers/use-lab.ts';
+import { flowsRead, gatherOf, seen, unanswered } from '../helpers/gather.ts';
 
 const experiment = readFileSync(
   fileURLToPath(new URL('../../runbooks/experiments/cart-drop.yaml', import.meta.url)),
@@ -88,12 +89,13 @@ describe('game days in the lab', () => {
           .query(statusQuery)
           .catch(() => undefined)
       : undefined;
-    const gather = run?.steps.find((s) => s.id === 'gather')?.result as
-      { findings?: { kind: string; severity: string; summary: string }[] } | undefined;
+    const gather = gatherOf(run?.steps);
     expect({
       ...status.score,
       ranked: run?.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`),
-      seen: (gather?.findings ?? []).filter((f) => f.severity !== 'info').map((f) => `${f.kind}: ${f.summary}`),
+      seen: seen(gather),
+      unanswered: unanswered(gather),
+      flows: flowsRead(gather),
     }).toEqual(
       expect.objectContaining({
         outcome: 'passed',

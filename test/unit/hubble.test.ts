@@ -9,6 +9,9 @@ import {
   parseHubbleJson,
   REPLY_GRACE_MS,
   summariseFlows,
+  judgedAt,
+  type AsOf,
+  RELAY_LAG_MS,
   unansweredEnough,
   type FlowRecord,
   type Peer,
@@ -252,8 +255,8 @@ describe('connections: when the loss began', () => {
     };
     return answered ? [syn, synAck] : [syn];
   };
-  const pair = (records: FlowRecord[], asOfMs = T0 + 30_000) =>
-    summariseFlows(records, 0, 20, asOfMs).connections.find((c) => c.port === 80);
+  const pair = (records: FlowRecord[], asOf: AsOf = T0 + 30_000) =>
+    summariseFlows(records, 0, 20, asOf).connections.find((c) => c.port === 80);
 
   test('a cut that began mid-window: few of the window, every connection since it began', () => {
     const records = [
@@ -293,5 +296,32 @@ describe('connections: when the loss began', () => {
     expect(pair(records)).toMatchObject({ attempts: 100, answered: 100 });
     // Asked later, the same five have had their time: they count.
     expect(pair(records, T0 + 29_400 + REPLY_GRACE_MS + 1)).toMatchObject({ attempts: 105, answered: 100 });
+  });
+
+  test('a relay behind the clock is judged at its newest flow; a quiet one at the clock, less the lag it may run', () => {
+    const records = [
+      ...Array.from({ length: 20 }, (_, i) => connection(i * 100, true)).flat(),
+      ...Array.from({ length: 5 }, (_, i) => connection(10_000 + i * 100, false)).flat(), // newest flow at 10.4 s
+    ];
+    // Asked 1 s after its newest flow: the relay may still be behind, the five are too new.
+    expect(judgedAt(records, T0 + 11_400)).toBe(T0 + 10_400);
+    expect(pair(records, judgedAt(records, T0 + 11_400))).toMatchObject({ attempts: 20, answered: 20 });
+    // Asked 5 s after: the relay has been quiet longer than it may lag, so nothing more is coming.
+    expect(judgedAt(records, T0 + 15_400)).toBe(T0 + 15_400 - RELAY_LAG_MS);
+    expect(pair(records, judgedAt(records, T0 + 15_400))).toMatchObject({ attempts: 25, answered: 20 });
+  });
+
+  test('openings from an answer cut short are judged where it ends, not where a longer answer ends', () => {
+    // The openings' answer was cut by the deadline at its newest flow, 11.8 s: the replies to the last
+    // nine openings (10.2-11.8 s) came after the cut. Another answer of the same question reached 30 s.
+    const read = Array.from({ length: 60 }, (_, i) => connection(i * 200, true).slice(0, i * 200 > 10_000 ? 1 : 2));
+    const cut = read.flat();
+    const reach = new Map(cut.map((r) => [r, T0 + 11_800]));
+    const judged = (r: FlowRecord) => reach.get(r) ?? T0 + 30_000;
+    // Judged at 30 s, the nine look unanswered; judged where their answer ended, they are too new to tell.
+    expect(pair(cut, T0 + 30_000)).toMatchObject({ attempts: 60, answered: 51 });
+    expect(pair(cut, judged)).toMatchObject({ attempts: 51, answered: 51 });
+    // A connection lost well before the cut still counts.
+    expect(pair([...cut, ...connection(3_000, false)], judged)).toMatchObject({ attempts: 52, answered: 51 });
   });
 });

@@ -16,11 +16,14 @@ import * as commands from './commands/index.ts';
 import type { ListenerContext, StopAllFaults } from './context.ts';
 import { slackEdge } from './edge.ts';
 import { healthRoutes } from './health.ts';
+import { InFlight } from './in-flight.ts';
 import { Metrics } from './metrics.ts';
 import { serve, type Route } from './server.ts';
 import type { SlackSettings } from './settings.ts';
 
 export const SLACK_PATH = '/slack/events';
+/** How long a stopping gateway waits for Slack requests it is still carrying out (a stop-all, a decision). */
+export const STOP_DRAIN_MS = 15_000;
 
 /** Config access; with the stand-in and nobody configured, its demo people get roles. */
 function accessFor(config: Config, slack: SlackSettings, log: Pino): Access {
@@ -90,6 +93,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log.error({ err: err.message, code: err.code }, 'unhandled error in a Slack listener');
   });
 
+  const inFlight = new InFlight();
   const ctx: ListenerContext = {
     config: options.config,
     client: options.client,
@@ -99,6 +103,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     channel: slack.channel,
     runbooks: options.runbooks ?? ((name) => compileRunbookByName(name, catalogue())),
     ...(options.stopAllFaults ? { stopAllFaults: options.stopAllFaults } : {}),
+    inFlight,
   };
   commands.register(app, ctx);
   actions.register(app, ctx);
@@ -142,14 +147,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     { port: http.port, mode: slack.mode, socketMode: slack.socketMode, channel: slack.channel },
     'gateway listening',
   );
+  let stopping: Promise<void> | undefined;
   return {
     port: http.port,
     url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${http.port}`,
     metrics,
-    async stop() {
-      access.stop();
-      if (!receiver) await app.stop();
-      await http.close();
+    stop() {
+      // Once, however many callers ask (a signal handler and a test's cleanup may both).
+      stopping ??= (async () => {
+        access.stop();
+        if (!receiver) await app.stop();
+        await http.close();
+        // What listeners were still doing after their ack (a stop-all reaching every node) finishes first.
+        const left = await inFlight.settled(STOP_DRAIN_MS);
+        if (left) log.warn({ left }, `gateway stopped with ${left} Slack request(s) still being carried out`);
+      })();
+      return stopping;
     },
   };
 }

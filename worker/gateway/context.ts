@@ -6,6 +6,7 @@ import type { CompiledRunbook } from '../../runbooks/index.ts';
 import type { Actor } from '../../model/index.ts';
 import type { Config } from '../config.ts';
 import type { Access } from './access.ts';
+import type { InFlight } from './in-flight.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface StopAllRequest {
@@ -35,4 +36,6 @@ export interface ListenerContext {
   /** Finds and compiles a runbook by name (throws RunRequestError). */
   runbooks: (name: string) => CompiledRunbook;
   stopAllFaults?: StopAllFaults;
+  /** Listeners' work after their ack, which the gateway's stop waits for. */
+  inFlight?: InFlight;
 }

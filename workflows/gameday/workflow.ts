@@ -310,10 +310,10 @@ function describeTarget(input: GamedayInput): string {
  */
 function services(input: GamedayInput): string[] {
   const t = input.fault.spec.target;
-  const labels = input.expect.alert.labels;
-  const alerted = [labels.service, labels.app, labels.workload].filter((s): s is string => !!s);
   // A node's fault, or one chosen by a selector expression, may touch any service: every page counts.
   if (!('namespace' in t) || typeof t.selector === 'string') return [];
+  const { service, app, workload } = input.expect.alert.labels;
+  const alerted = [service, app, workload].filter((s): s is string => !!s);
   return [...new Set([...Object.values(t.selector), ...alerted])];
 }
 

@@ -5,23 +5,24 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { parseDuration } from '../../../model/index.ts';
 import {
-  namespaceFilters,
   parseHubbleJson,
   reasonText,
   summariseFlows,
   unansweredEnough,
-  type FlowAnswer,
-  type FlowFilter,
+  type FlowRecord,
   type FlowSummary,
   type HubbleClient,
 } from '../../hubble/index.ts';
 import type { CollectorResult, StepCall } from '../../../model/index.ts';
 import { optionalText } from '../params.ts';
-import { budget, collect, errorText, round, type Budget, type Findings } from '../result.ts';
+import { budget, collect, errorText, round, type Findings } from '../result.ts';
+import { readRelay, type RelayReading } from './relay.ts';
 
 export interface FlowsEvidence extends FlowSummary {
   source: string;
   since?: string;
+  /** From when every question was read to the window's end: later than `since` when the relay was slow. */
+  readFrom?: string;
   truncated: boolean;
 }
 
@@ -59,77 +60,45 @@ export function createFlowsCollector(hubble: HubbleClient | undefined) {
         );
         return undefined;
       }
-      const since = new Date(Date.now() - (parseDuration(p.window) ?? 30_000));
-      const answer = await readRelay(hubble, p, since, time, findings);
-      if (!answer) return undefined;
-      const summary = summariseFlows(answer.records, answer.lost, undefined, Date.now());
-      describe(summary, findings, answer.truncated);
+      const end = Date.now();
+      const since = new Date(end - (parseDuration(p.window) ?? 30_000));
+      let answer: RelayReading;
+      try {
+        answer = await readRelay(hubble, p, since, time, end);
+      } catch (err) {
+        findings.add(
+          'flows.unavailable',
+          'warning',
+          `flows collector: Hubble Relay at ${hubble.address} did not answer: ${errorText(err)}`,
+        );
+        return undefined;
+      }
+      if (answer.errors.length)
+        findings.add(
+          'flows.partial',
+          'info',
+          `${answer.errors.length} of ${answer.questions} flow queries failed (${answer.errors[0]}); the summary covers the rest`,
+        );
+      // An opening is judged where the answer that brought it ended (see readRelay).
+      const judged = (r: FlowRecord) => (r.uuid && answer.reach.get(r.uuid)) || answer.reachedAt;
+      const summary = summariseFlows(answer.records, answer.lost, undefined, judged);
+      const partly = answer.readFrom > since.getTime();
+      describe(summary, findings, answer.truncated && !partly);
+      if (partly)
+        findings.add(
+          'flows.partly-read',
+          'info',
+          `Hubble Relay answered slowly: the flows were read back to ${new Date(answer.readFrom).toISOString().slice(11, 19)} UTC, the newest ${Math.round((end - answer.readFrom) / 1000)} s of the ${p.window} window`,
+        );
       return {
         ...summary,
         source: `hubble-relay ${hubble.address}`,
         since: since.toISOString(),
+        readFrom: new Date(answer.readFrom).toISOString(),
         truncated: answer.truncated,
       };
     });
   };
-}
-
-/** Kept back from the relay's answers for summarising them (thousands of flows), so the collector still answers in time. */
-const SUMMARY_MS = 500;
-
-/**
- * Focused questions instead of every flow: the drops and the HTTP answers of
- * the window, connection openings and DNS (the newest of them in the
- * window), and the latest forwarded flows for the traffic picture. A relay
- * that answers some of them still gives evidence.
- */
-async function readRelay(
-  hubble: HubbleClient,
-  p: z.infer<typeof paramsSchema>,
-  since: Date,
-  time: Budget,
-  findings: Findings,
-): Promise<FlowAnswer | undefined> {
-  const filters = (extra: FlowFilter) => (p.namespace ? namespaceFilters(p.namespace, extra) : [extra]);
-  const options = { deadline: time.deadline - SUMMARY_MS, maxFlows: p.maxFlows, signal: time.signal };
-  // The busiest questions ask for the newest flows (as `hubble observe --last N`) and keep those in the
-  // window: a window with more than maxFlows of them loses its oldest end, never the newest (where a cut
-  // that has just begun shows).
-  const newest = async (whitelist: FlowFilter[]): Promise<FlowAnswer> => {
-    const answer = await hubble.getFlows({ number: p.maxFlows, whitelist }, options);
-    const records = answer.records.filter((r) => !r.time || Date.parse(r.time) >= since.getTime());
-    return { ...answer, records, truncated: answer.truncated || records.length >= p.maxFlows };
-  };
-  const queries = [
-    hubble.getFlows({ since, whitelist: filters({ verdict: ['DROPPED'] }) }, options),
-    hubble.getFlows({ since, whitelist: filters({ protocol: ['http'] }) }, options),
-    // Connection openings and their answers (SYN, SYN-ACK, RST), and DNS both ways.
-    newest(filters({ tcp_flags: [{ SYN: true }, { RST: true }] })),
-    newest([...filters({ destination_port: ['53'] }), ...filters({ source_port: ['53'] })]),
-    ...(p.recentFlows
-      ? [hubble.getFlows({ number: p.recentFlows, whitelist: filters({ verdict: ['FORWARDED'] }) }, options)]
-      : []),
-  ];
-  const settled = await Promise.allSettled(queries);
-  const answers = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const errors = settled.flatMap((s) => (s.status === 'rejected' ? [errorText(s.reason)] : []));
-  if (answers.length === 0) {
-    findings.add(
-      'flows.unavailable',
-      'warning',
-      `flows collector: Hubble Relay at ${hubble.address} did not answer: ${errors[0] ?? 'no answer'}`,
-    );
-    return undefined;
-  }
-  if (errors.length)
-    findings.add(
-      'flows.partial',
-      'info',
-      `${errors.length} of ${settled.length} flow queries failed (${errors[0]}); the summary covers the rest`,
-    );
-  const seen = new Set<string>();
-  const records = answers.flatMap((a) => a.records).filter((r) => !r.uuid || (!seen.has(r.uuid) && seen.add(r.uuid)));
-  return { records, lost: Math.max(...answers.map((a) => a.lost)), truncated: answers.some((a) => a.truncated) };
 }
 
 async function fromCapture(path: string, findings: Findings): Promise<FlowsEvidence | undefined> {

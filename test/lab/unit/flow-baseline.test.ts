@@ -2,34 +2,10 @@
 // and a live flow's old totals are never reported again as new.
 import { tapKey, type TapRecord } from '../../../lab/hubble/flowtap.ts';
 import { FlowBaseline } from '../../../lab/hubble/flows.ts';
+import { tapRecord } from '../../evidence/helpers/tap.ts';
 
-function record(sport: number, totals: Partial<TapRecord> = {}): TapRecord {
-  return {
-    src: '10.200.0.1',
-    dst: '10.244.2.5',
-    sport,
-    dport: 8080,
-    proto: 6,
-    tx: 0,
-    txBytes: 0,
-    rx: 0,
-    rxBytes: 0,
-    syn: 0,
-    fin: 0,
-    rst: 0,
-    drops: 0,
-    dropReason: 0,
-    dropNetns: 0,
-    httpRequests: 0,
-    httpStatus: [0, 0, 0, 0, 0, 0],
-    latencyNs: 0,
-    latencyCount: 0,
-    ageMs: 0,
-    method: '',
-    path: '',
-    ...totals,
-  };
-}
+const record = (sport: number, totals: Partial<TapRecord> = {}): TapRecord =>
+  tapRecord({ src: '10.200.0.1', dst: '10.244.2.5', sport, dport: 8080, ...totals });
 
 const next = (b: FlowBaseline, r: TapRecord) => b.next(tapKey(r), r);
 

@@ -4,6 +4,7 @@
 import type { App } from '@slack/bolt';
 import { NEEDS } from '../access.ts';
 import type { ListenerContext } from '../context.ts';
+import { tracked } from '../in-flight.ts';
 import { COMMAND, slashCommandSchema } from '../payloads.ts';
 import { echo, echoError } from './echo.ts';
 import { gameday } from './gameday.ts';
@@ -88,5 +89,5 @@ export function handleCommand(ctx: ListenerContext) {
 
 export function register(app: App, ctx: ListenerContext): void {
   const handle = handleCommand(ctx);
-  app.command(COMMAND, async ({ command, ack, respond }) => handle({ command, ack, respond }));
+  app.command(COMMAND, async ({ command, ack, respond }) => tracked(ctx.inFlight, handle({ command, ack, respond })));
 }

@@ -1,0 +1,133 @@
+// Reading a window of flows from Hubble Relay within the collector's time
+// budget: a few focused questions instead of every flow, each window
+// question asked newest end first in slices (the relay streams each answer
+// oldest first, so a slow relay cut by the deadline would otherwise lose the
+// newest flows, where a cut that has just begun shows), and how far each
+// answer reached, so an opening whose reply was never read is not taken for
+// one that got none.
+import { judgedAt, namespaceFilters, type FlowAnswer, type FlowFilter, type HubbleClient } from '../../hubble/index.ts';
+import { errorText, type Budget } from '../result.ts';
+
+/** Kept back from the relay's answers for summarising them (thousands of flows), so the collector answers in time. */
+export const SUMMARY_MS = 500;
+/** Each window question is asked this much of the window at a time, newest first. */
+export const SLICE_MS = 5000;
+
+export interface RelayQuestions {
+  namespace?: string;
+  /** Most flows read per question. */
+  maxFlows: number;
+  /** How many of the newest forwarded flows give the traffic picture (0: none). */
+  recentFlows: number;
+}
+
+export interface RelayReading extends FlowAnswer {
+  /**
+   * How far the answer that brought each flow reached (by uuid, ms): an
+   * opening is judged there, since its reply would have come in the same
+   * answer. Flows without a uuid are judged at `reachedAt`.
+   */
+  reach: Map<string, number>;
+  reachedAt: number;
+  /** From when every question was read to the window's end (later than `since` when one was cut). */
+  readFrom: number;
+  /** Questions that failed, in words (the reading covers the rest). */
+  errors: string[];
+  questions: number;
+}
+
+/** A part of an answer: its flows and the moment it reached. */
+interface Part extends FlowAnswer {
+  reach: number;
+}
+
+/** The newest flow of an answer cut short: nothing after it was read. */
+function newestOf(records: FlowAnswer['records']): number {
+  let newest = -Infinity;
+  for (const r of records) if (r.time) newest = Math.max(newest, Date.parse(r.time) || -Infinity);
+  return newest;
+}
+
+/**
+ * The relay's answers to the window's questions. Rejects only when no
+ * question got an answer.
+ */
+export async function readRelay(
+  hubble: HubbleClient,
+  q: RelayQuestions,
+  since: Date,
+  time: Budget,
+  now = Date.now(),
+): Promise<RelayReading> {
+  const filters = (extra: FlowFilter) => (q.namespace ? namespaceFilters(q.namespace, extra) : [extra]);
+  const options = { deadline: time.deadline - SUMMARY_MS, signal: time.signal };
+
+  /** One question over [since, now], SLICE_MS at a time from the newest end, until done, cut or full. */
+  const sliced = async (whitelist: FlowFilter[]): Promise<{ parts: Part[]; readFrom: number }> => {
+    const parts: Part[] = [];
+    let read = 0;
+    for (let end = now; end > since.getTime(); end -= SLICE_MS) {
+      const start = Math.max(since.getTime(), end - SLICE_MS);
+      const left = q.maxFlows - read;
+      if (left <= 0) return { parts, readFrom: end };
+      const answer = await hubble
+        .getFlows({ since: new Date(start), until: new Date(end), whitelist }, { ...options, maxFlows: left })
+        .catch((err: unknown) => {
+          if (parts.length === 0) throw err;
+          return undefined; // an older slice that failed: the newer ones stand
+        });
+      if (!answer) return { parts, readFrom: end };
+      read += answer.records.length;
+      // Whole: its openings' replies are in it or in a newer slice, all read (judged below, at the end).
+      parts.push({ ...answer, reach: answer.truncated ? newestOf(answer.records) : Number.NaN });
+      if (answer.truncated) return { parts, readFrom: end };
+    }
+    return { parts, readFrom: since.getTime() };
+  };
+  // The traffic picture: the newest forwarded flows (as `hubble observe --last N`), kept to the window.
+  const sample = async (): Promise<{ parts: Part[]; readFrom: number }> => {
+    const answer = await hubble.getFlows(
+      { number: q.recentFlows, whitelist: filters({ verdict: ['FORWARDED'] }) },
+      { ...options, maxFlows: q.recentFlows + 1 },
+    );
+    const records = answer.records.filter((r) => !r.time || Date.parse(r.time) >= since.getTime());
+    const reach = answer.truncated ? newestOf(answer.records) : Number.NaN;
+    return { parts: [{ ...answer, records, reach }], readFrom: since.getTime() };
+  };
+
+  const questions = [
+    sliced(filters({ verdict: ['DROPPED'] })),
+    sliced(filters({ protocol: ['http'] })),
+    // Connection openings and their answers (SYN, SYN-ACK, RST), and DNS both ways.
+    sliced(filters({ tcp_flags: [{ SYN: true }, { RST: true }] })),
+    sliced([...filters({ destination_port: ['53'] }), ...filters({ source_port: ['53'] })]),
+    ...(q.recentFlows ? [sample()] : []),
+  ];
+  const settled = await Promise.allSettled(questions);
+  const answered = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const errors = settled.flatMap((s) => (s.status === 'rejected' ? [errorText(s.reason)] : []));
+  if (answered.length === 0) throw new Error(errors[0] ?? 'no answer');
+
+  const parts = answered.flatMap((a) => a.parts);
+  const all = parts.flatMap((p) => p.records);
+  // A whole part reaches as far as the relay has shown (the newest flow, or the clock once it has been quiet).
+  const reachedAt = judgedAt(all, Date.now());
+  const seen = new Set<string>();
+  const records = all.filter((r) => !r.uuid || (!seen.has(r.uuid) && seen.add(r.uuid)));
+  // A flow two answers brought is judged by the one that reached further.
+  const reach = new Map<string, number>();
+  for (const part of parts) {
+    const reached = Number.isNaN(part.reach) ? reachedAt : part.reach;
+    for (const r of part.records) if (r.uuid) reach.set(r.uuid, Math.max(reach.get(r.uuid) ?? -Infinity, reached));
+  }
+  return {
+    records,
+    lost: Math.max(0, ...parts.map((p) => p.lost)),
+    truncated: parts.some((p) => p.truncated),
+    reach,
+    reachedAt,
+    readFrom: Math.max(since.getTime(), ...answered.map((a) => a.readFrom)),
+    errors,
+    questions: settled.length,
+  };
+}

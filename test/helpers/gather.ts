@@ -1,0 +1,45 @@
+// What a run's gather step saw, in lines a failing lab test prints: the
+// findings that are not informational, the connections that lost answers,
+// and how much of its window the flows collector read.
+import type { ConnectionStats } from '../../activities/hubble/index.ts';
+
+interface Gather {
+  findings?: { kind: string; severity: string; summary: string }[];
+  collectors?: {
+    flows?: {
+      evidence?: {
+        flows?: number;
+        since?: string;
+        readFrom?: string;
+        truncated?: boolean;
+        connections?: ConnectionStats[];
+      };
+    };
+  };
+}
+
+/** The run's gather step result, from a run status's steps. */
+export const gatherOf = (steps: { id: string; result?: unknown }[] | undefined): Gather | undefined =>
+  steps?.find((s) => s.id === 'gather')?.result as Gather | undefined;
+
+/** One line per finding that is not informational. */
+export const seen = (gather: Gather | undefined): string[] =>
+  (gather?.findings ?? []).filter((f) => f.severity !== 'info').map((f) => `${f.kind}: ${f.summary}`);
+
+/** The connections the flows collector saw lose answers, one line each (what the datapath rules read). */
+export const unanswered = (gather: Gather | undefined): string[] =>
+  (gather?.collectors?.flows?.evidence?.connections ?? [])
+    .filter((c) => c.attempts > c.answered)
+    .map(
+      (c) =>
+        `${c.source} → ${c.destination} ${c.protocol}/${c.port}: ${c.answered}/${c.attempts} answered, ` +
+        `trailing ${JSON.stringify(c.trailingLoss)}`,
+    );
+
+/** How much of the window the flows collector read (a slow relay is read from its newest end). */
+export const flowsRead = (gather: Gather | undefined): string => {
+  const e = gather?.collectors?.flows?.evidence;
+  return e
+    ? `${e.flows} flows read back to ${e.readFrom} (window since ${e.since})${e.truncated ? ', cut' : ''}`
+    : 'none';
+};
