@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LAB_ROOT_ENV } from './component.ts';
+import { diverted, removeDiversion } from './dns-delay/nft.ts';
 import { BPF_PIN_ROOT, labPaths, netnsEtcDir } from './paths.ts';
 import { stopAll, procStat } from './procs.ts';
 import { run } from './sh.ts';
@@ -19,6 +20,8 @@ export interface DownReport {
   netns: string[];
   links: string[];
   pins: boolean;
+  /** The DNS delay's nftables table was still there (its process died without taking it away). */
+  dnsDiverted: boolean;
   unmounted: string[];
   seconds: number;
 }
@@ -148,6 +151,10 @@ export async function labDown(dataDir: string): Promise<DownReport> {
     await run('ip', ['link', 'del', link]).catch(() => undefined);
   }
 
+  // The DNS delay takes its diversion away as it stops; one that died could not.
+  const dnsDiverted = await diverted();
+  await removeDiversion().catch(() => undefined);
+
   const pins = existsSync(BPF_PIN_ROOT);
   rmSync(BPF_PIN_ROOT, { recursive: true, force: true });
   const unmounted: string[] = [];
@@ -168,6 +175,7 @@ export async function labDown(dataDir: string): Promise<DownReport> {
     netns,
     links: links.filter((l) => present.includes(l)),
     pins,
+    dnsDiverted,
     unmounted,
     seconds: (Date.now() - started) / 1000,
   };

@@ -11,6 +11,7 @@ export { labStatus, ENDPOINTS, type LabStatus, type PodStatus, type ProcessStatu
 export { probeSeries, probeSummary, probeSummarySchema, probeSeriesSchema } from './probe/index.ts';
 export type { ProbeRow, ProbeSeries, ProbeSummary } from './probe/index.ts';
 export { LabError } from './sh.ts';
+export { setDnsDelay } from './dns-delay/index.ts';
 export * from './topology.ts';
 export { freePort } from './ports.ts';
 /** How the Hubble Relay stand-in sends flows it encoded when it stored them (bench/flow-encode.ts). */

@@ -52,6 +52,14 @@ export function probeComponent(paths: LabPaths, dataDir: string): Component {
   });
 }
 
+/** The delay that can be put in front of CoreDNS (lab/dns-delay): idle until a delay is set. */
+export function dnsDelayComponent(paths: LabPaths, dataDir: string): Component {
+  return nodeScript('dns-delay', [join(LAB_DIR, 'dns-delay', 'main.ts')], paths, dataDir, {
+    kind: 'http',
+    url: `http://127.0.0.1:${PORTS.dnsDelayAdmin}/healthz`,
+  });
+}
+
 /** Environment that points a nightshift process at the lab cluster and its Temporal. */
 function nightshiftEnv(paths: LabPaths, temporalAddress: string): NodeJS.ProcessEnv {
   return { KUBECONFIG: paths.kubeconfig, TEMPORAL_ADDRESS: temporalAddress };

@@ -45,6 +45,9 @@ export const PORTS = {
   probe: 9470,
   gatewayAdmin: 9471,
   simulator: 9472,
+  /** The DNS delay proxy (UDP, on the host address) and its admin endpoint (lab/dns-delay). */
+  dnsDelay: 5354,
+  dnsDelayAdmin: 9473,
 } as const;
 
 /**

@@ -29,6 +29,7 @@ import { isAlive } from './procs.ts';
 import { waitDeploymentsAvailable } from './rollout.ts';
 import {
   agentComponent,
+  dnsDelayComponent,
   gatewayComponent,
   hubbleComponent,
   probeComponent,
@@ -200,11 +201,12 @@ async function bringUp(ctx: UpContext): Promise<void> {
     start(simulatorComponent(paths, dataDir)),
     start(gatewayComponent(paths, dataDir)),
     start(probeComponent(paths, dataDir)),
+    start(dnsDelayComponent(paths, dataDir)),
   ]);
   await applyLab(kc, paths.kubeconfig);
   step('CRDs, shop, route and policy applied');
   await healthy(controlPlane, 30_000);
-  step('controller manager, CoreDNS, node simulator, gateway and probe healthy');
+  step('controller manager, CoreDNS, node simulator, gateway, probe and DNS delay healthy');
   const hubble = await start(hubbleComponent(paths, dataDir));
 
   await waitDeploymentsAvailable(kc, 60_000);

@@ -54,6 +54,7 @@ const down: Command = {
     io.out(
       `lab down in ${report.seconds.toFixed(1)} s: stopped ${report.processes} processes, removed ${report.netns.length} network namespaces and ${report.links.length} links`,
     );
+    if (report.dnsDiverted) io.out("removed the DNS delay's nftables table, which its process had left behind");
     return 0;
   },
 };

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { loadConfig, type Config } from '../../../worker/config.ts';
+import { diverted } from '../../../lab/dns-delay/nft.ts';
 import { freePort } from '../../../lab/ports.ts';
 import { TOOLS_BIN } from '../../../worker/tools.ts';
 
@@ -117,6 +118,8 @@ export interface Leftovers {
   links: string[];
   etcNetns: string[];
   pins: boolean;
+  /** The DNS delay's nftables table. */
+  dnsDiverted: boolean;
   processes: number[];
   labDir: boolean;
 }
@@ -130,6 +133,7 @@ export async function leftovers(labRoot: string, knownNetns: string[], knownPids
     links: (await hostLinks()).filter((l) => l.startsWith('nslab')),
     etcNetns,
     pins: existsSync('/sys/fs/bpf/nightshift-lab'),
+    dnsDiverted: await diverted(),
     processes: [...new Set([...knownPids.filter(alive), ...markedPids(labRoot)])],
     labDir: existsSync(labRoot),
   };
@@ -140,6 +144,7 @@ export const NOTHING_LEFT: Leftovers = {
   links: [],
   etcNetns: [],
   pins: false,
+  dnsDiverted: false,
   processes: [],
   labDir: false,
 };
