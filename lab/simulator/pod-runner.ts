@@ -1,10 +1,12 @@
 // One pod on a lab node, from "bound" to "gone": network namespace and veth,
 // annotations naming them, one process per container, readiness probes, and
-// a Pod status kept true. Terminating stops the processes within the grace
+// a Pod status kept true, and the kubelet's Unhealthy events when a
+// readiness probe fails (one per message, its count kept). Terminating stops the processes within the grace
 // period, removes the namespace, then deletes the Pod object.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, CoreV1Event, V1Container, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isStatus, mergePatch } from '../k8s.ts';
 import { POD_ANNOTATIONS as ANNOTATIONS, podHostVethName, podNetnsName, type LabNode } from '../topology.ts';
@@ -50,6 +52,8 @@ export class PodRunner {
   private reporting: Promise<void> = Promise.resolve();
   private dirty = false;
   private stopped = false;
+  /** Unhealthy events by message: the Event's name, its count, when it was first and last written. */
+  private readonly events = new Map<string, { name: string; count: number; first: Date; written: number }>();
 
   constructor(pod: V1Pod, node: LabNode, deps: RunnerDeps) {
     this.pod = pod;
@@ -156,10 +160,55 @@ export class PodRunner {
 
   private async probe(slot: Slot): Promise<void> {
     if (this.stopped || !this.ip || slot.container?.state.kind !== 'running') return;
-    const ok = await probeOnce(slot.spec, slot.spec.readinessProbe, this.ip);
+    const result = await probeOnce(slot.spec, slot.spec.readinessProbe, this.ip);
     if (this.stopped) return;
-    if (slot.readiness.record(ok)) this.report();
+    if (!result.ok) this.unhealthy(slot.spec.name, `Readiness probe failed: ${result.detail ?? 'unknown'}`);
+    if (slot.readiness.record(result.ok)) this.report();
     this.scheduleProbe(slot, slot.readiness.periodMs);
+  }
+
+  /**
+   * A Warning event on the pod as the kubelet records one: the same message again counts on the same
+   * Event, written at most every 2 s (the kubelet's recorder aggregates and rate-limits too).
+   */
+  private unhealthy(container: string, message: string): void {
+    const now = new Date();
+    let event = this.events.get(message);
+    if (!event) {
+      event = { name: `${this.name}.${randomBytes(8).toString('hex')}`, count: 0, first: now, written: 0 };
+      this.events.set(message, event);
+    }
+    event.count += 1;
+    if (Date.now() - event.written < 2000) return;
+    const update = event.written > 0;
+    event.written = Date.now();
+    const body: CoreV1Event = {
+      metadata: { name: event.name, namespace: this.namespace },
+      involvedObject: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        namespace: this.namespace,
+        name: this.name,
+        uid: this.uid,
+        fieldPath: `spec.containers{${container}}`,
+      },
+      reason: 'Unhealthy',
+      message,
+      type: 'Warning',
+      source: { component: 'kubelet', host: this.node.name },
+      reportingComponent: 'kubelet',
+      reportingInstance: this.node.name,
+      firstTimestamp: event.first,
+      lastTimestamp: now,
+      count: event.count,
+    };
+    const ref = { name: event.name, namespace: this.namespace };
+    const write = update
+      ? this.deps.core.replaceNamespacedEvent({ ...ref, body })
+      : this.deps.core.createNamespacedEvent({ namespace: this.namespace, body });
+    write.catch((err: unknown) =>
+      this.deps.log.debug({ pod: `${this.namespace}/${this.name}`, err }, 'Unhealthy event not written'),
+    );
   }
 
   /** Send the status; coalesces changes that arrive while a patch is in flight. */

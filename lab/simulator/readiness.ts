@@ -1,5 +1,8 @@
 // Readiness probes as the kubelet runs them (httpGet and tcpSocket), from
 // the host to the pod IP. A container without a probe is ready when it runs.
+// A failed attempt says why in the kubelet's words (what its Unhealthy
+// events carry): "dial tcp 10.244.2.7:5432: i/o timeout", "connect:
+// connection refused", "HTTP probe failed with statuscode: 503".
 import { request } from 'node:http';
 import { createConnection } from 'node:net';
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
@@ -11,47 +14,80 @@ function portOf(container: V1Container, port: number | string | undefined): numb
   return container.ports?.find((p) => p.name === port)?.containerPort;
 }
 
-function httpGet(host: string, port: number, path: string, timeoutMs: number): Promise<boolean> {
+export interface ProbeResult {
+  ok: boolean;
+  /** Why it failed, as the kubelet words it. */
+  detail?: string;
+}
+
+const dialError = (host: string, port: number, err: NodeJS.ErrnoException) =>
+  err.code === 'ECONNREFUSED'
+    ? `dial tcp ${host}:${port}: connect: connection refused`
+    : err.code === 'EHOSTUNREACH'
+      ? `dial tcp ${host}:${port}: connect: no route to host`
+      : `dial tcp ${host}:${port}: ${err.message}`;
+
+function httpGet(host: string, port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
+  const url = `http://${host}:${port}${path}`;
   return new Promise((done) => {
+    let timedOut = false;
     const req = request({ host, port, path, timeout: timeoutMs, agent: false }, (res) => {
       res.resume();
       const code = res.statusCode ?? 0;
-      done(code >= 200 && code < 400);
+      done(
+        code >= 200 && code < 400 ? { ok: true } : { ok: false, detail: `HTTP probe failed with statuscode: ${code}` },
+      );
     });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => done(false));
+    req.on('timeout', () => {
+      timedOut = true;
+      req.destroy();
+    });
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      done({
+        ok: false,
+        detail: timedOut
+          ? `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`
+          : `Get "${url}": ${dialError(host, port, err)}`,
+      }),
+    );
     req.end();
   });
 }
 
-function tcpConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
+function tcpConnect(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((done) => {
     const socket = createConnection({ host, port, timeout: timeoutMs });
     socket.once('connect', () => {
       socket.destroy();
-      done(true);
+      done({ ok: true });
     });
     socket.once('timeout', () => {
       socket.destroy();
-      done(false);
+      done({ ok: false, detail: `dial tcp ${host}:${port}: i/o timeout` });
     });
-    socket.once('error', () => done(false));
+    socket.once('error', (err: NodeJS.ErrnoException) => done({ ok: false, detail: dialError(host, port, err) }));
   });
 }
 
 /** One probe attempt; undefined probe means "ready". */
-export async function probeOnce(container: V1Container, probe: V1Probe | undefined, podIp: string): Promise<boolean> {
-  if (!probe) return true;
+export async function probeOnce(
+  container: V1Container,
+  probe: V1Probe | undefined,
+  podIp: string,
+): Promise<ProbeResult> {
+  if (!probe) return { ok: true };
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
   if (probe.httpGet) {
     const port = portOf(container, probe.httpGet.port);
-    return port !== undefined && httpGet(podIp, port, probe.httpGet.path ?? '/', timeoutMs);
+    if (port === undefined) return { ok: false, detail: `no port ${String(probe.httpGet.port)} in the container` };
+    return httpGet(podIp, port, probe.httpGet.path ?? '/', timeoutMs);
   }
   if (probe.tcpSocket) {
     const port = portOf(container, probe.tcpSocket.port);
-    return port !== undefined && tcpConnect(podIp, port, timeoutMs);
+    if (port === undefined) return { ok: false, detail: `no port ${String(probe.tcpSocket.port)} in the container` };
+    return tcpConnect(podIp, port, timeoutMs);
   }
-  return true;
+  return { ok: true };
 }
 
 /** Tracks one container's readiness with the probe's thresholds. */
