@@ -47,7 +47,6 @@ export class Evidence {
     );
   }
 
-  /** Which collectors answered, and which did not. */
   /** Which evidence collectors answered; nightshift's own fault registry is not evidence about the cluster. */
   coverage(): { answered: string[]; failed: string[] } {
     const evidence = this.all.filter((l) => l.result.collector !== 'faults');
@@ -116,6 +115,8 @@ export const dnsView = z.object({
       timeouts: z.number(),
       stalls: z.number(),
       lossRatio: z.number(),
+      /** The typical lookup: over the threshold means every lookup waits, not a busy moment's tail. */
+      p50Ms: z.number().optional(),
       answeredP95Ms: z.number().optional(),
       servfail: z.number(),
     }),
@@ -192,6 +193,18 @@ export const kubeView = z.object({
     }),
   ),
   nodes: z.array(z.object({ name: z.string(), ready: z.boolean() })),
+  /** Warning events in the window ("Pod/<name>" objects among them: the kubelet's Unhealthy events). */
+  events: z
+    .array(
+      z.object({
+        namespace: z.string(),
+        object: z.string(),
+        reason: z.string(),
+        message: z.string(),
+        count: z.number(),
+      }),
+    )
+    .default([]),
   namespaceLabels: z.record(z.string(), z.record(z.string(), z.string())),
   api: z.object({ p50Ms: z.number(), maxMs: z.number() }),
   at: z.string(),

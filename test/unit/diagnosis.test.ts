@@ -392,6 +392,50 @@ describe('diagnosis', () => {
     expect(dns?.remediations).toEqual([]); // the DNS restart is destructive: not below 0.5
   });
 
+  test('slow DNS everywhere (a delay in front of CoreDNS): dns-slow before the slow requests it causes', () => {
+    const slow = { answeredP95Ms: 240, p95Ms: 240, p50Ms: 180, maxMs: 260 };
+    const d = run({
+      probe: probeResult(1, 700, {}, 25),
+      dns: dnsResult([
+        dnsTarget(FRONTEND_POD, 'production/checkout-frontend', slow),
+        dnsTarget(CART_POD, 'production/cart-service-v1', slow),
+        dnsTarget(CART2_POD, 'production/cart-service-v2', slow),
+      ]),
+    });
+    expect(ids(d)[0]).toMatch(/^dns-slow /);
+    expect(d.hypotheses[0]?.explanation).toMatch(/CoreDNS itself answers quickly/);
+    const latency = d.hypotheses.find((h) => h.id === 'service-latency');
+    expect(latency?.explanation).toMatch(/lookups from 3 workloads are slow too/);
+    expect(latency?.confidence).toBeLessThan(d.hypotheses[0]?.confidence ?? 0);
+  });
+
+  test('a slow service on a busy node: DNS slow only in its tail (p95, not p50) is neither dns-slow nor an excuse', () => {
+    const tail = { answeredP95Ms: 90, p95Ms: 90, p50Ms: 8, maxMs: 120 };
+    const d = run({
+      probe: probeResult(1, 450, {}, 25),
+      dns: dnsResult([
+        dnsTarget(FRONTEND_POD, 'production/checkout-frontend', tail),
+        dnsTarget(CART_POD, 'production/cart-service-v1', tail),
+        dnsTarget(CART2_POD, 'production/cart-service-v2', tail),
+      ]),
+    });
+    expect(ids(d)[0]).toMatch(/^service-latency /);
+    expect(d.hypotheses.find((h) => h.id === 'dns-slow')?.confidence).toBeLessThan(0.5);
+  });
+
+  test('CoreDNS itself slow: dns-slow, more sure than when only the pods see it', () => {
+    const slow = { answeredP95Ms: 240, p95Ms: 240, p50Ms: 180, maxMs: 260 };
+    const targets = [
+      dnsTarget(FRONTEND_POD, 'production/checkout-frontend', slow),
+      dnsTarget(CART_POD, 'production/cart-service-v1', slow),
+    ];
+    const inFront = run({ probe: probeResult(1, 700, {}, 25), dns: dnsResult(targets) });
+    const itself = run({ probe: probeResult(1, 700, {}, 25), dns: dnsResult(targets, 230) });
+    expect(ids(itself)[0]).toMatch(/^dns-slow /);
+    expect(itself.hypotheses[0]?.explanation).toMatch(/CoreDNS itself reports p95 230 ms/);
+    expect(itself.hypotheses[0]?.confidence).toBeGreaterThan(inFront.hypotheses[0]?.confidence ?? 1);
+  });
+
   test('a Service without ready endpoints: endpoints-empty with a rollback', () => {
     const d = run({ kube: kubeResult({ cartReady: 0 }), probe: probeResult(0.1, 40, { 'http-503': 180 }) });
     const top = d.hypotheses[0];
@@ -436,6 +480,29 @@ describe('diagnosis', () => {
     // A Deployment scaled to zero is a cause, not a consequence.
     const scaled = run({ kube: kubeResult({ cartReady: 0, cartReplicas: 0 }), probe });
     expect(ids(scaled)[0]).toMatch(/^endpoints-empty /);
+  });
+
+  test('unready pods whose readiness probes time out: the cut comes first, even where Hubble saw none of it', () => {
+    // A cut deeper than any client Hubble watches: only the kubelet's probes still try, and time out.
+    const probe = probeResult(0.1, 40, { 'http-502': 180 });
+    const timeout = 'dial tcp 10.244.1.12:80: i/o timeout';
+    const d = run({ kube: kubeResult({ cartReady: 0, cartProbe: timeout }), probe });
+    expect(ids(d)[0]).toMatch(/^pod-to-pod-drop /);
+    expect(d.hypotheses[0]?.explanation).toMatch(/readiness probe\(s\) on TCP\/80 timed out/);
+    expect(d.hypotheses[0]?.evidence).toEqual(expect.arrayContaining(['gather.kubernetes#events:Unhealthy']));
+    const empty = d.hypotheses.find((h) => h.id === 'endpoints-empty');
+    expect(empty?.confidence).toBeLessThan(d.hypotheses[0]?.confidence ?? 0);
+    expect(empty?.explanation).toMatch(/lost packets also fail readiness probes/);
+
+    // The process itself refusing, or answering 503, is the workload's own: no cut.
+    for (const own of [
+      'dial tcp 10.244.1.12:80: connect: connection refused',
+      'HTTP probe failed with statuscode: 503',
+    ]) {
+      const refused = run({ kube: kubeResult({ cartReady: 0, cartProbe: own }), probe });
+      expect(ids(refused)[0]).toMatch(/^endpoints-empty /);
+      expect(refused.hypotheses.find((h) => h.id === 'pod-to-pod-drop')).toBeUndefined();
+    }
   });
 
   test('an active fault with nothing a cluster shows of it ranks nothing: the registry only attributes', () => {

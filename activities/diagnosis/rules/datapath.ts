@@ -1,8 +1,9 @@
 // Hypotheses about packets: lost between two workloads, denied by a policy,
 // or lost between particular nodes. They rest on what a cluster shows: the
 // connections Hubble saw opened and never answered (a SYN with no SYN-ACK),
-// the drops Cilium itself reports (policy), node-to-node connects measured by
-// the node agents, and the symptom. nightshift's own faults are not read here.
+// the drops Cilium itself reports (policy), the kubelet's readiness probes
+// that time out against running pods, node-to-node connects measured by the
+// node agents, and the symptom. nightshift's own faults are not read here.
 import { commonNode } from '../../collectors/nodes/pairs.ts';
 import { explain, policyObjects, toPolicies, type Endpoint } from '../../policy/index.ts';
 import type { Remediation } from '../../../model/index.ts';
@@ -30,6 +31,8 @@ export interface Cut {
   /** Unanswered connections after the last answered one (a cut that still holds). */
   trailingLoss?: { unanswered: number; since?: string; spanMs?: number };
   nodes: string[];
+  /** Seen by the kubelet, not Hubble: its readiness probes time out (one of its messages). */
+  probe?: string;
 }
 
 const flowText = (c: { source: string; destination: string; protocol: string; port?: number }) =>
@@ -37,14 +40,61 @@ const flowText = (c: { source: string; destination: string; protocol: string; po
 
 const namespaceOf = (workload: string) => (workload.includes('/') ? workload.split('/')[0] : undefined);
 
-/** Pairs whose connections go unanswered or whose packets Cilium drops, DNS excluded (it has its own rules). */
+/**
+ * Pairs whose connections go unanswered or whose packets Cilium drops, DNS excluded (it has its own rules);
+ * and workloads whose running, unready pods time out the kubelet's readiness probes (from their node).
+ */
 export function cuts(s: Signals): Cut[] {
   const unanswered = (s.flows?.v.connections ?? [])
     .filter((c: Connections) => c.port !== 53)
     .filter(unansweredEnough)
     .map((c): Cut => ({ ...c, lost: c.attempts - c.answered, of: c.attempts }));
   const dropped = dataDrops(s).map((g): Cut => ({ ...g, lost: g.count, of: g.count, reason: g.reason }));
-  return [...dropped, ...unanswered].sort((a, b) => b.lost - a.lost || flowText(a).localeCompare(flowText(b)));
+  const seen = new Set([...dropped, ...unanswered].map((c) => `${c.destination} ${c.port}`));
+  const probed = probeTimeouts(s).filter((c) => !seen.has(`${c.destination} ${c.port}`));
+  return [...dropped, ...unanswered, ...probed].sort(
+    (a, b) => b.lost - a.lost || flowText(a).localeCompare(flowText(b)),
+  );
+}
+
+/** The kubelet's words for a probe that got no answer in time (tcpSocket, httpGet). */
+const TIMED_OUT = /i\/o timeout|context deadline exceeded|Client\.Timeout exceeded/;
+
+/**
+ * Readiness probes that time out against pods that run but are not ready: the kubelet on their node
+ * got no answer, as a packet cut would leave it (a refused connect or a bad status is the process's own).
+ * At least 3 failures of a workload's pods in the window.
+ */
+function probeTimeouts(s: Signals): Cut[] {
+  const kube = s.kube?.v;
+  if (!kube) return [];
+  const byWorkload = new Map<string, Cut>();
+  for (const pod of kube.pods) {
+    if (pod.ready || !pod.node) continue;
+    const failed = kube.events.filter(
+      (e) =>
+        e.namespace === pod.namespace &&
+        e.object === `Pod/${pod.name}` &&
+        e.reason === 'Unhealthy' &&
+        TIMED_OUT.test(e.message),
+    );
+    if (failed.length === 0) continue;
+    const destination = `${pod.namespace}/${pod.workload}`;
+    const count = failed.reduce((sum, e) => sum + e.count, 0);
+    const port = Number(/:(\d+)[/:"]/.exec(failed[0]?.message ?? '')?.[1]) || undefined;
+    const known = byWorkload.get(destination);
+    byWorkload.set(destination, {
+      source: `kubelet on ${known && known.nodes[0] !== pod.node ? 'their nodes' : pod.node}`,
+      destination,
+      protocol: 'TCP',
+      ...(port ? { port } : {}),
+      lost: (known?.lost ?? 0) + count,
+      of: (known?.of ?? 0) + count,
+      nodes: [...new Set([...(known?.nodes ?? []), pod.node])],
+      probe: failed[0]?.message ?? '',
+    });
+  }
+  return [...byWorkload.values()].filter((c) => c.lost >= 3);
 }
 
 /** Packets Cilium reported dropped, DNS excluded. */
@@ -106,14 +156,21 @@ function recentPolicies(s: Signals, workloads: string[]) {
 /** Evidence ids of the findings behind these cuts. */
 function cutRefs(s: Signals, list: Cut[]): string[] {
   return list.flatMap((c) =>
-    cite(
-      s.flows,
-      (f) =>
-        (f.kind === 'flows.unanswered' || f.kind === 'flows.dropped') &&
-        f.data?.source === c.source &&
-        f.data?.destination === c.destination &&
-        f.data?.port === c.port,
-    ),
+    c.probe
+      ? cite(
+          s.kube,
+          (f) =>
+            (f.kind === 'kubernetes.warning-events' && f.summary.includes('Unhealthy')) ||
+            (f.kind === 'kubernetes.pods-not-ready' && f.summary.startsWith(c.destination)),
+        )
+      : cite(
+          s.flows,
+          (f) =>
+            (f.kind === 'flows.unanswered' || f.kind === 'flows.dropped') &&
+            f.data?.source === c.source &&
+            f.data?.destination === c.destination &&
+            f.data?.port === c.port,
+        ),
   );
 }
 
@@ -134,12 +191,16 @@ export function podToPodDrop(s: Signals): Candidate | undefined {
   if (onSuspect) c -= 0.35;
   const destinations = new Set(all.map((x) => x.destination)).size;
   if (!suspect && destinations >= 3) c -= 0.15; // loss towards everything looks like a node or the network
+  // Only the kubelet saw it: a process that hangs (a full accept queue) times its probes out too.
+  if (top.probe) c -= 0.15;
   const policies = recentPolicies(s, [top.source, top.destination]);
   const remediations: Remediation[] = policies.slice(0, 1).map((p) => restorePolicy(p.kind, p.namespace, p.objectName));
   const main = all.filter((x) => x.lost >= top.lost * 0.2).slice(0, 3);
   const how = top.reason
     ? `${top.lost} packet(s) ${flowText(top)} were dropped (${top.reason})`
-    : `${top.lost} of ${top.of} connection(s) ${flowText(top)} got no answer`;
+    : top.probe
+      ? `${top.destination}'s running pods do not answer the ${top.source}: ${top.lost} readiness probe(s) on ${top.protocol}/${top.port ?? '?'} timed out ("${top.probe}"), so its Service has no ready endpoints and nothing else reaches it`
+      : `${top.lost} of ${top.of} connection(s) ${flowText(top)} got no answer`;
   const symptom = s.symptom.erroring ? ' while the checkout probe fails' : '';
   const caveat = onSuspect ? `; but those pods run on node ${suspect}, which loses packets to its peers` : '';
   return {

@@ -68,7 +68,8 @@ export function dnsSlow(s: Signals): Candidate | undefined {
   const corednsSlow = dns.coredns.filter((c) => c.p95Ms !== undefined && c.p95Ms > dns.slowMs);
   if (slow.length === 0 && corednsSlow.length === 0) return undefined;
   const places = new Set(dns.targets.map((t) => t.from));
-  const slowPlaces = new Set(slow.map((t) => t.from));
+  // Widespread counts places where the typical lookup is slow: a busy node's tail shows in every p95.
+  const slowPlaces = new Set(slow.filter((t) => (t.p50Ms ?? 0) > dns.slowMs).map((t) => t.from));
   const widespread =
     slowPlaces.size >= 2 || (slowPlaces.size > 0 && slowPlaces.size === places.size && places.size > 0);
   let c = 0.3;

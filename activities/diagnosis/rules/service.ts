@@ -128,6 +128,13 @@ export function serviceLatency(s: Signals): Candidate | undefined {
   const slowFrom = [...new Set(dnsLone.map((t) => t.workload ?? t.from))];
   if (slowFrom.length === 1 && (s.dns?.v.coredns ?? []).every((cd) => (cd.p95Ms ?? 0) <= (s.dns?.v.slowMs ?? 50)))
     c += 0.05;
+  // Cause before consequence: lookups slow from several workloads slow every request that resolves a name
+  // (their typical lookup, not a busy moment's tail).
+  const typicalSlowFrom = new Set(
+    dnsLone.filter((t) => (t.p50Ms ?? 0) > (s.dns?.v.slowMs ?? 50)).map((t) => t.workload ?? t.from),
+  );
+  const dnsEverywhere = typicalSlowFrom.size >= 2;
+  if (dnsEverywhere) c -= 0.2;
   const parts = [
     p
       ? `the probe's p95 is ${p.summary.p95Ms} ms${p.typicalP95Ms !== undefined ? ` (typical second ${p.typicalP95Ms} ms)` : ''}${p.baseline ? ` against ${p.baseline.p95Ms} ms before` : ''}`
@@ -136,6 +143,9 @@ export function serviceLatency(s: Signals): Candidate | undefined {
     clean && s.dns ? 'DNS answering' : '',
     slowHttp?.p95Ms ? `the slowest HTTP server seen is ${slowHttp.destination} (p95 ${slowHttp.p95Ms} ms)` : '',
     slowFrom.length === 1 ? `only ${slowFrom[0]}'s own lookups are slow, so its network path is delayed` : '',
+    dnsEverywhere
+      ? `but lookups from ${typicalSlowFrom.size} workloads are slow too, which slows every request that resolves a name`
+      : '',
   ].filter(Boolean);
   return {
     id: 'service-latency',

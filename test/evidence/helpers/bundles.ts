@@ -1,7 +1,7 @@
 // Evidence bundles shaped like each docs/scenario.md failure, built with the
 // collectors' own pure code (summaries, assessments, findings), so the
 // diagnosis is tested on what the collectors really produce.
-import type { V1Deployment, V1EndpointSlice, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Deployment, V1EndpointSlice, V1Pod } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { assessEtcd, DEFAULT_ETCD_THRESHOLDS, type EtcdEvidence } from '../../../activities/collectors/etcd/assess.ts';
@@ -360,6 +360,21 @@ export interface ShopOptions {
   policyChangedAt?: string;
   /** Run every pod of these workloads on this node. */
   nodeOf?: Record<string, string>;
+  /** What the kubelet says of the unready cart v1 pods' readiness probes (an Unhealthy event each). */
+  cartProbe?: string;
+}
+
+/** A kubelet's Unhealthy event on a pod, counted `count` times. */
+function unhealthy(namespace: string, podName: string, message: string, count: number): CoreV1Event {
+  return {
+    metadata: { namespace, name: `${podName}.17a` },
+    involvedObject: { kind: 'Pod', namespace, name: podName },
+    reason: 'Unhealthy',
+    type: 'Warning',
+    message: `Readiness probe failed: ${message}`,
+    count,
+    lastTimestamp: new Date(),
+  };
 }
 
 /** The shop of docs/scenario.md as the Kubernetes collector would report it. */
@@ -415,7 +430,15 @@ export function kubeResult(options: ShopOptions = {}) {
       slice('production', 'cart-service-v2', 1),
       slice('finance', 'payment-processor', 2),
     ],
-    events: [],
+    events: options.cartProbe
+      ? pods
+          .filter(
+            (p) =>
+              p.metadata?.name?.startsWith('cart-service-v1') &&
+              !p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+          )
+          .map((p) => unhealthy('production', p.metadata?.name ?? '', options.cartProbe ?? '', 12))
+      : [],
     policies: [{ ...policy, metadata }],
     routes: [
       {
