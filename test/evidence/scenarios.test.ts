@@ -1,8 +1,14 @@
 // docs/scenario.md end to end in the lab: each failure made with a real nightshift
-// fault (or the workload's misbehave switch), traffic-vanish run against the
-// lab, and the expected hypothesis on top; with no fault, no-fault-found.
-// Runs when the lab can come up here; otherwise skips and says why.
+// fault, the workload's misbehave switch or a change to the lab's objects,
+// traffic-vanish run against the lab, and the expected hypothesis on top;
+// with no fault, no-fault-found. Each is judged on the ranking with
+// nightshift's fault registry hidden (the same evidence diagnosed again
+// without it, which must rank the same) and prints the whole ranking with
+// the margin between first and second. Runs when the lab can come up here;
+// otherwise skips and says why.
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Client, Connection } from '@temporalio/client';
 import { Findings } from '../../activities/collectors/result.ts';
@@ -11,7 +17,9 @@ import type { FaultSpec } from '../../workflows/index.ts';
 import { faultLimits, faultStatusQuery } from '../../workflows/index.ts';
 import { flowsRead, gatherOf, seen, unanswered } from '../helpers/gather.ts';
 import { findTool } from '../../worker/tools.ts';
+import type { RunStatus } from '../../model/index.ts';
 import { labRunner, type LabRunner } from './helpers/lab-runbook.ts';
+import { rankingLine, withoutRegistry, withRegistry } from './helpers/ranking.ts';
 
 async function whyNoLab(): Promise<string | undefined> {
   if (!existsSync(new URL('../../lab/index.ts', import.meta.url))) return 'lab/index.ts does not exist yet';
@@ -26,6 +34,7 @@ async function whyNoLab(): Promise<string | undefined> {
   return undefined;
 }
 
+const execFileAsync = promisify(execFile);
 const blocker = await whyNoLab();
 const suite = blocker ? describe.skip : describe;
 if (blocker) console.warn(`SKIPPED lab scenario tests (test/evidence/scenarios.test.ts): ${blocker}`);
@@ -105,14 +114,40 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
     await healthy();
   }
 
+  /**
+   * The ranking judged with the fault registry hidden: the expected hypotheses (two failures at once: both)
+   * are the top ones, and the run's own ranking, registry attributing, is the same list with the same
+   * confidences. Prints both with the margin between first and second.
+   */
+  function judge(name: string, status: RunStatus, expected: string[], context: Record<string, unknown> = {}): void {
+    const hidden = withoutRegistry(status);
+    const asRun = withRegistry(status);
+    console.log(
+      `${rankingLine(name, expected, hidden, 'registry hidden')}\n${rankingLine(name, expected, asRun, 'as run')}`,
+    );
+    expect({
+      top: [...hidden.ids.slice(0, expected.length)].sort(),
+      all: hidden.all,
+      headline: hidden.headline,
+      ...context,
+    }).toEqual(expect.objectContaining({ top: [...expected].sort() }));
+    expect(asRun.all).toEqual(hidden.all);
+  }
+
   /** Inject, let the symptom show (the alert fires after 15 s), diagnose, clean up. */
-  async function scenario(faults: FaultSpec[], expected: string, settleMs = 15_000): Promise<void> {
+  async function scenario(
+    name: string,
+    faults: FaultSpec[],
+    expected: string | string[],
+    settleMs = 15_000,
+    params: Record<string, string> = {},
+  ): Promise<void> {
     const ids: string[] = [];
     try {
       for (const f of faults) ids.push(await inject(f));
       await new Promise((r) => setTimeout(r, settleMs));
       // The evidence window stays inside this scenario: an earlier one's drops are not evidence here.
-      const status = await runner.run({ window: `${Math.floor(settleMs / 1000) - 2}s` });
+      const status = await runner.run({ window: `${Math.floor(settleMs / 1000) - 2}s`, ...params });
       const top = status.diagnosis?.hypotheses[0];
       // The faults' own counters say whether they were hitting traffic, should the diagnosis be off.
       const counters = await Promise.all(
@@ -124,21 +159,64 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
             .catch((e: Error) => `${id}: ${e.message}`),
         ),
       );
-      expect({
-        top: top?.id,
-        all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}`),
+      judge(name, status, typeof expected === 'string' ? [expected] : expected, {
         seen: seen(gatherOf(status.steps)),
         unanswered: unanswered(gatherOf(status.steps)),
         flows: flowsRead(gatherOf(status.steps)),
         counters,
-      }).toEqual(expect.objectContaining({ top: expected }));
+      });
       expect(top?.evidence.length).toBeGreaterThan(0);
     } finally {
       await stop(ids);
     }
   }
 
+  /** The misbehave switch of every pod of a workload: `body` sets it, undefined puts back the pods' own. */
+  async function misbehaveAll(workload: string, body: unknown): Promise<void> {
+    const pods = (await ctx!.status()).pods.filter((p) => p.name.startsWith(`${workload}-`));
+    if (pods.length === 0) throw new Error(`no ${workload} pods in the lab`);
+    await Promise.all(
+      pods.map(async (p) => {
+        const res = await fetch(`http://${p.ip}:9901/admin/misbehave`, {
+          method: body ? 'PUT' : 'DELETE',
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        if (!res.ok) throw new Error(`${p.name}: misbehave answered ${res.status}`);
+      }),
+    );
+  }
+
+  /** `kubectl scale` against the lab API server, as a person would at 3 AM. */
+  async function scale(namespace: string, deployment: string, replicas: number): Promise<void> {
+    const kubeconfig = labApi!.kubeconfigPath(ctx!.config.dataDir);
+    await execFileAsync(findTool('kubectl') ?? 'kubectl', [
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      namespace,
+      'scale',
+      `deployment/${deployment}`,
+      `--replicas=${replicas}`,
+    ]);
+  }
+
   const minutes = (n: number) => `${n}m`;
+  /** All TCP 80 into the cart v1 pods. */
+  const cartDrop: FaultSpec = {
+    target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
+    kind: 'drop',
+    match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 },
+    magnitude: { percent: 100 },
+    duration: minutes(3),
+  };
+  /** etcd-2's peer traffic, one direction. */
+  const etcdPeer = (direction: 'ingress' | 'egress'): FaultSpec => ({
+    target: { node: 'lab-node-1', interface: 'eth0', netns: 'nightshift-lab-etcd-2' },
+    kind: 'drop',
+    match: { direction, protocol: 'tcp', dstPorts: 2380 },
+    magnitude: { percent: 100 },
+    duration: minutes(3),
+  });
   /** The runbook's default evidence window, in seconds. */
   const CALM_SECONDS = 32;
 
@@ -169,31 +247,20 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
     await calm();
     const status = await runner.run();
     expect(status.state).toBe('completed');
-    expect({
-      top: status.diagnosis?.hypotheses[0]?.id,
-      all: status.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}: ${h.explanation}`),
+    judge('no fault', status, ['no-fault-found'], {
+      explained: status.diagnosis?.hypotheses.map((h) => `${h.id}: ${h.explanation}`),
       unanswered: unanswered(gatherOf(status.steps)),
       flows: flowsRead(gatherOf(status.steps)),
-    }).toEqual(expect.objectContaining({ top: 'no-fault-found' }));
+    });
   }, 120_000);
 
   test('pod-to-pod drop (TCP 80 into the cart pods): pod-to-pod-drop', async () => {
-    await scenario(
-      [
-        {
-          target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
-          kind: 'drop',
-          match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 },
-          magnitude: { percent: 100 },
-          duration: minutes(3),
-        },
-      ],
-      'pod-to-pod-drop',
-    );
+    await scenario('pod-to-pod drop', [cartDrop], 'pod-to-pod-drop');
   }, 300_000);
 
   test('DNS packet loss (50 % UDP 53 from the frontend): dns-loss', async () => {
     await scenario(
+      'DNS packet loss',
       [
         {
           target: { namespace: 'production', selector: { app: 'checkout-frontend' } },
@@ -215,41 +282,20 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       magnitude: { percent: 30 },
       duration: minutes(3),
     });
-    await scenario([uplink('egress'), uplink('ingress')], 'node-network-loss');
+    await scenario('node network loss', [uplink('egress'), uplink('ingress')], 'node-network-loss');
   }, 300_000);
 
   test('etcd member cut off (peer traffic of etcd-2): etcd-unhealthy', async () => {
-    const peer = (direction: 'ingress' | 'egress'): FaultSpec => ({
-      target: { node: 'lab-node-1', interface: 'eth0', netns: 'nightshift-lab-etcd-2' },
-      kind: 'drop',
-      match: { direction, protocol: 'tcp', dstPorts: 2380 },
-      magnitude: { percent: 100 },
-      duration: minutes(3),
-    });
-    await scenario([peer('egress'), peer('ingress')], 'etcd-unhealthy', 10_000);
+    await scenario('etcd member cut off', [etcdPeer('egress'), etcdPeer('ingress')], 'etcd-unhealthy', 10_000);
   }, 300_000);
 
   test('bad canary (cart v2 answers 500): canary-failing', async () => {
-    const status = await ctx!.status();
-    const v2 = status.pods.filter((p) => p.name.startsWith('cart-service-v2'));
-    const misbehave = (body: unknown) =>
-      Promise.all(
-        v2.map((p) =>
-          fetch(`http://${p.ip}:9901/admin/misbehave`, {
-            method: body ? 'PUT' : 'DELETE',
-            ...(body ? { body: JSON.stringify(body) } : {}),
-          }),
-        ),
-      );
+    const misbehave = (body: unknown) => misbehaveAll('cart-service-v2', body);
     try {
       await misbehave({ errorRate: 1, errorStatus: 500 });
       await new Promise((r) => setTimeout(r, 15_000));
       const result = await runner.run({ window: '12s' });
-      expect({
-        top: result.diagnosis?.hypotheses[0]?.id,
-        all: result.diagnosis?.hypotheses.map((h) => `${h.id} ${h.confidence}`),
-        seen: seen(gatherOf(result.steps)),
-      }).toEqual(expect.objectContaining({ top: 'canary-failing' }));
+      judge('bad canary', result, ['canary-failing'], { seen: seen(gatherOf(result.steps)) });
       expect(result.diagnosis?.hypotheses[0]?.remediations[0]).toEqual(
         expect.objectContaining({
           action: 'shift-route-weight',
@@ -264,14 +310,76 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
     }
   }, 300_000);
 
+  test('no ready endpoints (cart-service-v1 scaled to 0): endpoints-empty', async () => {
+    try {
+      await scale('production', 'cart-service-v1', 0);
+      await new Promise((r) => setTimeout(r, 15_000));
+      const status = await runner.run({ window: '13s' });
+      judge('no ready endpoints', status, ['endpoints-empty'], { seen: seen(gatherOf(status.steps)) });
+      expect(status.diagnosis?.hypotheses[0]?.remediations[0]).toEqual(
+        expect.objectContaining({ action: 'rollback-deployment' }),
+      );
+    } finally {
+      await scale('production', 'cart-service-v1', 2);
+      await healthy();
+    }
+  }, 300_000);
+
+  test('slow service (the cart v1 pods’ own 400 ms delay switch): service-latency', async () => {
+    try {
+      await misbehaveAll('cart-service-v1', { delayMs: 400 });
+      await new Promise((r) => setTimeout(r, 15_000));
+      const status = await runner.run({ window: '13s' });
+      judge('slow service (delay switch)', status, ['service-latency'], {
+        seen: seen(gatherOf(status.steps)),
+        unanswered: unanswered(gatherOf(status.steps)),
+      });
+    } finally {
+      await misbehaveAll('cart-service-v1', undefined);
+      await healthy();
+    }
+  }, 300_000);
+
+  test('slow DNS (every pod’s queries held 60 ms in front of CoreDNS): dns-slow', async () => {
+    try {
+      await labApi!.setDnsDelay(60);
+      await new Promise((r) => setTimeout(r, 15_000));
+      const status = await runner.run({ window: '13s' });
+      judge('slow DNS', status, ['dns-slow'], { seen: seen(gatherOf(status.steps)) });
+    } finally {
+      await labApi!.setDnsDelay(undefined);
+      await healthy();
+    }
+  }, 300_000);
+
+  test('a cut deeper than the alert’s namespace (TCP 5432 into finance/postgres-db, alert on production): pod-to-pod-drop', async () => {
+    await scenario(
+      'deeper cut (postgres)',
+      [
+        {
+          target: { namespace: 'finance', selector: { app: 'postgres-db' } },
+          kind: 'drop',
+          match: { direction: 'ingress', protocol: 'tcp', dstPorts: 5432 },
+          magnitude: { percent: 100 },
+          duration: minutes(3),
+        },
+      ],
+      'pod-to-pod-drop',
+      15_000,
+      { also: 'finance' },
+    );
+  }, 300_000);
+
+  test('two failures at once (TCP 80 into the cart pods and etcd-2 cut off): both in the top two', async () => {
+    await scenario(
+      'two at once (cart drop + etcd)',
+      [cartDrop, etcdPeer('egress'), etcdPeer('ingress')],
+      ['pod-to-pod-drop', 'etcd-unhealthy'],
+    );
+  }, 300_000);
+
   test('the fix works: approving stop-fault ends the drop and the verify step sees the probe recover', async () => {
-    const id = await inject({
-      target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
-      kind: 'drop',
-      match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 },
-      magnitude: { percent: 100 },
-      duration: minutes(3),
-    });
+    const id = await inject(cartDrop);
     try {
       await new Promise((r) => setTimeout(r, 15_000));
       let offered: string[] = [];
@@ -297,17 +405,7 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
   }, 360_000);
 
   test('the fix works: approving shift-route-weight sends the cart to v1 and the probe recovers', async () => {
-    const status0 = await ctx!.status();
-    const v2 = status0.pods.filter((p) => p.name.startsWith('cart-service-v2'));
-    const misbehave = (body: unknown) =>
-      Promise.all(
-        v2.map((p) =>
-          fetch(`http://${p.ip}:9901/admin/misbehave`, {
-            method: body ? 'PUT' : 'DELETE',
-            ...(body ? { body: JSON.stringify(body) } : {}),
-          }),
-        ),
-      );
+    const misbehave = (body: unknown) => misbehaveAll('cart-service-v2', body);
     try {
       await healthy();
       // The previous test's drop fault must age out of the flow store first, or its drops are evidence here.
@@ -362,6 +460,7 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
     `slow service (200 ms on the cart pods’ egress, kernels with fq): service-latency${fq.fq ? '' : ` (skipped: no sch_fq)`}`,
     async () => {
       await scenario(
+        'slow service (eBPF delay)',
         [
           {
             target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
