@@ -7,11 +7,13 @@ import type { Logger } from 'pino';
 import { isStatus } from '../k8s.ts';
 import { NODES, nodeByName } from '../topology.ts';
 import { Ipam } from './ipam.ts';
+import type { NodeProbers } from './node-probers.ts';
 import type { Ledger } from './ledger.ts';
 import { PodRunner } from './pod-runner.ts';
 
 export interface KubeletDeps {
   core: CoreV1Api;
+  probers: NodeProbers;
   ledger: Ledger;
   podLogs: string;
   log: Logger;

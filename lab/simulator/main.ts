@@ -12,6 +12,7 @@ import { PORTS } from '../topology.ts';
 import { Binder } from './binder.ts';
 import { Kubelet } from './kubelet.ts';
 import { Ledger, readLedger } from './ledger.ts';
+import { NodeProbers } from './node-probers.ts';
 import { HEARTBEAT_MS, registerNodes, renewLeases } from './nodes.ts';
 import { destroyPodNetwork } from './podnet.ts';
 import { restartingInformer } from '../informer.ts';
@@ -47,7 +48,8 @@ setInterval(
 
 const nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode());
 const pods = makeInformer<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces());
-const kubelet = new Kubelet({ core, ledger, podLogs: paths.podLogs, log });
+const probers = new NodeProbers(log);
+const kubelet = new Kubelet({ core, probers, ledger, podLogs: paths.podLogs, log });
 const binder = new Binder({ core, log, pods: () => pods.list(), nodes: () => nodes.list() });
 
 const onPod = (pod: V1Pod) => {
@@ -76,6 +78,7 @@ log.info({ port: PORTS.simulator }, 'node simulator running');
 
 const stop = () => {
   log.info('stopping (pods keep running until lab down)');
+  probers.stop();
   process.exit(0);
 };
 process.once('SIGTERM', stop);

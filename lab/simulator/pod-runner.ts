@@ -18,10 +18,13 @@ import type { Ipam } from './ipam.ts';
 import type { Ledger } from './ledger.ts';
 import { createPodNetwork, destroyPodNetwork } from './podnet.ts';
 import { podStatus, type PodCondition } from './pod-status.ts';
+import type { NodeProbers } from './node-probers.ts';
 import { probeOnce, Readiness } from './readiness.ts';
 
 export interface RunnerDeps {
   core: CoreV1Api;
+  /** Runs readiness probe attempts from a node's network namespace. */
+  probers: NodeProbers;
   ledger: Ledger;
   ipam: Ipam;
   podLogs: string;
@@ -160,7 +163,9 @@ export class PodRunner {
 
   private async probe(slot: Slot): Promise<void> {
     if (this.stopped || !this.ip || slot.container?.state.kind !== 'running') return;
-    const result = await probeOnce(slot.spec, slot.spec.readinessProbe, this.ip);
+    const result = await probeOnce(slot.spec, slot.spec.readinessProbe, this.ip, (attempt) =>
+      this.deps.probers.run(this.node, attempt),
+    );
     if (this.stopped) return;
     if (!result.ok) this.unhealthy(slot.spec.name, `Readiness probe failed: ${result.detail ?? 'unknown'}`);
     if (slot.readiness.record(result.ok)) this.report();

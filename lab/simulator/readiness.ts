@@ -1,11 +1,13 @@
 // Readiness probes as the kubelet runs them (httpGet and tcpSocket), from
-// the host to the pod IP. A container without a probe is ready when it runs.
+// the pod's node to the pod IP (the attempt is run by that node's prober,
+// node-probers.ts). A container without a probe is ready when it runs.
 // A failed attempt says why in the kubelet's words (what its Unhealthy
 // events carry): "dial tcp 10.244.2.7:5432: i/o timeout", "connect:
 // connection refused", "HTTP probe failed with statuscode: 503".
 import { request } from 'node:http';
 import { createConnection } from 'node:net';
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
+import { z } from 'zod';
 
 function portOf(container: V1Container, port: number | string | undefined): number | undefined {
   if (typeof port === 'number') return port;
@@ -69,23 +71,42 @@ function tcpConnect(host: string, port: number, timeoutMs: number): Promise<Prob
   });
 }
 
-/** One probe attempt; undefined probe means "ready". */
+/** One probe attempt as the prober on a node runs it. */
+export const attemptSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('http'),
+    host: z.string(),
+    port: z.number().int(),
+    path: z.string(),
+    timeoutMs: z.number().positive(),
+  }),
+  z.object({ kind: z.literal('tcp'), host: z.string(), port: z.number().int(), timeoutMs: z.number().positive() }),
+]);
+export type ProbeAttempt = z.infer<typeof attemptSchema>;
+
+/** Runs an attempt from this process's network namespace. */
+export function runAttempt(a: ProbeAttempt): Promise<ProbeResult> {
+  return a.kind === 'http' ? httpGet(a.host, a.port, a.path, a.timeoutMs) : tcpConnect(a.host, a.port, a.timeoutMs);
+}
+
+/** One probe attempt, run by `run` (from the pod's node); undefined probe means "ready". */
 export async function probeOnce(
   container: V1Container,
   probe: V1Probe | undefined,
   podIp: string,
+  run: (attempt: ProbeAttempt) => Promise<ProbeResult>,
 ): Promise<ProbeResult> {
   if (!probe) return { ok: true };
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
   if (probe.httpGet) {
     const port = portOf(container, probe.httpGet.port);
     if (port === undefined) return { ok: false, detail: `no port ${String(probe.httpGet.port)} in the container` };
-    return httpGet(podIp, port, probe.httpGet.path ?? '/', timeoutMs);
+    return run({ kind: 'http', host: podIp, port, path: probe.httpGet.path ?? '/', timeoutMs });
   }
   if (probe.tcpSocket) {
     const port = portOf(container, probe.tcpSocket.port);
     if (port === undefined) return { ok: false, detail: `no port ${String(probe.tcpSocket.port)} in the container` };
-    return tcpConnect(podIp, port, timeoutMs);
+    return run({ kind: 'tcp', host: podIp, port, timeoutMs });
   }
   return { ok: true };
 }
