@@ -85,6 +85,14 @@ function rank(hypotheses: Hypothesis[]): Hypothesis[] {
 
 const percent = (x: number) => `${Math.round(x * 100)}%`;
 
+/** The service Hubble saw answer with the largest share of 5xx (at least 3 answers, 30 % of them). */
+function answeringWorst(s: Signals) {
+  const ratio = (h: { errors: number; responses: number }) => h.errors / h.responses;
+  return (s.flows?.v.http ?? [])
+    .filter((h) => h.responses >= 3 && ratio(h) >= 0.3)
+    .sort((a, b) => ratio(b) - ratio(a) || b.errors - a.errors || a.destination.localeCompare(b.destination))[0];
+}
+
 function headline(
   outcome: DiagnosisOutcome,
   hypotheses: Hypothesis[],
@@ -102,7 +110,11 @@ function headline(
   if (outcome === 'unexplained') {
     const symptom = s.probe?.findings.find((f) => f.kind.startsWith('probe.') && f.severity !== 'info')?.summary;
     const best = lead ? ` The best lead is weak: ${lead.title} (${percent(lead.confidence)}).` : '';
-    return `Unexplained: ${symptom ?? 'the symptom fails'}, and nothing gathered explains it${missing ? ` (${missing})` : ''}.${best}`;
+    const worst = answeringWorst(s);
+    const where = worst
+      ? `; the service answering worst is ${worst.destination} (${worst.errors} of ${worst.responses} HTTP answers 5xx)`
+      : '';
+    return `Unexplained: ${symptom ?? 'the symptom fails'}${where}, and nothing gathered explains ${worst ? 'why' : 'it'}${missing ? ` (${missing})` : ''}.${best}`;
   }
   return lead ? `Most likely: ${lead.title} (${percent(lead.confidence)}).` : 'No hypothesis fits the evidence.';
 }

@@ -629,6 +629,26 @@ describe('diagnosis', () => {
       );
     });
 
+    test('unexplained with HTTP answers seen: the headline names the service that answers worst', () => {
+      const errors = [
+        ...flow({
+          from: 'production/checkout-frontend',
+          to: 'finance/payment-processor',
+          port: 8080,
+          count: 40,
+          http: 502,
+        }),
+      ];
+      const d = diagnose(
+        bundle([probeResult(0.5, 40, { 'http-502': 100 }), flowsResult(shopTraffic(errors)), ...nothing.slice(2)]),
+        { namespace: 'production' },
+      );
+      expect(d.outcome).toBe('unexplained');
+      expect(d.headline).toMatch(
+        /^Unexplained: checkout probe: 50% success .*; the service answering worst is finance\/payment-processor \(\d+ of \d+ HTTP answers 5xx\), and nothing gathered explains why/,
+      );
+    });
+
     test('without a symptom, a cause seen directly still ranks; no-fault-found never does', () => {
       const etcd = etcdResult([
         etcdMember('etcd-1', { leaderChangesInWindow: 1 }),
