@@ -126,7 +126,7 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       `${rankingLine(name, expected, hidden, 'registry hidden')}\n${rankingLine(name, expected, asRun, 'as run')}`,
     );
     expect({
-      top: [...hidden.ids.slice(0, expected.length)].sort(),
+      top: hidden.ids.slice(0, expected.length).sort(),
       all: hidden.all,
       headline: hidden.headline,
       ...context,

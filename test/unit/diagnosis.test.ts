@@ -421,6 +421,7 @@ describe('diagnosis', () => {
     });
     expect(ids(d)[0]).toMatch(/^service-latency /);
     expect(d.hypotheses.find((h) => h.id === 'dns-slow')?.confidence).toBeLessThan(0.5);
+    expect(d.hypotheses.find((h) => h.id === 'dns-slow')?.explanation).toMatch(/^DNS is slow only in its tail/);
   });
 
   test('CoreDNS itself slow: dns-slow, more sure than when only the pods see it', () => {

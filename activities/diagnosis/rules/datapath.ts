@@ -83,14 +83,15 @@ function probeTimeouts(s: Signals): Cut[] {
     const count = failed.reduce((sum, e) => sum + e.count, 0);
     const port = Number(/:(\d+)[/:"]/.exec(failed[0]?.message ?? '')?.[1]) || undefined;
     const known = byWorkload.get(destination);
+    const nodes = [...new Set([...(known?.nodes ?? []), pod.node])];
     byWorkload.set(destination, {
-      source: `kubelet on ${known && known.nodes[0] !== pod.node ? 'their nodes' : pod.node}`,
+      source: `kubelet on ${nodes.length > 1 ? 'their nodes' : pod.node}`,
       destination,
       protocol: 'TCP',
       ...(port ? { port } : {}),
       lost: (known?.lost ?? 0) + count,
       of: (known?.of ?? 0) + count,
-      nodes: [...new Set([...(known?.nodes ?? []), pod.node])],
+      nodes,
       probe: failed[0]?.message ?? '',
     });
   }

@@ -78,6 +78,8 @@ export function dnsSlow(s: Signals): Candidate | undefined {
   if (s.symptom.slow) c += 0.1;
   const lone = !widespread && corednsSlow.length === 0;
   if (lone) c = 0.25;
+  // Several places slow only in their tail: a busy moment, not one pod's path.
+  const tailOnly = lone && new Set(slow.map((t) => t.from)).size >= 2;
   const worst = [...slow].sort((a, b) => (b.answeredP95Ms ?? 0) - (a.answeredP95Ms ?? 0))[0];
   const text = worst
     ? `from ${shortFrom(worst.from)}, DNS p95 is ${worst.answeredP95Ms} ms (over ${dns.slowMs} ms)`
@@ -88,9 +90,11 @@ export function dnsSlow(s: Signals): Candidate | undefined {
   return {
     id: 'dns-slow',
     confidence: clamp(c),
-    explanation: lone
-      ? `Only ${shortFrom(worst?.from ?? '?')} sees slow DNS (${worst?.answeredP95Ms} ms) while ${server.toLowerCase()}: that pod's own network path is slow, not DNS.`
-      : `DNS answers slowly: ${[text, server].filter(Boolean).join('; ')}.`,
+    explanation: tailOnly
+      ? `DNS is slow only in its tail (${text}) while the typical lookup is fast and ${server.toLowerCase()}: a busy moment, not DNS.`
+      : lone
+        ? `Only ${shortFrom(worst?.from ?? '?')} sees slow DNS (${worst?.answeredP95Ms} ms) while ${server.toLowerCase()}: that pod's own network path is slow, not DNS.`
+        : `DNS answers slowly: ${[text, server].filter(Boolean).join('; ')}.`,
     evidence: [...citeKinds(s, 'dns.slow', 'coredns.slow', 'coredns.slow-share'), ...s.symptom.refs],
     remediations: [restartDns(s)],
   };
