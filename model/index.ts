@@ -12,6 +12,7 @@ export type * from './fault.ts';
 export * from './fault-schema.ts';
 export type * from './gameday.ts';
 export * from './issues.ts';
+export * from './metrics.ts';
 export * from './queues.ts';
 export type * from './run.ts';
 export type * from './step.ts';

@@ -3,9 +3,12 @@
 // request by the route's backend weights at that moment. Also serves the
 // "outside" stand-in (api.stripe.com) and an admin page on 127.0.0.1:
 //   GET /healthz   GET /routes (routes, weights and per-backend counts)
+//   GET /metrics   gateway_requests_total by route, backend and code, and
+//                  gateway_request_duration_seconds by route and backend
 import { createServer } from 'node:http';
 import { CustomObjectsApi, makeInformer, type KubernetesObject } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { Metrics } from '../../model/index.ts';
 import { createLogger } from '../../worker/base.ts';
 import { EndpointSlices } from '../endpoint-slices.ts';
 import { restartingInformer } from '../informer.ts';
@@ -54,15 +57,23 @@ function routes(): HttpRoute[] {
 }
 
 const counts = new Map<string, { requests: number; errors: number }>();
-function count(backend: string, status: number): void {
+const metrics = new Metrics();
+function count(route: string, backend: string, status: number, seconds: number): void {
   const entry = counts.get(backend) ?? { requests: 0, errors: 0 };
   entry.requests += 1;
   if (status >= 500) entry.errors += 1;
   counts.set(backend, entry);
+  const labels = { route, backend };
+  metrics.inc('gateway_requests_total', 'Requests forwarded, by HTTPRoute, backend and status code', {
+    ...labels,
+    code: String(status),
+  });
+  metrics.observe('gateway_request_duration_seconds', 'Time to answer a forwarded request', seconds, labels);
 }
 
 const data = createServer((req, res) => {
   void (async () => {
+    const started = performance.now();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const selected = selectRule(routes(), req.headers.host ?? '', path, req.method ?? 'GET');
     if (!selected) {
@@ -88,7 +99,8 @@ const data = createServer((req, res) => {
       'x-nightshift-backend': backend.name,
       'x-nightshift-route': selected.route.metadata.name,
     });
-    count(key, result.status);
+    const route = `${selected.route.metadata.namespace}/${selected.route.metadata.name}`;
+    count(route, key, result.status, (performance.now() - started) / 1000);
     if (result.failure) log.debug({ backend: key, failure: result.failure }, 'backend failed');
   })().catch((err: unknown) => {
     log.error({ err }, 'request handling failed');
@@ -100,6 +112,10 @@ const data = createServer((req, res) => {
 const admin = createServer((req, res) => {
   if (req.url === '/healthz') {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    return;
+  }
+  if (req.url === '/metrics') {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.text());
     return;
   }
   if (req.url === '/routes') {

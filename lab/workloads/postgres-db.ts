@@ -26,7 +26,10 @@ async function answer(socket: Socket, line: string): Promise<void> {
   const { delayMs, fail } = decide(w.sw.current);
   if (delayMs > 0) await sleep(delayMs);
   if (socket.destroyed) return;
-  if (line.toUpperCase() !== 'PING') socket.write('ERROR unknown command\n');
+  const known = line.toUpperCase() === 'PING';
+  const result = !known ? 'unknown' : fail ? 'error' : 'ok';
+  w.metrics.inc('db_commands_total', 'Commands answered, by result (ok, error, unknown)', { result });
+  if (!known) socket.write('ERROR unknown command\n');
   else socket.write(fail ? 'ERROR injected failure\n' : 'PONG\n');
 }
 

@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { alertmanagerRoute } from '../../worker/alerts/index.ts';
 import { loadConfig } from '../../worker/config.ts';
 import { healthRoutes } from '../../worker/gateway/health.ts';
-import { Metrics } from '../../worker/gateway/metrics.ts';
+import { Metrics } from '../../model/index.ts';
 import { serve, type HttpServer } from '../../worker/gateway/server.ts';
 import { createLogger } from '../../worker/logger.ts';
 import { payload } from '../fixtures/alerts.ts';

@@ -2,7 +2,7 @@
 // handler that throws (at once or later) is answered 500 and logged, and the
 // server keeps serving; the process-level last resort logs what nothing caught.
 import { serve, json } from '../../worker/gateway/server.ts';
-import { Metrics } from '../../worker/gateway/metrics.ts';
+import { Metrics } from '../../model/index.ts';
 import { keepServing, requestPath } from '../../worker/http-guard.ts';
 
 function recorder() {

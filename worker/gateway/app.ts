@@ -17,7 +17,7 @@ import type { ListenerContext, StopAllFaults } from './context.ts';
 import { slackEdge } from './edge.ts';
 import { healthRoutes } from './health.ts';
 import { InFlight } from './in-flight.ts';
-import { Metrics } from './metrics.ts';
+import { Metrics } from '../../model/index.ts';
 import { serve, type Route } from './server.ts';
 import type { SlackSettings } from './settings.ts';
 

@@ -3,11 +3,10 @@
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
 import type { CompiledRunbook } from '../../runbooks/index.ts';
-import type { Actor } from '../../model/index.ts';
+import type { Actor, Metrics } from '../../model/index.ts';
 import type { Config } from '../config.ts';
 import type { Access } from './access.ts';
 import type { InFlight } from './in-flight.ts';
-import type { Metrics } from './metrics.ts';
 
 export interface StopAllRequest {
   by: Actor;

@@ -1,7 +1,7 @@
 // GET /healthz (the process answers), GET /readyz (Temporal answers too),
 // GET /metrics (Prometheus text).
 import type { Client } from '@temporalio/client';
-import type { Metrics } from './metrics.ts';
+import type { Metrics } from '../../model/index.ts';
 import { json, type Route } from './server.ts';
 
 export function healthRoutes(client: Client, metrics: Metrics, readyTimeoutMs = 2_000): Route[] {

@@ -4,7 +4,7 @@ export { startGateway, SLACK_PATH, type Gateway, type GatewayOptions } from './a
 export { resolveSlack, type SlackSettings } from './settings.ts';
 export { Access, cliIdentity } from './access.ts';
 export { json, serve, type HttpServer, type Route } from './server.ts';
-export { Metrics } from './metrics.ts';
+export { Metrics } from '../../model/index.ts';
 export type { StopAllFaults, StopAllRequest, StopAllResult } from './context.ts';
 export { runIdFor } from './commands/run.ts';
 export { updateIdFor } from './actions/decide.ts';

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { guarded, guardServer, type GuardLog } from '../http-guard.ts';
-import type { Metrics } from './metrics.ts';
+import type { Metrics } from '../../model/index.ts';
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';

@@ -4,7 +4,9 @@
 //   PUT    /admin/misbehave  {"errorRate"?, "errorStatus"?, "delayMs"?}  change some
 //   DELETE /admin/misbehave  back to the settings from env
 //   GET    /healthz
+//   GET    /metrics          what the workload counted (Prometheus text format)
 import { createServer, type Server } from 'node:http';
+import type { Metrics } from '../../../model/index.ts';
 import { misbehavePatchSchema, type Misbehave } from './misbehave.ts';
 import { readBody, sendJson } from './http.ts';
 
@@ -13,10 +15,14 @@ export interface Switch {
   readonly fromEnv: Misbehave;
 }
 
-export function startAdmin(port: number, sw: Switch, log: (msg: object) => void): Server {
+export function startAdmin(port: number, sw: Switch, metrics: Metrics, log: (msg: object) => void): Server {
   const server = createServer((req, res) => {
     void (async () => {
       if (req.url === '/healthz') return sendJson(res, 200, { ok: true });
+      if (req.url === '/metrics' && req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        return res.end(metrics.text());
+      }
       if (req.url !== '/admin/misbehave') return sendJson(res, 404, { error: 'not found' });
       if (req.method === 'GET') return sendJson(res, 200, sw.current);
       if (req.method === 'DELETE') {

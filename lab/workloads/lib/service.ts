@@ -1,10 +1,13 @@
 // A lab workload's HTTP service: routes by "METHOD /path", the misbehave
 // switch in front of every route but /healthz, the admin endpoint beside it,
 // and a graceful stop on SIGTERM (keep serving for DRAIN_MS while endpoints
-// and DNS forget the pod, then close).
+// and DNS forget the pod, then close). Every answer is counted for
+// Prometheus (GET /metrics on the admin port): http_requests_total by method,
+// route and code, and http_request_duration_seconds by method and route.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { Metrics } from '../../../model/index.ts';
 import { startAdmin, type Switch } from './admin.ts';
 import { sendJson } from './http.ts';
 import { decide, misbehaveFromEnv } from './misbehave.ts';
@@ -27,6 +30,7 @@ export interface Workload {
   port: number;
   pod: string;
   sw: Switch;
+  metrics: Metrics;
   log: (entry: object) => void;
 }
 
@@ -36,7 +40,8 @@ export function workload(name: string, onStop: () => Promise<void>): Workload {
   const fromEnv = misbehaveFromEnv(process.env);
   const sw: Switch = { current: { ...fromEnv }, fromEnv };
   const log = logger(name);
-  const admin = startAdmin(env.ADMIN_PORT, sw, log);
+  const metrics = new Metrics();
+  const admin = startAdmin(env.ADMIN_PORT, sw, metrics, log);
   process.once('SIGTERM', () => {
     log({ msg: 'SIGTERM: draining', drainMs: env.DRAIN_MS });
     void sleep(env.DRAIN_MS)
@@ -47,8 +52,11 @@ export function workload(name: string, onStop: () => Promise<void>): Workload {
       });
   });
   log({ msg: 'started', port: env.PORT, adminPort: env.ADMIN_PORT, misbehave: fromEnv });
-  return { name, port: env.PORT, pod: env.HOSTNAME, sw, log };
+  return { name, port: env.PORT, pod: env.HOSTNAME, sw, metrics, log };
 }
+
+const REQUESTS = 'http_requests_total';
+const DURATION = 'http_request_duration_seconds';
 
 export function serveHttp(name: string, routes: Record<string, Handler>): Workload {
   const server = createServer((req, res) => {
@@ -57,9 +65,18 @@ export function serveHttp(name: string, routes: Record<string, Handler>): Worklo
   const w = workload(name, () => new Promise((done) => server.close(() => done())));
   server.keepAliveTimeout = 1000;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') return sendJson(res, 200, { ok: true, pod: w.pod });
     const route = routes[`${req.method} ${path}`];
+    const labels = { method: req.method ?? 'GET', route: route ? path : 'unmatched' };
+    const started = performance.now();
+    res.once('finish', () => {
+      w.metrics.inc(REQUESTS, 'HTTP requests answered, by method, route and status code', {
+        ...labels,
+        code: String(res.statusCode),
+      });
+      w.metrics.observe(DURATION, 'Time to answer an HTTP request', (performance.now() - started) / 1000, labels);
+    });
     if (!route) return sendJson(res, 404, { error: `no route ${req.method} ${path}` });
     const { delayMs, fail } = decide(w.sw.current);
     if (delayMs > 0) await sleep(delayMs);

@@ -1,5 +1,7 @@
-// A small Prometheus registry: counters and histograms with labels, written
-// in the text exposition format for GET /metrics.
+// The Prometheus text exposition of counters and histograms with labels, as
+// nightshift's gateway and the lab's workloads serve them on GET /metrics.
+// Pure: no Node, so any floor may count with it.
+
 type Labels = Record<string, string>;
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
