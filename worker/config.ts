@@ -60,6 +60,15 @@ export const configSchema = z.object({
   dataDir: z.string().default('.nightshift'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   http: z.object({ port: portSchema.default(3000) }).prefault({}),
+  metrics: z
+    .object({
+      /** host:port where a worker or node agent serves its Temporal metrics for Prometheus; unset = none. */
+      address: z
+        .string()
+        .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:9464')
+        .optional(),
+    })
+    .prefault({}),
   access: z
     .object({
       /** Slack user id -> roles. */
@@ -109,6 +118,7 @@ const ENV_PATHS: Record<string, string[]> = {
   NIGHTSHIFT_DATA_DIR: ['dataDir'],
   LOG_LEVEL: ['logLevel'],
   NIGHTSHIFT_HTTP_PORT: ['http', 'port'],
+  NIGHTSHIFT_METRICS_ADDRESS: ['metrics', 'address'],
   NIGHTSHIFT_PRODUCTION_NAMESPACES: ['access', 'productionNamespaces'],
   NIGHTSHIFT_FAULT_MAX_DURATION: ['faults', 'maxDuration'],
   NIGHTSHIFT_FAULT_ALLOWED_NAMESPACES: ['faults', 'allowedNamespaces'],

@@ -105,7 +105,7 @@ export function controlPlaneEndpoints(
 
 export async function startNodeAgent(options: NodeAgentOptions): Promise<NodeAgent> {
   const { config, node, log } = options;
-  installRuntime(log);
+  installRuntime(log, config.metrics.address);
   await ensureBpffs();
   const protectedPeers = await resolveProtected(controlPlaneEndpoints(config));
   const maxTtlMs = parseDuration(config.faults.maxDuration) ?? 30 * 60_000;

@@ -39,7 +39,7 @@ export async function ensureDevServer(config: Config, log: Pino): Promise<DevSer
 }
 
 export async function startStack(config: Config, log: Pino, slack: SlackSettings): Promise<Stack> {
-  installRuntime(log);
+  installRuntime(log, config.metrics.address);
   const devServer = await ensureDevServer(config, log);
   try {
     const connection = await connectWorker(config);

@@ -19,7 +19,7 @@ export const workerCommand: Command = {
     parse(args, {}, false);
     const config = loadConfig();
     const log = createLogger({ level: config.logLevel, name: 'nightshift-worker' });
-    installRuntime(log);
+    installRuntime(log, config.metrics.address);
     const connection = await connectWorker(config);
     const client = await connectClient(config);
     const worker = await createControlWorker({
