@@ -47,7 +47,8 @@ export interface PodRef {
 /**
  * One target on one node. Direct: an interface by name, inside `netns` or
  * the node's own namespace; the interface's own ingress/egress is the
- * target's. Pod: the agent finds the host-side interface by route lookup.
+ * target's. Pod: the agent finds the pod's own host-side device (from the
+ * pod's namespace, else by route lookup) and refuses a device pods share.
  */
 export interface NodeTarget {
   node: string;
