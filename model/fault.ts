@@ -38,8 +38,11 @@ export interface PodRef {
   name: string;
   ip: string;
   /**
-   * The pod's network namespace (annotation nightshift.dev/netns): a name under
-   * /run/netns or a path in the runtime's directories (see NETNS_REF).
+   * The pod's network namespace: a name under /run/netns or a path in the
+   * runtime's directories (see NETNS_REF). In a request, the annotation
+   * nightshift.dev/netns when the pod has it; without it the agent finds the
+   * namespace on its node that holds the pod's IP, and the plan's pod names
+   * that one.
    */
   netns?: string;
 }

@@ -14,7 +14,7 @@ import {
   type ProgramSpec,
 } from '../../bpf/index.ts';
 import { ErrorType, failure } from '../../model/index.ts';
-import type { AttachmentPlan, Direction, InjectRequest, ProtectedPeer } from '../../model/index.ts';
+import type { AttachmentPlan, Direction, InjectRequest, PodRef, ProtectedPeer } from '../../model/index.ts';
 import { hostNetworkPod, podDevice, podInterface } from './pod-device.ts';
 import { keepEntry, keptPeers } from './protect.ts';
 
@@ -27,6 +27,12 @@ export interface AgentContext {
   maxTtlMs: number;
   /** Addresses no fault on this node may match (see protect.ts). */
   protectedPeers: ProtectedPeer[];
+  /**
+   * The network namespace on this node that holds a pod's IP (the agent's
+   * NetnsLocator: a path under /run/netns, or /proc/<pid>/ns/net of a process
+   * in it); asked for a pod that comes without one. Throws when it finds none.
+   */
+  locatePodNetns?: (ip: string, what: string) => Promise<string>;
 }
 
 export interface Planned {
@@ -72,10 +78,26 @@ async function requireInterface(ifname: string, netns: string | undefined): Prom
   }
 }
 
+/**
+ * The pod with its network namespace: the one the request names (annotation
+ * nightshift.dev/netns), else the one on this node that holds the pod's IP.
+ * `missing` says why it has none.
+ */
+async function withNetns(pod: PodRef, ctx: AgentContext): Promise<{ pod: PodRef; missing?: string }> {
+  if (pod.netns) return { pod };
+  const unnamed = 'no annotation nightshift.dev/netns';
+  if (!ctx.locatePodNetns) return { pod, missing: `${unnamed}, and this agent does not look for it` };
+  try {
+    return { pod: { ...pod, netns: await ctx.locatePodNetns(pod.ip, `pod ${pod.namespace}/${pod.name}`) } };
+  } catch (err) {
+    return { pod, missing: `${unnamed}, and ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
 async function placement(
   req: InjectRequest,
   ctx: AgentContext,
-): Promise<{ netns?: string; ifname: string; hook: Direction }> {
+): Promise<{ netns?: string; ifname: string; hook: Direction; pod?: PodRef }> {
   const { target, match } = req;
   if (target.interface) {
     const netns = target.netns ?? ctx.nodeNetns;
@@ -83,23 +105,27 @@ async function placement(
     await requireInterface(target.interface, netns);
     return { ...(netns ? { netns } : {}), ifname: target.interface, hook: match.direction };
   }
-  const pod = target.pod;
-  if (!pod) throw failure(ErrorType.InvalidInput, 'target: needs an interface or a pod');
+  if (!target.pod) throw failure(ErrorType.InvalidInput, 'target: needs an interface or a pod');
+  // A namespace found by the pod's IP passes the same checks as one the request names.
+  const { pod, missing } = await withNetns(target.pod, ctx);
   const podNs = requireNetns(pod.netns, `pod ${pod.namespace}/${pod.name}`);
   const nodeNs = requireNetns(ctx.nodeNetns, 'node') ?? '/proc/self/ns/net';
-  if (podNs && sameNamespace(podNs, nodeNs)) throw hostNetworkPod(pod, `names the node's own network namespace`);
+  if (podNs && sameNamespace(podNs, nodeNs)) {
+    const why = target.pod.netns ? 'names' : `has IP ${pod.ip} in`;
+    throw hostNetworkPod(pod, `${why} the node's own network namespace`);
+  }
   if (req.kind === 'delay' && match.direction === 'egress') {
     // The host-side peer sees a pod's egress at tc ingress, where a departure time delays nothing.
     if (!pod.netns) {
       throw failure(
         ErrorType.Unsupported,
-        `delaying what pod ${pod.namespace}/${pod.name} sends needs its network namespace (annotation nightshift.dev/netns)`,
+        `delaying what pod ${pod.namespace}/${pod.name} sends needs its network namespace: ${missing}`,
       );
     }
-    return { netns: pod.netns, ifname: await podInterface(pod.ip, pod.netns), hook: 'egress' };
+    return { netns: pod.netns, ifname: await podInterface(pod.ip, pod.netns), hook: 'egress', pod };
   }
-  const ifname = await podDevice(pod, ctx.nodeNetns);
-  return { ...(ctx.nodeNetns ? { netns: ctx.nodeNetns } : {}), ifname, hook: opposite(match.direction) };
+  const ifname = await podDevice(pod, ctx.nodeNetns, missing);
+  return { ...(ctx.nodeNetns ? { netns: ctx.nodeNetns } : {}), ifname, hook: opposite(match.direction), pod };
 }
 
 export async function planAttachment(req: InjectRequest, ctx: AgentContext, now = Date.now()): Promise<Planned> {
@@ -139,7 +165,7 @@ export async function planAttachment(req: InjectRequest, ctx: AgentContext, now 
     deadline,
     ...(deadline !== req.deadline ? { clampedFrom: req.deadline } : {}),
     ...(fq ? { qdisc: `fq ${fqOptions(fq).join(' ')}` } : {}),
-    ...(req.target.pod ? { pod: req.target.pod } : {}),
+    ...(where.pod ? { pod: where.pod } : {}),
     ...(kept.length ? { protected: kept } : {}),
   };
   const program: ProgramSpec = {

@@ -134,9 +134,10 @@ async function routedDevice(
  * The host-side device of a pod: the other end of its interface's pair when
  * its namespace is known and that end is in the node's namespace, else where
  * its IP routes (a bridge's port for a bridge). Refused when that device is
- * one other pods' traffic crosses too.
+ * one other pods' traffic crosses too. `missing` says why the pod has no
+ * namespace, for the refusal.
  */
-export async function podDevice(pod: PodRef, nodeNetns: string | undefined): Promise<string> {
+export async function podDevice(pod: PodRef, nodeNetns: string | undefined, missing?: string): Promise<string> {
   const route = (
     await runJson(routeSchema, 'ip', ['-j', 'route', 'get', pod.ip], { netns: nodeNetns }).catch(() => [])
   )[0];
@@ -157,7 +158,7 @@ export async function podDevice(pod: PodRef, nodeNetns: string | undefined): Pro
       (dev === route?.dev ? `${pod.ip} routes via ${dev}` : `${pod.ip} routes through bridge ${route?.dev} to ${dev}`);
   const hint = pod.netns
     ? ''
-    : " (the pod's own device is found from its network namespace, annotation nightshift.dev/netns, and none was given)";
+    : ` (the pod's own device is found from its network namespace, and it has none here: ${missing ?? 'none was given'})`;
   throw failure(
     ErrorType.Refused,
     `pod ${pod.namespace}/${pod.name}: ${where}, ${why}: a fault there would hit every pod whose traffic ` +

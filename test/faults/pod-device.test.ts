@@ -4,14 +4,22 @@
 // veth per pod, no route per pod), Calico's (a cali veth and a /32 route per
 // pod) and a bridge (kubenet's cbr0, flannel's cni0). A device other pods'
 // traffic crosses (cilium_host, a bridge, a tunnel, the node's uplink) is
-// refused. Planning changes nothing in the kernel, so no eBPF objects are
-// needed; building the namespaces needs root.
+// refused. A pod without the annotation nightshift.dev/netns is found by its
+// IP among the namespaces the node's processes are in (a sleeping process
+// stands in for a pod's). Planning changes nothing in the kernel, so no eBPF
+// objects are needed; building the namespaces needs root.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { createAgentActivities } from '../../activities/index.ts';
 import { planAttachment } from '../../activities/faults/index.ts';
-import type { Direction, PodRef } from '../../model/index.ts';
+import { NetnsLocator } from '../../activities/vantage/index.ts';
+import type { Capabilities } from '../../bpf/index.ts';
+import type { Direction, InjectRequest, PodRef } from '../../model/index.ts';
 import { run, runJson } from '../../bpf/index.ts';
 import { leftoverNamespaces, NETNS_PREFIX } from './helpers/netns.ts';
 
@@ -39,8 +47,10 @@ async function addNetns(suffix: string): Promise<string> {
   return netns;
 }
 
+type Pod = PodRef & { netns: string };
+
 /** A pod: its own namespace with eth0 holding `cidr`, the other end of the veth (`hostDev`) up in the node's. */
-async function addPod(name: string, hostDev: string, cidr: string, routes: string[][]): Promise<PodRef> {
+async function addPod(name: string, hostDev: string, cidr: string, routes: string[][]): Promise<Pod> {
   const netns = await addNetns(name);
   await ip(NODE_NS, 'link', 'add', hostDev, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns);
   await ip(NODE_NS, 'link', 'set', hostDev, 'up');
@@ -52,20 +62,77 @@ async function addPod(name: string, hostDev: string, cidr: string, routes: strin
 
 const withoutNetns = ({ netns: _netns, ...pod }: PodRef): PodRef => pod;
 
-function plan(pod: PodRef, direction: Direction = 'ingress') {
-  return planAttachment(
-    {
-      faultId: `pod-device-${id}`,
-      key: 't0',
-      target: { node: 'node-1', pod },
-      kind: 'drop',
-      match: { direction, protocol: 'any', peers: [] },
-      magnitude: { dropPpm: 1_000_000 },
-      deadline: new Date(Date.now() + 60_000).toISOString(),
-    },
-    { node: 'node-1', nodeNetns: NODE_NS, attachMode: 'tcx', maxTtlMs: 60_000, protectedPeers: [] },
-  );
+/** Processes living in the test's namespaces, as a pod's do: what the locator finds a namespace by. */
+const sleepers: ChildProcess[] = [];
+const pidsIn = new Map<string, number[]>();
+
+async function liveIn(netns: string): Promise<void> {
+  const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', 'sleep', '600'], { stdio: 'ignore' });
+  sleepers.push(child);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`nsenter into ${netns} did not start`);
+  const inode = statSync(`/run/netns/${netns}`).ino;
+  for (let i = 0; i < 100; i += 1) {
+    if (statSync(`/proc/${pid}/ns/net`, { throwIfNoEntry: false })?.ino === inode) {
+      pidsIn.set(netns, [...(pidsIn.get(netns) ?? []), pid]);
+      return;
+    }
+    await sleep(20);
+  }
+  throw new Error(`process ${pid} never entered ${netns}`);
 }
+
+const request = (pod: PodRef, direction: Direction = 'ingress'): InjectRequest => ({
+  faultId: `pod-device-${id}`,
+  key: 't0',
+  target: { node: 'node-1', pod },
+  kind: 'drop',
+  match: { direction, protocol: 'any', peers: [] },
+  magnitude: { dropPpm: 1_000_000 },
+  deadline: new Date(Date.now() + 60_000).toISOString(),
+});
+
+const delayRequest = (pod: PodRef): InjectRequest => ({
+  ...request(pod, 'egress'),
+  kind: 'delay',
+  magnitude: { delayMs: 50 },
+});
+
+/** Planned by an agent that does not look for namespaces: the pod's own, or none. */
+function plan(pod: PodRef, direction: Direction = 'ingress') {
+  return planAttachment(request(pod, direction), {
+    node: 'node-1',
+    nodeNetns: NODE_NS,
+    attachMode: 'tcx',
+    maxTtlMs: 60_000,
+    protectedPeers: [],
+  });
+}
+
+/** A kernel that can do everything: a dry run attaches nothing, so only the plan is asked of it. */
+const CAPABLE: Capabilities = {
+  kernel: 'test',
+  btf: true,
+  bpffs: true,
+  load: true,
+  tcx: true,
+  clsact: true,
+  fq: true,
+  attachMode: 'tcx',
+  problems: [],
+};
+
+/** The node agent as it registers its activities, sharing `locator` between faults and measurements. */
+function agent(locator: NetnsLocator) {
+  return createAgentActivities({ node: 'node-1', nodeNetns: NODE_NS, locator, probe: async () => CAPABLE });
+}
+
+const dryRun = async (locator: NetnsLocator, req: InjectRequest) =>
+  (await agent(locator).inject({ ...req, dryRun: true })).plan;
+
+/** Namespaces bound under /run/netns are entered by that path; others only through a process in them. */
+const bound = new NetnsLocator();
+const unbound = new NetnsLocator({ runNetns: `/nonexistent-${id}` });
 
 const deviceOf = async (pod: PodRef) => (await plan(pod)).plan.interface;
 
@@ -74,9 +141,9 @@ const routedVia = async (podIp: string) =>
   (await runJson(routeSchema, 'ip', ['-j', 'route', 'get', podIp], { netns: NODE_NS }))[0]?.dev;
 
 suite(`a pod's own host-side device on real CNI layouts${SKIP}`, () => {
-  const cilium: PodRef[] = [];
-  const calico: PodRef[] = [];
-  const bridged: PodRef[] = [];
+  const cilium: Pod[] = [];
+  const calico: Pod[] = [];
+  const bridged: Pod[] = [];
 
   beforeAll(async () => {
     await addNetns('node');
@@ -130,6 +197,13 @@ suite(`a pod's own host-side device on real CNI layouts${SKIP}`, () => {
   });
 
   afterAll(async () => {
+    for (const child of sleepers) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
     for (const netns of made.reverse()) {
       if (existsSync(`/run/netns/${netns}`)) await run('ip', ['netns', 'del', netns]);
     }
@@ -138,7 +212,7 @@ suite(`a pod's own host-side device on real CNI layouts${SKIP}`, () => {
 
   test("Cilium's default: the pod's lxc device, though its IP routes via cilium_host", async () => {
     for (const pod of cilium) expect(await routedVia(pod.ip)).toBe('cilium_host');
-    const [a, b] = cilium as [PodRef, PodRef];
+    const [a, b] = cilium as [Pod, Pod];
     const planned = await plan(a);
     expect(planned.plan).toMatchObject({ interface: 'lxc0a1b2c3d4e5f', netns: NODE_NS, hook: 'egress' });
     expect(planned.point).toMatchObject({ ifname: 'lxc0a1b2c3d4e5f', netns: NODE_NS, hook: 'egress' });
@@ -146,12 +220,57 @@ suite(`a pod's own host-side device on real CNI layouts${SKIP}`, () => {
     expect((await plan(b, 'egress')).plan).toMatchObject({ interface: 'lxc5f4e3d2c1b0a', hook: 'ingress' });
   });
 
-  test("Cilium's default: a pod without its namespace is refused, not put on cilium_host", async () => {
-    await expect(plan(withoutNetns(cilium[0] as PodRef))).rejects.toMatchObject({
+  test("Cilium's default: a pod whose namespace cannot be found is refused, not put on cilium_host", async () => {
+    // No process lives in cilium-b's namespace: nothing on the node holds its IP.
+    const b = withoutNetns(cilium[1] as Pod);
+    await expect(dryRun(bound, request(b))).rejects.toMatchObject({
       type: 'Refused',
       message: expect.stringMatching(
-        /cilium-a: 10\.210\.0\.11 routes via cilium_host, Cilium's host device.*every pod/,
+        /cilium-b: 10\.210\.0\.12 routes via cilium_host, Cilium's host device.*every pod.*nothing attached .*no annotation nightshift\.dev\/netns, and no network namespace on this node holds pod production\/cilium-b/,
       ),
+    });
+    await expect(plan(withoutNetns(cilium[0] as Pod))).rejects.toMatchObject({
+      type: 'Refused',
+      message: expect.stringMatching(
+        /cilium-a: 10\.210\.0\.11 routes via cilium_host, Cilium's host device.*every pod.*this agent does not look for it/,
+      ),
+    });
+    await expect(dryRun(bound, delayRequest(b))).rejects.toMatchObject({
+      type: 'Unsupported',
+      message: expect.stringMatching(
+        /delaying what pod production\/cilium-b sends needs its network namespace: no annotation/,
+      ),
+    });
+  });
+
+  test("Cilium's default: without the annotation, the agent finds the pod's namespace by its IP and its own lxc device", async () => {
+    const a = cilium[0] as Pod;
+    await liveIn(a.netns);
+    const planned = await dryRun(bound, request(withoutNetns(a)));
+    expect(planned).toMatchObject({ interface: 'lxc0a1b2c3d4e5f', netns: NODE_NS, hook: 'egress' });
+    expect(planned.pod).toEqual({ ...a, netns: `/run/netns/${a.netns}` });
+    // Delaying what it sends: a departure time on its own eth0, inside the namespace found.
+    expect(await dryRun(bound, delayRequest(withoutNetns(a)))).toMatchObject({
+      interface: 'eth0',
+      netns: `/run/netns/${a.netns}`,
+      hook: 'egress',
+    });
+  });
+
+  test("Cilium's default: a namespace bound nowhere is found, and entered, through its process", async () => {
+    const a = cilium[0] as Pod;
+    await liveIn(a.netns);
+    const first = (await unbound.locate(a.ip)).found.path;
+    expect((pidsIn.get(a.netns) ?? []).map((pid) => `/proc/${pid}/ns/net`)).toContain(first);
+    expect(await dryRun(unbound, request(withoutNetns(a)))).toMatchObject({
+      interface: 'lxc0a1b2c3d4e5f',
+      netns: NODE_NS,
+      pod: { netns: first },
+    });
+    expect(await dryRun(unbound, delayRequest(withoutNetns(a)))).toMatchObject({
+      interface: 'eth0',
+      netns: first,
+      hook: 'egress',
     });
   });
 
@@ -169,7 +288,7 @@ suite(`a pod's own host-side device on real CNI layouts${SKIP}`, () => {
   });
 
   test("a bridge: without the pod's namespace, its port from the forwarding table once it has spoken", async () => {
-    const pod = bridged[1] as PodRef;
+    const pod = bridged[1] as Pod;
     await expect(plan(withoutNetns(pod))).rejects.toMatchObject({
       type: 'NotFound',
       message: expect.stringMatching(/bridge cbr0 and its port on the bridge could not be found/),
@@ -193,8 +312,18 @@ suite(`a pod's own host-side device on real CNI layouts${SKIP}`, () => {
   });
 
   test("a pod whose IP is the node's own is refused as hostNetwork, as before", async () => {
-    await expect(
-      plan({ namespace: 'kube-system', name: 'node-exporter-0', ip: '192.168.212.2' }),
-    ).rejects.toMatchObject({ type: 'Refused', message: expect.stringMatching(/an address of the node.*hostNetwork/) });
+    const exporter = { namespace: 'kube-system', name: 'node-exporter-0', ip: '192.168.212.2' };
+    await expect(plan(exporter)).rejects.toMatchObject({
+      type: 'Refused',
+      message: expect.stringMatching(/an address of the node.*hostNetwork/),
+    });
+    // Found by its IP, its namespace is the node's own: the same refusal, before any device is looked at.
+    await liveIn(NODE_NS);
+    await expect(dryRun(bound, request(exporter))).rejects.toMatchObject({
+      type: 'Refused',
+      message: expect.stringMatching(
+        /node-exporter-0 has IP 192\.168\.212\.2 in the node's own network namespace.*hostNetwork/,
+      ),
+    });
   });
 });
