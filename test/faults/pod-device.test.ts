@@ -9,11 +9,8 @@
 // stands in for a pod's). Planning changes nothing in the kernel, so no eBPF
 // objects are needed; building the namespaces needs root.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
-import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { createAgentActivities } from '../../activities/index.ts';
 import { planAttachment } from '../../activities/faults/index.ts';
@@ -21,7 +18,7 @@ import { NetnsLocator } from '../../activities/vantage/index.ts';
 import type { Capabilities } from '../../bpf/index.ts';
 import type { Direction, InjectRequest, PodRef } from '../../model/index.ts';
 import { run, runJson } from '../../bpf/index.ts';
-import { leftoverNamespaces, NETNS_PREFIX } from './helpers/netns.ts';
+import { leftoverNamespaces, NETNS_PREFIX, processIn, type Resident } from './helpers/netns.ts';
 
 const root = process.getuid?.() === 0;
 const suite = root ? describe : describe.skip;
@@ -63,23 +60,13 @@ async function addPod(name: string, hostDev: string, cidr: string, routes: strin
 const withoutNetns = ({ netns: _netns, ...pod }: PodRef): PodRef => pod;
 
 /** Processes living in the test's namespaces, as a pod's do: what the locator finds a namespace by. */
-const sleepers: ChildProcess[] = [];
+const residents: Resident[] = [];
 const pidsIn = new Map<string, number[]>();
 
 async function liveIn(netns: string): Promise<void> {
-  const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', 'sleep', '600'], { stdio: 'ignore' });
-  sleepers.push(child);
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`nsenter into ${netns} did not start`);
-  const inode = statSync(`/run/netns/${netns}`).ino;
-  for (let i = 0; i < 100; i += 1) {
-    if (statSync(`/proc/${pid}/ns/net`, { throwIfNoEntry: false })?.ino === inode) {
-      pidsIn.set(netns, [...(pidsIn.get(netns) ?? []), pid]);
-      return;
-    }
-    await sleep(20);
-  }
-  throw new Error(`process ${pid} never entered ${netns}`);
+  const resident = await processIn(netns);
+  residents.push(resident);
+  pidsIn.set(netns, [...(pidsIn.get(netns) ?? []), resident.pid]);
 }
 
 const request = (pod: PodRef, direction: Direction = 'ingress'): InjectRequest => ({
@@ -197,13 +184,7 @@ suite(`a pod's own host-side device on real CNI layouts${SKIP}`, () => {
   });
 
   afterAll(async () => {
-    for (const child of sleepers) {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
+    for (const resident of residents) await resident.stop();
     for (const netns of made.reverse()) {
       if (existsSync(`/run/netns/${netns}`)) await run('ip', ['netns', 'del', netns]);
     }
