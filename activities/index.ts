@@ -16,7 +16,7 @@ import { createNotifyActivities, type NotifyDeps } from './notify.ts';
 import { createProbeActivities } from './probes/index.ts';
 import { createReportActivities, type ReportDeps } from './reports/index.ts';
 import { createSlackActivities, type SlackDeps } from './slack/index.ts';
-import { createVantageActivities, type VantageActivities, type VantageDeps } from './vantage/index.ts';
+import { createVantageActivities, NetnsLocator, type VantageActivities, type VantageDeps } from './vantage/index.ts';
 
 /**
  * Evidence clients (Kubernetes, Hubble Relay, etcd, DNS, probe): each optional,
@@ -88,9 +88,18 @@ export { createVantageActivities, Measurers, type VantageActivities, type Vantag
 /** Every activity the node agent registers: faults and vantage measurements. */
 export type AgentActivities = NodeAgentActivities & VantageActivities;
 
-/** The node agent's activities, as it registers them. */
+/**
+ * The node agent's activities, as it registers them. One NetnsLocator serves
+ * both: a fault on a pod the request names no namespace for finds it the way
+ * a measurement from that pod does, by the pod's IP.
+ */
 export function createAgentActivities(deps: NodeAgentDeps & Omit<VantageDeps, 'node' | 'nodeNetns'>): AgentActivities {
-  return { ...createNodeAgentActivities(deps), ...createVantageActivities(deps) };
+  const locator = deps.locator ?? new NetnsLocator();
+  const locatePodNetns = async (ip: string, what: string) => (await locator.locate(ip, what)).found.path;
+  return {
+    ...createNodeAgentActivities({ locatePodNetns, ...deps }),
+    ...createVantageActivities({ ...deps, locator }),
+  };
 }
 export { kubeFromConfig, takeSnapshot, type Kube, type KubeSnapshot } from './collectors/kubernetes/index.ts';
 export * from './policy/index.ts';

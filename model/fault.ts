@@ -38,8 +38,11 @@ export interface PodRef {
   name: string;
   ip: string;
   /**
-   * The pod's network namespace (annotation nightshift.dev/netns): a name under
-   * /run/netns or a path in the runtime's directories (see NETNS_REF).
+   * The pod's network namespace: a name under /run/netns or a path in the
+   * runtime's directories (see NETNS_REF). In a request, the annotation
+   * nightshift.dev/netns when the pod has it; without it the agent finds the
+   * namespace on its node that holds the pod's IP, and the plan's pod names
+   * that one.
    */
   netns?: string;
 }
@@ -47,7 +50,8 @@ export interface PodRef {
 /**
  * One target on one node. Direct: an interface by name, inside `netns` or
  * the node's own namespace; the interface's own ingress/egress is the
- * target's. Pod: the agent finds the host-side interface by route lookup.
+ * target's. Pod: the agent finds the pod's own host-side device (from the
+ * pod's namespace, else by route lookup) and refuses a device pods share.
  */
 export interface NodeTarget {
   node: string;

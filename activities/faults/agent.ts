@@ -28,7 +28,7 @@ import {
 } from '../../model/index.ts';
 import type { z } from 'zod';
 import { withKernelLock } from './lock.ts';
-import { planAttachment } from './plan.ts';
+import { planAttachment, type AgentContext } from './plan.ts';
 import type {
   ProtectedPeer,
   AttachmentState,
@@ -56,6 +56,8 @@ export interface NodeAgentDeps {
   protectedPeers?: ProtectedPeer[];
   /** Why injects are refused now (the agent's kill switch was pulled), or undefined. */
   halted?: () => string | undefined;
+  /** Finds a pod's network namespace by its IP when the request names none (see AgentContext). */
+  locatePodNetns?: AgentContext['locatePodNetns'];
 }
 
 export const DEFAULT_MAX_TTL_MS = 30 * 60_000;
@@ -200,6 +202,7 @@ export function createNodeAgentActivities(deps: NodeAgentDeps) {
         maxTtlMs,
         protectedPeers,
         ...(deps.nodeNetns ? { nodeNetns: deps.nodeNetns } : {}),
+        ...(deps.locatePodNetns ? { locatePodNetns: deps.locatePodNetns } : {}),
       });
       if (req.dryRun) return { dryRun: true, alreadyActive: false, plan };
       try {

@@ -1,6 +1,6 @@
 // From an inject request to exactly what gets attached where: the interface
-// (by name, or a pod's host-side peer by route lookup), the tc hook, the pin
-// path and the program's match. Nothing is changed here.
+// (by name, or a pod's own host-side device, see pod-device.ts), the tc hook,
+// the pin path and the program's match. Nothing is changed here.
 import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import {
@@ -14,7 +14,8 @@ import {
   type ProgramSpec,
 } from '../../bpf/index.ts';
 import { ErrorType, failure } from '../../model/index.ts';
-import type { AttachmentPlan, Direction, InjectRequest, ProtectedPeer } from '../../model/index.ts';
+import type { AttachmentPlan, Direction, InjectRequest, PodRef, ProtectedPeer } from '../../model/index.ts';
+import { hostNetworkPod, podDevice, podInterface } from './pod-device.ts';
 import { keepEntry, keptPeers } from './protect.ts';
 
 export interface AgentContext {
@@ -26,6 +27,12 @@ export interface AgentContext {
   maxTtlMs: number;
   /** Addresses no fault on this node may match (see protect.ts). */
   protectedPeers: ProtectedPeer[];
+  /**
+   * The network namespace on this node that holds a pod's IP (the agent's
+   * NetnsLocator: a path under /run/netns, or /proc/<pid>/ns/net of a process
+   * in it); asked for a pod that comes without one. Throws when it finds none.
+   */
+  locatePodNetns?: (ip: string, what: string) => Promise<string>;
 }
 
 export interface Planned {
@@ -34,15 +41,6 @@ export interface Planned {
   point: AttachPoint;
 }
 
-const routeSchema = z.object({ dev: z.string(), type: z.string().optional() });
-const addrSchema = z.object({
-  ifname: z.string(),
-  address: z.string().optional(),
-  addr_info: z.array(z.object({ local: z.string() })).default([]),
-});
-const detailSchema = z.object({ linkinfo: z.object({ info_kind: z.string().optional() }).optional() });
-const neighSchema = z.object({ lladdr: z.string().optional() });
-const fdbSchema = z.object({ mac: z.string(), ifname: z.string(), master: z.string().optional() });
 const linkSchema = z.object({ ifname: z.string() });
 
 const opposite = (d: Direction): Direction => (d === 'egress' ? 'ingress' : 'egress');
@@ -70,14 +68,6 @@ function sameNamespace(a: string, b: string): boolean {
   return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
 }
 
-function hostNetworkPod(pod: { namespace: string; name: string }, why: string): unknown {
-  return failure(
-    ErrorType.Refused,
-    `pod ${pod.namespace}/${pod.name} ${why}: it shares the node's network (hostNetwork), so a fault on it ` +
-      'would hit the node itself; nothing attached',
-  );
-}
-
 async function requireInterface(ifname: string, netns: string | undefined): Promise<void> {
   const links = await runJson(linkSchema, 'ip', ['-j', 'link', 'show', 'dev', ifname], { netns }).catch(() => []);
   if (links.length === 0) {
@@ -89,61 +79,25 @@ async function requireInterface(ifname: string, netns: string | undefined): Prom
 }
 
 /**
- * The host-side interface of a pod: where its IP routes (a veth peer,
- * Cilium's lxc*). When that is a bridge (kubenet's cbr0, flannel's cni0, the
- * lab), the pod's own port on the bridge, found by its MAC in the bridge's
- * forwarding table: attaching to the bridge itself would hit every pod on it.
+ * The pod with its network namespace: the one the request names (annotation
+ * nightshift.dev/netns), else the one on this node that holds the pod's IP.
+ * `missing` says why it has none.
  */
-async function hostInterface(
-  pod: { namespace: string; name: string; ip: string; netns?: string },
-  nodeNetns: string | undefined,
-): Promise<string> {
-  const routes = await runJson(routeSchema, 'ip', ['-j', 'route', 'get', pod.ip], { netns: nodeNetns }).catch(() => []);
-  const dev = routes[0]?.dev;
-  if (routes[0]?.type === 'local' || dev === 'lo')
-    throw hostNetworkPod(pod, `has IP ${pod.ip}, an address of the node`);
-  if (!dev) throw failure(ErrorType.NotFound, `no host-side interface routes to pod IP ${pod.ip}`);
-  const link = await runJson(detailSchema, 'ip', ['-j', '-d', 'link', 'show', 'dev', dev], { netns: nodeNetns }).catch(
-    () => [],
-  );
-  if (link[0]?.linkinfo?.info_kind !== 'bridge') return dev;
-  const mac = (await neighbourMac(pod.ip, dev, nodeNetns)) ?? (pod.netns ? await podMac(pod.ip, pod.netns) : undefined);
-  const fdb = mac
-    ? await runJson(fdbSchema, 'bridge', ['-j', 'fdb', 'show', 'br', dev], { netns: nodeNetns }).catch(() => [])
-    : [];
-  const port = fdb.find((e) => e.mac === mac && e.master === dev && e.ifname !== dev)?.ifname;
-  if (!port) {
-    throw failure(
-      ErrorType.NotFound,
-      `pod IP ${pod.ip} routes through bridge ${dev} and its port on the bridge could not be found ` +
-        '(no neighbour entry or forwarding entry for its MAC); nothing attached rather than faulting every pod on the bridge',
-    );
+async function withNetns(pod: PodRef, ctx: AgentContext): Promise<{ pod: PodRef; missing?: string }> {
+  if (pod.netns) return { pod };
+  const unnamed = 'no annotation nightshift.dev/netns';
+  if (!ctx.locatePodNetns) return { pod, missing: `${unnamed}, and this agent does not look for it` };
+  try {
+    return { pod: { ...pod, netns: await ctx.locatePodNetns(pod.ip, `pod ${pod.namespace}/${pod.name}`) } };
+  } catch (err) {
+    return { pod, missing: `${unnamed}, and ${err instanceof Error ? err.message : String(err)}` };
   }
-  return port;
-}
-
-async function neighbourMac(ip: string, dev: string, netns: string | undefined): Promise<string | undefined> {
-  const neigh = await runJson(neighSchema, 'ip', ['-j', 'neigh', 'show', ip, 'dev', dev], { netns }).catch(() => []);
-  return neigh.find((n) => n.lladdr)?.lladdr;
-}
-
-async function podMac(ip: string, podNetns: string): Promise<string | undefined> {
-  const addrs = await runJson(addrSchema, 'ip', ['-j', 'addr', 'show'], { netns: podNetns }).catch(() => []);
-  return addrs.find((a) => a.addr_info.some((info) => info.local === ip))?.address;
-}
-
-/** The interface inside a pod's namespace that holds its IP. */
-async function podInterface(podIp: string, podNetns: string): Promise<string> {
-  const addrs = await runJson(addrSchema, 'ip', ['-j', 'addr', 'show'], { netns: podNetns });
-  const found = addrs.find((a) => a.addr_info.some((info) => info.local === podIp));
-  if (!found) throw failure(ErrorType.NotFound, `no interface holds ${podIp} in namespace ${podNetns}`);
-  return found.ifname;
 }
 
 async function placement(
   req: InjectRequest,
   ctx: AgentContext,
-): Promise<{ netns?: string; ifname: string; hook: Direction }> {
+): Promise<{ netns?: string; ifname: string; hook: Direction; pod?: PodRef }> {
   const { target, match } = req;
   if (target.interface) {
     const netns = target.netns ?? ctx.nodeNetns;
@@ -151,23 +105,27 @@ async function placement(
     await requireInterface(target.interface, netns);
     return { ...(netns ? { netns } : {}), ifname: target.interface, hook: match.direction };
   }
-  const pod = target.pod;
-  if (!pod) throw failure(ErrorType.InvalidInput, 'target: needs an interface or a pod');
+  if (!target.pod) throw failure(ErrorType.InvalidInput, 'target: needs an interface or a pod');
+  // A namespace found by the pod's IP passes the same checks as one the request names.
+  const { pod, missing } = await withNetns(target.pod, ctx);
   const podNs = requireNetns(pod.netns, `pod ${pod.namespace}/${pod.name}`);
   const nodeNs = requireNetns(ctx.nodeNetns, 'node') ?? '/proc/self/ns/net';
-  if (podNs && sameNamespace(podNs, nodeNs)) throw hostNetworkPod(pod, `names the node's own network namespace`);
+  if (podNs && sameNamespace(podNs, nodeNs)) {
+    const why = target.pod.netns ? 'names' : `has IP ${pod.ip} in`;
+    throw hostNetworkPod(pod, `${why} the node's own network namespace`);
+  }
   if (req.kind === 'delay' && match.direction === 'egress') {
     // The host-side peer sees a pod's egress at tc ingress, where a departure time delays nothing.
     if (!pod.netns) {
       throw failure(
         ErrorType.Unsupported,
-        `delaying what pod ${pod.namespace}/${pod.name} sends needs its network namespace (annotation nightshift.dev/netns)`,
+        `delaying what pod ${pod.namespace}/${pod.name} sends needs its network namespace: ${missing}`,
       );
     }
-    return { netns: pod.netns, ifname: await podInterface(pod.ip, pod.netns), hook: 'egress' };
+    return { netns: pod.netns, ifname: await podInterface(pod.ip, pod.netns), hook: 'egress', pod };
   }
-  const ifname = await hostInterface(pod, ctx.nodeNetns);
-  return { ...(ctx.nodeNetns ? { netns: ctx.nodeNetns } : {}), ifname, hook: opposite(match.direction) };
+  const ifname = await podDevice(pod, ctx.nodeNetns, missing);
+  return { ...(ctx.nodeNetns ? { netns: ctx.nodeNetns } : {}), ifname, hook: opposite(match.direction), pod };
 }
 
 export async function planAttachment(req: InjectRequest, ctx: AgentContext, now = Date.now()): Promise<Planned> {
@@ -207,7 +165,7 @@ export async function planAttachment(req: InjectRequest, ctx: AgentContext, now 
     deadline,
     ...(deadline !== req.deadline ? { clampedFrom: req.deadline } : {}),
     ...(fq ? { qdisc: `fq ${fqOptions(fq).join(' ')}` } : {}),
-    ...(req.target.pod ? { pod: req.target.pod } : {}),
+    ...(where.pod ? { pod: where.pod } : {}),
     ...(kept.length ? { protected: kept } : {}),
   };
   const program: ProgramSpec = {

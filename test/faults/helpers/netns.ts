@@ -1,8 +1,11 @@
 // Network namespaces for fault tests: a client and a server joined by a veth
 // pair (veth0 on both sides), with IPv4 and IPv6 addresses in two extra
 // prefixes on the server so prefix matches have a neighbour to miss.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../../bpf/index.ts';
 
 export const IFACE = 'veth0';
@@ -76,4 +79,32 @@ export async function leftoverNamespaces(): Promise<string[]> {
     .split('\n')
     .map((line) => line.split(' ')[0] ?? '')
     .filter((name) => name.startsWith(NETNS_PREFIX));
+}
+
+export interface Resident {
+  pid: number;
+  /** Kills the process and waits until it is gone. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A process living in `netns` as a pod's processes live in the pod's: what
+ * the node agent's NetnsLocator finds a namespace by. Returns once the
+ * process is in it.
+ */
+export async function processIn(netns: string): Promise<Resident> {
+  const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', 'sleep', '600'], { stdio: 'ignore' });
+  const exited = once(child, 'exit');
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  const pid = child.pid;
+  const inode = statSync(`/run/netns/${netns}`).ino;
+  for (let i = 0; pid !== undefined && i < 100; i += 1) {
+    if (statSync(`/proc/${pid}/ns/net`, { throwIfNoEntry: false })?.ino === inode) return { pid, stop };
+    await sleep(20);
+  }
+  await stop();
+  throw new Error(`no process could be started in network namespace ${netns}`);
 }
