@@ -2,6 +2,7 @@
 // kubeconfig, read the probe. Other parts and tests import from here only.
 import { resolve } from 'node:path';
 import { loadConfig } from '../worker/base.ts';
+import { labAlertToken } from './observability/index.ts';
 import { labPaths } from './paths.ts';
 
 export { labUp, type LabUpOptions, type LabUpResult } from './up.ts';
@@ -12,6 +13,17 @@ export { probeSeries, probeSummary, probeSummarySchema, probeSeriesSchema } from
 export type { ProbeRow, ProbeSeries, ProbeSummary } from './probe/index.ts';
 export { LabError } from './sh.ts';
 export { setDnsDelay } from './dns-delay/index.ts';
+export {
+  alertmanagerConfig,
+  LAB_MONITORING,
+  managedAlerts,
+  prometheusConfig,
+  ruleAlerts,
+  DEPLOY_PROMETHEUS,
+  type ManagedAlert,
+  type MonitoringSettings,
+  type RuleAlert,
+} from './observability/index.ts';
 export * from './topology.ts';
 export { freePort } from './ports.ts';
 /** How the Hubble Relay stand-in sends flows it encoded when it stored them (bench/flow-encode.ts). */
@@ -21,6 +33,11 @@ export { readLedger, type LedgerPod } from './simulator/index.ts';
 /** The lab's kubeconfig for a data dir (default: the configured one). */
 export function kubeconfigPath(dataDir = loadConfig().dataDir): string {
   return labPaths(resolve(dataDir)).kubeconfig;
+}
+
+/** The bearer token the lab's Alertmanager sends to nightshift's webhook (undefined before `lab up`). */
+export function labAlertTokenFor(dataDir = loadConfig().dataDir): string | undefined {
+  return labAlertToken(labPaths(resolve(dataDir)));
 }
 
 /** The lab's directory (state, logs, certificates) for a data dir. */

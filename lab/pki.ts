@@ -1,6 +1,8 @@
 // The lab's certificates, made with openssl at every `lab up`: a CA, the API
 // server's serving certificate, one client certificate for the lab's own
-// components (group system:masters), and the service-account signing key.
+// components (group system:masters), one for the lab's Prometheus (no group:
+// it holds only what lab/manifests/50-monitoring.yaml grants it), and the
+// service-account signing key.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { APISERVER_URL, HOST_IP } from './topology.ts';
@@ -15,6 +17,8 @@ export interface Pki {
   adminKey: string;
   controllerManagerCert: string;
   controllerManagerKey: string;
+  prometheusCert: string;
+  prometheusKey: string;
   saKey: string;
   saPub: string;
 }
@@ -30,10 +34,15 @@ export function pkiFiles(dir: string): Pki {
     adminKey: f('admin.key'),
     controllerManagerCert: f('controller-manager.crt'),
     controllerManagerKey: f('controller-manager.key'),
+    prometheusCert: f('prometheus.crt'),
+    prometheusKey: f('prometheus.key'),
     saKey: f('sa.key'),
     saPub: f('sa.pub'),
   };
 }
+
+/** The API server user the lab's Prometheus is (its RBAC: lab/manifests/50-monitoring.yaml). */
+export const PROMETHEUS_USER = 'nightshift-lab:prometheus';
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 const DAYS = ['-days', '30'];
@@ -104,6 +113,7 @@ export async function createPki(dir: string): Promise<Pki> {
       '/O=system:masters/CN=system:kube-controller-manager',
       client,
     ),
+    leaf(pki, pki.prometheusCert, pki.prometheusKey, `/CN=${PROMETHEUS_USER}`, client),
     run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', pki.saKey]),
   ]);
   await run('openssl', ['pkey', '-in', pki.saKey, '-pubout', '-out', pki.saPub]);

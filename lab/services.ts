@@ -5,7 +5,7 @@ import { REPO_ROOT } from '../worker/base.ts';
 import type { Component } from './component.ts';
 import { HUBBLE_RELAY_ADDRESS, hubbleStandinSpawn, labEvidenceEnv } from './hubble/index.ts';
 import { BPF_PIN_ROOT, type LabPaths } from './paths.ts';
-import { PORTS, type LabNode } from './topology.ts';
+import { NODES, PORTS, type LabNode } from './topology.ts';
 
 const LAB_DIR = join(REPO_ROOT, 'lab');
 const CLI = join(REPO_ROOT, 'cli', 'main.ts');
@@ -76,6 +76,7 @@ export function workerComponent(paths: LabPaths, dataDir: string, temporalAddres
     {
       ...labEvidenceEnv(dataDir),
       ...nightshiftEnv(paths, temporalAddress),
+      NIGHTSHIFT_METRICS_ADDRESS: `127.0.0.1:${PORTS.workerMetrics}`,
     },
   );
 }
@@ -96,6 +97,11 @@ export function hubbleComponent(paths: LabPaths, dataDir: string): Component {
   };
 }
 
+/** Where a lab node agent serves its Temporal metrics (one port per node: they share the host's network). */
+export function agentMetricsAddress(node: LabNode): string {
+  return `127.0.0.1:${PORTS.agentMetrics + NODES.findIndex((n) => n.name === node.name)}`;
+}
+
 export function agentComponent(node: LabNode, paths: LabPaths, dataDir: string, temporalAddress: string): Component {
   return nodeScript(
     `agent-${node.name}`,
@@ -106,6 +112,7 @@ export function agentComponent(node: LabNode, paths: LabPaths, dataDir: string, 
     {
       ...nightshiftEnv(paths, temporalAddress),
       NIGHTSHIFT_NODE_NAME: node.name,
+      NIGHTSHIFT_METRICS_ADDRESS: agentMetricsAddress(node),
       NIGHTSHIFT_NODE_NETNS: node.netns,
       // bpf/paths.ts reads this: each lab agent pins under its own directory.
       NIGHTSHIFT_PIN_ROOT: join(BPF_PIN_ROOT, node.name),

@@ -23,6 +23,8 @@ import {
   PORTS,
   PROBE_URL,
   SERVICE_CIDR,
+  PROMETHEUS_URL,
+  ALERTMANAGER_URL,
 } from './topology.ts';
 
 export interface ProcessStatus {
@@ -84,6 +86,8 @@ export const ENDPOINTS = {
   gatewayAdmin: `http://127.0.0.1:${PORTS.gatewayAdmin}`,
   outside: `http://${OUTSIDE_IP}:${PORTS.outside}`,
   simulator: `http://127.0.0.1:${PORTS.simulator}`,
+  prometheus: PROMETHEUS_URL,
+  alertmanager: ALERTMANAGER_URL,
 };
 
 export async function labStatus(dataDir: string) {

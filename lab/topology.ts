@@ -48,6 +48,12 @@ export const PORTS = {
   /** The DNS delay proxy (UDP, on the host address) and its admin endpoint (lab/dns-delay). */
   dnsDelay: 5354,
   dnsDelayAdmin: 9473,
+  /** Prometheus and Alertmanager (lab/observability), on 127.0.0.1. */
+  prometheus: 9090,
+  alertmanager: 9093,
+  /** Temporal metrics of the control worker, and of the node agents (one port each, from this one up). */
+  workerMetrics: 9464,
+  agentMetrics: 9465,
 } as const;
 
 /**
@@ -113,6 +119,8 @@ export const PROBE_TARGET = { namespace: 'production', service: 'checkout-fronte
 
 export const APISERVER_URL = `https://${HOST_IP}:${PORTS.apiserver}`;
 export const PROBE_URL = `http://127.0.0.1:${PORTS.probe}`;
+export const PROMETHEUS_URL = `http://127.0.0.1:${PORTS.prometheus}`;
+export const ALERTMANAGER_URL = `http://127.0.0.1:${PORTS.alertmanager}`;
 export const GATEWAY_URL = `http://${HOST_IP}:${PORTS.gateway}`;
 
 /** Annotations the node simulator puts on every pod it runs. */

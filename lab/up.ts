@@ -1,6 +1,6 @@
 // `lab up`: the whole lab in order — network, certificates, etcd, API server,
 // controller manager, CoreDNS, node simulator, CRDs and the shop, gateway,
-// probe, then Temporal's worker and node agents. Every step is recorded as it
+// probe, Prometheus and Alertmanager, then Temporal's worker and node agents. Every step is recorded as it
 // happens; if any step fails the lab is torn down and the error names the step
 // (with the failing process's log). A lab that is already up is left alone.
 import { mkdirSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { waitFor, waitHealthy } from './health.ts';
 import { loadKubeConfig } from './k8s.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { createTopology } from './fabric.ts';
+import { alertmanagerComponent, prometheusComponent, writeAlertToken } from './observability/index.ts';
 import { labPaths, type LabPaths } from './paths.ts';
 import { createPki } from './pki.ts';
 import { preflight, requireRoot } from './preflight.ts';
@@ -131,6 +132,7 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
       dataDir,
       recorder,
       temporal,
+      config: options.config,
       say,
       started,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -154,6 +156,7 @@ interface UpContext {
   dataDir: string;
   recorder: StateRecorder;
   temporal: Awaited<ReturnType<typeof planTemporal>>;
+  config: Config;
   say: (line: string) => void;
   started: number;
   signal?: AbortSignal;
@@ -219,6 +222,21 @@ async function bringUp(ctx: UpContext): Promise<void> {
   step('probe sees the shop answering');
   await healthy([hubble], 30_000);
   step('Hubble Relay stand-in serving flows');
+
+  const gatewayPort = ctx.config.http.port;
+  const tokenFile = writeAlertToken(paths, ctx.config.alerts.bearerToken);
+  const monitoring = await Promise.all([
+    start(prometheusComponent(paths, pki, { gatewayPort }, bin('prometheus'))),
+    start(
+      alertmanagerComponent(
+        paths,
+        { url: `http://127.0.0.1:${gatewayPort}/webhooks/alertmanager`, tokenFile },
+        bin('alertmanager'),
+      ),
+    ),
+  ]);
+  await healthy(monitoring, 30_000);
+  step('Prometheus and Alertmanager ready');
 
   if (temporalProc) await healthy([temporalProc], 60_000);
   await start(workerComponent(paths, dataDir, ctx.temporal.address));

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { COREDNS_METRICS_URL } from '../control-plane/coredns.ts';
 import { labPaths } from '../paths.ts';
-import { DNS_IP, ETCD_MEMBERS, PROBE_URL } from '../topology.ts';
+import { DNS_IP, ETCD_MEMBERS, PROBE_URL, PROMETHEUS_URL } from '../topology.ts';
 
 export { KubeEndpoints, identityOf, type EndpointInfo, type EndpointSource, type PodNetns } from './endpoints.ts';
 export { matches as flowMatches, selected as flowSelected, type FlowFilter } from './filter.ts';
@@ -38,5 +38,6 @@ export function labEvidenceEnv(dataDir: string): Record<string, string> {
     NIGHTSHIFT_CLUSTER_DNS: DNS_IP,
     NIGHTSHIFT_COREDNS_METRICS: COREDNS_METRICS_URL,
     NIGHTSHIFT_PROBE_URL: PROBE_URL,
+    NIGHTSHIFT_PROMETHEUS_URL: PROMETHEUS_URL,
   };
 }

@@ -284,10 +284,13 @@ describe('the lab', () => {
         'node-simulator',
         'lab-gateway',
         'probe',
+        'prometheus',
+        'alertmanager',
         'temporal',
         'control-worker',
       ]),
     );
+    expect(status.endpoints.prometheus).toBe('http://127.0.0.1:9090');
     expect(status.nodes.map((n) => n.netns)).toEqual([
       'nightshift-lab-node-1',
       'nightshift-lab-node-2',

@@ -26,6 +26,8 @@ export async function labTestConfig(): Promise<Config> {
     NIGHTSHIFT_DATA_DIR: dataDir,
     TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
     TEMPORAL_UI_PORT: String(await freePort()),
+    // Where the lab's Alertmanager delivers: a test that wants the alerts serves its gateway here.
+    NIGHTSHIFT_HTTP_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
   });
 }
