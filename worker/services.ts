@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
 import type { ActivityDeps, SyntheticPayload } from '../activities/index.ts';
-import { alertmanagerRoute, alertRunPort, RunbookCache, submitAlerts, webhookSchema } from './alerts/index.ts';
+import {
+  alertmanagerRoute,
+  alertRunPort,
+  RunbookCache,
+  submitAlerts,
+  webhookSchema,
+  type AlertWebhookDeps,
+} from './alerts/index.ts';
 import { catalogue } from './catalogue.ts';
 import type { Config } from './config.ts';
 import { stopAllFaults } from './faults.ts';
@@ -41,9 +48,15 @@ export function gatewayRoutes(
   client: Client,
   slack: SlackSettings,
   where: 'dev' | 'service' = 'service',
+  observe?: AlertWebhookDeps['observe'],
 ): Route[] {
   const runbooks = new RunbookCache(catalogue());
-  return [alertmanagerRoute({ config, client, runbooks: runbooks.get, log, channel: slack.channel }, where)];
+  return [
+    alertmanagerRoute(
+      { config, client, runbooks: runbooks.get, log, channel: slack.channel, ...(observe ? { observe } : {}) },
+      where,
+    ),
+  ];
 }
 
 /** The kill switch as the gateway's `/nightshift stop-all` calls it. */

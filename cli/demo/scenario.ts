@@ -1,15 +1,16 @@
 // The 3 AM scenario, end to end on the embedded default: the lab comes up
 // (Temporal dev server with SQLite, control worker, node agents), the Slack
 // stand-in and the gateway start, checkout is healthy, then every packet into
-// the cart pods is dropped. The alert fires through the Alertmanager webhook,
-// traffic-vanish gathers evidence and names the cause, the on-call engineer
+// the cart pods is dropped. Prometheus sees checkout fail, its rule fires,
+// Alertmanager posts to the gateway's webhook (each hop printed with its
+// time), traffic-vanish gathers evidence and names the cause, the on-call engineer
 // approves the fix in the Slack thread, traffic comes back, and the report is
 // written and attached to the thread.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
 import { decideActionId } from '../../activities/index.ts';
-import { labUp, probeSummary } from '../../lab/index.ts';
+import { labAlertTokenFor, labUp, LAB_MONITORING, probeSummary } from '../../lab/index.ts';
 import { faultLimits, type FaultInput } from '../../workflows/index.ts';
 import { statusQuery } from '../../workflows/index.ts';
 import type { RunReport, RunStatus } from '../../model/index.ts';
@@ -22,7 +23,7 @@ import {
   gatewayStopAll,
   connectClient,
 } from '../../worker/index.ts';
-import { ALERT, alertPayload, waitForAlert } from './alert-rule.ts';
+import { ALERTNAME, Deliveries, followChain, type HopName, type Hops } from './chain.ts';
 
 export interface DemoOptions {
   config: Config;
@@ -37,7 +38,13 @@ export interface DemoResult {
   decision?: { option: string; by: string };
   verified: boolean;
   state: RunStatus['state'];
-  seconds: { toAlert: number; toDiagnosis: number; toRecovery: number };
+  seconds: {
+    toAlert: number;
+    toDiagnosis: number;
+    toRecovery: number;
+    /** Each hop of the alert chain, seconds after the fault. */
+    hops: Partial<Record<HopName, number>>;
+  };
   report: RunReport;
   slackPage: string;
   temporalUi: string;
@@ -64,9 +71,13 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 
 const clock = (t0: number) => () => `+${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
 
-export async function runDemo({ config, log, say }: DemoOptions): Promise<Running> {
-  const up = await labUp({ config, progress: (line) => say(`lab: ${line}`) });
+export async function runDemo({ config: given, log, say }: DemoOptions): Promise<Running> {
+  const up = await labUp({ config: given, progress: (line) => say(`lab: ${line}`) });
   say(up.alreadyUp ? 'the lab was already up' : `the lab is up in ${up.seconds.toFixed(1)} s`);
+  // The gateway takes the token the lab's Alertmanager sends (the configured one, or the lab's own).
+  const bearerToken = given.alerts.bearerToken ?? labAlertTokenFor(given.dataDir);
+  const config: Config = { ...given, alerts: { ...given.alerts, ...(bearerToken ? { bearerToken } : {}) } };
+  const deliveries = new Deliveries();
   const slack = resolveSlack(config);
   const standin = await startLocalStandin(config, slack, log);
   const client = await connectClient(config);
@@ -82,10 +93,10 @@ export async function runDemo({ config, log, say }: DemoOptions): Promise<Runnin
       slack,
       client,
       log,
-      routes: gatewayRoutes(config, log, client, slack, 'dev'),
+      routes: gatewayRoutes(config, log, client, slack, 'dev', deliveries.observe),
       stopAllFaults: gatewayStopAll(config, client),
     });
-    const result = await scenario(config, client, gateway, standin, say);
+    const result = await scenario(config, client, gateway, standin, deliveries, say);
     return { result, stop };
   } catch (err) {
     await stop();
@@ -98,6 +109,7 @@ async function scenario(
   client: Client,
   gateway: Gateway,
   standin: Standin | undefined,
+  deliveries: Deliveries,
   say: (line: string) => void,
 ): Promise<DemoResult> {
   say(
@@ -132,24 +144,27 @@ async function scenario(
     `03:00  ${at()} packets into the cart pods vanish (eBPF drop fault ${faultId} on production/cart-service-v1, TCP 80)`,
   );
 
-  const fired = await waitForAlert();
-  const toAlert = (Date.now() - t0) / 1000;
+  const m = LAB_MONITORING;
   say(
-    `03:00  ${at()} ${ALERT.alertname} fires: checkout ${(fired.successRate * 100).toFixed(0)}% success for ${ALERT.forSeconds} s; Alertmanager posts to the gateway`,
+    `         Prometheus scrapes every ${m.scrapeIntervalS} s and evaluates every ${m.evaluationIntervalS} s; ` +
+      `Alertmanager waits ${m.groupWaitS} s (group_wait) before it posts`,
   );
-  const response = await fetch(`${gateway.url}/webhooks/alertmanager`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(config.alerts.bearerToken ? { authorization: `Bearer ${config.alerts.bearerToken}` } : {}),
-    },
-    body: JSON.stringify(alertPayload(fired.firingSince, { namespace: 'production', service: 'checkout-frontend' })),
+  const since = (at: Date | undefined) => (at ? (at.getTime() - t0) / 1000 : undefined);
+  const hopLine: Record<HopName, (h: Hops) => string> = {
+    pending: () => `${ALERTNAME} pending: checkout success under 95 % (Prometheus)`,
+    firing: (h) =>
+      `${ALERTNAME} firing after holding 15 s${h.value !== undefined ? ` (${(h.value * 100).toFixed(0)}% success)` : ''}; Alertmanager groups it`,
+    webhook: () => `Alertmanager posts to ${gateway.url}/webhooks/alertmanager (bearer token); the gateway routes it`,
+    runStarted: (h) => `run ${h.runId} started (runbook traffic-vanish, namespace=production)`,
+  };
+  const chain = await followChain({
+    since: new Date(t0),
+    deliveries,
+    client,
+    onHop: (hop, h) => say(`03:00  +${(since(h[hop]) ?? 0).toFixed(1).padStart(5)}s ${hopLine[hop](h)}`),
   });
-  const answer = (await response.json()) as { runs?: { runId: string }[]; error?: string };
-  const runId = answer.runs?.[0]?.runId;
-  if (!response.ok || !runId)
-    throw new Error(`the alert did not start a run: HTTP ${response.status} ${JSON.stringify(answer)}`);
-  say(`03:00  ${at()} run ${runId} started (runbook traffic-vanish, namespace=production)`);
+  const runId = chain.runId;
+  const toAlert = since(chain.webhook) ?? (Date.now() - t0) / 1000;
 
   const handle = client.workflow.getHandle(runId);
   const waiting = await until('the diagnosis and a decision', 120_000, async () => {
@@ -162,7 +177,13 @@ async function scenario(
   for (const f of (gathered?.findings ?? []).filter((x) => x.severity === 'critical').slice(0, 4))
     say(`         evidence: ${f.summary}`);
   const top = waiting.diagnosis?.hypotheses[0];
-  if (top) say(`03:01  ${at()} diagnosis: ${top.id} (${Math.round(top.confidence * 100)}%) — ${top.explanation}`);
+  const share = chain.webhook
+    ? ` [webhook → diagnosis ${(toDiagnosis - (since(chain.webhook) ?? 0)).toFixed(1)} s]`
+    : '';
+  if (top)
+    say(
+      `03:01  ${at()} diagnosis in the thread: ${top.id} (${Math.round(top.confidence * 100)}%) — ${top.explanation}${share}`,
+    );
   const pending = waiting.pendingDecision;
   let decision: DemoResult['decision'];
   if (pending && standin) {
@@ -216,7 +237,17 @@ async function scenario(
     ...(decision ? { decision } : {}),
     verified,
     state: final.state,
-    seconds: { toAlert, toDiagnosis, toRecovery },
+    seconds: {
+      toAlert,
+      toDiagnosis,
+      toRecovery,
+      hops: Object.fromEntries(
+        (['pending', 'firing', 'webhook', 'runStarted'] as const).flatMap((h) => {
+          const s = since(chain[h]);
+          return s === undefined ? [] : [[h, s]];
+        }),
+      ),
+    },
     report,
     slackPage: standin?.url ?? '(real Slack)',
     temporalUi: `http://127.0.0.1:${config.temporal.uiPort}`,

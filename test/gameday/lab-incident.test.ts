@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { alertPayload } from '../../cli/index.ts';
 import type { RunStatus } from '../../model/index.ts';
+import { payload } from '../fixtures/alerts.ts';
 import { formatProblem } from '../../runbooks/index.ts';
 import { catalogue } from '../../worker/catalogue.ts';
 import type { Config } from '../../worker/config.ts';
@@ -116,7 +116,18 @@ describe('a real incident during a game day', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
       body: JSON.stringify(
-        alertPayload(new Date(Date.now() - 20_000), { namespace: 'production', service: 'checkout-frontend' }),
+        payload(
+          {},
+          {
+            labels: {
+              alertname: 'CheckoutErrorBudgetBurn',
+              namespace: 'production',
+              service: 'checkout-frontend',
+              severity: 'page',
+            },
+            startsAt: new Date(Date.now() - 20_000).toISOString(),
+          },
+        ),
       ),
     });
     expect(response.status).toBe(200);

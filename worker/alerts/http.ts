@@ -23,6 +23,7 @@ export function alertmanagerRoute(deps: AlertWebhookDeps, where: 'dev' | 'servic
     method: 'POST' as const,
     path: ALERTMANAGER_PATH,
     async handler(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const receivedAt = new Date();
       const declared = req.headers['content-length'] ? Number(req.headers['content-length']) : undefined;
       const body = await readBody(req, deps.config.alerts.maxBodyBytes, declared);
       if (body === 'too-large') {
@@ -32,6 +33,7 @@ export function alertmanagerRoute(deps: AlertWebhookDeps, where: 'dev' | 'servic
         return;
       }
       const answer = await handleAlertWebhook({ headers: req.headers, body }, deps);
+      deps.observe?.(answer, receivedAt);
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
       res.end(JSON.stringify(answer.body));
     },

@@ -32,6 +32,8 @@ export interface AlertWebhookDeps {
   log: Pino;
   /** Where alert-started runs publish (the Slack channel); absent: nowhere. */
   channel?: string;
+  /** Told of every answer the webhook gives, with when the request came in (the demo's timeline). */
+  observe?: (answer: WebhookResponse, receivedAt: Date) => void;
 }
 
 function header(req: WebhookRequest, name: string): string | undefined {

@@ -1,0 +1,94 @@
+// The alert's way from the fault to a run, hop by hop, as the real chain
+// takes it: Prometheus's rule goes pending, then firing; Alertmanager holds
+// the alert and posts its group to nightshift's webhook; the gateway routes it
+// and the intake starts the run. Each hop's time is the time the server itself
+// gives where it gives one (Prometheus's activeAt, Alertmanager's startsAt,
+// Temporal's start time), else when this watcher first saw it.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import { managedAlerts, ruleAlerts } from '../../lab/index.ts';
+import type { WebhookResponse } from '../../worker/index.ts';
+
+export const ALERTNAME = 'CheckoutErrorBudgetBurn';
+
+export interface Hops {
+  pending?: Date;
+  firing?: Date;
+  webhook?: Date;
+  runStarted?: Date;
+  runId?: string;
+  /** What the rule's value was when it went firing (the success ratio). */
+  value?: number;
+}
+
+export type HopName = 'pending' | 'firing' | 'webhook' | 'runStarted';
+
+/** Collects the gateway's answers to the webhook (pass `observe` to gatewayRoutes). */
+export class Deliveries {
+  readonly answers: { at: Date; status: number; runIds: string[] }[] = [];
+  readonly observe = (answer: WebhookResponse, at: Date): void => {
+    const runs = Array.isArray(answer.body.runs)
+      ? (answer.body.runs as { runId?: unknown; alertname?: unknown }[])
+      : [];
+    const runIds = runs.flatMap((r) => (r.alertname === ALERTNAME && typeof r.runId === 'string' ? [r.runId] : []));
+    this.answers.push({ at, status: answer.status, runIds });
+  };
+}
+
+/** Watches every hop until the run has started; says each as it is seen. */
+export async function followChain(options: {
+  since: Date;
+  deliveries: Deliveries;
+  client: Client;
+  onHop: (hop: HopName, hops: Hops) => void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}): Promise<Hops & { runId: string; runStarted: Date }> {
+  const { since, deliveries, client, onHop } = options;
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  const hops: Hops = {};
+  const mark = (hop: HopName, at: Date) => {
+    if (hops[hop]) return;
+    hops[hop] = at;
+    onHop(hop, hops);
+  };
+  for (;;) {
+    options.signal?.throwIfAborted();
+    if (Date.now() > deadline) {
+      const seen = (['pending', 'firing', 'webhook', 'runStarted'] as const).filter((h) => hops[h]);
+      throw new Error(
+        `${ALERTNAME} did not start a run within ${Math.round((options.timeoutMs ?? 120_000) / 1000)} s ` +
+          `(hops seen: ${seen.join(', ') || 'none'}; Prometheus ${hops.pending ? 'saw' : 'did not see'} the rule hold)`,
+      );
+    }
+    const rule = (await ruleAlerts(ALERTNAME).catch(() => [])).find(
+      (a) => a.activeAt && Date.parse(a.activeAt) >= since.getTime() - 60_000,
+    );
+    if (rule?.activeAt) mark('pending', new Date(rule.activeAt));
+    if (rule?.state === 'firing') {
+      if (rule.value !== undefined) hops.value ??= Number(rule.value);
+      const held = (await managedAlerts(ALERTNAME).catch(() => [])).find((a) => a.status.state === 'active');
+      // Prometheus sends an alert's firing time as its startsAt.
+      mark('firing', held ? new Date(held.startsAt) : new Date());
+    }
+    const delivered = deliveries.answers.find((a) => a.at >= since && a.runIds.length > 0);
+    if (delivered) {
+      mark('webhook', delivered.at);
+      hops.runId ??= delivered.runIds[0];
+    }
+    if (hops.runId) {
+      const started = await client.workflow
+        .getHandle(hops.runId)
+        .describe()
+        .then((d) => d.startTime)
+        .catch(() => undefined);
+      if (started) {
+        // A hop the poll missed between two looks still happened before the run.
+        if (!hops.firing) mark('firing', delivered?.at ?? started);
+        mark('runStarted', started);
+        return { ...hops, runId: hops.runId, runStarted: started };
+      }
+    }
+    await sleep(200);
+  }
+}

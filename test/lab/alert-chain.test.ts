@@ -1,0 +1,192 @@
+// The real alerting chain in the lab: Prometheus scrapes the shop, the lab's
+// servers and nightshift by service discovery and static targets under its
+// own RBAC; a drop into the cart pods makes the shipped
+// CheckoutErrorBudgetBurn rule fire; Alertmanager groups it and posts to the
+// gateway with the lab's bearer token; the run that starts is named by the
+// alert's real fingerprint; Alertmanager's repeats start no second run; and
+// when checkout recovers, the resolved notification reaches the run, which
+// keeps waiting for its decision.
+import { Client, Connection } from '@temporalio/client';
+import { promqlInstant } from '../../activities/collectors/metrics/promql.ts';
+import { Deliveries, followChain } from '../../cli/index.ts';
+import { kubeconfigPath, labAlertTokenFor, managedAlerts, PROMETHEUS_URL, ruleAlerts } from '../../lab/index.ts';
+import type { Config } from '../../worker/config.ts';
+import { createLogger, gatewayRoutes, startGateway, type Gateway, type SlackSettings } from '../../worker/index.ts';
+import { faultAbortSignal, faultLimits, abortSignal, statusQuery } from '../../workflows/index.ts';
+import { kubectl } from './helpers/lab.ts';
+import { useLab } from './helpers/use-lab.ts';
+
+const targetSchema = (body: unknown) =>
+  (body as { data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] } }).data
+    .activeTargets;
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe('the alerting chain in the lab', () => {
+  const lab = useLab();
+  let client: Client;
+  let gateway: Gateway | undefined;
+  const deliveries = new Deliveries();
+  let faultId = '';
+
+  beforeAll(async () => {
+    client = new Client({ connection: await Connection.connect({ address: lab.config.temporal.address }) });
+    const token = labAlertTokenFor(lab.config.dataDir);
+    if (!token) throw new Error('lab up wrote no Alertmanager token');
+    const config: Config = { ...lab.config, alerts: { ...lab.config.alerts, bearerToken: token } };
+    const slack: SlackSettings = {
+      mode: 'standin',
+      botToken: 'xoxb-alert-chain',
+      signingSecret: 'alert-chain-signing-secret',
+      socketMode: false,
+      channel: '',
+      apiUrl: 'http://127.0.0.1:9/api',
+      standin: { host: '127.0.0.1', port: 0, url: 'http://127.0.0.1:9' },
+    };
+    const log = createLogger({ level: 'warn' });
+    gateway = await startGateway({
+      config,
+      slack,
+      client,
+      log,
+      port: lab.config.http.port,
+      host: '127.0.0.1',
+      routes: gatewayRoutes(config, log, client, slack, 'service', deliveries.observe),
+    });
+  });
+  afterAll(async () => {
+    if (faultId)
+      await client.workflow
+        .getHandle(faultId)
+        .signal(faultAbortSignal, { reason: 'test over' })
+        .catch(() => undefined);
+    await gateway?.stop();
+    await client?.connection.close();
+  });
+
+  test('Prometheus finds and scrapes the shop, the control plane and nightshift', async () => {
+    const expected = {
+      'kubernetes-pods': 8,
+      'kube-apiserver': 1,
+      etcd: 3,
+      coredns: 1,
+      'lab-gateway': 1,
+      'nightshift-gateway': 1,
+      'nightshift-worker': 1,
+      'nightshift-agent': 3,
+    };
+    const targets = await until('every target up', 60_000, async () => {
+      const res = await fetch(`${PROMETHEUS_URL}/api/v1/targets?state=active`);
+      const all = targetSchema(await res.json());
+      const up = (job: string) => all.filter((t) => t.labels.job === job && t.health === 'up').length;
+      return Object.entries(expected).every(([job, n]) => up(job) === n) ? all : undefined;
+    }).catch(async (err: unknown) => {
+      const res = await fetch(`${PROMETHEUS_URL}/api/v1/targets?state=active`);
+      const seen = targetSchema(await res.json()).map(
+        (t) => `${t.labels.job} ${t.labels.instance} ${t.health} ${t.lastError}`,
+      );
+      throw new Error(`${(err as Error).message}:\n${seen.join('\n')}`);
+    });
+    const shop = targets.filter((t) => t.labels.job === 'kubernetes-pods');
+    expect(new Set(shop.map((t) => t.labels.app))).toEqual(
+      new Set(['checkout-frontend', 'cart-service-v1', 'cart-service-v2', 'payment-processor', 'postgres-db']),
+    );
+    expect(shop.every((t) => t.labels.namespace && t.labels.pod && t.labels.node)).toBe(true);
+
+    const ratio = await until('the checkout SLI recorded', 60_000, async () => {
+      const [sample] = await promqlInstant(PROMETHEUS_URL, 'checkout:request_success:ratio_rate1m');
+      return sample;
+    });
+    expect(ratio.labels).toMatchObject({ namespace: 'production', app: 'checkout-frontend' });
+    expect(ratio.value).toBeGreaterThan(0.95);
+  });
+
+  test('Prometheus reads the API server as its own user, which may not read Secrets', async () => {
+    const can = (verb: string, what: string) =>
+      kubectl(kubeconfigPath(lab.config.dataDir), [
+        'auth',
+        'can-i',
+        verb,
+        what,
+        '--as',
+        'nightshift-lab:prometheus',
+      ]).then(
+        (out) => out.trim(),
+        (err: { stdout?: string }) => String(err.stdout ?? '').trim(),
+      );
+    expect(await can('watch', 'pods')).toBe('yes');
+    expect(await can('get', 'secrets')).toBe('no');
+    expect(await can('delete', 'pods')).toBe('no');
+  });
+
+  test('a drop into the cart pods fires the rule, Alertmanager posts it, and one run starts; repeats start none', async () => {
+    const t0 = new Date();
+    faultId = `alert-chain-${t0.getTime()}`;
+    await client.workflow.start('faultWorkflow', {
+      taskQueue: lab.config.temporal.taskQueue,
+      workflowId: faultId,
+      args: [
+        {
+          spec: {
+            target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
+            kind: 'drop',
+            match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 },
+            magnitude: { percent: 100 },
+            duration: '5m',
+          },
+          limits: faultLimits(lab.config.faults),
+          requestedBy: { id: 'jest', via: 'test' },
+        },
+      ],
+    });
+    const hops: string[] = [];
+    const chain = await followChain({ since: t0, deliveries, client, onHop: (hop) => hops.push(hop) });
+    console.log(
+      `alert chain: ${(['pending', 'firing', 'webhook', 'runStarted'] as const)
+        .map((h) => `${h} +${(((chain[h]?.getTime() ?? 0) - t0.getTime()) / 1000).toFixed(1)} s`)
+        .join(', ')}`,
+    );
+    expect(hops).toEqual(['pending', 'firing', 'webhook', 'runStarted']);
+    // The rule held its `for` (15 s) before it fired.
+    expect(chain.firing!.getTime() - chain.pending!.getTime()).toBeGreaterThanOrEqual(14_000);
+
+    // The run is named by the alert's own fingerprint and firing time, as Alertmanager holds it.
+    const [held] = await managedAlerts('CheckoutErrorBudgetBurn');
+    expect(held?.labels).toMatchObject({ namespace: 'production', severity: 'page', service: 'checkout-frontend' });
+    expect(chain.runId).toBe(`alert-${held?.fingerprint}-${Math.floor(Date.parse(held!.startsAt) / 1000)}`);
+    const described = await client.workflow.getHandle(chain.runId).describe();
+    expect(described.memo).toMatchObject({ runbook: 'traffic-vanish', requestedBy: 'alertmanager' });
+
+    // Every delivery carried the token: the gateway refused none. Alertmanager repeats (repeat_interval 30 s).
+    await until('a repeated notification', 60_000, async () =>
+      deliveries.answers.filter((a) => a.runIds.includes(chain.runId)).length >= 2 ? true : undefined,
+    );
+    expect(deliveries.answers.every((a) => a.status === 200)).toBe(true);
+    const runs = [];
+    for await (const w of client.workflow.list({ query: `WorkflowId STARTS_WITH "alert-${held?.fingerprint}"` }))
+      runs.push(w.workflowId);
+    expect(runs).toEqual([chain.runId]);
+
+    // Checkout recovers: the resolved notification reaches the run, which still waits for its decision.
+    await client.workflow.getHandle(faultId).signal(faultAbortSignal, { reason: 'recovered' });
+    const resolved = await until('the resolved notification', 150_000, async () => {
+      const s = await client.workflow.getHandle(chain.runId).query(statusQuery);
+      return s.alerts.some((a) => a.status === 'resolved') ? s : undefined;
+    });
+    expect(await ruleAlerts('CheckoutErrorBudgetBurn')).toEqual([]);
+    expect(resolved.state).toBe('waiting');
+    expect(resolved.pendingDecision).toBeDefined();
+    await client.workflow
+      .getHandle(chain.runId)
+      .signal(abortSignal, { reason: 'test over' })
+      .catch(() => undefined);
+  });
+});
