@@ -49,6 +49,7 @@ export function createActivities(deps: ActivityDeps = {}) {
     ...createReportActivities({
       ...deps.reports,
       ...(evidence.probeUrl ? { probeUrl: evidence.probeUrl } : {}),
+      ...(evidence.prometheusUrl ? { prometheusUrl: evidence.prometheusUrl } : {}),
       attach: slack.publishReport,
     }),
   };
@@ -58,7 +59,10 @@ function createEvidenceActivities(deps: EvidenceActivityDeps) {
   const evidence = deps.evidence ?? evidenceDepsFromEnv();
   return {
     ...createCollectorActivities(evidence, deps.temporal),
-    ...createProbeActivities({ ...(evidence.probeUrl ? { probeUrl: evidence.probeUrl } : {}) }),
+    ...createProbeActivities({
+      ...(evidence.probeUrl ? { probeUrl: evidence.probeUrl } : {}),
+      ...(evidence.prometheusUrl ? { prometheusUrl: evidence.prometheusUrl } : {}),
+    }),
     ...createDiagnoseActivities(),
     ...createActionActivities({
       ...(evidence.kube ? { kube: evidence.kube } : {}),

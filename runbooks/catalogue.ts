@@ -65,9 +65,14 @@ export const defaultCatalogue: Catalogue = {
     probe: {
       activity: 'collectProbe',
       description:
-        'the symptom from an SLI source (source: probe | http): success rate and latency, against the seconds before when the source keeps them',
+        'the symptom from an SLI source (source: prometheus | probe | http): success rate and latency, against the two minutes before when the source keeps them',
     },
     faults: { activity: 'collectFaults', description: 'nightshift faults active right now' },
+    metrics: {
+      activity: 'collectMetrics',
+      description:
+        "PromQL over the cluster's Prometheus (queries: name → expr; before, window, step): each query now, its level before, and when it changed",
+    },
   },
   actions: {
     'shift-route-weight': {
@@ -124,7 +129,12 @@ export const defaultCatalogue: Catalogue = {
     sli: {
       activity: 'sliProbe',
       description:
-        'the SLI source a runbook names (source: probe | http; url): {successRate, requests, failures, p50Ms, p95Ms, source}',
+        'the SLI source a runbook names (source: prometheus | probe | http; url): {successRate, requests, failures, p50Ms, p95Ms, source}',
+    },
+    promql: {
+      activity: 'promqlProbe',
+      description:
+        "a PromQL query's value now through the Prometheus HTTP API (query; $window = window): {value, samples, query}; value is null without data",
     },
   },
   builtins: { diagnose: 'diagnose', notify: 'notify' },

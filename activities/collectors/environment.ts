@@ -20,6 +20,8 @@ export interface EvidenceDeps {
   etcd?: EtcdDeps;
   dns?: { servers?: string[]; metrics?: string[] };
   probeUrl?: string;
+  /** The cluster's Prometheus HTTP API: the `prometheus` SLI source, the `promql` probe, the `metrics` collector. */
+  prometheusUrl?: string;
   policyHistory?: PolicyHistory;
 }
 
@@ -50,6 +52,7 @@ export const evidenceEnvSchema = z.object({
   NIGHTSHIFT_CLUSTER_DNS: list,
   NIGHTSHIFT_COREDNS_METRICS: list,
   NIGHTSHIFT_PROBE_URL: z.url().optional(),
+  NIGHTSHIFT_PROMETHEUS_URL: z.url().optional(),
   NIGHTSHIFT_DATA_DIR: z.string().default('.nightshift'),
 });
 
@@ -99,6 +102,7 @@ export function evidenceDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Evide
       ...(e.NIGHTSHIFT_COREDNS_METRICS ? { metrics: e.NIGHTSHIFT_COREDNS_METRICS } : {}),
     },
     ...(e.NIGHTSHIFT_PROBE_URL ? { probeUrl: e.NIGHTSHIFT_PROBE_URL } : {}),
+    ...(e.NIGHTSHIFT_PROMETHEUS_URL ? { prometheusUrl: e.NIGHTSHIFT_PROMETHEUS_URL } : {}),
     policyHistory: new FilePolicyHistory(join(resolve(e.NIGHTSHIFT_DATA_DIR), 'policy-history')),
   };
 }
@@ -169,7 +173,16 @@ export function evidenceSources(env: NodeJS.ProcessEnv = process.env): EvidenceS
       ...set(
         'NIGHTSHIFT_PROBE_URL',
         env.NIGHTSHIFT_PROBE_URL,
-        'set NIGHTSHIFT_PROBE_URL=http://probe (without it the symptom is unknown)',
+        'set NIGHTSHIFT_PROBE_URL=http://probe (the lab probe as an SLI source)',
+      ),
+    },
+    {
+      source: 'Prometheus',
+      collectors: 'probe (the symptom, source prometheus), verify (sli, promql), metrics',
+      ...set(
+        'NIGHTSHIFT_PROMETHEUS_URL',
+        env.NIGHTSHIFT_PROMETHEUS_URL,
+        'set NIGHTSHIFT_PROMETHEUS_URL=http://prometheus:9090 (without it the symptom is unknown)',
       ),
     },
   ];

@@ -9,6 +9,7 @@ import { createEtcdCollector } from './etcd/index.ts';
 import { createFaultsCollector } from './faults/index.ts';
 import { createFlowsCollector } from './flows/index.ts';
 import { createKubernetesCollector } from './kubernetes/index.ts';
+import { createMetricsCollector } from './metrics/collector.ts';
 import { ScrapeMemory } from './metrics/memory.ts';
 import { createNodeNetworkCollector } from './nodes/index.ts';
 
@@ -27,6 +28,7 @@ export function createCollectorActivities(deps: EvidenceDeps, temporal?: Client)
     collectKubernetes: createKubernetesCollector(deps.kube, deps.policyHistory),
     collectNodeNetwork: createNodeNetworkCollector(deps.kube, agents),
     collectFaults: createFaultsCollector(temporal),
+    collectMetrics: createMetricsCollector(deps.prometheusUrl),
   };
 }
 

@@ -5,7 +5,7 @@ import type { ProbeSeries, ProbeSummary } from './schema.ts';
 
 export interface ProbeEvidence {
   /** The SLI source: the traffic probe's window, or requests made now (no baseline then). */
-  source?: 'probe' | 'http';
+  source?: 'prometheus' | 'probe' | 'http';
   url: string;
   windowSeconds: number;
   summary: ProbeSummary;

@@ -5,17 +5,20 @@
 import { z } from 'zod';
 import { parseDuration, failure } from '../../model/index.ts';
 import { httpText } from '../collectors/metrics/fetch.ts';
+import { promqlInstant, PromqlError, withWindow, type InstantSample } from '../collectors/metrics/promql.ts';
 import { optionalText } from '../collectors/params.ts';
 import { budget, collect, errorText, round } from '../collectors/result.ts';
 import type { CollectorResult, StepCall } from '../../model/index.ts';
 import { assessProbe, DEFAULT_PROBE_THRESHOLDS, probeEvidence, type ProbeEvidence } from './assess.ts';
 import { readSummary } from './client.ts';
 import type { ProbeSummary } from './schema.ts';
-import { readSli, sliParamsSchema } from './sli.ts';
+import { readSli, sliParamsSchema, sliSource } from './sli.ts';
 
 export interface ProbeDeps {
   /** Base URL of the traffic probe, e.g. http://127.0.0.1:9470. */
   probeUrl?: string;
+  /** The cluster's Prometheus, e.g. http://prometheus.monitoring:9090 (the `prometheus` SLI source, `promql`). */
+  prometheusUrl?: string;
 }
 
 const seconds = (text: string) => Math.max(1, Math.round((parseDuration(text) ?? 10_000) / 1000));
@@ -36,6 +39,14 @@ const httpParams = z.object({
     .default('2s'),
   expectStatus: z.number().int().optional(),
 });
+
+const promqlParams = z.object({ query: z.string().min(1), url: optionalText, window: windowParam });
+
+export interface PromqlProbeResult {
+  query: string;
+  value: number | null;
+  samples: { labels: Record<string, string>; value: number | null }[];
+}
 
 export interface HttpProbeResult {
   successRate: number;
@@ -94,11 +105,46 @@ export function createProbeActivities(deps: ProbeDeps) {
       };
     },
 
+    /**
+     * Verify probe: a PromQL query's value now, the sum of the vector's samples
+     * (`value` is null when the query returns nothing: no data is not a pass).
+     * `$window` in the query stands for the `window` param.
+     */
+    async promqlProbe(call: StepCall): Promise<PromqlProbeResult> {
+      const p = promqlParams.safeParse(call.params);
+      if (!p.success) throw failure('InvalidInput', `promql probe: bad params: ${z.prettifyError(p.error)}`);
+      const url = p.data.url ?? deps.prometheusUrl;
+      if (!url)
+        throw failure('InvalidInput', 'promql probe: no Prometheus URL (the "url" param or NIGHTSHIFT_PROMETHEUS_URL)');
+      const query = withWindow(p.data.query, seconds(p.data.window));
+      let samples: InstantSample[];
+      try {
+        samples = await promqlInstant(url, query, { timeoutMs: 5000 });
+      } catch (err) {
+        // A query Prometheus refuses never passes: the runbook is wrong, retrying will not help.
+        if (err instanceof PromqlError) throw failure('InvalidInput', `promql probe: ${err.message}`);
+        throw err;
+      }
+      const finite = samples.filter((s) => Number.isFinite(s.value));
+      return {
+        query,
+        value: finite.length
+          ? round(
+              finite.reduce((sum, s) => sum + s.value, 0),
+              6,
+            )
+          : null,
+        samples: samples
+          .slice(0, 20)
+          .map((s) => ({ labels: s.labels, value: Number.isFinite(s.value) ? s.value : null })),
+      };
+    },
+
     /** Verify probe: the runbook's SLI source, the same one its symptom came from. */
     async sliProbe(call: StepCall): Promise<ProbeSummary & { source: string }> {
       const p = sliParamsSchema.safeParse(call.params);
       if (!p.success) throw failure('InvalidInput', `sli probe: bad params: ${z.prettifyError(p.error)}`);
-      const reading = await readSli(p.data, deps.probeUrl, 20_000);
+      const reading = await readSli(p.data, deps, 20_000);
       return { ...reading.summary, source: reading.source };
     },
 
@@ -111,7 +157,8 @@ export function createProbeActivities(deps: ProbeDeps) {
           findings.add('probe.unavailable', 'warning', `probe collector: bad params: ${z.prettifyError(p.error)}`);
           return undefined;
         }
-        if (p.data.source === 'probe' && !p.data.url && !deps.probeUrl) {
+        const source = sliSource(p.data, deps);
+        if (source === 'probe' && !p.data.url && !deps.probeUrl) {
           findings.add(
             'probe.unavailable',
             'warning',
@@ -119,12 +166,16 @@ export function createProbeActivities(deps: ProbeDeps) {
           );
           return undefined;
         }
-        try {
-          const reading = await readSli(
-            p.data,
-            deps.probeUrl,
-            Math.min(p.data.source === 'http' ? 4000 : 3000, time.left(200)),
+        if (source === 'prometheus' && !p.data.url && !deps.prometheusUrl) {
+          findings.add(
+            'probe.unavailable',
+            'warning',
+            'probe collector: no Prometheus URL (set NIGHTSHIFT_PROMETHEUS_URL or the "url" param)',
           );
+          return undefined;
+        }
+        try {
+          const reading = await readSli(p.data, deps, Math.min(source === 'http' ? 4000 : 3000, time.left(200)));
           const evidence = {
             ...probeEvidence(reading.url, reading.windowSeconds, reading.summary, reading.series),
             source: reading.source,
@@ -132,7 +183,7 @@ export function createProbeActivities(deps: ProbeDeps) {
           assessProbe(evidence, DEFAULT_PROBE_THRESHOLDS, findings);
           return evidence;
         } catch (err) {
-          const where = p.data.url ?? deps.probeUrl ?? '(no url)';
+          const where = p.data.url ?? (source === 'prometheus' ? deps.prometheusUrl : deps.probeUrl) ?? '(no url)';
           findings.add('probe.unavailable', 'warning', `probe collector: ${where} did not answer: ${errorText(err)}`);
           return undefined;
         }

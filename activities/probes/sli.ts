@@ -1,8 +1,10 @@
 // Where the symptom comes from: an SLI source read the same way by the probe
-// collector (the symptom) and the `sli` verify probe (recovery). Two sources:
-// `probe`, a traffic probe's own recorded window and the seconds before it
-// (the lab's probe, or any service that serves its /summary and /series);
-// `http`, N requests made now to a URL. The runbook picks one by parameter.
+// collector (the symptom) and the `sli` verify probe (recovery). Three
+// sources: `prometheus`, PromQL over the cluster's Prometheus (requests,
+// errors and latency queries; prometheus-sli.ts); `probe`, a traffic probe's
+// own recorded window and the seconds before it (the lab's probe, or any
+// service that serves its /summary and /series); `http`, N requests made now
+// to a URL. The runbook picks one by parameter.
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { failure, parseDuration } from '../../model/index.ts';
@@ -10,9 +12,12 @@ import { httpText } from '../collectors/metrics/fetch.ts';
 import { optionalText } from '../collectors/params.ts';
 import { round } from '../collectors/result.ts';
 import { readSeries, readSummary } from './client.ts';
+import { CHECKOUT_SLI, readPrometheusSli } from './prometheus-sli.ts';
 import type { ProbeSeries, ProbeSummary } from './schema.ts';
 
-export const SLI_SOURCES = ['probe', 'http'] as const;
+export const SLI_SOURCES = ['prometheus', 'probe', 'http'] as const;
+/** `auto`: Prometheus when one is configured (and no probe URL is given), else the probe. */
+export const SLI_CHOICES = ['auto', ...SLI_SOURCES] as const;
 
 const duration = (fallback: string) =>
   z
@@ -22,10 +27,18 @@ const duration = (fallback: string) =>
 
 export const sliParamsSchema = z.object({
   source: z
-    .preprocess((v) => (v === '' ? undefined : v), z.enum(SLI_SOURCES, { error: 'expected "probe" or "http"' }))
-    .default('probe'),
+    .preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.enum(SLI_CHOICES, { error: 'expected "auto", "prometheus", "probe" or "http"' }),
+    )
+    .default('auto'),
+  /** probe: its base URL; http: the URL requested; prometheus: its base URL (default NIGHTSHIFT_PROMETHEUS_URL). */
   url: optionalText,
-  /** probe: the window read; http: how long the requests may take in all. */
+  /** prometheus: PromQL for requests/s, failed requests/s and p95 seconds; `$window` is the window. */
+  requests: optionalText,
+  errors: optionalText,
+  latency: optionalText,
+  /** probe: the window read; http: how long the requests may take in all; prometheus: the rate window. */
   window: duration('10s'),
   /** http only. */
   method: z.enum(['GET', 'POST', 'HEAD']).default('GET'),
@@ -46,17 +59,38 @@ export interface SliReading {
   series?: ProbeSeries;
 }
 
-export async function readSli(
-  p: SliParams,
-  defaultProbeUrl: string | undefined,
-  timeoutMs: number,
-): Promise<SliReading> {
+export interface SliDefaults {
+  probeUrl?: string;
+  prometheusUrl?: string;
+}
+
+/** The source an `auto` choice stands for here. */
+export function sliSource(p: SliParams, defaults: SliDefaults): (typeof SLI_SOURCES)[number] {
+  if (p.source !== 'auto') return p.source;
+  return defaults.prometheusUrl && !p.url ? 'prometheus' : 'probe';
+}
+
+export async function readSli(given: SliParams, defaults: SliDefaults, timeoutMs: number): Promise<SliReading> {
+  const p = { ...given, source: sliSource(given, defaults) };
   const windowSeconds = Math.max(1, Math.round((parseDuration(p.window) ?? 10_000) / 1000));
+  if (p.source === 'prometheus') {
+    const url = p.url ?? defaults.prometheusUrl;
+    if (!url) throw failure('InvalidInput', 'no Prometheus URL: give the "url" param or set NIGHTSHIFT_PROMETHEUS_URL');
+    const queries = {
+      requests: p.requests ?? CHECKOUT_SLI.requests,
+      errors: p.errors ?? CHECKOUT_SLI.errors,
+      ...((p.latency ?? (p.requests ? undefined : CHECKOUT_SLI.latency))
+        ? { latency: p.latency ?? CHECKOUT_SLI.latency }
+        : {}),
+    };
+    const read = await readPrometheusSli(url, queries, windowSeconds, timeoutMs);
+    return { source: 'prometheus', url, windowSeconds, ...read };
+  }
   if (p.source === 'http') {
     if (!p.url) throw failure('InvalidInput', 'the http SLI source needs a "url" (the runbook parameter sliUrl)');
     return { source: 'http', url: p.url, windowSeconds, summary: await requests(p, p.url, timeoutMs) };
   }
-  const url = p.url ?? defaultProbeUrl;
+  const url = p.url ?? defaults.probeUrl;
   if (!url) throw failure('InvalidInput', 'no probe URL: give the "url" param or set NIGHTSHIFT_PROBE_URL');
   const [summary, series] = await Promise.all([
     readSummary(url, windowSeconds, timeoutMs),

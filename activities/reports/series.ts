@@ -1,7 +1,10 @@
-// The SLI over a run, second by second, for the report's timeline: read from
-// the traffic probe's /series (its requests, failures, success rate and p95
-// per second), trimmed to the run with half a minute either side.
+// The SLI over a run, second by second, for the report's timeline: from
+// Prometheus when it is configured (the checkout SLI's queries, from a minute
+// before the run to half a minute after), else the traffic probe's /series
+// (its requests, failures, success rate and p95 per second), trimmed to the
+// run with half a minute either side.
 import { z } from 'zod';
+import { CHECKOUT_SLI, sliSeries } from '../probes/prometheus-sli.ts';
 import type { SeriesRow } from './model.ts';
 
 const seriesSchema = z.object({
@@ -21,4 +24,19 @@ export async function probeSeries(probeUrl: string, from: number, to: number): P
   if (!response.ok) throw new Error(`probe ${probeUrl}: HTTP ${response.status}`);
   const { rows } = seriesSchema.parse(await response.json());
   return rows.filter((r) => r.t >= from - 30 && r.t <= to + 30);
+}
+
+/** The checkout SLI from Prometheus between `from` and `to` (unix seconds), 30 s either side, at most ~1,000 rows. */
+export async function prometheusSeries(prometheusUrl: string, from: number, to: number): Promise<SeriesRow[]> {
+  const start = new Date((from - 30) * 1000);
+  const end = new Date(Math.min(Date.now() / 1000, to + 30) * 1000);
+  const stepSeconds = Math.max(1, Math.ceil((end.getTime() - start.getTime()) / 1000 / 1000));
+  const { rows } = await sliSeries(prometheusUrl, CHECKOUT_SLI, { start, end, stepSeconds }, 5000);
+  return rows.map((r) => ({
+    t: r.t,
+    requests: r.requests,
+    failures: r.failures,
+    successRate: r.successRate,
+    p95Ms: r.p95Ms,
+  }));
 }

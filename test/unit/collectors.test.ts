@@ -301,8 +301,12 @@ describe('configuration from the environment', () => {
       ['cluster DNS', false],
       ['CoreDNS metrics', false],
       ['traffic probe', true],
+      ['Prometheus', false],
     ]);
     expect(sources.find((s) => s.source === 'Hubble Relay')?.detail).toBe('set NIGHTSHIFT_HUBBLE_RELAY=host:4245');
+    expect(sources.find((s) => s.source === 'Prometheus')?.detail).toBe(
+      'set NIGHTSHIFT_PROMETHEUS_URL=http://prometheus:9090 (without it the symptom is unknown)',
+    );
     expect(sources.find((s) => s.source === 'traffic probe')?.detail).toBe(
       'NIGHTSHIFT_PROBE_URL=http://127.0.0.1:9470',
     );

@@ -4,3 +4,4 @@ export * from './histogram.ts';
 export * from './prometheus.ts';
 export * from './memory.ts';
 export * from './fetch.ts';
+export * from './promql.ts';
