@@ -8,16 +8,26 @@
 #   kube-controller-manager   "
 #   kubectl                   "
 #   etcd, etcdctl             go.etcd.io/etcd/{server,etcdctl}/v3      (from tools/etcd)
+#   prometheus, promtool      github.com/prometheus/prometheus/cmd/... (from tools/prometheus-helm)
+#   helm                      helm.sh/helm/v4/cmd/helm                 "
+#   alertmanager, amtool      github.com/prometheus/alertmanager/cmd/... (from tools/alertmanager)
 #
 # Debian's etcd 3.4.23 is too old for Kubernetes >= 1.31, so etcd is built
 # here too, in the 3.6 line that Kubernetes 1.36 is tested with.
+#
+# Neither web UI is built (that needs npm, and Elm for Alertmanager's): the
+# module zips carry no UI assets. Prometheus serves its API and /-/ready, and
+# answers the UI's pages with an error. Alertmanager embeds ui/app/dist, which
+# its module zip lacks, so it is built from a temporary copy of the module with
+# a one-page stand-in there, which says where the API is.
 #
 # Each binary gets a stamp file bin/.<name>.version; a binary whose stamp
 # matches is not rebuilt, so a second run takes about a second.
 #
 # Usage: scripts/build-servers.sh [--force] [NAME...]
 #   NAME     build only these (temporal coredns kube-apiserver
-#            kube-controller-manager kubectl etcd etcdctl); default: all
+#            kube-controller-manager kubectl etcd etcdctl prometheus promtool
+#            alertmanager amtool helm); default: all
 #   --force  rebuild even when the stamp matches
 #
 # Note: /usr/bin/kubectl on some machines is an unrelated dispatcher; always
@@ -28,6 +38,9 @@ TEMPORAL_VERSION=v1.5.1   # later versions carry replace directives: go install 
 COREDNS_VERSION=v1.14.7
 KUBE_VERSION=v1.36.3      # must match tools/k8s/go.mod (require + every replace)
 ETCD_VERSION=v3.6.16      # must match tools/etcd/go.mod
+PROMETHEUS_VERSION=v0.316.0  # Prometheus 3.16.0; must match tools/prometheus-helm/go.mod
+HELM_VERSION=v4.3.2          # must match tools/prometheus-helm/go.mod
+ALERTMANAGER_VERSION=v0.35.0 # must match tools/alertmanager/go.mod
 # Bump when the way a binary is built changes (flags, ldflags), to force rebuilds.
 RECIPE=1
 
@@ -37,8 +50,11 @@ BIN_DIR=$TOOLS_DIR/bin
 LOG_DIR=$TOOLS_DIR/logs
 K8S_MOD_DIR=$REPO_ROOT/tools/k8s
 ETCD_MOD_DIR=$REPO_ROOT/tools/etcd
+PROM_MOD_DIR=$REPO_ROOT/tools/prometheus-helm
+AM_MOD_DIR=$REPO_ROOT/tools/alertmanager
 
-ALL_NAMES=(temporal coredns kube-apiserver kube-controller-manager kubectl etcd etcdctl)
+ALL_NAMES=(temporal coredns kube-apiserver kube-controller-manager kubectl etcd etcdctl
+  prometheus promtool helm alertmanager amtool)
 
 die() { echo "build-servers: error: $*" >&2; exit 1; }
 note() { echo "build-servers: $*"; }
@@ -79,6 +95,12 @@ if grep -E '^\s+k8s\.io/[a-z-]+ => ' "$K8S_MOD_DIR/go.mod" | grep -vq " v0\.$kub
 fi
 grep -q "go.etcd.io/etcd/server/v3 $ETCD_VERSION\$" "$ETCD_MOD_DIR/go.mod" 2>/dev/null ||
   die "tools/etcd/go.mod does not require go.etcd.io/etcd/server/v3 $ETCD_VERSION"
+grep -q "github.com/prometheus/prometheus $PROMETHEUS_VERSION\$" "$PROM_MOD_DIR/go.mod" 2>/dev/null ||
+  die "tools/prometheus-helm/go.mod does not require github.com/prometheus/prometheus $PROMETHEUS_VERSION"
+grep -q "helm.sh/helm/v4 $HELM_VERSION\$" "$PROM_MOD_DIR/go.mod" 2>/dev/null ||
+  die "tools/prometheus-helm/go.mod does not require helm.sh/helm/v4 $HELM_VERSION"
+grep -q "github.com/prometheus/alertmanager $ALERTMANAGER_VERSION\$" "$AM_MOD_DIR/go.mod" 2>/dev/null ||
+  die "tools/alertmanager/go.mod does not require github.com/prometheus/alertmanager $ALERTMANAGER_VERSION"
 
 mkdir -p "$BIN_DIR" "$LOG_DIR" || die "cannot create $BIN_DIR or $LOG_DIR"
 
@@ -172,10 +194,11 @@ go_install() {
   finish "$name" "$tmpdir/$(basename "$pkg")" "$want" "$start"
 }
 
-# mod_build NAME MODDIR MODULE VERSION PKG LDFLAGS: `go build PKG` inside one
-# of our pinning modules (tools/k8s, tools/etcd).
+# mod_build NAME MODDIR MODULE VERSION PKG LDFLAGS [GOFLAG...]: `go build PKG`
+# inside one of our pinning modules (tools/k8s, tools/etcd, ...).
 mod_build() {
   local name=$1 moddir=$2 module=$3 version=$4 pkg=$5 ldflags=$6
+  local extra=("${@:7}")
   local want="$name $module@$version recipe=$RECIPE"
   if up_to_date "$name" "$want"; then
     present "$name" "$want"
@@ -185,7 +208,7 @@ mod_build() {
   start=$(now)
   CLEANUP+=("$tmp")
   run_build "$name" "$log" -- env -C "$moddir" \
-    go build "${COMMON_FLAGS[@]}" -ldflags "$ldflags" -o "$tmp" "$pkg"
+    go build "${COMMON_FLAGS[@]}" "${extra[@]}" -ldflags "$ldflags" -o "$tmp" "$pkg"
   finish "$name" "$tmp" "$want" "$start"
 }
 
@@ -202,6 +225,57 @@ kube_ldflags() {
     flags+=" -X $p.gitTreeState=clean -X $p.gitCommit= -X $p.buildDate=$date"
   done
   echo "$flags"
+}
+
+# module_info MODDIR MODULE: prints "DIR TIME" of MODULE as MODDIR resolves it,
+# downloading it first; TIME is its release time (for a reproducible build date).
+module_info() {
+  env -C "$1" go mod download "$2" >/dev/null 2>&1 || true
+  env -C "$1" go list -m -f '{{.Dir}} {{if .Time}}{{.Time.UTC.Format "20060102-15:04:05"}}{{end}}' "$2" 2>/dev/null
+}
+
+# prom_ldflags MODDIR MODULE: the -X flags that Prometheus and Alertmanager
+# releases set (promu), so `--version` and /api/v1/status/buildinfo say the
+# release. The version is the module's VERSION file (v0.316.0 is Prometheus
+# 3.16.0); the revision is unknown here (module zips carry no git data).
+prom_ldflags() {
+  local dir date version p=github.com/prometheus/common/version
+  read -r dir date < <(module_info "$1" "$2") || true
+  [[ -n ${dir:-} && -f $dir/VERSION ]] || die "cannot read the VERSION file of $2 (go mod download failed?)"
+  version=$(<"$dir/VERSION")
+  [[ -n ${date:-} ]] || date=$(date -u +%Y%m%d-%H:%M:%S)
+  echo "$STRIP -X $p.Version=$version -X $p.Branch=HEAD -X $p.BuildUser=nightshift -X $p.BuildDate=$date"
+}
+
+# alertmanager_modfile: copies the Alertmanager module to a temporary folder with a
+# stand-in for its web UI in ui/app/dist (which ui/web.go embeds and the module
+# zip lacks), and sets AM_MODFILE to a go.mod for tools/alertmanager that
+# replaces the module with that copy. Only the ui package's contents differ, so
+# every other package's compile is shared with amtool's through the build
+# cache. The copy is removed when the script exits.
+alertmanager_modfile() {
+  local dir src=$BIN_DIR/.tmp-alertmanager-noui page sub
+  local copy=$src/alertmanager@$ALERTMANAGER_VERSION
+  read -r dir _ < <(module_info "$AM_MOD_DIR" github.com/prometheus/alertmanager) || true
+  [[ -d ${dir:-} ]] || die "github.com/prometheus/alertmanager $ALERTMANAGER_VERSION is not in the module cache (go mod download failed?)"
+  rm -rf "$src"
+  mkdir -p "$src"
+  CLEANUP+=("$src")
+  cp -r "$dir" "$copy"
+  chmod -R u+w "$copy"
+  # elm's page is served at /, mantine's at /ui/.
+  for sub in elm:. mantine:..; do
+    page="<!doctype html><title>Alertmanager</title><p>Alertmanager ${ALERTMANAGER_VERSION#v} built by"
+    page+=" nightshift without its web UI (it needs npm and Elm). The API is at"
+    page+=" <a href=\"${sub#*:}/api/v2/status\">api/v2/</a>; amtool talks to it.</p>"
+    mkdir -p "$copy/ui/app/dist/${sub%:*}"
+    printf '%s\n' "$page" | gzip -9n >"$copy/ui/app/dist/${sub%:*}/index.html.gz"
+  done
+  cp "$AM_MOD_DIR/go.mod" "$src/go.mod"
+  cp "$AM_MOD_DIR/go.sum" "$src/go.sum"
+  printf '\nreplace github.com/prometheus/alertmanager %s => %s\n' "$ALERTMANAGER_VERSION" "$copy" \
+    >>"$src/go.mod"
+  AM_MODFILE=$src/go.mod
 }
 
 # ---- the servers -------------------------------------------------------------
@@ -239,10 +313,33 @@ build_one() {
       mod_build etcdctl "$ETCD_MOD_DIR" go.etcd.io/etcd/etcdctl/v3 "$ETCD_VERSION" \
         go.etcd.io/etcd/etcdctl/v3 "$STRIP"
       ;;
+    prometheus|promtool)
+      PROM_LDFLAGS=${PROM_LDFLAGS:-$(prom_ldflags "$PROM_MOD_DIR" github.com/prometheus/prometheus)}
+      mod_build "$1" "$PROM_MOD_DIR" github.com/prometheus/prometheus "$PROMETHEUS_VERSION" \
+        "github.com/prometheus/prometheus/cmd/$1" "$PROM_LDFLAGS"
+      ;;
+    helm)
+      mod_build helm "$PROM_MOD_DIR" helm.sh/helm/v4 "$HELM_VERSION" helm.sh/helm/v4/cmd/helm \
+        "$STRIP -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION -X helm.sh/helm/v4/internal/version.gitTreeState=clean"
+      ;;
+    amtool)
+      AM_LDFLAGS=${AM_LDFLAGS:-$(prom_ldflags "$AM_MOD_DIR" github.com/prometheus/alertmanager)}
+      mod_build amtool "$AM_MOD_DIR" github.com/prometheus/alertmanager "$ALERTMANAGER_VERSION" \
+        github.com/prometheus/alertmanager/cmd/amtool "$AM_LDFLAGS"
+      ;;
+    alertmanager)
+      AM_LDFLAGS=${AM_LDFLAGS:-$(prom_ldflags "$AM_MOD_DIR" github.com/prometheus/alertmanager)}
+      AM_MODFILE=""
+      if ! up_to_date alertmanager "alertmanager github.com/prometheus/alertmanager@$ALERTMANAGER_VERSION recipe=$RECIPE"; then
+        alertmanager_modfile
+      fi
+      mod_build alertmanager "$AM_MOD_DIR" github.com/prometheus/alertmanager "$ALERTMANAGER_VERSION" \
+        github.com/prometheus/alertmanager/cmd/alertmanager "$AM_LDFLAGS" ${AM_MODFILE:+"-modfile=$AM_MODFILE"}
+      ;;
   esac
 }
 
-KUBE_LDFLAGS=""
+KUBE_LDFLAGS="" PROM_LDFLAGS="" AM_LDFLAGS=""
 for name in "${WANT[@]}"; do
   build_one "$name"
 done
