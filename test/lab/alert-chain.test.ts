@@ -11,7 +11,15 @@ import { promqlInstant } from '../../activities/collectors/metrics/promql.ts';
 import { Deliveries, followChain } from '../../cli/index.ts';
 import { kubeconfigPath, labAlertTokenFor, managedAlerts, PROMETHEUS_URL, ruleAlerts } from '../../lab/index.ts';
 import type { Config } from '../../worker/config.ts';
-import { createLogger, gatewayRoutes, startGateway, type Gateway, type SlackSettings } from '../../worker/index.ts';
+import {
+  createLogger,
+  gatewayRoutes,
+  startGateway,
+  startStandin,
+  type Gateway,
+  type SlackSettings,
+  type Standin,
+} from '../../worker/index.ts';
 import { faultAbortSignal, faultLimits, abortSignal, statusQuery } from '../../workflows/index.ts';
 import { kubectl } from './helpers/lab.ts';
 import { useLab } from './helpers/use-lab.ts';
@@ -34,6 +42,7 @@ describe('the alerting chain in the lab', () => {
   const lab = useLab();
   let client: Client;
   let gateway: Gateway | undefined;
+  let standin: Standin | undefined;
   const deliveries = new Deliveries();
   let faultId = '';
 
@@ -42,14 +51,23 @@ describe('the alerting chain in the lab', () => {
     const token = labAlertTokenFor(lab.config.dataDir);
     if (!token) throw new Error('lab up wrote no Alertmanager token');
     const config: Config = { ...lab.config, alerts: { ...lab.config.alerts, bearerToken: token } };
+    // The gateway talks to a Slack stand-in of its own; alert-started runs publish nowhere (no channel).
+    const botToken = 'xoxb-alert-chain';
+    const signingSecret = 'alert-chain-signing-secret';
+    standin = await startStandin({
+      port: 0,
+      token: botToken,
+      signingSecret,
+      gatewayUrl: 'http://127.0.0.1:9/slack/events',
+    });
     const slack: SlackSettings = {
       mode: 'standin',
-      botToken: 'xoxb-alert-chain',
-      signingSecret: 'alert-chain-signing-secret',
+      botToken,
+      signingSecret,
       socketMode: false,
       channel: '',
-      apiUrl: 'http://127.0.0.1:9/api',
-      standin: { host: '127.0.0.1', port: 0, url: 'http://127.0.0.1:9' },
+      apiUrl: standin.apiUrl,
+      standin: { host: '127.0.0.1', port: 0, url: standin.url },
     };
     const log = createLogger({ level: 'warn' });
     gateway = await startGateway({
@@ -69,6 +87,7 @@ describe('the alerting chain in the lab', () => {
         .signal(faultAbortSignal, { reason: 'test over' })
         .catch(() => undefined);
     await gateway?.stop();
+    await standin?.stop();
     await client?.connection.close();
   });
 
