@@ -72,7 +72,7 @@ else
   echo "$want" >"$stamp"
 fi
 
-# ---- Go-built servers: temporal, coredns, etcd, kube-apiserver, controller-manager, kubectl
+# ---- Go-built servers: temporal, coredns, etcd, kube-*, kubectl, prometheus, alertmanager (+ their tools)
 "$REPO_ROOT/scripts/build-servers.sh" | sed "s/^/setup: /"
 
 # ---- eBPF objects --------------------------------------------------------------
