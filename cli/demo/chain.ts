@@ -35,6 +35,11 @@ export class Deliveries {
   };
 }
 
+/** The firing time an alert run's id carries (`alert-<fingerprint>-<unix seconds>`), or 0. */
+function startOf(runId: string): number {
+  return Number(/-(\d+)$/.exec(runId)?.[1] ?? 0);
+}
+
 /** Watches every hop until the run has started; says each as it is seen. */
 export async function followChain(options: {
   since: Date;
@@ -62,19 +67,24 @@ export async function followChain(options: {
       );
     }
     const rule = (await ruleAlerts(ALERTNAME).catch(() => [])).find(
-      (a) => a.activeAt && Date.parse(a.activeAt) >= since.getTime() - 60_000,
+      (a) => a.activeAt && Date.parse(a.activeAt) >= since.getTime(),
     );
     if (rule?.activeAt) mark('pending', new Date(rule.activeAt));
     if (rule?.state === 'firing') {
       if (rule.value !== undefined) hops.value ??= Number(rule.value);
-      const held = (await managedAlerts(ALERTNAME).catch(() => [])).find((a) => a.status.state === 'active');
+      const held = (await managedAlerts(ALERTNAME).catch(() => [])).find(
+        (a) => a.status.state === 'active' && Date.parse(a.startsAt) >= since.getTime(),
+      );
       // Prometheus sends an alert's firing time as its startsAt.
       mark('firing', held ? new Date(held.startsAt) : new Date());
     }
-    const delivered = deliveries.answers.find((a) => a.at >= since && a.runIds.length > 0);
+    // A run started by this episode is named by an alert that began firing after `since`.
+    const delivered = deliveries.answers.find(
+      (a) => a.at >= since && a.runIds.some((id) => startOf(id) >= since.getTime() / 1000),
+    );
     if (delivered) {
       mark('webhook', delivered.at);
-      hops.runId ??= delivered.runIds[0];
+      hops.runId ??= delivered.runIds.find((id) => startOf(id) >= since.getTime() / 1000);
     }
     if (hops.runId) {
       const started = await client.workflow
