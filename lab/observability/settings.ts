@@ -18,7 +18,7 @@ export interface MonitoringSettings {
 export const LAB_MONITORING: MonitoringSettings = {
   scrapeIntervalS: 1,
   evaluationIntervalS: 1,
-  apiserverScrapeIntervalS: 10,
+  apiserverScrapeIntervalS: 30,
   groupWaitS: 1,
   groupIntervalS: 5,
   repeatIntervalS: 30,
