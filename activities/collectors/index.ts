@@ -20,6 +20,7 @@ export function createCollectorActivities(deps: EvidenceDeps, temporal?: Client)
     collectFlows: createFlowsCollector(deps.hubble),
     collectDns: createDnsCollector({
       ...deps.dns,
+      ...(deps.prometheusUrl ? { prometheusUrl: deps.prometheusUrl } : {}),
       ...(deps.kube ? { kube: deps.kube } : {}),
       memory: new ScrapeMemory(),
       agents,

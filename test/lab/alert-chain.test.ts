@@ -7,9 +7,19 @@
 // when checkout recovers, the resolved notification reaches the run, which
 // keeps waiting for its decision.
 import { Client, Connection } from '@temporalio/client';
+import { createDnsCollector } from '../../activities/collectors/dns/index.ts';
+import { ScrapeMemory } from '../../activities/collectors/metrics/memory.ts';
 import { promqlInstant } from '../../activities/collectors/metrics/promql.ts';
+import type { StepCall } from '../../model/index.ts';
 import { Deliveries, followChain } from '../../cli/index.ts';
-import { kubeconfigPath, labAlertTokenFor, managedAlerts, PROMETHEUS_URL, ruleAlerts } from '../../lab/index.ts';
+import {
+  DNS_IP,
+  kubeconfigPath,
+  labAlertTokenFor,
+  managedAlerts,
+  PROMETHEUS_URL,
+  ruleAlerts,
+} from '../../lab/index.ts';
 import type { Config } from '../../worker/config.ts';
 import {
   createLogger,
@@ -126,6 +136,28 @@ describe('the alerting chain in the lab', () => {
     });
     expect(ratio.labels).toMatchObject({ namespace: 'production', app: 'checkout-frontend' });
     expect(ratio.value).toBeGreaterThan(0.95);
+  });
+
+  test("without CoreDNS's /metrics in reach, the dns collector reads CoreDNS's figures from Prometheus", async () => {
+    const collect = createDnsCollector({
+      servers: [DNS_IP],
+      metrics: ['http://127.0.0.1:9/metrics'],
+      prometheusUrl: PROMETHEUS_URL,
+      memory: new ScrapeMemory(),
+    });
+    const call: StepCall = {
+      params: { names: ['kubernetes.default.svc.cluster.local'], samples: 5 },
+      context: { workflowId: 'alert-chain-dns', runbook: 'test', stepId: 'gather', key: 'alert-chain-dns/gather' },
+    };
+    const result = await collect(call);
+    expect(result.findings.map((f) => f.summary)).toContainEqual(
+      expect.stringMatching(/CoreDNS metrics at http:\/\/127\.0\.0\.1:9\/metrics unavailable/),
+    );
+    const [coredns] = result.evidence?.coredns ?? [];
+    expect(coredns?.endpoint).toBe(`10.200.0.1:9153 (through Prometheus ${PROMETHEUS_URL})`);
+    expect(coredns?.requests).toBeGreaterThan(0);
+    expect(coredns?.byRcode.NOERROR).toBeGreaterThan(0);
+    expect(coredns?.p95Ms).toBeDefined();
   });
 
   test('Prometheus reads the API server as its own user, which may not read Secrets', async () => {

@@ -19,7 +19,8 @@ import { FanoutUnavailable, temporalFanout, type AgentFanout } from '../agents.t
 import { resolveKube, type KubeSource } from '../kubernetes/collector.ts';
 import { httpText } from '../metrics/fetch.ts';
 import { ScrapeMemory } from '../metrics/memory.ts';
-import { parsePrometheus } from '../metrics/prometheus.ts';
+import { parsePrometheus, type Scrape } from '../metrics/prometheus.ts';
+import { scrapesFrom, type InstantSample } from '../metrics/promql.ts';
 import { listParam, optionalNumber, optionalText } from '../params.ts';
 import { budget, collect, errorText, within, type Findings } from '../result.ts';
 import { corednsStats, type CorednsStats } from './coredns.ts';
@@ -33,6 +34,8 @@ export interface DnsDeps {
   servers?: string[];
   /** CoreDNS /metrics URLs. */
   metrics?: string[];
+  /** The cluster's Prometheus: CoreDNS's figures from it when /metrics cannot be reached. */
+  prometheusUrl?: string;
   memory?: ScrapeMemory;
   /** How the node agents are reached (default: a workflow through the worker's Temporal client). */
   agents?: AgentFanout;
@@ -126,7 +129,9 @@ export function createDnsCollector(deps: DnsDeps) {
           ? discovered.metrics
           : servers.filter((s) => s.kind !== 'nodelocal').map((s) => `http://${s.address}:9153/metrics`));
       // Scraped after the lookups, so CoreDNS's counts include them.
-      const coredns = await scrapeCoredns(metricsUrls, p.slowMs, memory, time.left(), findings);
+      let coredns = await scrapeCoredns(metricsUrls, p.slowMs, memory, time.left(), findings);
+      if (coredns.length === 0 && deps.prometheusUrl)
+        coredns = await corednsFromPrometheus(deps.prometheusUrl, p.slowMs, time.left(), findings);
       const evidence: DnsEvidence = {
         names,
         servers,
@@ -278,6 +283,69 @@ async function choosePods(
   if (found && found.length === 0)
     findings.add('dns.pods-unknown', 'info', `no running pod with an IP in ${namespace} to measure DNS from`);
   return found ?? [];
+}
+
+/** How far back Prometheus's own history gives the baseline CoreDNS's counters are read against. */
+const PROMETHEUS_BASELINE_MS = 5 * 60_000;
+
+/**
+ * CoreDNS's figures as Prometheus scraped them (every target with CoreDNS's
+ * families), now against five minutes ago: on a managed cluster the collector
+ * often cannot reach CoreDNS's /metrics, but the cluster's Prometheus does.
+ */
+async function corednsFromPrometheus(
+  url: string,
+  slowMs: number,
+  timeoutMs: number,
+  findings: Findings,
+): Promise<CorednsStats[]> {
+  const families = [
+    'coredns_dns_request_duration_seconds',
+    'coredns_dns_responses_total',
+    'coredns_dns_requests_total',
+    'coredns_panics_total',
+  ];
+  const now = new Date();
+  const options = { timeoutMs: Math.min(timeoutMs, 3000) };
+  try {
+    const [current, before] = await Promise.all([
+      scrapesFrom(url, families, options),
+      scrapesFrom(url, families, { ...options, time: new Date(now.getTime() - PROMETHEUS_BASELINE_MS) }).catch(
+        () => new Map<string, { samples: InstantSample[] }>(),
+      ),
+    ]);
+    const asScrape = (samples: InstantSample[]): Scrape => ({
+      samples: samples.map((s) => {
+        const { __name__: name = '', ...labels } = s.labels;
+        return { name, labels, value: s.value };
+      }),
+      types: { coredns_dns_request_duration_seconds: 'histogram' },
+      skipped: 0,
+    });
+    if (current.size === 0)
+      findings.add('dns.metrics-unavailable', 'info', `Prometheus at ${url} has no CoreDNS metrics (coredns_dns_*)`, {
+        url,
+      });
+    return [...current.entries()].map(([instance, { samples }]) => {
+      const earlier = before.get(instance);
+      return corednsStats(
+        `${instance} (through Prometheus ${url})`,
+        asScrape(samples),
+        slowMs,
+        earlier ? { scrape: asScrape(earlier.samples), ageMs: PROMETHEUS_BASELINE_MS } : undefined,
+      );
+    });
+  } catch (err) {
+    findings.add(
+      'dns.metrics-unavailable',
+      'info',
+      `CoreDNS metrics through Prometheus at ${url} unavailable: ${errorText(err)}`,
+      {
+        url,
+      },
+    );
+    return [];
+  }
 }
 
 async function scrapeCoredns(

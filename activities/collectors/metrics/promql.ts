@@ -107,3 +107,31 @@ export async function promqlRange(
 export function withWindow(query: string, windowSeconds: number): string {
   return query.replaceAll('$window', `${Math.max(1, Math.round(windowSeconds))}s`);
 }
+
+/**
+ * What a scrape of each target would have said, read back from Prometheus:
+ * the named metric families (histograms by their _bucket/_sum/_count) at an
+ * instant, grouped by the target's `instance` label. For collectors that
+ * cannot reach a component's /metrics (a managed cluster's CoreDNS or etcd)
+ * but whose Prometheus scrapes it; `selector` narrows the targets.
+ */
+export async function scrapesFrom(
+  base: string,
+  families: string[],
+  options: { selector?: string; time?: Date; timeoutMs?: number } = {},
+): Promise<Map<string, { samples: InstantSample[] }>> {
+  const names = families.flatMap((f) => [f, `${f}_bucket`, `${f}_sum`, `${f}_count`]);
+  const matchers = [`__name__=~"${names.join('|')}"`, ...(options.selector ? [options.selector] : [])];
+  const samples = await promqlInstant(base, `{${matchers.join(', ')}}`, {
+    ...(options.time ? { time: options.time } : {}),
+    timeoutMs: options.timeoutMs ?? 3000,
+  });
+  const byInstance = new Map<string, { samples: InstantSample[] }>();
+  for (const s of samples) {
+    const instance = s.labels.instance ?? '(no instance)';
+    const entry = byInstance.get(instance) ?? { samples: [] };
+    entry.samples.push(s);
+    byInstance.set(instance, entry);
+  }
+  return byInstance;
+}
