@@ -481,6 +481,18 @@ describe('diagnosis', () => {
     // A Deployment scaled to zero is a cause, not a consequence.
     const scaled = run({ kube: kubeResult({ cartReady: 0, cartReplicas: 0 }), probe });
     expect(ids(scaled)[0]).toMatch(/^endpoints-empty /);
+    // Prometheus still scraping the pods that went away: their old addresses answer nothing, and that is no cut.
+    const scrapes = flow({ from: 'host', to: 'production/cart-service-v1', port: 9901, count: 4, answered: false });
+    const stale = run({
+      kube: kubeResult({ cartReady: 0, cartReplicas: 0 }),
+      probe,
+      flows: flowsResult(shopTraffic(scrapes)),
+    });
+    expect(ids(stale)[0]).toMatch(/^endpoints-empty /);
+    expect(stale.hypotheses.find((h) => h.id === 'pod-to-pod-drop')).toBeUndefined();
+    // The same silence towards pods that still exist is a cut.
+    const cut = run({ kube: kubeResult({ cartReady: 0 }), probe, flows: flowsResult(shopTraffic(scrapes)) });
+    expect(cut.hypotheses.find((h) => h.id === 'pod-to-pod-drop')).toBeDefined();
   });
 
   test('unready pods whose readiness probes time out: the cut comes first, even where Hubble saw none of it', () => {

@@ -44,10 +44,23 @@ const namespaceOf = (workload: string) => (workload.includes('/') ? workload.spl
  * Pairs whose connections go unanswered or whose packets Cilium drops, DNS excluded (it has its own rules);
  * and workloads whose running, unready pods time out the kubelet's readiness probes (from their node).
  */
+/**
+ * A workload the Kubernetes snapshot has no pod of: connections to its old
+ * addresses (a scraper's, a client's stale endpoint list) go nowhere because
+ * nothing is there any more, not because the datapath drops them.
+ */
+function gone(s: Signals, workload: string): boolean {
+  const kube = s.kube?.v;
+  const [namespace, name] = workload.split('/');
+  if (!kube || !name) return false;
+  return !kube.pods.some((p) => p.namespace === namespace && p.workload === name);
+}
+
 export function cuts(s: Signals): Cut[] {
   const unanswered = (s.flows?.v.connections ?? [])
     .filter((c: Connections) => c.port !== 53)
     .filter(unansweredEnough)
+    .filter((c: Connections) => !gone(s, c.destination))
     .map((c): Cut => ({ ...c, lost: c.attempts - c.answered, of: c.attempts }));
   const dropped = dataDrops(s).map((g): Cut => ({ ...g, lost: g.count, of: g.count, reason: g.reason }));
   const seen = new Set([...dropped, ...unanswered].map((c) => `${c.destination} ${c.port}`));
