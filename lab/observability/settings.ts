@@ -16,8 +16,8 @@ export interface MonitoringSettings {
 }
 
 export const LAB_MONITORING: MonitoringSettings = {
-  scrapeIntervalS: 1,
-  evaluationIntervalS: 1,
+  scrapeIntervalS: 2,
+  evaluationIntervalS: 2,
   apiserverScrapeIntervalS: 30,
   groupWaitS: 1,
   groupIntervalS: 5,
