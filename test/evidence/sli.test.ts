@@ -72,8 +72,14 @@ describe('SLI sources', () => {
     await expect(acts().sliProbe(call({ source: 'http', url: '' }))).rejects.toThrow(
       /needs a "url" \(the runbook parameter sliUrl\)/,
     );
-    const bad = await acts().collectProbe(call({ source: 'prometheus' }));
+    const bad = await acts().collectProbe(call({ source: 'graphite' }));
     expect(bad.ok).toBe(false);
-    expect(bad.findings[0]?.summary).toMatch(/probe collector: bad params: .*expected "probe" or "http"/);
+    expect(bad.findings[0]?.summary).toMatch(
+      /probe collector: bad params: .*expected "auto", "prometheus", "probe" or "http"/,
+    );
+    // Prometheus named but not configured: the finding names the setting.
+    const unset = await acts().collectProbe(call({ source: 'prometheus' }));
+    expect(unset.ok).toBe(false);
+    expect(unset.findings[0]?.summary).toMatch(/no Prometheus URL \(set NIGHTSHIFT_PROMETHEUS_URL/);
   });
 });

@@ -51,7 +51,7 @@ describe('bad fault specs', () => {
     [
       'a stop condition naming an action instead of a catalogue probe',
       () => ({ ...good(), stopWhen: [{ probe: 'cordonNode' }] }),
-      /stopWhen\[0\]\.probe: unknown probe "cordonNode" \(a stop condition names a catalogue probe: checkout-probe, http, sli\)/,
+      /stopWhen\[0\]\.probe: unknown probe "cordonNode" \(a stop condition names a catalogue probe: checkout-probe, http, sli, promql\)/,
     ],
     [
       'a network namespace outside the runtime directories',
