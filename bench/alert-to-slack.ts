@@ -39,7 +39,7 @@ import {
   startRun,
   type Config,
 } from '../worker/index.ts';
-import { ALERTNAME, Deliveries, followChain } from '../cli/index.ts';
+import { ALERTNAME, cartDrop, Deliveries, followChain } from '../cli/index.ts';
 import { faultAbortSignal, faultLimits, abortSignal } from '../workflows/index.ts';
 
 const { values } = parseArgs({
@@ -119,13 +119,7 @@ try {
       workflowId: faultId,
       args: [
         {
-          spec: {
-            target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
-            kind: 'drop',
-            match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 },
-            magnitude: { percent: 100 },
-            duration: '10m',
-          },
+          spec: cartDrop('10m'),
           limits: faultLimits(config.faults),
           requestedBy: { id: 'bench', via: 'bench' },
         },

@@ -29,8 +29,7 @@ const BEFORE_SECONDS = 120;
 /** One number from an instant query: the sum of its samples, 0 when it has none (no traffic yet). */
 async function scalarOf(base: string, query: string, timeoutMs: number): Promise<number> {
   const samples = await promqlInstant(base, query, { timeoutMs });
-  const total = samples.reduce((sum, s) => sum + (Number.isFinite(s.value) ? s.value : 0), 0);
-  return total;
+  return samples.reduce((sum, s) => sum + (Number.isFinite(s.value) ? s.value : 0), 0);
 }
 
 export async function readPrometheusSli(

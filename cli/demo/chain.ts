@@ -7,9 +7,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { managedAlerts, ruleAlerts } from '../../lab/index.ts';
+import type { FaultSpec } from '../../workflows/index.ts';
 import type { WebhookResponse } from '../../worker/index.ts';
 
 export const ALERTNAME = 'CheckoutErrorBudgetBurn';
+
+/** The 3 AM fault the demo, its benchmark and its lab test inject: every TCP packet to port 80 of the cart v1 pods dropped. */
+export function cartDrop(duration: string): FaultSpec {
+  return {
+    target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
+    kind: 'drop',
+    match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 },
+    magnitude: { percent: 100 },
+    duration,
+  };
+}
 
 export interface Hops {
   pending?: Date;

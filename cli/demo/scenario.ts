@@ -23,7 +23,7 @@ import {
   gatewayStopAll,
   connectClient,
 } from '../../worker/index.ts';
-import { ALERTNAME, Deliveries, followChain, type HopName, type Hops } from './chain.ts';
+import { ALERTNAME, cartDrop, Deliveries, followChain, type HopName, type Hops } from './chain.ts';
 
 export interface DemoOptions {
   config: Config;
@@ -125,13 +125,7 @@ async function scenario(
   const at = clock(t0);
   const faultId = `demo-cart-drop-${new Date(t0).toISOString().replace(/\D/g, '').slice(8, 14)}`;
   const input: FaultInput = {
-    spec: {
-      target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
-      kind: 'drop',
-      match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 },
-      magnitude: { percent: 100 },
-      duration: '10m',
-    },
+    spec: cartDrop('10m'),
     limits: faultLimits(config.faults),
     requestedBy: { id: 'gremlin', name: 'the 3 AM gremlin', via: 'demo' },
   };

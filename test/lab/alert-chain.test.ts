@@ -11,7 +11,7 @@ import { createDnsCollector } from '../../activities/collectors/dns/index.ts';
 import { ScrapeMemory } from '../../activities/collectors/metrics/memory.ts';
 import { promqlInstant } from '../../activities/collectors/metrics/promql.ts';
 import type { StepCall } from '../../model/index.ts';
-import { Deliveries, followChain } from '../../cli/index.ts';
+import { cartDrop, Deliveries, followChain } from '../../cli/index.ts';
 import {
   DNS_IP,
   kubeconfigPath,
@@ -186,13 +186,7 @@ describe('the alerting chain in the lab', () => {
       workflowId: faultId,
       args: [
         {
-          spec: {
-            target: { namespace: 'production', selector: { app: 'cart-service-v1' } },
-            kind: 'drop',
-            match: { direction: 'ingress', protocol: 'tcp', dstPorts: 80 },
-            magnitude: { percent: 100 },
-            duration: '5m',
-          },
+          spec: cartDrop('5m'),
           limits: faultLimits(lab.config.faults),
           requestedBy: { id: 'jest', via: 'test' },
         },
