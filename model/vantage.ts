@@ -101,6 +101,12 @@ export interface DnsRun {
   /** The nameservers used, comma-separated ("10.96.0.10"). */
   server: string;
   samples: DnsLookupSample[];
+  /**
+   * The same lookups' typical time against an answerer on the measurer's own
+   * loopback just before: the measurer's share of every time (its waits for
+   * the CPU), not DNS's. Absent where there is no loopback.
+   */
+  selfMs?: number;
 }
 
 /** How the agent found a pod's network namespace. */

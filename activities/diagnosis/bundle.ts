@@ -118,6 +118,8 @@ export const dnsView = z.object({
       /** The typical lookup: over the threshold means every lookup waits, not a busy moment's tail. */
       p50Ms: z.number().optional(),
       answeredP95Ms: z.number().optional(),
+      /** The measurer's own share of each time (its loopback lookups): set apart before judging DNS. */
+      selfP50Ms: z.number().optional(),
       servfail: z.number(),
     }),
   ),

@@ -93,3 +93,9 @@ export function nodeOfPod(s: Signals, label: string): string | undefined {
 
 /** Cilium's drop reasons for policy: the policy-denies rule explains these. */
 export const POLICY_DROPS = ['POLICY_DENIED', 'POLICY_DENY', 'AUTH_REQUIRED'];
+
+/** A place's lookup times less the measurer's own share (its loopback lookups): what DNS took. */
+export function lookupMs(t: DnsView['targets'][number]): { p50?: number; p95?: number } {
+  const net = (ms: number | undefined) => (ms === undefined ? undefined : Math.max(0, ms - (t.selfP50Ms ?? 0)));
+  return { p50: net(t.p50Ms), p95: net(t.answeredP95Ms) };
+}

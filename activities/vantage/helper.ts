@@ -7,9 +7,9 @@
 // Node built-ins, zod and pure modules only.
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { runLookups } from './lookups.ts';
 import { taskSchema } from './task.ts';
 import { sampleTcp } from './tcp.ts';
+import { measureRuns, warmUp } from './loopback.ts';
 
 const idleMs = Number(process.argv[2] ?? 60_000);
 const lineSchema = z.object({ id: z.number(), task: taskSchema });
@@ -22,12 +22,7 @@ const restartIdle = () => {
 };
 
 async function perform(task: z.infer<typeof taskSchema>): Promise<unknown> {
-  if (task.kind === 'dns')
-    return {
-      runs: await Promise.all(
-        task.runs.map(async (run) => ({ server: run.server, samples: await runLookups(run.plan) })),
-      ),
-    };
+  if (task.kind === 'dns') return { runs: await measureRuns(task.runs) };
   return { samples: await sampleTcp(task.plan) };
 }
 
@@ -54,5 +49,6 @@ createInterface({ input: process.stdin })
   })
   .on('close', () => process.exit(0));
 
+await warmUp();
 process.stdout.write(`${JSON.stringify({ id: 0, ok: true, result: 'ready' })}\n`);
 restartIdle();

@@ -3,6 +3,7 @@
 export { createVantageActivities, type VantageActivities, type VantageDeps } from './activities.ts';
 export { NetnsLocator, podResolvConf, type Located, type LocatorOptions } from './locate.ts';
 export { runLookups } from './lookups.ts';
+export { measureRuns, selfTime } from './loopback.ts';
 export { GLIBC_DEFAULTS, parseResolvConf, searchOrder, attemptTimeoutMs } from './resolvconf.ts';
 export { splitServer } from './resolver.ts';
 export { privateDir } from './cache.ts';

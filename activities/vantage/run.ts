@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { DnsLookupPlan, DnsRun, TcpSample } from '../../model/index.ts';
 import { helperEnv } from './cache.ts';
-import { runLookups } from './lookups.ts';
+import { measureRuns } from './loopback.ts';
 import { dnsOutputSchema, tcpOutputSchema, type Task } from './task.ts';
 import { sampleTcp, type TcpPlan } from './tcp.ts';
 
@@ -164,8 +164,7 @@ export async function dnsIn(
   runs: { server: string; plan: DnsLookupPlan }[],
   where: string,
 ): Promise<DnsRun[]> {
-  if (path === undefined)
-    return Promise.all(runs.map(async (r) => ({ server: r.server, samples: await runLookups(r.plan) })));
+  if (path === undefined) return measureRuns(runs);
   const endBy = Math.max(...runs.map((r) => r.plan.endBy));
   return dnsOutputSchema.parse(await measurers.run(path, { kind: 'dns', runs }, endBy, where)).runs;
 }

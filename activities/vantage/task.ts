@@ -53,7 +53,7 @@ const lookupSampleSchema = z.object({
 });
 
 export const dnsOutputSchema = z.object({
-  runs: z.array(z.object({ server: z.string(), samples: z.array(lookupSampleSchema) })),
+  runs: z.array(z.object({ server: z.string(), samples: z.array(lookupSampleSchema), selfMs: z.number().optional() })),
 });
 
 export const tcpOutputSchema = z.object({

@@ -57,7 +57,7 @@ struct flow_val {
 	__u32 drop_netns;	/* inode of the namespace of the last drop */
 	__u64 http_requests;
 	__u64 http_status[6];	/* responses by status / 100; [0] unparsable */
-	__u64 http_latency_ns;	/* sum of request-to-response times seen by clients */
+	__u64 http_latency_ns;	/* sum of the server's request-arrival-to-response times */
 	__u64 http_latency_count;
 	__u64 last_request_ns;
 	__u64 last_ns;
@@ -164,13 +164,16 @@ static __always_inline void peek_http(struct __sk_buff *skb, __u32 off, struct f
 		int klass = buf[9] - '0';
 
 		/* Counted where the server sends it, so a pod-to-pod answer counts once. */
-		if (egress) {
-			if (klass < 1 || klass > 5)
-				klass = 0;
-			__sync_fetch_and_add(&val->http_status[klass], 1);
+		if (!egress)
 			return;
-		}
-		/* A client receives an answer: time it against its request. */
+		if (klass < 1 || klass > 5)
+			klass = 0;
+		__sync_fetch_and_add(&val->http_status[klass], 1);
+		/*
+		 * Timed where the server sends it too, from the request's arrival:
+		 * the server's own answer time, as Cilium's proxy at the destination
+		 * reports it (a client's lookups and connects are not in it).
+		 */
 		back.saddr = key->daddr;
 		back.daddr = key->saddr;
 		back.sport = key->dport;
@@ -186,11 +189,15 @@ static __always_inline void peek_http(struct __sk_buff *skb, __u32 off, struct f
 		}
 		return;
 	}
-	/* Requests are counted where the client sends them. */
-	if (!egress || !is_method(buf))
+	if (!is_method(buf))
 		return;
+	/* A request reaches its server: its answer is timed from here. */
+	if (!egress) {
+		val->last_request_ns = bpf_ktime_get_ns();
+		return;
+	}
+	/* Requests are counted where the client sends them. */
 	__sync_fetch_and_add(&val->http_requests, 1);
-	val->last_request_ns = bpf_ktime_get_ns();
 	for (i = 0; i < METHOD_LEN - 1; i++) {
 		if (buf[i] == ' ')
 			break;

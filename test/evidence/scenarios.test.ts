@@ -15,7 +15,7 @@ import { Findings } from '../../activities/collectors/result.ts';
 import { assessProbe, DEFAULT_PROBE_THRESHOLDS, probeEvidence } from '../../activities/probes/index.ts';
 import type { FaultSpec } from '../../workflows/index.ts';
 import { faultLimits, faultStatusQuery } from '../../workflows/index.ts';
-import { flowsRead, gatherOf, seen, unanswered } from '../helpers/gather.ts';
+import { flowsRead, gatherOf, latencies, seen, unanswered } from '../helpers/gather.ts';
 import { findTool } from '../../worker/tools.ts';
 import type { RunStatus } from '../../model/index.ts';
 import { labRunner, type LabRunner } from './helpers/lab-runbook.ts';
@@ -330,9 +330,11 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       await misbehaveAll('cart-service-v1', { delayMs: 400 });
       await new Promise((r) => setTimeout(r, 15_000));
       const status = await runner.run({ window: '13s' });
+      console.log(latencies(gatherOf(status.steps)).join('\n'));
       judge('slow service (delay switch)', status, ['service-latency'], {
         seen: seen(gatherOf(status.steps)),
         unanswered: unanswered(gatherOf(status.steps)),
+        latencies: latencies(gatherOf(status.steps)),
       });
     } finally {
       await misbehaveAll('cart-service-v1', undefined);
@@ -345,7 +347,11 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       await labApi!.setDnsDelay(60);
       await new Promise((r) => setTimeout(r, 15_000));
       const status = await runner.run({ window: '13s' });
-      judge('slow DNS', status, ['dns-slow'], { seen: seen(gatherOf(status.steps)) });
+      console.log(latencies(gatherOf(status.steps)).join('\n'));
+      judge('slow DNS', status, ['dns-slow'], {
+        seen: seen(gatherOf(status.steps)),
+        latencies: latencies(gatherOf(status.steps)),
+      });
     } finally {
       await labApi!.setDnsDelay(undefined);
       await healthy();

@@ -13,6 +13,20 @@ interface Gather {
         readFrom?: string;
         truncated?: boolean;
         connections?: ConnectionStats[];
+        http?: { destination: string; responses: number; errors: number; p95Ms?: number }[];
+      };
+    };
+    dns?: {
+      evidence?: {
+        targets?: {
+          from: string;
+          server: string;
+          samples: number;
+          p50Ms?: number;
+          p95Ms?: number;
+          selfP50Ms?: number;
+        }[];
+        coredns?: { endpoint: string; p95Ms?: number }[];
       };
     };
   };
@@ -43,3 +57,16 @@ export const flowsRead = (gather: Gather | undefined): string => {
     ? `${e.flows} flows read back to ${e.readFrom} (window since ${e.since})${e.truncated ? ', cut' : ''}`
     : 'none';
 };
+
+/** Where the time went: each HTTP server's answers as Hubble saw them, and DNS from each place and at CoreDNS. */
+export const latencies = (gather: Gather | undefined): string[] => [
+  ...(gather?.collectors?.flows?.evidence?.http ?? []).map(
+    (h) => `http ${h.destination}: ${h.responses} answers, ${h.errors} errors, p95 ${h.p95Ms ?? '?'} ms`,
+  ),
+  ...(gather?.collectors?.dns?.evidence?.targets ?? []).map(
+    (t) =>
+      `dns from ${t.from} to ${t.server}: ${t.samples} lookups, p50 ${t.p50Ms ?? '?'} ms, p95 ${t.p95Ms ?? '?'} ms` +
+      ` (the measurer's own ${t.selfP50Ms ?? '?'} ms)`,
+  ),
+  ...(gather?.collectors?.dns?.evidence?.coredns ?? []).map((c) => `coredns ${c.endpoint}: p95 ${c.p95Ms ?? '?'} ms`),
+];

@@ -9,6 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { evidenceDepsFromEnv, evidenceSources, EvidenceConfigError } from '../../activities/collectors/index.ts';
 import { kubeAccessMissing, kubeFromConfig } from '../../activities/collectors/kubernetes/client.ts';
 import { corednsStats, createDnsCollector, dnsStats } from '../../activities/collectors/dns/index.ts';
+import { findDns } from '../../activities/collectors/dns/findings.ts';
 import { readRoute, httpRouteSchema } from '../../activities/collectors/kubernetes/index.ts';
 import { workloadOf } from '../../activities/collectors/kubernetes/inventory.ts';
 import { parsePrometheus } from '../../activities/collectors/metrics/index.ts';
@@ -63,6 +64,38 @@ describe('DNS', () => {
     // Slowness apart from loss: the retried lookup is left out.
     expect(s.answeredP95Ms).toBe(0.7);
     expect(s.p50Ms).toBeCloseTo(0.59, 2);
+  });
+
+  test("the measurer's own share is set apart: lookups slow only by the helper's waits for the CPU are not slow DNS", () => {
+    const samples = Array.from({ length: 20 }, (_, i): DnsLookupSample => ({
+      name: 'n',
+      ms: 60 + i,
+      outcome: 'NOERROR',
+      answers: 1,
+      queries: 2,
+      lost: 0,
+      unknown: 0,
+      retries: 0,
+    }));
+    const judged = (selfP50Ms?: number) => {
+      const findings = new Findings('dns');
+      const target = dnsStats(samples, { from: 'pod p', server: 's', kind: 'cluster-dns' }, undefined, selfP50Ms);
+      findDns(
+        {
+          names: ['kubernetes.default'],
+          servers: [],
+          targets: [target],
+          coredns: [],
+          slowMs: 50,
+          queryTimeoutMs: 1000,
+        },
+        findings,
+      );
+      return findings.list.filter((f) => f.kind === 'dns.slow').map((f) => f.summary);
+    };
+    expect(judged()).toEqual([expect.stringMatching(/^from pod p: DNS p95 78 ms to s \(p50 69 ms\) is over 50 ms/)]);
+    expect(judged(45)).toEqual([]);
+    expect(judged(20)).toEqual([expect.stringMatching(/\(p50 69 ms, less the measurer's own 20 ms\)/)]);
   });
 
   test('CoreDNS metrics from a real capture: rcodes, and the share over 50 ms interpolated', () => {

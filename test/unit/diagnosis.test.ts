@@ -409,6 +409,99 @@ describe('diagnosis', () => {
     expect(latency?.confidence).toBeLessThan(d.hypotheses[0]?.confidence ?? 0);
   });
 
+  // Hubble's answer times, timed at each server: the probe (from the host) waits on the frontend, the frontend on the cart.
+  const answers = (frontendMs: number, cartMs: number) => [
+    ...flow({
+      from: '10.200.0.1',
+      to: 'production/checkout-frontend',
+      port: 8080,
+      http: 200,
+      latencyMs: frontendMs,
+      count: 40,
+    }),
+    ...flow({
+      from: 'production/checkout-frontend',
+      to: 'production/cart-service-v1',
+      port: 80,
+      http: 200,
+      latencyMs: cartMs,
+      count: 40,
+    }),
+    ...flow({
+      from: 'production/checkout-frontend',
+      to: 'finance/payment-processor',
+      port: 8080,
+      http: 200,
+      latencyMs: 9,
+      count: 20,
+    }),
+  ];
+
+  test('a slow service while lookups are slowish everywhere (a busy machine): the time is spent inside the cart, service-latency', () => {
+    const slowish = { answeredP95Ms: 80, p95Ms: 80, p50Ms: 63, maxMs: 95 };
+    const dns = dnsResult([
+      dnsTarget(FRONTEND_POD, 'production/checkout-frontend', slowish),
+      dnsTarget(CART_POD, 'production/cart-service-v1', slowish),
+      dnsTarget(CART2_POD, 'production/cart-service-v2', slowish),
+    ]);
+    const probe = probeResult(1, 480, {}, 25);
+    const d = run({ probe, dns, flows: flowsResult(shopTraffic(answers(430, 404))) });
+    expect(ids(d)[0]).toMatch(/^service-latency /);
+    expect(d.hypotheses[0]?.explanation).toMatch(
+      /production\/cart-service-v1 answers slowly itself \(p95 404 ms .*also production\/checkout-frontend\); its own typical lookup takes 63 ms/,
+    );
+    const dnsSlow = d.hypotheses.find((h) => h.id === 'dns-slow');
+    expect(dnsSlow?.explanation).toMatch(/but the slow requests wait on production\/cart-service-v1/);
+    expect(dnsSlow?.confidence).toBeLessThan((d.hypotheses[0]?.confidence ?? 0) - 0.2);
+    // Without the answer times (Hubble without L7 visibility) the same lookups excuse the slow requests.
+    const blind = run({ probe, dns });
+    expect(ids(blind)[0]).toMatch(/^dns-slow /);
+    // Nor do they once the measurer's own share is set apart (40 ms of each was its wait for the CPU).
+    const fair = { ...slowish, selfP50Ms: 40 };
+    const measured = run({
+      probe,
+      dns: dnsResult([
+        dnsTarget(FRONTEND_POD, 'production/checkout-frontend', fair),
+        dnsTarget(CART_POD, 'production/cart-service-v1', fair),
+        dnsTarget(CART2_POD, 'production/cart-service-v2', fair),
+      ]),
+    });
+    expect(ids(measured)[0]).toMatch(/^service-latency /);
+    expect(measured.hypotheses.find((h) => h.id === 'dns-slow')).toBeUndefined();
+  });
+
+  test("slow DNS with Hubble's answer times: the frontend that resolves names is slow, the cart is fast, still dns-slow", () => {
+    const slow = { answeredP95Ms: 390, p95Ms: 390, p50Ms: 320, maxMs: 400 };
+    const d = run({
+      probe: probeResult(1, 1500, {}, 25),
+      dns: dnsResult([
+        dnsTarget(FRONTEND_POD, 'production/checkout-frontend', slow),
+        dnsTarget(CART_POD, 'production/cart-service-v1', slow),
+        dnsTarget(CART2_POD, 'production/cart-service-v2', slow),
+      ]),
+      flows: flowsResult(shopTraffic(answers(1500, 4))),
+    });
+    expect(ids(d)[0]).toMatch(/^dns-slow /);
+    expect(d.hypotheses.find((h) => h.id === 'service-latency')?.explanation).toMatch(
+      /lookups from 3 workloads are slow too/,
+    );
+  });
+
+  test('a slow server whose own lookups can make up its time is not where the time starts: dns-slow', () => {
+    const slow = { answeredP95Ms: 240, p95Ms: 240, p50Ms: 180, maxMs: 260 };
+    const d = run({
+      probe: probeResult(1, 700, {}, 25),
+      dns: dnsResult([
+        dnsTarget(FRONTEND_POD, 'production/checkout-frontend', slow),
+        dnsTarget(CART_POD, 'production/cart-service-v1', slow),
+        dnsTarget(CART2_POD, 'production/cart-service-v2', slow),
+      ]),
+      flows: flowsResult(shopTraffic(answers(700, 400))),
+    });
+    expect(ids(d)[0]).toMatch(/^dns-slow /);
+    expect(d.hypotheses.find((h) => h.id === 'service-latency')?.explanation).not.toMatch(/answers slowly itself/);
+  });
+
   test('a slow service on a busy node: DNS slow only in its tail (p95, not p50) is neither dns-slow nor an excuse', () => {
     const tail = { answeredP95Ms: 90, p95Ms: 90, p50Ms: 8, maxMs: 120 };
     const d = run({

@@ -14,7 +14,7 @@ import {
   type StepCall,
   type VantageJob,
 } from '../../../model/index.ts';
-import { parseResolvConf, runLookups } from '../../vantage/index.ts';
+import { measureRuns, parseResolvConf } from '../../vantage/index.ts';
 import { FanoutUnavailable, temporalFanout, type AgentFanout } from '../agents.ts';
 import { resolveKube, type KubeSource } from '../kubernetes/collector.ts';
 import { httpText } from '../metrics/fetch.ts';
@@ -238,6 +238,7 @@ function podTargets(v: PodVantage, result: PodDnsResult, servers: Server[]): Dns
       run.samples,
       { from: v.label, workload: v.workload, node: result.node, server: run.server, kind: kindOf(run.server, servers) },
       resolver,
+      run.selfMs,
     ),
   );
 }
@@ -246,23 +247,25 @@ function podTargets(v: PodVantage, result: PodDnsResult, servers: Server[]): Dns
 async function fromWorker(plan: Plan, servers: Server[], findings: Findings): Promise<DnsTargetStats[]> {
   const own = parseResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
   findings.add('dns.from-worker', 'info', 'no pod to measure from: lookups ran from the worker itself');
-  return Promise.all(
-    servers.map(async (s) => {
-      const samples = await runLookups({ ...plan, resolver: { ...own, nameservers: [s.address] } });
-      return dnsStats(
-        samples,
-        { from: 'worker', server: s.address, kind: s.kind },
-        {
-          search: own.search,
-          ndots: own.ndots,
-          timeoutSeconds: own.timeoutSeconds,
-          attempts: own.attempts,
-          rotate: own.rotate,
-          source: 'worker:/etc/resolv.conf',
-        },
-      );
-    }),
+  const runs = await measureRuns(
+    servers.map((s) => ({ server: s.address, plan: { ...plan, resolver: { ...own, nameservers: [s.address] } } })),
   );
+  return runs.map((run, i) => {
+    const s = servers[i] as Server;
+    return dnsStats(
+      run.samples,
+      { from: 'worker', server: s.address, kind: s.kind },
+      {
+        search: own.search,
+        ndots: own.ndots,
+        timeoutSeconds: own.timeoutSeconds,
+        attempts: own.attempts,
+        rotate: own.rotate,
+        source: 'worker:/etc/resolv.conf',
+      },
+      run.selfMs,
+    );
+  });
 }
 
 async function choosePods(

@@ -3,7 +3,7 @@
 // view.
 import { round, type Findings } from '../result.ts';
 import type { CorednsStats } from './coredns.ts';
-import type { DnsTargetStats } from './stats.ts';
+import { dnsMs, type DnsTargetStats } from './stats.ts';
 
 export interface DnsEvidence {
   names: string[];
@@ -51,11 +51,13 @@ export function findDns(e: DnsEvidence, findings: Findings): void {
         `stalls:${id}`,
       );
     }
-    if (t.answeredP95Ms !== undefined && t.answeredP95Ms > slowLimit) {
+    const p95 = dnsMs(t.answeredP95Ms, t.selfP50Ms);
+    if (p95 !== undefined && p95 > slowLimit) {
+      const self = t.selfP50Ms ? `, less the measurer's own ${t.selfP50Ms} ms` : '';
       findings.add(
         'dns.slow',
         'warning',
-        `from ${t.from}: DNS p95 ${t.answeredP95Ms} ms to ${t.server} (p50 ${t.p50Ms} ms) is over ${yardstick}`,
+        `from ${t.from}: DNS p95 ${t.answeredP95Ms} ms to ${t.server} (p50 ${t.p50Ms} ms${self}) is over ${yardstick}`,
         { ...t },
         `slow:${id}`,
       );

@@ -54,7 +54,17 @@ export interface DnsTargetStats {
   retries?: number;
   /** The resolver settings the lookups followed. */
   resolver?: Pick<ResolverConf, 'search' | 'ndots' | 'timeoutSeconds' | 'attempts' | 'rotate'> & { source: string };
+  /**
+   * The measurer's own share of each time: the same lookups against an
+   * answerer on its loopback, typical time. DNS is judged slow on the times
+   * less this (`dnsMs`), never on the measurer's waits for a busy CPU.
+   */
+  selfP50Ms?: number;
 }
+
+/** A lookup time less the measurer's own share (never below 0). */
+export const dnsMs = (ms: number | undefined, selfP50Ms: number | undefined): number | undefined =>
+  ms === undefined ? undefined : Math.max(0, round(ms - (selfP50Ms ?? 0), 2));
 
 function percentile(sorted: number[], q: number): number | undefined {
   if (sorted.length === 0) return undefined;
@@ -67,6 +77,7 @@ export function dnsStats(
   all: DnsLookupSample[],
   where: { from: string; server: string; kind: DnsTargetStats['kind']; workload?: string; node?: string },
   resolver?: DnsTargetStats['resolver'],
+  selfP50Ms?: number,
 ): DnsTargetStats {
   // A lookup cut before any of its queries could count as lost says nothing.
   const inconclusive = (s: DnsLookupSample) => s.outcome === 'PENDING' && s.lost === 0;
@@ -116,5 +127,6 @@ export function dnsStats(
     cut: all.length - mine.length,
     retries: all.reduce((sum, s) => sum + s.retries, 0),
     ...(resolver ? { resolver } : {}),
+    ...(selfP50Ms === undefined ? {} : { selfP50Ms }),
   };
 }

@@ -3,10 +3,11 @@
 // packets everywhere is that node's, not DNS's.
 import type { DnsView } from '../bundle.ts';
 import { restartDns } from '../remedies.ts';
-import { cite, citeKinds, clamp, nodeOfPod, type Signals } from '../signals.ts';
+import { cite, citeKinds, clamp, lookupMs, nodeOfPod, type Signals } from '../signals.ts';
 import type { Candidate } from './candidate.ts';
 import { unansweredEnough } from '../../hubble/index.ts';
 import { lossyNode } from './datapath.ts';
+import { slowOrigin } from './service.ts';
 
 type Target = DnsView['targets'][number];
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -64,18 +65,20 @@ const shortFrom = (from: string) => from.replace(/^pod /, '');
 export function dnsSlow(s: Signals): Candidate | undefined {
   const dns = s.dns?.v;
   if (!dns) return undefined;
-  const slow = dns.targets.filter((t: Target) => t.answeredP95Ms !== undefined && t.answeredP95Ms > dns.slowMs);
+  const slow = dns.targets.filter((t: Target) => (lookupMs(t).p95 ?? 0) > dns.slowMs);
   const corednsSlow = dns.coredns.filter((c) => c.p95Ms !== undefined && c.p95Ms > dns.slowMs);
   if (slow.length === 0 && corednsSlow.length === 0) return undefined;
   const places = new Set(dns.targets.map((t) => t.from));
   // Widespread counts places where the typical lookup is slow: a busy node's tail shows in every p95.
-  const slowPlaces = new Set(slow.filter((t) => (t.p50Ms ?? 0) > dns.slowMs).map((t) => t.from));
+  const slowPlaces = new Set(slow.filter((t) => (lookupMs(t).p50 ?? 0) > dns.slowMs).map((t) => t.from));
   const widespread =
     slowPlaces.size >= 2 || (slowPlaces.size > 0 && slowPlaces.size === places.size && places.size > 0);
   let c = 0.3;
   if (widespread) c += 0.15;
   if (corednsSlow.length) c += 0.25;
-  if (s.symptom.slow) c += 0.1;
+  // Slow requests are DNS's doing unless their time is spent inside a server that lookups cannot make up.
+  const origin = slowOrigin(s);
+  if (s.symptom.slow && !origin) c += 0.1;
   const lone = !widespread && corednsSlow.length === 0;
   if (lone) c = 0.25;
   // Several places slow only in their tail: a busy moment, not one pod's path.
@@ -94,7 +97,7 @@ export function dnsSlow(s: Signals): Candidate | undefined {
       ? `DNS is slow only in its tail (${text}) while the typical lookup is fast and ${server.toLowerCase()}: a busy moment, not DNS.`
       : lone
         ? `Only ${shortFrom(worst?.from ?? '?')} sees slow DNS (${worst?.answeredP95Ms} ms) while ${server.toLowerCase()}: that pod's own network path is slow, not DNS.`
-        : `DNS answers slowly: ${[text, server].filter(Boolean).join('; ')}.`,
+        : `DNS answers slowly: ${[text, server].filter(Boolean).join('; ')}${origin ? `; but the slow requests wait on ${origin.server}, which answers slowly itself (p95 ${Math.round(origin.p95Ms)} ms)` : ''}.`,
     evidence: [...citeKinds(s, 'dns.slow', 'coredns.slow', 'coredns.slow-share'), ...s.symptom.refs],
     remediations: [restartDns(s)],
   };

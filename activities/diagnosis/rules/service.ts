@@ -2,7 +2,7 @@
 // with no ready endpoints, a workload that answers slowly without loss.
 import type { KubeView } from '../bundle.ts';
 import { rollback, shiftRoute } from '../remedies.ts';
-import { cite, citeKinds, clamp, type Signals } from '../signals.ts';
+import { cite, citeKinds, clamp, lookupMs, type Signals } from '../signals.ts';
 import type { Candidate } from './candidate.ts';
 import { cuts } from './datapath.ts';
 
@@ -112,6 +112,61 @@ export function endpointsEmpty(s: Signals): Candidate | undefined {
   };
 }
 
+export interface SlowOrigin {
+  server: string;
+  p95Ms: number;
+  /** The other slow servers: their answers may wait on it (a caller's time holds its callee's). */
+  others: string[];
+  /** The typical lookup from its own pods, when measured. */
+  lookupP50Ms?: number;
+}
+
+/**
+ * Where slow answers start, as Hubble's L7 answer times show it (timed at
+ * the server from a request's arrival: its clients' lookups and connects are
+ * not in them). Among the servers that answer slowly, one whose own calls
+ * answer fast and whose own typical lookup is too quick to make up its time
+ * (under a third of it) is where time is spent; when there are two or more
+ * slow servers, the fastest such one is the deepest (a caller's time holds
+ * its callee's, across proxies Hubble cannot time). A lone slow server may
+ * just be the entry, slow for whatever its requests wait on: no origin.
+ */
+/** Fewer answers than this make no p95 to go by (one slow answer is not a slow server). */
+const MIN_ANSWERS = 5;
+
+export function slowOrigin(s: Signals): SlowOrigin | undefined {
+  const p = s.probe?.v;
+  const added = p ? p.summary.p95Ms - (p.baseline?.p95Ms ?? 0) : 0;
+  const slowMs = Math.max(100, added / 2);
+  const slow = (s.flows?.v.http ?? []).filter(
+    (h): h is typeof h & { p95Ms: number } => h.p95Ms !== undefined && h.p95Ms >= slowMs && h.responses >= MIN_ANSWERS,
+  );
+  if (slow.length < 2) return undefined;
+  const slowNames = new Set(slow.map((h) => h.destination));
+  const pairs = s.flows?.v.pairs ?? [];
+  const lookups = s.dns?.v.targets ?? [];
+  const origins: SlowOrigin[] = [];
+  for (const h of slow) {
+    const slowCallee = pairs.some(
+      (x) => x.source === h.destination && x.destination !== h.destination && slowNames.has(x.destination),
+    );
+    if (slowCallee) continue;
+    const own = lookups.filter((t) => t.workload === h.destination && t.p50Ms !== undefined);
+    const lookupP50Ms = own.length ? Math.max(...own.map((t) => lookupMs(t).p50 ?? 0)) : undefined;
+    if (lookupP50Ms !== undefined && lookupP50Ms * 3 >= h.p95Ms) continue;
+    const others = [...slowNames].filter((n) => n !== h.destination);
+    origins.push({
+      server: h.destination,
+      p95Ms: h.p95Ms,
+      others,
+      ...(lookupP50Ms === undefined ? {} : { lookupP50Ms }),
+    });
+  }
+  return origins.sort((a, b) => a.p95Ms - b.p95Ms || a.server.localeCompare(b.server))[0];
+}
+
+const ms = (x: number) => Math.round(x);
+
 export function serviceLatency(s: Signals): Candidate | undefined {
   if (!s.symptom.slow) return undefined;
   const p = s.probe?.v;
@@ -122,18 +177,19 @@ export function serviceLatency(s: Signals): Candidate | undefined {
   const slowHttp = [...(s.flows?.v.http ?? [])]
     .filter((h) => h.p95Ms !== undefined)
     .sort((a, b) => (b.p95Ms ?? 0) - (a.p95Ms ?? 0))[0];
-  const dnsLone = (s.dns?.v.targets ?? []).filter(
-    (t) => t.answeredP95Ms !== undefined && t.answeredP95Ms > (s.dns?.v.slowMs ?? 50),
-  );
+  const dnsLone = (s.dns?.v.targets ?? []).filter((t) => (lookupMs(t).p95 ?? 0) > (s.dns?.v.slowMs ?? 50));
   const slowFrom = [...new Set(dnsLone.map((t) => t.workload ?? t.from))];
   if (slowFrom.length === 1 && (s.dns?.v.coredns ?? []).every((cd) => (cd.p95Ms ?? 0) <= (s.dns?.v.slowMs ?? 50)))
     c += 0.05;
   // Cause before consequence: lookups slow from several workloads slow every request that resolves a name
   // (their typical lookup, not a busy moment's tail).
   const typicalSlowFrom = new Set(
-    dnsLone.filter((t) => (t.p50Ms ?? 0) > (s.dns?.v.slowMs ?? 50)).map((t) => t.workload ?? t.from),
+    dnsLone.filter((t) => (lookupMs(t).p50 ?? 0) > (s.dns?.v.slowMs ?? 50)).map((t) => t.workload ?? t.from),
   );
-  const dnsEverywhere = typicalSlowFrom.size >= 2;
+  // ... unless the time is spent inside one server, which its own lookups cannot make up.
+  const origin = slowOrigin(s);
+  if (origin) c += 0.1;
+  const dnsEverywhere = typicalSlowFrom.size >= 2 && !origin;
   if (dnsEverywhere) c -= 0.2;
   const parts = [
     p
@@ -141,7 +197,11 @@ export function serviceLatency(s: Signals): Candidate | undefined {
       : 'the probe is slow',
     clean && s.flows ? 'with every connection answered' : '',
     clean && s.dns ? 'DNS answering' : '',
-    slowHttp?.p95Ms ? `the slowest HTTP server seen is ${slowHttp.destination} (p95 ${slowHttp.p95Ms} ms)` : '',
+    origin
+      ? `${origin.server} answers slowly itself (p95 ${ms(origin.p95Ms)} ms from a request's arrival, while the servers it calls answer fast), the fastest of the slow servers (also ${origin.others.join(', ')})${origin.lookupP50Ms !== undefined ? `; its own typical lookup takes ${ms(origin.lookupP50Ms)} ms, too little to make up that time` : ''}`
+      : slowHttp?.p95Ms
+        ? `the slowest HTTP server seen is ${slowHttp.destination} (p95 ${ms(slowHttp.p95Ms)} ms)`
+        : '',
     slowFrom.length === 1 ? `only ${slowFrom[0]}'s own lookups are slow, so its network path is delayed` : '',
     dnsEverywhere
       ? `but lookups from ${typicalSlowFrom.size} workloads are slow too, which slows every request that resolves a name`

@@ -40,6 +40,8 @@ export interface FlowSpec {
   node?: string;
   count?: number;
   http?: number;
+  /** An HTTP answer's time at the server, from the request's arrival (Cilium's L7 `latency_ns`). */
+  latencyMs?: number;
   /** Connections get their SYN-ACK (UDP: a reply) unless false: then only the opening is seen, as Hubble shows a lost packet. */
   answered?: boolean;
 }
@@ -76,7 +78,7 @@ export function flow(spec: FlowSpec): FlowRecord[] {
           destinationPort: port,
           tcpFlags: [],
           isReply: true,
-          http: { code: spec.http },
+          http: { code: spec.http, ...(spec.latencyMs === undefined ? {} : { latencyMs: spec.latencyMs }) },
         },
       ];
     const opening: FlowRecord = {
