@@ -1,7 +1,7 @@
 // The alert path's pure parts: matchers like Alertmanager's, payload
 // validation, routing with templated parameters, dedupe keys, auth.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,10 +47,14 @@ describe('matchers', () => {
   test('a bad matcher or dedupe mode in config is a config problem naming where', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nightshift-alerts-'));
     const file = join(dir, 'config.yaml');
-    writeFileSync(file, "alerts:\n  routes:\n    - matchers: ['alertname']\n      runbook: traffic-vanish\n");
-    expect(() => loadConfig({ NIGHTSHIFT_CONFIG: file, NIGHTSHIFT_ALERTS_DEDUPE_BY: 'alertname' })).toThrow(
-      /alerts\.dedupeBy: .*\(from NIGHTSHIFT_ALERTS_DEDUPE_BY\)[\s\S]*alerts\.routes\[0\]\.matchers\[0\]: "alertname" is not a matcher/,
-    );
+    try {
+      writeFileSync(file, "alerts:\n  routes:\n    - matchers: ['alertname']\n      runbook: traffic-vanish\n");
+      expect(() => loadConfig({ NIGHTSHIFT_CONFIG: file, NIGHTSHIFT_ALERTS_DEDUPE_BY: 'alertname' })).toThrow(
+        /alerts\.dedupeBy: .*\(from NIGHTSHIFT_ALERTS_DEDUPE_BY\)[\s\S]*alerts\.routes\[0\]\.matchers\[0\]: "alertname" is not a matcher/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
