@@ -42,6 +42,10 @@ COREDNS_VERSION=v1.14.7
 KUBE_VERSION=v1.36.3      # must match tools/k8s/go.mod (require + every replace)
 ETCD_VERSION=v3.6.16      # must match tools/etcd/go.mod
 PROMETHEUS_VERSION=v0.316.0  # Prometheus 3.16.0; must match tools/prometheus-helm/go.mod
+# Service discovery: Kubernetes only (with file and HTTP, always in). The lab
+# and deploy/prometheus use nothing else, and the cloud SDKs the other
+# mechanisms pull in are most of a cold Prometheus build.
+PROM_TAGS=remove_all_sd,enable_kubernetes_sd
 HELM_VERSION=v4.3.2          # must match tools/prometheus-helm/go.mod
 ALERTMANAGER_VERSION=v0.35.0 # must match tools/alertmanager/go.mod
 # Bump when the way a binary is built changes (flags, ldflags), to force rebuilds.
@@ -206,6 +210,11 @@ mod_build() {
   local name=$1 moddir=$2 module=$3 version=$4 pkg=$5 ldflags=$6
   local extra=("${@:7}")
   local want="$name $module@$version recipe=$RECIPE"
+  # Build tags (BUILD_TAGS=...) are part of what was built: a change rebuilds.
+  if [[ -n ${BUILD_TAGS:-} ]]; then
+    want+=" tags=$BUILD_TAGS"
+    extra+=(-tags "$BUILD_TAGS")
+  fi
   if up_to_date "$name" "$want"; then
     present "$name" "$want"
     return
@@ -321,7 +330,7 @@ build_one() {
       ;;
     prometheus|promtool)
       PROM_LDFLAGS=${PROM_LDFLAGS:-$(prom_ldflags "$PROM_MOD_DIR" github.com/prometheus/prometheus)}
-      mod_build "$1" "$PROM_MOD_DIR" github.com/prometheus/prometheus "$PROMETHEUS_VERSION" \
+      BUILD_TAGS=$PROM_TAGS mod_build "$1" "$PROM_MOD_DIR" github.com/prometheus/prometheus "$PROMETHEUS_VERSION" \
         "github.com/prometheus/prometheus/cmd/$1" "$PROM_LDFLAGS"
       ;;
     helm)
