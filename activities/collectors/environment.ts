@@ -143,11 +143,16 @@ export function evidenceSources(env: NodeJS.ProcessEnv = process.env): EvidenceS
     {
       source: 'etcd',
       collectors: 'etcd',
-      ...set(
-        'NIGHTSHIFT_ETCD_ENDPOINTS',
-        env.NIGHTSHIFT_ETCD_ENDPOINTS,
-        'set NIGHTSHIFT_ETCD_ENDPOINTS=https://host:2379,...',
-      ),
+      ...(!env.NIGHTSHIFT_ETCD_ENDPOINTS && env.NIGHTSHIFT_PROMETHEUS_URL
+        ? {
+            have: true,
+            detail: `the members' figures through Prometheus (NIGHTSHIFT_PROMETHEUS_URL); no health or raft status`,
+          }
+        : set(
+            'NIGHTSHIFT_ETCD_ENDPOINTS',
+            env.NIGHTSHIFT_ETCD_ENDPOINTS,
+            'set NIGHTSHIFT_ETCD_ENDPOINTS=https://host:2379,... (or NIGHTSHIFT_PROMETHEUS_URL for the figures through Prometheus)',
+          )),
     },
     {
       source: 'cluster DNS',

@@ -25,7 +25,7 @@ export function createCollectorActivities(deps: EvidenceDeps, temporal?: Client)
       memory: new ScrapeMemory(),
       agents,
     }),
-    collectEtcd: createEtcdCollector(deps.etcd),
+    collectEtcd: createEtcdCollector(deps.etcd, deps.prometheusUrl),
     collectKubernetes: createKubernetesCollector(deps.kube, deps.policyHistory),
     collectNodeNetwork: createNodeNetworkCollector(deps.kube, agents),
     collectFaults: createFaultsCollector(temporal),

@@ -8,6 +8,7 @@
 // keeps waiting for its decision.
 import { Client, Connection } from '@temporalio/client';
 import { createDnsCollector } from '../../activities/collectors/dns/index.ts';
+import { createEtcdClient, createEtcdCollector } from '../../activities/collectors/etcd/index.ts';
 import { ScrapeMemory } from '../../activities/collectors/metrics/memory.ts';
 import { promqlInstant } from '../../activities/collectors/metrics/promql.ts';
 import type { StepCall } from '../../model/index.ts';
@@ -158,6 +159,44 @@ describe('the alerting chain in the lab', () => {
     expect(coredns?.requests).toBeGreaterThan(0);
     expect(coredns?.byRcode.NOERROR).toBeGreaterThan(0);
     expect(coredns?.p95Ms).toBeDefined();
+  });
+
+  test("without etcd's /metrics in reach, the etcd collector reads the members' figures from Prometheus", async () => {
+    const context = {
+      workflowId: 'alert-chain-etcd',
+      runbook: 'test',
+      stepId: 'gather',
+      key: 'alert-chain-etcd/gather',
+    };
+    // The members answer status and health, but refuse nightshift their /metrics (as without the client certificate).
+    const real = createEtcdClient();
+    const client = { ...real, metrics: () => Promise.reject(new Error('403 no client certificate')) };
+    const endpoints = ['http://10.200.0.21:2379'];
+    const merged = await createEtcdCollector(
+      { client, endpoints, memory: new ScrapeMemory() },
+      PROMETHEUS_URL,
+    )({
+      params: {},
+      context,
+    });
+    expect(merged.findings.map((f) => f.summary)).toContainEqual(
+      expect.stringMatching(/^the \/metrics of etcd-1, etcd-2, etcd-3 read through Prometheus at /),
+    );
+    const members = merged.evidence?.members ?? [];
+    expect(members.map((m) => m.name)).toEqual(['etcd-1', 'etcd-2', 'etcd-3']);
+    for (const m of members) {
+      expect(m.healthy).toBe(true); // from the member itself
+      expect(m.walFsyncP99Ms).toBeGreaterThan(0); // from Prometheus
+      expect(m.dbSizeBytes).toBeGreaterThan(0);
+    }
+    // With no member configured at all, every member Prometheus scrapes.
+    const only = await createEtcdCollector(undefined, PROMETHEUS_URL)({ params: {}, context });
+    expect((only.evidence?.members ?? []).map((m) => m.endpoint).sort()).toEqual(
+      ['10.200.0.21:2379', '10.200.0.22:2379', '10.200.0.23:2379'].map(
+        (i) => `${i} (through Prometheus ${PROMETHEUS_URL})`,
+      ),
+    );
+    expect(only.evidence?.members.every((m) => (m.walFsyncP99Ms ?? 0) > 0 && m.hasLeader === true)).toBe(true);
   });
 
   test('Prometheus reads the API server as its own user, which may not read Secrets', async () => {

@@ -19,8 +19,8 @@ import { FanoutUnavailable, temporalFanout, type AgentFanout } from '../agents.t
 import { resolveKube, type KubeSource } from '../kubernetes/collector.ts';
 import { httpText } from '../metrics/fetch.ts';
 import { ScrapeMemory } from '../metrics/memory.ts';
-import { parsePrometheus, type Scrape } from '../metrics/prometheus.ts';
-import { scrapesFrom, type InstantSample } from '../metrics/promql.ts';
+import { parsePrometheus } from '../metrics/prometheus.ts';
+import { asScrape, scrapesFrom, type InstantSample } from '../metrics/promql.ts';
 import { listParam, optionalNumber, optionalText } from '../params.ts';
 import { budget, collect, errorText, within, type Findings } from '../result.ts';
 import { corednsStats, type CorednsStats } from './coredns.ts';
@@ -317,14 +317,7 @@ async function corednsFromPrometheus(
         () => new Map<string, { samples: InstantSample[] }>(),
       ),
     ]);
-    const asScrape = (samples: InstantSample[]): Scrape => ({
-      samples: samples.map((s) => {
-        const { __name__: name = '', ...labels } = s.labels;
-        return { name, labels, value: s.value };
-      }),
-      types: { coredns_dns_request_duration_seconds: 'histogram' },
-      skipped: 0,
-    });
+    const types = { coredns_dns_request_duration_seconds: 'histogram' };
     if (current.size === 0)
       findings.add('dns.metrics-unavailable', 'info', `Prometheus at ${url} has no CoreDNS metrics (coredns_dns_*)`, {
         url,
@@ -333,9 +326,9 @@ async function corednsFromPrometheus(
       const earlier = before.get(instance);
       return corednsStats(
         `${instance} (through Prometheus ${url})`,
-        asScrape(samples),
+        asScrape(samples, types),
         slowMs,
-        earlier ? { scrape: asScrape(earlier.samples), ageMs: PROMETHEUS_BASELINE_MS } : undefined,
+        earlier ? { scrape: asScrape(earlier.samples, types), ageMs: PROMETHEUS_BASELINE_MS } : undefined,
       );
     });
   } catch (err) {

@@ -1,15 +1,18 @@
 // The `etcd` collector: every member's health, leader, raft term and index,
 // db size, WAL fsync and backend commit p99, leader changes, failed proposals
 // and peer round trips. A member that does not answer is a finding, not an error.
+// Where the members' /metrics are out of reach (or no member is configured)
+// and the cluster's Prometheus scrapes them, their figures come from it.
 import { z } from 'zod';
 import { parseDuration } from '../../../model/index.ts';
 import type { CollectorResult, StepCall } from '../../../model/index.ts';
 import { ScrapeMemory } from '../metrics/memory.ts';
-import { budget, collect, errorText, within, type Budget } from '../result.ts';
+import { budget, collect, errorText, within, type Budget, type Findings } from '../result.ts';
 import { listParam } from '../params.ts';
 import { assessEtcd, DEFAULT_ETCD_THRESHOLDS, type EtcdEvidence } from './assess.ts';
 import type { EtcdClient, EtcdMemberInfo } from './client.ts';
 import { readMember, type MemberInput } from './member.ts';
+import { etcdFromPrometheus, instanceOf } from './prometheus.ts';
 
 export interface EtcdDeps {
   client: EtcdClient;
@@ -36,7 +39,11 @@ const paramsSchema = z.object({
   peerRttP99Ms: z.number().positive().default(DEFAULT_ETCD_THRESHOLDS.peerRttP99Ms),
 });
 
-export function createEtcdCollector(deps: EtcdDeps | undefined) {
+/**
+ * `prometheusUrl`: the cluster's Prometheus, for the figures of members whose
+ * /metrics nightshift cannot scrape itself (or of every member, with none configured).
+ */
+export function createEtcdCollector(deps: EtcdDeps | undefined, prometheusUrl?: string) {
   const memory = deps?.memory ?? new ScrapeMemory();
   return async function collectEtcd(call: StepCall): Promise<CollectorResult<EtcdEvidence>> {
     const time = budget(8000);
@@ -48,22 +55,29 @@ export function createEtcdCollector(deps: EtcdDeps | undefined) {
       }
       const p = params.data;
       const endpoints = p.endpoints ?? deps?.endpoints ?? [];
-      if (!deps || endpoints.length === 0) {
+      const direct = deps && endpoints.length > 0 ? deps : undefined;
+      if (!direct && !prometheusUrl) {
         findings.add(
           'etcd.unavailable',
           'warning',
-          'etcd collector: no etcd endpoints configured (set NIGHTSHIFT_ETCD_ENDPOINTS or the "endpoints" param)',
+          'etcd collector: no etcd endpoints configured (set NIGHTSHIFT_ETCD_ENDPOINTS or the "endpoints" param, or NIGHTSHIFT_PROMETHEUS_URL for the figures through Prometheus)',
         );
         return undefined;
       }
       const windowMs = parseDuration(p.window) ?? 900_000;
-      const members = p.discover
-        ? await discover(deps.client, endpoints, time)
-        : endpoints.map((endpoint) => ({ endpoint }));
-      const requestMs = parseDuration(p.requestTimeout) ?? 2000;
-      const inputs = await Promise.all(
-        members.map((m) => fetchMember(deps.client, memory, m, windowMs, time, requestMs)),
-      );
+      let inputs: MemberInput[] = [];
+      if (direct) {
+        const members = p.discover
+          ? await discover(direct.client, endpoints, time)
+          : endpoints.map((endpoint) => ({ endpoint }));
+        const requestMs = parseDuration(p.requestTimeout) ?? 2000;
+        inputs = await Promise.all(
+          members.map((m) => fetchMember(direct.client, memory, m, windowMs, time, requestMs)),
+        );
+      }
+      if (prometheusUrl && (inputs.length === 0 || inputs.some((i) => !i.scrape)))
+        inputs = await throughPrometheus(prometheusUrl, inputs, windowMs, time, findings);
+      if (inputs.length === 0) return undefined;
       const thresholds = {
         fsyncP99Ms: p.fsyncP99Ms,
         commitP99Ms: p.commitP99Ms,
@@ -150,4 +164,72 @@ async function fetchMember(
     now,
     ...(errors.length ? { error: errors.join('; ') } : {}),
   };
+}
+
+/**
+ * Members' figures from Prometheus: for each configured member without a
+ * scrape of its own, its Prometheus target (same host:port); with no member
+ * configured, every instance Prometheus has etcd figures for. Prometheus
+ * marks a target's series stale when its scrape fails, so a member it cannot
+ * reach drops out rather than showing old figures.
+ */
+async function throughPrometheus(
+  url: string,
+  inputs: MemberInput[],
+  windowMs: number,
+  time: Budget,
+  findings: Findings,
+): Promise<MemberInput[]> {
+  let prometheus: Awaited<ReturnType<typeof etcdFromPrometheus>>;
+  try {
+    prometheus = await etcdFromPrometheus(url, windowMs, time.left(200));
+  } catch (err) {
+    findings.add(
+      'etcd.metrics-unavailable',
+      'info',
+      `etcd's figures through Prometheus at ${url} unavailable: ${errorText(err)}`,
+      { url },
+    );
+    return inputs;
+  }
+  const now = Date.now();
+  if (inputs.length === 0) {
+    if (prometheus.size === 0)
+      findings.add(
+        'etcd.unavailable',
+        'warning',
+        `no etcd endpoints configured, and Prometheus at ${url} has no etcd figures (etcd_*)`,
+        { url },
+      );
+    else
+      findings.add(
+        'etcd.through-prometheus',
+        'info',
+        `no etcd endpoints configured: ${prometheus.size} member(s) read through Prometheus at ${url}`,
+        { url },
+      );
+    return [...prometheus].map(([instance, figures]) => ({
+      endpoint: `${instance} (through Prometheus ${url})`,
+      ...figures,
+      windowMs,
+      now,
+    }));
+  }
+  const through: string[] = [];
+  const merged = inputs.map((input) => {
+    if (input.scrape) return input;
+    const instance = instanceOf(input.endpoint);
+    const figures = instance === undefined ? undefined : prometheus.get(instance);
+    if (!figures) return input;
+    through.push(input.name ?? input.endpoint);
+    return { ...input, ...figures };
+  });
+  if (through.length)
+    findings.add(
+      'etcd.through-prometheus',
+      'info',
+      `the /metrics of ${through.join(', ')} read through Prometheus at ${url}`,
+      { url, members: through },
+    );
+  return merged;
 }

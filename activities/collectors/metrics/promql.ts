@@ -4,6 +4,7 @@
 // error text, so a runbook author sees what to fix.
 import { z } from 'zod';
 import { httpText } from './fetch.ts';
+import type { Scrape } from './prometheus.ts';
 
 const sampleValue = z.tuple([z.number(), z.string()]);
 const vectorSchema = z.object({
@@ -134,4 +135,16 @@ export async function scrapesFrom(
     byInstance.set(instance, entry);
   }
   return byInstance;
+}
+
+/** Instant samples of one target, as if scraped from it: for readers written for a scrape. */
+export function asScrape(samples: InstantSample[], types: Record<string, string> = {}): Scrape {
+  return {
+    samples: samples.map((s) => {
+      const { __name__: name = '', ...labels } = s.labels;
+      return { name, labels, value: s.value };
+    }),
+    types,
+    skipped: 0,
+  };
 }
