@@ -19,6 +19,8 @@ export {
   managedAlerts,
   prometheusConfig,
   ruleAlerts,
+  ALERTMANAGER_SNIPPET,
+  DEPLOY_ALERTMANAGER,
   DEPLOY_PROMETHEUS,
   type ManagedAlert,
   type MonitoringSettings,

@@ -1,5 +1,5 @@
 // The lab's Alertmanager: the receiver that ships in
-// deploy/prometheus/alertmanager.yaml, pointed at nightshift's gateway on this
+// deploy/alertmanager/alertmanager.yaml, pointed at nightshift's gateway on this
 // machine with the lab's token file, and the lab's short timings. Nothing
 // else of the shipped file changes, so the lab proves the file users copy.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

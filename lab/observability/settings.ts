@@ -24,9 +24,10 @@ export const LAB_MONITORING: MonitoringSettings = {
   repeatIntervalS: 30,
 };
 
-/** What ships in deploy/prometheus: the rules the lab loads as they are, and the receiver it fills in. */
+/** What ships in deploy/: the rules the lab loads as they are, and the receiver it fills in. */
 export const DEPLOY_PROMETHEUS = join(REPO_ROOT, 'deploy', 'prometheus');
 export const RULE_FILES = join(DEPLOY_PROMETHEUS, 'rules', '*.yaml');
-export const ALERTMANAGER_SNIPPET = join(DEPLOY_PROMETHEUS, 'alertmanager.yaml');
+export const DEPLOY_ALERTMANAGER = join(REPO_ROOT, 'deploy', 'alertmanager');
+export const ALERTMANAGER_SNIPPET = join(DEPLOY_ALERTMANAGER, 'alertmanager.yaml');
 
 export const seconds = (s: number) => `${s}s`;

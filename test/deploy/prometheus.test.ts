@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { alertmanagerConfig, DEPLOY_PROMETHEUS, LAB_MONITORING, prometheusConfig } from '../../lab/index.ts';
+import {
+  ALERTMANAGER_SNIPPET,
+  alertmanagerConfig,
+  DEPLOY_ALERTMANAGER,
+  DEPLOY_PROMETHEUS,
+  LAB_MONITORING,
+  prometheusConfig,
+} from '../../lab/index.ts';
 import { requireTool } from '../../worker/tools.ts';
 
 const exec = promisify(execFile);
@@ -81,9 +88,80 @@ describe('deploy/prometheus', () => {
   });
 
   it('passes amtool check-config with the nightshift receiver', async () => {
-    const r = await tool('amtool', ['check-config', join(DEPLOY_PROMETHEUS, 'alertmanager.yaml')]);
+    const r = await tool('amtool', ['check-config', ALERTMANAGER_SNIPPET]);
     if (r.code !== 0) throw new Error(r.out);
     expect(r.out).toMatch(/2 receivers/);
+  });
+
+  it('ships the same route and receiver as a Prometheus Operator AlertmanagerConfig', () => {
+    type Route = {
+      receiver: string;
+      matchers: string[];
+      group_by: string[];
+      group_wait: string;
+      group_interval: string;
+      repeat_interval: string;
+      continue: boolean;
+    };
+    type Hook = {
+      url: string;
+      send_resolved: boolean;
+      max_alerts: number;
+      http_config: { authorization: { type: string } };
+    };
+    const plain = parse(readFileSync(ALERTMANAGER_SNIPPET, 'utf8')) as {
+      route: { routes: Route[] };
+      receivers: { name: string; webhook_configs?: Hook[] }[];
+    };
+    const cr = parse(readFileSync(join(DEPLOY_ALERTMANAGER, 'alertmanagerconfig.yaml'), 'utf8')) as {
+      apiVersion: string;
+      kind: string;
+      spec: {
+        route: Omit<Route, 'matchers' | 'group_by' | 'group_wait' | 'group_interval' | 'repeat_interval'> & {
+          matchers: { name: string; matchType: string; value: string }[];
+          groupBy: string[];
+          groupWait: string;
+          groupInterval: string;
+          repeatInterval: string;
+        };
+        receivers: {
+          name: string;
+          webhookConfigs: {
+            url: string;
+            sendResolved: boolean;
+            maxAlerts: number;
+            httpConfig: { authorization: { type: string; credentials: { name: string; key: string } } };
+          }[];
+        }[];
+      };
+    };
+    expect([cr.apiVersion, cr.kind]).toEqual(['monitoring.coreos.com/v1alpha1', 'AlertmanagerConfig']);
+    const route = plain.route.routes.find((r) => r.receiver === 'nightshift') as Route;
+    const r = cr.spec.route;
+    expect({
+      receiver: r.receiver,
+      matchers: r.matchers.map((m) => `${m.name}${m.matchType}"${m.value}"`),
+      group_by: r.groupBy,
+      group_wait: r.groupWait,
+      group_interval: r.groupInterval,
+      repeat_interval: r.repeatInterval,
+      continue: r.continue,
+    }).toEqual(route);
+    const hook = plain.receivers.find((x) => x.name === 'nightshift')?.webhook_configs?.[0] as Hook;
+    const crHook = cr.spec.receivers.find((x) => x.name === r.receiver)?.webhookConfigs[0];
+    expect({
+      url: crHook?.url,
+      send_resolved: crHook?.sendResolved,
+      max_alerts: crHook?.maxAlerts,
+      type: crHook?.httpConfig.authorization.type,
+    }).toEqual({
+      url: hook.url,
+      send_resolved: true,
+      max_alerts: hook.max_alerts,
+      type: hook.http_config.authorization.type,
+    });
+    // The token comes from a Secret, never written in the resource.
+    expect(crHook?.httpConfig.authorization.credentials).toEqual({ name: 'nightshift-webhook', key: 'token' });
   });
 });
 
