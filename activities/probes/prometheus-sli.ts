@@ -26,15 +26,6 @@ export const CHECKOUT_SLI: PromSliQueries = {
 
 const BEFORE_SECONDS = 120;
 
-/**
- * The latency query at another quantile, when it is a `histogram_quantile(0.95, …)`;
- * any other latency expression gives only its own figure (p50 and p99 then read as its value).
- */
-export function atQuantile(latency: string, quantile: string): string | undefined {
-  const pattern = /histogram_quantile\(\s*0\.95\s*,/;
-  return pattern.test(latency) ? latency.replace(pattern, `histogram_quantile(${quantile},`) : undefined;
-}
-
 /** One number from an instant query: the sum of its samples, 0 when it has none (no traffic yet). */
 async function scalarOf(base: string, query: string, timeoutMs: number): Promise<number> {
   const samples = await promqlInstant(base, query, { timeoutMs });
@@ -48,28 +39,21 @@ export async function readPrometheusSli(
   timeoutMs: number,
 ): Promise<{ summary: ProbeSummary; series?: ProbeSeries }> {
   const w = (query: string) => withWindow(query, windowSeconds);
-  const at = (quantile: string) => {
-    const query = q.latency && atQuantile(q.latency, quantile);
-    return query ? scalarOf(base, w(query), timeoutMs) : Promise.resolve(undefined);
-  };
-  const [rps, eps, p95s, p50s, p99s] = await Promise.all([
+  const [rps, eps, p95s] = await Promise.all([
     scalarOf(base, w(q.requests), timeoutMs),
     scalarOf(base, w(q.errors), timeoutMs),
     q.latency ? scalarOf(base, w(q.latency), timeoutMs) : Promise.resolve(0),
-    at('0.5'),
-    at('0.99'),
   ]);
   const requests = Math.round(rps * windowSeconds);
   const failures = Math.min(requests, Math.round(eps * windowSeconds));
   const p95Ms = round(p95s * 1000, 1);
-  const ms = (sec: number | undefined) => (sec === undefined ? p95Ms : round(sec * 1000, 1));
   const summary: ProbeSummary = {
     successRate: requests > 0 ? round((requests - failures) / requests, 4) : 0,
     requests,
     failures,
-    p50Ms: ms(p50s),
+    p50Ms: p95Ms,
     p95Ms,
-    p99Ms: ms(p99s),
+    p99Ms: p95Ms,
     failureKinds: failures > 0 ? { 'http-5xx': failures } : {},
   };
   const end = new Date(Math.floor(Date.now() / 1000) * 1000);

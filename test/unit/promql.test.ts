@@ -2,7 +2,6 @@
 // when a series left its level before (the `metrics` collector's "changed at").
 import { changeOf } from '../../activities/collectors/metrics/collector.ts';
 import { withWindow } from '../../activities/collectors/metrics/promql.ts';
-import { atQuantile } from '../../activities/probes/prometheus-sli.ts';
 
 describe('a query with $window', () => {
   test('gets the window in whole seconds, everywhere it appears', () => {
@@ -33,16 +32,5 @@ describe('when a series changed', () => {
   test('is absent when the series held its level, or had no data before', () => {
     expect(changeOf(at([5, 5, 5, 6, 5, 5])).changedAt).toBeUndefined();
     expect(changeOf([])).toEqual({ typicalBefore: null });
-  });
-});
-
-describe("the SLI's latency at other quantiles", () => {
-  test('a histogram_quantile(0.95, …) query is asked again at 0.5 and 0.99', () => {
-    const p95 = 'histogram_quantile(0.95, sum by (le) (rate(x_bucket[$window])))';
-    expect(atQuantile(p95, '0.5')).toBe('histogram_quantile(0.5, sum by (le) (rate(x_bucket[$window])))');
-  });
-
-  test('any other expression has no other quantile', () => {
-    expect(atQuantile('max(probe_duration_seconds)', '0.5')).toBeUndefined();
   });
 });
