@@ -44,6 +44,14 @@ function healthy(over: Parts = {}): CollectorResult[] {
 const run = (over: Parts = {}) => diagnose(bundle(healthy(over)), { namespace: 'production' });
 const ids = (d: ReturnType<typeof diagnose>) => d.hypotheses.map((h) => `${h.id} ${h.confidence}`);
 
+/** DNS measured alike from the frontend and both cart workloads. */
+const dnsEverywhere = (stats: Parameters<typeof dnsTarget>[2]) =>
+  dnsResult([
+    dnsTarget(FRONTEND_POD, 'production/checkout-frontend', stats),
+    dnsTarget(CART_POD, 'production/cart-service-v1', stats),
+    dnsTarget(CART2_POD, 'production/cart-service-v2', stats),
+  ]);
+
 describe('diagnosis', () => {
   test('nothing wrong: no-fault-found, with what was checked', () => {
     const d = run();
@@ -396,11 +404,7 @@ describe('diagnosis', () => {
     const slow = { answeredP95Ms: 240, p95Ms: 240, p50Ms: 180, maxMs: 260 };
     const d = run({
       probe: probeResult(1, 700, {}, 25),
-      dns: dnsResult([
-        dnsTarget(FRONTEND_POD, 'production/checkout-frontend', slow),
-        dnsTarget(CART_POD, 'production/cart-service-v1', slow),
-        dnsTarget(CART2_POD, 'production/cart-service-v2', slow),
-      ]),
+      dns: dnsEverywhere(slow),
     });
     expect(ids(d)[0]).toMatch(/^dns-slow /);
     expect(d.hypotheses[0]?.explanation).toMatch(/CoreDNS itself answers quickly/);
@@ -439,11 +443,7 @@ describe('diagnosis', () => {
 
   test('a slow service while lookups are slowish everywhere (a busy machine): the time is spent inside the cart, service-latency', () => {
     const slowish = { answeredP95Ms: 80, p95Ms: 80, p50Ms: 63, maxMs: 95 };
-    const dns = dnsResult([
-      dnsTarget(FRONTEND_POD, 'production/checkout-frontend', slowish),
-      dnsTarget(CART_POD, 'production/cart-service-v1', slowish),
-      dnsTarget(CART2_POD, 'production/cart-service-v2', slowish),
-    ]);
+    const dns = dnsEverywhere(slowish);
     const probe = probeResult(1, 480, {}, 25);
     const d = run({ probe, dns, flows: flowsResult(shopTraffic(answers(430, 404))) });
     expect(ids(d)[0]).toMatch(/^service-latency /);
@@ -460,11 +460,7 @@ describe('diagnosis', () => {
     const fair = { ...slowish, selfP50Ms: 40 };
     const measured = run({
       probe,
-      dns: dnsResult([
-        dnsTarget(FRONTEND_POD, 'production/checkout-frontend', fair),
-        dnsTarget(CART_POD, 'production/cart-service-v1', fair),
-        dnsTarget(CART2_POD, 'production/cart-service-v2', fair),
-      ]),
+      dns: dnsEverywhere(fair),
     });
     expect(ids(measured)[0]).toMatch(/^service-latency /);
     expect(measured.hypotheses.find((h) => h.id === 'dns-slow')).toBeUndefined();
@@ -474,11 +470,7 @@ describe('diagnosis', () => {
     const slow = { answeredP95Ms: 390, p95Ms: 390, p50Ms: 320, maxMs: 400 };
     const d = run({
       probe: probeResult(1, 1500, {}, 25),
-      dns: dnsResult([
-        dnsTarget(FRONTEND_POD, 'production/checkout-frontend', slow),
-        dnsTarget(CART_POD, 'production/cart-service-v1', slow),
-        dnsTarget(CART2_POD, 'production/cart-service-v2', slow),
-      ]),
+      dns: dnsEverywhere(slow),
       flows: flowsResult(shopTraffic(answers(1500, 4))),
     });
     expect(ids(d)[0]).toMatch(/^dns-slow /);
@@ -491,11 +483,7 @@ describe('diagnosis', () => {
     const slow = { answeredP95Ms: 240, p95Ms: 240, p50Ms: 180, maxMs: 260 };
     const d = run({
       probe: probeResult(1, 700, {}, 25),
-      dns: dnsResult([
-        dnsTarget(FRONTEND_POD, 'production/checkout-frontend', slow),
-        dnsTarget(CART_POD, 'production/cart-service-v1', slow),
-        dnsTarget(CART2_POD, 'production/cart-service-v2', slow),
-      ]),
+      dns: dnsEverywhere(slow),
       flows: flowsResult(shopTraffic(answers(700, 400))),
     });
     expect(ids(d)[0]).toMatch(/^dns-slow /);
@@ -506,11 +494,7 @@ describe('diagnosis', () => {
     const tail = { answeredP95Ms: 90, p95Ms: 90, p50Ms: 8, maxMs: 120 };
     const d = run({
       probe: probeResult(1, 450, {}, 25),
-      dns: dnsResult([
-        dnsTarget(FRONTEND_POD, 'production/checkout-frontend', tail),
-        dnsTarget(CART_POD, 'production/cart-service-v1', tail),
-        dnsTarget(CART2_POD, 'production/cart-service-v2', tail),
-      ]),
+      dns: dnsEverywhere(tail),
     });
     expect(ids(d)[0]).toMatch(/^service-latency /);
     expect(d.hypotheses.find((h) => h.id === 'dns-slow')?.confidence).toBeLessThan(0.5);
