@@ -108,5 +108,13 @@ export function createAgentActivities(deps: NodeAgentDeps & Omit<VantageDeps, 'n
 export { kubeFromConfig, takeSnapshot, type Kube, type KubeSnapshot } from './collectors/kubernetes/index.ts';
 export * from './policy/index.ts';
 /** The Hubble Observer wire format, shared with the lab's Relay stand-in. */
-export { observerService, podWorkload, responseSchema, toRecord, type FlowRecord } from './hubble/index.ts';
+export {
+  fromWire,
+  observerService,
+  podWorkload,
+  responseSchema,
+  toRecord,
+  type FlowRecord,
+  type PeerCache,
+} from './hubble/index.ts';
 export { evidenceSources, type EvidenceSource } from './collectors/index.ts';

@@ -2,7 +2,7 @@
 // whether it talks to Cilium's relay or the lab's stand-in.
 import { credentials, type ChannelCredentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { observerService } from './proto.ts';
-import { responseSchema, toRecord, type FlowRecord } from './records.ts';
+import { fromWire, toRecord, type FlowRecord, type PeerCache } from './records.ts';
 
 export interface FlowFilter {
   source_pod?: string[];
@@ -80,6 +80,7 @@ export function createHubbleClient(
           deadline: options.deadline,
         });
         const records: FlowRecord[] = [];
+        const peers: PeerCache = new Map();
         let lost = 0;
         let done = false;
         const finish = (truncated: boolean) => {
@@ -91,10 +92,10 @@ export function createHubbleClient(
         options.signal?.addEventListener('abort', () => finish(true), { once: true });
         stream.on('data', (message: unknown) => {
           options.raw?.(message);
-          const parsed = responseSchema.safeParse(message);
-          if (!parsed.success) return;
-          if (parsed.data.lost_events) lost += Number(parsed.data.lost_events.num_events_lost ?? 0);
-          if (parsed.data.flow) records.push(toRecord(parsed.data.flow, parsed.data.node_name));
+          const response = fromWire(message);
+          if (!response) return;
+          if (response.lost_events) lost += Number(response.lost_events.num_events_lost ?? 0);
+          if (response.flow) records.push(toRecord(response.flow, response.node_name, peers));
           if (records.length >= options.maxFlows) finish(true);
         });
         stream.on('end', () => finish(false));

@@ -11,6 +11,7 @@ export {
 export { LOADER_OPTIONS, observerService, PROTO_DIR } from './proto.ts';
 export {
   flowSchema,
+  fromWire,
   parseHubbleJson,
   podWorkload,
   responseSchema,
@@ -18,6 +19,7 @@ export {
   type FlowObject,
   type FlowRecord,
   type Peer,
+  type PeerCache,
 } from './records.ts';
 export { toHubbleJson } from './protojson.ts';
 export {

@@ -78,6 +78,19 @@ export const responseSchema = z
 export type FlowObject = z.infer<typeof flowSchema>;
 export type ResponseObject = z.infer<typeof responseSchema>;
 
+/**
+ * A GetFlowsResponse off the relay's stream, as our protos decode it
+ * (LOADER_OPTIONS: proto field names, enums and 64-bit integers as strings,
+ * zero values left out). The protobuf decoder has already given every field
+ * its declared type, each one a type `responseSchema` accepts (the hubble
+ * unit tests hold the two together), so the binary form is not checked a
+ * second time: that check cost as much as the decoding (bench/flow-encode.ts).
+ * Text forms (`hubble observe -o json`) go through `responseSchema`.
+ */
+export function fromWire(message: unknown): ResponseObject | undefined {
+  return typeof message === 'object' && message !== null ? (message as ResponseObject) : undefined;
+}
+
 export interface Peer {
   namespace?: string;
   pod?: string;
@@ -137,7 +150,26 @@ export function podWorkload(pod: string): string {
   return pod.replace(/-[a-z0-9]{5,10}-[a-z0-9]{5}$/, '').replace(/-[a-z0-9]{5}$/, '');
 }
 
-function peer(e: z.infer<typeof endpointSchema> | undefined, ip: string | undefined): Peer {
+/**
+ * Peers already read, by everything a Peer is made of: a relay answer repeats
+ * the same few endpoints thousands of times, and records may share a Peer
+ * (nothing changes one after it is read).
+ */
+export type PeerCache = Map<string, Peer>;
+
+function peer(e: z.infer<typeof endpointSchema> | undefined, ip: string | undefined, cache?: PeerCache): Peer {
+  if (!cache) return readPeer(e, ip);
+  // A security identity stands for one label set (Cilium derives it from the labels), so with one
+  // the labels need not be read; the pod's workload goes with its name.
+  const key = e?.identity
+    ? `${e.identity}\0${e.pod_name ?? ''}\0${ip ?? ''}`
+    : `\0${e?.namespace ?? ''}\0${e?.pod_name ?? ''}\0${e?.workloads?.[0]?.name ?? ''}\0${ip ?? ''}\0${e?.labels?.join('\0') ?? ''}`;
+  let known = cache.get(key);
+  if (!known) cache.set(key, (known = readPeer(e, ip)));
+  return known;
+}
+
+function readPeer(e: z.infer<typeof endpointSchema> | undefined, ip: string | undefined): Peer {
   const labels = labelMap(e?.labels);
   const reserved = Object.keys(labels)
     .find((k) => k.startsWith('reserved:'))
@@ -155,7 +187,7 @@ function peer(e: z.infer<typeof endpointSchema> | undefined, ip: string | undefi
 
 const FLAG_ORDER = ['SYN', 'ACK', 'FIN', 'RST', 'PSH', 'URG', 'ECE', 'CWR', 'NS'];
 
-export function toRecord(flow: FlowObject, nodeName?: string): FlowRecord {
+export function toRecord(flow: FlowObject, nodeName?: string, peers?: PeerCache): FlowRecord {
   const verdict =
     typeof flow.verdict === 'number'
       ? (VERDICTS[flow.verdict] ?? String(flow.verdict))
@@ -187,11 +219,11 @@ export function toRecord(flow: FlowObject, nodeName?: string): FlowRecord {
     verdict,
     ...(verdict === 'DROPPED' && dropReason && dropReason !== 'DROP_REASON_UNKNOWN' ? { dropReason } : {}),
     ...(node ? { node } : {}),
-    source: peer(flow.source, flow.IP?.source),
-    destination: {
-      ...peer(flow.destination, flow.IP?.destination),
-      ...(flow.destination_names?.[0] && !flow.destination?.pod_name ? { workload: flow.destination_names[0] } : {}),
-    },
+    source: peer(flow.source, flow.IP?.source, peers),
+    destination:
+      flow.destination_names?.[0] && !flow.destination?.pod_name
+        ? { ...peer(flow.destination, flow.IP?.destination, peers), workload: flow.destination_names[0] }
+        : peer(flow.destination, flow.IP?.destination, peers),
     protocol,
     ...(ports?.source_port ? { sourcePort: ports.source_port } : {}),
     ...(ports?.destination_port ? { destinationPort: ports.destination_port } : {}),

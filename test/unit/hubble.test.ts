@@ -18,8 +18,12 @@ import {
   toHubbleJson,
   toRecord,
   flowSchema,
+  fromWire,
+  responseSchema,
+  type PeerCache,
 } from '../../activities/hubble/index.ts';
 import { flowMatches } from '../../lab/hubble/index.ts';
+import { shopFlows } from '../evidence/helpers/tap.ts';
 
 /** Top-level (field number, wire type) pairs of a protobuf message, and each length-delimited field's bytes. */
 function fields(buf: Buffer): { no: number; wire: number; bytes?: Buffer; value?: bigint }[] {
@@ -200,6 +204,68 @@ describe('one summariser for gRPC flows and hubble observe -o json', () => {
     expect(JSON.parse(line).flow.time).toBe('2023-11-14T22:13:20.5Z');
     expect(parseHubbleJson(line).records[0]).toEqual(toRecord(flowSchema.parse(flow), 'n1'));
     expect(parseHubbleJson(line).records[0]?.http).toEqual({ code: 503, latencyMs: 2.5, type: 'RESPONSE' });
+  });
+});
+
+describe('the relay client reads the decoded stream without a second check', () => {
+  const method = observerService().definition.GetFlows as unknown as {
+    responseSerialize(m: unknown): Buffer;
+    responseDeserialize(b: Buffer): unknown;
+  };
+  const toWorld = (uuid: string, names?: string[]) => ({
+    flow: {
+      time: { seconds: '1700000000', nanos: 250000000 },
+      uuid,
+      verdict: 'DROPPED',
+      drop_reason_desc: 'POLICY_DENIED',
+      IP: { source: '10.244.1.10', destination: '203.0.113.9', ipVersion: 'IPv4' },
+      l4: { TCP: { source_port: 41000, destination_port: 443, flags: { SYN: true } } },
+      source: {
+        identity: 9241,
+        namespace: 'production',
+        labels: ['k8s:app=checkout-frontend'],
+        pod_name: 'checkout-frontend-7d9f8b6c4-x2x7q',
+      },
+      destination: { identity: 2, labels: ['reserved:world'] },
+      ...(names ? { destination_names: names } : {}),
+      Type: 'L3_L4',
+      node_name: 'lab-node-2',
+      is_reply: { value: false },
+    },
+    node_name: 'lab-node-2',
+  });
+  const lost = { lost_events: { source: 'HUBBLE_RING_BUFFER', num_events_lost: '7' }, node_name: 'lab-node-1' };
+  const decoded = [...shopFlows(300), toWorld('d-1', ['payments.example.com']), toWorld('d-2'), lost].map((m) =>
+    method.responseDeserialize(method.responseSerialize(m)),
+  );
+
+  test('every decoded response is one responseSchema accepts, and reads to the same record either way', () => {
+    const peers: PeerCache = new Map();
+    for (const message of decoded) {
+      const checked = responseSchema.parse(message);
+      const wire = fromWire(message);
+      expect(wire?.lost_events?.num_events_lost).toEqual(checked.lost_events?.num_events_lost);
+      if (!checked.flow) continue;
+      expect(wire?.flow && toRecord(wire.flow, wire.node_name, peers)).toEqual(
+        toRecord(checked.flow, checked.node_name),
+      );
+    }
+    expect(fromWire(undefined)).toBeUndefined();
+  });
+
+  test('peers are read once per endpoint and never mixed up', () => {
+    const peers: PeerCache = new Map();
+    const records = decoded.flatMap((m) => {
+      const r = fromWire(m);
+      return r?.flow ? [toRecord(r.flow, r.node_name, peers)] : [];
+    });
+    const pods = new Set(records.flatMap((r) => [r.source.pod, r.destination.pod]));
+    expect(peers.size).toBeLessThanOrEqual(pods.size + 1);
+    for (const p of records.flatMap((r) => [r.source, r.destination]))
+      if (p.pod) expect(p.pod.startsWith(`${p.labels.app}-`)).toBe(true);
+    // A name Hubble learned from DNS names this flow's destination only, not the peer the next flow shares.
+    const named = records.filter((r) => r.destination.ip === '203.0.113.9').map((r) => r.destination.workload);
+    expect(named).toEqual(['payments.example.com', 'world']);
   });
 });
 
