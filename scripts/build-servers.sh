@@ -27,10 +27,10 @@
 # Usage: scripts/build-servers.sh [--force] [NAME...]
 #   NAME     build only these (temporal coredns kube-apiserver
 #            kube-controller-manager kubectl etcd etcdctl prometheus promtool
-#            alertmanager amtool helm); default: all but helm, which
-#            nothing uses yet (the Helm chart's tests will; built on its own
-#            it takes about 4 minutes cold after Prometheus, which it shares
-#            a module with)
+#            alertmanager amtool helm); default: all of them (helm is for
+#            the chart's tests, test/deploy/helm.test.ts and
+#            test/lab/helm-dry-run.test.ts; it shares tools/prometheus-helm
+#            with Prometheus and is built after it, about 4 minutes cold)
 #   --force  rebuild even when the stamp matches
 #
 # Note: /usr/bin/kubectl on some machines is an unrelated dispatcher; always
@@ -64,7 +64,7 @@ ALL_NAMES=(temporal coredns kube-apiserver kube-controller-manager kubectl etcd 
   prometheus promtool helm alertmanager amtool)
 # What setup builds: a cold machine's setup and tests must fit in 75 minutes.
 DEFAULT_NAMES=(temporal coredns kube-apiserver kube-controller-manager kubectl etcd etcdctl
-  prometheus promtool alertmanager amtool)
+  prometheus promtool helm alertmanager amtool)
 
 die() { echo "build-servers: error: $*" >&2; exit 1; }
 note() { echo "build-servers: $*"; }
