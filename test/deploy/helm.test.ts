@@ -203,6 +203,31 @@ suite(`deploy/helm/nightshift${SKIP}`, () => {
     })();
   });
 
+  it('grants exactly the verbs of the permission table in docs/permissions.md, each with its role', async () => {
+    const r = await helmTemplate({ remediation: { cordonNodes: true, clusterwidePolicies: true } }, RELEASE_NS);
+    if (r.code !== 0) throw new Error(r.out);
+    const granted = r.manifests
+      .filter((m) => m.kind === 'ClusterRole')
+      .flatMap((role) =>
+        rulesOf(role).flatMap((rule) =>
+          (rule.apiGroups ?? []).flatMap((g) =>
+            (rule.resources ?? []).flatMap((res) =>
+              (rule.verbs ?? []).map((v) => `${role.metadata.name.replace(/^t-nightshift-/, '')} ${g}/${res} ${v}`),
+            ),
+          ),
+        ),
+      );
+    const doc = readFileSync(join(REPO_ROOT, 'docs/permissions.md'), 'utf8');
+    const table = doc.slice(doc.indexOf('## The permission table'), doc.indexOf('## What the chart cannot restrict'));
+    const documented = [
+      ...table.matchAll(/^\| `([^`]*)` \| (\w+) \| ([\w, ]+) \| .+ \| ([\w-]+)(?: \(opt-in\))? \|$/gm),
+    ].flatMap(([, group, resource, verbs, role]) =>
+      (verbs ?? '').split(', ').map((v) => `${role} ${group === '""' ? '' : group}/${resource} ${v.trim()}`),
+    );
+    expect(documented.length).toBeGreaterThan(10);
+    expect([...granted].sort()).toEqual([...documented].sort());
+  });
+
   it('lets the worker patch nodes only when cordoning is opted in', () => {
     each((all, name) => {
       const patchesNodes = all
