@@ -72,7 +72,7 @@ else
   echo "$want" >"$stamp"
 fi
 
-# ---- Go-built servers: temporal, coredns, etcd, kube-*, kubectl, prometheus, alertmanager (+ their tools)
+# ---- Go-built servers: temporal, coredns, etcd, kube-*, kubectl, prometheus, alertmanager (+ their tools), helm
 "$REPO_ROOT/scripts/build-servers.sh" | sed "s/^/setup: /"
 
 # ---- eBPF objects --------------------------------------------------------------
