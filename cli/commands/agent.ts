@@ -42,25 +42,26 @@ async function stopAll(args: string[], io: Io): Promise<number> {
 
 /**
  * The capabilities the agent's work needs, by bit number (linux/capability.h),
- * and what each is for. `required` ones gate `agent check`'s exit code.
+ * and what each is for. `required` ones gate `agent check`'s exit code;
+ * CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON (they were split from it).
  */
 const CAPABILITIES = [
-  {
-    name: 'CAP_BPF',
-    bit: 39,
-    required: true,
-    use: 'load the fault program and pin it (before Linux 5.8: CAP_SYS_ADMIN)',
-  },
+  { name: 'CAP_BPF', bit: 39, required: true, use: 'load the fault program and pin it' },
   { name: 'CAP_NET_ADMIN', bit: 12, required: true, use: 'attach tc/tcx programs, add qdiscs and the probe veth' },
-  { name: 'CAP_SYS_ADMIN', bit: 21, required: false, use: 'setns into pod network namespaces; mount bpffs' },
-  { name: 'CAP_SYS_PTRACE', bit: 19, required: false, use: "read other processes' /proc/<pid>/ns/net" },
   {
     name: 'CAP_PERFMON',
     bit: 38,
-    required: false,
-    use: 'not needed by the tc program; lets the verifier skip Spectre masking',
+    required: true,
+    // The verifier: "R9 has pointer with unsupported alu operation, pointer
+    // arithmetic with it prohibited for !root" (the IPv4 header-length step).
+    use: "pass the verifier: the fault program's packet-pointer arithmetic is refused without it",
   },
+  { name: 'CAP_SYS_ADMIN', bit: 21, required: false, use: 'setns into pod network namespaces; mount bpffs' },
+  { name: 'CAP_SYS_PTRACE', bit: 19, required: false, use: "read other processes' /proc/<pid>/ns/net" },
 ] as const;
+
+/** Capabilities CAP_SYS_ADMIN also grants. */
+const COVERED_BY_SYS_ADMIN = new Set<string>(['CAP_BPF', 'CAP_PERFMON']);
 
 /** The effective capability set of this process, from /proc/self/status (CapEff, hex). */
 function effectiveCapabilities(status = readFileSync('/proc/self/status', 'utf8')): bigint {
@@ -84,15 +85,21 @@ async function agentCheck(node: string, netns?: string): Promise<CheckResult> {
   const has = (bit: number) => (eff & (1n << BigInt(bit))) !== 0n;
   const capabilities = Object.fromEntries(CAPABILITIES.map((c) => [c.name, has(c.bit)]));
   const missingCapabilities = CAPABILITIES.filter((c) => !has(c.bit)).map((c) => c.name);
-  // CAP_SYS_ADMIN loads programs too (it is all CAP_BPF was split from), so
-  // without CAP_BPF the probe's load decides; it is still named as missing.
+  // Without CAP_BPF or CAP_PERFMON but with CAP_SYS_ADMIN the probe's load
+  // decides; the missing one is still named.
   const missingRequired = CAPABILITIES.filter((c) => c.required && !has(c.bit));
-  const blocking = missingRequired.filter((c) => !(c.name === 'CAP_BPF' && capabilities.CAP_SYS_ADMIN));
+  const blocking = missingRequired.filter((c) => !(COVERED_BY_SYS_ADMIN.has(c.name) && capabilities.CAP_SYS_ADMIN));
   const probe = await probeCapabilities(netns);
+  // A container runtime's seccomp profile may allow bpf() only with CAP_SYS_ADMIN: EPERM despite CAP_BPF.
+  const seccomp =
+    !probe.load && capabilities.CAP_BPF && !capabilities.CAP_SYS_ADMIN && /not permitted/i.test(probe.problems.join())
+      ? ['bpf() was refused with CAP_BPF present: the seccomp profile may allow bpf() only with CAP_SYS_ADMIN']
+      : [];
   const problems = [
     ...(missingRequired.length ? [`missing capabilities: ${missingRequired.map((c) => c.name).join(', ')}`] : []),
     ...missingRequired.map((c) => `without ${c.name} the agent cannot ${c.use}`),
     ...probe.problems,
+    ...seccomp,
   ];
   return {
     node,
@@ -115,7 +122,7 @@ function printCheck(io: Io, r: CheckResult): void {
   io.out(`  ${mark(r.clsact)}  clsact qdisc (legacy tc filters)`);
   io.out(`  ${mark(r.fq)}  sch_fq (latency faults)`);
   for (const c of CAPABILITIES) {
-    const tag = c.required ? 'required' : c.name === 'CAP_PERFMON' ? 'optional' : 'pod namespaces';
+    const tag = c.required ? 'required' : 'pod namespaces';
     io.out(`  ${mark(r.capabilities[c.name] ?? false)}  ${c.name.padEnd(15)}${tag}: ${c.use}`);
   }
   if (r.canRunFaults) {
@@ -154,7 +161,7 @@ export const agentCommand: Command = {
     '       nightshift agent stop-all [--node <name>] [--json]   # the local kill switch: no Temporal needed\n' +
     '       nightshift agent check [--node-netns <netns>] [--json]\n' +
     '         # can this host/container run the fault activities? kernel features (BTF, bpffs, tcx or tc,\n' +
-    '         # sch_fq) and capabilities (CAP_BPF, CAP_NET_ADMIN required; CAP_SYS_ADMIN + CAP_SYS_PTRACE to\n' +
+    '         # sch_fq) and capabilities (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON required; CAP_SYS_ADMIN + CAP_SYS_PTRACE to\n' +
     '         # enter pod namespaces); exit 0 when faults can run, 1 naming what is missing\n' +
     '  --node defaults to NIGHTSHIFT_NODE_NAME, then the host name; --node-netns to NIGHTSHIFT_NODE_NETNS\n' +
     '  SIGUSR1 to a running agent pulls its kill switch: every fault removed, injects refused until restart',

@@ -1,7 +1,8 @@
 // The two CLI contracts the images rely on, run as real processes:
 // `nightshift --version` is package.json's version, and `nightshift agent
 // check` reports this process's real capabilities, exits 0 where faults can
-// run and 1, naming them, when CAP_BPF and CAP_NET_ADMIN are taken away.
+// run and 1, naming them, when CAP_BPF and CAP_NET_ADMIN are taken away, or
+// when only those two are left (the verifier also wants CAP_PERFMON).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -111,6 +112,25 @@ checkSuite(`nightshift agent check${NOT_ROOT}`, () => {
       expect(text.stderr).toMatch(/cannot run its fault activities here: missing capabilities: CAP_BPF, CAP_NET_ADMIN/);
       expect(text.stdout).toMatch(/MISSING {2}CAP_BPF/);
       expect(text.stdout).toMatch(/MISSING {2}CAP_NET_ADMIN/);
+    },
+  );
+
+  const onlyTest = dropper?.endsWith('setpriv') ? test : test.skip;
+  onlyTest(
+    `with CAP_BPF and CAP_NET_ADMIN alone the program does not load: it exits 1 naming CAP_PERFMON${dropper?.endsWith('setpriv') ? '' : ' (skipped: setpriv (util-linux) is not installed)'}`,
+    async () => {
+      const only = [dropper!, '--inh-caps=-all', '--bounding-set=-all,+bpf,+net_admin'];
+      const ran = await run([...only, process.execPath, CLI, 'agent', 'check', '--json'], env);
+      const result = checkSchema.parse(JSON.parse(ran.stdout));
+      expect(ran.code).toBe(1);
+      expect(result).toMatchObject({ canRunFaults: false, attachMode: 'none' });
+      expect(result.capabilities).toMatchObject({ CAP_BPF: true, CAP_NET_ADMIN: true, CAP_PERFMON: false });
+      expect(result.problems).toEqual(
+        expect.arrayContaining([
+          'missing capabilities: CAP_PERFMON',
+          'the fault program does not load: Permission denied',
+        ]),
+      );
     },
   );
 });
