@@ -358,7 +358,7 @@ suite(`deploy/helm/nightshift${SKIP}`, () => {
       const extra = name === 'extra agent capabilities';
       expect(c.securityContext?.capabilities).toEqual({
         drop: ['ALL'],
-        add: extra ? ['BPF', 'NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE'] : ['BPF', 'NET_ADMIN'],
+        add: extra ? ['BPF', 'PERFMON', 'NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE'] : ['BPF', 'PERFMON', 'NET_ADMIN'],
       });
       expect(c.securityContext?.privileged).toBe(false);
       expect(pod.hostPID === true).toBe(extra);
