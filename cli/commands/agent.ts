@@ -21,6 +21,7 @@ const flags = z.object({
     .optional(),
   'reconcile-every': z.string().refine((v) => (parseDuration(v) ?? 0) >= 1000, 'expected a duration of 1s or more'),
   'attach-mode': z.enum(['tcx', 'tc']).optional(),
+  'stop-faults-on-exit': z.boolean(),
 });
 
 /** `nightshift agent stop-all`: remove every nightshift attachment on this node, no Temporal needed. */
@@ -158,6 +159,7 @@ export const agentCommand: Command = {
     "run the node agent: fault activities and measurements from this node's pods and the node itself (DNS, TCP connects) on nightshift-node-<node>, plus the reconciler",
   usage:
     'usage: nightshift agent [--node <name>] [--node-netns <netns>] [--reconcile-every 30s] [--attach-mode tcx|tc]\n' +
+    '                        [--stop-faults-on-exit]   # SIGTERM/SIGINT remove every fault on the node before the agent exits\n' +
     '       nightshift agent stop-all [--node <name>] [--json]   # the local kill switch: no Temporal needed\n' +
     '       nightshift agent check [--node-netns <netns>] [--json]\n' +
     '         # can this host/container run the fault activities? kernel features (BTF, bpffs, tcx or tc,\n' +
@@ -176,6 +178,7 @@ export const agentCommand: Command = {
       },
       'reconcile-every': { type: 'string', default: '30s' },
       'attach-mode': { type: 'string' },
+      'stop-faults-on-exit': { type: 'boolean', default: false },
     });
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
     const parsed = flags.safeParse(values);
@@ -209,6 +212,11 @@ export const agentCommand: Command = {
       agent.done.then(() => 'worker' as const),
     ]);
     process.off('SIGUSR1', onKillSwitch);
+    // Uninstalled (or replaced): no agent will be left here to reconcile this node's faults, so none stay.
+    if (stopped === 'signal' && opts['stop-faults-on-exit']) {
+      const result = await agent.killSwitch('stopping (--stop-faults-on-exit)');
+      io.out(`nightshift agent: stopping; removed ${result.reverted.length} fault(s)`);
+    }
     await agent.stop();
     return stopped === 'signal' ? 0 : 1;
   },

@@ -82,6 +82,7 @@ const MATRIX: Record<string, Values> = {
     temporal: { address: 'temporal.internal:7233', tls: { existingSecret: 'temporal-mtls', caKey: 'ca.crt' } },
   },
   'extra agent capabilities': { agent: { enterPodNamespaces: true } },
+  'agent keeps faults through restarts': { agent: { stopFaultsOnExit: false } },
   'remediation namespaces changed': { remediation: { namespaces: ['shop', 'payments', 'search'] } },
   'every evidence source, Slack Socket Mode, runbooks': {
     slack: { socketMode: true, channel: 'C0INCIDENTS' },
@@ -352,6 +353,8 @@ suite(`deploy/helm/nightshift${SKIP}`, () => {
       expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
       const c = pod.containers[0] as Container;
       expect(c.args?.[0]).toBe('agent');
+      // An uninstalled agent takes its node's faults with it, unless told to leave them to the next one.
+      expect(c.args?.includes('--stop-faults-on-exit')).toBe(name !== 'agent keeps faults through restarts');
       expect(envOf(c).NIGHTSHIFT_NODE_NAME).toEqual({ fieldRef: { fieldPath: 'spec.nodeName' } });
       expect(pod.volumes?.find((v) => v.name === 'bpffs')?.hostPath?.path).toBe('/sys/fs/bpf');
       expect(c.volumeMounts?.find((v) => v.name === 'bpffs')?.mountPath).toBe('/sys/fs/bpf');

@@ -148,6 +148,39 @@ describe('the kill switch, with Temporal down', () => {
     expect(await leftovers(topology, [])).toEqual(CLEAN);
   });
 
+  test('with --stop-faults-on-exit, SIGTERM (helm uninstall) removes every fault before the agent exits', async () => {
+    const agent = await startAgentProcess(node, topology.server, agentEnv(), ['--stop-faults-on-exit']);
+    agents.push(agent);
+    const id = await holdFault('ks-exit');
+    expect(pinned()).toEqual([id]);
+    expect((await traffic.tcp(ADDR.server, 8080, 800)).ok).toBe(false);
+
+    const exited = new Promise<number | null>((done) => agent.once('exit', (code) => done(code)));
+    agent.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(agent.output()).toContain('stopping; removed 1 fault(s)');
+    expect(pinned()).toEqual([]);
+    expect((await traffic.tcp(ADDR.server, 8080)).ok).toBe(true);
+    expect(await leftovers(topology, [])).toEqual(CLEAN);
+  });
+
+  test('without it, SIGTERM leaves the fault to the next agent on the node (a restart is not an uninstall)', async () => {
+    const agent = await startAgentProcess(node, topology.server, agentEnv());
+    agents.push(agent);
+    const id = await holdFault('ks-restart');
+    const exited = new Promise<number | null>((done) => agent.once('exit', (code) => done(code)));
+    agent.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(pinned()).toEqual([id]);
+    expect((await traffic.tcp(ADDR.server, 8080, 800)).ok).toBe(false);
+    // What the next agent's reconciler would do, done here so the next test starts clean.
+    await exec(process.execPath, [CLI, 'agent', 'stop-all', '--node', node, '--json'], {
+      env: { ...process.env, ...agentEnv() },
+    });
+    expect(pinned()).toEqual([]);
+    expect(await leftovers(topology, [])).toEqual(CLEAN);
+  });
+
   test('`nightshift agent stop-all` removes every fault with the agent and Temporal both down', async () => {
     const agent = await startAgentProcess(node, topology.server, agentEnv());
     agents.push(agent);

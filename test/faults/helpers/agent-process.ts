@@ -15,10 +15,11 @@ export async function startAgentProcess(
   node: string,
   nodeNetns: string,
   env: NodeJS.ProcessEnv = {},
+  args: string[] = [],
 ): Promise<AgentProcess> {
   const child = spawn(
     process.execPath,
-    [cli, 'agent', '--node', node, '--node-netns', nodeNetns, '--reconcile-every', '10m'],
+    [cli, 'agent', '--node', node, '--node-netns', nodeNetns, '--reconcile-every', '10m', ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       // Jest's process.env is a copy: the child gets the address explicitly.
