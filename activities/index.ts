@@ -109,6 +109,7 @@ export { kubeFromConfig, takeSnapshot, type Kube, type KubeSnapshot } from './co
 export * from './policy/index.ts';
 /** The Hubble Observer wire format, shared with the lab's Relay stand-in. */
 export {
+  createHubbleClient,
   fromWire,
   observerService,
   podWorkload,
@@ -117,4 +118,11 @@ export {
   type FlowRecord,
   type PeerCache,
 } from './hubble/index.ts';
-export { evidenceSources, type EvidenceSource } from './collectors/index.ts';
+export {
+  budget,
+  evidenceSources,
+  readRelay,
+  windowQuestions,
+  type EvidenceSource,
+  type RelayQuestions,
+} from './collectors/index.ts';

@@ -29,7 +29,7 @@ export {
 export * from './topology.ts';
 export { freePort } from './ports.ts';
 /** How the Hubble Relay stand-in sends flows it encoded when it stored them (bench/flow-encode.ts). */
-export { serializeResponse } from './hubble/index.ts';
+export { HUBBLE_RELAY_ADDRESS, serializeResponse } from './hubble/index.ts';
 export { readLedger, type LedgerPod } from './simulator/index.ts';
 
 /** The lab's kubeconfig for a data dir (default: the configured one). */

@@ -41,5 +41,7 @@ export {
   type EvidenceDeps,
   type EvidenceSource,
 } from './environment.ts';
+export { readRelay, windowQuestions, type RelayQuestions } from './flows/index.ts';
+export { budget } from './result.ts';
 export { FanoutUnavailable, temporalFanout, type AgentFanout, type FanoutOptions } from './agents.ts';
 export type { CollectorResult, Finding } from '../../model/index.ts';

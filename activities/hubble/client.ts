@@ -16,6 +16,8 @@ export interface FlowFilter {
   source_port?: string[];
   destination_port?: string[];
   node_name?: string[];
+  /** HTTP responses whose code is one of these ("404") or starts with one ("5+"); requests never match. */
+  http_status_code?: string[];
   reply?: boolean[];
   /** Flows whose TCP flags include all flags of any one of these sets (Hubble's semantics). */
   tcp_flags?: Partial<Record<'SYN' | 'ACK' | 'FIN' | 'RST' | 'PSH', boolean>>[];

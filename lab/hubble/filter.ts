@@ -23,6 +23,8 @@ export const flowFilterSchema = z
     traffic_direction: z.array(z.union([z.string(), z.number()])).optional(),
     reply: z.array(z.boolean()).optional(),
     tcp_flags: z.array(z.record(z.string(), z.boolean())).optional(),
+    http_status_code: list,
+    event_type: z.array(z.object({ type: z.number().optional() }).loose()).optional(),
   })
   .loose();
 
@@ -41,7 +43,7 @@ export interface FlowView {
     TCP?: { source_port?: number; destination_port?: number; flags?: Record<string, boolean> };
     UDP?: { source_port?: number; destination_port?: number };
   };
-  l7?: { http?: unknown; dns?: unknown };
+  l7?: { http?: { code?: number } & Record<string, unknown>; dns?: unknown };
 }
 
 const VERDICTS = ['VERDICT_UNKNOWN', 'FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED'];
@@ -76,6 +78,31 @@ const glob = (pattern: string, text: string) =>
 
 type Test = (flow: FlowView) => boolean;
 
+/** A filter Hubble refuses; the server answers INVALID_ARGUMENT with the message. */
+export class FilterError extends Error {}
+
+/** Cilium's monitor message type of L7 (access log) events. */
+const ACCESS_LOG = 129;
+
+/** Hubble's status code filter: "404" matches that code, "5+" or "50+" the codes starting so; only responses match. */
+function statusCodes(codes: string[], eventTypes: FlowFilter['event_type']): Test {
+  if (eventTypes?.length && !eventTypes.some((t) => t.type === ACCESS_LOG))
+    throw new FilterError("filtering by http status code requires the event type filter to only match 'l7' events");
+  const full: string[] = [];
+  const prefixes: string[] = [];
+  for (const code of codes) {
+    if (/[1-5][0-9]{2}/.test(code)) full.push(code);
+    else if (/^[1-5][0-9]?\+$/.test(code)) prefixes.push(code.slice(0, -1));
+    else throw new FilterError(`invalid http status code filter: invalid status code prefix: "${code}"`);
+  }
+  return (flow) => {
+    const code = flow.l7?.http?.code;
+    if (!code) return false;
+    const text = String(code).padStart(3, '0');
+    return full.includes(text) || prefixes.some((p) => text.startsWith(p));
+  };
+}
+
 /** A filter turned into one predicate, built once per request. */
 export function compile(f: FlowFilter): Test {
   const tests: Test[] = [];
@@ -109,6 +136,7 @@ export function compile(f: FlowFilter): Test {
     const directions = new Set(f.traffic_direction.map((d) => named(d, DIRECTIONS)));
     tests.push((flow) => directions.has(flow.traffic_direction));
   }
+  if (given(f.http_status_code)) tests.push(statusCodes(f.http_status_code, f.event_type));
   if (given(f.reply)) tests.push((flow) => (f.reply ?? []).includes(flow.is_reply?.value ?? false));
   if (given(f.tcp_flags)) {
     // A flow matches a set when it carries every flag the set turns on.

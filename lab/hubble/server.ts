@@ -14,7 +14,7 @@ import {
 } from '@grpc/grpc-js';
 import { z } from 'zod';
 import { observerService } from '../../activities/index.ts';
-import { flowFilterSchema, selector } from './filter.ts';
+import { FilterError, flowFilterSchema, selector } from './filter.ts';
 import type { FlowStore, Stored } from './store.ts';
 
 const timestampSchema = z
@@ -78,7 +78,13 @@ export async function startObserverServer(
       const r = parsed.data;
       const number = r.number === undefined ? 0 : Number(r.number);
       if (number && (r.since || r.until)) return refuse('number is incompatible with since/until');
-      const keep = selector(r.whitelist, r.blacklist);
+      let keep: ReturnType<typeof selector>;
+      try {
+        keep = selector(r.whitelist, r.blacklist);
+      } catch (err) {
+        if (err instanceof FilterError) return refuse(err.message);
+        throw err;
+      }
       const wanted = (item: Stored) => keep(item.flow);
       let items: Stored[];
       if (number) items = store.take(number, wanted, r.first);

@@ -166,6 +166,16 @@ run(suiteName, () => {
         p.port === 8080,
     );
     expect(pair2?.forwarded).toBeGreaterThan(0);
+    // The status code filter travels on the wire (field 9): the answers (server → client) only, no request.
+    const answers = await client.getFlows(
+      { since: new Date(Date.now() - 60_000), whitelist: [{ protocol: ['http'], http_status_code: ['5+'] }] },
+      { deadline: Date.now() + 5000, maxFlows: 10_000 },
+    );
+    expect(answers.records.map((r) => [r.source.workload, r.http?.code])).toEqual([
+      ['cart-service-v2', 500],
+      ['cart-service-v2', 500],
+      ['cart-service-v2', 500],
+    ]);
   });
 
   test('packets the server drops after its endpoint hook are seen arriving and never answered, not reported dropped', async () => {
@@ -231,6 +241,12 @@ run(suiteName, () => {
     await expect(
       client.getFlows({ since: new Date(), number: 5 }, { deadline: Date.now() + 5000, maxFlows: 10 }),
     ).rejects.toThrow(/incompatible/);
+    await expect(
+      client.getFlows(
+        { since: new Date(Date.now() - 60_000), whitelist: [{ http_status_code: ['9+'] }] },
+        { deadline: Date.now() + 5000, maxFlows: 10 },
+      ),
+    ).rejects.toThrow(/invalid status code prefix: "9\+"/);
     if (process.env.NIGHTSHIFT_WRITE_FIXTURES === '1') {
       writeFileSync(
         new URL('../fixtures/evidence/hubble-standin.jsonl', import.meta.url),

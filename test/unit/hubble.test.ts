@@ -121,7 +121,13 @@ describe('wire compatibility with Cilium observer.proto / flow.proto', () => {
       number: '5',
       follow: true,
       whitelist: [
-        { source_pod: ['production/'], destination_pod: ['finance/'], verdict: ['DROPPED'], destination_port: ['80'] },
+        {
+          source_pod: ['production/'],
+          destination_pod: ['finance/'],
+          verdict: ['DROPPED'],
+          destination_port: ['80'],
+          http_status_code: ['5+'],
+        },
       ],
       since: { seconds: '1', nanos: 0 },
       until: { seconds: '2', nanos: 0 },
@@ -137,7 +143,7 @@ describe('wire compatibility with Cilium observer.proto / flow.proto', () => {
       fields(filter)
         .map((f) => f.no)
         .sort((a, b) => a - b),
-    ).toEqual([2, 4, 5, 14]);
+    ).toEqual([2, 4, 5, 9, 14]);
   });
 
   test('the service path is /observer.Observer/GetFlows, server-streaming', () => {
@@ -287,6 +293,26 @@ describe('the stand-in applies FlowFilters as Hubble does', () => {
     expect(flowMatches({ destination_ip: ['10.244.2.0/24'], destination_port: ['80'] }, flow)).toBe(true);
     expect(flowMatches({ destination_label: ['k8s:app=cart-service-v1'], node_name: ['lab-node-*'] }, flow)).toBe(true);
     expect(flowMatches({ verdict: [2] }, flow)).toBe(true);
+  });
+
+  test('http_status_code keeps responses by code or prefix, never requests, and refuses what Hubble refuses', () => {
+    const request = { ...flow, verdict: 'FORWARDED', l7: { type: 'REQUEST', http: { method: 'GET', url: '/cart' } } };
+    const answer = (code: number) => ({ ...request, l7: { type: 'RESPONSE', http: { code } } });
+    const every = ['1+', '2+', '3+', '4+', '5+'];
+    expect(flowMatches({ http_status_code: every }, request)).toBe(false);
+    expect(flowMatches({ http_status_code: every }, flow)).toBe(false);
+    expect(flowMatches({ http_status_code: every }, answer(200))).toBe(true);
+    expect(flowMatches({ http_status_code: ['5+'] }, answer(503))).toBe(true);
+    expect(flowMatches({ http_status_code: ['5+'] }, answer(404))).toBe(false);
+    expect(flowMatches({ http_status_code: ['40+'] }, answer(404))).toBe(true);
+    expect(flowMatches({ http_status_code: ['404'] }, answer(404))).toBe(true);
+    expect(flowMatches({ http_status_code: ['404'] }, answer(403))).toBe(false);
+    expect(() => flowMatches({ http_status_code: ['6+'] }, answer(200))).toThrow(/invalid status code prefix: "6\+"/);
+    expect(() => flowMatches({ http_status_code: ['2xx'] }, answer(200))).toThrow(/"2xx"/);
+    expect(() => flowMatches({ http_status_code: ['5+'], event_type: [{ type: 1 }] }, answer(500))).toThrow(
+      /event type filter to only match 'l7'/,
+    );
+    expect(flowMatches({ http_status_code: ['5+'], event_type: [{ type: 129 }] }, answer(500))).toBe(true);
   });
 });
 

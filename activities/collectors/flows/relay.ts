@@ -10,6 +10,8 @@ import { errorText, type Budget } from '../result.ts';
 
 /** Kept back from the relay's answers for summarising them (thousands of flows), so the collector answers in time. */
 export const SUMMARY_MS = 500;
+/** Every HTTP status class: Hubble's filter for L7 responses (requests have no code). */
+export const HTTP_RESPONSES = ['1+', '2+', '3+', '4+', '5+'];
 /** Each window question is asked this much of the window at a time, newest first. */
 export const SLICE_MS = 5000;
 
@@ -19,6 +21,21 @@ export interface RelayQuestions {
   maxFlows: number;
   /** How many of the newest forwarded flows give the traffic picture (0: none). */
   recentFlows: number;
+  /** The questions asked over the window, each a whitelist (`windowQuestions` by default). */
+  windowQuestions?: FlowFilter[][];
+}
+
+/** The window's questions about a namespace (or everything): each a whitelist of Hubble filters. */
+export function windowQuestions(namespace?: string): FlowFilter[][] {
+  const filters = (extra: FlowFilter) => (namespace ? namespaceFilters(namespace, extra) : [extra]);
+  return [
+    filters({ verdict: ['DROPPED'] }),
+    // HTTP answers only: the summary counts responses (a request carries no code), and they are half the L7 flows.
+    filters({ protocol: ['http'], http_status_code: HTTP_RESPONSES }),
+    // Connection openings and their answers (SYN, SYN-ACK, RST), and DNS both ways.
+    filters({ tcp_flags: [{ SYN: true }, { RST: true }] }),
+    [...filters({ destination_port: ['53'] }), ...filters({ source_port: ['53'] })],
+  ];
 }
 
 export interface RelayReading extends FlowAnswer {
@@ -96,11 +113,7 @@ export async function readRelay(
   };
 
   const questions = [
-    sliced(filters({ verdict: ['DROPPED'] })),
-    sliced(filters({ protocol: ['http'] })),
-    // Connection openings and their answers (SYN, SYN-ACK, RST), and DNS both ways.
-    sliced(filters({ tcp_flags: [{ SYN: true }, { RST: true }] })),
-    sliced([...filters({ destination_port: ['53'] }), ...filters({ source_port: ['53'] })]),
+    ...(q.windowQuestions ?? windowQuestions(q.namespace)).map(sliced),
     ...(q.recentFlows ? [sample()] : []),
   ];
   const settled = await Promise.allSettled(questions);
