@@ -1,0 +1,284 @@
+// The TypeScript side of policy.bpf.c: build it (and policy-helper) on first
+// use, load and pin it, write a compiled policy into its maps (bpftool batch,
+// one process per sync), attach it to pods' host-side veths (tc clsact,
+// both directions), stream its drop events, and undo all of it on stop:
+// every filter it added, every clsact it added, every pin.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import { run, runJson } from '../../bpf/index.ts';
+import type { Compiled } from './compile.ts';
+
+const exec = promisify(execFile);
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const SOURCE = join(HERE, 'policy.bpf.c');
+const HELPER_SOURCE = join(HERE, 'policy-helper.c');
+const HEADER = join(HERE, 'policy.h');
+
+/** bpffs directory of the lab's policy datapath: progs/ and maps/. */
+export const POLICY_PINS = '/sys/fs/bpf/nightshift-policy';
+/** The tc slot the policy program takes on a host-side veth (beside flowtap's 49200, far from faults' band). */
+export const TC_PREF = 49_300;
+export const TC_HANDLE = '0xf11';
+
+export class DatapathError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatapathError';
+  }
+}
+
+const newer = (out: string, ...sources: string[]) =>
+  existsSync(out) && sources.every((s) => statSync(out).mtimeMs >= statSync(s).mtimeMs);
+
+async function build(what: string, command: string, args: string[]): Promise<void> {
+  try {
+    await exec(command, args);
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new DatapathError(`cannot build ${what} (needs clang, cc, libbpf-dev): ${e.stderr || e.message}`);
+  }
+}
+
+/** policy.bpf.o and policy-helper in `buildDir`, (re)built when missing or older than their sources. */
+export async function buildDatapath(buildDir: string): Promise<{ object: string; helper: string }> {
+  mkdirSync(buildDir, { recursive: true });
+  const object = join(buildDir, 'policy.bpf.o');
+  const helper = join(buildDir, 'policy-helper');
+  if (!newer(object, SOURCE, HEADER)) {
+    const multiarch = (await exec('cc', ['-print-multiarch']).catch(() => ({ stdout: 'x86_64-linux-gnu' }))).stdout;
+    await build('policy.bpf.o', process.env.CLANG ?? 'clang', [
+      ...['-target', 'bpf', '-O2', '-g', '-Wall', '-Werror', `-I${HERE}`, `-I/usr/include/${multiarch.trim()}`],
+      ...['-c', SOURCE, '-o', object],
+    ]);
+  }
+  if (!newer(helper, HELPER_SOURCE, HEADER)) {
+    await build('policy-helper', process.env.CC ?? 'cc', [
+      ...['-O2', '-Wall', '-Werror', `-I${HERE}`, HELPER_SOURCE],
+      ...['-Wl,-Bstatic', '-lbpf', '-lelf', '-lz', '-Wl,-Bdynamic', '-o', helper],
+    ]);
+  }
+  return { object, helper };
+}
+
+// Map encodings (little-endian host; addresses in network order): policy.h.
+const hex = (bytes: number[]) => bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
+const u32 = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+const u16 = (n: number) => [n & 0xff, (n >>> 8) & 0xff];
+const addr = (ip: string) => ip.split('.').map(Number);
+
+/** Every map entry a compiled policy needs, as bpftool hex, by map name then key. */
+export function mapEntries(compiled: Compiled): Record<'ipcache' | 'endpoints' | 'policy', Map<string, string>> {
+  const ipcache = new Map<string, string>();
+  for (const { prefix, identity } of compiled.ipcache) {
+    const [ip = '', len = '32'] = prefix.split('/');
+    ipcache.set(hex([...u32(Number(len)), ...addr(ip)]), hex(u32(identity)));
+  }
+  const endpoints = new Map<string, string>();
+  for (const ep of compiled.endpoints) {
+    const flags = (ep.enforce.ingress ? 1 : 0) | (ep.enforce.egress ? 2 : 0);
+    for (const ip of ep.ips) endpoints.set(hex(addr(ip)), hex([...u32(ep.id), ...u32(ep.identity), ...u32(flags)]));
+  }
+  const policy = new Map<string, string>();
+  for (const e of compiled.entries) {
+    const key = [...u32(e.endpoint), ...u32(e.identity), ...u16(e.port), e.protocol, e.direction === 'egress' ? 1 : 0];
+    policy.set(hex(key), hex([e.deny ? 1 : 0, e.http ? 1 : 0, 0, 0]));
+  }
+  return { ipcache, endpoints, policy };
+}
+
+export const dropEventSchema = z.object({
+  ktimeNs: z.number(),
+  srcIdentity: z.number().int(),
+  dstIdentity: z.number().int(),
+  src: z.string(),
+  dst: z.string(),
+  sport: z.number().int(),
+  dport: z.number().int(),
+  proto: z.number().int(),
+  reason: z.number().int(),
+  /** Dropped on the endpoint's egress (it sent the packet) or ingress. */
+  egress: z.boolean(),
+  ifindex: z.number().int(),
+  endpoint: z.number().int(),
+});
+export type DropEvent = z.infer<typeof dropEventSchema>;
+
+export interface Stats {
+  forwarded: number;
+  reply: number;
+  dropped: number;
+  eventLost: number;
+}
+
+export interface Datapath {
+  pins: string;
+  /** Make the maps hold exactly what `compiled` needs; entries it no longer needs go. */
+  program(compiled: Compiled): Promise<{ updated: number; deleted: number }>;
+  /** Attach to both directions of a pod's host-side veth. Idempotent. */
+  attach(ifname: string, netns?: string): Promise<void>;
+  detach(ifname: string, netns?: string): Promise<void>;
+  /** Stream drop events until the returned function is called. */
+  watch(onEvent: (e: DropEvent) => void, onError?: (err: Error) => void): Promise<() => void>;
+  stats(): Promise<Stats>;
+  /** Detach everywhere, remove the clsact qdiscs we added, stop watchers, remove the pins. */
+  stop(): Promise<void>;
+}
+
+const qdiscSchema = z.object({ kind: z.string() });
+const filterSchema = z.object({ pref: z.number().optional() });
+/** bpftool -j prints a per-CPU map with BTF as raw bytes plus a `formatted` copy. */
+const statSchema = z.object({
+  formatted: z.object({ key: z.number(), values: z.array(z.object({ value: z.number() })) }),
+});
+
+/**
+ * Load the program and pin it under `pins`. Pins already there belong to
+ * another datapath (or a crashed one): refused unless `replace` says to
+ * remove them first.
+ */
+export async function loadDatapath(o: { buildDir: string; pins?: string; replace?: boolean }): Promise<Datapath> {
+  const pins = o.pins ?? POLICY_PINS;
+  const { object, helper } = await buildDatapath(o.buildDir);
+  if (existsSync(pins)) {
+    if (!o.replace)
+      throw new DatapathError(`${pins} exists: another policy datapath is loaded (replace: true removes it)`);
+    rmSync(pins, { recursive: true, force: true });
+  }
+  mkdirSync(pins, { recursive: true });
+  try {
+    await run('bpftool', ['prog', 'loadall', object, join(pins, 'progs'), 'pinmaps', join(pins, 'maps')]);
+  } catch (err) {
+    rmSync(pins, { recursive: true, force: true });
+    throw new DatapathError(`cannot load ${object}: ${(err as Error).message}`);
+  }
+  const map = (name: string) => join(pins, 'maps', name);
+  const written: Record<string, Map<string, string>> = { ipcache: new Map(), endpoints: new Map(), policy: new Map() };
+  /** "netns|ifname" -> whether we added its clsact. */
+  const attached = new Map<string, { ifname: string; netns?: string; addedClsact: boolean }>();
+  const watchers = new Set<() => void>();
+
+  const detach = async (ifname: string, netns?: string) => {
+    const key = `${netns ?? ''}|${ifname}`;
+    const a = attached.get(key);
+    for (const hook of ['ingress', 'egress'])
+      await run('tc', ['filter', 'del', 'dev', ifname, hook, 'pref', String(TC_PREF), 'handle', TC_HANDLE, 'bpf'], {
+        netns,
+      }).catch(() => undefined);
+    if (a?.addedClsact) {
+      const left = await Promise.all(
+        ['ingress', 'egress'].map((hook) =>
+          runJson(filterSchema, 'tc', ['-j', 'filter', 'show', 'dev', ifname, hook], { netns }).catch(() => []),
+        ),
+      );
+      if (left.every((l) => l.length === 0))
+        await run('tc', ['qdisc', 'del', 'dev', ifname, 'clsact'], { netns }).catch(() => undefined);
+    }
+    attached.delete(key);
+  };
+
+  return {
+    pins,
+    async program(compiled) {
+      const want = mapEntries(compiled);
+      const lines: string[] = [];
+      let deleted = 0;
+      let updated = 0;
+      for (const [name, entries] of Object.entries(want)) {
+        const have = written[name] ?? new Map<string, string>();
+        for (const key of have.keys())
+          if (!entries.has(key)) {
+            lines.push(`map delete pinned ${map(name)} key hex ${key}`);
+            deleted++;
+          }
+        for (const [key, value] of entries)
+          if (have.get(key) !== value) {
+            lines.push(`map update pinned ${map(name)} key hex ${key} value hex ${value}`);
+            updated++;
+          }
+        written[name] = new Map(entries);
+      }
+      if (lines.length) {
+        try {
+          await run('bpftool', ['batch', 'file', '-'], { input: `${lines.join('\n')}\n`, timeoutMs: 120_000 });
+        } catch (err) {
+          throw new DatapathError(`cannot write the policy maps under ${pins}: ${(err as Error).message}`);
+        }
+      }
+      return { updated, deleted };
+    },
+    async attach(ifname, netns) {
+      const key = `${netns ?? ''}|${ifname}`;
+      if (!attached.has(key)) {
+        const qdiscs = await runJson(qdiscSchema, 'tc', ['-j', 'qdisc', 'show', 'dev', ifname], { netns });
+        const addedClsact = !qdiscs.some((q) => q.kind === 'clsact');
+        if (addedClsact) await run('tc', ['qdisc', 'add', 'dev', ifname, 'clsact'], { netns });
+        attached.set(key, { ifname, ...(netns ? { netns } : {}), addedClsact });
+      }
+      try {
+        for (const [hook, prog] of [
+          ['ingress', 'from_container'],
+          ['egress', 'to_container'],
+        ] as const)
+          await run(
+            'tc',
+            [
+              ...['filter', 'replace', 'dev', ifname, hook, 'pref', String(TC_PREF), 'handle', TC_HANDLE],
+              ...['bpf', 'da', 'pinned', join(pins, 'progs', prog)],
+            ],
+            { netns },
+          );
+      } catch (err) {
+        await detach(ifname, netns);
+        throw new DatapathError(`cannot attach to ${ifname}${netns ? ` in ${netns}` : ''}: ${(err as Error).message}`);
+      }
+    },
+    detach,
+    watch(onEvent, onError = () => undefined) {
+      const child = spawn(helper, ['events', map('events')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const stop = () => {
+        watchers.delete(stop);
+        child.kill('SIGTERM');
+      };
+      watchers.add(stop);
+      return new Promise((resolve, reject) => {
+        let ready = false;
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          const json: unknown = JSON.parse(line);
+          if (!ready) {
+            ready = true;
+            const parsed = z.object({ ready: z.literal(true) }).safeParse(json);
+            if (parsed.success) resolve(stop);
+            else reject(new DatapathError(`policy-helper: ${line}`));
+            return;
+          }
+          const event = dropEventSchema.safeParse(json);
+          if (event.success) onEvent(event.data);
+          else onError(new DatapathError(`policy-helper printed ${line}`));
+        });
+        child.on('exit', (code) => {
+          watchers.delete(stop);
+          if (!ready) reject(new DatapathError(`policy-helper exited (${code}) before it was ready: ${stderr}`));
+          else if (code !== 0 && code !== null) onError(new DatapathError(`policy-helper exited ${code}: ${stderr}`));
+        });
+      });
+    },
+    async stats() {
+      const rows = await runJson(statSchema, 'bpftool', ['-j', 'map', 'dump', 'pinned', map('stats')]);
+      const sum = (k: number) =>
+        rows.find((r) => r.formatted.key === k)?.formatted.values.reduce((s, v) => s + v.value, 0) ?? 0;
+      return { forwarded: sum(0), reply: sum(1), dropped: sum(2), eventLost: sum(3) };
+    },
+    async stop() {
+      for (const stop of [...watchers]) stop();
+      for (const a of [...attached.values()]) await detach(a.ifname, a.netns);
+      rmSync(pins, { recursive: true, force: true });
+    },
+  };
+}
