@@ -105,6 +105,8 @@ export const dropEventSchema = z.object({
   egress: z.boolean(),
   ifindex: z.number().int(),
   endpoint: z.number().int(),
+  /** The TCP header's flags byte (0 for other protocols). */
+  tcpFlags: z.number().int(),
 });
 export type DropEvent = z.infer<typeof dropEventSchema>;
 

@@ -19,3 +19,14 @@ export { RESERVED, LOCAL_IDENTITY_BASE, podIdentity, type ClusterView, type Iden
 export { parsePolicy, PolicyError, type Policy } from './schema.ts';
 export { normalize, type PolicyRules, type Rule } from './rules.ts';
 export { fqdnMatches } from './fqdn.ts';
+export {
+  buildDatapath,
+  loadDatapath,
+  mapEntries,
+  DatapathError,
+  POLICY_PINS,
+  type Datapath,
+  type DropEvent,
+  type Stats,
+} from './datapath.ts';
+export { dropToFlow, feedDrops, tcpFlags, wallClock, type DropContext } from './events.ts';

@@ -36,10 +36,10 @@ static int print_event(void *ctx, void *data, size_t size)
 	inet_ntop(AF_INET, &e->daddr, dst, sizeof(dst));
 	printf("{\"ktimeNs\":%llu,\"srcIdentity\":%u,\"dstIdentity\":%u,\"src\":\"%s\",\"dst\":\"%s\","
 	       "\"sport\":%u,\"dport\":%u,\"proto\":%u,\"reason\":%u,\"egress\":%s,\"ifindex\":%u,"
-	       "\"endpoint\":%u}\n",
+	       "\"endpoint\":%u,\"tcpFlags\":%u}\n",
 	       (unsigned long long)e->ktime_ns, e->src_identity, e->dst_identity, src, dst, e->sport,
 	       e->dport, e->proto, e->reason, e->dir == DIR_EGRESS ? "true" : "false", e->ifindex,
-	       e->endpoint);
+	       e->endpoint, e->tcp_flags);
 	fflush(stdout);
 	return 0;
 }

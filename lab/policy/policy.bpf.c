@@ -84,6 +84,7 @@ struct tuple {
 	__u16 sport;
 	__u16 dport;
 	__u8 proto;
+	__u8 tcp_flags;
 };
 
 static __always_inline void count(__u32 stat)
@@ -110,6 +111,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct tuple *t)
 	t->proto = ip->protocol;
 	t->sport = 0;
 	t->dport = 0;
+	t->tcp_flags = 0;
 	if (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP)
 		return 1;
 	if (ip->frag_off & bpf_htons(0x1fff))	/* a later fragment: no L4 header */
@@ -119,6 +121,8 @@ static __always_inline int parse(struct __sk_buff *skb, struct tuple *t)
 		return 1;
 	t->sport = bpf_ntohs(ports[0]);
 	t->dport = bpf_ntohs(ports[1]);
+	if (t->proto == IPPROTO_TCP && (void *)ports + 14 <= end)
+		t->tcp_flags = ((__u8 *)ports)[13];
 	return 1;
 }
 
@@ -176,7 +180,7 @@ static __always_inline void report(struct __sk_buff *skb, struct tuple *t, __u32
 	e->proto = t->proto;
 	e->reason = reason;
 	e->dir = dir;
-	e->pad = 0;
+	e->tcp_flags = t->tcp_flags;
 	e->ifindex = skb->ifindex;
 	e->endpoint = ep;
 	bpf_ringbuf_submit(e, 0);

@@ -80,7 +80,7 @@ struct drop_event {
 	__u8 proto;
 	__u8 reason;		/* DROP_POLICY or DROP_POLICY_DENY */
 	__u8 dir;		/* DIR_* of the endpoint that dropped it */
-	__u8 pad;
+	__u8 tcp_flags;		/* byte 13 of the TCP header (FIN 0x01 ... CWR 0x80) */
 	__u32 ifindex;
 	__u32 endpoint;
 };

@@ -9,9 +9,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { run, runJson } from '../../bpf/index.ts';
-import { identityOf } from '../../lab/hubble/index.ts';
-import { compile, type ClusterView } from '../../lab/policy/index.ts';
-import { loadDatapath, type Datapath, type DropEvent } from '../../lab/policy/datapath.ts';
+import { FlowStore, identityOf, type EndpointSource } from '../../lab/hubble/index.ts';
+import {
+  compile,
+  feedDrops,
+  loadDatapath,
+  tcpFlags,
+  type ClusterView,
+  type Datapath,
+  type DropEvent,
+} from '../../lab/policy/index.ts';
 import { createPodNet, echoServer, exchange, type PodNet } from './helpers/policy-net.ts';
 import { z } from 'zod';
 
@@ -129,6 +136,47 @@ suite(`policy datapath on real veths${SKIP}`, () => {
       srcIdentity: FRONTEND_ID,
       dstIdentity: PAYMENT_ID,
       ifindex: await ifindex(pay.hostIf),
+    });
+    expect(tcpFlags(drop?.tcpFlags ?? 0)).toEqual({ SYN: true });
+  }, 30_000);
+
+  test('a drop reaches a Hubble flow store as a DROPPED flow naming both pods', async () => {
+    await program([seed]);
+    const { front, pay } = net.pods;
+    if (!front || !pay) throw new Error('pods missing');
+    const compiled = compile([seed], cluster);
+    const endpoints: EndpointSource = {
+      byIp: (ip) => {
+        const ep = compiled.endpoints.find((e) => e.ips.includes(ip));
+        const id = ep && compiled.identities.get(ep.identity);
+        return ep && id
+          ? { namespace: ep.namespace, pod: ep.pod, labels: id.labels, identity: id.id, node: 'nspol-node' }
+          : { labels: ['reserved:world'], identity: 2 };
+      },
+      podNamespaces: () => [],
+      nodeOfNetns: () => undefined,
+      refresh: async () => undefined,
+    };
+    const store = new FlowStore();
+    const stop = await feedDrops(datapath, store, () => ({ endpoints, identities: compiled.identities }));
+    try {
+      expect((await exchange(front, 'tcp', pay.ip, 8080, 1000)).ok).toBe(false);
+      for (let i = 0; i < 50 && store.size === 0; i++) await sleep(50);
+    } finally {
+      stop();
+    }
+    const [item] = store.window();
+    expect(store.size).toBeGreaterThan(0);
+    expect(item).toMatchObject({
+      node_name: 'nspol-node',
+      flow: {
+        verdict: 'DROPPED',
+        drop_reason_desc: 'POLICY_DENIED',
+        traffic_direction: 'INGRESS',
+        source: { namespace: 'production', pod_name: 'front', identity: FRONTEND_ID },
+        destination: { namespace: 'finance', pod_name: 'pay', identity: PAYMENT_ID },
+        l4: { TCP: { destination_port: 8080, flags: { SYN: true } } },
+      },
     });
   }, 30_000);
 
