@@ -46,3 +46,5 @@ export function labAlertTokenFor(dataDir = loadConfig().dataDir): string | undef
 export function labDir(dataDir = loadConfig().dataDir): string {
   return labPaths(resolve(dataDir)).root;
 }
+/** Network policy enforcement in the lab's datapath (bench/policy-test-run.ts; not yet started by `lab up`). */
+export * as policy from './policy/index.ts';

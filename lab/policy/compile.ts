@@ -20,7 +20,7 @@ import {
 import { parseLabel, selects } from './labels.ts';
 import { fqdnMatches } from './fqdn.ts';
 import { normalize, type Direction, type Peer, type PolicyRules, type Rule } from './rules.ts';
-import { parsePolicy, type HttpRule } from './schema.ts';
+import { parsePolicy, PolicyError, type HttpRule } from './schema.ts';
 
 /** Cilium's drop reasons (bpf/lib/common.h). */
 export const DROP_POLICY = 133;
@@ -158,6 +158,12 @@ export function compile(rawPolicies: unknown[], cluster: ClusterView): Compiled 
   const pods = [...cluster.pods].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   for (const pod of pods) {
     const id = podIdentity(pod.namespace, pod.labels, nsLabels.get(pod.namespace));
+    const taken = identities.get(id.id);
+    // identityOf hashes labels into 65,000 numbers: two label sets may meet, and must not share a policy.
+    if (taken && taken.labels.join(',') !== id.labels.join(','))
+      throw new PolicyError(
+        `identity ${id.id} of ${pod.namespace}/${pod.name} (${id.labels.join(',')}) is also that of ${taken.labels.join(',')}`,
+      );
     identities.set(id.id, id);
     for (const ip of pod.ips) ipcache.set(`${formatPrefix(parsePrefix(ip))}`, id.id);
     endpoints.push({

@@ -57,6 +57,19 @@ describe('identities', () => {
   });
 });
 
+test('two label sets that hash to one identity number are refused, naming both', () => {
+  const byId = new Map<number, string>();
+  let pair: [string, string] | undefined;
+  for (let i = 0; !pair; i++) {
+    const id = identityOf([`k8s:app=a${i}`, 'k8s:io.kubernetes.pod.namespace=prod']);
+    const other = byId.get(id);
+    if (other !== undefined) pair = [other, `a${i}`];
+    byId.set(id, `a${i}`);
+  }
+  const pods = pair.map((app) => ({ namespace: 'prod', name: app, labels: { app }, ips: [] }));
+  expect(() => compile([], { pods })).toThrow(new RegExp(`is also that of k8s:app=${pair[0]}`));
+});
+
 describe('default deny per direction', () => {
   test('an egress-only policy leaves ingress open', () => {
     const c = compile([cnp({ egress: [{ toEndpoints: [{}] }] })], cluster);
