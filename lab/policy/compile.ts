@@ -20,7 +20,7 @@ import {
 import { parseLabel, selects } from './labels.ts';
 import { fqdnMatches } from './fqdn.ts';
 import { normalize, type Direction, type Peer, type PolicyRules, type Rule } from './rules.ts';
-import { parsePolicy, PolicyError, type HttpRule } from './schema.ts';
+import { parsePolicy, PolicyError, type FqdnSelector, type HttpRule } from './schema.ts';
 
 /** Cilium's drop reasons (bpf/lib/common.h). */
 export const DROP_POLICY = 133;
@@ -58,6 +58,8 @@ export interface Compiled {
   endpoints: Endpoint[];
   entries: PolicyEntry[];
   policies: PolicyRules[];
+  /** What makes a rule match less than it seems to (for the analyser and the report). */
+  warnings: string[];
 }
 
 const CLUSTER: Identity['reserved'][] = [
@@ -70,7 +72,8 @@ const CLUSTER: Identity['reserved'][] = [
   'ingress',
 ];
 
-function selectsIdentity(peer: Peer, id: Identity): boolean {
+/** What a rule can select for one endpoint: FQDN peers see only names its DNS rules let it look up. */
+function selectsIdentity(peer: Peer, id: Identity, lookups: FqdnSelector[]): boolean {
   switch (peer.kind) {
     case 'selector':
       return selects(peer.selector, id.match);
@@ -87,7 +90,10 @@ function selectsIdentity(peer: Peer, id: Identity): boolean {
       return contains(outer, inner) && !peer.except.some((e) => contains(parsePrefix(e), inner));
     }
     case 'fqdn':
-      return id.kind === 'cidr' && (id.names ?? []).some((n) => fqdnMatches(peer.fqdn, n));
+      return (
+        id.kind === 'cidr' &&
+        (id.names ?? []).some((n) => fqdnMatches(peer.fqdn, n) && lookups.some((d) => fqdnMatches(d, n)))
+      );
   }
 }
 
@@ -203,14 +209,24 @@ export function compile(rawPolicies: unknown[], cluster: ClusterView): Compiled 
     const origins = deny && !old.deny ? e.origins : deny && !e.deny ? old.origins : [...old.origins, ...e.origins];
     entries.set(key, { ...old, deny, origins, ...(http ? { http } : { http: undefined }) });
   };
+  const warnings = new Set<string>();
   for (const ep of endpoints) {
     const me = identities.get(ep.identity);
     if (!me) continue;
-    for (const policy of policies) {
-      if (!selects(policy.subject, me.match)) continue;
+    const mine = policies.filter((policy) => selects(policy.subject, me.match));
+    // Cilium learns an FQDN's addresses from the lookups its DNS proxy sees: only names a DNS rule allows.
+    const lookups = mine.flatMap((p) => p.rules.flatMap((r) => (r.deny ? [] : (r.dns ?? []))));
+    for (const policy of mine) {
       ep.enforce.ingress ||= policy.enforces.ingress;
       ep.enforce.egress ||= policy.enforces.egress;
-      for (const rule of policy.rules) entriesOf(rule, ep.id, identities).forEach(put);
+      for (const rule of policy.rules) {
+        entriesOf(rule, ep.id, identities, lookups).forEach(put);
+        if (rule.peers !== 'any' && rule.peers.some((p) => p.kind === 'fqdn') && lookups.length === 0)
+          warnings.add(
+            `${rule.origin}: toFQDNs cannot match for ${ep.namespace}/${ep.pod}: no DNS rule (toPorts rules.dns on ` +
+              "port 53) lets Cilium's DNS proxy see its lookups, so it never learns the addresses",
+          );
+      }
     }
     // Cilium's allow-localhost default: the node itself (kubelet probes) may always reach its pods.
     if (ep.enforce.ingress)
@@ -232,15 +248,21 @@ export function compile(rawPolicies: unknown[], cluster: ClusterView): Compiled 
     endpoints,
     entries: [...entries.values()],
     policies,
+    warnings: [...warnings],
   };
 }
 
-function entriesOf(rule: Rule, endpoint: number, identities: Map<number, Identity>): PolicyEntry[] {
+function entriesOf(
+  rule: Rule,
+  endpoint: number,
+  identities: Map<number, Identity>,
+  lookups: FqdnSelector[],
+): PolicyEntry[] {
   const peers =
     rule.peers === 'any'
       ? [0]
       : [...identities.values()]
-          .filter((id) => (rule.peers as Peer[]).some((p) => selectsIdentity(p, id)))
+          .filter((id) => (rule.peers as Peer[]).some((p) => selectsIdentity(p, id, lookups)))
           .map((id) => id.id);
   const ports = rule.ports.length ? rule.ports : [{ protocol: 0, port: 0 }];
   return peers.flatMap((identity) =>

@@ -42,6 +42,8 @@ export interface Rule {
   ports: PortSpec[];
   /** L7 rules on these ports (the datapath passes them to a proxy; see docs/policy-enforcement.md). */
   http?: HttpRule[];
+  /** DNS rules on these ports: the names Cilium's DNS proxy lets the endpoint look up (and so learns for toFQDNs). */
+  dns?: FqdnSelector[];
 }
 
 export interface PolicyRules {
@@ -54,17 +56,19 @@ export interface PolicyRules {
 
 const PROTOCOLS = { TCP: [6], UDP: [17], SCTP: [132], ANY: [6, 17, 132] } as const;
 
-function ports(toPorts: PortRule[] | undefined): { ports: PortSpec[]; http?: HttpRule[] } {
+function ports(toPorts: PortRule[] | undefined): { ports: PortSpec[]; http?: HttpRule[]; dns?: FqdnSelector[] } {
   const out: PortSpec[] = [];
   const http: HttpRule[] = [];
+  const dns: FqdnSelector[] = [];
   for (const rule of toPorts ?? []) {
     for (const p of rule.ports ?? [{}])
       for (const protocol of PROTOCOLS[p.protocol ?? 'ANY']) out.push({ protocol, port: p.port ?? 0 });
     http.push(...(rule.rules?.http ?? []));
+    dns.push(...(rule.rules?.dns ?? []));
   }
   // A port 0 of every protocol is no port restriction at all.
   const every = out.length > 0 && [6, 17, 132].every((pr) => out.some((p) => p.protocol === pr && p.port === 0));
-  return { ports: every ? [] : out, ...(http.length ? { http } : {}) };
+  return { ports: every ? [] : out, ...(http.length ? { http } : {}), ...(dns.length ? { dns } : {}) };
 }
 
 function ciliumPeers(rule: CiliumIngressRule & CiliumEgressRule, namespace: string | undefined): Peer[] | 'any' {
@@ -115,8 +119,9 @@ function cilium(policy: Extract<Policy, { kind: 'CiliumNetworkPolicy' | 'CiliumC
     const add = (direction: Direction, deny: boolean, list: (CiliumIngressRule & CiliumEgressRule)[] | undefined) =>
       (list ?? []).forEach((rule, j) => {
         const field = `${direction}${deny ? 'Deny' : ''}`;
-        const { ports: portSpecs, http } = ports(rule.toPorts);
-        if (deny && http) throw new PolicyError(`${where}: ${field}[${j}]: L7 rules cannot deny (Cilium refuses them)`);
+        const { ports: portSpecs, http, dns } = ports(rule.toPorts);
+        if (deny && (http || dns))
+          throw new PolicyError(`${where}: ${field}[${j}]: L7 rules cannot deny (Cilium refuses them)`);
         rules.push({
           origin: `${where} ${field}[${j}]`,
           direction,
@@ -124,6 +129,7 @@ function cilium(policy: Extract<Policy, { kind: 'CiliumNetworkPolicy' | 'CiliumC
           peers: ciliumPeers(rule, namespace),
           ports: portSpecs,
           ...(http ? { http } : {}),
+          ...(dns && direction === 'egress' ? { dns } : {}),
         });
       });
     add('ingress', false, spec.ingress);

@@ -42,7 +42,7 @@ const corrected = {
     egress: [
       {
         toEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'kube-system', 'k8s:k8s-app': 'kube-dns' } }],
-        toPorts: [{ ports: [{ port: '53', protocol: 'ANY' }] }],
+        toPorts: [{ ports: [{ port: '53', protocol: 'ANY' }], rules: { dns: [{ matchPattern: '*' }] } }],
       },
       { toFQDNs: [{ matchName: 'api.stripe.com' }] },
     ],

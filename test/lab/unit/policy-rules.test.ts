@@ -177,11 +177,31 @@ describe('entities, CIDRs and FQDNs', () => {
     expect(fqdnMatches({ matchPattern: '*.example.com' }, 'example.com')).toBe(false);
     expect(fqdnMatches({ matchPattern: '*' }, 'other.org')).toBe(true);
     expect(fqdnMatches({ matchName: 'API.example.com' }, 'api.example.com')).toBe(true);
-    const c = compile([cnp({ egress: [{ toFQDNs: [{ matchPattern: '*.example.com' }] }] })], cluster);
+    const dnsRule = {
+      toEntities: ['cluster'],
+      toPorts: [{ ports: [{ port: '53' }], rules: { dns: [{ matchPattern: '*' }] } }],
+    };
+    const c = compile([cnp({ egress: [dnsRule, { toFQDNs: [{ matchPattern: '*.example.com' }] }] })], cluster);
     expect(decide(c, tcp('10.1.0.2', '198.51.100.1', 443)).verdict).toBe('FORWARDED');
     expect(decide(c, tcp('10.1.0.2', '198.51.100.2', 443)).verdict).toBe('DROPPED');
     expect(decide(c, tcp('10.1.0.2', '192.0.2.9', 443)).verdict).toBe('DROPPED');
   });
+});
+
+test("toFQDNs selects only names the endpoint's DNS rules let it look up", () => {
+  const dns = (matchName: string) => ({
+    toEntities: ['cluster'],
+    toPorts: [{ ports: [{ port: '53', protocol: 'UDP' }], rules: { dns: [{ matchName }] } }],
+  });
+  const fqdn = { toFQDNs: [{ matchPattern: '*.example.com' }] };
+  const narrow = compile([cnp({ egress: [dns('api.example.com'), fqdn] })], cluster);
+  expect(decide(narrow, tcp('10.1.0.2', '198.51.100.1', 443)).verdict).toBe('FORWARDED');
+  const other = compile([cnp({ egress: [dns('other.org'), fqdn] })], cluster);
+  expect(decide(other, tcp('10.1.0.2', '198.51.100.1', 443)).verdict).toBe('DROPPED');
+  // The DNS rule may come from another policy selecting the same endpoint.
+  const split = compile([cnp({ egress: [fqdn] }, 'a'), cnp({ egress: [dns('api.example.com')] }, 'b')], cluster);
+  expect(decide(split, tcp('10.1.0.2', '198.51.100.1', 443)).verdict).toBe('FORWARDED');
+  expect(split.warnings).toEqual([]);
 });
 
 describe('deny rules', () => {

@@ -82,10 +82,14 @@ describe('the seed secure-payment-gateway policy', () => {
     expect(decide(compiled, tcp(PAYMENT, DNS, 53))).toMatchObject({ verdict: 'DROPPED', direction: 'egress' });
   });
 
-  test('allows payment -> api.stripe.com by FQDN and -> postgres-db; nothing else outside', () => {
-    expect(decide(compiled, tcp(PAYMENT, '203.0.113.5', 443)).verdict).toBe('FORWARDED');
+  test('denies payment -> api.stripe.com too: without a DNS rule toFQDNs never learns its address; postgres-db passes', () => {
+    expect(decide(compiled, tcp(PAYMENT, '203.0.113.5', 443))).toMatchObject({ verdict: 'DROPPED', dropReason: 133 });
     expect(decide(compiled, tcp(PAYMENT, '10.244.2.20', 5432)).verdict).toBe('FORWARDED');
-    expect(decide(compiled, tcp(PAYMENT, '198.51.100.7', 443))).toMatchObject({ verdict: 'DROPPED', dropReason: 133 });
+    expect(compiled.warnings).toEqual([
+      expect.stringMatching(
+        /secure-payment-gateway egress\[0\]: toFQDNs cannot match for finance\/payment-processor-a: no DNS rule/,
+      ),
+    ]);
   });
 
   test('the node (reserved:host) may still reach the payment pod, as with Cilium allow-localhost', () => {
@@ -117,6 +121,12 @@ describe('the corrected secure-payment-gateway policy', () => {
     expect(decide(compiled, udp(PAYMENT, DNS, 53)).verdict).toBe('FORWARDED');
     expect(decide(compiled, tcp(PAYMENT, DNS, 53)).verdict).toBe('FORWARDED');
     expect(decide(compiled, udp(PAYMENT, '8.8.8.8', 53))).toMatchObject({ verdict: 'DROPPED', dropReason: 133 });
+  });
+
+  test('allows payment -> api.stripe.com (its DNS rule lets the lookup through) and nothing else outside', () => {
+    expect(decide(compiled, tcp(PAYMENT, '203.0.113.5', 443)).verdict).toBe('FORWARDED');
+    expect(decide(compiled, tcp(PAYMENT, '198.51.100.7', 443))).toMatchObject({ verdict: 'DROPPED', dropReason: 133 });
+    expect(compiled.warnings).toEqual([]);
   });
 
   test('the cross-namespace allow does not open the frontend in finance', () => {
