@@ -91,6 +91,12 @@ async function waitEstablished(kc: KubeConfig): Promise<void> {
   );
 }
 
+/** Apply objects from one source at once, each retried while its namespace or kind is not there yet. */
+export async function applyObjects(kc: KubeConfig, objects: KubernetesObject[], source: string): Promise<void> {
+  const client = KubernetesObjectApi.makeApiClient(kc);
+  await Promise.all(objects.map((object) => applyWithRetry(client, object, source)));
+}
+
 /**
  * Apply the CRDs and every manifest at once. An object whose namespace or
  * kind does not exist yet (its CRD is not served yet) is retried until it

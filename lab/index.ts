@@ -37,6 +37,12 @@ export function kubeconfigPath(dataDir = loadConfig().dataDir): string {
   return labPaths(resolve(dataDir)).kubeconfig;
 }
 
+/** The kubeconfig of the lab's control workers: a token of the chart's worker ServiceAccount (lab/chart.ts). */
+export function workerKubeconfigPath(dataDir = loadConfig().dataDir): string {
+  return labPaths(resolve(dataDir)).workerKubeconfig;
+}
+export { LAB_CHART_VALUES, LAB_RELEASE, LAB_WORKER_SA } from './chart.ts';
+
 /** The bearer token the lab's Alertmanager sends to nightshift's webhook (undefined before `lab up`). */
 export function labAlertTokenFor(dataDir = loadConfig().dataDir): string | undefined {
   return labAlertToken(labPaths(resolve(dataDir)));

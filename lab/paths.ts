@@ -8,6 +8,8 @@ export interface LabPaths {
   state: string;
   pods: string;
   kubeconfig: string;
+  /** The control worker's: a token of the chart's worker ServiceAccount (lab/chart.ts), never the admin's certificate. */
+  workerKubeconfig: string;
   controllerManagerKubeconfig: string;
   pki: string;
   logs: string;
@@ -24,6 +26,7 @@ export function labPaths(dataDir: string): LabPaths {
     state: join(root, 'state.json'),
     pods: join(root, 'pods.json'),
     kubeconfig: join(root, 'kubeconfig'),
+    workerKubeconfig: join(root, 'worker.kubeconfig'),
     controllerManagerKubeconfig: join(root, 'controller-manager.kubeconfig'),
     pki: join(root, 'pki'),
     logs: join(root, 'logs'),

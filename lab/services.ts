@@ -74,8 +74,9 @@ export function workerComponent(paths: LabPaths, dataDir: string, temporalAddres
     dataDir,
     { kind: 'alive' },
     {
-      ...labEvidenceEnv(dataDir),
       ...nightshiftEnv(paths, temporalAddress),
+      // Its KUBECONFIG: the chart's worker ServiceAccount (lab/chart.ts), not the admin's.
+      ...labEvidenceEnv(dataDir),
       NIGHTSHIFT_METRICS_ADDRESS: `127.0.0.1:${PORTS.workerMetrics}`,
     },
   );

@@ -1,6 +1,7 @@
 // `lab up`: the whole lab in order — network, certificates, etcd, API server,
-// controller manager, CoreDNS, node simulator, CRDs and the shop, gateway,
-// probe, Prometheus and Alertmanager, then Temporal's worker and node agents. Every step is recorded as it
+// controller manager, CoreDNS, node simulator, CRDs and the shop, nightshift's
+// ServiceAccounts and RBAC from its chart, gateway, probe, Prometheus and
+// Alertmanager, then Temporal's worker (with the chart's worker token) and node agents. Every step is recorded as it
 // happens; if any step fails the lab is torn down and the error names the step
 // (with the failing process's log). A lab that is already up is left alone.
 import { mkdirSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { resolve } from 'node:path';
 import type { Config } from '../worker/base.ts';
 import { findTool } from '../worker/base.ts';
 import { applyLab } from './apply.ts';
+import { installChartPermissions } from './chart.ts';
 import { ensureBpffs, BPFFS } from './bpffs.ts';
 import { launch, type Component } from './component.ts';
 import {
@@ -206,8 +208,8 @@ async function bringUp(ctx: UpContext): Promise<void> {
     start(probeComponent(paths, dataDir)),
     start(dnsDelayComponent(paths, dataDir)),
   ]);
-  await applyLab(kc, paths.kubeconfig);
-  step('CRDs, shop, route and policy applied');
+  await Promise.all([applyLab(kc, paths.kubeconfig), installChartPermissions(kc, paths, pki.caCert)]);
+  step("CRDs, shop, route and policy applied; nightshift's ServiceAccounts and RBAC from its chart");
   await healthy(controlPlane, 30_000);
   step('controller manager, CoreDNS, node simulator, gateway, probe and DNS delay healthy');
   const hubble = await start(hubbleComponent(paths, dataDir));

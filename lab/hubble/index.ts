@@ -27,12 +27,13 @@ export function hubbleStandinSpawn(dataDir: string): { command: string; args: st
 
 /**
  * The environment a control worker needs to gather the lab's evidence
- * (activities/collectors/environment.ts reads it): the lab's kubeconfig, this
+ * (activities/collectors/environment.ts reads it): the worker's kubeconfig, this
  * stand-in, the etcd members, cluster DNS and CoreDNS metrics, the probe.
  */
 export function labEvidenceEnv(dataDir: string): Record<string, string> {
   return {
-    KUBECONFIG: labPaths(dataDir).kubeconfig,
+    // nightshift's permissions as its chart grants them, not the lab admin's (lab/chart.ts).
+    KUBECONFIG: labPaths(dataDir).workerKubeconfig,
     NIGHTSHIFT_HUBBLE_RELAY: HUBBLE_RELAY_ADDRESS,
     NIGHTSHIFT_ETCD_ENDPOINTS: ETCD_MEMBERS.map((m) => m.clientUrl).join(','),
     NIGHTSHIFT_CLUSTER_DNS: DNS_IP,

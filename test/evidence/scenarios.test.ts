@@ -15,7 +15,7 @@ import { Findings } from '../../activities/collectors/result.ts';
 import { assessProbe, DEFAULT_PROBE_THRESHOLDS, probeEvidence } from '../../activities/probes/index.ts';
 import type { FaultSpec } from '../../workflows/index.ts';
 import { faultLimits, faultStatusQuery } from '../../workflows/index.ts';
-import { flowsRead, gatherOf, latencies, seen, unanswered } from '../helpers/gather.ts';
+import { flowsRead, gatherOf, latencies, refused, seen, unanswered } from '../helpers/gather.ts';
 import { findTool } from '../../worker/tools.ts';
 import type { RunStatus } from '../../model/index.ts';
 import { labRunner, type LabRunner } from './helpers/lab-runbook.ts';
@@ -132,6 +132,8 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       ...context,
     }).toEqual(expect.objectContaining({ top: [...expected].sort() }));
     expect(asRun.all).toEqual(hidden.all);
+    // The worker gathers with the chart's worker ServiceAccount (lab/chart.ts): nothing it reads may be refused.
+    expect(refused(gatherOf(status.steps))).toEqual([]);
   }
 
   /** Inject, let the symptom show (the alert fires after 15 s), diagnose, clean up. */

@@ -40,6 +40,10 @@ export const gatherOf = (steps: { id: string; result?: unknown }[] | undefined):
 export const seen = (gather: Gather | undefined): string[] =>
   (gather?.findings ?? []).filter((f) => f.severity !== 'info').map((f) => `${f.kind}: ${f.summary}`);
 
+/** Findings of a refusal by the API server (a permission nightshift's chart does not grant), one line each. */
+export const refused = (gather: Gather | undefined): string[] =>
+  (gather?.findings ?? []).filter((f) => f.kind.endsWith('.forbidden')).map((f) => `${f.kind}: ${f.summary}`);
+
 /** The connections the flows collector saw lose answers, one line each (what the datapath rules read). */
 export const unanswered = (gather: Gather | undefined): string[] =>
   (gather?.collectors?.flows?.evidence?.connections ?? [])

@@ -6,12 +6,13 @@
 // may patch Deployments in the listed namespaces only, nobody may read a
 // Secret, and the gateway and the agent may do nothing at all.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { kubeconfigPath } from '../../lab/index.ts';
+import { kubeFromConfig, takeSnapshot } from '../../activities/index.ts';
+import { kubeconfigPath, LAB_CHART_VALUES, LAB_RELEASE, LAB_WORKER_SA, workerKubeconfigPath } from '../../lab/index.ts';
 import { REPO_ROOT, TOOLS_BIN } from '../../worker/tools.ts';
 import { useLab } from './helpers/use-lab.ts';
 
@@ -266,6 +267,73 @@ suite(`the chart against the lab's API server${SKIP}`, () => {
         process.stdout.write(`\n$ kubectl auth can-i --list --as=${sa} -n ${ns}\n${list}`);
         expect(resourceRows(list)).not.toContain('secrets');
       }
+    });
+  });
+
+  describe("the lab's control worker runs with the permissions the chart grants (lab/chart.ts)", () => {
+    const workerKubeconfig = () => workerKubeconfigPath(lab.config.dataDir);
+    const asWorker = (args: string[]) => run(KUBECTL, ['--kubeconfig', workerKubeconfig(), ...args]);
+    const workerCan = async (args: string[]) =>
+      /^(yes|no)$/m.exec((await asWorker(['auth', 'can-i', ...args])).out)?.[1];
+    const LAB_WORKER = `system:serviceaccount:${LAB_RELEASE.namespace}:${LAB_WORKER_SA}`;
+
+    test("its kubeconfig carries a token of the chart's worker ServiceAccount, and the lab's worker process uses it", async () => {
+      const whoami = await asWorker(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+      expect(whoami).toEqual({ code: 0, out: LAB_WORKER });
+      const worker = (await lab.status()).processes.find((p) => p.name === 'control-worker');
+      expect(worker).toBeDefined();
+      const environ = readFileSync(`/proc/${worker?.pid}/environ`, 'utf8').split('\0');
+      expect(environ).toContain(`KUBECONFIG=${workerKubeconfig()}`);
+    });
+
+    test("it may gather everywhere and remediate only in the lab's listed namespaces, and never read a Secret", async () => {
+      expect(LAB_CHART_VALUES.remediation.namespaces).toEqual(['production', 'finance', 'kube-system']);
+      expect(await workerCan(['list', 'pods', '--all-namespaces'])).toBe('yes');
+      expect(await workerCan(['list', 'ciliumnetworkpolicies.cilium.io', '--all-namespaces'])).toBe('yes');
+      for (const ns of LAB_CHART_VALUES.remediation.namespaces)
+        expect(await workerCan(['patch', 'deployments', '-n', ns])).toBe('yes');
+      expect(await workerCan(['patch', 'deployments', '-n', 'default'])).toBe('no');
+      expect(await workerCan(['patch', 'nodes'])).toBe('yes'); // cordonNodes: on in the lab's values
+      for (const ns of ['production', 'kube-system', LAB_RELEASE.namespace])
+        expect(await workerCan(['get', 'secrets', '-n', ns])).toBe('no');
+    });
+
+    test('the Kubernetes collector reads the shop with it and is refused nothing; without the RBAC it is refused by name', async () => {
+      const namespaces = ['production', 'finance', 'kube-system'];
+      const snapshot = await takeSnapshot(
+        kubeFromConfig(workerKubeconfig()),
+        namespaces,
+        undefined,
+        Date.now() + 20_000,
+      );
+      // (The lab serves no CiliumClusterwideNetworkPolicy kind: that read is "not found", not refused.)
+      expect(snapshot.problems.filter((p) => p.kind !== 'not-found')).toEqual([]);
+      expect(snapshot.pods.length).toBeGreaterThan(0);
+      // The same reads with the gateway's token (an account the chart binds to nothing): each refusal names its verb and resource.
+      const token = JSON.parse(
+        await must([
+          'create',
+          'token',
+          `${LAB_RELEASE.name}-gateway`,
+          '-n',
+          LAB_RELEASE.namespace,
+          '--duration=10m',
+          '-o',
+          'json',
+        ]),
+      ) as { status: { token: string } };
+      const gatewayKubeconfig = join(dir, 'gateway.kubeconfig');
+      writeFileSync(
+        gatewayKubeconfig,
+        readFileSync(workerKubeconfig(), 'utf8').replace(/token: .*/, `token: ${token.status.token}`),
+      );
+      const refused = await takeSnapshot(kubeFromConfig(gatewayKubeconfig), namespaces, undefined, Date.now() + 20_000);
+      expect(refused.problems.map((p) => `${p.kind} ${p.what}`)).toEqual(
+        expect.arrayContaining(['forbidden list nodes', 'forbidden get namespace production']),
+      );
+      expect(refused.problems.find((p) => p.what === 'list nodes')?.message).toMatch(
+        /cannot list resource "nodes" in API group ""/,
+      );
     });
   });
 });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { evidenceDepsFromEnv, evidenceSources, EvidenceConfigError } from '../../activities/collectors/index.ts';
-import { kubeAccessMissing, kubeFromConfig } from '../../activities/collectors/kubernetes/client.ts';
+import { classify, kubeAccessMissing, kubeFromConfig } from '../../activities/collectors/kubernetes/client.ts';
+import { ApiException } from '@kubernetes/client-node';
 import { corednsStats, createDnsCollector, dnsStats } from '../../activities/collectors/dns/index.ts';
 import { findDns } from '../../activities/collectors/dns/findings.ts';
 import { readRoute, httpRouteSchema } from '../../activities/collectors/kubernetes/index.ts';
@@ -322,6 +323,27 @@ describe('configuration from the environment', () => {
       'KUBECONFIG names /no/such/kubeconfig, which does not exist',
     );
     rmSync(home, { recursive: true, force: true });
+  });
+
+  test("a refusal keeps the API server's whole sentence, quotes and all: the verb, the resource and who was refused", () => {
+    const status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      message:
+        'nodes is forbidden: User "system:serviceaccount:nightshift:nightshift-gateway" cannot list resource "nodes" in API group "" at the cluster scope',
+      reason: 'Forbidden',
+      code: 403,
+    };
+    for (const body of [JSON.stringify(status), status])
+      expect(classify(new ApiException(403, 'Forbidden', body, {}))).toEqual({
+        kind: 'forbidden',
+        message: status.message,
+      });
+    expect(classify(new ApiException(404, 'Not Found', '404 page not found\n', {}))).toEqual({
+      kind: 'not-found',
+      message: '404 page not found\n',
+    });
   });
 
   test('the evidence sources a process has and lacks, each with what to set', () => {

@@ -75,11 +75,24 @@ export type KubeFailure =
   | { kind: 'transient'; message: string }
   | { kind: 'other'; message: string };
 
+/** The API server's own sentence from an error body (a Status object, as JSON text or parsed), else its start. */
+function statusMessage(body: unknown): string {
+  let value = body;
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return body.slice(0, 200);
+    }
+  }
+  const message = value !== null && typeof value === 'object' ? (value as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : JSON.stringify(value ?? '').slice(0, 200);
+}
+
 /** What went wrong with a call, in terms a finding can use. */
 export function classify(err: unknown): KubeFailure {
   if (err instanceof ApiException) {
-    const body = typeof err.body === 'string' ? err.body : JSON.stringify(err.body ?? '');
-    const reason = /"message":"([^"]+)"/.exec(body)?.[1] ?? body.slice(0, 200);
+    const reason = statusMessage(err.body);
     if (err.code === 403 || err.code === 401) return { kind: 'forbidden', message: reason };
     if (err.code === 404) return { kind: 'not-found', message: reason };
     if (err.code === 429 || err.code >= 500) return { kind: 'transient', message: `HTTP ${err.code}: ${reason}` };
