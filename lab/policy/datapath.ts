@@ -215,13 +215,13 @@ export async function loadDatapath(o: { buildDir: string; pins?: string; replace
     },
     async attach(ifname, netns) {
       const key = `${netns ?? ''}|${ifname}`;
-      if (!attached.has(key)) {
-        const qdiscs = await runJson(qdiscSchema, 'tc', ['-j', 'qdisc', 'show', 'dev', ifname], { netns });
-        const addedClsact = !qdiscs.some((q) => q.kind === 'clsact');
-        if (addedClsact) await run('tc', ['qdisc', 'add', 'dev', ifname, 'clsact'], { netns });
-        attached.set(key, { ifname, ...(netns ? { netns } : {}), addedClsact });
-      }
       try {
+        if (!attached.has(key)) {
+          const qdiscs = await runJson(qdiscSchema, 'tc', ['-j', 'qdisc', 'show', 'dev', ifname], { netns });
+          const addedClsact = !qdiscs.some((q) => q.kind === 'clsact');
+          if (addedClsact) await run('tc', ['qdisc', 'add', 'dev', ifname, 'clsact'], { netns });
+          attached.set(key, { ifname, ...(netns ? { netns } : {}), addedClsact });
+        }
         for (const [hook, prog] of [
           ['ingress', 'from_container'],
           ['egress', 'to_container'],
@@ -235,7 +235,7 @@ export async function loadDatapath(o: { buildDir: string; pins?: string; replace
             { netns },
           );
       } catch (err) {
-        await detach(ifname, netns);
+        if (attached.has(key)) await detach(ifname, netns);
         throw new DatapathError(`cannot attach to ${ifname}${netns ? ` in ${netns}` : ''}: ${(err as Error).message}`);
       }
     },

@@ -246,6 +246,11 @@ suite(`policy datapath on real veths${SKIP}`, () => {
     expect(await exchange(front, 'tcp', pay.ip, 9090)).toEqual({ ok: true });
   }, 30_000);
 
+  test('a second datapath on the same pins is refused, and attaching to a missing interface names it', async () => {
+    await expect(loadDatapath({ buildDir, pins })).rejects.toThrow(`${pins} exists: another policy datapath is loaded`);
+    await expect(datapath.attach('nope0', net.node)).rejects.toThrow(/nope0 in nspol-.*-node/);
+  }, 30_000);
+
   test('stop removes every filter, the clsact qdiscs it added and its pins', async () => {
     stopWatch();
     await datapath.stop();
