@@ -69,6 +69,8 @@ export async function buildDatapath(buildDir: string): Promise<{ object: string;
 const hex = (bytes: number[]) => bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
 const u32 = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
 const u16 = (n: number) => [n & 0xff, (n >>> 8) & 0xff];
+const u64 = (n: bigint) => Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
+const msToNs = (ms: number | undefined) => BigInt(Math.round((ms ?? 0) * 1e6));
 const addr = (ip: string) => ip.split('.').map(Number);
 
 /** Every map entry a compiled policy needs, as bpftool hex, by map name then key. */
@@ -115,6 +117,15 @@ export interface Stats {
   reply: number;
   dropped: number;
   eventLost: number;
+  /** Conntrack entries found idle past their lifetime (the packet was then policed as new). */
+  ctExpired: number;
+}
+
+/** Conntrack lifetimes; unset ones keep Cilium's defaults (TCP 6 h, other 60 s, after FIN/RST 10 s). */
+export interface CtLifetimes {
+  tcpMs?: number;
+  otherMs?: number;
+  closeMs?: number;
 }
 
 export interface Datapath {
@@ -143,7 +154,12 @@ const statSchema = z.object({
  * another datapath (or a crashed one): refused unless `replace` says to
  * remove them first.
  */
-export async function loadDatapath(o: { buildDir: string; pins?: string; replace?: boolean }): Promise<Datapath> {
+export async function loadDatapath(o: {
+  buildDir: string;
+  pins?: string;
+  replace?: boolean;
+  ctLifetimes?: CtLifetimes;
+}): Promise<Datapath> {
   const pins = o.pins ?? POLICY_PINS;
   const { object, helper } = await buildDatapath(o.buildDir);
   if (existsSync(pins)) {
@@ -152,13 +168,21 @@ export async function loadDatapath(o: { buildDir: string; pins?: string; replace
     rmSync(pins, { recursive: true, force: true });
   }
   mkdirSync(pins, { recursive: true });
+  const map = (name: string) => join(pins, 'maps', name);
   try {
     await run('bpftool', ['prog', 'loadall', object, join(pins, 'progs'), 'pinmaps', join(pins, 'maps')]);
+    if (o.ctLifetimes) {
+      const { tcpMs, otherMs, closeMs } = o.ctLifetimes;
+      const value = [tcpMs, otherMs, closeMs].flatMap((ms) => u64(msToNs(ms)));
+      await run('bpftool', [
+        ...['map', 'update', 'pinned', map('ct_config'), 'key', 'hex', '00', '00', '00', '00'],
+        ...['value', 'hex', ...hex(value).split(' ')],
+      ]);
+    }
   } catch (err) {
     rmSync(pins, { recursive: true, force: true });
     throw new DatapathError(`cannot load ${object}: ${(err as Error).message}`);
   }
-  const map = (name: string) => join(pins, 'maps', name);
   const written: Record<string, Map<string, string>> = { ipcache: new Map(), endpoints: new Map(), policy: new Map() };
   /** "netns|ifname" -> whether we added its clsact. */
   const attached = new Map<string, { ifname: string; netns?: string; addedClsact: boolean }>();
@@ -275,7 +299,7 @@ export async function loadDatapath(o: { buildDir: string; pins?: string; replace
       const rows = await runJson(statSchema, 'bpftool', ['-j', 'map', 'dump', 'pinned', map('stats')]);
       const sum = (k: number) =>
         rows.find((r) => r.formatted.key === k)?.formatted.values.reduce((s, v) => s + v.value, 0) ?? 0;
-      return { forwarded: sum(0), reply: sum(1), dropped: sum(2), eventLost: sum(3) };
+      return { forwarded: sum(0), reply: sum(1), dropped: sum(2), eventLost: sum(3), ctExpired: sum(4) };
     },
     async stop() {
       for (const stop of [...watchers]) stop();

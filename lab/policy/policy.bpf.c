@@ -13,7 +13,9 @@
  * The first entry found decides: deny drops with POLICY_DENY, allow passes;
  * no entry drops with POLICY_DENIED. Every drop is sent on the ring buffer.
  * Allowed packets (and those of unenforced directions) record their tuple
- * in conntrack. IPv4 only; anything else passes. user space: datapath.ts.
+ * in conntrack, which forgets a connection idle longer than its lifetime
+ * (shorter once a FIN or RST was seen). IPv4 only; anything else passes.
+ * user space: datapath.ts.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -30,6 +32,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define PASS	TC_ACT_UNSPEC	/* let the next filter (a fault, flowtap) decide */
 #define DROP	TC_ACT_SHOT
+
+#define SEC_NS		1000000000ULL
+#define TCP_FIN		0x01
+#define TCP_RST		0x04
 
 /* Address prefix -> security identity; written by datapath.ts from the compiled ipcache. */
 struct {
@@ -64,13 +70,21 @@ struct {
 	__type(value, struct ct_val);
 } conntrack SEC(".maps");
 
+/* Conntrack lifetimes, one entry; written by datapath.ts at load (zero: Cilium's defaults). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ct_config);
+} ct_config SEC(".maps");
+
 /* Drop events for the Hubble stand-in; read by policy-helper. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
-/* Packets forwarded, replies, drops, events lost (enum policy_stat); read by datapath.ts. */
+/* Forwarded, replies, drops, events lost, expired (enum policy_stat); read by datapath.ts. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, STAT_MAX);
@@ -123,6 +137,33 @@ static __always_inline int parse(struct __sk_buff *skb, struct tuple *t)
 	t->dport = bpf_ntohs(ports[1]);
 	if (t->proto == IPPROTO_TCP && (void *)ports + 14 <= end)
 		t->tcp_flags = ((__u8 *)ports)[13];
+	return 1;
+}
+
+static __always_inline __u64 lifetime(struct ct_val *ct, __u8 proto)
+{
+	__u32 zero = 0;
+	struct ct_config *c = bpf_map_lookup_elem(&ct_config, &zero);
+	__u64 tcp = c && c->tcp_ns ? c->tcp_ns : 21600 * SEC_NS;
+	__u64 other = c && c->other_ns ? c->other_ns : 60 * SEC_NS;
+	__u64 close = c && c->close_ns ? c->close_ns : 10 * SEC_NS;
+
+	if (ct->closing)
+		return close;
+	return proto == IPPROTO_TCP ? tcp : other;
+}
+
+/* Whether a connection is still alive; refresh it (at most once a second) and note a close. */
+static __always_inline int alive(struct ct_val *ct, struct tuple *t, __u64 now)
+{
+	if (now - ct->seen_ns > lifetime(ct, t->proto))
+		return 0;
+	if (now - ct->seen_ns > SEC_NS)
+		ct->seen_ns = now;
+	if (t->tcp_flags & (TCP_FIN | TCP_RST) && !ct->closing) {
+		ct->closing = 1;
+		ct->seen_ns = now;
+	}
 	return 1;
 }
 
@@ -192,8 +233,10 @@ static __always_inline int enforce(struct __sk_buff *skb, __u8 dir)
 	struct ct_val fresh = {};
 	struct endpoint_val *ep;
 	struct policy_val *verdict;
+	struct ct_val *ct;
 	struct tuple t;
 	__u32 me, peer, peer_id;
+	__u64 now;
 	int ret = PASS;
 
 	if (!parse(skb, &t))
@@ -202,15 +245,21 @@ static __always_inline int enforce(struct __sk_buff *skb, __u8 dir)
 	ep = bpf_map_lookup_elem(&endpoints, &me);
 	if (!ep)
 		goto out;
+	now = bpf_ktime_get_ns();
 	rev.saddr = t.daddr;
 	rev.daddr = t.saddr;
 	rev.sport = t.dport;
 	rev.dport = t.sport;
 	rev.proto = t.proto;
 	rev.dir = !dir;
-	if (bpf_map_lookup_elem(&conntrack, &rev)) {
-		count(STAT_REPLY);
-		goto out;
+	ct = bpf_map_lookup_elem(&conntrack, &rev);
+	if (ct) {
+		if (alive(ct, &t, now)) {
+			count(STAT_REPLY);
+			goto out;
+		}
+		count(STAT_CT_EXPIRED);
+		bpf_map_delete_elem(&conntrack, &rev);
 	}
 	peer = dir == DIR_EGRESS ? t.daddr : t.saddr;
 	peer_id = identity_of(peer);
@@ -232,10 +281,12 @@ static __always_inline int enforce(struct __sk_buff *skb, __u8 dir)
 	fwd.dport = t.dport;
 	fwd.proto = t.proto;
 	fwd.dir = dir;
-	if (!bpf_map_lookup_elem(&conntrack, &fwd)) {
-		fresh.created_ns = bpf_ktime_get_ns();
-		bpf_map_update_elem(&conntrack, &fwd, &fresh, BPF_NOEXIST);
-	}
+	ct = bpf_map_lookup_elem(&conntrack, &fwd);
+	if (ct && alive(ct, &t, now))
+		goto out;
+	/* New, or a connection that expired and starts again on the same tuple. */
+	fresh.seen_ns = now;
+	bpf_map_update_elem(&conntrack, &fwd, &fresh, BPF_ANY);
 out:
 	return ret;
 }

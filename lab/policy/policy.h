@@ -66,7 +66,16 @@ struct ct_key {
 };
 
 struct ct_val {
-	__u64 created_ns;
+	__u64 seen_ns;		/* last packet either way (refreshed at most once a second) */
+	__u32 closing;		/* a FIN or RST was seen: the close lifetime applies */
+	__u32 pad;
+};
+
+/* Conntrack lifetimes (ns), Cilium's defaults unless datapath.ts writes others. */
+struct ct_config {
+	__u64 tcp_ns;		/* 6 h: CT_CONNECTION_LIFETIME_TCP */
+	__u64 other_ns;		/* 60 s: CT_CONNECTION_LIFETIME_NONTCP */
+	__u64 close_ns;		/* 10 s: CT_CLOSE_TIMEOUT */
 };
 
 struct drop_event {
@@ -90,6 +99,7 @@ enum policy_stat {
 	STAT_REPLY,
 	STAT_DROPPED,
 	STAT_EVENT_LOST,
+	STAT_CT_EXPIRED,
 	STAT_MAX,
 };
 

@@ -99,8 +99,9 @@ suite(`policy datapath on real veths${SKIP}`, () => {
       hostIps: ['10.251.0.254'],
       dns: { 'api.stripe.com': ['203.0.113.5'] },
     };
-    servers.push(await echoServer(pay, [8080, 9090], []), await echoServer(dns, [53], [53]));
-    datapath = await loadDatapath({ buildDir, pins });
+    servers.push(await echoServer(pay, [8080, 9090], []), await echoServer(dns, [53], [53, '54:300', '55:2000']));
+    // UDP connections live 1 s here (Cilium: 60 s), so a test can outlive one.
+    datapath = await loadDatapath({ buildDir, pins, ctLifetimes: { otherMs: 1000 } });
     for (const pod of [front, pay, dns]) await datapath.attach(pod.hostIf, net.node);
     stopWatch = await datapath.watch((e) => events.push(e));
   }, 60_000);
@@ -216,6 +217,44 @@ suite(`policy datapath on real veths${SKIP}`, () => {
     expect(await exchange(pay, 'udp', dns.ip, 53)).toEqual({ ok: true });
     expect(await exchange(pay, 'tcp', dns.ip, 53)).toEqual({ ok: true });
     expect(events).toEqual([]);
+  }, 30_000);
+
+  test('a UDP answer after the connection expired is policed as new and dropped; one in time passes', async () => {
+    const slowDns = {
+      kind: 'CiliumNetworkPolicy',
+      metadata: { name: 'slow-dns', namespace: 'finance' },
+      spec: {
+        endpointSelector: { matchLabels: { app: 'payment-processor' } },
+        egress: [
+          {
+            toEndpoints: [{ matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'kube-system' } }],
+            toPorts: [
+              {
+                ports: [
+                  { port: '54', protocol: 'UDP' },
+                  { port: '55', protocol: 'UDP' },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    };
+    await program([corrected, slowDns]);
+    const { pay, dns } = net.pods;
+    if (!pay || !dns) throw new Error('pods missing');
+    const before = await datapath.stats();
+    expect(await exchange(pay, 'udp', dns.ip, 54, 3000)).toEqual({ ok: true });
+    expect(await exchange(pay, 'udp', dns.ip, 55, 3000)).toEqual({ ok: false, error: 'timeout' });
+    expect(await waitFor((e) => e.sport === 55)).toMatchObject({
+      reason: 133,
+      egress: false,
+      src: dns.ip,
+      dst: pay.ip,
+      srcIdentity: DNS_ID,
+      dstIdentity: PAYMENT_ID,
+    });
+    expect((await datapath.stats()).ctExpired).toBeGreaterThan(before.ctExpired);
   }, 30_000);
 
   test('an unsolicited packet matching an old connection in the wrong direction is still policed', async () => {

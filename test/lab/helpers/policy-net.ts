@@ -62,14 +62,19 @@ export async function createPodNet(names: string[]): Promise<PodNet> {
 
 const ECHO = `
 const net = require('node:net'), dgram = require('node:dgram');
-const [tcp, udp] = process.argv.slice(1).map((s) => s ? s.split(',').map(Number) : []);
+const [tcp, udp] = process.argv.slice(1).map((s) => s ? s.split(',') : []);
 let up = 0; const ready = () => { if (++up === tcp.length + udp.length) console.log('ready'); };
-for (const p of tcp) net.createServer((s) => s.on('data', (d) => s.write(d)).on('error', () => {})).listen(p, ready);
-for (const p of udp) { const u = dgram.createSocket('udp4'); u.on('message', (m, r) => u.send(m, r.port, r.address)); u.bind(p, ready); }
+for (const p of tcp) net.createServer((s) => s.on('data', (d) => s.write(d)).on('error', () => {})).listen(+p, ready);
+for (const spec of udp) {
+  const [p, delay = 0] = spec.split(':').map(Number);
+  const u = dgram.createSocket('udp4');
+  u.on('message', (m, r) => setTimeout(() => u.send(m, r.port, r.address), delay));
+  u.bind(p, ready);
+}
 `;
 
-/** Echo servers on TCP and UDP ports inside a pod; resolves once they listen. */
-export async function echoServer(pod: Pod, tcp: number[], udp: number[]): Promise<ChildProcess> {
+/** Echo servers on TCP and UDP ports inside a pod (a UDP port may be "port:delayMs"); resolves once they listen. */
+export async function echoServer(pod: Pod, tcp: number[], udp: (number | string)[]): Promise<ChildProcess> {
   const child = spawn(
     'nsenter',
     [`--net=/run/netns/${pod.netns}`, '--', process.execPath, '-e', ECHO, tcp.join(','), udp.join(',')],
