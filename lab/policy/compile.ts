@@ -2,8 +2,6 @@
 // identity), the endpoints (address → endpoint id, identity, which
 // directions are enforced) and the policy entries keyed as Cilium's policy
 // map is (endpoint, identity, direction, protocol, port → allow or deny).
-// `decide` answers for one packet with the same lookups the eBPF program
-// makes, so a unit test can check a policy without a kernel.
 import {
   cidrIdentityLabels,
   contains,
@@ -15,7 +13,6 @@ import {
   RESERVED,
   type ClusterView,
   type Identity,
-  type Prefix,
 } from './identity.ts';
 import { parseLabel, selects } from './labels.ts';
 import { fqdnMatches } from './fqdn.ts';
@@ -120,7 +117,7 @@ function localPrefixes(policies: PolicyRules[], cluster: ClusterView, known: Set
   return [...prefixes.entries()].sort(([a], [b]) => a.localeCompare(b, 'en'));
 }
 
-const keyOf = (e: Pick<PolicyEntry, 'endpoint' | 'identity' | 'direction' | 'protocol' | 'port'>) =>
+export const keyOf = (e: Pick<PolicyEntry, 'endpoint' | 'identity' | 'direction' | 'protocol' | 'port'>) =>
   `${e.endpoint}|${e.direction}|${e.identity}|${e.protocol}|${e.port}`;
 
 /** The most specific key both cover, or undefined when they share no packet. */
@@ -276,68 +273,5 @@ function entriesOf(
       origins: [rule.origin],
       ...(rule.http ? { http: rule.http } : {}),
     })),
-  );
-}
-
-/** The policy-map lookups in the datapath's order: most specific first. */
-export function lookupOrder(identity: number, protocol: number, port: number): [number, number, number][] {
-  return [
-    [identity, protocol, port],
-    [identity, protocol, 0],
-    [identity, 0, 0],
-    [0, protocol, port],
-    [0, protocol, 0],
-    [0, 0, 0],
-  ];
-}
-
-export interface Packet {
-  src: string;
-  dst: string;
-  protocol: number;
-  dport: number;
-}
-
-export interface Verdict {
-  verdict: 'FORWARDED' | 'DROPPED';
-  /** 133 POLICY_DENIED (no allow), 181 POLICY_DENY (a deny rule). */
-  dropReason?: number;
-  /** Where it was decided: the sending endpoint's egress or the receiving one's ingress. */
-  direction?: Direction;
-  srcIdentity: number;
-  dstIdentity: number;
-  entry?: PolicyEntry;
-}
-
-/** The identity the ipcache gives an address: the longest prefix, else world. */
-export function identityOfIp(compiled: Compiled, ip: string): number {
-  const addr = parsePrefix(ip);
-  let best: { len: number; id: number } | undefined;
-  for (const { prefix, identity } of compiled.ipcache) {
-    const p: Prefix = parsePrefix(prefix);
-    if (contains(p, addr) && (!best || p.len > best.len)) best = { len: p.len, id: identity };
-  }
-  return best?.id ?? RESERVED.world;
-}
-
-/** What the datapath does with a new connection's first packet (no conntrack entry). */
-export function decide(compiled: Compiled, packet: Packet): Verdict {
-  const srcIdentity = identityOfIp(compiled, packet.src);
-  const dstIdentity = identityOfIp(compiled, packet.dst);
-  const index = new Map(compiled.entries.map((e) => [keyOf(e), e]));
-  const check = (ep: Endpoint | undefined, direction: Direction, peer: number): Verdict | undefined => {
-    if (!ep?.enforce[direction]) return undefined;
-    for (const [identity, protocol, port] of lookupOrder(peer, packet.protocol, packet.dport)) {
-      const entry = index.get(keyOf({ endpoint: ep.id, direction, identity, protocol, port }));
-      if (entry?.deny)
-        return { verdict: 'DROPPED', dropReason: DROP_POLICY_DENY, direction, srcIdentity, dstIdentity, entry };
-      if (entry) return undefined;
-    }
-    return { verdict: 'DROPPED', dropReason: DROP_POLICY, direction, srcIdentity, dstIdentity };
-  };
-  const byIp = (ip: string) => compiled.endpoints.find((e) => e.ips.includes(ip));
-  return (
-    check(byIp(packet.src), 'egress', dstIdentity) ??
-    check(byIp(packet.dst), 'ingress', srcIdentity) ?? { verdict: 'FORWARDED', srcIdentity, dstIdentity }
   );
 }

@@ -3,18 +3,14 @@
 // and its drop events as the Hubble stand-in's flows.
 export {
   compile,
-  decide,
-  identityOfIp,
-  lookupOrder,
   DROP_POLICY,
   DROP_POLICY_DENY,
   DROP_REASON_NAMES,
   type Compiled,
   type Endpoint,
-  type Packet,
   type PolicyEntry,
-  type Verdict,
 } from './compile.ts';
+export { decide, identityOfIp, lookupOrder, type Packet, type Verdict } from './decide.ts';
 export { RESERVED, LOCAL_IDENTITY_BASE, podIdentity, type ClusterView, type Identity } from './identity.ts';
 export { parsePolicy, PolicyError, type Policy } from './schema.ts';
 export { normalize, type PolicyRules, type Rule } from './rules.ts';
