@@ -1,69 +1,18 @@
-// The TypeScript side of policy.bpf.c: build it (and policy-helper) on first
-// use, load and pin it, write a compiled policy into its maps (bpftool batch,
+// The TypeScript side of policy.bpf.c: load and pin it (build.ts builds it), write a compiled policy into its maps (bpftool batch,
 // one process per sync), attach it to pods' host-side veths (tc clsact,
 // both directions), stream its drop events, and undo all of it on stop:
 // every filter it added, every clsact it added, every pin.
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { z } from 'zod';
 import { run, runJson } from '../../bpf/index.ts';
+import { buildDatapath, DatapathError, POLICY_PINS } from './build.ts';
 import type { Compiled } from './compile.ts';
+import { readDrops, type DropEvent } from './reader.ts';
 
-const exec = promisify(execFile);
-const HERE = fileURLToPath(new URL('.', import.meta.url));
-const SOURCE = join(HERE, 'policy.bpf.c');
-const HELPER_SOURCE = join(HERE, 'policy-helper.c');
-const HEADER = join(HERE, 'policy.h');
-
-/** bpffs directory of the lab's policy datapath: progs/ and maps/. */
-export const POLICY_PINS = '/sys/fs/bpf/nightshift-policy';
 /** The tc slot the policy program takes on a host-side veth (beside flowtap's 49200, far from faults' band). */
 export const TC_PREF = 49_300;
 export const TC_HANDLE = '0xf11';
-
-export class DatapathError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DatapathError';
-  }
-}
-
-const newer = (out: string, ...sources: string[]) =>
-  existsSync(out) && sources.every((s) => statSync(out).mtimeMs >= statSync(s).mtimeMs);
-
-async function build(what: string, command: string, args: string[]): Promise<void> {
-  try {
-    await exec(command, args);
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new DatapathError(`cannot build ${what} (needs clang, cc, libbpf-dev): ${e.stderr || e.message}`);
-  }
-}
-
-/** policy.bpf.o and policy-helper in `buildDir`, (re)built when missing or older than their sources. */
-export async function buildDatapath(buildDir: string): Promise<{ object: string; helper: string }> {
-  mkdirSync(buildDir, { recursive: true });
-  const object = join(buildDir, 'policy.bpf.o');
-  const helper = join(buildDir, 'policy-helper');
-  if (!newer(object, SOURCE, HEADER)) {
-    const multiarch = (await exec('cc', ['-print-multiarch']).catch(() => ({ stdout: 'x86_64-linux-gnu' }))).stdout;
-    await build('policy.bpf.o', process.env.CLANG ?? 'clang', [
-      ...['-target', 'bpf', '-O2', '-g', '-Wall', '-Werror', `-I${HERE}`, `-I/usr/include/${multiarch.trim()}`],
-      ...['-c', SOURCE, '-o', object],
-    ]);
-  }
-  if (!newer(helper, HELPER_SOURCE, HEADER)) {
-    await build('policy-helper', process.env.CC ?? 'cc', [
-      ...['-O2', '-Wall', '-Werror', `-I${HERE}`, HELPER_SOURCE],
-      ...['-Wl,-Bstatic', '-lbpf', '-lelf', '-lz', '-Wl,-Bdynamic', '-o', helper],
-    ]);
-  }
-  return { object, helper };
-}
 
 // Map encodings (little-endian host; addresses in network order): policy.h.
 const hex = (bytes: number[]) => bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
@@ -92,25 +41,6 @@ export function mapEntries(compiled: Compiled): Record<'ipcache' | 'endpoints' |
   }
   return { ipcache, endpoints, policy };
 }
-
-export const dropEventSchema = z.object({
-  ktimeNs: z.number(),
-  srcIdentity: z.number().int(),
-  dstIdentity: z.number().int(),
-  src: z.string(),
-  dst: z.string(),
-  sport: z.number().int(),
-  dport: z.number().int(),
-  proto: z.number().int(),
-  reason: z.number().int(),
-  /** Dropped on the endpoint's egress (it sent the packet) or ingress. */
-  egress: z.boolean(),
-  ifindex: z.number().int(),
-  endpoint: z.number().int(),
-  /** The TCP header's flags byte (0 for other protocols). */
-  tcpFlags: z.number().int(),
-});
-export type DropEvent = z.infer<typeof dropEventSchema>;
 
 export interface Stats {
   forwarded: number;
@@ -264,36 +194,14 @@ export async function loadDatapath(o: {
       }
     },
     detach,
-    watch(onEvent, onError = () => undefined) {
-      const child = spawn(helper, ['events', map('events')], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const stop = () => {
-        watchers.delete(stop);
-        child.kill('SIGTERM');
+    async watch(onEvent, onError) {
+      const stop = await readDrops(helper, map('events'), onEvent, onError);
+      const stopped = () => {
+        watchers.delete(stopped);
+        stop();
       };
-      watchers.add(stop);
-      return new Promise((resolve, reject) => {
-        let ready = false;
-        createInterface({ input: child.stdout }).on('line', (line) => {
-          const json: unknown = JSON.parse(line);
-          if (!ready) {
-            ready = true;
-            const parsed = z.object({ ready: z.literal(true) }).safeParse(json);
-            if (parsed.success) resolve(stop);
-            else reject(new DatapathError(`policy-helper: ${line}`));
-            return;
-          }
-          const event = dropEventSchema.safeParse(json);
-          if (event.success) onEvent(event.data);
-          else onError(new DatapathError(`policy-helper printed ${line}`));
-        });
-        child.on('exit', (code) => {
-          watchers.delete(stop);
-          if (!ready) reject(new DatapathError(`policy-helper exited (${code}) before it was ready: ${stderr}`));
-          else if (code !== 0 && code !== null) onError(new DatapathError(`policy-helper exited ${code}: ${stderr}`));
-        });
-      });
+      watchers.add(stopped);
+      return stopped;
     },
     async stats() {
       const rows = await runJson(statSchema, 'bpftool', ['-j', 'map', 'dump', 'pinned', map('stats')]);

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EndpointInfo, EndpointSource, FlowMessage, FlowStore } from '../hubble/index.ts';
 import { DROP_REASON_NAMES } from './compile.ts';
-import type { Datapath, DropEvent } from './datapath.ts';
+import type { Datapath } from './datapath.ts';
+import type { DropEvent } from './reader.ts';
 import type { Identity } from './identity.ts';
 
 /** Cilium's monitor message type of a drop (MessageTypeDrop). */
@@ -89,7 +90,7 @@ export function dropToFlow(e: DropEvent, ctx: DropContext): FlowMessage {
  * moved). Resolves once the reader listens; call the result to stop.
  */
 export function feedDrops(
-  datapath: Datapath,
+  datapath: Pick<Datapath, 'watch'>,
   store: FlowStore,
   context: (e: DropEvent) => DropContext,
   onError?: (err: Error) => void,

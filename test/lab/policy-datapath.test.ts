@@ -12,6 +12,7 @@ import { run, runJson } from '../../bpf/index.ts';
 import { FlowStore, identityOf, type EndpointSource } from '../../lab/hubble/index.ts';
 import {
   compile,
+  dropReader,
   feedDrops,
   loadDatapath,
   tcpFlags,
@@ -159,12 +160,18 @@ suite(`policy datapath on real veths${SKIP}`, () => {
       refresh: async () => undefined,
     };
     const store = new FlowStore();
-    const stop = await feedDrops(datapath, store, () => ({ endpoints, identities: compiled.identities }));
+    // As the stand-in would: a reader of the pinned ring buffer, not the process that loaded the datapath.
+    stopWatch();
+    const stop = await feedDrops(dropReader({ buildDir, pins }), store, () => ({
+      endpoints,
+      identities: compiled.identities,
+    }));
     try {
       expect((await exchange(front, 'tcp', pay.ip, 8080, 1000)).ok).toBe(false);
       for (let i = 0; i < 50 && store.size === 0; i++) await sleep(50);
     } finally {
       stop();
+      stopWatch = await datapath.watch((e) => events.push(e));
     }
     const [item] = store.window();
     expect(store.size).toBeGreaterThan(0);
