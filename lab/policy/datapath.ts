@@ -10,6 +10,8 @@ import { buildDatapath, DatapathError, POLICY_PINS } from './build.ts';
 import type { Compiled } from './compile.ts';
 import { readDrops, type DropEvent } from './reader.ts';
 
+/** skb->mark of a packet the program drops, OR the drop reason (POLICY_DROP_MARK in policy.h). */
+export const POLICY_DROP_MARK = 0x504f4c00;
 /** The tc slot the policy program takes on a host-side veth (beside flowtap's 49200, far from faults' band). */
 export const TC_PREF = 49_300;
 export const TC_HANDLE = '0xf11';

@@ -16,6 +16,6 @@ export { parsePolicy, PolicyError, type Policy } from './schema.ts';
 export { normalize, type PolicyRules, type Rule } from './rules.ts';
 export { fqdnMatches } from './fqdn.ts';
 export { buildDatapath, DatapathError, POLICY_PINS } from './build.ts';
-export { loadDatapath, mapEntries, type CtLifetimes, type Datapath, type Stats } from './datapath.ts';
+export { loadDatapath, mapEntries, POLICY_DROP_MARK, type CtLifetimes, type Datapath, type Stats } from './datapath.ts';
 export { dropReader, readDrops, dropEventSchema, type DropEvent } from './reader.ts';
 export { dropToFlow, feedDrops, tcpFlags, wallClock, type DropContext } from './events.ts';

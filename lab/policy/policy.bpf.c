@@ -11,7 +11,8 @@
  * up from the most specific key to the least: (peer identity, proto, port),
  * (identity, proto, *), (identity, *, *), then the same with any identity.
  * The first entry found decides: deny drops with POLICY_DENY, allow passes;
- * no entry drops with POLICY_DENIED. Every drop is sent on the ring buffer.
+ * no entry drops with POLICY_DENIED. Every drop is sent on the ring buffer
+ * and leaves POLICY_DROP_MARK on the skb for the kfree_skb tracers.
  * Allowed packets (and those of unenforced directions) record their tuple
  * in conntrack, which forgets a connection idle longer than its lifetime
  * (shorter once a FIN or RST was seen). IPv4 only; anything else passes.
@@ -270,6 +271,7 @@ static __always_inline int enforce(struct __sk_buff *skb, __u8 dir)
 			report(skb, &t, dir == DIR_EGRESS ? ep->identity : peer_id,
 			       dir == DIR_EGRESS ? peer_id : ep->identity,
 			       verdict ? DROP_POLICY_DENY : DROP_POLICY, dir, ep->id);
+			skb->mark = POLICY_DROP_MARK | (verdict ? DROP_POLICY_DENY : DROP_POLICY);
 			ret = DROP;
 			goto out;
 		}

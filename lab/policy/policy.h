@@ -18,6 +18,13 @@
 #define DROP_POLICY		133	/* POLICY_DENIED: no rule allows it */
 #define DROP_POLICY_DENY	181	/* POLICY_DENY: a deny rule matched */
 
+/*
+ * skb->mark of a packet this program drops: "POL" and the reason. A tc egress
+ * drop on a host-side veth otherwise looks, to flowtap's kfree_skb hook, like
+ * a fault's drop after Cilium would have traced the packet to the endpoint.
+ */
+#define POLICY_DROP_MARK	0x504f4c00
+
 #define EP_ENFORCE_INGRESS	1
 #define EP_ENFORCE_EGRESS	2
 

@@ -3,18 +3,19 @@
 // compiled policies, real TCP and UDP exchanges. Needs root, clang, cc,
 // libbpf-dev and bpftool; skips visibly only without root.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
-import { run, runJson } from '../../bpf/index.ts';
+import { buildPacket, run, runJson } from '../../bpf/index.ts';
 import { FlowStore, identityOf, type EndpointSource } from '../../lab/hubble/index.ts';
 import {
   compile,
   dropReader,
   feedDrops,
   loadDatapath,
+  POLICY_DROP_MARK,
   tcpFlags,
   type ClusterView,
   type Datapath,
@@ -283,6 +284,22 @@ suite(`policy datapath on real veths${SKIP}`, () => {
       srcIdentity: FRONTEND_ID,
       dstIdentity: PAYMENT_ID,
     });
+  }, 30_000);
+
+  test('a dropped packet leaves POLICY_DROP_MARK | reason on the skb (BPF_PROG_TEST_RUN), so kfree_skb tracers can tell', async () => {
+    await program([seed]);
+    const { front, pay } = net.pods;
+    if (!front || !pay) throw new Error('pods missing');
+    const packet = buildPacket({ src: front.ip, dst: pay.ip, protocol: 'tcp', srcPort: 41000, dstPort: 8080 });
+    const file = (name: string) => join(buildDir, name);
+    writeFileSync(file('pkt'), packet);
+    writeFileSync(file('ctx'), Buffer.alloc(192)); // a zeroed struct __sk_buff
+    const prog = join(pins, 'progs', 'to_container');
+    const { stdout } = await run('bpftool', [
+      ...['prog', 'run', 'pinned', prog, 'data_in', file('pkt'), 'ctx_in', file('ctx'), 'ctx_out', file('ctx-out')],
+    ]);
+    expect(stdout).toMatch(/Return value: 2\b/);
+    expect(readFileSync(file('ctx-out')).readUInt32LE(8)).toBe((POLICY_DROP_MARK | 133) >>> 0); // __sk_buff.mark
   }, 30_000);
 
   test('programming back to no policy lets everything through again (stale entries deleted)', async () => {
