@@ -288,3 +288,76 @@ describe('runbook workflow', () => {
     expect(declinedReport).toContain('deny');
   });
 });
+
+describe('telling the thread never holds the run back', () => {
+  /** What the slow publisher saw: each publication's status, and when it began and ended. */
+  const published: { state: string; step?: string; began: number; ended: number }[] = [];
+  const slowQueue = uniqueQueue('runbook-slow-chat');
+  let slowWorker: Worker;
+  let slowRunning: Promise<void>;
+
+  beforeAll(async () => {
+    slowWorker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: slowQueue,
+      workflowBundle: await workflowBundle(),
+      activities: {
+        ...createActivities({ reports: { dir: join(dir, 'reports') } }),
+        ...createTestActivities(join(dir, 'slow-chat')),
+        // A chat API answering in 2 s, as Slack may on a bad night (the steps themselves take far less).
+        async publishRun(input: { status: RunStatus }) {
+          const began = Date.now();
+          await sleep(2000);
+          published.push({ state: input.status.state, step: input.status.currentStep, began, ended: Date.now() });
+          return { channel: 'C0INCIDENTS', ts: '1.1' };
+        },
+      },
+    });
+    slowRunning = slowWorker.run();
+  });
+  afterAll(async () => {
+    slowWorker.shutdown();
+    await slowRunning;
+  });
+
+  test('each step starts while its publication is under way; publications never overlap, one waits at most, the last one is the end', async () => {
+    const handle = await env.client.workflow.start<typeof runbookWorkflow>('runbookWorkflow', {
+      taskQueue: slowQueue,
+      workflowId: `publish-behind-${Math.random().toString(16).slice(2)}`,
+      args: [
+        {
+          runbook: testRunbook('three-steps'),
+          params: { namespace: 'staging', delayMs: 0 },
+          requestedBy: alice,
+          productionNamespaces: ['production'],
+          notify: { channel: 'C0INCIDENTS' },
+        },
+      ],
+    });
+    expect((await handle.result()).state).toBe('completed');
+    const { events } = await handle.fetchHistory();
+    const scheduled = (name: string) =>
+      (events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+    const completedIds = new Set(
+      (events ?? []).flatMap((e) =>
+        e.activityTaskCompletedEventAttributes ? [Number(e.activityTaskCompletedEventAttributes.scheduledEventId)] : [],
+      ),
+    );
+    // The gather's collector was asked for before the first publication (the gather step's) had answered
+    // (without publishing behind, the step would wait for that answer).
+    const firstPublish = Number(scheduled('publishRun')[0]?.eventId);
+    const firstCollect = Number(scheduled('testCollect')[0]?.eventId);
+    const firstPublishDone = (events ?? []).find(
+      (e) => Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === firstPublish,
+    );
+    expect(firstCollect).toBeLessThan(Number(firstPublishDone?.eventId));
+    expect(completedIds.has(firstPublish)).toBe(true);
+    // In order, one at a time, and the thread's last word is the run's end.
+    for (let i = 1; i < published.length; i++)
+      expect(published[i]?.began).toBeGreaterThanOrEqual(published[i - 1]?.ended ?? Infinity);
+    expect(published.at(-1)?.state).toBe('completed');
+    // The other two steps began while the first publication was under way: one more carried them both.
+    expect(published[0]?.step).toBe('gather');
+    expect(published.length).toBe(3); // gather's, the one that waited, the run's end (4 without the waiting one shared)
+  });
+});

@@ -29,6 +29,10 @@ export class Run {
   readonly results: Record<string, unknown> = {};
   readonly undo: Compensation[] = [];
   private publisher: (() => Promise<void>) | undefined;
+  /** The last publication started by `publishBehind` (never rejects), and how many are under way. */
+  private behind: Promise<void> = Promise.resolve();
+  private behindCount = 0;
+  private behindWaiting = false;
 
   constructor(input: RunbookInput, now: Date) {
     this.input = input;
@@ -51,8 +55,34 @@ export class Run {
     this.publisher = publisher;
   }
 
+  /** Tells people now; after a publication still under way (`publishBehind`), so the newest status lands last. */
   published(): Promise<void> {
-    return this.publisher ? this.publisher() : Promise.resolve();
+    const publisher = this.publisher;
+    if (!publisher) return Promise.resolve();
+    return this.behindCount > 0 ? this.behind.then(publisher) : publisher();
+  }
+
+  /**
+   * Tells people without holding the run back: the work goes on while the
+   * thread is updated. Publications stay in order (each after the one before),
+   * one waiting at most (it carries the newest status), and a failed or
+   * cancelled one is not the run's failure.
+   */
+  publishBehind(): void {
+    const publisher = this.publisher;
+    // One waiting is enough: it publishes the status as it is when its turn comes.
+    if (!publisher || this.behindWaiting) return;
+    this.behindWaiting = true;
+    this.behindCount++;
+    this.behind = this.behind
+      .then(() => {
+        this.behindWaiting = false;
+        return publisher();
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.behindCount--;
+      });
   }
 
   get finished(): boolean {
