@@ -85,12 +85,12 @@ describe('the flows collector against a relay that answers slowly', () => {
   });
 
   test('cut short: the newest end is read first, and openings whose replies were not read are not unanswered', async () => {
-    // 300 flows per question: the newest 5 s slice (under 200 flows) whole, the next one cut in its
+    // 300 flows per question: the newest 5 s slice (under 200 flows) whole, the next (10 s) one cut in its
     // oldest part, inside a second whose replies come after its requests.
     const result = await collect({ maxFlows: 300, recentFlows: 0 });
     const cart = cartPair(result.evidence);
     const readFrom = Date.parse(result.evidence!.readFrom!);
-    // Read back one slice (5 s), not to the window's start.
+    // Read back the first slice (5 s), not to the window's start.
     expect(readFrom).toBeGreaterThan(Date.parse(result.evidence!.since!));
     expect(Date.now() - readFrom).toBeGreaterThanOrEqual(5000);
     expect(result.findings.map((f) => f.kind)).toEqual(

@@ -1,6 +1,6 @@
 // Reading a window of flows from Hubble Relay within the collector's time
 // budget: a few focused questions instead of every flow, each window
-// question asked newest end first in slices (the relay streams each answer
+// question asked newest end first in growing slices (the relay streams each answer
 // oldest first, so a slow relay cut by the deadline would otherwise lose the
 // newest flows, where a cut that has just begun shows), and how far each
 // answer reached, so an opening whose reply was never read is not taken for
@@ -12,7 +12,11 @@ import { errorText, type Budget } from '../result.ts';
 export const SUMMARY_MS = 500;
 /** Every HTTP status class: Hubble's filter for L7 responses (requests have no code). */
 export const HTTP_RESPONSES = ['1+', '2+', '3+', '4+', '5+'];
-/** Each window question is asked this much of the window at a time, newest first. */
+/**
+ * Each window question is asked newest first, this much of the window first
+ * and then twice as much each time (5, 10, 20 s …): a cut by the deadline
+ * still keeps the newest end, and a 30 s window takes three requests, not six.
+ */
 export const SLICE_MS = 5000;
 
 export interface RelayQuestions {
@@ -79,12 +83,12 @@ export async function readRelay(
   const filters = (extra: FlowFilter) => (q.namespace ? namespaceFilters(q.namespace, extra) : [extra]);
   const options = { deadline: time.deadline - SUMMARY_MS, signal: time.signal };
 
-  /** One question over [since, now], SLICE_MS at a time from the newest end, until done, cut or full. */
+  /** One question over [since, now] in growing slices from the newest end, until done, cut or full. */
   const sliced = async (whitelist: FlowFilter[]): Promise<{ parts: Part[]; readFrom: number }> => {
     const parts: Part[] = [];
     let read = 0;
-    for (let end = now; end > since.getTime(); end -= SLICE_MS) {
-      const start = Math.max(since.getTime(), end - SLICE_MS);
+    for (let end = now, slice = SLICE_MS; end > since.getTime(); end -= slice, slice *= 2) {
+      const start = Math.max(since.getTime(), end - slice);
       const left = q.maxFlows - read;
       if (left <= 0) return { parts, readFrom: end };
       const answer = await hubble
