@@ -38,6 +38,9 @@ export interface PolicyAgent {
   stop(): Promise<void>;
 }
 
+/** How long an announced pod the informer has not shown yet is kept. */
+const FORGET_UNSEEN_MS = 60_000;
+
 const name = (o: KubernetesObject) =>
   `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;
 
@@ -49,6 +52,7 @@ export function startAgent(o: {
   log: (message: string, fields?: Record<string, unknown>) => void;
 }): PolicyAgent {
   const announced = new Map<string, PodEndpoint>();
+  const announcedAt = new Map<string, number>();
   const ids = new Map<string, number>();
   /** "netns|ifname" of every veth the program is attached to. */
   const attached = new Set<string>();
@@ -64,8 +68,12 @@ export function startAgent(o: {
     const pods = labPods(o.sources.pods(), announced);
     for (const [k, a] of announced) {
       const pod = o.sources.pods().find((p) => `${p.metadata?.namespace}/${p.metadata?.name}` === k);
-      // Once the API server shows what the simulator announced, the informer's view is enough.
-      if (!pod || pod.status?.podIP === a.ip) announced.delete(k);
+      // Once the API server shows what the simulator announced, the informer's view is enough; a pod
+      // the informer never shows (deleted at once) is forgotten after a while.
+      if (pod ? pod.status?.podIP === a.ip : Date.now() - (announcedAt.get(k) ?? 0) > FORGET_UNSEEN_MS) {
+        announced.delete(k);
+        announcedAt.delete(k);
+      }
     }
     const valid: KubernetesObject[] = [];
     const bad: string[] = [];
@@ -85,15 +93,19 @@ export function startAgent(o: {
     const want = new Map<string, { ifname: string; netns: string }>(
       pods.flatMap((p) => (p.host ? [[`${p.host.netns}|${p.host.ifname}`, p.host] as const] : [])),
     );
-    for (const [k, host] of want) {
-      if (attached.has(k)) continue;
-      try {
-        await o.datapath.attach(host.ifname, host.netns);
-        attached.add(k);
-      } catch (err) {
-        o.log('cannot attach', { interface: host.ifname, netns: host.netns, error: (err as Error).message });
-      }
-    }
+    // New pods' veths at once: each attach is a few tc runs, and pods come in batches (a rollout, lab up).
+    await Promise.all(
+      [...want]
+        .filter(([k]) => !attached.has(k))
+        .map(async ([k, host]) => {
+          try {
+            await o.datapath.attach(host.ifname, host.netns);
+            attached.add(k);
+          } catch (err) {
+            o.log('cannot attach', { interface: host.ifname, netns: host.netns, error: (err as Error).message });
+          }
+        }),
+    );
     for (const k of [...attached])
       if (!want.has(k)) {
         const [netns = '', ifname = ''] = k.split('|');
@@ -144,9 +156,15 @@ export function startAgent(o: {
 
   return {
     sync,
-    announce(endpoint) {
+    async announce(endpoint) {
       announced.set(`${endpoint.namespace}/${endpoint.name}`, endpoint);
-      return sync();
+      announcedAt.set(`${endpoint.namespace}/${endpoint.name}`, Date.now());
+      // A new network for the pod (the simulator restarted it under the same veth name): attach afresh.
+      const veth = `${endpoint.nodeNetns}|${endpoint.hostInterface}`;
+      attached.delete(veth);
+      await sync();
+      if (!attached.has(veth))
+        throw new Error(`${endpoint.hostInterface} in ${endpoint.nodeNetns}: not attached (see the agent's log)`);
     },
     status: () => ({
       syncs,
