@@ -23,6 +23,10 @@ import { LabError, run } from './sh.ts';
 import { findTool } from '../worker/base.ts';
 
 export const MANIFESTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'manifests');
+/** The shop's working payment policy, which `lab up` applies. */
+export const LAB_POLICY = join(MANIFESTS_DIR, '40-policy.yaml');
+/** The 3 AM change of docs/scenario.md: the seed's payment policy, applied over the lab's working one. */
+export const POLICY_3AM = join(dirname(fileURLToPath(import.meta.url)), 'scenarios', 'policy-3am.yaml');
 
 const objectSchema = z
   .object({
@@ -95,6 +99,11 @@ async function waitEstablished(kc: KubeConfig): Promise<void> {
 export async function applyObjects(kc: KubeConfig, objects: KubernetesObject[], source: string): Promise<void> {
   const client = KubernetesObjectApi.makeApiClient(kc);
   await Promise.all(objects.map((object) => applyWithRetry(client, object, source)));
+}
+
+/** Apply one manifest file (server-side, as `lab up` does): e.g. POLICY_3AM, then LAB_POLICY to put it back. */
+export async function applyFile(kc: KubeConfig, file: string): Promise<void> {
+  await applyObjects(kc, parseManifest(readFileSync(file, 'utf8'), file), file);
 }
 
 /**

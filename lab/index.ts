@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../worker/base.ts';
 import { labAlertToken } from './observability/index.ts';
 import { labPaths } from './paths.ts';
+import { applyFile } from './apply.ts';
+import { loadKubeConfig } from './k8s.ts';
 
 export { labUp, type LabUpOptions, type LabUpResult } from './up.ts';
 export { labDown, type DownReport } from './down.ts';
@@ -52,5 +54,11 @@ export function labAlertTokenFor(dataDir = loadConfig().dataDir): string | undef
 export function labDir(dataDir = loadConfig().dataDir): string {
   return labPaths(resolve(dataDir)).root;
 }
-/** Network policy enforcement in the lab's datapath (bench/policy-test-run.ts; not yet started by `lab up`). */
+/** Network policy enforcement in the lab's datapath (lab up starts its agent; bench/policy-test-run.ts). */
 export * as policy from './policy/index.ts';
+export { LAB_POLICY, POLICY_3AM } from './apply.ts';
+
+/** Apply a manifest file to the lab as `lab up` applies its own (server-side apply), e.g. POLICY_3AM. */
+export async function applyToLab(file: string, dataDir = loadConfig().dataDir): Promise<void> {
+  await applyFile(loadKubeConfig(labPaths(resolve(dataDir)).kubeconfig), file);
+}

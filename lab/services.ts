@@ -52,6 +52,14 @@ export function probeComponent(paths: LabPaths, dataDir: string): Component {
   });
 }
 
+/** The policy agent (lab/policy/main.ts): enforces the cluster's network policies in the pods' datapath. */
+export function policyComponent(paths: LabPaths, dataDir: string): Component {
+  return nodeScript('policy-agent', [join(LAB_DIR, 'policy', 'main.ts')], paths, dataDir, {
+    kind: 'http',
+    url: `http://127.0.0.1:${PORTS.policy}/healthz`,
+  });
+}
+
 /** The delay that can be put in front of CoreDNS (lab/dns-delay): idle until a delay is set. */
 export function dnsDelayComponent(paths: LabPaths, dataDir: string): Component {
   return nodeScript('dns-delay', [join(LAB_DIR, 'dns-delay', 'main.ts')], paths, dataDir, {

@@ -86,6 +86,7 @@ export const ENDPOINTS = {
   gatewayAdmin: `http://127.0.0.1:${PORTS.gatewayAdmin}`,
   outside: `http://${OUTSIDE_IP}:${PORTS.outside}`,
   simulator: `http://127.0.0.1:${PORTS.simulator}`,
+  policy: `http://127.0.0.1:${PORTS.policy}`,
   prometheus: PROMETHEUS_URL,
   alertmanager: ALERTMANAGER_URL,
 };

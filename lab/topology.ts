@@ -48,6 +48,8 @@ export const PORTS = {
   /** The DNS delay proxy (UDP, on the host address) and its admin endpoint (lab/dns-delay). */
   dnsDelay: 5354,
   dnsDelayAdmin: 9473,
+  /** The policy agent's status and CNI endpoint (lab/policy/main.ts), on 127.0.0.1. */
+  policy: 9474,
   /** Prometheus and Alertmanager (lab/observability), on 127.0.0.1. */
   prometheus: 9090,
   alertmanager: 9093,

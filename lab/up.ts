@@ -35,6 +35,7 @@ import {
   dnsDelayComponent,
   gatewayComponent,
   hubbleComponent,
+  policyComponent,
   probeComponent,
   simulatorComponent,
   workerComponent,
@@ -204,6 +205,7 @@ async function bringUp(ctx: UpContext): Promise<void> {
     start(controllerManagerComponent(paths, pki, paths.controllerManagerKubeconfig, bin('kube-controller-manager'))),
     start(corednsComponent(paths, bin('coredns'))),
     start(simulatorComponent(paths, dataDir)),
+    start(policyComponent(paths, dataDir)),
     start(gatewayComponent(paths, dataDir)),
     start(probeComponent(paths, dataDir)),
     start(dnsDelayComponent(paths, dataDir)),
@@ -211,7 +213,7 @@ async function bringUp(ctx: UpContext): Promise<void> {
   await Promise.all([applyLab(kc, paths.kubeconfig), installChartPermissions(kc, paths, pki.caCert)]);
   step("CRDs, shop, route and policy applied; nightshift's ServiceAccounts and RBAC from its chart");
   await healthy(controlPlane, 30_000);
-  step('controller manager, CoreDNS, node simulator, gateway, probe and DNS delay healthy');
+  step('controller manager, CoreDNS, node simulator, policy agent, gateway, probe and DNS delay healthy');
   const hubble = await start(hubbleComponent(paths, dataDir));
 
   await waitDeploymentsAvailable(kc, 60_000);

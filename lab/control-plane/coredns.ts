@@ -12,6 +12,9 @@ import { CLUSTER_DOMAIN, DNS_IP, HOST_IP, OUTSIDE_IP, PORTS } from '../topology.
 
 export const COREDNS_METRICS_URL = `http://${HOST_IP}:${PORTS.dnsMetrics}/metrics`;
 
+/** The names outside the cluster the lab DNS answers, and their addresses (what toFQDNs rules can learn). */
+export const EXTERNAL_NAMES: Readonly<Record<string, string>> = { 'api.stripe.com': OUTSIDE_IP };
+
 export function corefile(kubeconfig: string): string {
   return `${CLUSTER_DOMAIN}:${PORTS.dns} in-addr.arpa:${PORTS.dns} {
     bind ${DNS_IP}
@@ -30,15 +33,19 @@ export function corefile(kubeconfig: string): string {
     loadbalance
 }
 
-api.stripe.com:${PORTS.dns} {
+${Object.entries(EXTERNAL_NAMES)
+  .map(
+    ([name, ip]) => `${name}:${PORTS.dns} {
     bind ${DNS_IP}
     errors
     hosts {
-        ${OUTSIDE_IP} api.stripe.com
+        ${ip} ${name}
     }
     prometheus ${HOST_IP}:${PORTS.dnsMetrics}
 }
-
+`,
+  )
+  .join('\n')}
 .:${PORTS.dns} {
     bind ${DNS_IP}
     errors

@@ -4,9 +4,10 @@
 // TCP flags seen: leaving the source pod (FROM_ENDPOINT, on its node) and
 // arriving at the destination pod (TO_ENDPOINT, on its node). A packet lost
 // between the two shows as the first without the second, and a connection
-// whose SYN is lost has no SYN-ACK. Nothing is reported as DROPPED: Hubble
-// reports only Cilium's own drops, and the lab's datapath makes none. HTTP
-// requests and answers become L7 events.
+// whose SYN is lost has no SYN-ACK. Nothing here is reported as DROPPED:
+// Hubble reports only Cilium's own drops, and the lab's are its policy
+// datapath's, which come as drop events (policy-drops.ts). HTTP requests and
+// answers become L7 events.
 import { randomUUID } from 'node:crypto';
 import type { TapRecord } from './flowtap.ts';
 import type { EndpointInfo, EndpointSource } from './endpoints.ts';

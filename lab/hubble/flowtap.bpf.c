@@ -32,6 +32,9 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define HTTP_PEEK 48
+/* skb->mark of a packet the lab's policy program dropped, OR its drop reason (lab/policy/policy.h). */
+#define POLICY_DROP_MARK 0x504f4c00
+#define POLICY_DROP_MARK_MASK 0xffffff00
 #define METHOD_LEN 8
 #define PATH_LEN 32
 
@@ -124,6 +127,7 @@ struct sk_buff {
 	__u16 network_header;
 	__u16 transport_header;
 	__be16 protocol;
+	__u32 mark;
 } __attribute__((preserve_access_index));
 
 static __always_inline struct flow_val *flow_of(struct flow_key *key)
@@ -297,6 +301,9 @@ static __always_inline int to_endpoint_drop(struct sk_buff *skb, int reason)
 
 	if (!bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_TC_EGRESS) ||
 	    reason != bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TC_EGRESS))
+		return 0;
+	/* The policy program's drop: Cilium drops it before it reaches the endpoint. */
+	if ((BPF_CORE_READ(skb, mark) & POLICY_DROP_MARK_MASK) == POLICY_DROP_MARK)
 		return 0;
 	dev.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
 	dev.ifindex = BPF_CORE_READ(skb, dev, ifindex);

@@ -12,6 +12,8 @@ import { KubeEndpoints } from './endpoints.ts';
 import { startObserverServer } from './server.ts';
 import { FlowStore } from './store.ts';
 import { startFlowTap } from './tap.ts';
+import { feedPolicyDrops } from './policy-drops.ts';
+import { labPolicyFiles } from '../policy/index.ts';
 
 const env = z
   .object({
@@ -36,11 +38,15 @@ const tap = await startFlowTap({
   pins: join(BPF_PIN_ROOT, 'flowtap'),
   log: (message, fields) => log.info(fields ?? {}, message),
 });
+// Policy drops, as Cilium reports them: read from the ring buffer the policy agent pinned (lab up starts the
+// agent, and waits for it, before this process).
+const stopDrops = await feedPolicyDrops({ files: labPolicyFiles(paths.root), endpoints, store, log });
 const server = await startObserverServer(store, env.NIGHTSHIFT_HUBBLE_LISTEN);
 log.info({ listen: server.address, attached: tap.attached().length }, 'hubble relay stand-in running');
 
 const stop = async () => {
   await server.stop();
+  stopDrops();
   await tap.stop({ unload: true });
   process.exit(0);
 };

@@ -143,23 +143,23 @@ export async function loadDatapath(o: {
     pins,
     async program(compiled) {
       const want = mapEntries(compiled);
-      const lines: string[] = [];
-      let deleted = 0;
-      let updated = 0;
-      for (const [name, entries] of Object.entries(want)) {
+      // Make before break: identities and policy entries first, then the endpoints that use them, and
+      // only then what is no longer wanted. A packet between two lines then meets the old policy or the
+      // new one, never an endpoint that enforces entries not written yet.
+      const updates: string[] = [];
+      const deletes: string[] = [];
+      for (const name of ['ipcache', 'policy', 'endpoints'] as const) {
+        const entries = want[name];
         const have = written[name] ?? new Map<string, string>();
-        for (const key of have.keys())
-          if (!entries.has(key)) {
-            lines.push(`map delete pinned ${map(name)} key hex ${key}`);
-            deleted++;
-          }
         for (const [key, value] of entries)
-          if (have.get(key) !== value) {
-            lines.push(`map update pinned ${map(name)} key hex ${key} value hex ${value}`);
-            updated++;
-          }
+          if (have.get(key) !== value) updates.push(`map update pinned ${map(name)} key hex ${key} value hex ${value}`);
+        for (const key of have.keys())
+          if (!entries.has(key)) deletes.unshift(`map delete pinned ${map(name)} key hex ${key}`);
         written[name] = new Map(entries);
       }
+      const lines = [...updates, ...deletes];
+      const updated = updates.length;
+      const deleted = deletes.length;
       if (lines.length) {
         try {
           await run('bpftool', ['batch', 'file', '-'], { input: `${lines.join('\n')}\n`, timeoutMs: 120_000 });

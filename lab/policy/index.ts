@@ -19,3 +19,15 @@ export { buildDatapath, DatapathError, POLICY_PINS } from './build.ts';
 export { loadDatapath, mapEntries, POLICY_DROP_MARK, type CtLifetimes, type Datapath, type Stats } from './datapath.ts';
 export { dropReader, readDrops, dropEventSchema, type DropEvent } from './reader.ts';
 export { dropToFlow, feedDrops, tcpFlags, wallClock, type DropContext } from './events.ts';
+export { announceEndpoint, POLICY_AGENT_URL } from './client.ts';
+export { labPolicyFiles } from './lab-files.ts';
+export {
+  KUBE_DNS,
+  labClusterView,
+  labPods,
+  podEndpointSchema,
+  stableIds,
+  type LabPod,
+  type PodEndpoint,
+} from './view.ts';
+export { startAgent, type AgentStatus, type PolicyAgent } from './agent.ts';

@@ -9,7 +9,7 @@ import { NODES, nodeByName } from '../topology.ts';
 import { Ipam } from './ipam.ts';
 import type { NodeProbers } from './node-probers.ts';
 import type { Ledger } from './ledger.ts';
-import { PodRunner } from './pod-runner.ts';
+import { PodRunner, type RunnerDeps } from './pod-runner.ts';
 
 export interface KubeletDeps {
   core: CoreV1Api;
@@ -17,6 +17,7 @@ export interface KubeletDeps {
   ledger: Ledger;
   podLogs: string;
   log: Logger;
+  announce?: RunnerDeps['announce'];
 }
 
 export class Kubelet {

@@ -16,6 +16,7 @@ import { NodeProbers } from './node-probers.ts';
 import { HEARTBEAT_MS, registerNodes, renewLeases } from './nodes.ts';
 import { destroyPodNetwork } from './podnet.ts';
 import { restartingInformer } from '../informer.ts';
+import { announceEndpoint } from '../policy/index.ts';
 
 const env = z
   .object({ NIGHTSHIFT_DATA_DIR: z.string().min(1), LOG_LEVEL: z.string().default('info') })
@@ -49,7 +50,7 @@ setInterval(
 const nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode());
 const pods = makeInformer<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces());
 const probers = new NodeProbers(log);
-const kubelet = new Kubelet({ core, probers, ledger, podLogs: paths.podLogs, log });
+const kubelet = new Kubelet({ core, probers, ledger, podLogs: paths.podLogs, log, announce: announceEndpoint });
 const binder = new Binder({ core, log, pods: () => pods.list(), nodes: () => nodes.list() });
 
 const onPod = (pod: V1Pod) => {

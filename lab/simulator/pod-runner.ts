@@ -15,6 +15,7 @@ import { LAB_ROOT_ENV } from '../component.ts';
 import { containerEnv } from './env.ts';
 import { resolveImage } from './images.ts';
 import type { Ipam } from './ipam.ts';
+import type { PodEndpoint } from '../policy/index.ts';
 import type { Ledger } from './ledger.ts';
 import { createPodNetwork, destroyPodNetwork } from './podnet.ts';
 import { podStatus, type PodCondition } from './pod-status.ts';
@@ -29,6 +30,8 @@ export interface RunnerDeps {
   ipam: Ipam;
   podLogs: string;
   log: Logger;
+  /** The CNI step's last part: tell the policy agent, which enforces the pod before it runs. */
+  announce?: (endpoint: PodEndpoint) => Promise<void>;
 }
 
 interface Slot {
@@ -89,8 +92,27 @@ export class PodRunner {
       this.report();
       throw err;
     }
+    await this.announce(ip);
     for (const slot of this.slots) this.startContainer(slot, ip);
     this.report();
+  }
+
+  /** Policy before traffic: the containers start once the agent enforces the pod (or gave up waiting for it). */
+  private async announce(ip: string): Promise<void> {
+    if (!this.deps.announce) return;
+    const endpoint = {
+      namespace: this.namespace,
+      name: this.name,
+      ip,
+      labels: this.pod.metadata?.labels ?? {},
+      hostInterface: this.hostVeth,
+      nodeNetns: this.node.netns,
+    };
+    try {
+      await this.deps.announce(endpoint);
+    } catch (err) {
+      this.deps.log.warn({ pod: `${this.namespace}/${this.name}`, err }, 'starting without policy enforcement');
+    }
   }
 
   private async annotate(): Promise<void> {

@@ -282,6 +282,7 @@ describe('the lab', () => {
         'kube-controller-manager',
         'coredns',
         'node-simulator',
+        'policy-agent',
         'lab-gateway',
         'probe',
         'prometheus',
@@ -291,6 +292,7 @@ describe('the lab', () => {
       ]),
     );
     expect(status.endpoints.prometheus).toBe('http://127.0.0.1:9090');
+    expect(status.endpoints.policy).toBe('http://127.0.0.1:9474');
     expect(status.nodes.map((n) => n.netns)).toEqual([
       'nightshift-lab-node-1',
       'nightshift-lab-node-2',

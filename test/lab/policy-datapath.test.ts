@@ -29,7 +29,7 @@ const suite = root ? describe : describe.skip;
 const SKIP = root ? '' : ' (skipped: needs root for network namespaces and BPF)';
 if (!root) console.warn('SKIPPED policy datapath tests: they need root for network namespaces and BPF');
 
-const seed: unknown = parse(readFileSync(new URL('../../lab/manifests/40-policy.yaml', import.meta.url), 'utf8'));
+const seed: unknown = parse(readFileSync(new URL('../../lab/scenarios/policy-3am.yaml', import.meta.url), 'utf8'));
 const corrected = {
   kind: 'CiliumNetworkPolicy',
   metadata: { name: 'secure-payment-gateway', namespace: 'finance' },

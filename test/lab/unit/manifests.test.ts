@@ -1,7 +1,7 @@
 // The lab's manifests and CRDs: they parse, and they say what docs/scenario.md says.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MANIFESTS_DIR, parseManifest } from '../../../lab/apply.ts';
+import { MANIFESTS_DIR, parseManifest, POLICY_3AM } from '../../../lab/apply.ts';
 import { LAB_CRDS } from '../../../lab/crds/index.ts';
 import { corefile } from '../../../lab/control-plane/coredns.ts';
 
@@ -51,9 +51,41 @@ describe('lab manifests', () => {
     });
   });
 
-  test('the payment policy is exactly the scenario one', () => {
+  test('the lab starts with a payment policy that works: the frontend namespace named, DNS allowed', () => {
     expect(find('CiliumNetworkPolicy', 'secure-payment-gateway')).toMatchObject({
       metadata: { namespace: 'finance' },
+      spec: {
+        endpointSelector: { matchLabels: { app: 'payment-processor' } },
+        ingress: [
+          {
+            fromEndpoints: [
+              { matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'production', app: 'checkout-frontend' } },
+            ],
+            toPorts: [
+              { ports: [{ port: '8080', protocol: 'TCP' }], rules: { http: [{ method: 'POST', path: '/v1/charge' }] } },
+            ],
+          },
+          { fromEntities: ['cluster'], toPorts: [{ ports: [{ port: '9901', protocol: 'TCP' }] }] },
+        ],
+        egress: [
+          {
+            toEndpoints: [
+              { matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'kube-system', 'k8s:k8s-app': 'kube-dns' } },
+            ],
+            toPorts: [{ ports: [{ port: '53', protocol: 'ANY' }], rules: { dns: [{ matchPattern: '*' }] } }],
+          },
+          { toFQDNs: [{ matchName: 'api.stripe.com' }] },
+          { toEndpoints: [{ matchLabels: { app: 'postgres-db' } }] },
+        ],
+      },
+    });
+  });
+
+  test('the 3 AM change (lab/scenarios/policy-3am.yaml) is exactly the scenario policy', () => {
+    const [seed] = parseManifest(readFileSync(POLICY_3AM, 'utf8'), 'policy-3am.yaml');
+    expect(seed).toMatchObject({
+      kind: 'CiliumNetworkPolicy',
+      metadata: { name: 'secure-payment-gateway', namespace: 'finance' },
       spec: {
         endpointSelector: { matchLabels: { app: 'payment-processor' } },
         ingress: [

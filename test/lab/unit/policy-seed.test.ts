@@ -30,7 +30,7 @@ const DNS = '10.96.0.10';
 const tcp = (src: string, dst: string, dport: number) => ({ src, dst, protocol: 6, dport });
 const udp = (src: string, dst: string, dport: number) => ({ src, dst, protocol: 17, dport });
 
-const seed: unknown = parse(readFileSync(new URL('../../../lab/manifests/40-policy.yaml', import.meta.url), 'utf8'));
+const seed: unknown = parse(readFileSync(new URL('../../../lab/scenarios/policy-3am.yaml', import.meta.url), 'utf8'));
 
 /** The corrected policy: the frontend's namespace named, DNS to kube-dns allowed. */
 const corrected = {
