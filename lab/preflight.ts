@@ -9,7 +9,14 @@ import { LabError, run } from './sh.ts';
 import { NETNS_PREFIX, PORTS } from './topology.ts';
 
 /** Go-built binaries the lab runs (kubectl applies the CRDs, helm renders nightshift's chart). */
-export const SERVER_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'coredns', 'kubectl', 'helm'] as const;
+export const SERVER_BINARIES = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'coredns',
+  'kubectl',
+  'helm',
+] as const;
 const SYSTEM_TOOLS = ['ip', 'tc', 'openssl'] as const;
 
 const PROBE_NS = `${NETNS_PREFIX}preflight`;
