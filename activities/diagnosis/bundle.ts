@@ -70,6 +70,9 @@ export const flowsView = z.object({
       reason: z.string(),
       count: z.number(),
       nodes: z.array(z.string()),
+      /** Identity labels of each end (absent in evidence from before they were kept). */
+      sourceLabels: z.record(z.string(), z.string()).optional(),
+      destinationLabels: z.record(z.string(), z.string()).optional(),
     }),
   ),
   pairs: z.array(

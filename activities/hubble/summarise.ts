@@ -16,7 +16,18 @@ export interface DropGroup {
   nodes: string[];
   sourcePods: string[];
   destinationPods: string[];
+  /** The identity labels Hubble gave each end (pod labels, no namespace or Cilium-internal ones), for the policy analyser. */
+  sourceLabels: Record<string, string>;
+  destinationLabels: Record<string, string>;
 }
+
+/** A peer's own labels from its identity: the namespace, Cilium's internal and other sources' (reserved:, cidr:) left out. */
+export const podLabels = (p: Peer): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(p.labels).filter(
+      ([k]) => k !== 'io.kubernetes.pod.namespace' && !k.startsWith('io.cilium.') && !k.includes(':'),
+    ),
+  );
 
 export interface PairTraffic {
   source: string;
@@ -185,6 +196,8 @@ export function summariseFlows(records: FlowRecord[], lost = 0, maxGroups = 20, 
         nodes: [],
         sourcePods: [],
         destinationPods: [],
+        sourceLabels: podLabels(from),
+        destinationLabels: podLabels(to),
       };
       group.count++;
       addUnique(group.nodes, r.node);

@@ -7,4 +7,5 @@ export { inCidr } from './cidr.ts';
 export { describeEndpoint, selects } from './match.ts';
 export { parseEndpoint, parseQuery, QueryError, type QueryInput } from './query.ts';
 export { explanationInWords } from './words.ts';
+export { suggestDns, suggestScoped, type Suggestion } from './suggest.ts';
 export type * from './types.ts';

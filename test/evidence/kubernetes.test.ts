@@ -94,7 +94,7 @@ run('Kubernetes evidence and actions on a real API server', () => {
     expect(forbidden).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^nightshift may not list pods in production/),
-        expect.stringMatching(/^nightshift may not list networkpolicies\.networking\.k8s\.io in production/),
+        expect.stringMatching(/^nightshift may not list networkpolicies\.networking\.k8s\.io in all namespaces/),
       ]),
     );
   });

@@ -642,6 +642,65 @@ describe('diagnosis', () => {
     );
   });
 
+  test('the 3 AM policy seen from an alert on production alone: policy-denies says why each rule misses, and how to fix it', () => {
+    // Only production's pods were read; the finance policy comes from the cluster-wide list, payment's labels from Hubble.
+    const d = run({
+      kube: kubeResult({ policyChangedAt: '2026-11-26T02:59:30Z', read: ['production'] }),
+      flows: flowsResult(
+        shopTraffic([
+          ...flow({
+            from: 'production/checkout-frontend',
+            to: 'finance/payment-processor',
+            port: 8080,
+            verdict: 'DROPPED',
+            reason: 'POLICY_DENIED',
+            count: 40,
+            node: 'lab-node-1',
+          }),
+          ...flow({
+            from: 'finance/payment-processor',
+            to: 'kube-system/kube-dns',
+            port: 53,
+            protocol: 'UDP',
+            verdict: 'DROPPED',
+            reason: 'POLICY_DENIED',
+            count: 12,
+            node: 'lab-node-1',
+          }),
+        ]),
+      ),
+      probe: probeResult(0.2, 50, { 'http-502': 160 }),
+    });
+    const top = d.hypotheses[0];
+    expect(top?.id).toBe('policy-denies');
+    expect(top?.confidence).toBeCloseTo(0.95);
+    const text = top?.explanation ?? '';
+    // The denied flow, the policy and when it changed.
+    expect(text).toContain(
+      'Cilium drops production/checkout-frontend → finance/payment-processor TCP/8080 (POLICY_DENIED)',
+    );
+    expect(text).toContain('CiliumNetworkPolicy finance/secure-payment-gateway');
+    expect(text).toContain('changed at 2026-11-26T02:59:30Z');
+    // Why the rule does not match: it is scoped to finance.
+    expect(text).toMatch(
+      /spec\.ingress\[0\] does not match: endpoints \{app=checkout-frontend\} only in namespace finance; the peer is in production/,
+    );
+    // Payment's own lookups: denied, with Cilium's drops counted.
+    expect(text).toContain('Its own DNS lookups are denied too (Cilium dropped 12 of its lookups)');
+    // The corrected rules: the namespace label on the ingress selector, and a DNS egress rule.
+    expect(text).toContain(
+      'Suggested: in CiliumNetworkPolicy finance/secure-payment-gateway, fromEndpoints[0] names namespace production',
+    );
+    expect(text).toContain('k8s:io.kubernetes.pod.namespace: production');
+    expect(text).toMatch(/spec\.egress\[\+\] = .*k8s-app: kube-dns.*port: "53"/);
+    expect(top?.remediations[0]).toEqual(
+      expect.objectContaining({
+        action: 'restore-policy',
+        params: { kind: 'CiliumNetworkPolicy', namespace: 'finance', name: 'secure-payment-gateway' },
+      }),
+    );
+  });
+
   test('same evidence, same answer', () => {
     const parts = { probe: probeResult(0.9, 30, { 'http-500': 20 }) };
     expect(JSON.stringify(run(parts))).toBe(JSON.stringify(run(parts)));

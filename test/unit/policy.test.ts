@@ -9,6 +9,8 @@ import {
   policyObjects,
   policyObjectsFromText,
   QueryError,
+  suggestDns,
+  suggestScoped,
   toPolicies,
   type Endpoint,
   type FlowQuery,
@@ -313,5 +315,63 @@ describe('questions', () => {
     expect(() => parseQuery({ from: 'frontend', to: PAYMENT, port: 80 })).toThrow(QueryError);
     expect(() => parseQuery({ from: FRONTEND, to: PAYMENT, port: 70000 })).toThrow(/65535/);
     expect(() => parseQuery({ from: FRONTEND, port: 80 })).toThrow(/--to or --fqdn/);
+  });
+});
+
+describe('a corrected rule for a denied flow', () => {
+  const text = (file: string) =>
+    readFileSync(new URL(`../fixtures/evidence/policies/${file}`, import.meta.url), 'utf8');
+  const objectsOf = (file: string) => policyObjectsFromText(text(file), file).objects;
+
+  test('a Cilium selector scoped to its own namespace gets the peer namespace label, and the fix is checked', () => {
+    const objects = objectsOf('secure-payment-gateway-same-namespace.yaml');
+    const policies = toPolicies(objects).policies;
+    const flow = parseQuery({ from: FRONTEND, to: PAYMENT, port: 8080 });
+    expect(explain(flow, policies).ingress.reason).toBe('default-deny');
+    const s = suggestScoped('ingress', flow, policies, objects);
+    expect(s).toMatchObject({ policy: 'CiliumNetworkPolicy finance/secure-payment-gateway', path: 'spec.ingress[0]' });
+    expect(s?.rule).toMatchObject({
+      fromEndpoints: [{ matchLabels: { app: 'checkout-frontend', 'k8s:io.kubernetes.pod.namespace': 'production' } }],
+    });
+    // The suggested rule, put in place, allows the flow (L7 still limits it to POST /v1/charge).
+    const fixed = structuredClone(objects[0]) as unknown as { spec: { ingress: unknown[] } };
+    fixed.spec.ingress[0] = s?.rule;
+    expect(explain(flow, inline(fixed)).ingress.verdict).toBe('allowed');
+    // No suggestion when the labels themselves differ: adding a namespace would not help.
+    const other = parseQuery({ from: 'production/app=cart-service-v1', to: PAYMENT, port: 8080 });
+    expect(suggestScoped('ingress', other, policies, objects)).toBeUndefined();
+  });
+
+  test('a NetworkPolicy podSelector gets a namespaceSelector for the peer namespace', () => {
+    const objects = policyObjects([
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'payment-in', namespace: 'finance' },
+        spec: {
+          podSelector: { matchLabels: { app: 'payment-processor' } },
+          ingress: [
+            { from: [{ podSelector: { matchLabels: { app: 'checkout-frontend' } } }], ports: [{ port: 8080 }] },
+          ],
+        },
+      },
+    ]).objects;
+    const policies = toPolicies(objects).policies;
+    const flow = parseQuery({ from: FRONTEND, to: PAYMENT, port: 8080 });
+    const s = suggestScoped('ingress', flow, policies, objects);
+    expect(s?.change).toBe('from[0] reaches namespace production (namespaceSelector)');
+    expect(s?.yaml).toContain('kubernetes.io/metadata.name: production');
+  });
+
+  test('an endpoint isolated for egress without DNS gets a rule allowing kube-dns, one that the analyser accepts', () => {
+    const objects = objectsOf('secure-payment-gateway-same-namespace.yaml');
+    const policies = toPolicies(objects).policies;
+    const payment: Endpoint = { namespace: 'finance', labels: { app: 'payment-processor' }, external: false };
+    const s = suggestDns(payment, policies, objects);
+    expect(s).toMatchObject({ path: 'spec.egress[+]', change: expect.stringContaining('DNS') });
+    expect(s?.yaml).toContain('k8s:k8s-app: kube-dns');
+    // The working policy allows DNS already: nothing to suggest.
+    const working = objectsOf('secure-payment-gateway.yaml');
+    expect(suggestDns(payment, toPolicies(working).policies, working)).toBeUndefined();
   });
 });

@@ -268,13 +268,15 @@ function findEvents(events: EventInfo[], findings: Findings): void {
 }
 
 function findPolicies(policies: PolicyInfo[], now: number, windowMs: number, findings: Findings): void {
-  for (const p of policies.filter((x) => x.selectsPods > 0)) {
+  // Any policy changed in the window: one in another namespace decides the flows into its pods.
+  for (const p of policies) {
     const changed = p.changedAt ? now - Date.parse(p.changedAt) : undefined;
     if (changed !== undefined && changed >= 0 && changed <= windowMs) {
+      const selects = p.selectsPods ? `selects ${p.selectsWorkloads.join(', ')}` : 'selects none of the pods read';
       findings.add(
         'kubernetes.policy-changed',
         'warning',
-        `${p.name} changed ${round(changed / 60_000, 1)} min ago and selects ${p.selectsWorkloads.join(', ')}`,
+        `${p.name} changed ${round(changed / 60_000, 1)} min ago and ${selects}`,
         { policy: p.name, changedAt: p.changedAt, workloads: p.selectsWorkloads },
         `policy-changed:${p.name}`,
       );

@@ -79,18 +79,15 @@ export async function takeSnapshot(
   deadline: number,
 ): Promise<KubeSnapshot> {
   const r = reader(deadline);
-  const perNamespace = await Promise.all(namespaces.map((ns) => readNamespace(kube, r, ns, selector)));
-  const [nodes, clusterPolicies, labels] = await Promise.all([
+  const [perNamespace, nodes, policies, labels] = await Promise.all([
+    Promise.all(namespaces.map((ns) => readNamespace(kube, r, ns, selector))),
     r.read('list nodes', () => kube.core.listNode({})),
-    r.read('list ciliumclusterwidenetworkpolicies.cilium.io', () =>
-      kube.custom.listClusterCustomObject({ ...CILIUM, plural: 'ciliumclusterwidenetworkpolicies' }),
-    ),
-    Promise.all(namespaces.map((ns) => r.read(`get namespace ${ns}`, () => kube.core.readNamespace({ name: ns })))),
+    readPolicies(kube, r),
+    namespaceLabelsOf(kube, r, namespaces),
   ]);
-  const namespaceLabels: Record<string, Record<string, string>> = {};
-  labels.forEach((ns, i) => {
-    namespaceLabels[namespaces[i] as string] = ns?.metadata?.labels ?? {};
-  });
+  // The labels of the namespaces those policies live in, for their namespace selectors and peers.
+  const more = [...new Set(policies.flatMap(namespaceOf))].filter((ns) => !(ns in labels));
+  const namespaceLabels = { ...labels, ...(await namespaceLabelsOf(kube, r, more)) };
   return {
     namespaces,
     ...(selector ? { selector } : {}),
@@ -98,10 +95,7 @@ export async function takeSnapshot(
     deployments: perNamespace.flatMap((n) => n.deployments),
     slices: perNamespace.flatMap((n) => n.slices),
     events: perNamespace.flatMap((n) => n.events),
-    policies: [
-      ...perNamespace.flatMap((n) => n.policies),
-      ...itemsOf(clusterPolicies).map((o) => plain(o, 'CiliumClusterwideNetworkPolicy', 'cilium.io/v2')),
-    ],
+    policies,
     routes: perNamespace.flatMap((n) => n.routes),
     nodes: nodes?.items ?? [],
     namespaceLabels,
@@ -113,7 +107,7 @@ export async function takeSnapshot(
 
 async function readNamespace(kube: Kube, r: Reader, namespace: string, selector: string | undefined) {
   const sel = selector ? { labelSelector: selector } : {};
-  const [pods, deployments, slices, events, netpols, cnps, routes] = await Promise.all([
+  const [pods, deployments, slices, events, routes] = await Promise.all([
     r.read(`list pods in ${namespace}`, () => kube.core.listNamespacedPod({ namespace, ...sel })),
     r.read(`list deployments.apps in ${namespace}`, () => kube.apps.listNamespacedDeployment({ namespace })),
     r.read(`list endpointslices.discovery.k8s.io in ${namespace}`, () =>
@@ -121,12 +115,6 @@ async function readNamespace(kube: Kube, r: Reader, namespace: string, selector:
     ),
     r.read(`list events in ${namespace}`, () =>
       kube.core.listNamespacedEvent({ namespace, fieldSelector: 'type=Warning' }),
-    ),
-    r.read(`list networkpolicies.networking.k8s.io in ${namespace}`, () =>
-      kube.networking.listNamespacedNetworkPolicy({ namespace }),
-    ),
-    r.read(`list ciliumnetworkpolicies.cilium.io in ${namespace}`, () =>
-      kube.custom.listNamespacedCustomObject({ ...CILIUM, namespace, plural: 'ciliumnetworkpolicies' }),
     ),
     r.read(`list httproutes.gateway.networking.k8s.io in ${namespace}`, () =>
       kube.custom.listNamespacedCustomObject({ ...GATEWAY, namespace, plural: 'httproutes' }),
@@ -137,10 +125,54 @@ async function readNamespace(kube: Kube, r: Reader, namespace: string, selector:
     deployments: deployments?.items ?? [],
     slices: slices?.items ?? [],
     events: events?.items ?? [],
-    policies: [
-      ...(netpols?.items ?? []).map((o) => plain(o, 'NetworkPolicy', 'networking.k8s.io/v1')),
-      ...itemsOf(cnps).map((o) => plain(o, 'CiliumNetworkPolicy', 'cilium.io/v2')),
-    ],
     routes: itemsOf(routes).map((o) => plain(o, 'HTTPRoute', 'gateway.networking.k8s.io/v1')),
   };
+}
+
+/**
+ * Every NetworkPolicy and Cilium policy in the cluster, as plain objects: a flow into another namespace
+ * is decided by that namespace's policies too.
+ */
+async function readPolicies(kube: Kube, r: Reader): Promise<unknown[]> {
+  const [netpols, cnps, clusterPolicies] = await Promise.all([
+    r.read('list networkpolicies.networking.k8s.io in all namespaces', () =>
+      kube.networking.listNetworkPolicyForAllNamespaces({}),
+    ),
+    r.read('list ciliumnetworkpolicies.cilium.io in all namespaces', () =>
+      kube.custom.listCustomObjectForAllNamespaces({ ...CILIUM, resourcePlural: 'ciliumnetworkpolicies' }),
+    ),
+    r.read('list ciliumclusterwidenetworkpolicies.cilium.io', () =>
+      kube.custom.listClusterCustomObject({ ...CILIUM, plural: 'ciliumclusterwidenetworkpolicies' }),
+    ),
+  ]);
+  return [
+    ...(netpols?.items ?? []).map((o) => plain(o, 'NetworkPolicy', 'networking.k8s.io/v1')),
+    ...itemsOf(cnps).map((o) => plain(o, 'CiliumNetworkPolicy', 'cilium.io/v2')),
+    ...itemsOf(clusterPolicies).map((o) => plain(o, 'CiliumClusterwideNetworkPolicy', 'cilium.io/v2')),
+  ];
+}
+
+/** The policies alone (for nightshift's record of their versions), with what could not be read. */
+export async function takePolicies(
+  kube: Kube,
+  deadline: number,
+): Promise<{ policies: unknown[]; problems: ReadProblem[] }> {
+  const r = reader(deadline);
+  return { policies: await readPolicies(kube, r), problems: r.problems };
+}
+
+async function namespaceLabelsOf(
+  kube: Kube,
+  r: Reader,
+  namespaces: string[],
+): Promise<Record<string, Record<string, string>>> {
+  const read = await Promise.all(
+    namespaces.map((ns) => r.read(`get namespace ${ns}`, () => kube.core.readNamespace({ name: ns }))),
+  );
+  return Object.fromEntries(namespaces.map((ns, i) => [ns, read[i]?.metadata?.labels ?? {}]));
+}
+
+function namespaceOf(object: unknown): string[] {
+  const meta = (object as { metadata?: { namespace?: unknown } }).metadata;
+  return typeof meta?.namespace === 'string' ? [meta.namespace] : [];
 }

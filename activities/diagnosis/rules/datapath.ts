@@ -5,7 +5,17 @@
 // that time out against running pods, node-to-node connects measured by the
 // node agents, and the symptom. nightshift's own faults are not read here.
 import { commonNode } from '../../collectors/nodes/pairs.ts';
-import { explain, policyObjects, toPolicies, type Endpoint } from '../../policy/index.ts';
+import {
+  CLUSTER_DNS,
+  explain,
+  explainDirection,
+  policyObjects,
+  suggestDns,
+  suggestScoped,
+  toPolicies,
+  type Endpoint,
+  type Policy,
+} from '../../policy/index.ts';
 import type { Remediation } from '../../../model/index.ts';
 import { unansweredEnough } from '../../hubble/index.ts';
 import type { FlowsView } from '../bundle.ts';
@@ -233,16 +243,29 @@ export function podToPodDrop(s: Signals): Candidate | undefined {
   };
 }
 
+/** A workload's labels: from a pod of it in the Kubernetes evidence, else from the identity Hubble reported for it. */
+function labelsOf(s: Signals, workload: string): Record<string, string> | undefined {
+  const [namespace, name] = workload.split('/');
+  const pod = s.kube?.v.pods.find((p) => p.namespace === namespace && p.workload === name);
+  if (pod) return pod.labels;
+  for (const d of s.flows?.v.drops ?? []) {
+    if (d.source === workload && d.sourceLabels) return d.sourceLabels;
+    if (d.destination === workload && d.destinationLabels) return d.destinationLabels;
+  }
+  return undefined;
+}
+
 /** Ask the analyser whether the policies in the evidence deny the flows that are lost. */
 export function policyDenies(s: Signals): Candidate | undefined {
   const kube = s.kube?.v;
   if (!kube || kube.policies.length === 0) return undefined;
-  const policies = toPolicies(policyObjects(kube.policies.map((p) => p.object)).objects).policies;
+  const objects = kube.policies.map((p) => p.object);
+  const policies = toPolicies(policyObjects(objects).objects).policies;
   const endpoint = (name: string): Endpoint | undefined => {
-    const [namespace, workload] = name.split('/');
-    const pod = kube.pods.find((p) => p.namespace === namespace && p.workload === workload);
-    return pod && namespace
-      ? { namespace, labels: pod.labels, namespaceLabels: kube.namespaceLabels[namespace] ?? {}, external: false }
+    const [namespace] = name.split('/');
+    const labels = labelsOf(s, name);
+    return labels && namespace
+      ? { namespace, labels, namespaceLabels: kube.namespaceLabels[namespace] ?? {}, external: false }
       : undefined;
   };
   for (const g of cuts(s).slice(0, 3)) {
@@ -250,24 +273,40 @@ export function policyDenies(s: Signals): Candidate | undefined {
     const to = endpoint(g.destination);
     if (!from || !to || !g.port) continue;
     const protocol = g.protocol === 'UDP' ? 'UDP' : g.protocol === 'SCTP' ? 'SCTP' : 'TCP';
-    const answer = explain({ from, to, port: g.port, protocol }, policies);
+    const flow = { from, to, port: g.port, protocol } as const;
+    const answer = explain(flow, policies);
     if (answer.verdict !== 'denied') continue;
     const deciding = answer.ingress.verdict === 'denied' ? answer.ingress : answer.egress;
     // Cilium saying so itself outweighs the analyser reading the policies.
     const byPolicy = g.reason !== undefined && POLICY_DROPS.includes(g.reason);
-    const changed = recentPolicies(s, [g.source, g.destination]);
+    const names = deciding.rule ? [deciding.rule.split(' spec')[0] ?? deciding.rule] : deciding.selectedBy;
+    const involved = kube.policies.filter((p) => names.includes(p.name));
+    const now = Date.parse(kube.at);
+    const changed = involved.filter((p) => p.changedAt && now - Date.parse(p.changedAt) <= 3_600_000);
     let c = byPolicy ? 0.75 : 0.5;
     if (changed.length) c += 0.1;
     if (s.symptom.erroring) c += 0.1;
-    const names = deciding.rule ? [deciding.rule.split(' spec')[0] ?? deciding.rule] : deciding.selectedBy;
-    const target = kube.policies.find((p) => names.some((n) => n === p.name));
+    const target = involved[0];
     const seen = byPolicy ? `Cilium drops ${flowText(g)} (${g.reason})` : `${flowText(g)} goes unanswered`;
+    const missed = deciding.considered.filter((r) => !r.matched).map((r) => `${r.rule} does not match: ${r.why}`);
+    const dns = dnsDenied(s, g.destination, to, policies) ?? dnsDenied(s, g.source, from, policies);
+    const fixes = [
+      deciding.reason === 'default-deny' ? suggestScoped(deciding.direction, flow, policies, objects) : undefined,
+      dns?.suggestion,
+    ].flatMap((x) => x ?? []);
+    const when = changed[0]?.changedAt ? ` (changed at ${changed[0].changedAt})` : '';
     return {
       id: 'policy-denies',
       confidence: clamp(c),
-      explanation: `${seen}, and the policies in the cluster deny it: ${deciding.sentence}.`,
+      explanation: [
+        `${seen}, and the policies in the cluster deny it: ${deciding.sentence}${when}.`,
+        ...missed.map((m) => `${m}.`),
+        ...(dns ? [dns.sentence] : []),
+        ...fixes.map((f) => `Suggested: in ${f.policy}, ${f.change}: ${f.path} = ${f.yaml}.`),
+      ].join(' '),
       evidence: [
         ...cutRefs(s, [g]),
+        ...(dns?.refs ?? []),
         ...cite(
           s.kube,
           (f) =>
@@ -279,6 +318,25 @@ export function policyDenies(s: Signals): Candidate | undefined {
     };
   }
   return undefined;
+}
+
+/** The denied workload's own DNS lookups, when its policy leaves DNS out: Cilium's drops on port 53 and a rule to add. */
+function dnsDenied(s: Signals, name: string, who: Endpoint, policies: Policy[]) {
+  const lookup = explainDirection('egress', { from: who, to: CLUSTER_DNS, port: 53, protocol: 'UDP' }, policies);
+  if (lookup.verdict !== 'denied') return undefined;
+  const drops = (s.flows?.v.drops ?? []).filter(
+    (d) => d.port === 53 && d.source === name && POLICY_DROPS.includes(d.reason),
+  );
+  const seen = drops.length ? ` (Cilium dropped ${drops.reduce((n, d) => n + d.count, 0)} of its lookups)` : '';
+  return {
+    sentence: `Its own DNS lookups are denied too${seen}: ${lookup.sentence}.`,
+    suggestion: suggestDns(
+      who,
+      policies,
+      (s.kube?.v.policies ?? []).map((p) => p.object),
+    ),
+    refs: cite(s.flows, (f) => f.kind === 'flows.dropped' && f.data?.source === name && f.data?.port === 53),
+  };
 }
 
 export function nodeNetworkLoss(s: Signals): Candidate | undefined {

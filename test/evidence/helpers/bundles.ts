@@ -364,6 +364,8 @@ export interface ShopOptions {
   nodeOf?: Record<string, string>;
   /** What the kubelet says of the unready cart v1 pods' readiness probes (an Unhealthy event each). */
   cartProbe?: string;
+  /** The namespaces whose pods, Deployments and slices were read (policies are read in all of them). */
+  read?: string[];
 }
 
 /** A kubelet's Unhealthy event on a pod, counted `count` times. */
@@ -417,8 +419,10 @@ export function kubeResult(options: ShopOptions = {}) {
       ? { managedFields: [{ manager: 'kubectl', time: options.policyChangedAt }] }
       : { creationTimestamp: '2026-01-01T00:00:00Z' }),
   };
-  const snapshot: KubeSnapshot = {
-    namespaces: ['production', 'finance'],
+  const read = options.read ?? ['production', 'finance'];
+  const inRead = (o: { metadata?: { namespace?: string } }) => read.includes(o.metadata?.namespace ?? '');
+  const full: KubeSnapshot = {
+    namespaces: read,
     pods: [...pods, placed({ namespace: 'finance', workload: 'payment-processor', node: 'lab-node-1', index: 5 })],
     deployments: [
       deployment('production', 'checkout-frontend', 2, 2),
@@ -455,6 +459,12 @@ export function kubeResult(options: ShopOptions = {}) {
     problems: [],
     latencies: [12, 15, 20],
     at: '2026-11-26T03:00:00Z',
+  };
+  const snapshot: KubeSnapshot = {
+    ...full,
+    pods: full.pods.filter(inRead),
+    deployments: full.deployments.filter(inRead),
+    slices: full.slices.filter(inRead),
   };
   const findings = new Findings('kubernetes');
   return result('kubernetes', assembleKube(snapshot, 3_600_000, findings), findings);
