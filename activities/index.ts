@@ -105,7 +105,13 @@ export function createAgentActivities(deps: NodeAgentDeps & Omit<VantageDeps, 'n
     ...createVantageActivities({ ...deps, locator }),
   };
 }
-export { kubeFromConfig, takeSnapshot, type Kube, type KubeSnapshot } from './collectors/kubernetes/index.ts';
+export {
+  kubeFromConfig,
+  recordClusterPolicies,
+  takeSnapshot,
+  type Kube,
+  type KubeSnapshot,
+} from './collectors/kubernetes/index.ts';
 export * from './policy/index.ts';
 /** The Hubble Observer wire format, shared with the lab's Relay stand-in. */
 export {
@@ -120,9 +126,11 @@ export {
 } from './hubble/index.ts';
 export {
   budget,
+  evidenceDepsFromEnv,
   evidenceSources,
   readRelay,
   windowQuestions,
+  type EvidenceDeps,
   type EvidenceSource,
   type RelayQuestions,
 } from './collectors/index.ts';

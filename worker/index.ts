@@ -12,6 +12,7 @@ export * from './gamedays.ts';
 export * from './gateway/index.ts';
 export { keepServing } from './http-guard.ts';
 export * from './node-agent.ts';
+export * from './policy-recorder.ts';
 export * from './report-sources.ts';
 export * from './runs.ts';
 export * from './runtime.ts';

@@ -4,7 +4,12 @@
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
-import type { ActivityDeps, SyntheticPayload } from '../activities/index.ts';
+import {
+  evidenceDepsFromEnv,
+  type ActivityDeps,
+  type EvidenceDeps,
+  type SyntheticPayload,
+} from '../activities/index.ts';
 import {
   alertmanagerRoute,
   alertRunPort,
@@ -20,10 +25,16 @@ import { gamedayPort } from './gameday-port.ts';
 import { faultWindows } from './report-sources.ts';
 import { slackActivityDepsFor, type Route, type SlackSettings, type StopAllFaults } from './gateway/index.ts';
 
-/** Every client the control worker's activities use. */
-export function controlActivityDeps(config: Config, log: Pino, client: Client, slack: SlackSettings): ActivityDeps {
+/** Every client the control worker's activities use (the evidence clients from the environment, read once). */
+export function controlActivityDeps(
+  config: Config,
+  log: Pino,
+  client: Client,
+  slack: SlackSettings,
+): ActivityDeps & { evidence: EvidenceDeps } {
   const runbooks = new RunbookCache(catalogue());
   return {
+    evidence: evidenceDepsFromEnv(),
     ...slackActivityDepsFor(slack, log),
     temporal: client,
     alertRuns: alertRunPort({ client, config, runbooks: runbooks.get }),

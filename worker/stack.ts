@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { createControlWorker } from './control-worker.ts';
 import { isListening, startDevServer, type DevServer } from './devserver.ts';
 import type { SlackSettings } from './gateway/index.ts';
+import { startPolicyRecorder } from './policy-recorder.ts';
 import { installRuntime } from './runtime.ts';
 import { controlActivityDeps } from './services.ts';
 import { connectClient, connectWorker } from './temporal.ts';
@@ -44,12 +45,14 @@ export async function startStack(config: Config, log: Pino, slack: SlackSettings
   try {
     const connection = await connectWorker(config);
     const client = await connectClient(config);
+    const deps = controlActivityDeps(config, log, client, slack);
     const worker = await createControlWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities(controlActivityDeps(config, log, client, slack)),
+      activities: createActivities(deps),
     });
+    const recorder = startPolicyRecorder(deps.evidence, log);
     const running = worker.run();
     log.info({ taskQueue: config.temporal.taskQueue }, 'control worker running');
     return {
@@ -58,6 +61,7 @@ export async function startStack(config: Config, log: Pino, slack: SlackSettings
       ...(devServer ? { devServer } : {}),
       async stop() {
         // The SDK already shuts the worker down on SIGINT/SIGTERM; only ask if it still runs.
+        recorder.stop();
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running.catch((err: unknown) => log.error({ err }, 'worker stopped with an error'));
         await client.connection.close();

@@ -2,7 +2,7 @@
 // Kubernetes collector reads a policy whose content changed, the new content
 // is kept (the last 10 per policy), so restore-policy knows what came before.
 // Stored as one JSON file per policy under the data directory.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -22,7 +22,8 @@ export interface PolicyKey {
 }
 
 export interface PolicyHistory {
-  record(key: PolicyKey, content: unknown, resourceVersion: string | undefined, seenAt: string): Promise<void>;
+  /** Keep this content as the newest version unless it already is; true when it was new. */
+  record(key: PolicyKey, content: unknown, resourceVersion: string | undefined, seenAt: string): Promise<boolean>;
   /** Oldest first. */
   versions(key: PolicyKey): Promise<PolicyVersion[]>;
 }
@@ -76,14 +77,22 @@ export class FilePolicyHistory implements PolicyHistory {
     }
   }
 
-  async record(key: PolicyKey, content: unknown, resourceVersion: string | undefined, seenAt: string): Promise<void> {
+  async record(
+    key: PolicyKey,
+    content: unknown,
+    resourceVersion: string | undefined,
+    seenAt: string,
+  ): Promise<boolean> {
     const list = await this.versions(key);
     const hash = contentHash(content);
-    if (list[list.length - 1]?.hash === hash) return;
+    if (list[list.length - 1]?.hash === hash) return false;
     list.push({ hash, seenAt, ...(resourceVersion ? { resourceVersion } : {}), content });
     await mkdir(this.dir, { recursive: true });
     const file = this.file(key);
-    await writeFile(`${file}.tmp`, JSON.stringify(list.slice(-this.keep), null, 1));
-    await rename(`${file}.tmp`, file);
+    // A temporary file of this writer's own: the recorder and a collector may record at once.
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, JSON.stringify(list.slice(-this.keep), null, 1));
+    await rename(tmp, file);
+    return true;
   }
 }

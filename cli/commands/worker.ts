@@ -9,6 +9,7 @@ import {
   controlActivityDeps,
   connectClient,
   connectWorker,
+  startPolicyRecorder,
 } from '../../worker/index.ts';
 import { parse, type Command } from '../command.ts';
 
@@ -22,15 +23,19 @@ export const workerCommand: Command = {
     installRuntime(log, config.metrics.address);
     const connection = await connectWorker(config);
     const client = await connectClient(config);
+    const deps = controlActivityDeps(config, log, client, resolveSlack(config));
     const worker = await createControlWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities(controlActivityDeps(config, log, client, resolveSlack(config))),
+      activities: createActivities(deps),
     });
+    // Policy versions are kept from the start, so restore-policy knows what held before a change.
+    const recorder = startPolicyRecorder(deps.evidence, log);
     io.err(`control worker on ${config.temporal.address}, task queue ${config.temporal.taskQueue}`);
     // The SDK shuts the worker down on SIGINT/SIGTERM and lets in-flight tasks finish.
     await worker.run();
+    recorder.stop();
     await client.connection.close();
     await connection.close();
     return 0;

@@ -10,7 +10,7 @@ import { budget, collect, errorText, within } from '../result.ts';
 import { policyContent, type PolicyHistory } from '../../actions/history.ts';
 import { assembleKube, type KubeEvidence } from './assemble.ts';
 import type { Kube } from './client.ts';
-import { takeSnapshot } from './snapshot.ts';
+import { takePolicies, takeSnapshot } from './snapshot.ts';
 
 /** A Kube, or a function that makes one on first use (a bad kubeconfig then becomes a finding). */
 export type KubeSource = Kube | (() => Kube);
@@ -89,15 +89,50 @@ export function createKubernetesCollector(source: KubeSource | undefined, histor
 
 /** Every policy version seen goes into nightshift's record, so restore-policy knows what came before. */
 async function remember(history: PolicyHistory, evidence: KubeEvidence, at: string): Promise<void> {
-  for (const p of evidence.policies) {
-    const object = z.record(z.string(), z.unknown()).safeParse(p.object);
+  await recordVersions(
+    history,
+    evidence.policies.map((p) => p.object),
+    at,
+  );
+}
+
+async function recordVersions(history: PolicyHistory, objects: unknown[], at: string): Promise<number> {
+  let recorded = 0;
+  for (const o of objects) {
+    const object = z
+      .object({
+        kind: z.string(),
+        metadata: z
+          .object({ name: z.string(), namespace: z.string().optional(), resourceVersion: z.string().optional() })
+          .loose(),
+      })
+      .loose()
+      .safeParse(o);
     if (!object.success) continue;
-    const meta = z.object({ resourceVersion: z.string().optional() }).loose().safeParse(object.data.metadata);
-    await history.record(
-      { kind: p.kind, ...(p.namespace ? { namespace: p.namespace } : {}), name: p.objectName },
-      policyContent(object.data),
-      meta.data?.resourceVersion,
-      at,
-    );
+    const { kind, metadata } = object.data;
+    const key = { kind, ...(metadata.namespace ? { namespace: metadata.namespace } : {}), name: metadata.name };
+    if (await history.record(key, policyContent(object.data), metadata.resourceVersion, at)) recorded++;
   }
+  return recorded;
+}
+
+/**
+ * One pass of the worker's policy recorder: every policy in the cluster read, each new version kept,
+ * so that restore-policy knows the version before a change even when no run saw it.
+ */
+export async function recordClusterPolicies(
+  source: KubeSource | undefined,
+  history: PolicyHistory,
+  timeoutMs = 10_000,
+): Promise<{ policies: number; recorded: number; problems: string[] }> {
+  const { kube, error } = resolveKube(source);
+  if (!kube) return { policies: 0, recorded: 0, problems: [error ?? 'no Kubernetes access'] };
+  const at = new Date().toISOString();
+  const { policies, problems } = await takePolicies(kube, Date.now() + timeoutMs);
+  const recorded = await recordVersions(history, policies, at);
+  return {
+    policies: policies.length,
+    recorded,
+    problems: problems.filter((p) => p.kind !== 'not-found').map((p) => `${p.what}: ${p.message}`),
+  };
 }

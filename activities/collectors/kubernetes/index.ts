@@ -1,6 +1,6 @@
 // Public face of the Kubernetes collector and the clients actions share.
 export { classify, kubeFromConfig, withRetry, type Kube, type KubeFailure } from './client.ts';
-export { createKubernetesCollector, resolveKube, type KubeSource } from './collector.ts';
+export { createKubernetesCollector, recordClusterPolicies, resolveKube, type KubeSource } from './collector.ts';
 export type { KubeEvidence, PolicyInfo } from './assemble.ts';
 export {
   HOST_INTERFACE_ANNOTATION,
