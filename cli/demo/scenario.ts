@@ -1,7 +1,8 @@
 // The 3 AM scenario, end to end on the embedded default: the lab comes up
 // (Temporal dev server with SQLite, control worker, node agents), the Slack
-// stand-in and the gateway start, checkout is healthy, then every packet into
-// the cart pods is dropped. Prometheus sees checkout fail, its rule fires,
+// stand-in and the gateway start, checkout is healthy, then something breaks
+// (cli/demo/breakages.ts: every packet into the cart pods dropped, or the
+// seed's payment policy applied). Prometheus sees checkout fail, its rule fires,
 // Alertmanager posts to the gateway's webhook (each hop printed with its
 // time), traffic-vanish gathers evidence and names the cause, the on-call engineer
 // approves the fix in the Slack thread, traffic comes back, and the report is
@@ -11,7 +12,6 @@ import type { Client } from '@temporalio/client';
 import type { Logger as Pino } from 'pino';
 import { decideActionId } from '../../activities/index.ts';
 import { labAlertTokenFor, labUp, LAB_MONITORING, probeSummary } from '../../lab/index.ts';
-import { faultLimits, type FaultInput } from '../../workflows/index.ts';
 import { statusQuery } from '../../workflows/index.ts';
 import type { RunReport, RunStatus } from '../../model/index.ts';
 import type { Config, Gateway, Standin } from '../../worker/index.ts';
@@ -23,17 +23,22 @@ import {
   gatewayStopAll,
   connectClient,
 } from '../../worker/index.ts';
-import { ALERTNAME, cartDrop, Deliveries, followChain, type HopName, type Hops } from './chain.ts';
+import { BREAKAGES, type Breakage, type ScenarioName } from './breakages.ts';
+import { ALERTNAME, Deliveries, followChain, type HopName, type Hops } from './chain.ts';
 
 export interface DemoOptions {
   config: Config;
   log: Pino;
   say: (line: string) => void;
+  /** What breaks at 3 AM (default cart-drop). */
+  scenario?: ScenarioName;
 }
 
 export interface DemoResult {
+  scenario: ScenarioName;
+  /** The top hypothesis a correct diagnosis names. */
+  expected: string;
   runId: string;
-  faultId: string;
   topHypothesis?: { id: string; confidence: number };
   decision?: { option: string; by: string };
   verified: boolean;
@@ -71,7 +76,12 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 
 const clock = (t0: number) => () => `+${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
 
-export async function runDemo({ config: given, log, say }: DemoOptions): Promise<Running> {
+export async function runDemo({
+  config: given,
+  log,
+  say,
+  scenario: name = 'cart-drop',
+}: DemoOptions): Promise<Running> {
   const up = await labUp({ config: given, progress: (line) => say(`lab: ${line}`) });
   say(up.alreadyUp ? 'the lab was already up' : `the lab is up in ${up.seconds.toFixed(1)} s`);
   // The gateway takes the token the lab's Alertmanager sends (the configured one, or the lab's own).
@@ -96,7 +106,8 @@ export async function runDemo({ config: given, log, say }: DemoOptions): Promise
       routes: gatewayRoutes(config, log, client, slack, 'dev', deliveries.observe),
       stopAllFaults: gatewayStopAll(config, client),
     });
-    const result = await scenario(config, client, gateway, standin, deliveries, say);
+    const breakage = BREAKAGES[name](config, client);
+    const result = { scenario: name, ...(await scenario(config, client, gateway, standin, deliveries, breakage, say)) };
     return { result, stop };
   } catch (err) {
     await stop();
@@ -110,8 +121,9 @@ async function scenario(
   gateway: Gateway,
   standin: Standin | undefined,
   deliveries: Deliveries,
+  breakage: Breakage,
   say: (line: string) => void,
-): Promise<DemoResult> {
+): Promise<Omit<DemoResult, 'scenario'>> {
   say(
     `gateway on ${gateway.url}; Slack stand-in ${standin ? standin.url : '(real Slack)'}; Temporal UI http://127.0.0.1:${config.temporal.uiPort}`,
   );
@@ -123,20 +135,7 @@ async function scenario(
 
   const t0 = Date.now();
   const at = clock(t0);
-  const faultId = `demo-cart-drop-${new Date(t0).toISOString().replace(/\D/g, '').slice(8, 14)}`;
-  const input: FaultInput = {
-    spec: cartDrop('10m'),
-    limits: faultLimits(config.faults),
-    requestedBy: { id: 'gremlin', name: 'the 3 AM gremlin', via: 'demo' },
-  };
-  await client.workflow.start('faultWorkflow', {
-    taskQueue: config.temporal.taskQueue,
-    workflowId: faultId,
-    args: [input],
-  });
-  say(
-    `03:00  ${at()} packets into the cart pods vanish (eBPF drop fault ${faultId} on production/cart-service-v1, TCP 80)`,
-  );
+  say(`03:00  ${at()} ${await breakage.start(t0)}`);
 
   const m = LAB_MONITORING;
   say(
@@ -181,7 +180,8 @@ async function scenario(
   const pending = waiting.pendingDecision;
   let decision: DemoResult['decision'];
   if (pending && standin) {
-    const option = pending.options[0];
+    // The fix for this cause, as the on-call engineer would pick it; else the first offered.
+    const option = pending.options.find((o) => o.action === breakage.fix) ?? pending.options[0];
     if (!option) throw new Error('the decision offers no option');
     say(`03:01  ${at()} Slack asks: ${pending.question}`);
     for (const o of pending.options) say(`         [${o.label}]`);
@@ -216,6 +216,7 @@ async function scenario(
   const toRecovery = (Date.now() - t0) / 1000;
   const verify = final.steps.find((s) => s.kind === 'verify');
   const verified = (verify?.result as { ok?: boolean } | undefined)?.ok === true;
+  if (!verified) await breakage.undo();
   const after = await probeSummary(5);
   say(
     `03:03  ${at()} run ${final.state}; checkout ${verified ? 'verified back' : 'NOT verified'}: ${(after.successRate * 100).toFixed(1)}% success now`,
@@ -225,8 +226,8 @@ async function scenario(
   for (const line of report.attached ?? []) say(`         attached to the Slack thread: ${line}`);
   if (report.markdown) say(`         report: ${report.markdown} and ${report.html}`);
   return {
+    expected: breakage.expected,
     runId,
-    faultId,
     ...(top ? { topHypothesis: { id: top.id, confidence: top.confidence } } : {}),
     ...(decision ? { decision } : {}),
     verified,

@@ -463,6 +463,55 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
     }
   }, 360_000);
 
+  test('policy at 3 AM (the seed’s payment policy applied over the working one): policy-denies, restore-policy, checkout back', async () => {
+    const change = Date.now();
+    // The 3 AM change, as a person makes it: the seed's version applied over the working one.
+    await labApi!.applyToLab(labApi!.POLICY_3AM, ctx!.config.dataDir);
+    try {
+      await new Promise((r) => setTimeout(r, 15_000));
+      let offered: string[] = [];
+      let diagnosedAt = 0;
+      const status = await runner.run({ window: '13s' }, undefined, (options) => {
+        diagnosedAt ||= Date.now();
+        offered = options.map((o) => `${o.id} ${o.action ?? ''}`);
+        return options.find((o) => o.action === 'restore-policy')?.id ?? 'deny';
+      });
+      const verifiedAt = Date.now();
+      judge('policy at 3 AM', status, ['policy-denies'], {
+        seen: seen(gatherOf(status.steps)),
+        unanswered: unanswered(gatherOf(status.steps)),
+      });
+      const top = status.diagnosis?.hypotheses[0];
+      // The policy, the rule, the denied flow and why it does not match, and the corrected rules.
+      expect(top?.explanation).toEqual(
+        expect.stringMatching(
+          /Cilium drops production\/checkout-frontend → finance\/payment-processor TCP\/8080 \(POLICY_DENIED\).*CiliumNetworkPolicy finance\/secure-payment-gateway spec\.ingress\[0\] does not match: .*only in namespace finance; the peer is in production.*Its own DNS lookups are denied too.*Suggested: .*k8s:io\.kubernetes\.pod\.namespace: production.*Suggested: .*kube-dns/,
+        ),
+      );
+      const fix = status.steps.find((s) => s.id === 'fix')?.result as
+        { action?: string; changed?: boolean; summary?: string } | undefined;
+      expect({ fix, offered }).toEqual(
+        expect.objectContaining({
+          fix: expect.objectContaining({
+            action: 'restore-policy',
+            changed: true,
+            // The version the worker's recorder kept before the change.
+            summary: expect.stringContaining("restored from nightshift's record"),
+          }),
+        }),
+      );
+      expect(status.steps.find((s) => s.id === 'check')?.result).toMatchObject({ ok: true });
+      expect(status.report?.markdown).toBeDefined();
+      console.log(
+        `policy at 3 AM: change → diagnosis ${((diagnosedAt - change) / 1000).toFixed(1)} s, ` +
+          `change → verified recovery ${((verifiedAt - change) / 1000).toFixed(1)} s (15 s of it waiting as the alert would)`,
+      );
+    } finally {
+      await labApi!.applyToLab(labApi!.LAB_POLICY, ctx!.config.dataDir);
+      await healthy();
+    }
+  }, 360_000);
+
   const slowTest = fq.fq ? test : test.skip;
   slowTest(
     `slow service (200 ms on the cart pods’ egress, kernels with fq): service-latency${fq.fq ? '' : ` (skipped: no sch_fq)`}`,
