@@ -18,6 +18,10 @@
 // lab comes up pays for cold caches (the agents' measuring helpers, the
 // worker's first workflow bundle), as the first run of a new deployment does.
 //
+// Each round also prints where nightshift's share went, from the run's own
+// status (its steps' times and each collector's duration): webhook → run
+// started → gather (per collector) → diagnose → the message in the thread.
+//
 // Uses the lab of the configured data dir when it is up (its control worker
 // publishes to the stand-in this script starts); otherwise brings one up and
 // takes it down after.
@@ -40,7 +44,8 @@ import {
   type Config,
 } from '../worker/index.ts';
 import { ALERTNAME, cartDrop, Deliveries, followChain } from '../cli/index.ts';
-import { faultAbortSignal, faultLimits, abortSignal } from '../workflows/index.ts';
+import { faultAbortSignal, faultLimits, abortSignal, statusQuery } from '../workflows/index.ts';
+import type { CollectorResult } from '../model/index.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } },
@@ -81,7 +86,31 @@ const hops: Record<(typeof hopNames)[number], number[]> = {
 const share: number[] = [];
 const direct: number[] = [];
 const tops: string[] = [];
+const rounds: Record<string, unknown>[] = [];
 const messages = () => standin.workspace.messages;
+
+/** Where a run's time went, from its status: ms from the webhook to each step, and each collector's own time. */
+async function breakdown(runId: string, webhook: Date | undefined, threadAt: number) {
+  const status = await client.workflow.getHandle(runId).query(statusQuery);
+  const ms = (iso?: string) => (iso ? Date.parse(iso) : Number.NaN);
+  const from = webhook?.getTime() ?? ms(status.startedAt);
+  const gather = status.steps.find((x) => x.kind === 'gather');
+  const diagnose = status.steps.find((x) => x.kind === 'diagnose');
+  const collectors = (gather?.result as { collectors?: Record<string, CollectorResult> } | undefined)?.collectors ?? {};
+  return {
+    runStarted: ms(status.startedAt) - from,
+    gatherStart: ms(gather?.startedAt) - from,
+    gather: ms(gather?.endedAt) - ms(gather?.startedAt),
+    diagnose: ms(diagnose?.endedAt) - ms(diagnose?.startedAt),
+    diagnosedToThread: threadAt - ms(diagnose?.endedAt),
+    collectors: Object.fromEntries(
+      Object.entries(collectors)
+        .map(([name, r]) => [name, r.durationMs] as const)
+        .sort((a, b) => b[1] - a[1]),
+    ),
+  };
+}
+const seconds = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : '?');
 
 async function until<T>(
   what: string,
@@ -138,6 +167,17 @@ try {
       hops.diagnosis.push(diagnosedAt - t0);
       share.push(diagnosedAt - (chain.webhook ?? chain.runStarted).getTime());
       tops.push(/pod-to-pod-drop/.test(JSON.stringify(diagnosis.blocks)) ? 'pod-to-pod-drop' : 'other');
+      const b = await breakdown(chain.runId, chain.webhook, diagnosedAt).catch((err: unknown) => ({
+        error: String(err),
+      }));
+      rounds.push({ shareMs: share[share.length - 1], ...b });
+      if ('collectors' in b)
+        console.error(
+          `  share ${seconds(share[share.length - 1] ?? Number.NaN)}: run started +${seconds(b.runStarted)}, gather from +${seconds(b.gatherStart)} ` +
+            `for ${seconds(b.gather)} (${Object.entries(b.collectors)
+              .map(([n, d]) => `${n} ${seconds(d)}`)
+              .join(', ')}), diagnose ${seconds(b.diagnose)}, then ${seconds(b.diagnosedToThread)} to the thread`,
+        );
     }
     await client.workflow
       .getHandle(chain.runId)
@@ -194,6 +234,7 @@ const result = {
     what: 'the same traffic-vanish run started directly with a Temporal client while the same fault holds',
     diagnosisMs: stats(direct),
   },
+  rounds,
 };
 if (values.json) console.log(JSON.stringify(result, null, 2));
 else {
