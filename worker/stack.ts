@@ -46,13 +46,14 @@ export async function startStack(config: Config, log: Pino, slack: SlackSettings
     const connection = await connectWorker(config);
     const client = await connectClient(config);
     const deps = controlActivityDeps(config, log, client, slack);
+    // Before the workflow bundle (seconds): policy versions are kept from the start.
+    const recorder = startPolicyRecorder(deps.evidence, log);
     const worker = await createControlWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       activities: createActivities(deps),
     });
-    const recorder = startPolicyRecorder(deps.evidence, log);
     const running = worker.run();
     log.info({ taskQueue: config.temporal.taskQueue }, 'control worker running');
     return {

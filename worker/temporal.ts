@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import proto from '@temporalio/proto';
 import type { Config } from './config.ts';
 
 type TlsOptions = {
@@ -39,4 +40,20 @@ export async function connectClient(config: Config): Promise<Client> {
 
 export function connectWorker(config: Config): Promise<NativeConnection> {
   return NativeConnection.connect(connectionOptions(config));
+}
+
+/** Whether a worker polls this task queue for workflow tasks now (Temporal's own view of its pollers). */
+export async function queuePolled(
+  client: Client,
+  config: Config,
+  taskQueue = config.temporal.taskQueue,
+): Promise<boolean> {
+  const answer = await client.workflowService
+    .describeTaskQueue({
+      namespace: config.temporal.namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    })
+    .catch(() => undefined);
+  return (answer?.pollers?.length ?? 0) > 0;
 }

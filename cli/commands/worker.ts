@@ -24,14 +24,16 @@ export const workerCommand: Command = {
     const connection = await connectWorker(config);
     const client = await connectClient(config);
     const deps = controlActivityDeps(config, log, client, resolveSlack(config));
+    // Policy versions are kept from the start (before the workflow bundle, which takes seconds),
+    // so restore-policy knows what held before a change.
+    const recorder = startPolicyRecorder(deps.evidence, log);
     const worker = await createControlWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       activities: createActivities(deps),
     });
-    // Policy versions are kept from the start, so restore-policy knows what held before a change.
-    const recorder = startPolicyRecorder(deps.evidence, log);
+
     io.err(`control worker on ${config.temporal.address}, task queue ${config.temporal.taskQueue}`);
     // The SDK shuts the worker down on SIGINT/SIGTERM and lets in-flight tasks finish.
     await worker.run();

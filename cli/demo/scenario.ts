@@ -22,6 +22,7 @@ import {
   gatewayRoutes,
   gatewayStopAll,
   connectClient,
+  queuePolled,
 } from '../../worker/index.ts';
 import { BREAKAGES, type Breakage, type ScenarioName } from './breakages.ts';
 import { ALERTNAME, Deliveries, followChain, type HopName, type Hops } from './chain.ts';
@@ -126,6 +127,10 @@ async function scenario(
 ): Promise<Omit<DemoResult, 'scenario'>> {
   say(
     `gateway on ${gateway.url}; Slack stand-in ${standin ? standin.url : '(real Slack)'}; Temporal UI http://127.0.0.1:${config.temporal.uiPort}`,
+  );
+  // nightshift itself is up too: its control worker polls (and has kept the policies' versions since it started).
+  await until("nightshift's control worker to poll its task queue", 120_000, async () =>
+    (await queuePolled(client, config)) ? true : undefined,
   );
   const healthy = await until('checkout to be healthy', 60_000, async () => {
     const s = await probeSummary(5);
