@@ -10,6 +10,8 @@ import { createKubernetesCollector, type KubeEvidence } from '../../activities/c
 import type { StepCall } from '../../model/index.ts';
 import { apiserverAvailable, startApiserver, type TestApiserver } from './helpers/apiserver.ts';
 import { createShop, writeRouteStatus } from './helpers/shop-objects.ts';
+import { createLogger } from '../../worker/logger.ts';
+import { startPolicyRecorder } from '../../worker/policy-recorder.ts';
 
 const call = (params: StepCall['params'], extra: Partial<StepCall> = {}): StepCall => ({
   params,
@@ -178,6 +180,49 @@ run('Kubernetes evidence and actions on a real API server', () => {
     await a.undoRollbackDeployment({ ...call({}), undo: done.undo });
     d = await api.admin.apps.readNamespacedDeployment({ namespace: 'production', name: 'cart-service-v1' });
     expect(d.spec?.template.spec?.containers[0]?.image).toBe('cart:v2');
+  });
+
+  test("the worker's policy recorder keeps every policy's versions in every namespace, without any run", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nightshift-recorder-'));
+    const own = new FilePolicyHistory(dir);
+    const recorder = startPolicyRecorder(
+      { kube: api.admin, policyHistory: own },
+      createLogger({ level: 'silent', name: 'recorder-test' }),
+      200,
+    );
+    const key = { kind: 'NetworkPolicy', namespace: 'production', name: 'default-deny-ingress' };
+    try {
+      await recorder.pass();
+      // Both namespaces' policies, from the cluster-wide lists.
+      expect((await own.versions(key)).length).toBe(1);
+      expect(
+        (await own.versions({ kind: 'CiliumNetworkPolicy', namespace: 'finance', name: 'secure-payment-gateway' }))
+          .length,
+      ).toBe(1);
+      // A change nobody ran a collector for is kept by the next pass; the version before it stays.
+      const live = await api.admin.networking.readNamespacedNetworkPolicy({ namespace: 'production', name: key.name });
+      await api.admin.networking.replaceNamespacedNetworkPolicy({
+        namespace: 'production',
+        name: key.name,
+        body: { ...live, spec: { ...live.spec, policyTypes: ['Ingress', 'Egress'] } },
+      });
+      const deadline = Date.now() + 10_000;
+      while ((await own.versions(key)).length < 2 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      const versions = await own.versions(key);
+      expect(versions.map((v) => JSON.stringify(v.content).includes('Egress'))).toEqual([false, true]);
+      await api.admin.networking.replaceNamespacedNetworkPolicy({
+        namespace: 'production',
+        name: key.name,
+        body: {
+          ...(await api.admin.networking.readNamespacedNetworkPolicy({ namespace: 'production', name: key.name })),
+          spec: live.spec,
+        },
+      });
+    } finally {
+      recorder.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('restore-policy: from nightshift record, with a diff in the dry run; idempotent; undo', async () => {
