@@ -88,21 +88,24 @@ export function createDnsCollector(deps: DnsDeps) {
       }
       const p = parsed.data;
       const { kube } = resolveKube(deps.kube);
-      const discovered = kube
-        ? await within(clusterDnsServers(kube), time.left() / 4, () => ({ servers: [], metrics: [] }))
-        : { servers: [], metrics: [] };
+      // The servers and the pods to measure from are independent reads: both at once.
+      const [discovered, vantages] = await Promise.all([
+        kube
+          ? within(clusterDnsServers(kube), time.left() / 4, () => ({ servers: [], metrics: [] }))
+          : { servers: [], metrics: [] },
+        choosePods(
+          kube,
+          p.namespace,
+          p.selector ?? (p.workload ? `app=${p.workload}` : undefined),
+          p.maxPods,
+          findings,
+          time.left() / 4,
+        ),
+      ]);
       const given = p.servers ?? deps.servers;
       const servers: Server[] = given?.length
         ? given.map((address) => ({ address, kind: kindOf(address, discovered.servers) }))
         : discovered.servers;
-      const vantages = await choosePods(
-        kube,
-        p.namespace,
-        p.selector ?? (p.workload ? `app=${p.workload}` : undefined),
-        p.maxPods,
-        findings,
-        time.left() / 4,
-      );
       if (vantages.length === 0 && servers.length === 0) {
         findings.add(
           'dns.unavailable',

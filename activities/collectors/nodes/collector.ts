@@ -193,10 +193,16 @@ async function involvedNodes(
   selector: string | undefined,
   named: string[] | undefined,
 ): Promise<NodeNetworkEvidence['nodes']> {
-  const all = (await kube.core.listNode({})).items;
+  // The nodes and the pods placing them are independent reads: both at once.
+  const [nodes, pods] = await Promise.all([
+    kube.core.listNode({}),
+    !named && namespace
+      ? kube.core.listNamespacedPod({ namespace, ...(selector ? { labelSelector: selector } : {}) })
+      : undefined,
+  ]);
+  const all = nodes.items;
   let wanted = named;
-  if (!wanted && namespace) {
-    const pods = await kube.core.listNamespacedPod({ namespace, ...(selector ? { labelSelector: selector } : {}) });
+  if (pods) {
     wanted = [...new Set(pods.items.flatMap((pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : [])))];
     if (wanted.length < 2) wanted = undefined;
   }
