@@ -485,7 +485,7 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
       // The policy, the rule, the denied flow and why it does not match, and the corrected rules.
       expect(top?.explanation).toEqual(
         expect.stringMatching(
-          /Cilium drops production\/checkout-frontend → finance\/payment-processor TCP\/8080 \(POLICY_DENIED\).*CiliumNetworkPolicy finance\/secure-payment-gateway spec\.ingress\[0\] does not match: .*only in namespace finance; the peer is in production.*Its own DNS lookups are denied too.*Suggested: .*k8s:io\.kubernetes\.pod\.namespace: production.*Suggested: .*kube-dns/,
+          /Cilium drops production\/checkout-frontend → finance\/payment-processor TCP\/8080 \(POLICY_DENIED\).*CiliumNetworkPolicy finance\/secure-payment-gateway spec\.ingress\[0\] does not match: .*only in namespace finance; the peer is in production.*finance\/payment-processor's own DNS lookups are denied too.*Suggested: .*k8s:io\.kubernetes\.pod\.namespace: production.*Suggested: .*kube-dns/,
         ),
       );
       const fix = status.steps.find((s) => s.id === 'fix')?.result as

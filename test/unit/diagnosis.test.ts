@@ -686,7 +686,9 @@ describe('diagnosis', () => {
       /spec\.ingress\[0\] does not match: endpoints \{app=checkout-frontend\} only in namespace finance; the peer is in production/,
     );
     // Payment's own lookups: denied, with Cilium's drops counted.
-    expect(text).toContain('Its own DNS lookups are denied too (Cilium dropped 12 of its lookups)');
+    expect(text).toContain(
+      "finance/payment-processor's own DNS lookups are denied too (Cilium dropped 12 of its lookups)",
+    );
     // The corrected rules: the namespace label on the ingress selector, and a DNS egress rule.
     expect(text).toContain(
       'Suggested: in CiliumNetworkPolicy finance/secure-payment-gateway, fromEndpoints[0] names namespace production',

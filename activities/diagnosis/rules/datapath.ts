@@ -289,7 +289,7 @@ export function policyDenies(s: Signals): Candidate | undefined {
     const target = involved[0];
     const seen = byPolicy ? `Cilium drops ${flowText(g)} (${g.reason})` : `${flowText(g)} goes unanswered`;
     const missed = deciding.considered.filter((r) => !r.matched).map((r) => `${r.rule} does not match: ${r.why}`);
-    const dns = dnsDenied(s, g.destination, to, policies) ?? dnsDenied(s, g.source, from, policies);
+    const dns = dnsDenied(s, g.destination, to, policies, objects) ?? dnsDenied(s, g.source, from, policies, objects);
     const fixes = [
       deciding.reason === 'default-deny' ? suggestScoped(deciding.direction, flow, policies, objects) : undefined,
       dns?.suggestion,
@@ -321,7 +321,7 @@ export function policyDenies(s: Signals): Candidate | undefined {
 }
 
 /** The denied workload's own DNS lookups, when its policy leaves DNS out: Cilium's drops on port 53 and a rule to add. */
-function dnsDenied(s: Signals, name: string, who: Endpoint, policies: Policy[]) {
+function dnsDenied(s: Signals, name: string, who: Endpoint, policies: Policy[], objects: unknown[]) {
   const lookup = explainDirection('egress', { from: who, to: CLUSTER_DNS, port: 53, protocol: 'UDP' }, policies);
   if (lookup.verdict !== 'denied') return undefined;
   const drops = (s.flows?.v.drops ?? []).filter(
@@ -329,12 +329,8 @@ function dnsDenied(s: Signals, name: string, who: Endpoint, policies: Policy[]) 
   );
   const seen = drops.length ? ` (Cilium dropped ${drops.reduce((n, d) => n + d.count, 0)} of its lookups)` : '';
   return {
-    sentence: `Its own DNS lookups are denied too${seen}: ${lookup.sentence}.`,
-    suggestion: suggestDns(
-      who,
-      policies,
-      (s.kube?.v.policies ?? []).map((p) => p.object),
-    ),
+    sentence: `${name}'s own DNS lookups are denied too${seen}: ${lookup.sentence}.`,
+    suggestion: suggestDns(who, policies, objects),
     refs: cite(s.flows, (f) => f.kind === 'flows.dropped' && f.data?.source === name && f.data?.port === 53),
   };
 }
