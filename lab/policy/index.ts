@@ -33,6 +33,7 @@ export {
 export { l7Configs, PROXY_PORT_BASE, sourcesFor } from './l7-compile.ts';
 export { EVENT_ACCESS_LOG, l7EventSchema, l7ToFlow, type L7Event } from './l7-events.ts';
 export { applyNft, hasNft, L7_TABLE, nftScript, removeNft } from './l7-nft.ts';
+export { l7Files, l7Proxies, type L7Pod, type L7Proxies } from './l7-proxies.ts';
 export { announceEndpoint, POLICY_AGENT_URL } from './client.ts';
 export { labPolicyFiles } from './lab-files.ts';
 export {

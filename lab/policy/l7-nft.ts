@@ -17,7 +17,8 @@ export function nftScript(config: L7Config): string {
   const chains = config.ports.map((p) => {
     const rules = p.sources.map((s) => {
       const match = s.prefix === '0.0.0.0/0' ? '' : `ip saddr ${s.prefix} `;
-      return `    ${match}${s.proxy ? `redirect to :${p.proxyPort}` : 'return'}`;
+      // nft maps a port only after a transport match in the same rule.
+      return `    ${match}${s.proxy ? `meta l4proto tcp redirect to :${p.proxyPort}` : 'return'}`;
     });
     return `  chain port_${p.port} {\n${rules.join('\n')}\n  }`;
   });

@@ -180,7 +180,7 @@ describe("the pod's nftables table", () => {
         .split('\n')
         .slice(1, 3)
         .map((l) => l.trim()),
-    ).toEqual([`ip saddr ${FRONTEND}/32 redirect to :15001`, 'return']);
+    ).toEqual([`ip saddr ${FRONTEND}/32 meta l4proto tcp redirect to :15001`, 'return']);
   });
 });
 
