@@ -102,6 +102,14 @@ export function startAgent(o: {
     for (const b of bad) if (!refused.includes(b)) o.log('policy refused', { reason: b });
     refused = bad;
     const next = stableIds(compile(valid, labClusterView(pods, o.sources.namespaces())), ids);
+    const live = new Set(pods.filter((p) => p.host).map((p) => `${p.namespace}/${p.name}`));
+    const l7 = l7Configs(next)
+      .map((config) => ({ key: `${config.endpoint.namespace}/${config.endpoint.pod}`, config }))
+      .filter((w) => live.has(w.key))
+      .map((w) => ({ ...w, netns: podNetnsName(w.config.endpoint.namespace, w.config.endpoint.pod) }));
+    // Make before break across the layers: new HTTP rules are in their proxies before the maps let the port
+    // in as L4, and a proxy goes only once the maps no longer send it what it enforced.
+    if (proxies) l7Errors = await proxies.reconcile(l7, { keepOthers: true });
     const { updated, deleted } = await o.datapath.program(next);
     compiled = next;
     const want = new Map<string, { ifname: string; netns: string }>(
@@ -127,14 +135,7 @@ export function startAgent(o: {
         await o.datapath.detach(ifname, netns).catch(() => undefined);
         attached.delete(k);
       }
-    if (proxies) {
-      const live = new Set(pods.filter((p) => p.host).map((p) => `${p.namespace}/${p.name}`));
-      const wanted = l7Configs(next)
-        .map((config) => ({ key: `${config.endpoint.namespace}/${config.endpoint.pod}`, config }))
-        .filter((w) => live.has(w.key))
-        .map((w) => ({ ...w, netns: podNetnsName(w.config.endpoint.namespace, w.config.endpoint.pod) }));
-      l7Errors = await proxies.reconcile(wanted);
-    }
+    if (proxies) l7Errors = await proxies.reconcile(l7);
     if (o.identitiesFile)
       writeFileSync(
         o.identitiesFile,

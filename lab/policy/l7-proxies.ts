@@ -53,8 +53,11 @@ function writeAtomic(file: string, text: string): void {
 }
 
 export interface L7Proxies {
-  /** Make it so; resolves with the pods whose proxy or table could not be put in place, and why. */
-  reconcile(wanted: L7Pod[]): Promise<Map<string, string>>;
+  /**
+   * Make it so (`keepOthers`: put the wanted in place, remove nothing yet); resolves with the pods whose
+   * proxy or table could not be put in place, and why.
+   */
+  reconcile(wanted: L7Pod[], options?: { keepOthers?: boolean }): Promise<Map<string, string>>;
   status(): { pod: string; netns: string; pid?: number; ports: number[] }[];
   stop(): Promise<void>;
 }
@@ -149,11 +152,11 @@ export function l7Proxies(o: {
   };
 
   return {
-    async reconcile(wanted) {
+    async reconcile(wanted, options = {}) {
       mkdirSync(o.dir, { recursive: true });
       const keys = new Set(wanted.map((w) => w.key));
       // Gone first: a pod's address (and the stand-in's view of its proxy) may pass to a new pod.
-      for (const [key, r] of [...running]) if (!keys.has(key)) await teardown(key, r);
+      if (!options.keepOthers) for (const [key, r] of [...running]) if (!keys.has(key)) await teardown(key, r);
       const results = await Promise.allSettled(wanted.map(ensure));
       const failed = new Map<string, string>();
       results.forEach((r, i) => {
