@@ -43,7 +43,7 @@ export interface FlowView {
     TCP?: { source_port?: number; destination_port?: number; flags?: Record<string, boolean> };
     UDP?: { source_port?: number; destination_port?: number };
   };
-  l7?: { http?: { code?: number } & Record<string, unknown>; dns?: unknown };
+  l7?: { type?: string; latency_ns?: string; http?: { code?: number } & Record<string, unknown>; dns?: unknown };
 }
 
 const VERDICTS = ['VERDICT_UNKNOWN', 'FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED'];

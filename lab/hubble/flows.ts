@@ -112,6 +112,8 @@ function endpoint(e: EndpointInfo): Record<string, unknown> {
 export interface Context {
   endpoints: EndpointSource;
   at: Date;
+  /** Whether the L7 proxy of the pod at `server` sees `client`'s connections to `port`. */
+  l7Proxied?: (server: string, port: number, client: string) => boolean;
 }
 
 export function toFlows(d: Delta, ctx: Context): FlowMessage[] {
@@ -141,6 +143,7 @@ export function toFlows(d: Delta, ctx: Context): FlowMessage[] {
   };
   const l4 = (flags: Record<string, boolean> = {}) => (tcp ? { TCP: { ...ports, flags } } : { UDP: ports });
   const out: FlowMessage[] = [];
+  const proxied = ctx.l7Proxied?.(r.dst, r.dport, r.src) || ctx.l7Proxied?.(r.src, r.sport, r.dst);
 
   if (d.tx + d.rx > 0) {
     const flags = { SYN: d.syn > 0, FIN: d.fin > 0, RST: d.rst > 0, ACK: !(d.syn > 0 && !isReply) };
@@ -168,6 +171,7 @@ export function toFlows(d: Delta, ctx: Context): FlowMessage[] {
         }),
       );
   }
+  if (proxied) return out;
   for (let i = 0; i < Math.min(d.requests, MAX_PER_KIND); i++) {
     out.push(
       base(src.node, {

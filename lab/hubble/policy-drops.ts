@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { dropReader, feedDrops, LOCAL_IDENTITY_BASE, type Identity } from '../policy/index.ts';
+import { dropReader, feedDrops, LOCAL_IDENTITY_BASE, type DropContext, type Identity } from '../policy/index.ts';
 import type { EndpointSource } from './endpoints.ts';
 import type { FlowStore } from './store.ts';
 
@@ -16,7 +16,7 @@ const identitiesSchema = z.array(z.object({ id: z.number().int(), labels: z.arra
 const kindOf = (id: number): Identity['kind'] => (id < 256 ? 'reserved' : id >= LOCAL_IDENTITY_BASE ? 'cidr' : 'pod');
 
 /** The agent's identities, read again whenever its file changes. */
-function identitiesFrom(file: string): () => ReadonlyMap<number, Identity> {
+export function identitiesFrom(file: string): () => ReadonlyMap<number, Identity> {
   let mtime = 0;
   let known = new Map<number, Identity>();
   return () => {
@@ -40,20 +40,28 @@ export async function feedPolicyDrops(o: {
   store: FlowStore;
   log: Logger;
 }): Promise<() => void> {
-  const identities = identitiesFrom(o.files.identities);
+  const context = localContext(o.endpoints, identitiesFrom(o.files.identities));
   return feedDrops(
     dropReader({ buildDir: o.files.buildDir, pins: o.files.pins }),
     o.store,
-    (e) => {
-      const local = o.endpoints.byIp(e.egress ? e.src : e.dst);
-      const pod = o.endpoints.podNamespaces().find((p) => p.pod === local.pod && p.namespace === local.namespace);
-      return {
-        endpoints: o.endpoints,
-        identities: identities(),
-        ...(pod?.node ? { node: pod.node } : {}),
-        ...(pod?.host ? { ifname: pod.host.ifname } : {}),
-      };
-    },
+    (e) => context(e.egress ? e.src : e.dst),
     (err) => o.log.warn({ err }, 'policy drop reader'),
   );
+}
+
+/** How an event at a local endpoint (by its address) is labelled: the stand-in's names, the agent's identities. */
+export function localContext(
+  endpoints: EndpointSource,
+  identities: () => ReadonlyMap<number, Identity>,
+): (localIp: string) => DropContext {
+  return (localIp) => {
+    const local = endpoints.byIp(localIp);
+    const pod = endpoints.podNamespaces().find((p) => p.pod === local.pod && p.namespace === local.namespace);
+    return {
+      endpoints,
+      identities: identities(),
+      ...(pod?.node ? { node: pod.node } : {}),
+      ...(pod?.host ? { ifname: pod.host.ifname } : {}),
+    };
+  };
 }

@@ -21,6 +21,8 @@ export interface TapOptions {
   /** How often pods are re-listed and attachments reconciled. */
   reconcileMs?: number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Connections an L7 proxy reports: flowtap leaves out its own L7 events for them. */
+  l7Proxied?: (server: string, port: number, client: string) => boolean;
 }
 
 export interface FlowTap {
@@ -97,7 +99,8 @@ export async function startFlowTap(o: TapOptions): Promise<FlowTap> {
     // request before its packets and the answer after them prints the answer one pass before the request.
     for (const record of records) {
       const at = new Date(record.atMs);
-      o.store.push(toFlows(baseline.next(tapKey(record), record), { endpoints: o.endpoints, at }), record.atMs);
+      const ctx = { endpoints: o.endpoints, at, ...(o.l7Proxied ? { l7Proxied: o.l7Proxied } : {}) };
+      o.store.push(toFlows(baseline.next(tapKey(record), record), ctx), record.atMs);
     }
   };
   let watch: Watch | undefined;

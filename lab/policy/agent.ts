@@ -3,11 +3,15 @@
 // writes the datapath's maps and keeps the program attached to every pod's
 // host-side veth. Changes that arrive during a sync are folded into the next
 // one. A policy the lab cannot enforce is left out (and named), as Cilium
-// rejects it; the others keep being enforced.
+// rejects it; the others keep being enforced. Pods whose ingress has HTTP
+// rules get an L7 proxy and its redirect in their namespace (l7-proxies.ts).
 import { writeFileSync } from 'node:fs';
 import type { KubernetesObject, V1Namespace, V1Pod } from '@kubernetes/client-node';
+import { podNetnsName } from '../topology.ts';
 import { compile, type Compiled } from './compile.ts';
 import type { Datapath } from './datapath.ts';
+import { l7Configs } from './l7-compile.ts';
+import { l7Proxies } from './l7-proxies.ts';
 import { parsePolicy } from './schema.ts';
 import { labClusterView, labPods, stableIds, type PodEndpoint } from './view.ts';
 
@@ -27,6 +31,10 @@ export interface AgentStatus {
   entries: number;
   refused: string[];
   warnings: string[];
+  /** Pods with an L7 proxy: its pid and the ports it enforces. */
+  l7: { pod: string; netns: string; pid?: number; ports: number[] }[];
+  /** Pods whose L7 rules could not be put in place, and why. */
+  l7Errors: Record<string, string>;
 }
 
 export interface PolicyAgent {
@@ -49,6 +57,8 @@ export function startAgent(o: {
   sources: AgentSources;
   /** Where the compiled identities go after each sync (the Hubble stand-in labels drops with them). */
   identitiesFile?: string;
+  /** Where the L7 proxies' configs and events go (the Hubble stand-in reads them); no L7 enforcement without. */
+  l7Dir?: string;
   log: (message: string, fields?: Record<string, unknown>) => void;
 }): PolicyAgent {
   const announced = new Map<string, PodEndpoint>();
@@ -62,6 +72,10 @@ export function startAgent(o: {
   let lastSyncMs: number | undefined;
   let lastError: string | undefined;
   let stopped = false;
+  let l7Errors = new Map<string, string>();
+  const proxies = o.l7Dir
+    ? l7Proxies({ dir: o.l7Dir, log: o.log, onExit: () => void sync().catch(() => undefined) })
+    : undefined;
 
   const once = async () => {
     const started = Date.now();
@@ -88,6 +102,14 @@ export function startAgent(o: {
     for (const b of bad) if (!refused.includes(b)) o.log('policy refused', { reason: b });
     refused = bad;
     const next = stableIds(compile(valid, labClusterView(pods, o.sources.namespaces())), ids);
+    const live = new Set(pods.filter((p) => p.host).map((p) => `${p.namespace}/${p.name}`));
+    const l7 = l7Configs(next)
+      .map((config) => ({ key: `${config.endpoint.namespace}/${config.endpoint.pod}`, config }))
+      .filter((w) => live.has(w.key))
+      .map((w) => ({ ...w, netns: podNetnsName(w.config.endpoint.namespace, w.config.endpoint.pod) }));
+    // Make before break across the layers: new HTTP rules are in their proxies before the maps let the port
+    // in as L4, and a proxy goes only once the maps no longer send it what it enforced.
+    if (proxies) l7Errors = await proxies.reconcile(l7, { keepOthers: true });
     const { updated, deleted } = await o.datapath.program(next);
     compiled = next;
     const want = new Map<string, { ifname: string; netns: string }>(
@@ -113,6 +135,7 @@ export function startAgent(o: {
         await o.datapath.detach(ifname, netns).catch(() => undefined);
         attached.delete(k);
       }
+    if (proxies) l7Errors = await proxies.reconcile(l7);
     if (o.identitiesFile)
       writeFileSync(
         o.identitiesFile,
@@ -165,6 +188,8 @@ export function startAgent(o: {
       await sync();
       if (!attached.has(veth))
         throw new Error(`${endpoint.hostInterface} in ${endpoint.nodeNetns}: not attached (see the agent's log)`);
+      const l7 = l7Errors.get(`${endpoint.namespace}/${endpoint.name}`);
+      if (l7) throw new Error(`${endpoint.namespace}/${endpoint.name}: L7 rules not enforced: ${l7}`);
     },
     status: () => ({
       syncs,
@@ -180,10 +205,13 @@ export function startAgent(o: {
       entries: compiled?.entries.length ?? 0,
       refused,
       warnings: compiled?.warnings ?? [],
+      l7: proxies?.status() ?? [],
+      l7Errors: Object.fromEntries(l7Errors),
     }),
     async stop() {
       stopped = true;
       await loop;
+      await proxies?.stop();
       await o.datapath.stop();
     },
   };

@@ -3,19 +3,10 @@
 // test (or an analyser) can check a policy without a kernel.
 import { DROP_POLICY, DROP_POLICY_DENY, keyOf, type Compiled, type Endpoint, type PolicyEntry } from './compile.ts';
 import { contains, parsePrefix, RESERVED, type Prefix } from './identity.ts';
+import { lookupOrder } from './lookup.ts';
 import type { Direction } from './rules.ts';
 
-/** The policy-map lookups in the datapath's order: most specific first. */
-export function lookupOrder(identity: number, protocol: number, port: number): [number, number, number][] {
-  return [
-    [identity, protocol, port],
-    [identity, protocol, 0],
-    [identity, 0, 0],
-    [0, protocol, port],
-    [0, protocol, 0],
-    [0, 0, 0],
-  ];
-}
+export { lookupOrder };
 
 export interface Packet {
   src: string;

@@ -38,7 +38,13 @@ export function wallClock(ktimeNs: number, nowMs = Date.now(), monoNowNs = Numbe
   return new Date(nowMs - (monoNowNs - ktimeNs) / 1e6);
 }
 
-function endpoint(info: EndpointInfo, identity: number, ctx: DropContext, id?: number): Record<string, unknown> {
+/** One side of a flow: the stand-in's names, the identity the datapath (or proxy) saw, its labels. */
+export function flowEndpoint(
+  info: EndpointInfo,
+  identity: number,
+  ctx: DropContext,
+  id?: number,
+): Record<string, unknown> {
   // The datapath's identity wins: an address the stand-in calls world may be a CIDR identity of a policy.
   const known = info.identity === identity ? undefined : ctx.identities?.get(identity);
   const labels = known ? known.labels : info.labels;
@@ -71,8 +77,8 @@ export function dropToFlow(e: DropEvent, ctx: DropContext): FlowMessage {
       drop_reason_desc: reason,
       IP: { source: e.src, destination: e.dst, ipVersion: 'IPv4' },
       ...(proto ? { l4: { [proto]: proto === 'TCP' ? { ...ports, flags: tcpFlags(e.tcpFlags) } : ports } } : {}),
-      source: endpoint(src, e.srcIdentity, ctx, e.egress ? e.endpoint : undefined),
-      destination: endpoint(dst, e.dstIdentity, ctx, e.egress ? undefined : e.endpoint),
+      source: flowEndpoint(src, e.srcIdentity, ctx, e.egress ? e.endpoint : undefined),
+      destination: flowEndpoint(dst, e.dstIdentity, ctx, e.egress ? undefined : e.endpoint),
       Type: 'L3_L4',
       node_name: nodeName,
       event_type: { type: EVENT_DROP, sub_type: e.reason },

@@ -5,7 +5,7 @@
 // per address an FQDN rule resolves to (from 2^24, as Cilium's local scope).
 import { identityOf } from '../hubble/index.ts';
 import { NAMESPACE_LABEL, NAMESPACE_LABELS_PREFIX, parseLabel, podIdentityLabels, type Label } from './labels.ts';
-import { PolicyError } from './schema.ts';
+export { contains, formatPrefix, ipToNumber, parsePrefix, type Prefix } from './prefix.ts';
 
 export const RESERVED = {
   host: 1,
@@ -60,36 +60,6 @@ export function podIdentity(namespace: string, labels: Record<string, string>, n
     ([k, v]) => `k8s:${NAMESPACE_LABELS_PREFIX}${k}=${v}`,
   );
   return { id: identityOf(list), kind: 'pod' as const, labels: list, match: [...list, ...meta].map(parseLabel) };
-}
-
-/** IPv4 dotted quad to an unsigned 32-bit number; throws naming the bad address. */
-export function ipToNumber(ip: string): number {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255))
-    throw new PolicyError(`"${ip}" is not an IPv4 address`);
-  return parts.reduce((n, p) => n * 256 + p, 0);
-}
-
-export interface Prefix {
-  addr: number;
-  len: number;
-}
-
-export function parsePrefix(cidr: string): Prefix {
-  const [ip = '', lenText] = cidr.split('/');
-  const len = lenText === undefined ? 32 : Number(lenText);
-  if (!Number.isInteger(len) || len < 0 || len > 32) throw new PolicyError(`"${cidr}": prefix length is not 0-32`);
-  const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
-  return { addr: (ipToNumber(ip) & mask) >>> 0, len };
-}
-
-export const formatPrefix = (p: Prefix) => `${[24, 16, 8, 0].map((s) => (p.addr >>> s) & 0xff).join('.')}/${p.len}`;
-
-/** Whether `inner` lies within `outer`. */
-export function contains(outer: Prefix, inner: Prefix): boolean {
-  if (inner.len < outer.len) return false;
-  const mask = outer.len === 0 ? 0 : (~0 << (32 - outer.len)) >>> 0;
-  return (inner.addr & mask) >>> 0 === outer.addr;
 }
 
 export const cidrIdentityLabels = (prefix: string) => [`cidr:${prefix}`, 'reserved:world'];

@@ -2,7 +2,8 @@
 //   NIGHTSHIFT_DATA_DIR=<data dir> node lab/policy/main.ts
 // Loads the policy datapath under the lab's pin root, watches Pods,
 // Namespaces, CiliumNetworkPolicies and NetworkPolicies on the lab API
-// server and enforces them on every pod's host-side veth (agent.ts).
+// server and enforces them on every pod's host-side veth (agent.ts), with
+// an L7 proxy in each pod whose ingress has HTTP rules (l7-proxies.ts).
 // Serves on 127.0.0.1:PORTS.policy:
 //   GET  /healthz     ok once the datapath is loaded and the first sync done
 //   GET  /status      endpoints, attachments, entries, refused policies, warnings, datapath counters
@@ -68,6 +69,7 @@ const agent = startAgent({
     ],
   },
   identitiesFile: files.identities,
+  l7Dir: files.l7Dir,
   log: (message, fields) => log.info(fields ?? {}, message),
 });
 const changed = () => void agent.sync().catch(() => undefined);
@@ -124,7 +126,8 @@ log.info({ port: PORTS.policy, pins: files.pins }, 'policy agent running');
 
 const stop = async () => {
   server.close();
-  // Detach from every veth and remove the pins; `lab down` removes the pin root should this not run.
+  // Stop the L7 proxies and remove their tables, detach from every veth and remove the pins; `lab down`
+  // removes the pin root, and the pods' namespaces with their proxies and tables, should this not run.
   await agent.stop().catch((err: unknown) => log.warn({ err }, 'stop failed'));
   process.exit(0);
 };

@@ -3,8 +3,12 @@
 // the 3 AM change (the seed's policy) makes checkout -> payment vanish, and
 // the Hubble stand-in reports the drops as Hubble does (DROPPED,
 // POLICY_DENIED 133, the workloads on both sides), read over its gRPC API;
-// putting the working policy back brings checkout back. useLab checks that
-// `lab down` leaves no namespace, link, pin or process.
+// putting the working policy back brings checkout back. The working
+// policy's HTTP rule (POST /v1/charge) is enforced the way Cilium's proxy
+// answers: any other request from the frontend gets 403 Access denied from
+// payment's side before the application sees it, and the stand-in shows
+// it as a DROPPED L7 flow. useLab checks that `lab down` leaves no
+// namespace, link, pin or process (the proxies included).
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -18,6 +22,7 @@ import {
   probeSummary,
   type PodStatus,
 } from '../../lab/index.ts';
+import { requests } from './helpers/l7-net.ts';
 import { useLab } from './helpers/use-lab.ts';
 
 const exec = promisify(execFile);
@@ -45,6 +50,8 @@ interface AgentStatus {
   refused: string[];
   warnings: string[];
   stats?: { forwarded: number; dropped: number };
+  l7?: { pod: string; netns: string; pid?: number; ports: number[] }[];
+  l7Errors?: Record<string, string>;
 }
 const agentStatus = async (): Promise<AgentStatus> =>
   (await (await fetch(`${policy.POLICY_AGENT_URL}/status`)).json()) as AgentStatus;
@@ -59,6 +66,21 @@ async function filterPrefs(pod: PodStatus): Promise<Record<string, number[]>> {
   }
   return prefs;
 }
+
+/** payment's own count of requests it had no route for (its admin port, as Prometheus reads it). */
+async function unmatched(payment: PodStatus): Promise<number> {
+  const text = await (await fetch(`http://${payment.ip}:9901/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('http_requests_total{') && l.includes('route="unmatched"'))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+
+const pick = (pods: PodStatus[], prefix: string) => {
+  const found = pods.find((p) => p.name.startsWith(prefix));
+  if (!found) throw new Error(`no ${prefix} pod`);
+  return found;
+};
 
 describe('network policy in the lab datapath', () => {
   const lab = useLab();
@@ -92,6 +114,94 @@ describe('network policy in the lab datapath', () => {
     expect(await dropped(new Date(Date.now() - 10_000))).toEqual([]);
   });
 
+  test("the HTTP rule is enforced as Cilium's proxy answers: GET / from the frontend gets 403 before payment sees it", async () => {
+    const status = await lab.status();
+    const frontend = pick(status.pods, 'checkout-frontend-');
+    const payment = pick(status.pods, 'payment-processor-');
+    const agent = await agentStatus();
+    expect(agent.l7Errors).toEqual({});
+    // A proxy in each payment pod, for port 8080, with its table; none anywhere else.
+    const payments = status.pods.filter((p) => p.name.startsWith('payment-processor-'));
+    expect((agent.l7 ?? []).map((p) => [p.netns, p.ports]).sort()).toEqual(
+      payments.map((p) => [p.netns, [8080]]).sort(),
+    );
+    for (const p of status.pods) expect(await policy.hasNft(p.netns)).toBe(p.name.startsWith('payment-processor-'));
+
+    const since = new Date();
+    const before = await unmatched(payment);
+    const [denied] = await requests(frontend.netns, payment.ip, 8080, [{ method: 'GET', path: '/' }]);
+    expect(denied).toMatchObject({ status: 403, body: 'Access denied\r\n' });
+    // The application never saw it (without the proxy it answers 404 and counts it as unmatched).
+    expect(await unmatched(payment)).toBe(before);
+    // A readiness probe from the node is not proxied: the proxy would deny GET /healthz.
+    const [probe] = await requests(payment.nodeNetns, payment.ip, 8080, [{ method: 'GET', path: '/healthz' }]);
+    expect(probe?.status).toBe(200);
+    // Checkout's POST /v1/charge passes through the proxy: the probe stays green.
+    const green = await probeSince(Date.now(), 4);
+    expect({ successRate: green.successRate, reasons: green.failureReasons }).toMatchObject({ successRate: 1 });
+
+    // The stand-in reports the proxy's decisions as Hubble does: L7 flows of its requests and answers.
+    const url = `http://${payment.ip}:8080/`;
+    const l7 = await until('the denied request as an L7 flow', 10_000, async () => {
+      const { records } = await hubble.getFlows(
+        {
+          since,
+          whitelist: [
+            { destination_ip: [payment.ip], destination_port: ['8080'] },
+            { source_ip: [payment.ip], source_port: ['8080'] },
+          ],
+        },
+        { deadline: Date.now() + 5000, maxFlows: 20_000 },
+      );
+      const http = records.filter((r) => r.http !== undefined);
+      const mine = http.filter((r) => r.http?.url === url && r.http.method === 'GET');
+      return mine.some((r) => r.http?.type === 'RESPONSE') ? { records: http, mine } : undefined;
+    });
+    const shape = (r: FlowRecord) => ({
+      verdict: r.verdict,
+      type: r.http?.type,
+      method: r.http?.method,
+      url: r.http?.url,
+      code: r.http?.code,
+      from: `${r.source.namespace}/${r.source.workload}`,
+      to: `${r.destination.namespace}/${r.destination.workload}`,
+    });
+    expect(l7.mine.map(shape)).toEqual([
+      {
+        verdict: 'DROPPED',
+        type: 'REQUEST',
+        method: 'GET',
+        url,
+        code: undefined,
+        from: 'production/checkout-frontend',
+        to: 'finance/payment-processor',
+      },
+      {
+        verdict: 'FORWARDED',
+        type: 'RESPONSE',
+        method: 'GET',
+        url,
+        code: 403,
+        from: 'finance/payment-processor',
+        to: 'production/checkout-frontend',
+      },
+    ]);
+    // The probe's charges, through the proxy: forwarded, answered 200.
+    const charges = l7.records.filter((r) => r.http?.method === 'POST' && r.http.url?.endsWith('/v1/charge'));
+    expect(charges.some((r) => r.verdict === 'FORWARDED' && r.http?.type === 'REQUEST')).toBe(true);
+    expect(charges.some((r) => r.http?.type === 'RESPONSE' && r.http.code === 200)).toBe(true);
+    // One request, one L7 flow: flowtap's own L7 events of the proxied connections are left out.
+    // (flowtap would name the request by its path alone.)
+    const gets = l7.records.filter(
+      (r) =>
+        r.http?.type === 'REQUEST' &&
+        r.http.method === 'GET' &&
+        r.destinationPort === 8080 &&
+        (r.http.url === url || r.http.url === '/'),
+    );
+    expect(gets.map((r) => r.http?.url)).toEqual([url]);
+  });
+
   test('the 3 AM policy makes checkout -> payment vanish, reported as POLICY_DENIED drops; the working one brings it back', async () => {
     const status = await lab.status();
     const change = Date.now();
@@ -113,6 +223,14 @@ describe('network policy in the lab datapath', () => {
         () => 'failed',
       );
       expect(lookup).toBe('failed');
+
+      // No frontend matches the seed's HTTP rule: no proxy, no table; the drops are L3/L4.
+      const agent = await until('the proxies gone', 10_000, async () => {
+        const a = await agentStatus();
+        return a.l7?.length === 0 ? a : undefined;
+      });
+      expect(agent.l7).toEqual([]);
+      expect(await policy.hasNft(payment.netns)).toBe(false);
 
       const since = new Date(change);
       const drops = await until('policy drops in the Hubble stand-in', 15_000, async () => {
@@ -170,5 +288,11 @@ describe('network policy in the lab datapath', () => {
     expect({ successRate: recovered.successRate, reasons: recovered.failureReasons }).toMatchObject({
       successRate: 1,
     });
+    // And the HTTP rule with it: proxies back, GET / denied again.
+    const frontend = pick(status.pods, 'checkout-frontend-');
+    const payment = pick(status.pods, 'payment-processor-');
+    expect((await agentStatus()).l7?.map((p) => p.ports)).toEqual([[8080], [8080]]);
+    const [denied] = await requests(frontend.netns, payment.ip, 8080, [{ method: 'GET', path: '/' }]);
+    expect(denied?.status).toBe(403);
   });
 });
