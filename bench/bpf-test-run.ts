@@ -6,6 +6,12 @@
 // Targets (issue 3): failing the cheap checks <= 1.5x empty; a full prefix
 // match (and drop) <= 4x empty; 10,000 prefixes <= 2x one prefix. A fifth
 // case shows 10,000 prefixes of 17 lengths, which go to the LPM trie.
+// Then the lab's policy program (issue 13: an allowed and a denied packet at
+// 10 and 1,000 policy entries, as ratios to the empty program), run by
+// bench/policy-test-run.ts with its own rounds: its drop events fill a ring
+// buffer that a reader drains between runs, so it cannot take a million
+// packets per run.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -130,3 +136,8 @@ try {
   await detachFault(faultId);
   rmSync(emptyDir, { recursive: true, force: true });
 }
+console.log('\nThe lab policy program (lab/policy/policy.bpf.c), the same way (bench/policy-test-run.ts):\n');
+const policyRun = spawnSync(process.execPath, [new URL('./policy-test-run.ts', import.meta.url).pathname], {
+  stdio: 'inherit',
+});
+if (policyRun.status !== 0) process.exitCode = 1;
