@@ -137,7 +137,11 @@ export async function labRunner(
             args: [{ option, by: { id: 'U-responder', name: 'responder', roles: ['responder', 'approver'] } }],
           });
         }
-        if (!['running', 'waiting'].includes(status.state)) return status;
+        // The report is the run's last durable step, written after its state is final: wait for the workflow to close.
+        if (!['running', 'waiting'].includes(status.state)) {
+          await handle.result().catch(() => undefined);
+          return await handle.query(statusQuery);
+        }
         await new Promise((r) => setTimeout(r, 250));
       }
     },
