@@ -30,6 +30,8 @@ export interface BedPod {
 }
 
 export interface VantageBed {
+  /** What every namespace and /etc/netns entry of this bed starts with (`nsv-<id>-`). */
+  prefix: string;
   a: BedPod;
   b: BedPod;
   dnsNetns: string;
@@ -66,6 +68,11 @@ async function waitFor(what: string, check: () => boolean): Promise<void> {
 const netnsOf = (pid: number) => sh('readlink', [`/proc/${pid}/ns/net`]).trim();
 
 export async function startVantageBed(): Promise<VantageBed> {
+  // An earlier bed killed before its stop (a cancelled CI run) leaves /etc/netns entries whose namespace
+  // is gone: nothing uses them, so they go.
+  for (const name of existsSync('/etc/netns') ? readdirSync('/etc/netns') : [])
+    if (name.startsWith(BED_PREFIX) && !existsSync(`/run/netns/${name}`))
+      rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
   const id = randomBytes(3).toString('hex');
   const octet = 100 + (parseInt(id.slice(0, 2), 16) % 100);
   const third = parseInt(id.slice(2, 4), 16) % 250;
@@ -173,6 +180,7 @@ export async function startVantageBed(): Promise<VantageBed> {
     let b = await makeB();
 
     return {
+      prefix: `${BED_PREFIX}${id}-`,
       a: { ip: `${subnet}.2`, pid: aPid },
       get b() {
         return b;
@@ -199,11 +207,11 @@ export async function startVantageBed(): Promise<VantageBed> {
   }
 }
 
-/** Namespaces and /etc/netns entries the bed left behind (should be none). */
-export function bedLeftovers(): string[] {
+/** Namespaces and /etc/netns entries a bed (those starting with `prefix`) left behind (should be none). */
+export function bedLeftovers(prefix = BED_PREFIX): string[] {
   const netns = existsSync('/run/netns') ? readdirSync('/run/netns') : [];
   const etc = existsSync('/etc/netns') ? readdirSync('/etc/netns') : [];
   return [...netns.map((n) => `/run/netns/${n}`), ...etc.map((n) => `/etc/netns/${n}`)].filter((p) =>
-    p.split('/').pop()?.startsWith(BED_PREFIX),
+    p.split('/').pop()?.startsWith(prefix),
   );
 }
