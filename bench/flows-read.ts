@@ -22,7 +22,10 @@ if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a
 const namespace = values.namespace;
 
 const answersOnly = windowQuestions(namespace);
-const everyHttpEvent = answersOnly.map((question) => question.map(({ http_status_code: _codes, ...rest }) => rest));
+const everyHttpEvent = answersOnly.map((question) => ({
+  ...question,
+  whitelist: question.whitelist.map(({ http_status_code: _codes, ...rest }) => rest),
+}));
 const variants = { 'answers only': answersOnly, 'every HTTP event': everyHttpEvent };
 type Variant = keyof typeof variants;
 

@@ -101,4 +101,21 @@ describe('the flows collector against a relay that answers slowly', () => {
     expect(cart!.trailingLoss.unanswered).toBe(cart!.attempts - cart!.answered);
     expect(Date.parse(cart!.trailingLoss.since!)).toBeGreaterThan(now - CUT_MS);
   });
+
+  test('a busy window: openings are read newest first until enough, the drops and answers over the whole window', async () => {
+    // About 40 opening flows a second: the newest 5 s slice has fewer than 300, so the 10 s before it is read too.
+    const result = await collect({ enoughFlows: 300, recentFlows: 0 });
+    const evidence = result.evidence!;
+    const cart = cartPair(evidence);
+    const openingsFrom = Date.parse(evidence.openingsFrom!);
+    expect(openingsFrom).toBeGreaterThan(Date.parse(evidence.since!));
+    expect(openingsFrom).toBeLessThanOrEqual(now - 10_000);
+    // Read by choice, not cut: the window counts as read whole.
+    expect(evidence.readFrom).toBe(evidence.since);
+    expect(result.findings.map((f) => f.kind)).not.toContain('flows.partly-read');
+    // Fewer openings than the whole window's 600, the cut at its end still found.
+    expect(cart!.attempts).toBeLessThan(400);
+    expect(cart!.attempts - cart!.answered).toBeGreaterThanOrEqual(3);
+    expect(Date.parse(cart!.trailingLoss.since!)).toBeGreaterThan(now - CUT_MS);
+  });
 });

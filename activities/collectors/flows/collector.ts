@@ -16,13 +16,15 @@ import {
 import type { CollectorResult, StepCall } from '../../../model/index.ts';
 import { optionalText } from '../params.ts';
 import { budget, collect, errorText, round, type Findings } from '../result.ts';
-import { readRelay, type RelayReading } from './relay.ts';
+import { ENOUGH_FLOWS, readRelay, type RelayReading } from './relay.ts';
 
 export interface FlowsEvidence extends FlowSummary {
   source: string;
   since?: string;
   /** From when every question was read to the window's end: later than `since` when the relay was slow. */
   readFrom?: string;
+  /** From when connection openings and DNS were read: later than `since` when the newest of a busy window were enough. */
+  openingsFrom?: string;
   truncated: boolean;
 }
 
@@ -35,8 +37,10 @@ const paramsSchema = z.object({
     .default('30s'),
   /** Most flows read per query. */
   maxFlows: z.number().int().positive().default(10_000),
-  /** How many recent forwarded flows give the traffic picture. */
-  recentFlows: z.number().int().min(0).default(2000),
+  /** Connection openings and DNS are read newest first until this many flows. */
+  enoughFlows: z.number().int().positive().default(ENOUGH_FLOWS),
+  /** How many recent forwarded flows no other question reads (kept-alive traffic, HTTP requests) complete the traffic picture. */
+  recentFlows: z.number().int().min(0).default(500),
   /** A file of `hubble observe -o json` lines to read instead of the relay. */
   capture: optionalText,
 });
@@ -95,6 +99,7 @@ export function createFlowsCollector(hubble: HubbleClient | undefined) {
         source: `hubble-relay ${hubble.address}`,
         since: since.toISOString(),
         readFrom: new Date(answer.readFrom).toISOString(),
+        ...(answer.enoughFrom ? { openingsFrom: new Date(answer.enoughFrom).toISOString() } : {}),
         truncated: answer.truncated,
       };
     });
