@@ -22,6 +22,10 @@
 // status (its steps' times and each collector's duration): webhook → run
 // started → gather (per collector) → diagnose → the message in the thread.
 //
+// And where the machine's CPU went in that time (bench/cpu-by-process.ts): each
+// lab process with everything it started (the agents' helpers, the pods), from
+// the webhook's answer to the diagnosis in the thread, beside the machine's.
+//
 // Uses the lab of the configured data dir when it is up (its control worker
 // publishes to the stand-in this script starts); otherwise brings one up and
 // takes it down after.
@@ -46,6 +50,7 @@ import {
 import { ALERTNAME, cartDrop, Deliveries, followChain } from '../cli/index.ts';
 import { faultAbortSignal, faultLimits, abortSignal, statusQuery } from '../workflows/index.ts';
 import type { CollectorResult } from '../model/index.ts';
+import { cpuBetween, cpuSnapshot, type CpuSnapshot } from './cpu-by-process.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } },
@@ -64,12 +69,22 @@ const standin = await startLocalStandin(config, slack);
 if (!standin) throw new Error('this benchmark needs the Slack stand-in (no Slack credentials set)');
 const client = await connectClient(config);
 const deliveries = new Deliveries();
+const labNow = await labStatus(config.dataDir);
+/** The trees CPU is counted by: each lab process, and this script (the gateway, the Slack stand-in). */
+const cpuRoots = new Map<number, string>([
+  [process.pid, 'bench (gateway, Slack stand-in)'],
+  ...('processes' in labNow ? labNow.processes.map((p) => [p.pid, p.name] as const) : []),
+]);
+let cpuAtWebhook: CpuSnapshot | undefined;
 const gateway = await startGateway({
   config,
   slack,
   client,
   log,
-  routes: gatewayRoutes(config, log, client, slack, 'dev', deliveries.observe),
+  routes: gatewayRoutes(config, log, client, slack, 'dev', (answer, at) => {
+    cpuAtWebhook ??= cpuSnapshot(cpuRoots);
+    deliveries.observe(answer, at);
+  }),
   stopAllFaults: gatewayStopAll(config, client),
 });
 
@@ -159,6 +174,8 @@ try {
       messages().find((m) => m.metadata?.event_payload.key === `${chain.runId}#diagnosis`),
     );
     const diagnosedAt = Date.now();
+    const cpu = cpuAtWebhook ? cpuBetween(cpuAtWebhook, cpuSnapshot(cpuRoots)) : undefined;
+    cpuAtWebhook = undefined;
     if (counted) {
       for (const hop of ['pending', 'firing', 'webhook', 'runStarted'] as const) {
         const at = chain[hop];
@@ -170,13 +187,20 @@ try {
       const b = await breakdown(chain.runId, chain.webhook, diagnosedAt).catch((err: unknown) => ({
         error: String(err),
       }));
-      rounds.push({ shareMs: share[share.length - 1], ...b });
+      rounds.push({ shareMs: share[share.length - 1], ...b, ...(cpu ? { cpu } : {}) });
       if ('collectors' in b)
         console.error(
           `  share ${seconds(share[share.length - 1] ?? Number.NaN)}: run started +${seconds(b.runStarted)}, gather from +${seconds(b.gatherStart)} ` +
             `for ${seconds(b.gather)} (${Object.entries(b.collectors)
               .map(([n, d]) => `${n} ${seconds(d)}`)
               .join(', ')}), diagnose ${seconds(b.diagnose)}, then ${seconds(b.diagnosedToThread)} to the thread`,
+        );
+      if (cpu)
+        console.error(
+          `  CPU meanwhile ${cpu.machine.toFixed(2)} s of the machine's: ${cpu.byRoot
+            .slice(0, 8)
+            .map(([name, sec]) => `${name} ${sec.toFixed(2)}`)
+            .join(', ')}`,
         );
     }
     await client.workflow
