@@ -75,15 +75,21 @@ const cpuRoots = new Map<number, string>([
   [process.pid, 'bench (gateway, Slack stand-in)'],
   ...('processes' in labNow ? labNow.processes.map((p) => [p.pid, p.name] as const) : []),
 ]);
+/** Taken when the round's firing alert reaches the gateway (not at the last round's resolved notification). */
 let cpuAtWebhook: CpuSnapshot | undefined;
+let cpuArmed = false;
 const gateway = await startGateway({
   config,
   slack,
   client,
   log,
   routes: gatewayRoutes(config, log, client, slack, 'dev', (answer, at) => {
-    cpuAtWebhook ??= cpuSnapshot(cpuRoots);
     deliveries.observe(answer, at);
+    const runs = Array.isArray(answer.body.runs) ? (answer.body.runs as { status?: unknown }[]) : [];
+    if (cpuArmed && runs.some((r) => r.status === 'firing')) {
+      cpuAtWebhook = cpuSnapshot(cpuRoots);
+      cpuArmed = false;
+    }
   }),
   stopAllFaults: gatewayStopAll(config, client),
 });
@@ -158,6 +164,7 @@ try {
     const faultId = `bench-chain-${randomBytes(3).toString('hex')}`;
     faultIds.push(faultId);
     const t0 = Date.now();
+    cpuArmed = true;
     await client.workflow.start('faultWorkflow', {
       taskQueue: config.temporal.taskQueue,
       workflowId: faultId,
@@ -176,6 +183,7 @@ try {
     const diagnosedAt = Date.now();
     const cpu = cpuAtWebhook ? cpuBetween(cpuAtWebhook, cpuSnapshot(cpuRoots)) : undefined;
     cpuAtWebhook = undefined;
+    cpuArmed = false;
     if (counted) {
       for (const hop of ['pending', 'firing', 'webhook', 'runStarted'] as const) {
         const at = chain[hop];
