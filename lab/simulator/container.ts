@@ -1,9 +1,9 @@
 // One container of a pod as a process in the pod's network namespace:
-// started through `ip netns exec` (which also bind-mounts the pod's
-// resolv.conf), restarted with back-off when it exits, stopped with SIGTERM
-// and then SIGKILL after the grace period.
+// started through its launch argv (`ip netns exec` and the mount script,
+// mount-script.ts), restarted with back-off when it exits, stopped with
+// SIGTERM and then SIGKILL after the grace period.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { procStat } from '../procs.ts';
 
@@ -22,10 +22,14 @@ export type ContainerState =
 
 export interface ContainerSpec {
   name: string;
-  netns: string;
+  /** The whole launch: entering the namespaces, the mounts, then the container's process. */
   argv: string[];
   env: Record<string, string>;
   log: string;
+  /** Mount points to make on the host before each start (in the pod's dirs and volumes). */
+  create?: Array<{ path: string; kind: 'dir' | 'file' }>;
+  /** Files the launch reads (in the pod's dir), written before each start. */
+  files?: Array<{ path: string; content: string }>;
 }
 
 const BACKOFF_MIN_MS = 1000;
@@ -54,9 +58,19 @@ export class Container {
   start(): void {
     if (this.stopping) return;
     mkdirSync(dirname(this.spec.log), { recursive: true });
+    for (const { path, kind } of this.spec.create ?? []) {
+      if (existsSync(path)) continue;
+      mkdirSync(kind === 'dir' ? path : dirname(path), { recursive: true });
+      if (kind === 'file') closeSync(openSync(path, 'a'));
+    }
+    for (const { path, content } of this.spec.files ?? []) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, content);
+    }
     const fd = openSync(this.spec.log, 'a');
     const startedAt = new Date();
-    const child = spawn('ip', ['netns', 'exec', this.spec.netns, ...this.spec.argv], {
+    const [command = 'false', ...args] = this.spec.argv;
+    const child = spawn(command, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
       env: this.spec.env,
