@@ -88,7 +88,7 @@ export function withApiAccess(
   const access = apiAccessVolume(pod);
   volumes.push(access);
   for (const list of mounts.values()) {
-    if (!list.some((m) => normalize(m.mountPath) === SA_MOUNT_PATH))
+    if (!list.some((m) => normalize(m.mountPath).replace(/(.)\/+$/, '$1') === SA_MOUNT_PATH))
       list.push({ name: access.name, mountPath: SA_MOUNT_PATH, readOnly: true });
   }
   return { volumes, mounts };
