@@ -299,7 +299,8 @@ export class PodRunner {
         env: launch.env,
         create: launch.create,
         files: launch.files,
-        log: join(this.deps.podLogs, `${this.netns}.${slot.spec.name}.log`),
+        // Named by the pod, not its namespace: hostNetwork pods share their node's.
+        log: join(this.deps.podLogs, `${podNetnsName(this.namespace, this.name)}.${slot.spec.name}.log`),
       },
       () => this.containerChanged(slot),
     );
