@@ -40,6 +40,8 @@ import {
 
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
+/** How often a running pod's ConfigMap and Secret volumes are brought up to date (a kubelet: about a minute). */
+const RESYNC_MS = 10_000;
 
 /** What the pod's containers are made from, once its volumes are set up. */
 interface Prepared {
@@ -102,6 +104,7 @@ export class PodRunner {
   private launching: Promise<void> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_MIN_MS;
+  private resyncTimer: NodeJS.Timeout | undefined;
   private conditions: PodCondition[] = [];
   private reporting: Promise<void> = Promise.resolve();
   private dirty = false;
@@ -202,7 +205,25 @@ export class PodRunner {
     }
     this.report();
     if (waiting) this.retryLater();
-    else this.retryMs = RETRY_MIN_MS;
+    else {
+      this.retryMs = RETRY_MIN_MS;
+      this.resyncLater();
+    }
+  }
+
+  /** Keep the volumes' files as their ConfigMaps and Secrets are now; a failure keeps the files there are. */
+  private resyncLater(): void {
+    if (this.stopped || this.resyncTimer) return;
+    this.resyncTimer = setTimeout(() => {
+      this.launching = this.launching.then(async () => {
+        this.resyncTimer = undefined;
+        if (this.stopped) return;
+        await this.prepare().catch((err: unknown) =>
+          this.deps.log.debug({ pod: `${this.namespace}/${this.name}`, err }, 'volumes not brought up to date'),
+        );
+        this.resyncLater();
+      });
+    }, RESYNC_MS);
   }
 
   /** The ServiceAccount, ConfigMaps and Secrets the pod refers to, and its volumes set up on the host. */
@@ -444,6 +465,7 @@ export class PodRunner {
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
     await this.launching;
     for (const slot of this.slots) if (slot.timer) clearTimeout(slot.timer);
     await Promise.all(this.slots.map((slot) => slot.container?.stop(graceMs)));

@@ -1,11 +1,13 @@
 // A pod's volumes made real on the host, in the pod's own dir under the lab
 // dir (`<lab>/kubelet/<pod uid>/volumes/<name>`), as the kubelet keeps them
 // under /var/lib/kubelet/pods: emptyDirs as directories, API data as files
-// written whole (a reader never sees half a file), ServiceAccount tokens from
-// TokenRequest and refreshed in place before they expire, hostPaths checked
-// (or made, DirectoryOrCreate) on the host. All of it goes with the pod, and
-// with the lab dir at `lab down`.
-import { chmodSync, lstatSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// written whole (a reader never sees half a file; set up again, only what
+// changed is written and what went is removed, so a running pod sees its
+// ConfigMaps and Secrets change), ServiceAccount tokens from TokenRequest and
+// refreshed in place before they expire, hostPaths checked (or made,
+// DirectoryOrCreate) on the host. All of it goes with the pod, and with the
+// lab dir at `lab down`.
+import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ApiException, type CoreV1Api, type V1Pod, type V1ServiceAccount } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -63,6 +65,16 @@ export function writeWhole(path: string, content: Buffer | string, mode: number)
   renameSync(temp, path);
 }
 
+/** Write `content` whole unless the file already holds it with that mode. */
+function writeChanged(path: string, content: Buffer, mode: number): void {
+  try {
+    if ((statSync(path).mode & 0o7777) === mode && readFileSync(path).equals(content)) return;
+  } catch {
+    // not there yet
+  }
+  writeWhole(path, content, mode);
+}
+
 function kindOf(path: string): 'dir' | 'file' | undefined {
   try {
     return statSync(path).isDirectory() ? 'dir' : 'file';
@@ -98,13 +110,18 @@ export class PodVolumes {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** When each token file is to be refreshed. */
   private readonly nextRefresh = new Map<string, Date>();
+  /** The data files each volume holds, so a key that goes loses its file. */
+  private readonly written = new Map<string, Set<string>>();
   private removed = false;
 
   constructor(deps: PodVolumesDeps) {
     this.deps = deps;
   }
 
-  /** Make every volume; throws VolumeError (or a TokenError as one) when one cannot be made yet. */
+  /**
+   * Make every volume, or bring it up to date; throws VolumeError (a TokenError as one) when one cannot
+   * be made yet.
+   */
   async setUp(volumes: readonly PlannedVolume[]): Promise<void> {
     mkdirSync(this.deps.dirs.root, { recursive: true, mode: 0o750 });
     for (const volume of volumes) {
@@ -113,7 +130,11 @@ export class PodVolumes {
       else if (volume.kind === 'hostPath') setUpHostPath(volume);
       else {
         mkdirSync(dir, { recursive: true, mode: 0o755 });
-        for (const file of volume.files) writeWhole(join(dir, file.path), file.content, file.mode);
+        for (const file of volume.files) writeChanged(join(dir, file.path), file.content, file.mode);
+        const now = new Set(volume.files.map((f) => f.path));
+        for (const gone of this.written.get(volume.name) ?? [])
+          if (!now.has(gone)) rmSync(join(dir, gone), { force: true });
+        this.written.set(volume.name, now);
         for (const spec of volume.tokens) {
           const key = `${volume.name}/${spec.path}`;
           if (this.timers.has(key) && lstatSync(join(dir, spec.path), { throwIfNoEntry: false })) continue;

@@ -1,7 +1,8 @@
 // The node simulator runs pods as a kubelet and a runtime would, nightshift's
 // own images among them: throw-away pods in a throw-away namespace get their
-// ConfigMap and Secret files, env and ServiceAccount token at the usual
-// paths inside their own mount namespace (and nothing of it on the host);
+// ConfigMap and Secret files (kept up to date), env and ServiceAccount token
+// at the usual paths inside their own mount namespace (and nothing of it on
+// the host);
 // the token authenticates as the pod's ServiceAccount, from a test and from
 // `nightshift` itself in the pod, in-cluster; a hostNetwork pod runs in its
 // node's namespace with the node's address; automountServiceAccountToken:
@@ -22,7 +23,7 @@ import {
   type V1Container,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { loadKubeConfig } from '../../lab/k8s.ts';
+import { loadKubeConfig, mergePatch } from '../../lab/k8s.ts';
 import { APISERVER_URL, HOST_IP, nodeByName } from '../../lab/topology.ts';
 import { netnsList } from './helpers/lab.ts';
 import { useLab } from './helpers/use-lab.ts';
@@ -193,6 +194,16 @@ describe('the node simulator runs pods with volumes, tokens and hostNetwork', ()
     });
     const review = await asPod.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: {} });
     expect(review.status?.userInfo?.username).toBe(`system:serviceaccount:${ns}:runner`);
+
+    // A changed ConfigMap reaches the running pod's files (not its env), as from a kubelet.
+    await core.patchNamespacedConfigMap(
+      { name: 'settings', namespace: ns, body: { data: { greeting: 'hi', 'app.yaml': 'a: 2\n' } } },
+      mergePatch,
+    );
+    await until('the changed file', 60_000, async () =>
+      (await cat('/etc/podrt/config/conf/app.yaml')) === 'a: 2\n' ? true : undefined,
+    );
+    expect(environ(pid).GREETING).toBe('hello');
   }, 180_000);
 
   test("nightshift in the control image calls the API server in-cluster, as the pod's ServiceAccount", async () => {
