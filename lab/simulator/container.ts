@@ -30,7 +30,14 @@ export interface ContainerSpec {
   create?: Array<{ path: string; kind: 'dir' | 'file' }>;
   /** Files the launch reads (in the pod's dir), written before each start. */
   files?: Array<{ path: string; content: string }>;
+  /**
+   * The launch made again for a restart (the machine's dirs its mounts mimic may have changed since);
+   * should it fail, the last one is used.
+   */
+  relaunch?: () => Launch;
 }
+
+export type Launch = Pick<ContainerSpec, 'argv' | 'env' | 'create' | 'files'>;
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 20_000;
@@ -55,25 +62,35 @@ export class Container {
     this.onChange = onChange;
   }
 
+  private launch(): Launch {
+    if (this.restartCount === 0 || !this.spec.relaunch) return this.spec;
+    try {
+      return this.spec.relaunch();
+    } catch {
+      return this.spec;
+    }
+  }
+
   start(): void {
     if (this.stopping) return;
+    const launch = this.launch();
     mkdirSync(dirname(this.spec.log), { recursive: true });
-    for (const { path, kind } of this.spec.create ?? []) {
+    for (const { path, kind } of launch.create ?? []) {
       if (existsSync(path)) continue;
       mkdirSync(kind === 'dir' ? path : dirname(path), { recursive: true });
       if (kind === 'file') closeSync(openSync(path, 'a'));
     }
-    for (const { path, content } of this.spec.files ?? []) {
+    for (const { path, content } of launch.files ?? []) {
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, content);
     }
     const fd = openSync(this.spec.log, 'a');
     const startedAt = new Date();
-    const [command = 'false', ...args] = this.spec.argv;
+    const [command = 'false', ...args] = launch.argv;
     const child = spawn(command, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: this.spec.env,
+      env: launch.env,
     });
     closeSync(fd);
     this.child = child;

@@ -292,9 +292,8 @@ export class PodRunner {
 
   /** Start one container; false when it cannot be made yet (its failure is set). */
   private startContainer(slot: Slot, ip: string, prepared: Prepared): boolean {
-    let launch;
-    try {
-      launch = containerLaunch({
+    const make = () =>
+      containerLaunch({
         pod: this.pod,
         container: slot.spec,
         mounts: prepared.mounts.get(slot.spec.name),
@@ -306,6 +305,9 @@ export class PodRunner {
         hostIp: this.node.ip,
         extraMounts: this.runtimeMounts(),
       });
+    let launch;
+    try {
+      launch = make();
     } catch (err) {
       const reason = failureReason(err as Error);
       slot.failure = { reason, message: (err as Error).message };
@@ -320,6 +322,7 @@ export class PodRunner {
         env: launch.env,
         create: launch.create,
         files: launch.files,
+        relaunch: make,
         // Named by the pod, not its namespace: hostNetwork pods share their node's.
         log: join(this.deps.podLogs, `${podNetnsName(this.namespace, this.name)}.${slot.spec.name}.log`),
       },
