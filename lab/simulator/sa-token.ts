@@ -1,7 +1,10 @@
 // A pod's ServiceAccount token as the kubelet gets it: a TokenRequest for
 // the pod's ServiceAccount, bound to the Pod (so the API server stops
 // accepting it once the pod is gone), refreshed when 80 % of its life has
-// passed or it is a day old, whichever comes first.
+// passed or it is a day old, whichever comes first. The API server binds a
+// token only to a pod whose spec names that ServiceAccount; the lab runs
+// without the ServiceAccount admission plugin (which would fill in
+// `default`), so a pod that names none gets an unbound `default` token.
 import { ApiException, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 
 export interface PodToken {
@@ -57,7 +60,11 @@ export async function requestPodToken(
         spec: {
           audiences: audience ? [audience] : [],
           expirationSeconds,
-          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name, uid: pod.metadata?.uid },
+          // The API server binds a token only to a pod that names the ServiceAccount: without the admission
+          // plugin a pod that names none (the shop's) gets its `default` token unbound.
+          ...(pod.spec?.serviceAccountName
+            ? { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name, uid: pod.metadata?.uid } }
+            : {}),
         },
       },
     });
