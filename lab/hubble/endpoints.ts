@@ -157,6 +157,8 @@ export class KubeEndpoints implements EndpointSource {
     }
     const podList: PodNetns[] = [];
     for (const pod of pods.items) {
+      // A hostNetwork pod has its node's address: Cilium gives that the host identity, not the pod's.
+      if (pod.spec?.hostNetwork) continue;
       const namespace = pod.metadata?.namespace ?? 'default';
       const name = pod.metadata?.name ?? '?';
       const labels = [

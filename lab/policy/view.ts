@@ -50,6 +50,8 @@ export function labPods(pods: V1Pod[], announced: ReadonlyMap<string, PodEndpoin
     }
   };
   for (const pod of pods) {
+    // A hostNetwork pod is its node, as far as policy goes (Cilium: reserved:host), not an endpoint.
+    if (pod.spec?.hostNetwork) continue;
     const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
     const a = announced.get(key(namespace, name));

@@ -1,9 +1,9 @@
 // One container of a pod as a process in the pod's network namespace:
-// started through `ip netns exec` (which also bind-mounts the pod's
-// resolv.conf), restarted with back-off when it exits, stopped with SIGTERM
-// and then SIGKILL after the grace period.
+// started through its launch argv (`ip netns exec` and the mount script,
+// mount-script.ts), restarted with back-off when it exits, stopped with
+// SIGTERM and then SIGKILL after the grace period.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { procStat } from '../procs.ts';
 
@@ -22,11 +22,22 @@ export type ContainerState =
 
 export interface ContainerSpec {
   name: string;
-  netns: string;
+  /** The whole launch: entering the namespaces, the mounts, then the container's process. */
   argv: string[];
   env: Record<string, string>;
   log: string;
+  /** Mount points to make on the host before each start (in the pod's dirs and volumes). */
+  create?: Array<{ path: string; kind: 'dir' | 'file' }>;
+  /** Files the launch reads (in the pod's dir), written before each start. */
+  files?: Array<{ path: string; content: string }>;
+  /**
+   * The launch made again for a restart (the machine's dirs its mounts mimic may have changed since);
+   * should it fail, the last one is used.
+   */
+  relaunch?: () => Launch;
 }
+
+export type Launch = Pick<ContainerSpec, 'argv' | 'env' | 'create' | 'files'>;
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 20_000;
@@ -51,15 +62,35 @@ export class Container {
     this.onChange = onChange;
   }
 
+  private launch(): Launch {
+    if (this.restartCount === 0 || !this.spec.relaunch) return this.spec;
+    try {
+      return this.spec.relaunch();
+    } catch {
+      return this.spec;
+    }
+  }
+
   start(): void {
     if (this.stopping) return;
+    const launch = this.launch();
     mkdirSync(dirname(this.spec.log), { recursive: true });
+    for (const { path, kind } of launch.create ?? []) {
+      if (existsSync(path)) continue;
+      mkdirSync(kind === 'dir' ? path : dirname(path), { recursive: true });
+      if (kind === 'file') closeSync(openSync(path, 'a'));
+    }
+    for (const { path, content } of launch.files ?? []) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, content);
+    }
     const fd = openSync(this.spec.log, 'a');
     const startedAt = new Date();
-    const child = spawn('ip', ['netns', 'exec', this.spec.netns, ...this.spec.argv], {
+    const [command = 'false', ...args] = launch.argv;
+    const child = spawn(command, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: this.spec.env,
+      env: launch.env,
     });
     closeSync(fd);
     this.child = child;

@@ -16,6 +16,7 @@ export interface KubeletDeps {
   probers: NodeProbers;
   ledger: Ledger;
   podLogs: string;
+  kubeletDir: string;
   log: Logger;
   announce?: RunnerDeps['announce'];
 }

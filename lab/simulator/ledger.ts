@@ -21,6 +21,8 @@ export const ledgerPodSchema = z.object({
   netns: z.string(),
   hostVeth: z.string(),
   ip: z.string(),
+  /** The pod runs in its node's namespace (`netns`), which is not the pod's to remove. */
+  hostNetwork: z.boolean().optional(),
   processes: z.array(ledgerProcessSchema),
 });
 export type LedgerPod = z.infer<typeof ledgerPodSchema>;

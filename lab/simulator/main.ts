@@ -1,7 +1,9 @@
 // The node simulator process (`lab/simulator/main.ts`): registers the three
 // lab nodes, binds pending pods, runs bound pods in network namespaces, and
 // serves its view on 127.0.0.1 (`/healthz`, `/pods`). Started by `lab up`.
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { CoordinationV1Api, CoreV1Api, makeInformer, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { createLogger } from '../../worker/base.ts';
@@ -25,9 +27,12 @@ const paths = labPaths(env.NIGHTSHIFT_DATA_DIR);
 const log = createLogger({ level: env.LOG_LEVEL, name: 'lab-simulator', destination: process.stdout });
 
 // Pods left by an earlier simulator: their processes are not our children, so start them afresh.
+// A hostNetwork pod's namespace is its node's: only its processes go.
+const kubeletDir = join(paths.root, 'kubelet');
 for (const stale of readLedger(paths.pods)) {
   for (const p of stale.processes) if (isAlive(p.pid, p.startTime)) process.kill(p.pid, 'SIGKILL');
-  await destroyPodNetwork(stale.netns);
+  if (!stale.hostNetwork) await destroyPodNetwork(stale.netns);
+  rmSync(join(kubeletDir, stale.uid), { recursive: true, force: true });
 }
 
 const kc = loadKubeConfig(paths.kubeconfig);
@@ -50,7 +55,15 @@ setInterval(
 const nodes = makeInformer<V1Node>(kc, '/api/v1/nodes', () => core.listNode());
 const pods = makeInformer<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces());
 const probers = new NodeProbers(log);
-const kubelet = new Kubelet({ core, probers, ledger, podLogs: paths.podLogs, log, announce: announceEndpoint });
+const kubelet = new Kubelet({
+  core,
+  probers,
+  ledger,
+  podLogs: paths.podLogs,
+  kubeletDir,
+  log,
+  announce: announceEndpoint,
+});
 const binder = new Binder({ core, log, pods: () => pods.list(), nodes: () => nodes.list() });
 
 const onPod = (pod: V1Pod) => {

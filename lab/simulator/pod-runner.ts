@@ -1,8 +1,14 @@
-// One pod on a lab node, from "bound" to "gone": network namespace and veth,
-// annotations naming them, one process per container, readiness probes, and
-// a Pod status kept true, and the kubelet's Unhealthy events when a
-// readiness probe fails (one per message, its count kept). Terminating stops the processes within the grace
-// period, removes the namespace, then deletes the Pod object.
+// One pod on a lab node, from "bound" to "gone": network namespace and veth
+// (or, with hostNetwork, its node's namespace and address), annotations
+// naming them, its volumes (pod-volumes.ts), one process per container in a
+// mount namespace of its own (container-config.ts), readiness probes, a Pod
+// status kept true, and the kubelet's events: Unhealthy when a readiness
+// probe fails, FailedMount while a volume cannot be set up (one Event per
+// message, its count kept). A pod whose volumes or container config cannot
+// be made yet (a ConfigMap, Secret or ServiceAccount not there) is retried
+// with back-off, as the kubelet retries. Terminating stops the processes
+// within the grace period, removes the volumes and the namespace, then
+// deletes the Pod object.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,16 +17,47 @@ import type { Logger } from 'pino';
 import { isStatus, mergePatch } from '../k8s.ts';
 import { POD_ANNOTATIONS as ANNOTATIONS, podHostVethName, podNetnsName, type LabNode } from '../topology.ts';
 import { Container } from './container.ts';
-import { LAB_ROOT_ENV } from '../component.ts';
-import { containerEnv } from './env.ts';
-import { resolveImage } from './images.ts';
+import { containerLaunch } from './container-config.ts';
+import { envReferences, type PodObjects } from './env.ts';
 import type { Ipam } from './ipam.ts';
 import type { PodEndpoint } from '../policy/index.ts';
 import type { Ledger } from './ledger.ts';
-import { createPodNetwork, destroyPodNetwork } from './podnet.ts';
+import { createPodNetwork, destroyPodNetwork, resolvConf } from './podnet.ts';
 import { podStatus, type PodCondition } from './pod-status.ts';
+import { fetchObjects, fetchServiceAccount, PodVolumes, writeWhole } from './pod-volumes.ts';
 import type { NodeProbers } from './node-probers.ts';
 import { probeOnce, Readiness } from './readiness.ts';
+import type { MountSpec } from './mount-script.ts';
+import {
+  planVolume,
+  podDirs,
+  serviceAccountOf,
+  volumeReferences,
+  withApiAccess,
+  type PlannedVolume,
+  type PodDirs,
+} from './volumes.ts';
+
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+/** How often a running pod's ConfigMap and Secret volumes are brought up to date (a kubelet: about a minute). */
+const RESYNC_MS = 10_000;
+
+/** What the pod's containers are made from, once its volumes are set up. */
+interface Prepared {
+  objects: PodObjects;
+  volumes: PlannedVolume[];
+  mounts: Map<string, V1Container['volumeMounts']>;
+}
+
+type Failure = { reason: string; message: string };
+
+/** The status reason for an error while making a container, as the kubelet names it. */
+function failureReason(err: Error): string {
+  if (err.name === 'ImageError') return 'ErrImagePull';
+  if (err.name === 'EnvError') return 'CreateContainerConfigError';
+  return 'CreateContainerError';
+}
 
 export interface RunnerDeps {
   core: CoreV1Api;
@@ -29,6 +66,8 @@ export interface RunnerDeps {
   ledger: Ledger;
   ipam: Ipam;
   podLogs: string;
+  /** Where pods keep their volumes and stage dirs (`<lab>/kubelet`). */
+  kubeletDir: string;
   log: Logger;
   /** The CNI step's last part: tell the policy agent, which enforces the pod before it runs. */
   announce?: (endpoint: PodEndpoint) => Promise<void>;
@@ -39,6 +78,8 @@ interface Slot {
   container: Container | undefined;
   readiness: Readiness;
   timer: NodeJS.Timeout | undefined;
+  /** Why the container cannot be made (yet). */
+  failure: Failure | undefined;
 }
 
 export class PodRunner {
@@ -47,13 +88,23 @@ export class PodRunner {
   readonly namespace: string;
   readonly name: string;
   readonly uid: string;
+  /** spec.hostNetwork: the node's network namespace and address; no veth, no policy endpoint. */
+  readonly hostNetwork: boolean;
   readonly netns: string;
+  /** The node-side veth; empty with hostNetwork. */
   readonly hostVeth: string;
   private ip: string | undefined;
   private readonly deps: RunnerDeps;
   private readonly slots: Slot[];
+  private readonly dirs: PodDirs;
+  private readonly volumes: PodVolumes;
   private readonly startedAt = new Date();
-  private failure: { reason: string; message: string } | undefined;
+  /** Why no container can start yet (its volumes), shown on every waiting container. */
+  private failure: Failure | undefined;
+  private launching: Promise<void> = Promise.resolve();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_MIN_MS;
+  private resyncTimer: NodeJS.Timeout | undefined;
   private conditions: PodCondition[] = [];
   private reporting: Promise<void> = Promise.resolve();
   private dirty = false;
@@ -68,33 +119,138 @@ export class PodRunner {
     this.namespace = pod.metadata?.namespace ?? 'default';
     this.name = pod.metadata?.name ?? '';
     this.uid = pod.metadata?.uid ?? '';
-    this.netns = podNetnsName(this.namespace, this.name);
-    this.hostVeth = podHostVethName(this.namespace, this.name, this.uid);
+    this.hostNetwork = pod.spec?.hostNetwork === true;
+    this.netns = this.hostNetwork ? node.netns : podNetnsName(this.namespace, this.name);
+    this.hostVeth = this.hostNetwork ? '' : podHostVethName(this.namespace, this.name, this.uid);
+    this.dirs = podDirs(deps.kubeletDir, this.uid);
+    this.volumes = new PodVolumes({
+      core: deps.core,
+      log: deps.log,
+      pod,
+      serviceAccount: serviceAccountOf(pod),
+      dirs: this.dirs,
+    });
     this.slots = (pod.spec?.containers ?? []).map((spec) => ({
       spec,
       container: undefined,
       readiness: new Readiness(spec.readinessProbe),
       timer: undefined,
+      failure: undefined,
     }));
   }
 
   async start(): Promise<void> {
-    if (existsSync(join('/run/netns', this.netns))) await destroyPodNetwork(this.netns);
-    const ip = this.deps.ipam.allocate();
-    this.ip = ip;
-    this.saveLedger();
-    try {
-      await createPodNetwork(this.node, { netns: this.netns, hostVeth: this.hostVeth, ip }, this.namespace, this.name);
-      await this.annotate();
-    } catch (err) {
-      // Shown on the pod as a sandbox failure, as a kubelet would.
-      this.failure = { reason: 'CreatePodSandboxError', message: (err as Error).message };
-      this.report();
-      throw err;
+    if (this.hostNetwork) {
+      this.ip = this.node.ip;
+      this.saveLedger();
+    } else {
+      if (existsSync(join('/run/netns', this.netns))) await destroyPodNetwork(this.netns);
+      const ip = this.deps.ipam.allocate();
+      this.ip = ip;
+      this.saveLedger();
+      try {
+        await createPodNetwork(
+          this.node,
+          { netns: this.netns, hostVeth: this.hostVeth, ip },
+          this.namespace,
+          this.name,
+        );
+        await this.annotate();
+      } catch (err) {
+        // Shown on the pod as a sandbox failure, as a kubelet would.
+        this.failure = { reason: 'CreatePodSandboxError', message: (err as Error).message };
+        this.report();
+        throw err;
+      }
+      await this.announce(ip);
     }
-    await this.announce(ip);
-    for (const slot of this.slots) this.startContainer(slot, ip);
+    this.launch();
+    await this.launching;
+  }
+
+  /** Try to start the containers not running yet; serialised, retried with back-off while something is missing. */
+  private launch(): void {
+    this.retryTimer = undefined;
+    this.launching = this.launching.then(() => this.tryLaunch());
+  }
+
+  private retryLater(): void {
+    if (this.stopped || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => this.launch(), this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+  }
+
+  private async tryLaunch(): Promise<void> {
+    if (this.stopped || !this.ip) return;
+    const ip = this.ip;
+    let prepared: Prepared;
+    try {
+      prepared = await this.prepare();
+      this.failure = undefined;
+    } catch (err) {
+      if (this.stopped) return;
+      const message = (err as Error).message;
+      this.failure = { reason: 'ContainerCreating', message };
+      this.event('FailedMount', message);
+      this.deps.log.warn({ pod: `${this.namespace}/${this.name}`, err }, 'volumes not ready; retrying');
+      this.report();
+      this.retryLater();
+      return;
+    }
+    let waiting = false;
+    for (const slot of this.slots) {
+      if (this.stopped) return;
+      if (slot.container) continue;
+      if (!this.startContainer(slot, ip, prepared)) waiting = true;
+    }
     this.report();
+    if (waiting) this.retryLater();
+    else {
+      this.retryMs = RETRY_MIN_MS;
+      this.resyncLater();
+    }
+  }
+
+  /** Keep the volumes' files as their ConfigMaps and Secrets are now; a failure keeps the files there are. */
+  private resyncLater(): void {
+    if (this.stopped || this.resyncTimer) return;
+    this.resyncTimer = setTimeout(() => {
+      this.launching = this.launching.then(async () => {
+        this.resyncTimer = undefined;
+        if (this.stopped) return;
+        await this.prepare().catch((err: unknown) =>
+          this.deps.log.debug({ pod: `${this.namespace}/${this.name}`, err }, 'volumes not brought up to date'),
+        );
+        this.resyncLater();
+      });
+    }, RESYNC_MS);
+  }
+
+  /** The ServiceAccount, ConfigMaps and Secrets the pod refers to, and its volumes set up on the host. */
+  private async prepare(): Promise<Prepared> {
+    const core = this.deps.core;
+    const sa =
+      this.pod.spec?.automountServiceAccountToken === undefined
+        ? await fetchServiceAccount(core, this.namespace, serviceAccountOf(this.pod))
+        : undefined;
+    const { volumes, mounts } = withApiAccess(this.pod, sa);
+    const fromVolumes = volumeReferences(volumes);
+    const fromEnv = this.slots.map((slot) => envReferences(slot.spec));
+    const objects = await fetchObjects(core, this.namespace, {
+      configMaps: [...fromVolumes.configMaps, ...fromEnv.flatMap((r) => r.configMaps)],
+      secrets: [...fromVolumes.secrets, ...fromEnv.flatMap((r) => r.secrets)],
+    });
+    const planned = volumes.map((volume) => planVolume(this.pod, volume, objects));
+    await this.volumes.setUp(planned);
+    return { objects, volumes: planned, mounts };
+  }
+
+  /** A hostNetwork pod with dnsPolicy ClusterFirstWithHostNet resolves through the cluster DNS, as on a node. */
+  private runtimeMounts(): MountSpec[] {
+    if (!this.hostNetwork || this.pod.spec?.dnsPolicy !== 'ClusterFirstWithHostNet') return [];
+    const source = join(this.dirs.root, 'etc', 'resolv.conf');
+    writeWhole(source, resolvConf(this.namespace, this.name), 0o644);
+    return [{ volume: 'resolv.conf', source, target: '/etc/resolv.conf', readOnly: true }];
   }
 
   /** Policy before traffic: the containers start once the agent enforces the pod (or gave up waiting for it). */
@@ -134,38 +290,47 @@ export class PodRunner {
     );
   }
 
-  private startContainer(slot: Slot, ip: string): void {
-    let argv: string[];
-    let env: Record<string, string>;
+  /** Start one container; false when it cannot be made yet (its failure is set). */
+  private startContainer(slot: Slot, ip: string, prepared: Prepared): boolean {
+    const make = () =>
+      containerLaunch({
+        pod: this.pod,
+        container: slot.spec,
+        mounts: prepared.mounts.get(slot.spec.name),
+        volumes: prepared.volumes,
+        objects: prepared.objects,
+        dirs: this.dirs,
+        netns: this.netns,
+        podIp: ip,
+        hostIp: this.node.ip,
+        extraMounts: this.runtimeMounts(),
+      });
+    let launch;
     try {
-      const image = resolveImage(slot.spec.image ?? '');
-      argv = [process.execPath, image.script, ...(slot.spec.args ?? [])];
-      env = {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOSTNAME: this.name,
-        IMAGE_TAG: image.tag,
-        // The lab marker: `lab down` finds this process even if its namespace is gone.
-        ...(process.env[LAB_ROOT_ENV] ? { [LAB_ROOT_ENV]: process.env[LAB_ROOT_ENV] } : {}),
-        ...containerEnv(this.pod, slot.spec, ip, this.node.ip),
-      };
+      launch = make();
     } catch (err) {
-      const reason = (err as Error).name === 'ImageError' ? 'ErrImagePull' : 'CreateContainerConfigError';
-      this.failure = { reason, message: (err as Error).message };
+      const reason = failureReason(err as Error);
+      slot.failure = { reason, message: (err as Error).message };
       this.deps.log.warn({ pod: `${this.namespace}/${this.name}`, reason, err }, 'container cannot start');
-      return;
+      return false;
     }
+    slot.failure = undefined;
     const container = new Container(
       {
         name: slot.spec.name,
-        netns: this.netns,
-        argv,
-        env,
-        log: join(this.deps.podLogs, `${this.netns}.${slot.spec.name}.log`),
+        argv: launch.argv,
+        env: launch.env,
+        create: launch.create,
+        files: launch.files,
+        relaunch: make,
+        // Named by the pod, not its namespace: hostNetwork pods share their node's.
+        log: join(this.deps.podLogs, `${podNetnsName(this.namespace, this.name)}.${slot.spec.name}.log`),
       },
       () => this.containerChanged(slot),
     );
     slot.container = container;
     container.start();
+    return true;
   }
 
   private containerChanged(slot: Slot): void {
@@ -189,7 +354,7 @@ export class PodRunner {
       this.deps.probers.run(this.node, attempt),
     );
     if (this.stopped) return;
-    if (!result.ok) this.unhealthy(slot.spec.name, `Readiness probe failed: ${result.detail ?? 'unknown'}`);
+    if (!result.ok) this.event('Unhealthy', `Readiness probe failed: ${result.detail ?? 'unknown'}`, slot.spec.name);
     if (slot.readiness.record(result.ok)) this.report();
     this.scheduleProbe(slot, slot.readiness.periodMs);
   }
@@ -198,7 +363,7 @@ export class PodRunner {
    * A Warning event on the pod as the kubelet records one: the same message again counts on the same
    * Event, written at most every 2 s (the kubelet's recorder aggregates and rate-limits too).
    */
-  private unhealthy(container: string, message: string): void {
+  private event(reason: string, message: string, container?: string): void {
     const now = new Date();
     let event = this.events.get(message);
     if (!event) {
@@ -217,9 +382,9 @@ export class PodRunner {
         namespace: this.namespace,
         name: this.name,
         uid: this.uid,
-        fieldPath: `spec.containers{${container}}`,
+        ...(container ? { fieldPath: `spec.containers{${container}}` } : {}),
       },
-      reason: 'Unhealthy',
+      reason,
       message,
       type: 'Warning',
       source: { component: 'kubelet', host: this.node.name },
@@ -234,7 +399,7 @@ export class PodRunner {
       ? this.deps.core.replaceNamespacedEvent({ ...ref, body })
       : this.deps.core.createNamespacedEvent({ namespace: this.namespace, body });
     write.catch((err: unknown) =>
-      this.deps.log.debug({ pod: `${this.namespace}/${this.name}`, err }, 'Unhealthy event not written'),
+      this.deps.log.debug({ pod: `${this.namespace}/${this.name}`, err }, `${reason} event not written`),
     );
   }
 
@@ -257,6 +422,7 @@ export class PodRunner {
             restartCount: slot.container?.restartCount ?? 0,
             lastTermination: slot.container?.lastTermination,
             pid: slot.container?.pid,
+            ...(slot.failure ? { failure: slot.failure } : {}),
           })),
           ...(this.failure ? { failure: this.failure } : {}),
         },
@@ -286,6 +452,7 @@ export class PodRunner {
       netns: this.netns,
       hostVeth: this.hostVeth,
       ip: this.ip,
+      ...(this.hostNetwork ? { hostNetwork: true } : {}),
       processes: this.slots.flatMap((slot) =>
         slot.container?.pid && slot.container.startTime !== undefined
           ? [{ container: slot.spec.name, pid: slot.container.pid, startTime: slot.container.startTime }]
@@ -294,13 +461,22 @@ export class PodRunner {
     });
   }
 
-  /** Stop the containers (SIGTERM, then SIGKILL after the grace period) and remove the pod's network. */
+  /**
+   * Stop the containers (SIGTERM, then SIGKILL after the grace period), remove the pod's volumes and
+   * its network (a hostNetwork pod's is its node's: it stays).
+   */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    await this.launching;
     for (const slot of this.slots) if (slot.timer) clearTimeout(slot.timer);
     await Promise.all(this.slots.map((slot) => slot.container?.stop(graceMs)));
-    await destroyPodNetwork(this.netns);
-    if (this.ip) this.deps.ipam.release(this.ip);
+    this.volumes.remove();
+    if (!this.hostNetwork) {
+      await destroyPodNetwork(this.netns);
+      if (this.ip) this.deps.ipam.release(this.ip);
+    }
     this.deps.ledger.remove(this.uid);
     await this.reporting;
   }

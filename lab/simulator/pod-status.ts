@@ -12,6 +12,8 @@ export interface ContainerView {
   restartCount: number;
   lastTermination: Termination | undefined;
   pid: number | undefined;
+  /** Set while this container cannot be made (bad image, env or mount). */
+  failure?: { reason: string; message: string };
 }
 
 export interface PodView {
@@ -19,7 +21,7 @@ export interface PodView {
   hostIp: string;
   startTime: Date;
   containers: ContainerView[];
-  /** Set while the pod cannot start at all (bad image, bad env). */
+  /** Set while no container of the pod can start (its sandbox or volumes). */
   failure?: { reason: string; message: string };
 }
 
@@ -84,7 +86,10 @@ export function podStatus(view: PodView, previous: readonly PodCondition[] = [],
       ready: c.ready,
       started: c.state.kind === 'running',
       restartCount: c.restartCount,
-      state: view.failure && c.state.kind === 'waiting' ? { waiting: view.failure } : stateOf(c.state),
+      state:
+        c.state.kind === 'waiting' && (c.failure ?? view.failure)
+          ? { waiting: c.failure ?? view.failure }
+          : stateOf(c.state),
       lastState: c.lastTermination ? terminated(c.lastTermination) : {},
     })),
   };

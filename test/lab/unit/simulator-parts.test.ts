@@ -19,11 +19,14 @@ describe('node simulator parts', () => {
 
   test('images name lab workloads; anything else is refused with the known ones', () => {
     expect(resolveImage('nightshift-lab/cart-service:2.0')).toMatchObject({
-      script: expect.stringMatching(/workloads\/cart-service\.ts$/),
+      entrypoint: [process.execPath, expect.stringMatching(/workloads\/cart-service\.ts$/)],
       tag: '2.0',
+      env: { IMAGE_TAG: '2.0' },
     });
-    expect(() => resolveImage('nginx:1.27')).toThrow(/not a lab image/);
-    expect(() => resolveImage('nightshift-lab/redis')).toThrow(/known: checkout-frontend, cart-service/);
+    expect(() => resolveImage('nginx:1.27')).toThrow(/"nginx:1.27" is not an image the lab can run/);
+    expect(() => resolveImage('nightshift-lab/redis')).toThrow(
+      /known: .*nightshift-lab\/checkout-frontend, nightshift-lab\/cart-service/,
+    );
   });
 
   test('env: values, $(VAR) references and the downward API', () => {
@@ -41,18 +44,18 @@ describe('node simulator parts', () => {
         { name: 'APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
       ],
     };
-    expect(containerEnv(pod, container, '10.244.2.7', '10.200.0.12')).toEqual({
+    expect(containerEnv(pod, container, { podIp: '10.244.2.7', hostIp: '10.200.0.12' })).toEqual({
       PORT: '8080',
       URL: 'http://x:8080/',
       NS: 'finance',
       IP: '10.244.2.7',
       APP: 'payment-processor',
     });
-    const secret: V1Container = {
+    const resources: V1Container = {
       name: 'c',
-      env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }],
+      env: [{ name: 'K', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } }],
     };
-    expect(() => containerEnv(pod, secret, '', '')).toThrow(EnvError);
+    expect(() => containerEnv(pod, resources, { podIp: '', hostIp: '' })).toThrow(EnvError);
   });
 
   test('pod status: Running and Ready only when every container runs and is ready; transitions keep their time', () => {
