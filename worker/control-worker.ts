@@ -1,7 +1,8 @@
 // The control worker: workflows and cluster-wide activities on the
 // `nightshift` task queue.
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { workflowBundleFor } from './workflow-bundle.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -10,13 +11,14 @@ export interface ControlWorkerOptions {
   namespace: string;
   taskQueue: string;
   activities: object;
-  /** A prebuilt bundle (tests bundle once per file); otherwise bundled at start. */
+  /** A prebuilt bundle; otherwise the kept one, or bundled at start (workflow-bundle.ts). */
   workflowBundle?: WorkflowBundle;
   maxConcurrentActivities?: number;
 }
 
-export function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+/** The workflows bundled, or the kept bundle while nothing it was made from has changed. */
+export async function bundleWorkflows(): Promise<WorkflowBundle> {
+  return (await workflowBundleFor(WORKFLOWS_PATH)).bundle;
 }
 
 export async function createControlWorker(options: ControlWorkerOptions): Promise<Worker> {
@@ -25,18 +27,9 @@ export async function createControlWorker(options: ControlWorkerOptions): Promis
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 200,
     maxConcurrentWorkflowTaskExecutions: 100,
     shutdownGraceTime: '5s',
   });
 }
-
-const quietBundlerLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => process.stderr.write(`${message}\n`),
-  error: (message: string) => process.stderr.write(`${message}\n`),
-};
