@@ -6,6 +6,7 @@ export * from './base.ts';
 export * from './alerts/index.ts';
 export * from './catalogue.ts';
 export * from './control-worker.ts';
+export { workflowBundleFor, BUNDLE_CACHE_DIR, type BundleAnswer } from './workflow-bundle.ts';
 export * from './faults.ts';
 export * from './gameday-port.ts';
 export * from './gamedays.ts';
