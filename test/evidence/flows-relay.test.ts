@@ -3,7 +3,7 @@
 // window in time is read from its newest end, and an opening whose reply was
 // never read is not taken for one that got none.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { createFlowsCollector, type FlowsEvidence } from '../../activities/collectors/flows/index.ts';
+import { createFlowsCollector, nextSlice, type FlowsEvidence } from '../../activities/collectors/flows/index.ts';
 import { createHubbleClient, type ConnectionStats, type HubbleClient } from '../../activities/hubble/index.ts';
 import type { TapRecord } from '../../lab/hubble/flowtap.ts';
 import { delta, FlowStore, startObserverServer, toFlows, type ObserverServer } from '../../lab/hubble/index.ts';
@@ -103,13 +103,15 @@ describe('the flows collector against a relay that answers slowly', () => {
   });
 
   test('a busy window: openings are read newest first until enough, the drops and answers over the whole window', async () => {
-    // About 40 opening flows a second: the newest 5 s slice has fewer than 300, so the 10 s before it is read too.
+    // About 40 opening flows a second: the newest 5 s slice has fewer than 300, so the seconds before it
+    // are read too — as many as the rest should take at that rate, not the 10 s a doubled slice would be.
     const result = await collect({ enoughFlows: 300, recentFlows: 0 });
     const evidence = result.evidence!;
     const cart = cartPair(evidence);
     const openingsFrom = Date.parse(evidence.openingsFrom!);
     expect(openingsFrom).toBeGreaterThan(Date.parse(evidence.since!));
-    expect(openingsFrom).toBeLessThanOrEqual(now - 10_000);
+    expect(openingsFrom).toBeLessThan(now - 5000);
+    expect(openingsFrom).toBeGreaterThan(now - 12_000);
     // Read by choice, not cut: the window counts as read whole.
     expect(evidence.readFrom).toBe(evidence.since);
     expect(result.findings.map((f) => f.kind)).not.toContain('flows.partly-read');
@@ -117,5 +119,19 @@ describe('the flows collector against a relay that answers slowly', () => {
     expect(cart!.attempts).toBeLessThan(400);
     expect(cart!.attempts - cart!.answered).toBeGreaterThanOrEqual(3);
     expect(Date.parse(cart!.trailingLoss.since!)).toBeGreaterThan(now - CUT_MS);
+  });
+});
+
+describe('the next slice of a question', () => {
+  test('doubles without enough, and with enough is sized by the rate read so far', () => {
+    expect(nextSlice(5000, 1500, 5000)).toBe(10_000);
+    // 1,500 flows in 5 s, 500 missing: about 1.7 s of them, a quarter more.
+    expect(nextSlice(5000, 1500, 5000, 2000)).toBe(2084);
+    // Nothing read yet, or enough already: doubled.
+    expect(nextSlice(5000, 0, 5000, 2000)).toBe(10_000);
+    expect(nextSlice(5000, 2500, 5000, 2000)).toBe(10_000);
+    // Never shorter than MIN_SLICE_MS, never longer than doubled.
+    expect(nextSlice(5000, 1990, 5000, 2000)).toBe(1000);
+    expect(nextSlice(5000, 10, 5000, 2000)).toBe(10_000);
   });
 });

@@ -1,3 +1,3 @@
 // Public face of the flows collector.
 export { createFlowsCollector, describe as describeFlows, type FlowsEvidence } from './collector.ts';
-export { readRelay, windowQuestions, type RelayQuestions, type RelayReading } from './relay.ts';
+export { nextSlice, readRelay, windowQuestions, type RelayQuestions, type RelayReading } from './relay.ts';

@@ -17,6 +17,8 @@ export const HTTP_RESPONSES = ['1+', '2+', '3+', '4+', '5+'];
  * Each window question is asked newest first, this much of the window first
  * and then twice as much each time (5, 10, 20 s …): a cut by the deadline
  * still keeps the newest end, and a 30 s window takes three requests, not six.
+ * A question that stops at enough sizes its next slice by the rate instead
+ * (`nextSlice`).
  */
 export const SLICE_MS = 5000;
 /**
@@ -26,6 +28,21 @@ export const SLICE_MS = 5000;
  * collector reads. A quiet namespace's are read over the whole window.
  */
 export const ENOUGH_FLOWS = 2000;
+/** The shortest slice asked for when sizing one by the rate seen (below it a request costs more than its flows). */
+export const MIN_SLICE_MS = 1000;
+
+/**
+ * The next, older slice: twice the last, or, for a question that stops at
+ * `enough`, only as long as the flows still missing should take at the rate
+ * read so far (a quarter more, for an uneven rate). Doubling alone would read
+ * a busy namespace's next 10 s to find its last few hundred openings.
+ */
+export function nextSlice(last: number, read: number, readMs: number, enough?: number): number {
+  const doubled = last * 2;
+  if (enough === undefined || read === 0 || read >= enough || readMs <= 0) return doubled;
+  const perMs = read / readMs;
+  return Math.min(doubled, Math.max(MIN_SLICE_MS, Math.ceil(((enough - read) / perMs) * 1.25)));
+}
 
 export interface RelayQuestions {
   namespace?: string;
@@ -120,7 +137,7 @@ export async function readRelay(
   const sliced = async ({ whitelist, enough }: WindowQuestion): Promise<Reading> => {
     const parts: Part[] = [];
     let read = 0;
-    for (let end = now, slice = SLICE_MS; end > since.getTime(); end -= slice, slice *= 2) {
+    for (let end = now, slice = SLICE_MS; end > since.getTime();) {
       if (enough !== undefined && read >= enough) return { parts, readFrom: since.getTime(), enoughFrom: end };
       const start = Math.max(since.getTime(), end - slice);
       const left = q.maxFlows - read;
@@ -136,6 +153,8 @@ export async function readRelay(
       // Whole: its openings' replies are in it or in a newer slice, all read (judged below, at the end).
       parts.push({ ...answer, reach: answer.truncated ? newestOf(answer.records) : Number.NaN });
       if (answer.truncated) return { parts, readFrom: end };
+      end = start;
+      slice = nextSlice(slice, read, now - end, enough);
     }
     return { parts, readFrom: since.getTime() };
   };
