@@ -124,6 +124,8 @@ async function breakdown(runId: string, webhook: Date | undefined, threadAt: num
     gather: ms(gather?.endedAt) - ms(gather?.startedAt),
     diagnose: ms(diagnose?.endedAt) - ms(diagnose?.startedAt),
     diagnosedToThread: threadAt - ms(diagnose?.endedAt),
+    /** Flows the flows collector read from the relay (after dropping those two questions both brought). */
+    flowsRead: (collectors.flows?.evidence as { flows?: number } | undefined)?.flows,
     collectors: Object.fromEntries(
       Object.entries(collectors)
         .map(([name, r]) => [name, r.durationMs] as const)
@@ -201,7 +203,9 @@ try {
           `  share ${seconds(share[share.length - 1] ?? Number.NaN)}: run started +${seconds(b.runStarted)}, gather from +${seconds(b.gatherStart)} ` +
             `for ${seconds(b.gather)} (${Object.entries(b.collectors)
               .map(([n, d]) => `${n} ${seconds(d)}`)
-              .join(', ')}), diagnose ${seconds(b.diagnose)}, then ${seconds(b.diagnosedToThread)} to the thread`,
+              .join(
+                ', ',
+              )}; ${b.flowsRead ?? '?'} flows read), diagnose ${seconds(b.diagnose)}, then ${seconds(b.diagnosedToThread)} to the thread`,
         );
       if (cpu)
         console.error(
