@@ -415,6 +415,8 @@ suite(`deploy/helm/nightshift${SKIP}`, () => {
       });
     }
     expect(env('defaults', '-gateway')).toMatchObject({
+      // On the pod's address, not loopback: its Service and readiness probe come in there.
+      NIGHTSHIFT_HTTP_HOST: '0.0.0.0',
       NIGHTSHIFT_ALERTS_TOKEN_FILE: '/etc/nightshift/alerts/token',
       SLACK_BOT_TOKEN_FILE: '/etc/nightshift/slack/bot-token',
       SLACK_SIGNING_SECRET_FILE: '/etc/nightshift/slack/signing-secret',
