@@ -7,7 +7,10 @@ import type { LabPaths } from '../paths.ts';
 import { HOST_IP } from '../topology.ts';
 import { RELAY_PORTS_ENV } from './ports.ts';
 
-export { parseRelayPorts } from './ports.ts';
+export { parseRelayPorts, RELAY_HOST_ENV, RELAY_PORTS_ENV } from './ports.ts';
+
+/** The relay's script, for `node <it>`. */
+export const RELAY_MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 export function relayComponent(paths: LabPaths, ports: readonly number[]): Component {
   const first = ports[0];
@@ -16,7 +19,7 @@ export function relayComponent(paths: LabPaths, ports: readonly number[]): Compo
     name: 'host-relay',
     spawn: {
       command: process.execPath,
-      args: ['--no-warnings', fileURLToPath(new URL('./main.ts', import.meta.url))],
+      args: ['--no-warnings', RELAY_MAIN],
       log: join(paths.logs, 'host-relay.log'),
       env: { [RELAY_PORTS_ENV]: ports.join(',') },
     },

@@ -5,8 +5,11 @@
 // listener on HOST_IP with the same port that pipes each connection through
 // (TCP only; gRPC and HTTP alike). Host clients keep using 127.0.0.1.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { parseRelayPorts, RELAY_PORTS_ENV } from './ports.ts';
 import { HOST_IP } from '../topology.ts';
+import { parseRelayPorts, RELAY_HOST_ENV, RELAY_PORTS_ENV } from './ports.ts';
+
+/** Where it listens: the host's fabric address (another loopback address in its own test). */
+const host = process.env[RELAY_HOST_ENV] ?? HOST_IP;
 
 function pipe(port: number): (client: Socket) => void {
   return (client) => {
@@ -25,13 +28,13 @@ function listen(port: number): Promise<Server> {
   return new Promise((done, fail) => {
     const server = createServer(pipe(port));
     server.once('error', fail);
-    server.listen(port, HOST_IP, () => done(server));
+    server.listen(port, host, () => done(server));
   });
 }
 
 const ports = parseRelayPorts(process.env[RELAY_PORTS_ENV]);
 const servers = await Promise.all(ports.map(listen));
-console.log(`relaying ${HOST_IP}:{${ports.join(',')}} to 127.0.0.1`);
+console.log(`relaying ${host}:{${ports.join(',')}} to 127.0.0.1`);
 const stop = () => {
   for (const s of servers) s.close();
   process.exit(0);

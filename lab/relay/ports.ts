@@ -3,6 +3,7 @@
 import { z } from 'zod';
 
 export const RELAY_PORTS_ENV = 'NIGHTSHIFT_RELAY_PORTS';
+export const RELAY_HOST_ENV = 'NIGHTSHIFT_RELAY_HOST';
 
 const portsSchema = z
   .string()
