@@ -200,9 +200,14 @@ describe('lab up --chart: nightshift runs from its chart, as pods', () => {
       const state = (await (await fetch(`http://127.0.0.1:${lab.config.slack.standin.port}/_state`)).json()) as {
         messages: StandinMessage[];
       };
-      return state.messages.find((m) => m.metadata?.event_payload.key === `${runId}#diagnosis`);
+      return state.messages.find((m) => {
+        const key = m.metadata?.event_payload.key ?? '';
+        return key.includes(runId) && key.endsWith('#diagnosis');
+      });
     });
     expect(message.channel).toBe('C0INCIDENTS');
+    // A reply in the run's thread.
+    expect(message.thread_ts).toEqual(expect.any(String));
     expect(JSON.stringify(message.blocks)).toContain('`pod-to-pod-drop`');
 
     // Aborted, the fault is taken off by the agent pods: pins gone, checkout back.
