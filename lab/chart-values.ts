@@ -77,7 +77,7 @@ export function chartLabValues(input: ChartLabInput): Record<string, unknown> {
       extraEnv: [{ name: 'SLACK_API_URL', value: slackApi }],
       networkPolicy: {
         temporalPort: port(temporal),
-        // The stand-in answers where Slack's Web API would (443, which the policy already allows).
+        // Slack's Web API is on 443, which the policy allows; the stand-in answers on its own port.
         extraEgress: [{ ports: [{ port: input.standinPort, protocol: 'TCP' }] }],
       },
     },
