@@ -204,7 +204,7 @@ async function bringUp(ctx: UpContext): Promise<void> {
   await healthy(etcd, 30_000);
   step('etcd cluster healthy (3 members)');
 
-  const apiserver = await start(apiserverComponent(paths, pki, bin('kube-apiserver')));
+  const apiserver = await start(apiserverComponent(paths, pki, bin('kube-apiserver'), { audit: ctx.chart }));
   await healthy([apiserver], 60_000);
   step('kube-apiserver ready');
 

@@ -17,8 +17,9 @@ import { Client, Connection } from '@temporalio/client';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { cartDrop } from '../../cli/index.ts';
 import { HOST_IP, LAB_RELEASE, LAB_WORKER_SA, NODES, probeSummary, PROMETHEUS_URL } from '../../lab/index.ts';
+import { auditLogPath } from '../../lab/control-plane/index.ts';
 import { loadKubeConfig } from '../../lab/k8s.ts';
-import { BPF_PIN_ROOT } from '../../lab/paths.ts';
+import { BPF_PIN_ROOT, labPaths } from '../../lab/paths.ts';
 import { faultAbortSignal, faultLimits, statusQuery } from '../../workflows/index.ts';
 import { useLab } from './helpers/use-lab.ts';
 
@@ -151,7 +152,21 @@ describe('lab up --chart: nightshift runs from its chart, as pods', () => {
     expect(env).toMatchObject({ KUBERNETES_SERVICE_HOST: HOST_IP, KUBERNETES_SERVICE_PORT: '6443' });
     const { stdout: token } = await exec('nsenter', ['-t', String(pid), '-m', '--', 'cat', `${SA_DIR}/token`]);
     const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { sub: string };
-    expect(claims.sub).toBe(`system:serviceaccount:${LAB_RELEASE.namespace}:${LAB_WORKER_SA}`);
+    const worker = `system:serviceaccount:${LAB_RELEASE.namespace}:${LAB_WORKER_SA}`;
+    expect(claims.sub).toBe(worker);
+
+    // The API server's audit log (nightshift's ServiceAccounts only): the worker's requests, from its pod's IP,
+    // and no other nightshift identity acting (the gateway and agents hold no token).
+    const events = await until("the worker's requests in the audit log", 60_000, async () => {
+      const text = readFileSync(auditLogPath(labPaths(lab.config.dataDir)), 'utf8');
+      const all = text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { user: { username: string }; sourceIPs?: string[]; verb: string });
+      return all.length > 0 ? all : undefined;
+    });
+    expect([...new Set(events.map((e) => e.user.username))]).toEqual([worker]);
+    expect([...new Set(events.flatMap((e) => e.sourceIPs ?? []))]).toEqual([pod?.status?.podIP]);
   });
 
   test("a drop injected through the agent pods becomes a diagnosis in the Slack thread, through the chart's gateway and worker; the fault is reverted", async () => {
