@@ -6,7 +6,8 @@
 // every run in the lab (the demo, the scenario tests, game days) reads and
 // changes the cluster with exactly the verbs the chart grants: a permission
 // the chart lacks is a 403 naming the verb and resource, as on a cluster.
-// The chart's workloads still run as the lab's own processes, not as pods.
+// With `lab up --chart` (installChart) the chart's workloads run too, as
+// pods of the node simulator, in place of the lab's own worker and agents.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
@@ -38,12 +39,16 @@ const TOKEN_SECONDS = 7 * 24 * 3600;
 /** The chart's templates that carry permissions: what the lab takes from the chart today. */
 const PERMISSION_TEMPLATES = ['templates/serviceaccounts.yaml', 'templates/rbac.yaml'];
 
-/** The chart's ServiceAccounts and RBAC as helm renders them with the lab's values. */
-export async function renderChartPermissions(paths: LabPaths): Promise<KubernetesObject[]> {
+/** The chart as helm renders it with these values (only the given templates, when named). */
+async function renderChart(
+  paths: LabPaths,
+  values: object,
+  templates: readonly string[] = [],
+): Promise<KubernetesObject[]> {
   const helm = findTool('helm');
   if (!helm) throw new LabError('helm binary not found (build it with scripts/build-servers.sh)');
-  const values = join(paths.root, 'chart-values.json');
-  writeFileSync(values, `${JSON.stringify(LAB_CHART_VALUES, null, 2)}\n`);
+  const file = join(paths.root, 'chart-values.json');
+  writeFileSync(file, `${JSON.stringify(values, null, 2)}\n`);
   const text = await run(helm, [
     'template',
     LAB_RELEASE.name,
@@ -51,10 +56,38 @@ export async function renderChartPermissions(paths: LabPaths): Promise<Kubernete
     '--namespace',
     LAB_RELEASE.namespace,
     '--values',
-    values,
-    ...PERMISSION_TEMPLATES.flatMap((t) => ['--show-only', t]),
+    file,
+    ...templates.flatMap((t) => ['--show-only', t]),
   ]);
   return parseManifest(text, `helm template ${CHART_DIR}`);
+}
+
+/** The chart's ServiceAccounts and RBAC as helm renders them with the lab's values. */
+export function renderChartPermissions(paths: LabPaths): Promise<KubernetesObject[]> {
+  return renderChart(paths, LAB_CHART_VALUES, PERMISSION_TEMPLATES);
+}
+
+/** The release namespace, Pod Security `restricted` as deploy/README.md asks. */
+const RELEASE_NAMESPACE: KubernetesObject = {
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name: LAB_RELEASE.namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
+};
+
+/** A Secret in the release namespace, made by the lab as an operator would before installing. */
+export function labSecret(name: string, data: Record<string, string>): KubernetesObject & { stringData: object } {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: LAB_RELEASE.namespace }, stringData: data };
+}
+
+/**
+ * `lab up --chart`: the whole chart (workloads too) rendered with `values`
+ * and applied with the lab admin's credentials, after the Secrets its
+ * existingSecret values name. The node simulator then runs its pods.
+ */
+export async function installChart(kc: KubeConfig, paths: LabPaths, values: object, secrets: KubernetesObject[]) {
+  const objects = await renderChart(paths, values);
+  await applyObjects(kc, [RELEASE_NAMESPACE, ...secrets], 'the lab (namespace and Secrets for the chart)');
+  await applyObjects(kc, objects, 'deploy/helm/nightshift');
 }
 
 /**
@@ -64,12 +97,7 @@ export async function renderChartPermissions(paths: LabPaths): Promise<Kubernete
  */
 export async function installChartPermissions(kc: KubeConfig, paths: LabPaths, caCert: string): Promise<void> {
   const objects = await renderChartPermissions(paths);
-  const namespace: KubernetesObject = {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: LAB_RELEASE.namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
-  };
-  await applyObjects(kc, [namespace, ...objects], 'deploy/helm/nightshift');
+  await applyObjects(kc, [RELEASE_NAMESPACE, ...objects], 'deploy/helm/nightshift');
   const core = kc.makeApiClient(CoreV1Api);
   const answer = await core
     .createNamespacedServiceAccountToken({

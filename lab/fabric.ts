@@ -2,7 +2,9 @@
 // machines), and for every node and etcd member a namespace whose eth0 is a
 // veth into that bridge. Node namespaces forward between their pod bridge
 // and the fabric, and route every other node's pod CIDR to that node, so
-// node-to-node traffic crosses the nodes' uplinks.
+// node-to-node traffic crosses the nodes' uplinks. etcd members route the pod
+// CIDRs to their nodes too, as a cluster's control-plane machines reach pods,
+// so a pod's connection to etcd gets its answer (the host does not forward).
 import {
   DNS_IP,
   ETCD_MEMBERS,
@@ -14,6 +16,7 @@ import {
   NODES,
   OUTSIDE_IP,
   UPLINK,
+  type EtcdMember,
   type LabNode,
 } from './topology.ts';
 import { clsact, ip, ipBatch, sysctl } from './sh.ts';
@@ -55,6 +58,15 @@ async function attach(netns: string, hostLink: string, address: string, created:
   await Promise.all([clsact(UPLINK, netns), clsact(hostLink)]);
 }
 
+/** An etcd member: on the fabric, each node's pod CIDR routed to that node. */
+async function createEtcdMember(member: EtcdMember, created: Created): Promise<void> {
+  await attach(member.netns, member.hostLink, member.ip, created);
+  await ipBatch(
+    NODES.map((node) => `route add ${node.podCidr} via ${node.ip} dev ${UPLINK}`),
+    member.netns,
+  );
+}
+
 async function createNode(node: LabNode, created: Created): Promise<void> {
   await attach(node.netns, node.hostLink, node.ip, created);
   const prefixLen = node.podCidr.split('/')[1];
@@ -81,7 +93,7 @@ export async function createTopology(created: Created): Promise<void> {
   await createFabric(created);
   await Promise.all([
     ...NODES.map((node) => createNode(node, created)),
-    ...ETCD_MEMBERS.map((member) => attach(member.netns, member.hostLink, member.ip, created)),
+    ...ETCD_MEMBERS.map((member) => createEtcdMember(member, created)),
   ]);
   await routePodCidrs();
 }

@@ -128,3 +128,28 @@ export function agentComponent(node: LabNode, paths: LabPaths, dataDir: string, 
     },
   );
 }
+
+/**
+ * The Slack stand-in as a lab process of its own (`nightshift slack-standin`),
+ * for nightshift run from its chart: its pods post to it through the host
+ * relay with the token and signing secret of the chart's Slack Secret.
+ */
+export function standinComponent(
+  paths: LabPaths,
+  dataDir: string,
+  standin: { port: number; token: string; signingSecret: string },
+): Component {
+  return nodeScript(
+    'slack-standin',
+    [CLI, 'slack-standin'],
+    paths,
+    dataDir,
+    { kind: 'http', url: `http://127.0.0.1:${standin.port}/` },
+    {
+      NIGHTSHIFT_STANDIN_HOST: '127.0.0.1',
+      NIGHTSHIFT_STANDIN_PORT: String(standin.port),
+      NIGHTSHIFT_STANDIN_TOKEN: standin.token,
+      NIGHTSHIFT_STANDIN_SIGNING_SECRET: standin.signingSecret,
+    },
+  );
+}

@@ -4,12 +4,16 @@
 // Alertmanager, then Temporal's worker (with the chart's worker token) and node agents. Every step is recorded as it
 // happens; if any step fails the lab is torn down and the error names the step
 // (with the failing process's log). A lab that is already up is left alone.
+// With `chart` (`lab up --chart`) nightshift itself comes from its chart:
+// the worker, gateway and agents run as pods (lab/chart-lab.ts), and the
+// lab starts the host relay and the Slack stand-in for them instead.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../worker/base.ts';
 import { findTool } from '../worker/base.ts';
 import { applyLab } from './apply.ts';
 import { installChartPermissions } from './chart.ts';
+import { startChartLab, type ChartLab } from './chart-lab.ts';
 import { ensureBpffs, BPFFS } from './bpffs.ts';
 import { launch, type Component } from './component.ts';
 import {
@@ -51,6 +55,8 @@ export interface LabUpOptions {
   require?: readonly string[];
   progress?: (line: string) => void;
   signal?: AbortSignal;
+  /** Run nightshift from its chart, as pods, instead of the lab's own worker and agent processes. */
+  chart?: boolean;
 }
 
 export interface LabUpResult {
@@ -138,6 +144,7 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
       config: options.config,
       say,
       started,
+      chart: options.chart === true,
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (err) {
@@ -162,6 +169,7 @@ interface UpContext {
   config: Config;
   say: (line: string) => void;
   started: number;
+  chart: boolean;
   signal?: AbortSignal;
 }
 
@@ -196,11 +204,14 @@ async function bringUp(ctx: UpContext): Promise<void> {
   await healthy(etcd, 30_000);
   step('etcd cluster healthy (3 members)');
 
-  const apiserver = await start(apiserverComponent(paths, pki, bin('kube-apiserver')));
+  const apiserver = await start(apiserverComponent(paths, pki, bin('kube-apiserver'), { audit: ctx.chart }));
   await healthy([apiserver], 60_000);
   step('kube-apiserver ready');
 
   const kc = loadKubeConfig(paths.kubeconfig);
+  const chart: ChartLab | undefined = ctx.chart
+    ? await startChartLab({ kc, paths, dataDir, config: ctx.config, start, healthy, temporal: temporalProc })
+    : undefined;
   const controlPlane = await Promise.all([
     start(controllerManagerComponent(paths, pki, paths.controllerManagerKubeconfig, bin('kube-controller-manager'))),
     start(corednsComponent(paths, bin('coredns'))),
@@ -210,8 +221,15 @@ async function bringUp(ctx: UpContext): Promise<void> {
     start(probeComponent(paths, dataDir)),
     start(dnsDelayComponent(paths, dataDir)),
   ]);
-  await Promise.all([applyLab(kc, paths.kubeconfig), installChartPermissions(kc, paths, pki.caCert)]);
-  step("CRDs, shop, route and policy applied; nightshift's ServiceAccounts and RBAC from its chart");
+  await Promise.all([
+    applyLab(kc, paths.kubeconfig),
+    chart ? chart.install() : installChartPermissions(kc, paths, pki.caCert),
+  ]);
+  step(
+    chart
+      ? 'CRDs, shop, route and policy applied; nightshift installed from its chart'
+      : "CRDs, shop, route and policy applied; nightshift's ServiceAccounts and RBAC from its chart",
+  );
   await healthy(controlPlane, 30_000);
   step('controller manager, CoreDNS, node simulator, policy agent, gateway, probe and DNS delay healthy');
   const hubble = await start(hubbleComponent(paths, dataDir));
@@ -227,25 +245,27 @@ async function bringUp(ctx: UpContext): Promise<void> {
   await healthy([hubble], 30_000);
   step('Hubble Relay stand-in serving flows');
 
+  const pods = chart ? await chart.running() : undefined;
+  if (pods) step(`nightshift's chart running: worker, gateway and ${pods.metrics.agents.length} agent pods`);
+
   const gatewayPort = ctx.config.http.port;
-  const tokenFile = writeAlertToken(paths, ctx.config.alerts.bearerToken);
+  const tokenFile = chart?.tokenFile ?? writeAlertToken(paths, ctx.config.alerts.bearerToken);
+  const webhook = pods ? pods.webhook : `http://127.0.0.1:${gatewayPort}/webhooks/alertmanager`;
   const monitoring = await Promise.all([
-    start(prometheusComponent(paths, pki, { gatewayPort }, bin('prometheus'))),
     start(
-      alertmanagerComponent(
-        paths,
-        { url: `http://127.0.0.1:${gatewayPort}/webhooks/alertmanager`, tokenFile },
-        bin('alertmanager'),
-      ),
+      prometheusComponent(paths, pki, { gatewayPort, ...(pods ? { chart: pods.metrics } : {}) }, bin('prometheus')),
     ),
+    start(alertmanagerComponent(paths, { url: webhook, tokenFile }, bin('alertmanager'))),
   ]);
   await healthy(monitoring, 30_000);
   step('Prometheus and Alertmanager ready');
 
-  if (temporalProc) await healthy([temporalProc], 60_000);
-  await start(workerComponent(paths, dataDir, ctx.temporal.address));
-  await Promise.all(NODES.map((node) => start(agentComponent(node, paths, dataDir, ctx.temporal.address))));
-  step('Temporal, control worker and node agents started');
+  if (!chart) {
+    if (temporalProc) await healthy([temporalProc], 60_000);
+    await start(workerComponent(paths, dataDir, ctx.temporal.address));
+    await Promise.all(NODES.map((node) => start(agentComponent(node, paths, dataDir, ctx.temporal.address))));
+    step('Temporal, control worker and node agents started');
+  } else recorder.update((s) => s.notes.push(...chart.notes));
   recorder.update((s) => {
     s.phase = 'up';
     s.upAt = new Date().toISOString();

@@ -59,7 +59,13 @@ export const configSchema = z.object({
     .prefault({}),
   dataDir: z.string().default('.nightshift'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  http: z.object({ port: portSchema.default(3000) }).prefault({}),
+  http: z
+    .object({
+      port: portSchema.default(3000),
+      /** Where the gateway listens: loopback unless told (0.0.0.0 in a pod, so its Service and probes reach it). */
+      host: z.string().min(1).default('127.0.0.1'),
+    })
+    .prefault({}),
   metrics: z
     .object({
       /** host:port where a worker or node agent serves its Temporal metrics for Prometheus; unset = none. */
@@ -118,6 +124,7 @@ const ENV_PATHS: Record<string, string[]> = {
   NIGHTSHIFT_DATA_DIR: ['dataDir'],
   LOG_LEVEL: ['logLevel'],
   NIGHTSHIFT_HTTP_PORT: ['http', 'port'],
+  NIGHTSHIFT_HTTP_HOST: ['http', 'host'],
   NIGHTSHIFT_METRICS_ADDRESS: ['metrics', 'address'],
   NIGHTSHIFT_PRODUCTION_NAMESPACES: ['access', 'productionNamespaces'],
   NIGHTSHIFT_FAULT_MAX_DURATION: ['faults', 'maxDuration'],

@@ -90,7 +90,15 @@ export function controlPlaneEndpoints(
   } catch {
     // no kubeconfig: no API server to protect
   }
-  if (env.KUBERNETES_SERVICE_HOST) endpoints.push({ what: 'API server', endpoint: env.KUBERNETES_SERVICE_HOST });
+  // In a pod: the kubernetes Service's host and port, as in-cluster config dials it. The port
+  // matters where that host serves more than the API (the lab's host address serves its gateway too).
+  if (env.KUBERNETES_SERVICE_HOST) {
+    endpoints.push({
+      what: 'API server',
+      endpoint: env.KUBERNETES_SERVICE_HOST,
+      defaultPort: Number(env.KUBERNETES_SERVICE_PORT) || 443,
+    });
+  }
   for (const e of list(env.NIGHTSHIFT_ETCD_ENDPOINTS)) endpoints.push({ what: 'etcd', endpoint: e });
   for (const e of list(env.NIGHTSHIFT_CLUSTER_DNS))
     endpoints.push({ what: 'cluster DNS', endpoint: e, defaultPort: 53 });

@@ -5,9 +5,18 @@ import { group, jsonFlag, parse, printJson, type Command, type Io } from '../com
 
 const up: Command = {
   summary: 'bring the lab up: etcd, API server, CoreDNS, nodes, the shop, probe, Temporal',
-  usage: 'usage: nightshift lab up [--require fq] [--json]',
+  usage:
+    'usage: nightshift lab up [--chart] [--require fq] [--json]\n  --chart  run nightshift from its Helm chart, as pods (docs/lab.md)',
   async run(args, io) {
-    const { values } = parse(args, { require: { type: 'string', multiple: true, default: [] }, ...jsonFlag }, false);
+    const { values } = parse(
+      args,
+      {
+        require: { type: 'string', multiple: true, default: [] },
+        chart: { type: 'boolean', default: false },
+        ...jsonFlag,
+      },
+      false,
+    );
     const config = loadConfig();
     const aborter = new AbortController();
     const interrupt = () => {
@@ -19,6 +28,7 @@ const up: Command = {
       const result = await labUp({
         config,
         require: values.require,
+        chart: values.chart,
         progress: (line) => io.err(`lab: ${line}`),
         signal: aborter.signal,
       });

@@ -16,6 +16,8 @@ import { LAB_MONITORING, RULE_FILES, seconds } from './settings.ts';
 export interface PrometheusTargets {
   /** nightshift's gateway, where the demo or a test serves it. */
   gatewayPort: number;
+  /** nightshift run from its chart (`lab up --chart`): its pods' metrics, in place of the loopback ports. */
+  chart?: { gateway: string; worker: string; agents: ReadonlyArray<{ node: string; target: string }> };
 }
 
 const relabel = (source: string, target: string) => ({ source_labels: [source], target_label: target });
@@ -82,14 +84,14 @@ export function prometheusConfig(pki: Pki, targets: PrometheusTargets, settings 
       },
       one('coredns', `${HOST_IP}:${PORTS.dnsMetrics}`),
       one('lab-gateway', `127.0.0.1:${PORTS.gatewayAdmin}`),
-      one('nightshift-gateway', `127.0.0.1:${targets.gatewayPort}`),
-      one('nightshift-worker', `127.0.0.1:${PORTS.workerMetrics}`),
+      one('nightshift-gateway', targets.chart?.gateway ?? `127.0.0.1:${targets.gatewayPort}`),
+      one('nightshift-worker', targets.chart?.worker ?? `127.0.0.1:${PORTS.workerMetrics}`),
       {
         job_name: 'nightshift-agent',
-        static_configs: NODES.map((node, i) => ({
-          targets: [`127.0.0.1:${PORTS.agentMetrics + i}`],
-          labels: { node: node.name },
-        })),
+        static_configs: (
+          targets.chart?.agents ??
+          NODES.map((node, i) => ({ node: node.name, target: `127.0.0.1:${PORTS.agentMetrics + i}` }))
+        ).map(({ node, target }) => ({ targets: [target], labels: { node } })),
       },
     ],
   };

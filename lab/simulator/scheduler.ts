@@ -1,8 +1,9 @@
 // The lab has no kube-scheduler: the simulator binds pending pods itself.
-// It honours nodeSelector, cordoned nodes and NoSchedule taints, and spreads
+// It honours nodeSelector, required node affinity (how a DaemonSet names the
+// node of each of its pods), cordoned nodes and NoSchedule taints, and spreads
 // a workload's replicas over the nodes (fewest replicas of the same owner,
 // then fewest pods), so some calls between services cross nodes.
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1NodeSelectorRequirement, V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
 
 function owner(pod: V1Pod): string {
   const ref = pod.metadata?.ownerReferences?.[0];
@@ -28,8 +29,48 @@ function selects(pod: V1Pod, node: V1Node): boolean {
   return Object.entries(pod.spec?.nodeSelector ?? {}).every(([key, value]) => labels[key] === value);
 }
 
+function meets(values: Record<string, string>, r: V1NodeSelectorRequirement): boolean {
+  const value = values[r.key];
+  const given = r.values ?? [];
+  switch (r.operator) {
+    case 'In':
+      return value !== undefined && given.includes(value);
+    case 'NotIn':
+      return value === undefined || !given.includes(value);
+    case 'Exists':
+      return value !== undefined;
+    case 'DoesNotExist':
+      return value === undefined;
+    case 'Gt':
+    case 'Lt': {
+      const [bound] = given.map(Number);
+      const n = Number(value);
+      if (value === undefined || bound === undefined || !Number.isInteger(n)) return false;
+      return r.operator === 'Gt' ? n > bound : n < bound;
+    }
+    default:
+      return false;
+  }
+}
+
+/** A term with neither expressions nor fields matches no node, as in Kubernetes. */
+function termMatches(term: V1NodeSelectorTerm, node: V1Node): boolean {
+  const expressions = term.matchExpressions ?? [];
+  const fields = term.matchFields ?? [];
+  if (expressions.length === 0 && fields.length === 0) return false;
+  const labels = node.metadata?.labels ?? {};
+  const nodeFields = { 'metadata.name': node.metadata?.name ?? '' };
+  return expressions.every((r) => meets(labels, r)) && fields.every((r) => meets(nodeFields, r));
+}
+
+/** requiredDuringSchedulingIgnoredDuringExecution: any one of its terms must match. */
+function affinityAllows(pod: V1Pod, node: V1Node): boolean {
+  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  return !required || required.nodeSelectorTerms.some((term) => termMatches(term, node));
+}
+
 export function feasible(pod: V1Pod, node: V1Node): boolean {
-  return !node.spec?.unschedulable && selects(pod, node) && tolerates(pod, node);
+  return !node.spec?.unschedulable && selects(pod, node) && affinityAllows(pod, node) && tolerates(pod, node);
 }
 
 /**
@@ -43,7 +84,9 @@ export function chooseNode(
 ): { node: string } | { reason: string } {
   const candidates = nodes.filter((node) => feasible(pod, node));
   if (candidates.length === 0) {
-    return { reason: `0/${nodes.length} nodes are available (cordoned, tainted or not matching nodeSelector)` };
+    return {
+      reason: `0/${nodes.length} nodes are available (cordoned, tainted or not matching nodeSelector or node affinity)`,
+    };
   }
   const mine = owner(pod);
   const score = (node: V1Node) => {

@@ -84,6 +84,11 @@ const MATRIX: Record<string, Values> = {
   'extra agent capabilities': { agent: { enterPodNamespaces: true } },
   'agent keeps faults through restarts': { agent: { stopFaultsOnExit: false } },
   'remediation namespaces changed': { remediation: { namespaces: ['shop', 'payments', 'search'] } },
+  'extra env': {
+    worker: { extraEnv: [{ name: 'NIGHTSHIFT_PROBE_URL', value: 'http://10.200.0.1:9470' }] },
+    gateway: { extraEnv: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] },
+    agent: { extraEnv: [{ name: 'NIGHTSHIFT_PIN_ROOT', value: '/sys/fs/bpf/lab/$(NIGHTSHIFT_NODE_NAME)' }] },
+  },
   'every evidence source, Slack Socket Mode, runbooks': {
     slack: { socketMode: true, channel: 'C0INCIDENTS' },
     evidence: {
@@ -368,6 +373,23 @@ suite(`deploy/helm/nightshift${SKIP}`, () => {
     })();
   });
 
+  it("adds extraEnv after the chart's own env (so $(VAR) may name the chart's), and refuses a malformed entry", async () => {
+    const all = rendered.get('extra env') ?? [];
+    const names = (kind: string, suffix: string) =>
+      (podOf(find(all, kind, suffix)).containers[0]?.env ?? []).map((e) => e.name);
+    expect(names('Deployment', '-worker').at(-1)).toBe('NIGHTSHIFT_PROBE_URL');
+    expect(names('Deployment', '-gateway').at(-1)).toBe('POD_IP');
+    const agent = names('DaemonSet', '-agent');
+    expect(agent.at(-1)).toBe('NIGHTSHIFT_PIN_ROOT');
+    expect(agent.indexOf('NIGHTSHIFT_NODE_NAME')).toBeLessThan(agent.indexOf('NIGHTSHIFT_PIN_ROOT'));
+    expect(envOf(podOf(find(all, 'Deployment', '-gateway')).containers[0] as Container).POD_IP).toEqual({
+      fieldRef: { fieldPath: 'status.podIP' },
+    });
+    const bad = await helmTemplate({ worker: { extraEnv: [{ nam: 'X', value: '1' }] } }, RELEASE_NS);
+    expect(bad.code).not.toBe(0);
+    expect(bad.out).toMatch(/extraEnv\/0': additional properties 'nam' not allowed/);
+  });
+
   it('takes Temporal from the standard variables, secrets as files from existing Secrets only', () => {
     const env = (values: string, suffix: string, kind = 'Deployment') =>
       envOf(podOf(find(rendered.get(values) ?? [], kind, suffix)).containers[0] as Container);
@@ -393,6 +415,8 @@ suite(`deploy/helm/nightshift${SKIP}`, () => {
       });
     }
     expect(env('defaults', '-gateway')).toMatchObject({
+      // On the pod's address, not loopback: its Service and readiness probe come in there.
+      NIGHTSHIFT_HTTP_HOST: '0.0.0.0',
       NIGHTSHIFT_ALERTS_TOKEN_FILE: '/etc/nightshift/alerts/token',
       SLACK_BOT_TOKEN_FILE: '/etc/nightshift/slack/bot-token',
       SLACK_SIGNING_SECRET_FILE: '/etc/nightshift/slack/signing-secret',

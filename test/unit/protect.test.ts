@@ -3,6 +3,8 @@
 // so a fault keeps the control plane's service and not the rest of its host.
 import { describe, expect, test } from '@jest/globals';
 import { keepEntry, portOf, resolveProtected } from '../../activities/faults/protect.ts';
+import { loadConfig } from '../../worker/config.ts';
+import { controlPlaneEndpoints } from '../../worker/node-agent.ts';
 
 describe('protected peers', () => {
   test('ports from endpoints: given, from the scheme, or none', () => {
@@ -38,6 +40,20 @@ describe('protected peers', () => {
       'fd00::1,2379',
       '10.96.0.10,53',
       '10.0.0.9',
+    ]);
+  });
+
+  test("in a pod, the API server is the kubernetes Service's host on its port, not every port of that host", async () => {
+    const config = loadConfig({ TEMPORAL_ADDRESS: '10.200.0.1:7233' });
+    const env = { KUBERNETES_SERVICE_HOST: '10.200.0.1', KUBERNETES_SERVICE_PORT: '6443' };
+    const peers = await resolveProtected(controlPlaneEndpoints(config, env));
+    expect(peers.filter((p) => p.address === '10.200.0.1')).toEqual([
+      { what: 'Temporal frontend', address: '10.200.0.1', port: 7233 },
+      { what: 'API server', address: '10.200.0.1', port: 6443 },
+    ]);
+    const noPort = await resolveProtected(controlPlaneEndpoints(config, { KUBERNETES_SERVICE_HOST: '10.96.0.1' }));
+    expect(noPort.filter((p) => p.address === '10.96.0.1')).toEqual([
+      { what: 'API server', address: '10.96.0.1', port: 443 },
     ]);
   });
 });

@@ -138,11 +138,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     [...slackRoute, ...healthRoutes(options.client, metrics), ...(options.routes ?? [])],
     metrics,
     port,
-    options.host,
+    options.host ?? options.config.http.host,
     log.child({ component: 'http' }),
   );
   if (!receiver) await app.start();
-  const host = options.host ?? '127.0.0.1';
+  const host = options.host ?? options.config.http.host;
   log.info(
     { port: http.port, mode: slack.mode, socketMode: slack.socketMode, channel: slack.channel },
     'gateway listening',

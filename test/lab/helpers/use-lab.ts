@@ -18,7 +18,8 @@ export interface LabContext {
 const LOCK_WAIT_MS = 8 * 60_000;
 const UP_BUDGET_MS = 5 * 60_000;
 
-export function useLab(): LabContext {
+/** `chart`: the lab runs nightshift from its chart, as pods (`lab up --chart`). */
+export function useLab(options: { chart?: boolean } = {}): LabContext {
   let config: Config | undefined;
   let unlock: (() => void) | undefined;
   let failure: string | undefined;
@@ -44,7 +45,12 @@ export function useLab(): LabContext {
         unlock = await lockLab(LOCK_WAIT_MS);
         const own = await labTestConfig();
         const steps: string[] = [];
-        const up = labUp({ config: own, signal: abort.signal, progress: (line) => steps.push(line) });
+        const up = labUp({
+          config: own,
+          signal: abort.signal,
+          progress: (line) => steps.push(line),
+          ...(options.chart ? { chart: true } : {}),
+        });
         starting = up.catch(() => undefined);
         config = own;
         let timer: NodeJS.Timeout | undefined;

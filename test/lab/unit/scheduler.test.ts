@@ -1,4 +1,4 @@
-// The lab's scheduler: spreads replicas, respects cordons, taints and nodeSelector.
+// The lab's scheduler: spreads replicas, respects cordons, taints, nodeSelector and required node affinity.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { chooseNode, SETTLE_MS, waitForNodesToSettle } from '../../../lab/simulator/scheduler.ts';
 
@@ -17,6 +17,50 @@ const pod = (name: string, rs = 'rs-a', spec: Partial<V1Pod['spec']> = {}): V1Po
 const nodes = [node('lab-node-1'), node('lab-node-2'), node('lab-node-3')];
 
 describe('chooseNode', () => {
+  test("a DaemonSet's pod goes to the node its affinity names, however the others are spread", () => {
+    // What the DaemonSet controller writes into each pod it makes.
+    const forNode = (name: string) => ({
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [name] }] }],
+          },
+        },
+      },
+    });
+    const placed = new Map([['lab-node-1', [pod('ds-x', 'ds')]]]);
+    expect(chooseNode(pod('ds-1', 'ds', forNode('lab-node-1')), nodes, placed)).toEqual({ node: 'lab-node-1' });
+    expect(chooseNode(pod('ds-3', 'ds', forNode('lab-node-3')), nodes, new Map())).toEqual({ node: 'lab-node-3' });
+    expect(chooseNode(pod('ds-9', 'ds', forNode('lab-node-9')), nodes, new Map())).toEqual({
+      reason: '0/3 nodes are available (cordoned, tainted or not matching nodeSelector or node affinity)',
+    });
+  });
+
+  test('node affinity on labels: any term, every expression; an empty term matches no node', () => {
+    const labelled = [node('lab-node-1', {}, { zone: 'a' }), node('lab-node-2', {}, { zone: 'b' }), node('lab-node-3')];
+    const affinity = (nodeSelectorTerms: object[]) => ({
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms } } },
+    });
+    const notA = affinity([
+      {
+        matchExpressions: [
+          { key: 'zone', operator: 'NotIn', values: ['a'] },
+          { key: 'zone', operator: 'Exists' },
+        ],
+      },
+    ]);
+    expect(chooseNode(pod('p', 'rs', notA as Partial<V1Pod['spec']>), labelled, new Map())).toEqual({
+      node: 'lab-node-2',
+    });
+    const noZone = affinity([{ matchExpressions: [{ key: 'zone', operator: 'DoesNotExist' }] }]);
+    expect(chooseNode(pod('p', 'rs', noZone as Partial<V1Pod['spec']>), labelled, new Map())).toEqual({
+      node: 'lab-node-3',
+    });
+    expect(chooseNode(pod('p', 'rs', affinity([{}]) as Partial<V1Pod['spec']>), labelled, new Map())).toHaveProperty(
+      'reason',
+    );
+  });
+
   test('puts a second replica on another node than the first', () => {
     const placed = new Map([['lab-node-1', [pod('a-1')]]]);
     expect(chooseNode(pod('a-2'), nodes, placed)).toEqual({ node: 'lab-node-2' });
