@@ -32,22 +32,12 @@ import {
   type Standin,
 } from '../../worker/index.ts';
 import { faultAbortSignal, faultLimits, abortSignal, statusQuery } from '../../workflows/index.ts';
-import { kubectl } from './helpers/lab.ts';
+import { kubectl, until } from './helpers/lab.ts';
 import { useLab } from './helpers/use-lab.ts';
 
 const targetSchema = (body: unknown) =>
   (body as { data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] } }).data
     .activeTargets;
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 describe('the alerting chain in the lab', () => {
   const lab = useLab();

@@ -11,7 +11,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
@@ -21,27 +20,12 @@ import { auditLogPath } from '../../lab/control-plane/index.ts';
 import { loadKubeConfig } from '../../lab/k8s.ts';
 import { BPF_PIN_ROOT, labPaths } from '../../lab/paths.ts';
 import { faultAbortSignal, faultLimits, statusQuery } from '../../workflows/index.ts';
+import { until } from './helpers/lab.ts';
 import { useLab } from './helpers/use-lab.ts';
 
 const exec = promisify(execFile);
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const AGENT_NS = 'nightshift-agent';
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (${String(last)})` : ''}`);
-    await sleep(500);
-  }
-}
 
 function environ(pid: number): Record<string, string> {
   return Object.fromEntries(

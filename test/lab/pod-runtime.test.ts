@@ -13,7 +13,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import {
   AuthenticationV1Api,
@@ -25,26 +24,11 @@ import {
 } from '@kubernetes/client-node';
 import { loadKubeConfig, mergePatch } from '../../lab/k8s.ts';
 import { APISERVER_URL, HOST_IP, nodeByName } from '../../lab/topology.ts';
-import { netnsList } from './helpers/lab.ts';
+import { netnsList, until } from './helpers/lab.ts';
 import { useLab } from './helpers/use-lab.ts';
 
 const exec = promisify(execFile);
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (${String(last)})` : ''}`);
-    await sleep(300);
-  }
-}
 
 /** Run a command in a process's mount namespace (what `kubectl exec` would see for files). */
 async function inMounts(pid: number, command: string[]): Promise<{ code: number; out: string }> {

@@ -23,20 +23,10 @@ import {
   type PodStatus,
 } from '../../lab/index.ts';
 import { requests } from './helpers/l7-net.ts';
+import { until } from './helpers/lab.ts';
 import { useLab } from './helpers/use-lab.ts';
 
 const exec = promisify(execFile);
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const value = await probe().catch((err: unknown) => void (last = err));
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${String(last ?? 'no value')})`);
-    await sleep(500);
-  }
-}
 
 /** The probe over the last `seconds` complete seconds, once `from` (ms) is that far behind. */
 async function probeSince(from: number, seconds: number) {

@@ -4,19 +4,9 @@
 // restarted and counted by the node simulator.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { probeSummary } from '../../lab/index.ts';
-import { kubectl, pods } from './helpers/lab.ts';
+import { kubectl, pods, until } from './helpers/lab.ts';
 import { run } from '../../lab/sh.ts';
 import { useLab } from './helpers/use-lab.ts';
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(500);
-  }
-}
 
 /** The probe's timeout: every request sent before a change has its answer within this. */
 const IN_FLIGHT_MS = 2000;
