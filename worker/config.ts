@@ -34,6 +34,8 @@ export const slackSchema = z.object({
       /** Shared by the stand-in, gateway and worker when they run as separate processes. */
       token: z.string().min(1).optional(),
       signingSecret: z.string().min(1).optional(),
+      /** Where its clients reach it, for the URLs it hands out (response_url, uploads); default where it listens. */
+      publicUrl: z.url().optional(),
     })
     .prefault({}),
 });
@@ -139,6 +141,7 @@ const ENV_PATHS: Record<string, string[]> = {
   SLACK_API_URL: ['slack', 'apiUrl'],
   NIGHTSHIFT_STANDIN_PORT: ['slack', 'standin', 'port'],
   NIGHTSHIFT_STANDIN_HOST: ['slack', 'standin', 'host'],
+  NIGHTSHIFT_STANDIN_PUBLIC_URL: ['slack', 'standin', 'publicUrl'],
   NIGHTSHIFT_STANDIN_TOKEN: ['slack', 'standin', 'token'],
   NIGHTSHIFT_STANDIN_SIGNING_SECRET: ['slack', 'standin', 'signingSecret'],
   ...ALERT_ENV,

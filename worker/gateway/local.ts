@@ -24,6 +24,7 @@ export async function startLocalStandin(
     ...(log ? { log: log.child({ component: 'slack-standin' }) } : {}),
     port: slack.standin.port,
     host: slack.standin.host,
+    ...(slack.standin.publicUrl ? { publicUrl: slack.standin.publicUrl } : {}),
     token: slack.botToken,
     signingSecret: slack.signingSecret,
     gatewayUrl: `http://127.0.0.1:${config.http.port}${SLACK_PATH}`,

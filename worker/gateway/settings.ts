@@ -19,7 +19,7 @@ export interface SlackSettings {
   channel: string;
   /** Web API base URL; undefined means Slack's own. */
   apiUrl?: string;
-  standin: { host: string; port: number; url: string };
+  standin: { host: string; port: number; url: string; publicUrl?: string };
 }
 
 type Secret = 'botToken' | 'signingSecret' | 'appToken';
@@ -67,7 +67,12 @@ export function resolveSlack(config: Config): SlackSettings {
   // Real Slack needs a bot token; without one it is the stand-in, which takes a given signing secret as its own.
   const mode = slack.mode === 'auto' ? (given.botToken ? 'slack' : 'standin') : slack.mode;
   const standinUrl = `http://${slack.standin.host}:${slack.standin.port}`;
-  const standin = { host: slack.standin.host, port: slack.standin.port, url: standinUrl };
+  const standin = {
+    host: slack.standin.host,
+    port: slack.standin.port,
+    url: standinUrl,
+    ...(slack.standin.publicUrl ? { publicUrl: slack.standin.publicUrl } : {}),
+  };
 
   if (mode === 'standin') {
     const shared = standinSecrets(config.dataDir);

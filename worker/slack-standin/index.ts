@@ -12,7 +12,8 @@ export {
   type Message,
   type RecordedCall,
 } from './workspace.ts';
-export { InteractionError, type Interactor } from './interact.ts';
+export { InteractionError, type ClickInput, type Interactor } from './interact.ts';
+export { standinClient, type StandinClient } from './client.ts';
 
 /** Roles for the stand-in's demo people, used when the config names nobody. */
 export const DEMO_ACCESS: Record<string, ('viewer' | 'responder' | 'chaos-operator' | 'approver')[]> = {

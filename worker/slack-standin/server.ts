@@ -23,6 +23,12 @@ export interface StandinOptions {
   groups?: Record<string, string[]>;
   /** Where a request that could not be served is logged. */
   log?: GuardLog;
+  /**
+   * The stand-in's address as its clients reach it, for the URLs it hands out
+   * (response_url, upload_url, url_private): e.g. the lab's host relay, where
+   * the gateway and worker run in pods. Default: where it listens.
+   */
+  publicUrl?: string;
 }
 
 export interface Standin {
@@ -232,10 +238,11 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     server.listen(options.port, options.host ?? '127.0.0.1', () => done());
   });
   const address = server.address() as AddressInfo;
-  baseUrl = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+  const url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+  baseUrl = options.publicUrl?.replace(/\/$/, '') ?? url;
   return {
-    url: baseUrl,
-    apiUrl: `${baseUrl}/api/`,
+    url,
+    apiUrl: `${url}/api/`,
     workspace: ws,
     interactor,
     stop: () =>
