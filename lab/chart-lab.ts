@@ -1,20 +1,22 @@
-// `lab up --chart`: nightshift from its own chart, its worker, gateway and
-// agents run as pods by the node simulator, in place of the lab's own
-// worker and agent processes. The lab starts what the pods need of the host
-// (the host relay to its loopback servers, the Slack stand-in), makes the
-// Secrets the chart names (the stand-in's token and signing secret, the
-// webhook token Alertmanager sends), renders the chart with helm and applies
-// it with the lab admin's credentials, then waits for the pods and tells
-// Alertmanager and Prometheus where they are.
+// nightshift from its own chart (`lab up`, unless --no-chart): its worker,
+// gateway and agents run as pods by the node simulator. The lab starts what
+// the pods need of the host (the host relay to its loopback servers, the
+// Slack stand-in) and what reaches them from outside (the ingress to the
+// gateway's Service, which the stand-in's clicks and Alertmanager's posts
+// go through), makes the Secrets the chart names (the stand-in's token and
+// signing secret, the webhook token Alertmanager sends), renders the chart
+// with helm and applies it with the lab admin's credentials, then waits for
+// the pods and tells Prometheus where they are.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_CHANNELS, resolveSlack, type Config } from '../worker/index.ts';
-import { installChart, labSecret, LAB_RELEASE } from './chart.ts';
+import { installChart, labSecret, LAB_GATEWAY_SERVICE, LAB_RELEASE, writeWorkerKubeconfig } from './chart.ts';
 import { waitChartPods, LAB_AGENT_NAMESPACE } from './chart-pods.ts';
 import { chartLabValues, CHART_PORTS, LAB_SECRETS, relayPorts } from './chart-values.ts';
 import type { Component } from './component.ts';
+import { ingressComponent } from './ingress/index.ts';
 import { labAlertToken, writeAlertToken, type PrometheusTargets } from './observability/index.ts';
 import type { LabPaths } from './paths.ts';
-import { relayComponent } from './relay/index.ts';
+import { relayComponent, throughRelay } from './relay/index.ts';
 import { standinComponent } from './services.ts';
 import type { ProcessRecord } from './state.ts';
 
@@ -23,6 +25,8 @@ export interface ChartLabContext {
   paths: LabPaths;
   dataDir: string;
   config: Config;
+  /** The lab CA, for the kubeconfig of the worker's ServiceAccount. */
+  caCert: string;
   start: (c: Component) => Promise<ProcessRecord>;
   healthy: (procs: ProcessRecord[], timeoutMs: number) => Promise<unknown>;
   /** The Temporal dev server, when the lab started it. */
@@ -30,7 +34,7 @@ export interface ChartLabContext {
 }
 
 export interface ChartPodsRunning {
-  /** Where Alertmanager posts: the gateway pod's webhook. */
+  /** Where Alertmanager posts: the gateway's webhook, through the ingress. */
   webhook: string;
   metrics: NonNullable<PrometheusTargets['chart']>;
 }
@@ -62,6 +66,16 @@ export async function startChartLab(ctx: ChartLabContext): Promise<ChartLab> {
         port: standinPort,
         token: slack.botToken,
         signingSecret: slack.signingSecret,
+        // It sends clicks and commands to the gateway through the ingress; the URLs it hands
+        // out (response_url, the report's upload) are where the pods reach it, through the relay.
+        gatewayPort: config.http.port,
+        publicUrl: `http://${throughRelay(`127.0.0.1:${standinPort}`)}`,
+      }),
+    ),
+    ctx.start(
+      ingressComponent(paths, ctx.dataDir, config.http.port, {
+        namespace: LAB_RELEASE.namespace,
+        name: LAB_GATEWAY_SERVICE,
       }),
     ),
   ]);
@@ -82,11 +96,12 @@ export async function startChartLab(ctx: ChartLabContext): Promise<ChartLab> {
       // A pod that cannot reach Temporal at start exits and backs off; start it when Temporal answers.
       await ctx.healthy([...helpers, ...(ctx.temporal ? [ctx.temporal] : [])], 60_000);
       await installChart(kc, paths, values, secrets);
+      await writeWorkerKubeconfig(kc, paths, ctx.caCert);
     },
     async running() {
       const pods = await waitChartPods(kc, PODS_TIMEOUT_MS);
       return {
-        webhook: `http://${pods.gateway.ip}:${CHART_PORTS.gateway}/webhooks/alertmanager`,
+        webhook: `http://127.0.0.1:${config.http.port}/webhooks/alertmanager`,
         metrics: {
           gateway: `${pods.gateway.ip}:${CHART_PORTS.gateway}`,
           worker: `${pods.worker.ip}:${CHART_PORTS.workerMetrics}`,
@@ -97,6 +112,7 @@ export async function startChartLab(ctx: ChartLabContext): Promise<ChartLab> {
     notes: [
       `nightshift runs from its chart: worker and gateway pods in namespace ${LAB_RELEASE.namespace}, an agent pod per node in ${LAB_AGENT_NAMESPACE}`,
       `the chart's Slack is the stand-in at http://127.0.0.1:${standinPort} (channel ${channel})`,
+      `the gateway's Service is reached at http://127.0.0.1:${config.http.port} (the lab's ingress)`,
     ],
   };
 }

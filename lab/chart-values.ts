@@ -6,6 +6,7 @@
 // only the lab needs (the probe, the Slack stand-in's URL, one pin root per
 // simulated node on the machine's one bpffs) goes in extraEnv.
 import { REPO_ROOT } from '../worker/base.ts';
+import { DEMO_ACCESS } from '../worker/index.ts';
 import { LAB_CHART_VALUES } from './chart.ts';
 import { COREDNS_METRICS_URL } from './control-plane/coredns.ts';
 import { BPF_PIN_ROOT } from './paths.ts';
@@ -53,6 +54,8 @@ export function chartLabValues(input: ChartLabInput): Record<string, unknown> {
     appDir: REPO_ROOT,
     temporal: { address: temporal, namespace: input.temporalNamespace, taskQueue: input.taskQueue },
     slack: { existingSecret: LAB_SECRETS.slack, channel: input.channel },
+    // The stand-in's people, with the roles the gateway gives them when it runs beside the stand-in itself.
+    config: { access: { users: DEMO_ACCESS } },
     alerts: { existingSecret: LAB_SECRETS.webhook, key: 'token' },
     evidence: {
       prometheusUrl: throughRelay(PROMETHEUS_URL),

@@ -23,6 +23,8 @@ export const CHART_DIR = join(REPO_ROOT, 'deploy', 'helm', 'nightshift');
 export const LAB_RELEASE = { name: 'nightshift', namespace: 'nightshift' } as const;
 /** The worker's ServiceAccount the chart makes (`<release>-worker`, the release name holding the chart's). */
 export const LAB_WORKER_SA = `${LAB_RELEASE.name}-worker`;
+/** The gateway's Service the chart makes (`<release>-gateway`). */
+export const LAB_GATEWAY_SERVICE = `${LAB_RELEASE.name}-gateway`;
 
 /**
  * The lab's values: remediation where the shop's runbooks remediate
@@ -98,6 +100,15 @@ export async function installChart(kc: KubeConfig, paths: LabPaths, values: obje
 export async function installChartPermissions(kc: KubeConfig, paths: LabPaths, caCert: string): Promise<void> {
   const objects = await renderChartPermissions(paths);
   await applyObjects(kc, [RELEASE_NAMESPACE, ...objects], 'deploy/helm/nightshift');
+  await writeWorkerKubeconfig(kc, paths, caCert);
+}
+
+/**
+ * A kubeconfig with a token of the chart's worker ServiceAccount, for the
+ * control workers the lab's tests and benchmarks start beside the chart's
+ * (their own task queues): the same permissions as the worker pods.
+ */
+export async function writeWorkerKubeconfig(kc: KubeConfig, paths: LabPaths, caCert: string): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const answer = await core
     .createNamespacedServiceAccountToken({

@@ -21,6 +21,7 @@ export {
   managedAlerts,
   prometheusConfig,
   ruleAlerts,
+  webhookNotifications,
   ALERTMANAGER_SNIPPET,
   DEPLOY_ALERTMANAGER,
   DEPLOY_PROMETHEUS,

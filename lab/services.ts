@@ -137,7 +137,7 @@ export function agentComponent(node: LabNode, paths: LabPaths, dataDir: string, 
 export function standinComponent(
   paths: LabPaths,
   dataDir: string,
-  standin: { port: number; token: string; signingSecret: string },
+  standin: { port: number; token: string; signingSecret: string; gatewayPort: number; publicUrl: string },
 ): Component {
   return nodeScript(
     'slack-standin',
@@ -150,6 +150,8 @@ export function standinComponent(
       NIGHTSHIFT_STANDIN_PORT: String(standin.port),
       NIGHTSHIFT_STANDIN_TOKEN: standin.token,
       NIGHTSHIFT_STANDIN_SIGNING_SECRET: standin.signingSecret,
+      NIGHTSHIFT_HTTP_PORT: String(standin.gatewayPort),
+      NIGHTSHIFT_STANDIN_PUBLIC_URL: standin.publicUrl,
     },
   );
 }

@@ -38,6 +38,8 @@ export const labStateSchema = z.object({
   upAt: z.string().optional(),
   dataDir: z.string(),
   temporal: z.object({ address: z.string(), startedByLab: z.boolean() }),
+  /** nightshift runs from its chart, as pods (else as the lab's own worker and agent processes: --no-chart). */
+  chart: z.boolean().default(false),
   processes: z.array(processRecordSchema),
   netns: z.array(z.string()),
   links: z.array(z.string()),

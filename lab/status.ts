@@ -128,6 +128,7 @@ export async function labStatus(dataDir: string) {
     startedAt: state.startedAt,
     ...(state.upAt ? { upAt: state.upAt } : {}),
     temporal: state.temporal,
+    chart: state.chart,
     network: {
       fabricBridge: FABRIC_BRIDGE,
       hostIp: HOST_IP,

@@ -4,9 +4,11 @@
 // Alertmanager, then Temporal's worker (with the chart's worker token) and node agents. Every step is recorded as it
 // happens; if any step fails the lab is torn down and the error names the step
 // (with the failing process's log). A lab that is already up is left alone.
-// With `chart` (`lab up --chart`) nightshift itself comes from its chart:
-// the worker, gateway and agents run as pods (lab/chart-lab.ts), and the
-// lab starts the host relay and the Slack stand-in for them instead.
+// By default nightshift itself comes from its chart: the worker, gateway and
+// agents run as pods (lab/chart-lab.ts), and the lab starts the host relay,
+// the Slack stand-in and the ingress to the gateway for them. With
+// `chart: false` (`lab up --no-chart`) the lab runs its own worker and agent
+// processes instead, with the chart's permissions only.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../worker/base.ts';
@@ -55,12 +57,14 @@ export interface LabUpOptions {
   require?: readonly string[];
   progress?: (line: string) => void;
   signal?: AbortSignal;
-  /** Run nightshift from its chart, as pods, instead of the lab's own worker and agent processes. */
+  /** Run nightshift from its chart, as pods (default), or as the lab's own worker and agent processes (false). */
   chart?: boolean;
 }
 
 export interface LabUpResult {
   alreadyUp: boolean;
+  /** nightshift runs from its chart, as pods. */
+  chart: boolean;
   seconds: number;
   kubeconfig: string;
   notes: string[];
@@ -89,6 +93,7 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
   const say = options.progress ?? (() => undefined);
   requireRoot();
 
+  const chart = options.chart ?? true;
   let existing;
   try {
     existing = readState(paths.state);
@@ -96,8 +101,14 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
     existing = undefined;
   }
   if (existing?.phase === 'up' && existing.processes.every((p) => isAlive(p.pid, p.startTime))) {
+    if (existing.chart !== chart)
+      throw new LabError(
+        `the lab in ${paths.root} is up ${existing.chart ? "with nightshift's chart" : "without nightshift's chart (--no-chart)"}; ` +
+          `run \`nightshift lab down\` first to bring it up ${chart ? 'with the chart' : 'with --no-chart'}`,
+      );
     return {
       alreadyUp: true,
+      chart,
       seconds: 0,
       kubeconfig: paths.kubeconfig,
       notes: existing.notes,
@@ -127,6 +138,7 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
     startedAt: new Date().toISOString(),
     dataDir,
     temporal: { address: temporal.address, startedByLab: temporal.component !== undefined },
+    chart,
     processes: [],
     netns: [],
     links: [],
@@ -144,7 +156,7 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
       config: options.config,
       say,
       started,
-      chart: options.chart === true,
+      chart,
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (err) {
@@ -154,6 +166,7 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
   }
   return {
     alreadyUp: false,
+    chart,
     seconds: (Date.now() - started) / 1000,
     kubeconfig: paths.kubeconfig,
     notes: recorder.state.notes,
@@ -210,7 +223,16 @@ async function bringUp(ctx: UpContext): Promise<void> {
 
   const kc = loadKubeConfig(paths.kubeconfig);
   const chart: ChartLab | undefined = ctx.chart
-    ? await startChartLab({ kc, paths, dataDir, config: ctx.config, start, healthy, temporal: temporalProc })
+    ? await startChartLab({
+        kc,
+        paths,
+        dataDir,
+        config: ctx.config,
+        caCert: pki.caCert,
+        start,
+        healthy,
+        temporal: temporalProc,
+      })
     : undefined;
   const controlPlane = await Promise.all([
     start(controllerManagerComponent(paths, pki, paths.controllerManagerKubeconfig, bin('kube-controller-manager'))),

@@ -6,13 +6,15 @@ import { group, jsonFlag, parse, printJson, type Command, type Io } from '../com
 const up: Command = {
   summary: 'bring the lab up: etcd, API server, CoreDNS, nodes, the shop, probe, Temporal',
   usage:
-    'usage: nightshift lab up [--chart] [--require fq] [--json]\n  --chart  run nightshift from its Helm chart, as pods (docs/lab.md)',
+    'usage: nightshift lab up [--no-chart] [--require fq] [--json]\n' +
+    '  nightshift runs from its Helm chart, as pods (docs/lab.md)\n' +
+    "  --no-chart  run nightshift as the lab's own worker and agent processes instead (the chart's permissions only)",
   async run(args, io) {
     const { values } = parse(
       args,
       {
         require: { type: 'string', multiple: true, default: [] },
-        chart: { type: 'boolean', default: false },
+        'no-chart': { type: 'boolean', default: false },
         ...jsonFlag,
       },
       false,
@@ -28,7 +30,7 @@ const up: Command = {
       const result = await labUp({
         config,
         require: values.require,
-        chart: values.chart,
+        chart: !values['no-chart'],
         progress: (line) => io.err(`lab: ${line}`),
         signal: aborter.signal,
       });

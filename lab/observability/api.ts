@@ -46,3 +46,24 @@ export async function managedAlerts(
   const filter = encodeURIComponent(`alertname="${alertname}"`);
   return z.array(amAlertSchema).parse(await getJson(`${base}/api/v2/alerts?filter=${filter}`, timeoutMs));
 }
+
+/**
+ * How many notifications Alertmanager has sent to webhook receivers since it
+ * started, and how many of them failed (its
+ * `alertmanager_notifications_total` and `alertmanager_notifications_failed_total`
+ * for `integration="webhook"`).
+ */
+export async function webhookNotifications(
+  base = ALERTMANAGER_URL,
+  timeoutMs = 2000,
+): Promise<{ sent: number; failed: number }> {
+  const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`GET ${base}/metrics: HTTP ${res.status}`);
+  const counts = { sent: 0, failed: 0 };
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^alertmanager_notifications_(total|failed_total)\{([^}]*)\}\s+(\S+)/.exec(line);
+    if (!m || !/(^|,)integration="webhook"/.test(m[2] ?? '')) continue;
+    counts[m[1] === 'total' ? 'sent' : 'failed'] += Number(m[3]);
+  }
+  return counts;
+}
