@@ -26,9 +26,12 @@
 // lab process with everything it started (the agents' helpers, the pods), from
 // the webhook's answer to the diagnosis in the thread, beside the machine's.
 //
-// Uses the lab of the configured data dir when it is up (its control worker
-// publishes to the stand-in this script starts); otherwise brings one up and
-// takes it down after.
+// Uses the lab of the configured data dir when it is up with --no-chart (its
+// control worker publishes to the stand-in this script starts, and
+// Alertmanager posts to the gateway this script runs, where the webhook's
+// arrival is timed to the millisecond); otherwise brings one up that way and
+// takes it down after. (With the chart, the default, the gateway is a pod: the
+// demo times the same chain from outside it, `bin/nightshift demo`.)
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -60,8 +63,11 @@ if (!Number.isInteger(runs) || runs < 1)
   throw new Error(`--runs must be a whole number of at least 1, not "${values.runs}"`);
 const given = loadConfig();
 const log = createLogger({ level: 'warn' });
-const ownLab = !('processes' in (await labStatus(given.dataDir)));
-if (ownLab) await labUp({ config: given, progress: (line) => console.error(`lab: ${line}`) });
+const before = await labStatus(given.dataDir);
+const ownLab = !('processes' in before);
+if ('chart' in before && before.chart)
+  throw new Error('the lab is up with nightshift from its chart; this benchmark needs `nightshift lab up --no-chart`');
+if (ownLab) await labUp({ config: given, chart: false, progress: (line) => console.error(`lab: ${line}`) });
 const bearerToken = given.alerts.bearerToken ?? labAlertTokenFor(given.dataDir);
 const config: Config = { ...given, alerts: { ...given.alerts, ...(bearerToken ? { bearerToken } : {}) } };
 const slack = resolveSlack(config);

@@ -2,4 +2,12 @@
 // table and the demo. The command line itself starts at main.ts.
 export { commands } from './commands/index.ts';
 export { runDemo, type DemoResult } from './demo/scenario.ts';
-export { ALERTNAME, cartDrop, Deliveries, followChain, type HopName, type Hops } from './demo/chain.ts';
+export {
+  AlertmanagerDeliveries,
+  ALERTNAME,
+  cartDrop,
+  Deliveries,
+  followChain,
+  type HopName,
+  type Hops,
+} from './demo/chain.ts';

@@ -1,7 +1,7 @@
 // `nightshift demo`: the 3 AM scenario on the embedded default (see
 // cli/demo/scenario.ts). Leaves nothing running unless --keep.
 import { labDown } from '../../lab/index.ts';
-import { loadConfig, createLogger } from '../../worker/index.ts';
+import { loadConfig } from '../../worker/index.ts';
 import { SCENARIOS } from '../demo/breakages.ts';
 import { runDemo } from '../demo/scenario.ts';
 import { parse, printJson, UsageError, type Command } from '../command.ts';
@@ -28,10 +28,9 @@ export const demoCommand: Command = {
         `--scenario: unknown scenario "${values.scenario}" (expected one of ${SCENARIOS.join(', ')})`,
       );
     const config = loadConfig();
-    const log = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, name: 'nightshift-demo' });
     const say = values.json ? (line: string) => io.err(line) : io.out;
     say('nightshift demo: traffic between pods vanishes at 3 AM');
-    const running = await runDemo({ config, log, say, scenario }).catch(async (err: unknown) => {
+    const running = await runDemo({ config, say, scenario }).catch(async (err: unknown) => {
       say(`the demo failed: ${err instanceof Error ? err.message : String(err)}; tearing the lab down`);
       await labDown(config.dataDir).catch(() => undefined);
       throw err;
@@ -46,7 +45,7 @@ export const demoCommand: Command = {
           `(alert at ${r.seconds.toAlert.toFixed(1)} s), fixed with ${r.decision?.option ?? 'nothing'} by ${r.decision?.by ?? 'nobody'}, ` +
           `traffic verified back ${r.seconds.toRecovery.toFixed(1)} s after it broke`,
       );
-      say(`report: ${r.report.html}`);
+      say(`report: ${r.reportFiles.join(' and ') || r.report.html}`);
       if (!values.keep)
         say(
           'run `bin/nightshift demo --keep` to look around afterwards (Slack stand-in page, Temporal UI, `nightshift status <run>`)',

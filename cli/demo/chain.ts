@@ -6,7 +6,7 @@
 // Temporal's start time), else when this watcher first saw it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
-import { managedAlerts, ruleAlerts } from '../../lab/index.ts';
+import { managedAlerts, ruleAlerts, webhookNotifications } from '../../lab/index.ts';
 import type { FaultSpec } from '../../workflows/index.ts';
 import type { WebhookResponse } from '../../worker/index.ts';
 
@@ -35,8 +35,22 @@ export interface Hops {
 
 export type HopName = 'pending' | 'firing' | 'webhook' | 'runStarted';
 
-/** Collects the gateway's answers to the webhook (pass `observe` to gatewayRoutes). */
-export class Deliveries {
+/** Where the webhook hop is seen: when Alertmanager's post reached the gateway, and the runs it started. */
+export interface DeliveryWatch {
+  /** The first delivery since `since` that started a run of this episode, or undefined. */
+  delivered(since: Date): Promise<{ at: Date; runIds: string[] } | undefined>;
+}
+
+/** An alert-started run's id: `alert-<fingerprint or group-<hash>>-<unix seconds>` (not another workflow whose id starts alike). */
+const ALERT_RUN = /^alert-(group-)?[0-9a-f]+-\d+$/;
+
+/** The firing time an alert run's id carries (`alert-<fingerprint>-<unix seconds>`), or 0. */
+function startOf(runId: string): number {
+  return Number(/-(\d+)$/.exec(runId)?.[1] ?? 0);
+}
+
+/** Collects the answers of a gateway in this process to the webhook (pass `observe` to gatewayRoutes). */
+export class Deliveries implements DeliveryWatch {
   readonly answers: { at: Date; status: number; runIds: string[] }[] = [];
   readonly observe = (answer: WebhookResponse, at: Date): void => {
     const runs = Array.isArray(answer.body.runs)
@@ -45,17 +59,52 @@ export class Deliveries {
     const runIds = runs.flatMap((r) => (r.alertname === ALERTNAME && typeof r.runId === 'string' ? [r.runId] : []));
     this.answers.push({ at, status: answer.status, runIds });
   };
+
+  async delivered(since: Date): Promise<{ at: Date; runIds: string[] } | undefined> {
+    return this.answers.find((a) => a.at >= since && a.runIds.some((id) => startOf(id) >= since.getTime() / 1000));
+  }
 }
 
-/** The firing time an alert run's id carries (`alert-<fingerprint>-<unix seconds>`), or 0. */
-function startOf(runId: string): number {
-  return Number(/-(\d+)$/.exec(runId)?.[1] ?? 0);
+/**
+ * The webhook hop of a gateway that runs elsewhere (the chart's pod): when
+ * Alertmanager's count of webhook notifications first rises past what it was
+ * at `start()`, and the alert-started runs Temporal lists from then on.
+ */
+export class AlertmanagerDeliveries implements DeliveryWatch {
+  private before = { sent: 0, failed: 0 };
+  private sentAt: Date | undefined;
+  private readonly client: Client;
+
+  constructor(client: Client) {
+    this.client = client;
+  }
+
+  async start(): Promise<this> {
+    this.before = await webhookNotifications();
+    return this;
+  }
+
+  /** Webhook notifications Alertmanager sent, and failed to send, since `start()`. */
+  async counts(): Promise<{ sent: number; failed: number }> {
+    const now = await webhookNotifications();
+    return { sent: now.sent - this.before.sent, failed: now.failed - this.before.failed };
+  }
+
+  async delivered(since: Date): Promise<{ at: Date; runIds: string[] } | undefined> {
+    if (!this.sentAt && (await this.counts().catch(() => ({ sent: 0 }))).sent > 0) this.sentAt = new Date();
+    if (!this.sentAt) return undefined;
+    const runIds: string[] = [];
+    for await (const w of this.client.workflow.list({ query: 'WorkflowId STARTS_WITH "alert-"' }))
+      if (ALERT_RUN.test(w.workflowId) && w.startTime >= since && startOf(w.workflowId) >= since.getTime() / 1000)
+        runIds.push(w.workflowId);
+    return runIds.length > 0 ? { at: this.sentAt, runIds } : undefined;
+  }
 }
 
 /** Watches every hop until the run has started; says each as it is seen. */
 export async function followChain(options: {
   since: Date;
-  deliveries: Deliveries;
+  deliveries: DeliveryWatch;
   client: Client;
   onHop: (hop: HopName, hops: Hops) => void;
   signal?: AbortSignal;
@@ -91,9 +140,7 @@ export async function followChain(options: {
       mark('firing', held ? new Date(held.startsAt) : new Date());
     }
     // A run started by this episode is named by an alert that began firing after `since`.
-    const delivered = deliveries.answers.find(
-      (a) => a.at >= since && a.runIds.some((id) => startOf(id) >= since.getTime() / 1000),
-    );
+    const delivered = await deliveries.delivered(since);
     if (delivered) {
       mark('webhook', delivered.at);
       hops.runId ??= delivered.runIds.find((id) => startOf(id) >= since.getTime() / 1000);

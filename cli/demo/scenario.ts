@@ -1,35 +1,26 @@
 // The 3 AM scenario, end to end on the embedded default: the lab comes up
-// (Temporal dev server with SQLite, control worker, node agents), the Slack
-// stand-in and the gateway start, checkout is healthy, then something breaks
-// (cli/demo/breakages.ts: every packet into the cart pods dropped, or the
-// seed's payment policy applied). Prometheus sees checkout fail, its rule fires,
-// Alertmanager posts to the gateway's webhook (each hop printed with its
-// time), traffic-vanish gathers evidence and names the cause, the on-call engineer
-// approves the fix in the Slack thread, traffic comes back, and the report is
-// written and attached to the thread.
+// (Temporal dev server with SQLite) with nightshift installed from its own
+// chart (its worker, gateway and node agents as pods) and the Slack stand-in,
+// checkout is healthy, then something breaks (cli/demo/breakages.ts: every
+// packet into the cart pods dropped, or the seed's payment policy applied).
+// Prometheus sees checkout fail, its rule fires, Alertmanager posts to the
+// gateway's webhook (each hop printed with its time), traffic-vanish gathers
+// evidence and names the cause, the on-call engineer approves the fix in the
+// Slack thread (a click in the stand-in, sent to the gateway pod), traffic
+// comes back, and the report is written and attached to the thread.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
-import type { Logger as Pino } from 'pino';
 import { decideActionId } from '../../activities/index.ts';
-import { labAlertTokenFor, labUp, LAB_MONITORING, probeSummary } from '../../lab/index.ts';
+import { labUp, LAB_MONITORING, probeSummary } from '../../lab/index.ts';
 import { statusQuery } from '../../workflows/index.ts';
 import type { RunReport, RunStatus } from '../../model/index.ts';
-import type { Config, Gateway, Standin } from '../../worker/index.ts';
-import {
-  resolveSlack,
-  startGateway,
-  startLocalStandin,
-  gatewayRoutes,
-  gatewayStopAll,
-  connectClient,
-  queuePolled,
-} from '../../worker/index.ts';
+import type { Config, StandinClient } from '../../worker/index.ts';
+import { connectClient, queuePolled, standinClient } from '../../worker/index.ts';
 import { BREAKAGES, type Breakage, type ScenarioName } from './breakages.ts';
-import { ALERTNAME, Deliveries, followChain, type HopName, type Hops } from './chain.ts';
+import { AlertmanagerDeliveries, ALERTNAME, followChain, type HopName, type Hops } from './chain.ts';
 
 export interface DemoOptions {
   config: Config;
-  log: Pino;
   say: (line: string) => void;
   /** What breaks at 3 AM (default cart-drop). */
   scenario?: ScenarioName;
@@ -52,6 +43,8 @@ export interface DemoResult {
     hops: Partial<Record<HopName, number>>;
   };
   report: RunReport;
+  /** The report's files as the Slack thread has them (the stand-in's URLs). */
+  reportFiles: string[];
   slackPage: string;
   temporalUi: string;
 }
@@ -77,38 +70,21 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 
 const clock = (t0: number) => () => `+${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
 
-export async function runDemo({
-  config: given,
-  log,
-  say,
-  scenario: name = 'cart-drop',
-}: DemoOptions): Promise<Running> {
-  const up = await labUp({ config: given, progress: (line) => say(`lab: ${line}`) });
+export async function runDemo({ config, say, scenario: name = 'cart-drop' }: DemoOptions): Promise<Running> {
+  const up = await labUp({ config, progress: (line) => say(`lab: ${line}`) });
   say(up.alreadyUp ? 'the lab was already up' : `the lab is up in ${up.seconds.toFixed(1)} s`);
-  // The gateway takes the token the lab's Alertmanager sends (the configured one, or the lab's own).
-  const bearerToken = given.alerts.bearerToken ?? labAlertTokenFor(given.dataDir);
-  const config: Config = { ...given, alerts: { ...given.alerts, ...(bearerToken ? { bearerToken } : {}) } };
-  const deliveries = new Deliveries();
-  const slack = resolveSlack(config);
-  const standin = await startLocalStandin(config, slack, log);
+  // The lab's own Slack stand-in (the chart's Slack), and the gateway pod through the lab's ingress.
+  const standin = standinClient(`http://127.0.0.1:${config.slack.standin.port}`);
+  const gatewayUrl = `http://127.0.0.1:${config.http.port}`;
   const client = await connectClient(config);
-  let gateway: Gateway | undefined;
-  const stop = async () => {
-    await gateway?.stop();
-    await standin?.stop();
-    await client.connection.close();
-  };
+  const stop = () => client.connection.close();
   try {
-    gateway = await startGateway({
-      config,
-      slack,
-      client,
-      log,
-      routes: gatewayRoutes(config, log, client, slack, 'dev', deliveries.observe),
-      stopAllFaults: gatewayStopAll(config, client),
-    });
+    const deliveries = await new AlertmanagerDeliveries(client).start();
     const breakage = BREAKAGES[name](config, client);
-    const result = { scenario: name, ...(await scenario(config, client, gateway, standin, deliveries, breakage, say)) };
+    const result = {
+      scenario: name,
+      ...(await scenario(config, client, gatewayUrl, standin, deliveries, breakage, say)),
+    };
     return { result, stop };
   } catch (err) {
     await stop();
@@ -119,14 +95,14 @@ export async function runDemo({
 async function scenario(
   config: Config,
   client: Client,
-  gateway: Gateway,
-  standin: Standin | undefined,
-  deliveries: Deliveries,
+  gatewayUrl: string,
+  standin: StandinClient,
+  deliveries: AlertmanagerDeliveries,
   breakage: Breakage,
   say: (line: string) => void,
 ): Promise<Omit<DemoResult, 'scenario'>> {
   say(
-    `gateway on ${gateway.url}; Slack stand-in ${standin ? standin.url : '(real Slack)'}; Temporal UI http://127.0.0.1:${config.temporal.uiPort}`,
+    `nightshift's gateway pod at ${gatewayUrl} (the lab's ingress); Slack stand-in ${standin.url}; Temporal UI http://127.0.0.1:${config.temporal.uiPort}`,
   );
   // nightshift itself is up too: its control worker polls (and has kept the policies' versions since it started).
   await until("nightshift's control worker to poll its task queue", 120_000, async () =>
@@ -152,7 +128,7 @@ async function scenario(
     pending: () => `${ALERTNAME} pending: checkout success under 95 % (Prometheus)`,
     firing: (h) =>
       `${ALERTNAME} firing after holding 15 s${h.value !== undefined ? ` (${(h.value * 100).toFixed(0)}% success)` : ''}; Alertmanager groups it`,
-    webhook: () => `Alertmanager posts to ${gateway.url}/webhooks/alertmanager (bearer token); the gateway routes it`,
+    webhook: () => `Alertmanager posts to ${gatewayUrl}/webhooks/alertmanager (bearer token); the gateway routes it`,
     runStarted: (h) => `run ${h.runId} started (runbook traffic-vanish, namespace=production)`,
   };
   const chain = await followChain({
@@ -184,33 +160,32 @@ async function scenario(
     );
   const pending = waiting.pendingDecision;
   let decision: DemoResult['decision'];
-  if (pending && standin) {
+  if (pending) {
     // The fix for this cause, as the on-call engineer would pick it; else the first offered.
     const option = pending.options.find((o) => o.action === breakage.fix) ?? pending.options[0];
     if (!option) throw new Error('the decision offers no option');
     say(`03:01  ${at()} Slack asks: ${pending.question}`);
     for (const o of pending.options) say(`         [${o.label}]`);
     const message = await until('the decision message in Slack', 30_000, async () =>
-      standin.workspace.messages.find((m) => m.metadata?.event_payload.key === `${runId}#decision:${pending.step}`),
+      (await standin.messages()).find((m) => m.metadata?.event_payload.key === `${runId}#decision:${pending.step}`),
     );
-    // An alert started this run: a fix that needs four eyes takes two people, a responder first, then the approver.
-    if (pending.twoPeople && option.fourEyes?.length) {
-      await standin.interactor.click({
-        user: FIRST_APPROVER.id,
+    const click = async (user: string) => {
+      const sent = await standin.click({
+        user,
         channel: message.channel,
         ts: message.ts,
         actionId: decideActionId(option.id),
       });
+      if (sent.status !== 200) throw new Error(`the gateway answered ${sent.status} to ${user}'s click: ${sent.body}`);
+    };
+    // An alert started this run: a fix that needs four eyes takes two people, a responder first, then the approver.
+    if (pending.twoPeople && option.fourEyes?.length) {
+      await click(FIRST_APPROVER.id);
       say(
         `03:02  ${at()} ${FIRST_APPROVER.name} clicks “${option.label}” first (it changes ${option.fourEyes.join(', ')})`,
       );
     }
-    await standin.interactor.click({
-      user: ON_CALL.id,
-      channel: message.channel,
-      ts: message.ts,
-      actionId: decideActionId(option.id),
-    });
+    await click(ON_CALL.id);
     decision = { option: option.id, by: ON_CALL.name };
     say(`03:02  ${at()} ${ON_CALL.name} (on call) clicks “${option.label}” in the thread`);
   }
@@ -229,7 +204,13 @@ async function scenario(
   const report = final.report ?? {};
   if (report.error) say(`         the run could not write its report: ${report.error}`);
   for (const line of report.attached ?? []) say(`         attached to the Slack thread: ${line}`);
-  if (report.markdown) say(`         report: ${report.markdown} and ${report.html}`);
+  // The worker pod wrote them in its own file system; here they are where Slack keeps them, in the thread.
+  const files = (await standin.messages())
+    .flatMap((m) => m.files ?? [])
+    .filter((f) => f.name.startsWith(runId))
+    .map((f) => `${standin.url}/files/${f.id}`);
+  if (report.markdown)
+    say(`         report: ${report.markdown} and ${report.html} in the worker pod; ${files.join(' and ')}`);
   return {
     expected: breakage.expected,
     runId,
@@ -249,7 +230,8 @@ async function scenario(
       ),
     },
     report,
-    slackPage: standin?.url ?? '(real Slack)',
+    reportFiles: files,
+    slackPage: standin.url,
     temporalUi: `http://127.0.0.1:${config.temporal.uiPort}`,
   };
 }
