@@ -1,6 +1,6 @@
 // A real incident wins over a rehearsal, end to end in the lab: the cart-drop
 // game day is running (its fault holds), and a real Alertmanager alert for
-// the same service arrives at the gateway's webhook. The alert starts its
+// the same service arrives at the webhook of the chart's gateway pod. The alert starts its
 // own traffic-vanish run; the game day yields to it, its fault is reverted
 // on every node, and its score says why.
 import { readFileSync } from 'node:fs';
@@ -10,17 +10,8 @@ import type { RunStatus } from '../../model/index.ts';
 import { payload } from '../fixtures/alerts.ts';
 import { formatProblem } from '../../runbooks/index.ts';
 import { catalogue } from '../../worker/catalogue.ts';
-import type { Config } from '../../worker/config.ts';
 import { loadExperiment, startGameday } from '../../worker/gamedays.ts';
-import {
-  createLogger,
-  gatewayRoutes,
-  startGateway,
-  startStandin,
-  type Gateway,
-  type SlackSettings,
-  type Standin,
-} from '../../worker/index.ts';
+import { labAlertTokenFor } from '../../lab/index.ts';
 import {
   abortSignal,
   faultStatusQuery,
@@ -34,44 +25,15 @@ const experiment = readFileSync(
   fileURLToPath(new URL('../../runbooks/experiments/cart-drop.yaml', import.meta.url)),
   'utf8',
 );
-const TOKEN = 'lab-incident-test-token';
 
 describe('a real incident during a game day', () => {
   const lab = useLab();
   let client: Client;
-  let gateway: Gateway | undefined;
-  let standin: Standin | undefined;
 
   beforeAll(async () => {
     client = new Client({ connection: await Connection.connect({ address: lab.config.temporal.address }) });
-    const config: Config = { ...lab.config, alerts: { ...lab.config.alerts, bearerToken: TOKEN } };
-    // The gateway talks to a Slack stand-in of its own; alert-started runs publish nowhere (no channel).
-    const token = 'xoxb-lab-incident';
-    const signingSecret = 'lab-incident-signing-secret';
-    standin = await startStandin({ port: 0, token, signingSecret, gatewayUrl: 'http://127.0.0.1:9/slack/events' });
-    const slack: SlackSettings = {
-      mode: 'standin',
-      botToken: token,
-      signingSecret,
-      socketMode: false,
-      channel: '',
-      apiUrl: standin.apiUrl,
-      standin: { host: '127.0.0.1', port: 0, url: standin.url },
-    };
-    const log = createLogger({ level: 'warn' });
-    gateway = await startGateway({
-      config,
-      slack,
-      client,
-      log,
-      port: 0,
-      host: '127.0.0.1',
-      routes: gatewayRoutes(config, log, client, slack),
-    });
   });
   afterAll(async () => {
-    await gateway?.stop();
-    await standin?.stop();
     await client?.connection.close();
   });
 
@@ -112,9 +74,10 @@ describe('a real incident during a game day', () => {
     }
 
     // A real page for the same service, as Alertmanager sends it (no nightshift_gameday label).
-    const response = await fetch(`${gateway?.url}/webhooks/alertmanager`, {
+    // To the chart's gateway pod, through the lab's ingress, with the token the lab's Alertmanager sends.
+    const response = await fetch(`http://127.0.0.1:${lab.config.http.port}/webhooks/alertmanager`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${labAlertTokenFor(lab.config.dataDir)}` },
       body: JSON.stringify(
         payload(
           {},

@@ -1,10 +1,11 @@
-// `lab up --chart`: nightshift runs in the lab from its own chart. Its
+// `lab up`: nightshift runs in the lab from its own chart. Its
 // worker, gateway and agents are pods of the node simulator (pod IPs, their
 // processes in the pods' own mount namespaces; the agents in their nodes'
 // network namespaces), and the lab's own control-worker and agent processes
 // do not run. Through them, a real 3 AM episode end to end: a drop into the
 // cart pods injected through the chart's agent pods, the rule fires,
-// Alertmanager posts to the chart's gateway pod, the worker pod (in-cluster,
+// Alertmanager posts to the chart's gateway pod (made again first, with a
+// new IP, and followed by the lab's ingress), the worker pod (in-cluster,
 // as its ServiceAccount) gathers evidence and posts the diagnosis to the
 // Slack stand-in's thread; the fault, aborted, is reverted by the agent pod;
 // and `lab down` (useLab) leaves nothing behind.
@@ -50,8 +51,8 @@ interface StandinMessage {
   metadata?: { event_payload: { key?: string } };
 }
 
-describe('lab up --chart: nightshift runs from its chart, as pods', () => {
-  const lab = useLab({ chart: true });
+describe('lab up: nightshift runs from its chart, as pods', () => {
+  const lab = useLab();
   let core: CoreV1Api;
   let client: Client;
   let faultId = '';
@@ -152,6 +153,31 @@ describe('lab up --chart: nightshift runs from its chart, as pods', () => {
     expect([...new Set(events.map((e) => e.user.username))]).toEqual([worker]);
     expect([...new Set(events.flatMap((e) => e.sourceIPs ?? []))]).toEqual([pod?.status?.podIP]);
   });
+
+  test('a gateway pod made again, with a new IP, is reached through the ingress at once', async () => {
+    const gateways = () =>
+      core
+        .listNamespacedPod({ namespace: LAB_RELEASE.namespace })
+        .then((list) => component(list.items, 'gateway').filter((p) => !p.metadata?.deletionTimestamp));
+    const [old] = await gateways();
+    await core.deleteNamespacedPod({ name: old?.metadata?.name ?? '', namespace: LAB_RELEASE.namespace });
+    const fresh = await until('a new gateway pod, ready', 90_000, async () => {
+      const pod = (await gateways()).find(
+        (p) =>
+          p.metadata?.name !== old?.metadata?.name &&
+          (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      return pod;
+    });
+    lab.seen(undefined, pidOf(fresh));
+    expect(fresh.status?.podIP).not.toBe(old?.status?.podIP);
+    // The ingress reaches the new pod (the old one is gone): the gateway answers its readiness check there.
+    const ready = await until('the gateway ready through the ingress', 30_000, async () => {
+      const res = await fetch(`http://127.0.0.1:${lab.config.http.port}/readyz`).catch(() => undefined);
+      return res?.status === 200 ? res : undefined;
+    });
+    expect(ready.status).toBe(200);
+  }, 120_000);
 
   test("a drop injected through the agent pods becomes a diagnosis in the Slack thread, through the chart's gateway and worker; the fault is reverted", async () => {
     await until('checkout healthy', 60_000, async () => {

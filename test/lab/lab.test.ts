@@ -50,7 +50,10 @@ describe('the lab', () => {
 
   test('kubectl get pods -A shows every shop pod Running with a lab IP on a lab node', async () => {
     const status = await lab.status();
-    const list = await pods(status.kubeconfig);
+    // The shop's pods (nightshift's own, from its chart, are chart-lab.test.ts's).
+    const list = (await pods(status.kubeconfig)).filter((p) =>
+      ['production', 'finance'].includes(p.metadata.namespace),
+    );
     const counts: Record<string, number> = {};
     for (const pod of list) counts[app(pod)] = (counts[app(pod)] ?? 0) + 1;
     expect(counts).toEqual(SHOP);
@@ -288,9 +291,13 @@ describe('the lab', () => {
         'prometheus',
         'alertmanager',
         'temporal',
-        'control-worker',
+        // nightshift's worker, gateway and agents are the chart's pods: what the host runs for them.
+        'host-relay',
+        'slack-standin',
+        'gateway-ingress',
       ]),
     );
+    expect(status.chart).toBe(true);
     expect(status.endpoints.prometheus).toBe('http://127.0.0.1:9090');
     expect(status.endpoints.policy).toBe('http://127.0.0.1:9474');
     expect(status.nodes.map((n) => n.netns)).toEqual([
@@ -298,7 +305,16 @@ describe('the lab', () => {
       'nightshift-lab-node-2',
       'nightshift-lab-node-3',
     ]);
-    expect(status.pods).toHaveLength(8);
+    const shopPods = status.pods.filter((p) => ['production', 'finance'].includes(p.namespace));
+    expect(shopPods).toHaveLength(8);
+    // And nightshift's: the worker and gateway, and an agent on each node (in the node's namespace).
+    expect(status.pods.filter((p) => p.namespace === 'nightshift')).toHaveLength(2);
+    expect(
+      status.pods
+        .filter((p) => p.namespace === 'nightshift-agent')
+        .map((p) => p.netns)
+        .sort(),
+    ).toEqual(['nightshift-lab-node-1', 'nightshift-lab-node-2', 'nightshift-lab-node-3']);
     expect(status.endpoints.etcd.map((e) => e.metrics)).toHaveLength(3);
     const metrics = await fetch(status.endpoints.coredns.metrics).then((r) => r.text());
     expect(metrics).toContain('coredns_dns_requests_total');

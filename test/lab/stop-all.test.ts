@@ -1,25 +1,15 @@
 // The kill switch end to end in the lab: a fault on every node, then
 // `nightshift fault stop-all` from the command line, and again from Slack
-// (`/nightshift stop-all` through the real gateway): every fault workflow
+// (`/nightshift stop-all` through the chart's gateway pod): every fault workflow
 // ends aborted with its reverts found, and no node's kernel keeps anything.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { kubeconfigPath, NODES, UPLINK } from '../../lab/index.ts';
-import type { Config } from '../../worker/config.ts';
-import {
-  createLogger,
-  gatewayStopAll,
-  startGateway,
-  startStandin,
-  type Gateway,
-  type SlackSettings,
-  type Standin,
-} from '../../worker/index.ts';
+import { standinClient } from '../../worker/index.ts';
 import { faultLimits, faultStatusQuery, type FaultInput, type FaultStatus } from '../../workflows/index.ts';
 import { useLab } from './helpers/use-lab.ts';
 
@@ -109,44 +99,15 @@ describe('stop-all in the lab: every fault on every node, from the CLI and from 
 
   test('`/nightshift stop-all` in Slack, through the gateway: every fault aborted, every node cleared', async () => {
     const ids = await faultOnEveryNode('slack');
-    process.env.KUBECONFIG = kubeconfigPath(lab.config.dataDir); // how the gateway finds the nodes
-    const config: Config = { ...lab.config, access: { ...lab.config.access, users: { U0ALICE: ['chaos-operator'] } } };
-    const token = `xoxb-${randomBytes(6).toString('hex')}`;
-    const signingSecret = randomBytes(16).toString('hex');
-    let gatewayUrl = '';
-    let standin: Standin | undefined;
-    let gateway: Gateway | undefined;
-    try {
-      standin = await startStandin({ port: 0, token, signingSecret, gatewayUrl: () => gatewayUrl });
-      const slack: SlackSettings = {
-        mode: 'standin',
-        botToken: token,
-        signingSecret,
-        socketMode: false,
-        channel: 'C0INCIDENTS',
-        apiUrl: standin.apiUrl,
-        standin: { host: '127.0.0.1', port: 0, url: standin.url },
-      };
-      gateway = await startGateway({
-        config,
-        slack,
-        client,
-        log: createLogger({ level: 'warn' }),
-        port: 0,
-        host: '127.0.0.1',
-        stopAllFaults: gatewayStopAll(config, client),
-      });
-      gatewayUrl = `${gateway.url}/slack/events`;
-      const sent = await standin.interactor.command({ user: 'U0ALICE', text: 'stop-all' });
-      expect(sent.status).toBe(200);
-      expect(JSON.parse(sent.body)).toMatchObject({
-        response_type: 'in_channel',
-        text: expect.stringMatching(/stopping all faults/),
-      });
-      await expectAllAborted(ids);
-    } finally {
-      await gateway?.stop();
-      await standin?.stop();
-    }
+    // The lab's Slack stand-in sends alice's command to the chart's gateway pod (through the lab's ingress);
+    // alice is a chaos-operator in the chart's access list (lab/chart-values.ts).
+    const standin = standinClient(`http://127.0.0.1:${lab.config.slack.standin.port}`);
+    const sent = await standin.command({ user: 'U0ALICE', text: 'stop-all' });
+    expect(sent.status).toBe(200);
+    expect(JSON.parse(sent.body)).toMatchObject({
+      response_type: 'in_channel',
+      text: expect.stringMatching(/stopping all faults/),
+    });
+    await expectAllAborted(ids);
   });
 });

@@ -18,7 +18,10 @@ export interface LabContext {
 const LOCK_WAIT_MS = 8 * 60_000;
 const UP_BUDGET_MS = 5 * 60_000;
 
-/** `chart`: the lab runs nightshift from its chart, as pods (`lab up --chart`). */
+/**
+ * The lab runs nightshift from its chart, as pods, as `lab up` does; `chart: false`
+ * (`lab up --no-chart`) runs the lab's own worker and agent processes instead.
+ */
 export function useLab(options: { chart?: boolean } = {}): LabContext {
   let config: Config | undefined;
   let unlock: (() => void) | undefined;
@@ -49,7 +52,7 @@ export function useLab(options: { chart?: boolean } = {}): LabContext {
           config: own,
           signal: abort.signal,
           progress: (line) => steps.push(line),
-          ...(options.chart ? { chart: true } : {}),
+          chart: options.chart ?? true,
         });
         starting = up.catch(() => undefined);
         config = own;
