@@ -8,7 +8,7 @@
 // with helm and applies it with the lab admin's credentials, then waits for
 // the pods and tells Prometheus where they are.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_CHANNELS, resolveSlack, type Config } from '../worker/index.ts';
+import { DEFAULT_CHANNELS, resolveSlack, workflowBundleFor, WORKFLOWS_PATH, type Config } from '../worker/index.ts';
 import { installChart, labSecret, LAB_GATEWAY_SERVICE, LAB_RELEASE, writeWorkerKubeconfig } from './chart.ts';
 import { waitChartPods, LAB_AGENT_NAMESPACE } from './chart-pods.ts';
 import { chartLabValues, CHART_PORTS, LAB_SECRETS, relayPorts } from './chart-values.ts';
@@ -90,11 +90,16 @@ export async function startChartLab(ctx: ChartLabContext): Promise<ChartLab> {
     labSecret(LAB_SECRETS.slack, { 'bot-token': slack.botToken, 'signing-secret': slack.signingSecret }),
     labSecret(LAB_SECRETS.webhook, { token: labAlertToken(paths) ?? '' }),
   ];
+  // The image's build step: the workflow bundle kept beside the code (node_modules/.cache/nightshift), which
+  // the worker pods read on their read-only root file system instead of each bundling at start.
+  // Should it fail, each worker pod bundles for itself (and says so).
+  const bundled = workflowBundleFor(WORKFLOWS_PATH).catch(() => undefined);
   return {
     tokenFile,
     async install() {
       // A pod that cannot reach Temporal at start exits and backs off; start it when Temporal answers.
       await ctx.healthy([...helpers, ...(ctx.temporal ? [ctx.temporal] : [])], 60_000);
+      await bundled;
       await installChart(kc, paths, values, secrets);
       await writeWorkerKubeconfig(kc, paths, ctx.caCert);
     },

@@ -86,6 +86,9 @@ export function chartLabValues(input: ChartLabInput): Record<string, unknown> {
     },
     agent: {
       metricsPort: CHART_PORTS.agentMetrics,
+      // The scenarios need the vantage points (DNS and TCP from inside pods): SYS_ADMIN and SYS_PTRACE,
+      // which the lab's runtime gives the agents' processes and no more (lab/simulator/security.ts).
+      enterPodNamespaces: true,
       // Three simulated nodes share this machine's bpffs: each agent pins under its own node's dir, as the lab's agents did.
       extraEnv: [{ name: 'NIGHTSHIFT_PIN_ROOT', value: `${BPF_PIN_ROOT}/$(NIGHTSHIFT_NODE_NAME)` }],
     },

@@ -1,8 +1,9 @@
 // Everything a container needs before its process starts, as the kubelet and
 // the runtime put it together: the image's config, the environment (the
 // image's, the API server's address, the container's own), the command, the
-// mounts and the launch that enters the pod's namespaces. Throws ImageError
-// (ErrImagePull), EnvError (CreateContainerConfigError), VolumeError or
+// mounts and the launch that enters the pod's namespaces, and who the process
+// runs as (security.ts). Throws ImageError (ErrImagePull), EnvError or
+// SecurityError (CreateContainerConfigError), VolumeError or
 // MountError (CreateContainerError) with what is wrong.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { LAB_ROOT_ENV } from '../component.ts';
@@ -10,6 +11,7 @@ import { HOST_IP, PORTS } from '../topology.ts';
 import { containerEnv, type PodObjects } from './env.ts';
 import { containerArgv, resolveImage, workingDir } from './images.ts';
 import { hostFs, planLaunch, type FsView, type LaunchPlan, type MountSpec } from './mount-script.ts';
+import { containerPrivileges, setprivArgv } from './security.ts';
 import { containerMounts, type PlannedVolume, type PodDirs } from './volumes.ts';
 
 /**
@@ -65,6 +67,7 @@ export function containerLaunch(input: ContainerInput, fs: FsView = hostFs): Con
     ...(labRoot ? { [LAB_ROOT_ENV]: labRoot } : {}),
   };
   const command = containerArgv(image, container.command, container.args, env);
+  const privileges = containerPrivileges(pod, container);
   const mounts = [
     ...containerMounts(container, input.mounts, input.volumes, input.dirs, env),
     ...(input.extraMounts ?? []),
@@ -82,7 +85,8 @@ export function containerLaunch(input: ContainerInput, fs: FsView = hostFs): Con
       stages: usedHostPaths.map((v) => ({ path: v.path, stage: input.dirs.hostPathStage(v.name) })),
       mounts,
       ...(wd ? { workingDir: wd } : {}),
-      argv: command,
+      ...(privileges.readOnlyRootFilesystem ? { readOnlyRoot: true } : {}),
+      argv: [...setprivArgv(privileges), ...command],
     },
     fs,
   );

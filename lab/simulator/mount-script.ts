@@ -82,6 +82,8 @@ export interface LaunchSpec {
   stages: Array<{ path: string; stage: string }>;
   mounts: MountSpec[];
   workingDir?: string;
+  /** readOnlyRootFilesystem: the root mount made read-only in the container's namespace, after its volumes. */
+  readOnlyRoot?: boolean;
   argv: string[];
 }
 
@@ -172,6 +174,10 @@ export function planLaunch(spec: LaunchSpec, fs: FsView = hostFs): LaunchPlan {
     `exec ${POD_FD}< ${q(spec.podRoot)}`,
     ...mimicLines,
     ...lines,
+    // Read-only root: the root mount and the mimics of image dirs (not the volumes, mounts of their own).
+    ...(spec.readOnlyRoot
+      ? ['/', ...[...mimics.keys()].sort((a, b) => depth(a) - depth(b))].map((d) => `mount -o remount,bind,ro ${q(d)}`)
+      : []),
     `exec ${POD_FD}<&-`,
     ...wd,
     'exec "$@"',

@@ -7,7 +7,17 @@
 // refreshed in place before they expire, hostPaths checked (or made,
 // DirectoryOrCreate) on the host. All of it goes with the pod, and with the
 // lab dir at `lab down`.
-import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ApiException, type CoreV1Api, type V1Pod, type V1ServiceAccount } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -75,6 +85,27 @@ function writeChanged(path: string, content: Buffer, mode: number): void {
   writeWhole(path, content, mode);
 }
 
+/**
+ * A pod with an fsGroup: its API-data volumes' files and dirs belong to that
+ * group and the group may read them (and enter the dirs), as the kubelet sets
+ * a volume's ownership, so a container of another user than root reads its
+ * Secrets, ConfigMaps and token.
+ */
+function groupMode(mode: number, fsGroup: number | undefined, kind: 'file' | 'dir'): number {
+  return fsGroup === undefined ? mode : mode | (kind === 'dir' ? 0o050 : 0o040);
+}
+
+function ownByGroup(root: string, paths: readonly string[], fsGroup: number | undefined): void {
+  if (fsGroup === undefined) return;
+  const dirs = new Set<string>([root]);
+  for (const p of paths) for (let d = dirname(join(root, p)); d.startsWith(root); d = dirname(d)) dirs.add(d);
+  for (const dir of dirs) {
+    chownSync(dir, 0, fsGroup);
+    chmodSync(dir, groupMode(statSync(dir).mode & 0o7777, fsGroup, 'dir'));
+  }
+  for (const p of paths) chownSync(join(root, p), 0, fsGroup);
+}
+
 function kindOf(path: string): 'dir' | 'file' | undefined {
   try {
     return statSync(path).isDirectory() ? 'dir' : 'file';
@@ -126,11 +157,15 @@ export class PodVolumes {
     mkdirSync(this.deps.dirs.root, { recursive: true, mode: 0o750 });
     for (const volume of volumes) {
       const dir = this.deps.dirs.volume(volume.name);
-      if (volume.kind === 'emptyDir') mkdirSync(dir, { recursive: true, mode: 0o777 });
-      else if (volume.kind === 'hostPath') setUpHostPath(volume);
+      if (volume.kind === 'emptyDir') {
+        // World-writable as the kubelet makes it (whatever the umask), so a container's non-root user can write.
+        mkdirSync(dir, { recursive: true });
+        chmodSync(dir, 0o777);
+      } else if (volume.kind === 'hostPath') setUpHostPath(volume);
       else {
         mkdirSync(dir, { recursive: true, mode: 0o755 });
-        for (const file of volume.files) writeChanged(join(dir, file.path), file.content, file.mode);
+        for (const file of volume.files)
+          writeChanged(join(dir, file.path), file.content, groupMode(file.mode, this.fsGroup, 'file'));
         const now = new Set(volume.files.map((f) => f.path));
         for (const gone of this.written.get(volume.name) ?? [])
           if (!now.has(gone)) rmSync(join(dir, gone), { force: true });
@@ -145,8 +180,13 @@ export class PodVolumes {
           }
           this.refreshLater(key, dir, spec);
         }
+        ownByGroup(dir, [...volume.files.map((f) => f.path), ...volume.tokens.map((t) => t.path)], this.fsGroup);
       }
     }
+  }
+
+  private get fsGroup(): number | undefined {
+    return this.deps.pod.spec?.securityContext?.fsGroup;
   }
 
   private token(spec: TokenSpec): Promise<PodToken> {
@@ -160,7 +200,8 @@ export class PodVolumes {
   }
 
   private write(dir: string, spec: TokenSpec, token: PodToken): void {
-    writeWhole(join(dir, spec.path), token.token, spec.mode);
+    writeWhole(join(dir, spec.path), token.token, groupMode(spec.mode, this.fsGroup, 'file'));
+    if (this.fsGroup !== undefined) chownSync(join(dir, spec.path), 0, this.fsGroup);
     this.nextRefresh.set(`${dir}/${spec.path}`, refreshAt(token));
   }
 

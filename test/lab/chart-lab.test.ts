@@ -20,6 +20,7 @@ import { HOST_IP, LAB_RELEASE, LAB_WORKER_SA, NODES, probeSummary, PROMETHEUS_UR
 import { auditLogPath } from '../../lab/control-plane/index.ts';
 import { loadKubeConfig } from '../../lab/k8s.ts';
 import { BPF_PIN_ROOT, labPaths } from '../../lab/paths.ts';
+import { REPO_ROOT } from '../../worker/base.ts';
 import { faultAbortSignal, faultLimits, statusQuery } from '../../workflows/index.ts';
 import { until } from './helpers/lab.ts';
 import { useLab } from './helpers/use-lab.ts';
@@ -36,6 +37,26 @@ function environ(pid: number): Record<string, string> {
       .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
   );
 }
+
+/** Who a process is, from /proc/<pid>/status: its uid and gid, groups, bounding set and no_new_privs. */
+function creds(pid: number): { uid: string; gid: string; groups: string; capBnd: string; noNewPrivs: string } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
+  return {
+    uid: field('Uid').split(/\s+/)[0] ?? '',
+    gid: field('Gid').split(/\s+/)[0] ?? '',
+    groups: field('Groups'),
+    capBnd: field('CapBnd'),
+    noNewPrivs: field('NoNewPrivs'),
+  };
+}
+/** Capability bits (linux/capability.h) of the ones the chart names. */
+const CAP_BITS: Record<string, number> = { net_admin: 12, sys_ptrace: 19, sys_admin: 21, perfmon: 38, bpf: 39 };
+const capMask = (caps: string[]) =>
+  caps
+    .reduce((mask, c) => mask | (1n << BigInt(CAP_BITS[c] ?? 63)), 0n)
+    .toString(16)
+    .padStart(16, '0');
 
 const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
 const nsInode = (pid: number | 'self', ns: 'mnt' | 'net') => statSync(`/proc/${pid}/ns/${ns}`).ino;
@@ -95,6 +116,19 @@ describe('lab up: nightshift runs from its chart, as pods', () => {
       expect(cmdline(pid)).toEqual(expect.arrayContaining([args]));
       expect(cmdline(pid).some((a) => a.endsWith('cli/main.ts') || a.endsWith('bin/nightshift'))).toBe(true);
       expect(nsInode(pid, 'mnt')).not.toBe(nsInode('self', 'mnt'));
+      // As the chart's securityContext says: its non-root user, no capabilities, no_new_privs, read-only root.
+      expect([name, creds(pid)]).toEqual([
+        name,
+        { uid: '10001', gid: '10001', groups: '10001', capBnd: '0000000000000000', noNewPrivs: '1' },
+      ]);
+      for (const path of [join(REPO_ROOT, '.lab-probe'), '/etc/.lab-probe', '/var/.lab-probe']) {
+        // The image (here the checkout and the host's dirs) and the dirs the lab mimics to mount volumes in.
+        const write = await exec('nsenter', ['-t', String(pid), '-m', '--', 'touch', path]).then(
+          () => 'written',
+          (err: { stderr?: string }) => String(err.stderr),
+        );
+        expect([path, write]).toEqual([path, expect.stringMatching(/Read-only file system/)]);
+      }
       const netns = pod?.metadata?.annotations?.['nightshift.dev/netns'] ?? '';
       expect(nsInode(pid, 'net')).toBe(statSync(`/run/netns/${netns}`).ino);
     }
@@ -108,6 +142,12 @@ describe('lab up: nightshift runs from its chart, as pods', () => {
       expect(cmdline(pid)).toEqual(expect.arrayContaining(['agent']));
       expect(nsInode(pid, 'net')).toBe(statSync(`/run/netns/${node.netns}`).ino);
       expect(nsInode(pid, 'mnt')).not.toBe(nsInode('self', 'mnt'));
+      // Root, with only the capabilities the chart adds (the lab turns enterPodNamespaces on).
+      expect(creds(pid)).toMatchObject({
+        uid: '0',
+        capBnd: capMask(['bpf', 'perfmon', 'net_admin', 'sys_admin', 'sys_ptrace']),
+        noNewPrivs: '1',
+      });
       expect(environ(pid)).toMatchObject({
         NIGHTSHIFT_NODE_NAME: node.name,
         NIGHTSHIFT_PIN_ROOT: join(BPF_PIN_ROOT, node.name),
