@@ -11,10 +11,10 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_CHANNELS, resolveSlack, workflowBundleFor, WORKFLOWS_PATH, type Config } from '../worker/index.ts';
 import { installChart, labSecret, LAB_GATEWAY_SERVICE, LAB_RELEASE, writeWorkerKubeconfig } from './chart.ts';
 import { waitChartPods, LAB_AGENT_NAMESPACE } from './chart-pods.ts';
-import { chartLabValues, CHART_PORTS, LAB_SECRETS, relayPorts } from './chart-values.ts';
+import { chartLabValues, LAB_SECRETS, relayPorts } from './chart-values.ts';
 import type { Component } from './component.ts';
 import { ingressComponent } from './ingress/index.ts';
-import { labAlertToken, writeAlertToken, type PrometheusTargets } from './observability/index.ts';
+import { labAlertToken, writeAlertToken } from './observability/index.ts';
 import type { LabPaths } from './paths.ts';
 import { relayComponent, throughRelay } from './relay/index.ts';
 import { standinComponent } from './services.ts';
@@ -36,7 +36,8 @@ export interface ChartLabContext {
 export interface ChartPodsRunning {
   /** Where Alertmanager posts: the gateway's webhook, through the ingress. */
   webhook: string;
-  metrics: NonNullable<PrometheusTargets['chart']>;
+  /** Agent pods running, one per node. */
+  agents: number;
 }
 
 export interface ChartLab {
@@ -105,14 +106,7 @@ export async function startChartLab(ctx: ChartLabContext): Promise<ChartLab> {
     },
     async running() {
       const pods = await waitChartPods(kc, PODS_TIMEOUT_MS);
-      return {
-        webhook: `http://127.0.0.1:${config.http.port}/webhooks/alertmanager`,
-        metrics: {
-          gateway: `${pods.gateway.ip}:${CHART_PORTS.gateway}`,
-          worker: `${pods.worker.ip}:${CHART_PORTS.workerMetrics}`,
-          agents: pods.agents.map((a) => ({ node: a.node, target: `${a.ip}:${CHART_PORTS.agentMetrics}` })),
-        },
-      };
+      return { webhook: `http://127.0.0.1:${config.http.port}/webhooks/alertmanager`, agents: pods.agents.length };
     },
     notes: [
       `nightshift runs from its chart: worker and gateway pods in namespace ${LAB_RELEASE.namespace}, an agent pod per node in ${LAB_AGENT_NAMESPACE}`,

@@ -14,7 +14,8 @@ import { resolve } from 'node:path';
 import type { Config } from '../worker/base.ts';
 import { findTool } from '../worker/base.ts';
 import { applyLab } from './apply.ts';
-import { installChartPermissions } from './chart.ts';
+import { installChartPermissions, LAB_RELEASE } from './chart.ts';
+import { LAB_AGENT_NAMESPACE } from './chart-pods.ts';
 import { startChartLab, type ChartLab } from './chart-lab.ts';
 import { ensureBpffs, BPFFS } from './bpffs.ts';
 import { launch, type Component } from './component.ts';
@@ -268,14 +269,22 @@ async function bringUp(ctx: UpContext): Promise<void> {
   step('Hubble Relay stand-in serving flows');
 
   const pods = chart ? await chart.running() : undefined;
-  if (pods) step(`nightshift's chart running: worker, gateway and ${pods.metrics.agents.length} agent pods`);
+  if (pods) step(`nightshift's chart running: worker, gateway and ${pods.agents} agent pods`);
 
   const gatewayPort = ctx.config.http.port;
   const tokenFile = chart?.tokenFile ?? writeAlertToken(paths, ctx.config.alerts.bearerToken);
   const webhook = pods ? pods.webhook : `http://127.0.0.1:${gatewayPort}/webhooks/alertmanager`;
   const monitoring = await Promise.all([
     start(
-      prometheusComponent(paths, pki, { gatewayPort, ...(pods ? { chart: pods.metrics } : {}) }, bin('prometheus')),
+      prometheusComponent(
+        paths,
+        pki,
+        {
+          gatewayPort,
+          ...(pods ? { chart: { namespace: LAB_RELEASE.namespace, agentNamespace: LAB_AGENT_NAMESPACE } } : {}),
+        },
+        bin('prometheus'),
+      ),
     ),
     start(alertmanagerComponent(paths, { url: webhook, tokenFile }, bin('alertmanager'))),
   ]);

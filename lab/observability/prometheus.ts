@@ -1,9 +1,11 @@
 // The lab's Prometheus: what it scrapes and how it finds it. The shop's pods
 // are found by Kubernetes service discovery against the lab API server (the
 // prometheus.io/scrape and /port annotations), the API server through its own
-// `kubernetes` Service endpoints; CoreDNS, etcd, the lab gateway and
-// nightshift's processes run outside the cluster's pods here, so they are
-// static targets. Prometheus authenticates to the API server as its own user.
+// `kubernetes` Service endpoints, nightshift's pods (from its chart) by their
+// namespace, component label and named port, so a pod made again is
+// followed; CoreDNS, etcd, the lab gateway and, with --no-chart, nightshift's
+// processes run outside the cluster's pods here, so they are static targets.
+// Prometheus authenticates to the API server as its own user.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -14,10 +16,10 @@ import { APISERVER_URL, ETCD_MEMBERS, HOST_IP, NODES, PORTS } from '../topology.
 import { LAB_MONITORING, RULE_FILES, seconds } from './settings.ts';
 
 export interface PrometheusTargets {
-  /** nightshift's gateway, where the demo or a test serves it. */
+  /** nightshift's gateway, where a test or benchmark serves it (--no-chart). */
   gatewayPort: number;
-  /** nightshift run from its chart (`lab up --chart`): its pods' metrics, in place of the loopback ports. */
-  chart?: { gateway: string; worker: string; agents: ReadonlyArray<{ node: string; target: string }> };
+  /** nightshift runs from its chart: its pods, found in these namespaces, in place of the loopback ports. */
+  chart?: { namespace: string; agentNamespace: string };
 }
 
 const relabel = (source: string, target: string) => ({ source_labels: [source], target_label: target });
@@ -27,6 +29,42 @@ export function prometheusConfig(pki: Pki, targets: PrometheusTargets, settings 
   const tls = { ca_file: pki.caCert, cert_file: pki.prometheusCert, key_file: pki.prometheusKey };
   const sd = (role: string, extra: object = {}) => [{ role, api_server: APISERVER_URL, tls_config: tls, ...extra }];
   const one = (job: string, target: string) => ({ job_name: job, static_configs: [{ targets: [target] }] });
+  /** The chart's pods of one component, at the container port of that name. */
+  const chartPods = (job: string, namespace: string, component: string, port: string) => ({
+    job_name: job,
+    kubernetes_sd_configs: sd('pod', { namespaces: { names: [namespace] } }),
+    relabel_configs: [
+      {
+        source_labels: [
+          '__meta_kubernetes_pod_label_app_kubernetes_io_component',
+          '__meta_kubernetes_pod_container_port_name',
+        ],
+        regex: `${component};${port}`,
+        action: 'keep',
+      },
+      { source_labels: ['__meta_kubernetes_pod_phase'], regex: 'Pending|Succeeded|Failed', action: 'drop' },
+      relabel('__meta_kubernetes_pod_name', 'pod'),
+      relabel('__meta_kubernetes_pod_node_name', 'node'),
+    ],
+  });
+  const chart = targets.chart;
+  const nightshift = chart
+    ? [
+        chartPods('nightshift-gateway', chart.namespace, 'gateway', 'http'),
+        chartPods('nightshift-worker', chart.namespace, 'worker', 'metrics'),
+        chartPods('nightshift-agent', chart.agentNamespace, 'agent', 'metrics'),
+      ]
+    : [
+        one('nightshift-gateway', `127.0.0.1:${targets.gatewayPort}`),
+        one('nightshift-worker', `127.0.0.1:${PORTS.workerMetrics}`),
+        {
+          job_name: 'nightshift-agent',
+          static_configs: NODES.map((node, i) => ({
+            targets: [`127.0.0.1:${PORTS.agentMetrics + i}`],
+            labels: { node: node.name },
+          })),
+        },
+      ];
   return {
     global: {
       scrape_interval: seconds(settings.scrapeIntervalS),
@@ -84,15 +122,7 @@ export function prometheusConfig(pki: Pki, targets: PrometheusTargets, settings 
       },
       one('coredns', `${HOST_IP}:${PORTS.dnsMetrics}`),
       one('lab-gateway', `127.0.0.1:${PORTS.gatewayAdmin}`),
-      one('nightshift-gateway', targets.chart?.gateway ?? `127.0.0.1:${targets.gatewayPort}`),
-      one('nightshift-worker', targets.chart?.worker ?? `127.0.0.1:${PORTS.workerMetrics}`),
-      {
-        job_name: 'nightshift-agent',
-        static_configs: (
-          targets.chart?.agents ??
-          NODES.map((node, i) => ({ node: node.name, target: `127.0.0.1:${PORTS.agentMetrics + i}` }))
-        ).map(({ node, target }) => ({ targets: [target], labels: { node } })),
-      },
+      ...nightshift,
     ],
   };
 }

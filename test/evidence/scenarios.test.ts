@@ -17,6 +17,7 @@ import type { FaultSpec } from '../../workflows/index.ts';
 import { faultLimits, faultStatusQuery } from '../../workflows/index.ts';
 import { flowsRead, gatherOf, latencies, refused, seen, unanswered } from '../helpers/gather.ts';
 import { findTool } from '../../worker/tools.ts';
+import { PROTECTED_PEERS_ROLE } from '../../model/index.ts';
 import type { RunStatus } from '../../model/index.ts';
 import { labRunner, type LabRunner } from './helpers/lab-runbook.ts';
 import { rankingLine, withoutRegistry, withRegistry } from './helpers/ranking.ts';
@@ -85,7 +86,18 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
     const handle = await client.workflow.start('faultWorkflow', {
       taskQueue: runner.taskQueue,
       workflowId: faultId,
-      args: [{ spec, limits: faultLimits(ctx!.config.faults), requestedBy: { id: 'scenario-test', via: 'test' } }],
+      args: [
+        {
+          spec,
+          limits: faultLimits(ctx!.config.faults),
+          // A fault that names a protected peer exactly (cluster DNS) is only a chaos-admin's, as the agents require.
+          requestedBy: {
+            id: 'scenario-test',
+            via: 'test',
+            ...((spec.match?.peers ?? []).length > 0 ? { roles: [PROTECTED_PEERS_ROLE] } : {}),
+          },
+        },
+      ],
     });
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -267,7 +279,8 @@ suite('docs/scenario.md failures → the expected top hypothesis', () => {
         {
           target: { namespace: 'production', selector: { app: 'checkout-frontend' } },
           kind: 'drop',
-          match: { direction: 'egress', protocol: 'udp', dstPorts: 53 },
+          // The agents keep cluster DNS out of every fault unless it is named exactly (by a chaos-admin).
+          match: { direction: 'egress', protocol: 'udp', dstPorts: 53, peers: [`${labApi!.DNS_IP}/32`] },
           magnitude: { percent: 50 },
           duration: minutes(3),
         },

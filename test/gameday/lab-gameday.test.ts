@@ -1,5 +1,6 @@
-// Game days in the lab, end to end, on the lab's own control worker and node
-// agents: the cart-drop experiment passes (steady state, fault confirmed, the
+// Game days in the lab, end to end, on the chart's worker and agent pods (the
+// checkout page the rehearsal trips silenced in Alertmanager, as before a game
+// day): the cart-drop experiment passes (steady state, fault confirmed, the
 // alert path starts traffic-vanish, it names pod-to-pod-drop, the fault is
 // reverted, the steady state returns, a score is recorded), and a stop
 // condition that trips mid-fault reverts it and aborts (how fast:
@@ -12,6 +13,7 @@ import { formatProblem } from '../../runbooks/index.ts';
 import { catalogue } from '../../worker/catalogue.ts';
 import { loadExperiment, startGameday, type ExperimentOverride } from '../../worker/gamedays.ts';
 import { statusQuery, type GamedayStatus } from '../../workflows/index.ts';
+import { ALERTMANAGER_URL } from '../../lab/topology.ts';
 import { useLab } from '../lab/helpers/use-lab.ts';
 import { flowsRead, gatherOf, seen, unanswered } from '../helpers/gather.ts';
 
@@ -24,10 +26,33 @@ describe('game days in the lab', () => {
   const lab = useLab();
   let client: Client;
 
+  let silence = '';
+
   beforeAll(async () => {
     client = new Client({ connection: await Connection.connect({ address: lab.config.temporal.address }) });
+    // The rehearsal's own fault trips the real checkout page, which Alertmanager would deliver to the chart's
+    // gateway: a real incident for the same service, to which a game day yields (lab-incident.test.ts). As
+    // an operator does before a game day, silence that page for the rehearsal.
+    const now = Date.now();
+    const res = await fetch(`${ALERTMANAGER_URL}/api/v2/silences`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        matchers: [{ name: 'alertname', value: 'CheckoutErrorBudgetBurn', isRegex: false, isEqual: true }],
+        startsAt: new Date(now).toISOString(),
+        endsAt: new Date(now + 30 * 60_000).toISOString(),
+        createdBy: 'lab-gameday test',
+        comment: 'game day rehearsal: its own fault trips this page',
+      }),
+    });
+    expect(res.status).toBe(200);
+    silence = ((await res.json()) as { silenceID: string }).silenceID;
   });
-  afterAll(async () => client?.connection.close());
+  afterAll(async () => {
+    if (silence)
+      await fetch(`${ALERTMANAGER_URL}/api/v2/silence/${silence}`, { method: 'DELETE' }).catch(() => undefined);
+    await client?.connection.close();
+  });
 
   /** The fault workflow's history after the trip, as "+ms event" lines: where the time went. */
   async function hops(faultId: string | undefined, from: number): Promise<string> {

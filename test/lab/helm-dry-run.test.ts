@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { kubeFromConfig, takeSnapshot } from '../../activities/index.ts';
 import { kubeconfigPath, LAB_CHART_VALUES, LAB_RELEASE, LAB_WORKER_SA, workerKubeconfigPath } from '../../lab/index.ts';
+import { labEvidenceEnv } from '../../lab/hubble/index.ts';
 import { REPO_ROOT, TOOLS_BIN } from '../../worker/tools.ts';
 import { useLab } from './helpers/use-lab.ts';
 
@@ -277,13 +278,21 @@ suite(`the chart against the lab's API server${SKIP}`, () => {
       /^(yes|no)$/m.exec((await asWorker(['auth', 'can-i', ...args])).out)?.[1];
     const LAB_WORKER = `system:serviceaccount:${LAB_RELEASE.namespace}:${LAB_WORKER_SA}`;
 
-    test("its kubeconfig carries a token of the chart's worker ServiceAccount, and the lab's worker process uses it", async () => {
+    test("the workers beside the chart's get a token of its worker ServiceAccount, the one its worker pods run as", async () => {
       const whoami = await asWorker(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
       expect(whoami).toEqual({ code: 0, out: LAB_WORKER });
-      const worker = (await lab.status()).processes.find((p) => p.name === 'control-worker');
-      expect(worker).toBeDefined();
-      const environ = readFileSync(`/proc/${worker?.pid}/environ`, 'utf8').split('\0');
-      expect(environ).toContain(`KUBECONFIG=${workerKubeconfig()}`);
+      const accounts = await must([
+        'get',
+        'pods',
+        '-n',
+        LAB_RELEASE.namespace,
+        '-l',
+        'app.kubernetes.io/component=worker',
+        '-o',
+        'jsonpath={.items[*].spec.serviceAccountName}',
+      ]);
+      expect(accounts.trim().split(/\s+/)).toEqual([LAB_WORKER_SA]);
+      expect(labEvidenceEnv(lab.config.dataDir).KUBECONFIG).toBe(workerKubeconfig());
     });
 
     test("it may gather everywhere and remediate only in the lab's listed namespaces, and never read a Secret", async () => {

@@ -89,13 +89,19 @@ describe('network policy in the lab datapath', () => {
     const agent = await agentStatus();
     expect(agent.refused).toEqual([]);
     expect(agent.warnings).toEqual([]);
-    // Every pod's host-side veth carries the program, both directions (pref 49300).
-    expect(agent.attached.sort()).toEqual(status.pods.map((p) => `${p.nodeNetns}|${p.hostInterface}`).sort());
-    for (const pod of status.pods) expect(await filterPrefs(pod)).toEqual({ ingress: [49300], egress: [49300] });
-    // Only payment-processor is selected by a policy: the other pods stay default-allow.
+    // Every pod's host-side veth carries the program, both directions (pref 49300); hostNetwork pods (the
+    // chart's agents) have none.
+    const veths = status.pods.filter((p) => p.hostInterface);
+    expect(veths.length).toBe(status.pods.length - 3);
+    expect(agent.attached.sort()).toEqual(veths.map((p) => `${p.nodeNetns}|${p.hostInterface}`).sort());
+    for (const pod of veths) expect(await filterPrefs(pod)).toEqual({ ingress: [49300], egress: [49300] });
+    // Only payment-processor is selected by the shop's policy, and nightshift's gateway by its chart's
+    // NetworkPolicy: the other pods stay default-allow.
     const enforced = agent.endpoints.filter((e) => e.enforce.ingress || e.enforce.egress).map((e) => e.pod);
-    expect(enforced.length).toBe(2);
-    expect(enforced.every((p) => p.startsWith('finance/payment-processor-'))).toBe(true);
+    expect(enforced.filter((p) => p.startsWith('finance/payment-processor-')).length).toBe(2);
+    expect(enforced.filter((p) => !p.startsWith('finance/payment-processor-'))).toEqual([
+      expect.stringMatching(/^nightshift\/nightshift-gateway-/),
+    ]);
     const green = await probeSince(Date.now(), 5);
     expect({ successRate: green.successRate, reasons: green.failureReasons }).toMatchObject({ successRate: 1 });
     expect(green.requests).toBeGreaterThan(50);

@@ -74,7 +74,8 @@ describe('stop-all in the lab: every fault on every node, from the CLI and from 
     for (const status of results) {
       expect(status.state).toBe('aborted');
       expect(status.revertErrors).toEqual([]);
-      expect(status.reverts.map((r) => r.found)).toEqual([true]);
+      // Its own revert ran once; it finds nothing when the node's sweep, sent at the same time, got there first.
+      expect(status.reverts).toHaveLength(1);
     }
     expect(pinnedFaults()).toEqual([]);
   }
