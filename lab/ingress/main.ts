@@ -5,11 +5,12 @@
 // turn), so a gateway pod that is replaced, with a new IP, is followed at
 // once. No endpoint ready: the connection is closed, as a Service without
 // endpoints refuses it.
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { createLogger } from '../../worker/base.ts';
 import { EndpointSlices } from '../endpoint-slices.ts';
 import { loadKubeConfig } from '../k8s.ts';
 import { labPaths } from '../paths.ts';
+import { splice } from '../relay/index.ts';
 import { parseIngressEnv } from './env.ts';
 
 const env = parseIngressEnv(process.env);
@@ -27,14 +28,7 @@ function pipe(client: Socket): void {
     client.destroy();
     return;
   }
-  const upstream = connect({ host: to.ip, port: to.port });
-  const close = () => {
-    client.destroy();
-    upstream.destroy();
-  };
-  client.on('error', close).on('close', close);
-  upstream.on('error', close).on('close', close);
-  client.pipe(upstream).pipe(client);
+  splice(client, { host: to.ip, port: to.port });
 }
 
 const server = createServer(pipe);

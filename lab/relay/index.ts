@@ -8,6 +8,7 @@ import { HOST_IP } from '../topology.ts';
 import { RELAY_PORTS_ENV } from './ports.ts';
 
 export { parseRelayPorts, RELAY_HOST_ENV, RELAY_PORTS_ENV } from './ports.ts';
+export { splice } from './splice.ts';
 
 /** The relay's script, for `node <it>`. */
 export const RELAY_MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));

@@ -4,29 +4,17 @@
 // by an address every pod can route to. Each listed port on 127.0.0.1 gets a
 // listener on HOST_IP with the same port that pipes each connection through
 // (TCP only; gRPC and HTTP alike). Host clients keep using 127.0.0.1.
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { HOST_IP } from '../topology.ts';
 import { parseRelayPorts, RELAY_HOST_ENV, RELAY_PORTS_ENV } from './ports.ts';
+import { splice } from './splice.ts';
 
 /** Where it listens: the host's fabric address (another loopback address in its own test). */
 const host = process.env[RELAY_HOST_ENV] ?? HOST_IP;
 
-function pipe(port: number): (client: Socket) => void {
-  return (client) => {
-    const upstream = connect({ host: '127.0.0.1', port });
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', close).on('close', close);
-    upstream.on('error', close).on('close', close);
-    client.pipe(upstream).pipe(client);
-  };
-}
-
 function listen(port: number): Promise<Server> {
   return new Promise((done, fail) => {
-    const server = createServer(pipe(port));
+    const server = createServer((client) => splice(client, { host: '127.0.0.1', port }));
     server.once('error', fail);
     server.listen(port, host, () => done(server));
   });
