@@ -55,7 +55,7 @@ type Failure = { reason: string; message: string };
 /** The status reason for an error while making a container, as the kubelet names it. */
 function failureReason(err: Error): string {
   if (err.name === 'ImageError') return 'ErrImagePull';
-  if (err.name === 'EnvError') return 'CreateContainerConfigError';
+  if (err.name === 'EnvError' || err.name === 'SecurityError') return 'CreateContainerConfigError';
   return 'CreateContainerError';
 }
 

@@ -14,7 +14,7 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 export class SecurityError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'EnvError'; // CreateContainerConfigError, as the kubelet reports it
+    this.name = 'SecurityError';
   }
 }
 
